@@ -1,0 +1,159 @@
+//! Per-device runtime: decrypted secrets and the sender, built once and
+//! cached per device.
+//!
+//! Freshness across server processes: every lookup reads the device's
+//! `updated_at` (joined with its tenant's status, which the webhook path
+//! needs anyway) in one indexed query; an edit anywhere bumps `updated_at`,
+//! so a stale cached device is rebuilt on the next call. Secrets are
+//! decrypted only when (re)building.
+
+use std::sync::Arc;
+
+use secrecy::ExposeSecret;
+use sqlx::Row;
+use whatsapp_client::Provider;
+
+use super::model::{DeviceKind, DeviceSecrets, DeviceSettings};
+use super::store;
+use crate::AppState;
+use crate::http::AppError;
+
+/// A device ready to send and receive.
+pub struct DeviceRuntime {
+    /// Device id.
+    pub id: String,
+    /// Owning tenant.
+    pub tenant_id: String,
+    /// Provider kind.
+    pub kind: DeviceKind,
+    /// Non-secret settings.
+    pub settings: DeviceSettings,
+    /// Decrypted secrets.
+    pub secrets: DeviceSecrets,
+    /// Whether bots answer on this device.
+    pub bot_enabled: bool,
+    /// `updated_at` of the row this was built from.
+    pub version: i64,
+    /// The sender, paced.
+    pub provider: Arc<dyn Provider>,
+}
+
+impl std::fmt::Debug for DeviceRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceRuntime")
+            .field("id", &self.id)
+            .field("tenant_id", &self.tenant_id)
+            .field("kind", &self.kind)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Looks a device up by id (for webhooks and senders): the cached runtime
+/// if still current, else a fresh one. Also answers whether the device's
+/// tenant is active (banned or unapproved tenants: `false`).
+pub async fn get(state: &AppState, device_id: &str) -> Result<Option<(Arc<DeviceRuntime>, bool)>, AppError> {
+    let row = sqlx::query(
+        "SELECT d.updated_at, t.status FROM devices d JOIN tenants t ON t.id = d.tenant_id WHERE d.id = $1",
+    )
+    .bind(device_id)
+    .fetch_optional(&state.pool)
+    .await?;
+    let Some(row) = row else {
+        forget(state, device_id);
+        return Ok(None);
+    };
+    let version: i64 = row.try_get("updated_at")?;
+    let status: String = row.try_get("status")?;
+    let active = status == "active";
+    let cache = &crate::bots::runtime(state).devices;
+    if let Some(rt) = cache.get(device_id)
+        && rt.version == version
+    {
+        return Ok(Some((rt, active)));
+    }
+    let Some(row) = store::load_for_webhook(&state.pool, device_id).await? else {
+        return Ok(None);
+    };
+    let secrets = super::decrypt_secrets(state, &row)?;
+    let provider = build_provider(state, &row.tenant_id, &row.id, row.kind, &row.settings, &secrets)?;
+    let rt = Arc::new(DeviceRuntime {
+        id: row.id,
+        tenant_id: row.tenant_id,
+        kind: row.kind,
+        settings: row.settings,
+        secrets,
+        bot_enabled: row.bot_enabled,
+        version: row.updated_at,
+        provider,
+    });
+    cache.insert(device_id.to_owned(), Arc::clone(&rt));
+    Ok(Some((rt, active)))
+}
+
+/// A tenant's device by id (404 for another tenant's device).
+pub async fn get_for_tenant(
+    state: &AppState,
+    tenant_id: &str,
+    device_id: &str,
+) -> Result<(Arc<DeviceRuntime>, bool), AppError> {
+    match get(state, device_id).await? {
+        Some((rt, active)) if rt.tenant_id == tenant_id => Ok((rt, active)),
+        _ => Err(AppError::NotFound("device")),
+    }
+}
+
+/// Drops a device from this process's cache (after an edit or delete).
+pub fn forget(state: &AppState, device_id: &str) {
+    crate::bots::runtime(state).devices.remove(device_id);
+}
+
+fn bad_settings(field: &str, e: impl std::fmt::Display) -> AppError {
+    AppError::internal(format!("stored device setting {field} unusable: {e}"))
+}
+
+/// Builds the paced sender of a device.
+fn build_provider(
+    state: &AppState,
+    tenant_id: &str,
+    device_id: &str,
+    kind: DeviceKind,
+    settings: &DeviceSettings,
+    secrets: &DeviceSecrets,
+) -> Result<Arc<dyn Provider>, AppError> {
+    let missing = |f: &str| AppError::internal(format!("device {device_id}: {f} missing"));
+    let client = crate::bots::runtime(state).http.clone();
+    let provider: Arc<dyn Provider> = match kind {
+        DeviceKind::CloudApi => {
+            let token = secrets.access_token.as_ref().ok_or_else(|| missing("access_token"))?;
+            let pid = settings.phone_number_id.as_deref().ok_or_else(|| missing("phone_number_id"))?;
+            let mut c = whatsapp_client::cloud::CloudApi::new(pid, token.expose_secret()).with_http_client(client);
+            if let Some(v) = &settings.api_version {
+                c = c.with_api_version(v.clone());
+            }
+            if let Some(base) = &settings.base_url {
+                c = c.with_base_url(base).map_err(|e| bad_settings("base_url", e))?;
+            }
+            Arc::new(whatsapp_client::Paced::new(c, whatsapp_client::pacing::PacingConfig::cloud_api()))
+        }
+        DeviceKind::Fonnte => {
+            let token = secrets.token.as_ref().ok_or_else(|| missing("token"))?;
+            let mut c = whatsapp_client::fonnte::Fonnte::new(token.expose_secret()).with_http_client(client);
+            if let Some(base) = &settings.base_url {
+                c = c.with_base_url(base).map_err(|e| bad_settings("base_url", e))?;
+            }
+            Arc::new(whatsapp_client::Paced::new(c, whatsapp_client::pacing::PacingConfig::gateway()))
+        }
+        DeviceKind::Gateway => {
+            let token = secrets.token.as_ref().ok_or_else(|| missing("token"))?;
+            let url = settings.gateway_url.as_deref().ok_or_else(|| missing("url"))?;
+            let header = settings.header_name.as_deref().ok_or_else(|| missing("header_name"))?;
+            let c = whatsapp_client::gateway::Gateway::new(url, header, token.expose_secret())
+                .map_err(|e| bad_settings("url", e))?
+                .with_http_client(client);
+            Arc::new(whatsapp_client::Paced::new(c, whatsapp_client::pacing::PacingConfig::gateway()))
+        }
+        DeviceKind::Simulator => Arc::new(crate::simulator::Simulator::for_device(state.pool.clone(), tenant_id, device_id)),
+    };
+    Ok(provider)
+}

@@ -1,0 +1,439 @@
+//! SQL for conversations and messages (tables `conversations`, `messages`).
+//!
+//! Every statement names `tenant_id` in its WHERE clause, except the status
+//! update, which is keyed by the device (whose tenant was resolved when the
+//! webhook's device was loaded) and the provider's message id.
+
+use serde::Serialize;
+use sqlx::{Any, AnyPool, Row, Transaction, any::AnyRow};
+use utoipa::ToSchema;
+
+use crate::db::{new_id, now_ms};
+
+/// Who owns a conversation.
+pub(crate) const OWNER_BOT: &str = "bot";
+/// A human agent owns it; the bot stays quiet.
+pub(crate) const OWNER_AGENT: &str = "agent";
+
+/// A conversation as the inbox lists it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConversationView {
+    /// Conversation id.
+    pub id: String,
+    /// The device (vendor number) it runs on.
+    pub device_id: String,
+    /// The customer's number, E.164.
+    pub contact_number: String,
+    /// The customer's WhatsApp profile name, if known.
+    pub contact_name: Option<String>,
+    /// `bot` or `agent`.
+    pub owner: String,
+    /// The member who took it over, while an agent owns it.
+    pub agent_member_id: Option<String>,
+    /// Last message time, unix milliseconds.
+    pub last_message_at: i64,
+    /// Start of the last message.
+    pub last_message_preview: Option<String>,
+    /// Created, unix milliseconds.
+    pub created_at: i64,
+}
+
+/// One stored message.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MessageView {
+    /// Message id (ours).
+    pub id: String,
+    /// `in` (from the customer) or `out`.
+    pub direction: String,
+    /// `contact`, `bot`, `agent`, `api` or `system`.
+    pub sender: String,
+    /// The provider's message id, when known.
+    pub provider_message_id: Option<String>,
+    /// Message kind (`text`, `image`, `interactive_buttons`, ...).
+    pub kind: String,
+    /// Text body or caption, if any.
+    pub body: Option<String>,
+    /// The whole message as JSON.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    /// `received`; or `pending`, `sent`, `delivered`, `read`, `failed`.
+    pub status: String,
+    /// Why sending failed (status `failed`).
+    pub error: Option<String>,
+    /// Created, unix milliseconds.
+    pub created_at: i64,
+    /// Last status change, unix milliseconds.
+    pub updated_at: i64,
+}
+
+pub(crate) const CONVERSATION_COLUMNS: &str = "id, device_id, contact_number, contact_name, owner, \
+     agent_member_id, last_message_at, last_message_preview, created_at";
+
+pub(crate) fn conversation_from_row(row: &AnyRow) -> Result<ConversationView, sqlx::Error> {
+    Ok(ConversationView {
+        id: row.try_get("id")?,
+        device_id: row.try_get("device_id")?,
+        contact_number: row.try_get("contact_number")?,
+        contact_name: row.try_get("contact_name")?,
+        owner: row.try_get("owner")?,
+        agent_member_id: row.try_get("agent_member_id")?,
+        last_message_at: row.try_get("last_message_at")?,
+        last_message_preview: row.try_get("last_message_preview")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+const MESSAGE_COLUMNS: &str = "id, direction, sender, provider_message_id, kind, body, payload, \
+     status, error, created_at, updated_at";
+
+fn message_from_row(row: &AnyRow) -> Result<MessageView, sqlx::Error> {
+    let payload: String = row.try_get("payload")?;
+    Ok(MessageView {
+        id: row.try_get("id")?,
+        direction: row.try_get("direction")?,
+        sender: row.try_get("sender")?,
+        provider_message_id: row.try_get("provider_message_id")?,
+        kind: row.try_get("kind")?,
+        body: row.try_get("body")?,
+        payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+        status: row.try_get("status")?,
+        error: row.try_get("error")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// The bits of a conversation the inbound path needs.
+#[derive(Debug, Clone)]
+pub(crate) struct ConversationRef {
+    pub(crate) id: String,
+    pub(crate) owner: String,
+    pub(crate) bot_state: Option<String>,
+}
+
+/// Finds or creates the conversation of `contact` on `device`.
+pub(crate) async fn upsert_conversation(
+    tx: &mut Transaction<'static, Any>,
+    tenant_id: &str,
+    device_id: &str,
+    contact: &str,
+    now: i64,
+) -> Result<ConversationRef, sqlx::Error> {
+    // A no-op update on conflict so RETURNING yields the existing row in
+    // one statement on both engines.
+    let row = sqlx::query(
+        "INSERT INTO conversations (id, tenant_id, device_id, contact_number, owner, \
+         last_message_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
+         ON CONFLICT (device_id, contact_number) DO UPDATE SET owner = conversations.owner \
+         RETURNING id, tenant_id, owner, bot_state",
+    )
+    .bind(new_id())
+    .bind(tenant_id)
+    .bind(device_id)
+    .bind(contact)
+    .bind(OWNER_BOT)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    let owner_tenant: String = row.try_get("tenant_id")?;
+    if owner_tenant != tenant_id {
+        // Device ids are unique across tenants, so this cannot happen unless
+        // the data was edited by hand; refuse rather than mix tenants.
+        return Err(sqlx::Error::RowNotFound);
+    }
+    Ok(ConversationRef {
+        id: row.try_get("id")?,
+        owner: row.try_get("owner")?,
+        bot_state: row.try_get("bot_state")?,
+    })
+}
+
+/// A message to store.
+#[derive(Debug, Clone)]
+pub(crate) struct NewMessage<'a> {
+    pub(crate) tenant_id: &'a str,
+    pub(crate) conversation_id: &'a str,
+    pub(crate) device_id: &'a str,
+    pub(crate) direction: &'a str,
+    pub(crate) sender: &'a str,
+    pub(crate) provider_message_id: Option<&'a str>,
+    pub(crate) kind: &'a str,
+    pub(crate) body: Option<&'a str>,
+    pub(crate) payload: &'a str,
+    pub(crate) status: &'a str,
+    pub(crate) error: Option<&'a str>,
+}
+
+/// Inserts a message; returns its id, or `None` when a message with the
+/// same (device, direction, provider id) already exists: the
+/// de-duplication of provider retries.
+pub(crate) async fn insert_message<'e, E>(
+    exec: E,
+    m: &NewMessage<'_>,
+    now: i64,
+) -> Result<Option<String>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let id = new_id();
+    let done = sqlx::query(
+        "INSERT INTO messages (id, tenant_id, conversation_id, device_id, direction, sender, \
+         provider_message_id, kind, body, payload, status, error, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) \
+         ON CONFLICT (device_id, direction, provider_message_id) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(m.tenant_id)
+    .bind(m.conversation_id)
+    .bind(m.device_id)
+    .bind(m.direction)
+    .bind(m.sender)
+    .bind(m.provider_message_id)
+    .bind(m.kind)
+    .bind(m.body)
+    .bind(m.payload)
+    .bind(m.status)
+    .bind(m.error)
+    .bind(now)
+    .execute(exec)
+    .await?;
+    Ok((done.rows_affected() == 1).then_some(id))
+}
+
+/// Moves the conversation's "last message" forward.
+pub(crate) async fn touch_conversation<'e, E>(
+    exec: E,
+    tenant_id: &str,
+    conversation_id: &str,
+    preview: Option<&str>,
+    contact_name: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let preview = preview.map(|p| p.chars().take(120).collect::<String>());
+    sqlx::query(
+        "UPDATE conversations SET last_message_at = $1, last_message_preview = $2, \
+         contact_name = COALESCE($3, contact_name) WHERE tenant_id = $4 AND id = $5",
+    )
+    .bind(now)
+    .bind(preview)
+    .bind(contact_name)
+    .bind(tenant_id)
+    .bind(conversation_id)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Order of delivery states; a status webhook never moves a message back
+/// (Meta may deliver `delivered` after `read`).
+pub(crate) fn status_rank(status: &str) -> i64 {
+    match status {
+        "pending" => 0,
+        "sent" => 1,
+        "delivered" => 2,
+        "read" => 3,
+        "failed" => 4,
+        _ => -1,
+    }
+}
+
+/// Applies a provider status to the outbound message with that provider
+/// id on `device_id`. Returns whether a row changed. `failed` wins over
+/// everything but `read`; other states only move forward.
+pub(crate) async fn apply_status(
+    pool: &AnyPool,
+    device_id: &str,
+    provider_message_id: &str,
+    status: &str,
+    error: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let rank = status_rank(status);
+    if rank < 0 {
+        return Ok(false);
+    }
+    let done = sqlx::query(
+        "UPDATE messages SET status = $1, error = COALESCE($2, error), updated_at = $3 \
+         WHERE device_id = $4 AND direction = 'out' AND provider_message_id = $5 \
+         AND (CASE status WHEN 'pending' THEN 0 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 \
+              WHEN 'read' THEN 3 WHEN 'failed' THEN 4 ELSE -1 END) < $6 \
+         AND NOT (status = 'read' AND $1 = 'failed')",
+    )
+    .bind(status)
+    .bind(error)
+    .bind(now_ms())
+    .bind(device_id)
+    .bind(provider_message_id)
+    .bind(rank)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Lists a tenant's conversations, most recent first.
+pub(crate) async fn list_conversations(
+    pool: &AnyPool,
+    tenant_id: &str,
+    device_id: Option<&str>,
+    owner: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<ConversationView>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 \
+         AND ($2 IS NULL OR device_id = $2) AND ($3 IS NULL OR owner = $3) \
+         AND ($4 IS NULL OR last_message_at < $4) \
+         ORDER BY last_message_at DESC, id DESC LIMIT $5"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(device_id)
+        .bind(owner)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(conversation_from_row).collect()
+}
+
+/// One conversation of a tenant.
+pub(crate) async fn get_conversation(
+    pool: &AnyPool,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<ConversationView>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2"
+    );
+    let row = sqlx::query(&sql).bind(tenant_id).bind(id).fetch_optional(pool).await?;
+    row.as_ref().map(conversation_from_row).transpose()
+}
+
+/// Messages of one conversation, oldest first, after `after` (ms) if given.
+pub(crate) async fn list_messages(
+    pool: &AnyPool,
+    tenant_id: &str,
+    conversation_id: &str,
+    limit: i64,
+) -> Result<Vec<MessageView>, sqlx::Error> {
+    // The newest `limit` messages, returned oldest first.
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant_id = $1 AND conversation_id = $2 \
+         ORDER BY created_at DESC, id DESC LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(conversation_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    let mut v = rows.iter().map(message_from_row).collect::<Result<Vec<_>, _>>()?;
+    v.reverse();
+    Ok(v)
+}
+
+/// One message of a tenant by id.
+pub(crate) async fn get_message(
+    pool: &AnyPool,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<MessageView>, sqlx::Error> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant_id = $1 AND id = $2");
+    let row = sqlx::query(&sql).bind(tenant_id).bind(id).fetch_optional(pool).await?;
+    row.as_ref().map(message_from_row).transpose()
+}
+
+/// Sets the owner of a conversation; returns the updated row, or `None`
+/// when the tenant has no such conversation.
+pub(crate) async fn set_owner(
+    pool: &AnyPool,
+    tenant_id: &str,
+    id: &str,
+    owner: &str,
+    agent_member_id: Option<&str>,
+) -> Result<Option<ConversationView>, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE conversations SET owner = $1, agent_member_id = $2, owner_changed_at = $3 \
+         WHERE tenant_id = $4 AND id = $5",
+    )
+    .bind(owner)
+    .bind(agent_member_id)
+    .bind(now_ms())
+    .bind(tenant_id)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    get_conversation(pool, tenant_id, id).await
+}
+
+/// Stores the bot's conversation state (JSON text) and, when the bot asked
+/// for a human, hands the conversation to an agent.
+pub(crate) async fn save_bot_outcome<'e, E>(
+    exec: E,
+    tenant_id: &str,
+    conversation_id: &str,
+    bot_state: Option<&str>,
+    handoff: bool,
+) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    sqlx::query(
+        "UPDATE conversations SET bot_state = COALESCE($1, bot_state), \
+         owner = CASE WHEN $2 = 1 THEN 'agent' ELSE owner END, \
+         owner_changed_at = CASE WHEN $2 = 1 THEN $3 ELSE owner_changed_at END \
+         WHERE tenant_id = $4 AND id = $5",
+    )
+    .bind(bot_state)
+    .bind(i64::from(handoff))
+    .bind(now_ms())
+    .bind(tenant_id)
+    .bind(conversation_id)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Records that `contact` asked not to be messaged by the tenant.
+pub(crate) async fn record_opt_out<'e, E>(
+    exec: E,
+    tenant_id: &str,
+    contact: &str,
+    device_id: &str,
+) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    sqlx::query(
+        "INSERT INTO bot_opt_outs (tenant_id, contact_number, device_id, created_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, contact_number) DO NOTHING",
+    )
+    .bind(tenant_id)
+    .bind(contact)
+    .bind(device_id)
+    .bind(now_ms())
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Whether `contact` opted out of the tenant's messages.
+pub(crate) async fn is_opted_out(
+    pool: &AnyPool,
+    tenant_id: &str,
+    contact: &str,
+) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT 1 AS x FROM bot_opt_outs WHERE tenant_id = $1 AND contact_number = $2",
+    )
+    .bind(tenant_id)
+    .bind(contact)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.is_some())
+}
