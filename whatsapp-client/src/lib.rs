@@ -1,1 +1,19 @@
 #![doc = include_str!("../README.md")]
+
+pub mod error;
+pub mod message;
+pub mod pacing;
+pub mod phone;
+pub mod provider;
+pub mod testing;
+pub mod webhook;
+
+pub use error::{ApiError, ApiErrorKind, Error, TransportError};
+pub use message::{
+    Contact, ContactEmail, ContactName, ContactPhone, ContactsMessage, InteractiveAction,
+    InteractiveHeader, InteractiveMessage, InvalidMessage, ListRow, ListSection, LocationMessage,
+    MediaKind, MediaMessage, MediaSource, OutgoingMessage, ReactionMessage, ReplyButton,
+    TemplateComponent, TemplateMessage, TemplateParameter, TextMessage,
+};
+pub use phone::{PhoneError, PhoneNumber, Region};
+pub use provider::{Provider, SendReceipt};
