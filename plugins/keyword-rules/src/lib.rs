@@ -1,1 +1,82 @@
 #![doc = include_str!("../README.md")]
+
+pub mod rules;
+
+pub use rules::{Config, Decision, Input, Rules};
+
+/// The kv key remembering the day the out-of-hours reply was last sent.
+#[must_use]
+pub fn out_of_hours_key(phone: &str) -> String {
+    format!("ooh:{phone}")
+}
+
+#[cfg(feature = "guest")]
+mod guest {
+    use plugin_sdk::text::seed_from;
+    use plugin_sdk::{Action, Context, Event, Plugin, kv, log};
+
+    use crate::rules::{Config, Input, Rules};
+
+    /// The keyword-rules plugin.
+    pub(crate) struct KeywordRules(Rules);
+
+    impl Plugin for KeywordRules {
+        type Config = Config;
+        const NAME: &'static str = "keyword-rules";
+        const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+        fn new(config: Config) -> Result<Self, String> {
+            Rules::new(config).map(Self).map_err(|e| e.to_string())
+        }
+
+        fn handle(&mut self, event: &Event, ctx: &Context) -> Result<Vec<Action>, String> {
+            let Some(text) = event.text() else {
+                return Ok(Vec::new());
+            };
+            let now = &ctx.now;
+            let date = format!("{:04}-{:02}-{:02}", now.year, now.month, now.day);
+            let key = crate::out_of_hours_key(&ctx.contact.phone);
+            // Only look at the store when the answer matters (closed now).
+            let closed = !self.0.is_open(now.weekday, u16::from(now.hour) * 60 + u16::from(now.minute), &date);
+            let sent_today = closed
+                && self.0.config().business_hours.as_ref().is_some_and(|b| b.out_of_hours_reply.is_some())
+                && kv::get_string(&key).as_deref() == Some(date.as_str());
+            let msg_id = event.message().map(|m| m.id.as_str()).unwrap_or_default();
+            let decision = self
+                .0
+                .decide(&Input {
+                    text,
+                    tags: &ctx.contact.tags,
+                    state: ctx.state.as_deref(),
+                    vars: &ctx.contact,
+                    weekday: now.weekday,
+                    minute_of_day: u16::from(now.hour) * 60 + u16::from(now.minute),
+                    date: &date,
+                    fallback_seed: seed_from(&[msg_id, &ctx.contact.phone]),
+                    out_of_hours_sent_today: sent_today,
+                })
+                .map_err(|e| e.to_string())?;
+            if decision.out_of_hours_sent {
+                kv::set(&key, date.as_bytes())?;
+            }
+            let mut actions = Vec::with_capacity(decision.replies.len() + 3);
+            for (text, matched) in decision.replies {
+                log::debug(&format!("matched `{matched}`"));
+                actions.push(Action::reply_matched(text, matched));
+            }
+            if let Some(state) = decision.set_state {
+                actions.push(Action::SetState(state));
+            }
+            actions.extend(decision.add_tags.into_iter().map(Action::Tag));
+            if let Some(reason) = decision.handoff {
+                actions.push(Action::Handoff(Some(reason)));
+            }
+            if decision.stop {
+                actions.push(Action::Stop);
+            }
+            Ok(actions)
+        }
+    }
+
+    plugin_sdk::register_plugin!(KeywordRules);
+}

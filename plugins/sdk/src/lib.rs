@@ -1,1 +1,12 @@
 #![doc = include_str!("../README.md")]
+
+// Lets the generated bindings name this crate the same way from inside it
+// and from the plugin crates that expand `register_plugin!`.
+extern crate self as plugin_sdk;
+
+pub mod text;
+
+#[cfg(feature = "guest")]
+mod guest;
+#[cfg(feature = "guest")]
+pub use guest::*;

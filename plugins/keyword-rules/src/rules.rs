@@ -1,0 +1,602 @@
+//! The rule engine, independent of the WIT bindings so it also runs natively
+//! (tests, and the native handler in bot-core's benchmark).
+
+use std::collections::BTreeMap;
+
+use plugin_sdk::text::{self, Template, TemplateError, Vars};
+use regex::Regex;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// How a rule's keywords are compared with the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum MatchKind {
+    /// The whole message equals the keyword.
+    Exact,
+    /// The message contains the keyword anywhere.
+    #[default]
+    Contains,
+    /// The message starts with the keyword.
+    StartsWith,
+    /// The keyword appears as whole words (not inside another word).
+    WholeWord,
+    /// The keyword is a regular expression (Rust `regex` syntax), matched
+    /// against the folded message.
+    Regex,
+}
+
+/// When a rule may fire with respect to business hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Hours {
+    /// Any time (default).
+    #[default]
+    Any,
+    /// Only while open.
+    Open,
+    /// Only while closed (outside the windows, or on a holiday).
+    Closed,
+}
+
+/// Conditions a rule needs besides its keywords. All given ones must hold.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct Conditions {
+    /// The contact has at least one of these tags (empty: no condition).
+    pub tags_any: Vec<String>,
+    /// The contact has none of these tags.
+    pub tags_none: Vec<String>,
+    /// The conversation state equals this value (`""` means "no state").
+    pub state: Option<String>,
+    /// Business-hours condition.
+    pub hours: Hours,
+}
+
+/// One keyword rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Rule id, reported as what matched (for analytics).
+    pub id: String,
+    /// Keywords; any of them may match.
+    pub keywords: Vec<String>,
+    /// How keywords are compared (default `contains`).
+    #[serde(default, rename = "match")]
+    pub match_kind: MatchKind,
+    /// Higher priority rules are tried first; ties keep the listed order.
+    #[serde(default)]
+    pub priority: i32,
+    /// The reply template: variables `{name}`, `{phone}`, custom fields, and
+    /// spintax `{Halo|Hai}` (nested allowed).
+    pub reply: String,
+    /// Extra conditions.
+    #[serde(default)]
+    pub when: Conditions,
+    /// Set the conversation state to this value (`""` clears it).
+    #[serde(default)]
+    pub set_state: Option<String>,
+    /// Tags to add to the contact.
+    #[serde(default)]
+    pub add_tags: Vec<String>,
+    /// Hand the conversation to a human after replying.
+    #[serde(default)]
+    pub handoff: bool,
+}
+
+/// A `HH:MM-HH:MM` opening window (end exclusive; `24:00` allowed as end).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Window(
+    /// `HH:MM-HH:MM`, e.g. `08:00-17:00`.
+    #[schemars(regex(pattern = r"^\d{2}:\d{2}-\d{2}:\d{2}$"))]
+    pub String,
+);
+
+/// Opening hours in the vendor's time zone.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct BusinessHours {
+    /// Windows per day; keys `mon`, `tue`, `wed`, `thu`, `fri`, `sat`, `sun`.
+    /// A missing day is closed all day.
+    pub days: BTreeMap<Day, Vec<Window>>,
+    /// Closed days, as `YYYY-MM-DD`.
+    pub holidays: Vec<String>,
+    /// Sent when a message arrives while closed, at most once per day per
+    /// contact (a template, like rule replies).
+    pub out_of_hours_reply: Option<String>,
+}
+
+/// A day of the week.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+#[allow(missing_docs)]
+pub enum Day {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+/// The plugin's configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The rules.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    /// Reply when no rule matches (none: stay silent).
+    #[serde(default)]
+    pub default_reply: Option<String>,
+    /// Opening hours; without them the vendor is always open.
+    #[serde(default)]
+    pub business_hours: Option<BusinessHours>,
+    /// Fold accents as well as case (default true): `café` matches `cafe`.
+    #[serde(default = "yes")]
+    pub fold_accents: bool,
+    /// When set, spintax is rendered from this seed (same seed, same text);
+    /// otherwise from the message id.
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Stop the plugins after this one when a rule matched (default true).
+    #[serde(default = "yes")]
+    pub stop_on_match: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Why a configuration cannot be used.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigError {
+    /// A reply template is broken.
+    Template {
+        /// Where (`rules[2].reply`, `default_reply` ...).
+        field: String,
+        /// What is wrong and where in the template.
+        error: TemplateError,
+    },
+    /// A regex keyword does not compile.
+    Regex {
+        /// Where.
+        field: String,
+        /// The regex error.
+        error: String,
+    },
+    /// A window or a holiday is malformed.
+    Hours {
+        /// Where.
+        field: String,
+        /// The bad value.
+        value: String,
+    },
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Template { field, error } => write!(f, "{field}: {error}"),
+            Self::Regex { field, error } => write!(f, "{field}: invalid regex: {error}"),
+            Self::Hours { field, value } => write!(f, "{field}: `{value}` is not valid"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+enum Matcher {
+    Words(Vec<String>),
+    Regex(Vec<Regex>),
+}
+
+struct CompiledRule {
+    index: usize,
+    matcher: Matcher,
+    reply: Template,
+}
+
+/// What the engine needs to know about one message.
+pub struct Input<'a, V: Vars + ?Sized> {
+    /// The message text.
+    pub text: &'a str,
+    /// The contact's tags.
+    pub tags: &'a [String],
+    /// The conversation state.
+    pub state: Option<&'a str>,
+    /// Variables for templates.
+    pub vars: &'a V,
+    /// Local time: ISO weekday 1..=7, minutes since midnight, date `YYYY-MM-DD`.
+    pub weekday: u8,
+    /// Minutes since local midnight.
+    pub minute_of_day: u16,
+    /// Local date, `YYYY-MM-DD`.
+    pub date: &'a str,
+    /// Seed for spintax when the configuration has none.
+    pub fallback_seed: u64,
+    /// Whether the out-of-hours reply was already sent to this contact today.
+    pub out_of_hours_sent_today: bool,
+}
+
+/// The decision for one message.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decision {
+    /// Replies: the text and what produced it (a rule id, `default` or
+    /// `out-of-hours`).
+    pub replies: Vec<(String, String)>,
+    /// New conversation state (`Some(None)` clears it).
+    pub set_state: Option<Option<String>>,
+    /// Tags to add.
+    pub add_tags: Vec<String>,
+    /// Hand to a human (reason).
+    pub handoff: Option<String>,
+    /// Stop the pipeline.
+    pub stop: bool,
+    /// The out-of-hours reply was sent now (remember it for today).
+    pub out_of_hours_sent: bool,
+}
+
+/// A compiled configuration.
+pub struct Rules {
+    config: Config,
+    /// Sorted by priority (desc), stable.
+    compiled: Vec<CompiledRule>,
+    default_reply: Option<Template>,
+    ooh_reply: Option<Template>,
+    /// Per ISO weekday (index 0 = Monday), windows in minutes.
+    windows: [Vec<(u16, u16)>; 7],
+}
+
+fn parse_hhmm(s: &str) -> Option<u16> {
+    let (h, m) = s.split_once(':')?;
+    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+    ((h < 24 && m < 60) || (h == 24 && m == 0)).then_some(h * 60 + m)
+}
+
+fn valid_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && s[..4].parse::<u16>().is_ok()
+        && matches!(s[5..7].parse::<u8>(), Ok(1..=12))
+        && matches!(s[8..].parse::<u8>(), Ok(1..=31))
+}
+
+impl Rules {
+    /// Compiles `config`: templates, regexes and hours are checked here, so
+    /// a broken configuration fails with the field that is wrong.
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        let mut compiled = Vec::with_capacity(config.rules.len());
+        for (index, rule) in config.rules.iter().enumerate() {
+            let reply = Template::parse(&rule.reply).map_err(|error| ConfigError::Template {
+                field: format!("rules[{index}].reply"),
+                error,
+            })?;
+            let matcher = match rule.match_kind {
+                MatchKind::Regex => Matcher::Regex(
+                    rule.keywords
+                        .iter()
+                        .enumerate()
+                        .map(|(k, pattern)| {
+                            Regex::new(pattern).map_err(|e| ConfigError::Regex {
+                                field: format!("rules[{index}].keywords[{k}]"),
+                                error: e.to_string(),
+                            })
+                        })
+                        .collect::<Result<_, _>>()?,
+                ),
+                _ => Matcher::Words(rule.keywords.iter().map(|k| fold(k, config.fold_accents)).collect()),
+            };
+            compiled.push(CompiledRule { index, matcher, reply });
+        }
+        // Stable: equal priorities keep the configured order.
+        compiled.sort_by_key(|c| std::cmp::Reverse(config.rules[c.index].priority));
+        let default_reply = config
+            .default_reply
+            .as_deref()
+            .map(Template::parse)
+            .transpose()
+            .map_err(|error| ConfigError::Template { field: "default_reply".into(), error })?;
+        let mut windows: [Vec<(u16, u16)>; 7] = Default::default();
+        let mut ooh_reply = None;
+        if let Some(bh) = &config.business_hours {
+            for (day, list) in &bh.days {
+                for w in list {
+                    let field = format!("business_hours.days.{}", day_name(*day));
+                    let bad = || ConfigError::Hours { field: field.clone(), value: w.0.clone() };
+                    let (a, b) = w.0.split_once('-').ok_or_else(bad)?;
+                    let (a, b) = (parse_hhmm(a).ok_or_else(bad)?, parse_hhmm(b).ok_or_else(bad)?);
+                    if a >= b {
+                        return Err(bad());
+                    }
+                    windows[*day as usize].push((a, b));
+                }
+            }
+            for (i, h) in bh.holidays.iter().enumerate() {
+                if !valid_date(h) {
+                    return Err(ConfigError::Hours {
+                        field: format!("business_hours.holidays[{i}]"),
+                        value: h.clone(),
+                    });
+                }
+            }
+            ooh_reply = bh
+                .out_of_hours_reply
+                .as_deref()
+                .map(Template::parse)
+                .transpose()
+                .map_err(|error| ConfigError::Template {
+                    field: "business_hours.out_of_hours_reply".into(),
+                    error,
+                })?;
+        }
+        Ok(Self { config, compiled, default_reply, ooh_reply, windows })
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Whether the vendor is open at this local time.
+    #[must_use]
+    pub fn is_open(&self, weekday: u8, minute_of_day: u16, date: &str) -> bool {
+        let Some(bh) = &self.config.business_hours else {
+            return true;
+        };
+        if bh.holidays.iter().any(|h| h == date) {
+            return false;
+        }
+        let Some(day) = self.windows.get(usize::from(weekday.clamp(1, 7)) - 1) else {
+            return false;
+        };
+        day.iter().any(|&(a, b)| (a..b).contains(&minute_of_day))
+    }
+
+    fn conditions_hold<V: Vars + ?Sized>(&self, c: &Conditions, input: &Input<'_, V>, open: bool) -> bool {
+        let has = |t: &String| input.tags.iter().any(|x| x.eq_ignore_ascii_case(t));
+        (c.tags_any.is_empty() || c.tags_any.iter().any(has))
+            && !c.tags_none.iter().any(has)
+            && match &c.state {
+                None => true,
+                Some(s) if s.is_empty() => input.state.is_none_or(str::is_empty),
+                Some(s) => input.state == Some(s.as_str()),
+            }
+            && match c.hours {
+                Hours::Any => true,
+                Hours::Open => open,
+                Hours::Closed => !open,
+            }
+    }
+
+    /// Decides what to do with one message.
+    pub fn decide<V: Vars + ?Sized>(&self, input: &Input<'_, V>) -> Result<Decision, TemplateError> {
+        let folded = fold(input.text, self.config.fold_accents);
+        let seed = self.config.seed.unwrap_or(input.fallback_seed);
+        let open = self.is_open(input.weekday, input.minute_of_day, input.date);
+        let mut d = Decision::default();
+        if !open && !input.out_of_hours_sent_today {
+            if let Some(t) = &self.ooh_reply {
+                d.replies.push((t.render(input.vars, seed)?, "out-of-hours".to_owned()));
+                d.out_of_hours_sent = true;
+            }
+        }
+        let hit = self.compiled.iter().find(|c| {
+            let rule = &self.config.rules[c.index];
+            matches(&c.matcher, rule.match_kind, &folded) && self.conditions_hold(&rule.when, input, open)
+        });
+        match hit {
+            Some(c) => {
+                let rule = &self.config.rules[c.index];
+                d.replies.push((c.reply.render(input.vars, seed)?, rule.id.clone()));
+                d.set_state = rule
+                    .set_state
+                    .as_ref()
+                    .map(|s| (!s.is_empty()).then(|| s.clone()));
+                d.add_tags = rule.add_tags.clone();
+                if rule.handoff {
+                    d.handoff = Some(format!("keyword rule `{}`", rule.id));
+                }
+                d.stop = self.config.stop_on_match;
+            }
+            None if d.out_of_hours_sent => {}
+            None => {
+                if let Some(t) = &self.default_reply {
+                    d.replies.push((t.render(input.vars, seed)?, "default".to_owned()));
+                }
+            }
+        }
+        Ok(d)
+    }
+}
+
+fn day_name(d: Day) -> &'static str {
+    match d {
+        Day::Mon => "mon",
+        Day::Tue => "tue",
+        Day::Wed => "wed",
+        Day::Thu => "thu",
+        Day::Fri => "fri",
+        Day::Sat => "sat",
+        Day::Sun => "sun",
+    }
+}
+
+fn fold(s: &str, accents: bool) -> String {
+    if accents { text::fold(s) } else { text::fold_case(s) }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+fn whole_word(haystack: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return false;
+    }
+    haystack.match_indices(needle).any(|(i, _)| {
+        let before = haystack[..i].chars().next_back();
+        let after = haystack[i + needle.len()..].chars().next();
+        !before.is_some_and(is_word_char) && !after.is_some_and(is_word_char)
+    })
+}
+
+fn matches(m: &Matcher, kind: MatchKind, text: &str) -> bool {
+    match m {
+        Matcher::Regex(res) => res.iter().any(|r| r.is_match(text)),
+        Matcher::Words(words) => words.iter().any(|k| match kind {
+            MatchKind::Exact => text == k,
+            MatchKind::Contains => !k.is_empty() && text.contains(k.as_str()),
+            MatchKind::StartsWith => !k.is_empty() && text.starts_with(k.as_str()),
+            MatchKind::WholeWord | MatchKind::Regex => whole_word(text, k),
+        }),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rules(v: serde_json::Value) -> Rules {
+        Rules::new(serde_json::from_value(v).unwrap()).unwrap()
+    }
+
+    fn input<'a>(text: &'a str, tags: &'a [String], vars: &'a [(&'a str, &'a str)]) -> Input<'a, [(&'a str, &'a str)]> {
+        Input {
+            text,
+            tags,
+            state: None,
+            vars,
+            weekday: 1,
+            minute_of_day: 10 * 60,
+            date: "2026-11-23",
+            fallback_seed: 1,
+            out_of_hours_sent_today: false,
+        }
+    }
+
+    const VARS: &[(&str, &str)] = &[("name", "Budi"), ("phone", "+62812"), ("kota", "Solo")];
+
+    #[test]
+    fn match_kinds_and_folding() {
+        let r = rules(json!({"rules": [
+            {"id": "exact", "keywords": ["harga"], "match": "exact", "reply": "E"},
+            {"id": "start", "keywords": ["halo"], "match": "starts-with", "reply": "S"},
+            {"id": "word", "keywords": ["ongkir"], "match": "whole-word", "reply": "W"},
+            {"id": "re", "keywords": ["^no\\s*rek"], "match": "regex", "reply": "R"},
+            {"id": "contains", "keywords": ["kafe"], "reply": "C"},
+        ]}));
+        let tags = vec![];
+        let id = |t: &str| r.decide(&input(t, &tags, VARS)).unwrap().replies.first().map(|x| x.1.clone());
+        assert_eq!(id("  HARGA "), Some("exact".into()));
+        assert_eq!(id("harga berapa"), None);
+        assert_eq!(id("Halo kak"), Some("start".into()));
+        assert_eq!(id("berapa ONGKIR ke solo?"), Some("word".into()));
+        assert_eq!(id("ongkirnya berapa"), None);
+        assert_eq!(id("No  Rek dong"), Some("re".into()));
+        assert_eq!(id("di KÁFÉ mana"), Some("contains".into()));
+    }
+
+    #[test]
+    fn priority_then_order() {
+        let r = rules(json!({"rules": [
+            {"id": "low", "keywords": ["promo"], "reply": "a"},
+            {"id": "high", "keywords": ["promo"], "priority": 5, "reply": "b"},
+            {"id": "high2", "keywords": ["promo"], "priority": 5, "reply": "c"},
+        ]}));
+        let d = r.decide(&input("ada promo?", &[], VARS)).unwrap();
+        assert_eq!(d.replies, vec![("b".into(), "high".into())]);
+        assert!(d.stop);
+    }
+
+    #[test]
+    fn default_reply_variables_and_spintax() {
+        let r = rules(json!({"rules": [], "default_reply": "{Halo|Hai} {name} dari {kota} ({phone})", "seed": 9}));
+        let a = r.decide(&input("apa aja", &[], VARS)).unwrap();
+        let b = r.decide(&input("lain lagi", &[], VARS)).unwrap();
+        assert_eq!(a, b, "a configured seed renders the same text");
+        assert!(a.replies[0].0.ends_with("Budi dari Solo (+62812)"));
+        assert_eq!(a.replies[0].1, "default");
+        assert!(!a.stop);
+    }
+
+    #[test]
+    fn tag_and_state_conditions() {
+        let r = rules(json!({"rules": [
+            {"id": "vip", "keywords": ["harga"], "reply": "vip", "when": {"tags_any": ["VIP"]}},
+            {"id": "new", "keywords": ["harga"], "reply": "new", "when": {"tags_none": ["vip"], "state": ""},
+             "set_state": "asked-price", "add_tags": ["lead"]},
+            {"id": "again", "keywords": ["harga"], "reply": "again", "when": {"state": "asked-price"}, "set_state": ""},
+        ]}));
+        let vip = vec!["vip".to_owned()];
+        assert_eq!(r.decide(&input("harga", &vip, VARS)).unwrap().replies[0].1, "vip");
+        let d = r.decide(&input("harga", &[], VARS)).unwrap();
+        assert_eq!(d.replies[0].1, "new");
+        assert_eq!(d.set_state, Some(Some("asked-price".into())));
+        assert_eq!(d.add_tags, vec!["lead".to_owned()]);
+        let mut i = input("harga", &[], VARS);
+        i.state = Some("asked-price");
+        let d = r.decide(&i).unwrap();
+        assert_eq!(d.replies[0].1, "again");
+        assert_eq!(d.set_state, Some(None));
+    }
+
+    #[test]
+    fn business_hours_holidays_and_out_of_hours_once() {
+        let r = rules(json!({
+            "rules": [
+                {"id": "open-only", "keywords": ["cs"], "reply": "CS siap", "when": {"hours": "open"}, "handoff": true},
+                {"id": "any", "keywords": ["jam"], "reply": "Buka 08-17"}
+            ],
+            "default_reply": "default",
+            "business_hours": {
+                "days": {"mon": ["08:00-12:00", "13:00-17:00"], "sat": ["09:00-12:00"]},
+                "holidays": ["2026-12-25"],
+                "out_of_hours_reply": "Kami tutup, {name}"
+            }
+        }));
+        assert!(r.is_open(1, 8 * 60, "2026-11-23"));
+        assert!(!r.is_open(1, 12 * 60 + 30, "2026-11-23"));
+        assert!(!r.is_open(1, 17 * 60, "2026-11-23"));
+        assert!(!r.is_open(7, 10 * 60, "2026-11-29"));
+        assert!(!r.is_open(5, 10 * 60, "2026-12-25"));
+        let mut i = input("cs dong", &[], VARS);
+        let d = r.decide(&i).unwrap();
+        assert_eq!(d.replies[0].1, "open-only");
+        assert!(d.handoff.is_some());
+        i.minute_of_day = 20 * 60;
+        let d = r.decide(&i).unwrap();
+        assert_eq!(d.replies, vec![("Kami tutup, Budi".into(), "out-of-hours".into())]);
+        assert!(d.out_of_hours_sent && d.handoff.is_none());
+        i.out_of_hours_sent_today = true;
+        let d = r.decide(&i).unwrap();
+        assert_eq!(d.replies, vec![("default".into(), "default".into())]);
+        i.text = "jam buka?";
+        i.out_of_hours_sent_today = false;
+        let d = r.decide(&i).unwrap();
+        assert_eq!(d.replies.len(), 2, "out-of-hours notice plus the matched rule");
+    }
+
+    #[test]
+    fn broken_config_names_the_field() {
+        let bad = |v: serde_json::Value| Rules::new(serde_json::from_value(v).unwrap()).err().unwrap().to_string();
+        assert!(bad(json!({"rules": [{"id": "a", "keywords": ["x"], "reply": "ok"}, {"id": "b", "keywords": ["x"], "reply": "{Halo|Hai"}]}))
+            .starts_with("rules[1].reply: template error at line 1, column 1"));
+        assert!(bad(json!({"rules": [{"id": "a", "keywords": ["(x"], "match": "regex", "reply": "ok"}]}))
+            .starts_with("rules[0].keywords[0]: invalid regex"));
+        assert_eq!(
+            bad(json!({"business_hours": {"days": {"tue": ["17:00-08:00"]}}})),
+            "business_hours.days.tue: `17:00-08:00` is not valid"
+        );
+        assert!(bad(json!({"business_hours": {"holidays": ["25-12-2026"]}})).starts_with("business_hours.holidays[0]"));
+    }
+}

@@ -1,0 +1,267 @@
+//! The guest side: bindings for `botcore:plugin@0.1.0`, the [`Plugin`]
+//! trait and the [`register_plugin!`](crate::register_plugin) macro.
+
+use std::borrow::Cow;
+
+use serde::de::DeserializeOwned;
+
+/// The generated bindings of the WIT world `botcore:plugin/plugin@0.1.0`.
+///
+/// Plugin authors rarely need this module: the types are re-exported at the
+/// crate root and the host imports are wrapped in [`log`](crate::log),
+/// [`kv`](crate::kv) and [`llm`](crate::llm).
+#[allow(missing_docs, unsafe_code, unreachable_pub, unused_qualifications, clippy::all)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../../bot-core/wit/since_v0.1.0",
+        world: "plugin",
+        pub_export_macro: true,
+        export_macro_name: "__export_plugin",
+        default_bindings_module: "plugin_sdk::bindings",
+        runtime_path: "plugin_sdk::__private::wit_bindgen::rt",
+    });
+}
+
+pub use bindings::botcore::plugin::types::{
+    Action, Button, ButtonsMessage, Contact, Context, Direction, Event, EventKind, Field,
+    HistoryEntry, InboundMedia, InboundMessage, InteractiveReply, ListMessage, ListRow,
+    ListSection, LocalTime, Location, Manifest, MediaKind, MediaMessage, MessageContent, Reply,
+    ReplyContent,
+};
+
+/// A bot-core plugin.
+///
+/// Implement it and call [`register_plugin!`](crate::register_plugin) once.
+/// The host creates a fresh instance for every event, so `new` runs once per
+/// event with the (already schema-validated) configuration.
+pub trait Plugin: Sized {
+    /// The plugin's configuration; its JSON Schema (from `schemars`) is put
+    /// into the manifest and the host validates every configuration against it.
+    type Config: DeserializeOwned + schemars::JsonSchema;
+
+    /// Stable plugin name (`[a-z0-9-]+`).
+    const NAME: &'static str;
+    /// The plugin's version (usually `env!("CARGO_PKG_VERSION")`).
+    const VERSION: &'static str;
+
+    /// The event kinds the plugin wants (default: text and taps on buttons
+    /// or list rows).
+    fn events() -> Vec<EventKind> {
+        vec![EventKind::Text, EventKind::Interactive]
+    }
+
+    /// Debounce window: several messages of one contact within this many
+    /// milliseconds produce one call (default: none).
+    fn debounce_ms() -> Option<u32> {
+        None
+    }
+
+    /// Builds the plugin from its configuration.
+    fn new(config: Self::Config) -> Result<Self, String>;
+
+    /// Handles one event and returns the actions for the host to perform.
+    /// An `Err` is logged by the host with the tenant and plugin name.
+    fn handle(&mut self, event: &Event, ctx: &Context) -> Result<Vec<Action>, String>;
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use wit_bindgen;
+
+    use super::{Action, Context, Event, Manifest, Plugin};
+
+    pub fn manifest<P: Plugin>() -> Manifest {
+        let schema = schemars::schema_for!(P::Config);
+        Manifest {
+            name: P::NAME.to_owned(),
+            version: P::VERSION.to_owned(),
+            events: P::events(),
+            config_schema: serde_json::to_string(&schema).unwrap_or_else(|_| "{}".to_owned()),
+            debounce_ms: P::debounce_ms(),
+        }
+    }
+
+    pub fn handle<P: Plugin>(event: Event, context: Context) -> Result<Vec<Action>, String> {
+        let config: P::Config = serde_json::from_str(&context.config)
+            .map_err(|e| format!("invalid configuration: {e}"))?;
+        let mut plugin = P::new(config)?;
+        plugin.handle(&event, &context)
+    }
+}
+
+/// Exports a [`Plugin`] implementation as the component's `manifest` and
+/// `handle` functions. Call it once, at the crate root.
+///
+/// ```ignore
+/// plugin_sdk::register_plugin!(MyPlugin);
+/// ```
+#[macro_export]
+macro_rules! register_plugin {
+    ($plugin:ty) => {
+        #[doc(hidden)]
+        pub struct __PluginSdkExport;
+
+        impl $crate::bindings::Guest for __PluginSdkExport {
+            fn manifest() -> $crate::Manifest {
+                $crate::__private::manifest::<$plugin>()
+            }
+
+            fn handle(
+                event: $crate::Event,
+                context: $crate::Context,
+            ) -> ::std::result::Result<::std::vec::Vec<$crate::Action>, ::std::string::String> {
+                $crate::__private::handle::<$plugin>(event, context)
+            }
+        }
+
+        $crate::bindings::__export_plugin!(__PluginSdkExport with_types_in $crate::bindings);
+    };
+}
+
+/// Logging into the host's logs (tagged by the host with tenant and plugin).
+pub mod log {
+    use super::bindings::botcore::plugin::log::{Level, log};
+
+    /// Logs at trace level.
+    pub fn trace(message: &str) {
+        log(Level::Trace, message);
+    }
+    /// Logs at debug level.
+    pub fn debug(message: &str) {
+        log(Level::Debug, message);
+    }
+    /// Logs at info level.
+    pub fn info(message: &str) {
+        log(Level::Info, message);
+    }
+    /// Logs at warn level.
+    pub fn warn(message: &str) {
+        log(Level::Warn, message);
+    }
+    /// Logs at error level.
+    pub fn error(message: &str) {
+        log(Level::Error, message);
+    }
+}
+
+/// The key-value store the host keeps for this plugin and this tenant.
+pub mod kv {
+    use super::bindings::botcore::plugin::kv;
+
+    /// The value under `key`, if any.
+    #[must_use]
+    pub fn get(key: &str) -> Option<Vec<u8>> {
+        kv::get(key)
+    }
+
+    /// The value under `key` as UTF-8 text, if any (and if it is text).
+    #[must_use]
+    pub fn get_string(key: &str) -> Option<String> {
+        kv::get(key).and_then(|v| String::from_utf8(v).ok())
+    }
+
+    /// Stores `value` under `key`; fails when the key or value is too large.
+    pub fn set(key: &str, value: &[u8]) -> Result<(), String> {
+        kv::set(key, value)
+    }
+
+    /// Removes `key`.
+    pub fn delete(key: &str) {
+        kv::delete(key);
+    }
+}
+
+/// Chat completions run by the host with the vendor's LLM provider.
+pub mod llm {
+    pub use super::bindings::botcore::plugin::llm::{
+        LlmError, Message, ProviderError, Request, Response, Role, Usage,
+    };
+
+    /// Runs one chat completion on the host.
+    pub fn complete(request: &Request) -> Result<Response, LlmError> {
+        super::bindings::botcore::plugin::llm::complete(request)
+    }
+}
+
+impl Event {
+    /// The inbound message, for message events.
+    #[must_use]
+    pub fn message(&self) -> Option<&InboundMessage> {
+        match self {
+            Event::Message(m) => Some(m),
+        }
+    }
+
+    /// The text of a text message, or the title of a tapped button or row.
+    #[must_use]
+    pub fn text(&self) -> Option<&str> {
+        match &self.message()?.content {
+            MessageContent::Text(t) => Some(t),
+            MessageContent::Interactive(i) => Some(&i.title),
+            MessageContent::Media(m) => m.caption.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The kind of the event, as used in [`Manifest::events`].
+    #[must_use]
+    pub fn kind(&self) -> EventKind {
+        match &self.message().map(|m| &m.content) {
+            Some(MessageContent::Text(_)) => EventKind::Text,
+            Some(MessageContent::Media(_)) => EventKind::Media,
+            Some(MessageContent::Interactive(_)) => EventKind::Interactive,
+            Some(MessageContent::Location(_)) => EventKind::Location,
+            _ => EventKind::Other,
+        }
+    }
+}
+
+impl Action {
+    /// A text reply.
+    #[must_use]
+    pub fn reply_text(text: impl Into<String>) -> Self {
+        Action::Reply(Reply {
+            content: ReplyContent::Text(text.into()),
+            matched: None,
+        })
+    }
+
+    /// A text reply that records what produced it (e.g. a rule id), for
+    /// the vendor's analytics.
+    #[must_use]
+    pub fn reply_matched(text: impl Into<String>, matched: impl Into<String>) -> Self {
+        Action::Reply(Reply {
+            content: ReplyContent::Text(text.into()),
+            matched: Some(matched.into()),
+        })
+    }
+}
+
+impl Contact {
+    /// Whether the contact has `tag` (compared case-insensitively).
+    #[must_use]
+    pub fn has_tag(&self, tag: &str) -> bool {
+        self.tags.iter().any(|t| t.eq_ignore_ascii_case(tag))
+    }
+
+    /// The value of the custom field `key`.
+    #[must_use]
+    pub fn field(&self, key: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|f| f.key == key)
+            .map(|f| f.value.as_str())
+    }
+}
+
+/// Template variables of a contact: `{name}` (falls back to `Kak` when the
+/// contact has no name), `{phone}`, and every custom field by its key.
+impl crate::text::Vars for Contact {
+    fn get(&self, name: &str) -> Option<Cow<'_, str>> {
+        match name {
+            "name" => Some(Cow::Borrowed(self.name.as_deref().unwrap_or("Kak"))),
+            "phone" => Some(Cow::Borrowed(&self.phone)),
+            _ => self.field(name).map(Cow::Borrowed),
+        }
+    }
+}

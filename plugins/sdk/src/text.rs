@@ -1,0 +1,519 @@
+//! Text utilities shared by plugins and the host: case and accent folding,
+//! and message templates with variables and nested spintax.
+//!
+//! This module does not need the WIT bindings, so host-side code (for
+//! example a campaign sender) can depend on `plugin-sdk` with
+//! `default-features = false` and render templates with the very same code
+//! the plugins use.
+//!
+//! # Template syntax
+//!
+//! * `{name}`: a variable (letters, digits, `_`, `-`, `.`; starts with a
+//!   letter or `_`). Its value comes from a [`Vars`] implementation.
+//! * `{Halo|Hai|Selamat datang}`: spintax, one option is chosen. Options may
+//!   contain variables and nested spintax: `{Halo|Hai|{Selamat pagi|Pagi}} {name}`.
+//!   An option may be empty: `{Kak |}`.
+//! * `{{` and `}}`: a literal `{` or `}`.
+//!
+//! ```
+//! use plugin_sdk::text::{Template, render};
+//! use std::collections::HashMap;
+//!
+//! let vars = HashMap::from([("name", "Budi")]);
+//! let t = Template::parse("{Halo|Hai} {name}!").unwrap();
+//! let a = t.render(&vars, 42).unwrap();
+//! assert!(a == "Halo Budi!" || a == "Hai Budi!");
+//! // The same seed always gives the same text.
+//! assert_eq!(a, render("{Halo|Hai} {name}!", &vars, 42).unwrap());
+//!
+//! let err = Template::parse("Halo {name").unwrap_err();
+//! assert_eq!(err.to_string(), "template error at line 1, column 6: `{` is never closed");
+//! ```
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// Folds text for matching: lowercase, accents removed (`é` -> `e`), runs of
+/// whitespace collapsed into one space, trimmed.
+///
+/// ```
+/// assert_eq!(plugin_sdk::text::fold("  Café   CRÈME "), "cafe creme");
+/// ```
+#[must_use]
+pub fn fold(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut pending_space = false;
+    for c in input.nfd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// Folds only the case (lowercase) and whitespace, keeping accents.
+#[must_use]
+pub fn fold_case(input: &str) -> String {
+    input.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// A source of variable values for [`Template::render`].
+pub trait Vars {
+    /// The value of `name`, or `None` when it has none.
+    fn get(&self, name: &str) -> Option<Cow<'_, str>>;
+}
+
+impl<K: std::borrow::Borrow<str> + std::hash::Hash + Eq, V: AsRef<str>, S: std::hash::BuildHasher>
+    Vars for HashMap<K, V, S>
+{
+    fn get(&self, name: &str) -> Option<Cow<'_, str>> {
+        HashMap::get(self, name).map(|v| Cow::Borrowed(v.as_ref()))
+    }
+}
+
+impl<K: std::borrow::Borrow<str> + Ord, V: AsRef<str>> Vars for BTreeMap<K, V> {
+    fn get(&self, name: &str) -> Option<Cow<'_, str>> {
+        BTreeMap::get(self, name).map(|v| Cow::Borrowed(v.as_ref()))
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> Vars for [(K, V)] {
+    fn get(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.iter()
+            .find(|(k, _)| k.as_ref() == name)
+            .map(|(_, v)| Cow::Borrowed(v.as_ref()))
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> Vars for Vec<(K, V)> {
+    fn get(&self, name: &str) -> Option<Cow<'_, str>> {
+        Vars::get(self.as_slice(), name)
+    }
+}
+
+impl<T: Vars + ?Sized> Vars for &T {
+    fn get(&self, name: &str) -> Option<Cow<'_, str>> {
+        (**self).get(name)
+    }
+}
+
+/// A place in a template: 1-based line and column (in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, counted in characters.
+    pub column: u32,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, column {}", self.line, self.column)
+    }
+}
+
+/// What is wrong with a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TemplateErrorKind {
+    /// A `{` without its `}`.
+    Unclosed,
+    /// A `}` without a `{` (write `}}` for a literal one).
+    UnexpectedClose,
+    /// `{}`: nothing between the braces.
+    Empty,
+    /// `{...}` without `|` whose content is not a variable name.
+    BadVariableName(String),
+    /// Groups nested deeper than [`MAX_DEPTH`].
+    TooDeep,
+    /// A variable that has no value when rendering.
+    MissingVariable(String),
+}
+
+/// How deeply spintax groups may nest.
+pub const MAX_DEPTH: usize = 16;
+
+/// A template that cannot be parsed or rendered, with where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateError {
+    /// What is wrong.
+    pub kind: TemplateErrorKind,
+    /// Where in the template.
+    pub position: Position,
+}
+
+impl fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "template error at {}: ", self.position)?;
+        match &self.kind {
+            TemplateErrorKind::Unclosed => f.write_str("`{` is never closed"),
+            TemplateErrorKind::UnexpectedClose => {
+                f.write_str("`}` without a matching `{` (write `}}` for a literal brace)")
+            }
+            TemplateErrorKind::Empty => f.write_str("`{}` is empty"),
+            TemplateErrorKind::BadVariableName(n) => write!(
+                f,
+                "`{{{n}}}` is neither a variable name nor spintax (spintax options are separated by `|`)"
+            ),
+            TemplateErrorKind::TooDeep => {
+                write!(f, "spintax nested deeper than {MAX_DEPTH} levels")
+            }
+            TemplateErrorKind::MissingVariable(n) => write!(f, "variable `{n}` has no value"),
+        }
+    }
+}
+
+impl std::error::Error for TemplateError {}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Node {
+    Text(String),
+    Var { name: String, at: Position },
+    Spin(Vec<Vec<Node>>),
+}
+
+/// A parsed template; parse once, render many times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    nodes: Vec<Node>,
+}
+
+struct Parser<'a> {
+    chars: std::iter::Peekable<std::str::Chars<'a>>,
+    pos: Position,
+}
+
+impl Parser<'_> {
+    fn bump(&mut self) -> Option<char> {
+        let c = self.chars.next()?;
+        if c == '\n' {
+            self.pos.line += 1;
+            self.pos.column = 1;
+        } else {
+            self.pos.column += 1;
+        }
+        Some(c)
+    }
+
+    fn err(kind: TemplateErrorKind, position: Position) -> TemplateError {
+        TemplateError { kind, position }
+    }
+
+    /// Parses a sequence until `}` / `|` (inside a group) or the end.
+    fn sequence(&mut self, depth: usize) -> Result<Vec<Node>, TemplateError> {
+        let mut nodes = Vec::new();
+        let mut text = String::new();
+        while let Some(&c) = self.chars.peek() {
+            match c {
+                '{' => {
+                    let open = self.pos;
+                    self.bump();
+                    if self.chars.peek() == Some(&'{') {
+                        self.bump();
+                        text.push('{');
+                        continue;
+                    }
+                    if !text.is_empty() {
+                        nodes.push(Node::Text(std::mem::take(&mut text)));
+                    }
+                    nodes.push(self.group(open, depth + 1)?);
+                }
+                '}' => {
+                    if depth > 0 {
+                        break;
+                    }
+                    let at = self.pos;
+                    self.bump();
+                    if self.chars.peek() == Some(&'}') {
+                        self.bump();
+                        text.push('}');
+                    } else {
+                        return Err(Self::err(TemplateErrorKind::UnexpectedClose, at));
+                    }
+                }
+                '|' if depth > 0 => break,
+                _ => {
+                    self.bump();
+                    text.push(c);
+                }
+            }
+        }
+        if !text.is_empty() {
+            nodes.push(Node::Text(text));
+        }
+        Ok(nodes)
+    }
+
+    /// Parses a group after its `{`.
+    fn group(&mut self, open: Position, depth: usize) -> Result<Node, TemplateError> {
+        if depth > MAX_DEPTH {
+            return Err(Self::err(TemplateErrorKind::TooDeep, open));
+        }
+        let mut options = Vec::new();
+        loop {
+            options.push(self.sequence(depth)?);
+            match self.bump() {
+                Some('|') => continue,
+                Some('}') => break,
+                _ => return Err(Self::err(TemplateErrorKind::Unclosed, open)),
+            }
+        }
+        if options.len() > 1 {
+            return Ok(Node::Spin(options));
+        }
+        let only = options.pop().unwrap_or_default();
+        match only.as_slice() {
+            [] => Err(Self::err(TemplateErrorKind::Empty, open)),
+            [Node::Text(name)] if is_variable_name(name) => Ok(Node::Var {
+                name: name.clone(),
+                at: open,
+            }),
+            _ => Err(Self::err(
+                TemplateErrorKind::BadVariableName(flatten(&only)),
+                open,
+            )),
+        }
+    }
+}
+
+fn flatten(nodes: &[Node]) -> String {
+    let mut s = String::new();
+    for n in nodes {
+        match n {
+            Node::Text(t) => s.push_str(t),
+            Node::Var { name, .. } => {
+                s.push('{');
+                s.push_str(name);
+                s.push('}');
+            }
+            Node::Spin(opts) => {
+                s.push('{');
+                let parts: Vec<String> = opts.iter().map(|o| flatten(o)).collect();
+                s.push_str(&parts.join("|"));
+                s.push('}');
+            }
+        }
+    }
+    s
+}
+
+fn is_variable_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+impl Template {
+    /// Parses `source`; the error says where the template is broken.
+    pub fn parse(source: &str) -> Result<Self, TemplateError> {
+        let mut p = Parser {
+            chars: source.chars().peekable(),
+            pos: Position { line: 1, column: 1 },
+        };
+        let nodes = p.sequence(0)?;
+        Ok(Self { nodes })
+    }
+
+    /// The variable names the template uses, in order of first use.
+    #[must_use]
+    pub fn variables(&self) -> Vec<&str> {
+        fn walk<'a>(nodes: &'a [Node], out: &mut Vec<&'a str>) {
+            for n in nodes {
+                match n {
+                    Node::Text(_) => {}
+                    Node::Var { name, .. } => {
+                        if !out.contains(&name.as_str()) {
+                            out.push(name);
+                        }
+                    }
+                    Node::Spin(opts) => opts.iter().for_each(|o| walk(o, out)),
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.nodes, &mut out);
+        out
+    }
+
+    /// Renders with `vars`; spintax choices come from `seed`, so the same
+    /// seed always gives the same text. A variable without a value is an error.
+    pub fn render(&self, vars: &(impl Vars + ?Sized), seed: u64) -> Result<String, TemplateError> {
+        let mut rng = SplitMix64::new(seed);
+        let mut out = String::new();
+        render_nodes(&self.nodes, vars, &mut rng, &mut out)?;
+        Ok(out)
+    }
+}
+
+fn render_nodes(
+    nodes: &[Node],
+    vars: &(impl Vars + ?Sized),
+    rng: &mut SplitMix64,
+    out: &mut String,
+) -> Result<(), TemplateError> {
+    for n in nodes {
+        match n {
+            Node::Text(t) => out.push_str(t),
+            Node::Var { name, at } => match vars.get(name) {
+                Some(v) => out.push_str(&v),
+                None => {
+                    return Err(TemplateError {
+                        kind: TemplateErrorKind::MissingVariable(name.clone()),
+                        position: *at,
+                    });
+                }
+            },
+            Node::Spin(opts) => {
+                // `opts` is never empty: a group has at least one option.
+                let i = rng.below(opts.len() as u64) as usize;
+                if let Some(o) = opts.get(i) {
+                    render_nodes(o, vars, rng, out)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Parses and renders in one step (see [`Template::render`]).
+pub fn render(source: &str, vars: &(impl Vars + ?Sized), seed: u64) -> Result<String, TemplateError> {
+    Template::parse(source)?.render(vars, seed)
+}
+
+/// A small deterministic pseudo-random generator (SplitMix64) used for
+/// spintax choices. Not for anything secret.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// A generator starting from `seed`.
+    #[must_use]
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`0` when `n` is `0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            return 0;
+        }
+        // Multiply-shift: unbiased enough for picking spintax options.
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+    }
+}
+
+/// A stable 64-bit hash (FNV-1a) of some strings, for deriving seeds from
+/// ids (e.g. a message id) so rendering is reproducible.
+#[must_use]
+pub fn seed_from(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain(std::iter::once(0xff)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn vars() -> HashMap<&'static str, &'static str> {
+        HashMap::from([("name", "Siti"), ("phone", "+628123"), ("kota", "Bandung")])
+    }
+
+    #[test]
+    fn folds_case_accents_and_spaces() {
+        assert_eq!(fold("ÀPA  Kabar\tÉmile"), "apa kabar emile");
+        assert_eq!(fold("  "), "");
+        assert_eq!(fold_case(" Café  OK "), "café ok");
+    }
+
+    #[test]
+    fn variables_and_literals() {
+        let t = Template::parse("Halo {name} ({phone}) {{ok}} dari {kota}").unwrap();
+        assert_eq!(t.variables(), vec!["name", "phone", "kota"]);
+        assert_eq!(t.render(&vars(), 0).unwrap(), "Halo Siti (+628123) {ok} dari Bandung");
+    }
+
+    #[test]
+    fn nested_spintax_covers_every_option_and_is_seeded() {
+        let t = Template::parse("{Halo|Hai|{Selamat pagi|Pagi}} {name}").unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for seed in 0..200 {
+            let a = t.render(&vars(), seed).unwrap();
+            assert_eq!(a, t.render(&vars(), seed).unwrap());
+            seen.insert(a);
+        }
+        let want: std::collections::BTreeSet<String> =
+            ["Halo Siti", "Hai Siti", "Selamat pagi Siti", "Pagi Siti"]
+                .into_iter()
+                .map(String::from)
+                .collect();
+        assert_eq!(seen, want);
+    }
+
+    #[test]
+    fn empty_option_allowed() {
+        let t = Template::parse("{Kak |}{name}").unwrap();
+        let all: std::collections::BTreeSet<_> =
+            (0..50).map(|s| t.render(&vars(), s).unwrap()).collect();
+        assert_eq!(all.len(), 2);
+        assert!(all.contains("Siti") && all.contains("Kak Siti"));
+    }
+
+    #[test]
+    fn errors_say_where() {
+        let e = Template::parse("ab\ncd {Halo|Hai").unwrap_err();
+        assert_eq!(e.kind, TemplateErrorKind::Unclosed);
+        assert_eq!(e.position, Position { line: 2, column: 4 });
+        let e = Template::parse("a } b").unwrap_err();
+        assert_eq!(e.kind, TemplateErrorKind::UnexpectedClose);
+        assert_eq!(e.position.column, 3);
+        let e = Template::parse("x {}").unwrap_err();
+        assert_eq!(e.kind, TemplateErrorKind::Empty);
+        let e = Template::parse("{halo kak}").unwrap_err();
+        assert!(matches!(e.kind, TemplateErrorKind::BadVariableName(ref n) if n == "halo kak"));
+        let e = Template::parse("Hi {nama}").unwrap().render(&vars(), 1).unwrap_err();
+        assert_eq!(e.to_string(), "template error at line 1, column 4: variable `nama` has no value");
+        let deep = "{a|".repeat(20) + &"}".repeat(20);
+        assert_eq!(Template::parse(&deep).unwrap_err().kind, TemplateErrorKind::TooDeep);
+    }
+
+    #[test]
+    fn seeds_from_ids_are_stable() {
+        assert_eq!(seed_from(&["a", "b"]), seed_from(&["a", "b"]));
+        assert_ne!(seed_from(&["ab"]), seed_from(&["a", "b"]));
+        let mut r = SplitMix64::new(7);
+        assert!((0..1000).all(|_| r.below(3) < 3));
+    }
+}
