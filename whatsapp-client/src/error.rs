@@ -127,16 +127,14 @@ pub struct ApiError {
     /// HTTP status of the response (Fonnte often reports errors with 200).
     pub status: u16,
     /// Provider error code (Cloud API `error.code`), if any.
-    pub code: Option<i64>,
+    pub code: Option<i32>,
     /// Provider error subcode, if any.
-    pub subcode: Option<i64>,
+    pub subcode: Option<i32>,
     /// Human-readable message from the provider (`error.message`, Fonnte
     /// `reason`).
     pub message: String,
     /// Extra detail (`error.error_data.details`, Fonnte `detail`).
     pub details: Option<String>,
-    /// Provider trace id for support requests (`fbtrace_id`).
-    pub trace_id: Option<String>,
     /// What the error means.
     pub kind: ApiErrorKind,
     /// Wait this long before retrying (from `Retry-After` or a documented
@@ -156,7 +154,6 @@ impl ApiError {
             subcode: None,
             message: message.into(),
             details: None,
-            trace_id: None,
             kind: kind_from_status(status),
             retry_after: None,
         }
@@ -171,7 +168,7 @@ impl ApiError {
 
     /// Sets the provider code and reclassifies by it (Cloud API codes).
     #[must_use]
-    pub fn with_cloud_code(mut self, code: i64, subcode: Option<i64>) -> Self {
+    pub fn with_cloud_code(mut self, code: i32, subcode: Option<i32>) -> Self {
         self.code = Some(code);
         self.subcode = subcode;
         self.kind = classify_cloud_code(code).unwrap_or(kind_from_status(self.status));
@@ -238,7 +235,7 @@ fn kind_from_status(status: u16) -> ApiErrorKind {
 }
 
 /// Classifies a Cloud API error code; `None` for codes we do not know.
-pub(crate) fn classify_cloud_code(code: i64) -> Option<ApiErrorKind> {
+pub(crate) fn classify_cloud_code(code: i32) -> Option<ApiErrorKind> {
     Some(match code {
         4 | 80007 | 130429 => ApiErrorKind::RateLimited,
         131056 => ApiErrorKind::PairRateLimited,
@@ -363,6 +360,12 @@ mod tests {
         // Unknown codes fall back to the HTTP status.
         let unknown = ApiError::new("cloud_api", 503, "x").with_cloud_code(999_999, None);
         assert!(unknown.is_retryable());
+    }
+
+    #[test]
+    fn error_stays_small() {
+        // Keep `Result<_, Error>` cheap to return (clippy::result_large_err).
+        assert!(size_of::<Error>() <= 120, "{}", size_of::<Error>());
     }
 
     #[test]

@@ -1,10 +1,15 @@
 #![doc = include_str!("../README.md")]
 
+pub mod cloud;
 pub mod error;
+pub mod fonnte;
+pub mod gateway;
+mod http;
 pub mod message;
 pub mod pacing;
 pub mod phone;
 pub mod provider;
+pub mod retry;
 pub mod testing;
 pub mod webhook;
 
@@ -15,5 +20,7 @@ pub use message::{
     MediaKind, MediaMessage, MediaSource, OutgoingMessage, ReactionMessage, ReplyButton,
     TemplateComponent, TemplateMessage, TemplateParameter, TextMessage,
 };
+pub use pacing::{Paced, PacingConfig};
 pub use phone::{PhoneError, PhoneNumber, Region};
 pub use provider::{Provider, SendReceipt};
+pub use retry::{RetryPolicy, Retrying};

@@ -14,6 +14,12 @@ use sha2::Sha256;
 use crate::message::{Contact, MediaKind};
 use crate::phone::PhoneNumber;
 
+mod cloud;
+mod fonnte;
+
+pub use cloud::parse_cloud;
+pub use fonnte::{parse_fonnte, parse_fonnte_form};
+
 /// The name of the header Meta signs webhook bodies with.
 pub const SIGNATURE_HEADER: &str = "X-Hub-Signature-256";
 

@@ -1,0 +1,226 @@
+//! Fonnte webhooks: incoming messages, message status, device status.
+//!
+//! Fonnte posts JSON (or, from older setups, form fields). One URL may
+//! receive all three kinds, so [`parse_fonnte`] tells them apart by their
+//! fields. The device `token` Fonnte includes in some payloads is a secret
+//! and is removed from any raw data kept in events.
+
+use serde_json::{Map, Value};
+
+use super::cloud::{timestamp_of, wa_id_to_phone};
+use super::{
+    DeliveryStatus, DeviceState, DeviceStatus, Event, InboundMedia, InboundMessage, MessageContent,
+    OtherEvent, ParseError, StatusUpdate,
+};
+use crate::message::MediaKind;
+
+const PROVIDER: &str = "fonnte";
+
+/// Parses a Fonnte webhook body (JSON, or `application/x-www-form-urlencoded`)
+/// into one event.
+///
+/// - incoming message (`sender`, `message`, `inboxid`/`id`, ...) →
+///   [`Event::Message`]; media (`url`, `filename`, `extension`) and
+///   `location` (`"lat,long"`) are recognized;
+/// - message status (`id`, `stateid`, `status`, `state`) → [`Event::Status`];
+/// - device status (`device`, `status: connect|disconnect`, `reason`) →
+///   [`Event::DeviceStatus`];
+/// - anything else, or a message whose sender or id is missing →
+///   [`Event::Other`].
+///
+/// ```
+/// use whatsapp_client::webhook::{parse_fonnte, Event};
+///
+/// let body = br#"{"device":"6281100000000","sender":"6281234567890","message":"halo","name":"Budi","inboxid":"77"}"#;
+/// let Event::Message(m) = parse_fonnte(body).unwrap() else { panic!() };
+/// assert_eq!(m.id, "77");
+/// assert_eq!(m.text(), Some("halo"));
+/// assert_eq!(m.recipient.as_deref(), Some("6281100000000"));
+/// ```
+pub fn parse_fonnte(body: &[u8]) -> Result<Event, ParseError> {
+    let mut obj = decode(body)?;
+    // Never keep the device token in events (they end up in logs and DBs).
+    obj.remove("token");
+    Ok(classify(Value::Object(obj)))
+}
+
+/// Parses Fonnte form fields already decoded by a web framework (for
+/// example axum's `Form<HashMap<String, String>>`).
+pub fn parse_fonnte_form<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Event {
+    let obj: Map<String, Value> = fields
+        .into_iter()
+        .filter(|(k, _)| *k != "token")
+        .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
+        .collect();
+    classify(Value::Object(obj))
+}
+
+fn decode(body: &[u8]) -> Result<Map<String, Value>, ParseError> {
+    let trimmed = body.trim_ascii_start();
+    if trimmed.first() == Some(&b'{') || trimmed.first() == Some(&b'[') {
+        return match serde_json::from_slice::<Value>(trimmed) {
+            Ok(Value::Object(o)) => Ok(o),
+            Ok(_) => Err(ParseError::Shape("expected a JSON object".into())),
+            Err(e) => Err(ParseError::Syntax {
+                format: "JSON",
+                message: e.to_string(),
+            }),
+        };
+    }
+    if std::str::from_utf8(body).is_err() {
+        return Err(ParseError::Syntax {
+            format: "form",
+            message: "body is not UTF-8".into(),
+        });
+    }
+    let obj: Map<String, Value> = url::form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+        .collect();
+    if obj.is_empty() {
+        return Err(ParseError::Shape("empty body".into()));
+    }
+    Ok(obj)
+}
+
+/// Reads a field as text whether Fonnte sent it as a string or a number.
+fn text(v: &Value, key: &str) -> Option<String> {
+    match v.get(key)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn other(kind: &str, raw: Value) -> Event {
+    Event::Other(OtherEvent {
+        provider: PROVIDER,
+        kind: kind.to_owned(),
+        raw,
+    })
+}
+
+fn classify(v: Value) -> Event {
+    let status = text(&v, "status").map(|s| s.to_ascii_lowercase());
+    let has_sender = v.get("sender").is_some() || v.get("pengirim").is_some();
+    match status.as_deref() {
+        Some("connect" | "connected" | "disconnect" | "disconnected") if !has_sender => {
+            device_status(&v, status.as_deref().unwrap_or_default())
+        }
+        _ if has_sender => message(v),
+        _ if v.get("stateid").is_some() || v.get("state").is_some() || status.is_some() => {
+            message_status(v)
+        }
+        _ => other("unknown", v),
+    }
+}
+
+fn device_status(v: &Value, status: &str) -> Event {
+    let Some(device) = text(v, "device") else {
+        return other("device_status_without_device", v.clone());
+    };
+    let state = match status {
+        "connect" | "connected" => DeviceState::Connected,
+        "disconnect" | "disconnected" => DeviceState::Disconnected,
+        s => DeviceState::Unknown(s.to_owned()),
+    };
+    Event::DeviceStatus(DeviceStatus {
+        provider: PROVIDER,
+        device,
+        state,
+        reason: text(v, "reason"),
+        timestamp: timestamp_of(v, "timestamp"),
+    })
+}
+
+fn message_status(v: Value) -> Event {
+    let Some(id) = text(&v, "id") else {
+        return other("status_without_id", v);
+    };
+    // `state` carries delivery progress (sent/delivered/read); `status` the
+    // processing outcome (sent/pending/invalid/failed/expired...).
+    let word = text(&v, "state")
+        .or_else(|| text(&v, "status"))
+        .unwrap_or_default();
+    let status = match word.to_ascii_lowercase().as_str() {
+        "invalid" | "expired" | "url unreachable" => DeliveryStatus::Failed,
+        other => DeliveryStatus::parse(other),
+    };
+    let mut update = StatusUpdate::new(PROVIDER, id, status);
+    update.sender = text(&v, "device");
+    update.recipient = text(&v, "target").as_deref().and_then(wa_id_to_phone);
+    update.timestamp = timestamp_of(&v, "timestamp");
+    Event::Status(update)
+}
+
+fn message(v: Value) -> Event {
+    let Some(id) = text(&v, "inboxid").or_else(|| text(&v, "id")) else {
+        return other("message_without_id", v);
+    };
+    let sender = text(&v, "sender")
+        .or_else(|| text(&v, "pengirim"))
+        .unwrap_or_default();
+    let member = text(&v, "member");
+    // In groups Fonnte puts the group id in `sender` and the person in
+    // `member`.
+    let is_group = sender.contains('@') || member.is_some();
+    let (from_raw, group) = if is_group {
+        (member.clone().unwrap_or_default(), Some(sender.clone()))
+    } else {
+        (sender.clone(), None)
+    };
+    let from_digits = from_raw.split('@').next().unwrap_or_default();
+    let Some(from) = wa_id_to_phone(from_digits) else {
+        return other("message_with_unparseable_sender", v);
+    };
+    let content = content(&v);
+    let mut m = InboundMessage::new(PROVIDER, id, from, content);
+    m.from_name = text(&v, "name");
+    m.recipient = text(&v, "device");
+    m.group = group;
+    m.timestamp = timestamp_of(&v, "timestamp");
+    Event::Message(m)
+}
+
+fn content(v: &Value) -> MessageContent {
+    let body = text(v, "message").or_else(|| text(v, "pesan"));
+    if let Some(url) = text(v, "url") {
+        let extension = text(v, "extension")
+            .or_else(|| {
+                text(v, "filename").and_then(|f| f.rsplit_once('.').map(|(_, e)| e.to_owned()))
+            })
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let kind = match extension.trim_start_matches('.') {
+            "jpg" | "jpeg" | "png" | "gif" => MediaKind::Image,
+            "webp" => MediaKind::Sticker,
+            "mp4" | "3gp" | "mov" => MediaKind::Video,
+            "mp3" | "ogg" | "opus" | "m4a" | "aac" | "amr" | "wav" => MediaKind::Audio,
+            _ => MediaKind::Document,
+        };
+        let mut media = InboundMedia::new(kind);
+        media.url = Some(url);
+        media.filename = text(v, "filename");
+        media.caption = body;
+        return MessageContent::Media(media);
+    }
+    if let Some(loc) = text(v, "location") {
+        let mut parts = loc.split(',').map(|p| p.trim().parse::<f64>());
+        if let (Some(Ok(latitude)), Some(Ok(longitude)), None) =
+            (parts.next(), parts.next(), parts.next())
+        {
+            return MessageContent::Location {
+                latitude,
+                longitude,
+                name: None,
+                address: None,
+            };
+        }
+    }
+    match body {
+        Some(body) => MessageContent::Text { body },
+        None => MessageContent::Unknown {
+            kind: "fonnte".to_owned(),
+            raw: v.clone(),
+        },
+    }
+}
