@@ -126,7 +126,7 @@ impl MidtransClient {
     pub fn new(server_key: impl Into<String>, env: Environment) -> Self {
         MidtransClient {
             inner: Arc::new(Inner {
-                transport: Transport::new(server_key.into()),
+                transport: Transport::new(server_key.into(), "Idempotency-Key"),
                 env,
                 urls: BaseUrls::for_environment(env),
             }),

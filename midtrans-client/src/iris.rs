@@ -238,7 +238,7 @@ impl IrisClient {
     /// A client with `api_key` in `env`.
     pub fn new(api_key: impl Into<String>, env: Environment) -> Self {
         IrisClient {
-            transport: Transport::new(api_key.into()),
+            transport: Transport::new(api_key.into(), "X-Idempotency-Key"),
             base: crate::env::BaseUrls::for_environment(env).iris,
             env,
             options: RequestOptions::default(),

@@ -29,8 +29,16 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestOptions {
-    /// Sent as `Idempotency-Key`. Midtrans answers a repeated key with the
-    /// first answer, so a call with a key may also be retried automatically.
+    /// Sent as `Idempotency-Key` (Core API, Snap, Subscription API) or
+    /// `X-Idempotency-Key` (Iris), at most 100 characters. Midtrans answers
+    /// a repeated key with the first answer, so a call with a key may also
+    /// be retried automatically. Keys live for minutes (Core API: five) to
+    /// a day (Iris); use a new key per operation.
+    ///
+    /// While the first request with a key is still being processed, the
+    /// Core API answers a repeat with HTTP 202; that answer is returned as
+    /// it is (its `transaction_status`, if any, decides the
+    /// [`PaymentState`](crate::PaymentState); none means `Unknown`).
     pub idempotency_key: Option<String>,
     /// Sent as `X-Override-Notification`: notifications for this
     /// transaction go to these URLs instead of the dashboard setting
@@ -72,18 +80,20 @@ impl RequestOptions {
         self
     }
 
-    fn headers(&self) -> Result<HeaderMap, Error> {
+    fn headers(&self, idempotency_header: &'static str) -> Result<HeaderMap, Error> {
         let mut h = HeaderMap::new();
         if let Some(key) = &self.idempotency_key {
-            if key.is_empty() || key.len() > 36 {
+            // Iris documents 100 as the maximum; the Core API page's own
+            // example key is 43 characters long.
+            if key.is_empty() || key.len() > 100 {
                 return Err(Error::InvalidRequest(
-                    "idempotency key must be 1 to 36 characters".to_owned(),
+                    "idempotency key must be 1 to 100 characters".to_owned(),
                 ));
             }
             let v = HeaderValue::from_str(key).map_err(|_| {
                 Error::InvalidRequest("idempotency key is not a valid header value".to_owned())
             })?;
-            h.insert("Idempotency-Key", v);
+            h.insert(idempotency_header, v);
         }
         for (name, urls) in [
             ("X-Override-Notification", &self.override_notification),
@@ -189,6 +199,7 @@ pub(crate) struct Transport {
     auth: HeaderValue,
     pub(crate) timeout: Duration,
     pub(crate) retry: RetryPolicy,
+    idempotency_header: &'static str,
 }
 
 impl fmt::Debug for Transport {
@@ -202,7 +213,9 @@ impl fmt::Debug for Transport {
 }
 
 impl Transport {
-    pub(crate) fn new(key: String) -> Self {
+    /// `idempotency_header` is `Idempotency-Key` for the payment APIs and
+    /// `X-Idempotency-Key` for Iris.
+    pub(crate) fn new(key: String, idempotency_header: &'static str) -> Self {
         let token = base64::engine::general_purpose::STANDARD.encode(format!("{key}:"));
         let auth = match HeaderValue::from_str(&format!("Basic {token}")) {
             Ok(mut v) => {
@@ -222,6 +235,7 @@ impl Transport {
             auth,
             timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
+            idempotency_header,
         }
     }
 
@@ -245,7 +259,7 @@ impl Transport {
         B: Serialize + ?Sized,
         T: DeserializeOwned,
     {
-        let headers = opts.headers()?;
+        let headers = opts.headers(self.idempotency_header)?;
         let body = match body {
             Some(b) => Some(serde_json::to_vec(b).map_err(|e| {
                 Error::InvalidRequest(format!("request could not be serialized: {e}"))
@@ -382,7 +396,7 @@ mod tests {
 
     #[test]
     fn secret_debug_is_redacted() {
-        let t = Transport::new("SB-Mid-server-SECRET".to_owned());
+        let t = Transport::new("SB-Mid-server-SECRET".to_owned(), "Idempotency-Key");
         let dbg = format!("{t:?}");
         assert!(!dbg.contains("SECRET"), "{dbg}");
     }
@@ -395,9 +409,24 @@ mod tests {
             .append_notification(u.clone())
             .append_notification(u.clone())
             .append_notification(u);
-        assert!(matches!(opts.headers(), Err(Error::InvalidRequest(_))));
+        assert!(matches!(
+            opts.headers("Idempotency-Key"),
+            Err(Error::InvalidRequest(_))
+        ));
         let opts = RequestOptions::default().idempotency_key("a\nb");
-        assert!(matches!(opts.headers(), Err(Error::InvalidRequest(_))));
+        assert!(matches!(
+            opts.headers("Idempotency-Key"),
+            Err(Error::InvalidRequest(_))
+        ));
+        let opts = RequestOptions::default().idempotency_key("k".repeat(101));
+        assert!(matches!(
+            opts.headers("Idempotency-Key"),
+            Err(Error::InvalidRequest(_))
+        ));
+        let opts = RequestOptions::default()
+            .idempotency_key("d63ae3e0-a7c5-4733-8d81-b451168d8a2c-charge");
+        let h = opts.headers("X-Idempotency-Key").unwrap();
+        assert!(h.contains_key("x-idempotency-key"));
     }
 
     #[test]

@@ -257,3 +257,67 @@ fn iris_debug_redacts_key() {
     assert!(!dbg.contains(CREATOR), "{dbg}");
     assert!(dbg.contains("app.midtrans.com/iris"));
 }
+
+#[tokio::test]
+async fn payout_creation_with_key_uses_x_idempotency_key_and_retries() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .and(path("/iris/api/v1/payouts"))
+        .and(header("x-idempotency-key", "payout-2026-01-batch-1"))
+        .respond_with(json_response(500, r#"{"error_message":"internal"}"#))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/iris/api/v1/payouts"))
+        .and(header("x-idempotency-key", "payout-2026-01-batch-1"))
+        .respond_with(json_response(201, &fixture("iris/payouts_created.json")))
+        .with_priority(2)
+        .expect(1)
+        .mount(&server)
+        .await;
+    let created = iris(&server, CREATOR)
+        .with_options(
+            midtrans_client::RequestOptions::default().idempotency_key("payout-2026-01-batch-1"),
+        )
+        .create_payouts(&[NewPayout {
+            beneficiary_name: "Ryan Renolds".into(),
+            beneficiary_account: "33287352".into(),
+            beneficiary_bank: "bca".into(),
+            beneficiary_email: None,
+            amount: Idr::new(200_000),
+            notes: "n".into(),
+        }])
+        .await
+        .unwrap();
+    assert_eq!(created.len(), 2);
+}
+
+#[tokio::test]
+async fn payout_creation_without_key_is_not_retried() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .and(path("/iris/api/v1/payouts"))
+        .respond_with(json_response(503, r#"{"error_message":"unavailable"}"#))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = iris(&server, CREATOR)
+        .create_payouts(&[NewPayout {
+            beneficiary_name: "Ryan Renolds".into(),
+            beneficiary_account: "33287352".into(),
+            beneficiary_bank: "bca".into(),
+            beneficiary_email: None,
+            amount: Idr::new(200_000),
+            notes: "n".into(),
+        }])
+        .await
+        .unwrap_err();
+    assert!(err.is_retryable());
+    assert_eq!(
+        err.api().unwrap().status_message.as_deref(),
+        Some("unavailable")
+    );
+}
