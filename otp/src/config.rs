@@ -133,11 +133,20 @@ mod tests {
             (|c| c.code_length = 11, "code_length"),
             (|c| c.ttl = Duration::from_secs(5), "ttl"),
             (|c| c.max_attempts = 0, "max_attempts"),
-            (|c| c.max_sends_per_destination = 0, "max_sends_per_destination"),
+            (
+                |c| c.max_sends_per_destination = 0,
+                "max_sends_per_destination",
+            ),
             (|c| c.max_sends_per_client = 1001, "max_sends_per_client"),
             (|c| c.send_window = Duration::from_secs(1), "send_window"),
-            (|c| c.resend_cooldown = Duration::from_secs(7200), "resend_cooldown"),
-            (|c| c.retention = Duration::from_secs(40 * 86_400), "retention"),
+            (
+                |c| c.resend_cooldown = Duration::from_secs(7200),
+                "resend_cooldown",
+            ),
+            (
+                |c| c.retention = Duration::from_secs(40 * 86_400),
+                "retention",
+            ),
         ];
         for (edit, field) in cases {
             let mut config = OtpConfig::default();
@@ -148,8 +157,10 @@ mod tests {
             }
         }
         for digits in [4, 10] {
-            let mut config = OtpConfig::default();
-            config.code_length = digits;
+            let config = OtpConfig {
+                code_length: digits,
+                ..OtpConfig::default()
+            };
             config.validate().unwrap();
         }
     }

@@ -29,9 +29,9 @@ impl Destination {
     /// parse it with `whatsapp_client::PhoneNumber` and use
     /// [`Destination::phone`].
     pub fn phone_e164(e164: &str) -> Result<Self, InvalidRequest> {
-        let digits = e164
-            .strip_prefix('+')
-            .ok_or(InvalidRequest::Destination("phone number must start with '+'"))?;
+        let digits = e164.strip_prefix('+').ok_or(InvalidRequest::Destination(
+            "phone number must start with '+'",
+        ))?;
         let ok = (8..=15).contains(&digits.len())
             && digits.bytes().all(|b| b.is_ascii_digit())
             && !digits.starts_with('0');
@@ -135,9 +135,9 @@ impl Destination {
 
     /// Parses the form produced by [`Destination::to_key`].
     pub fn from_key(key: &str) -> Result<Self, InvalidRequest> {
-        let (scheme, value) = key
-            .split_once(':')
-            .ok_or(InvalidRequest::Destination("stored destination has no scheme"))?;
+        let (scheme, value) = key.split_once(':').ok_or(InvalidRequest::Destination(
+            "stored destination has no scheme",
+        ))?;
         match scheme {
             "tel" => Self::phone_e164(value),
             "mailto" => Self::email(value),
@@ -210,7 +210,13 @@ mod tests {
         let d = Destination::phone_e164("+6281234567890").unwrap();
         assert_eq!(d.as_phone_e164(), Some("+6281234567890"));
         assert_eq!(d.to_key(), "tel:+6281234567890");
-        for bad in ["081234567890", "+0812345678", "+62812", "+62 812 3456", "+6281234567890123"] {
+        for bad in [
+            "081234567890",
+            "+0812345678",
+            "+62812",
+            "+62 812 3456",
+            "+6281234567890123",
+        ] {
             assert!(Destination::phone_e164(bad).is_err(), "{bad}");
         }
     }
@@ -219,7 +225,14 @@ mod tests {
     fn emails_are_trimmed_and_domain_lowercased() {
         let d = Destination::email("  Budi.Santoso@Example.CO.ID ").unwrap();
         assert_eq!(d.as_email(), Some("Budi.Santoso@example.co.id"));
-        for bad in ["budi", "@example.com", "budi@", "budi@localhost", "bu di@x.id", "a@b@c.id"] {
+        for bad in [
+            "budi",
+            "@example.com",
+            "budi@",
+            "budi@localhost",
+            "bu di@x.id",
+            "a@b@c.id",
+        ] {
             assert!(Destination::email(bad).is_err(), "{bad}");
         }
     }

@@ -23,6 +23,6 @@ pub use messages::{Locale, Messages};
 pub use outcome::{Issued, Verified, VerifyOutcome};
 pub use purpose::Purpose;
 pub use secret::OtpSecret;
-pub use store::{MemoryStore, Store, StoreError};
 #[cfg(feature = "sql")]
 pub use store::SqlStore;
+pub use store::{MemoryStore, Store, StoreError};

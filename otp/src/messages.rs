@@ -231,9 +231,15 @@ mod tests {
             "042913 adalah kode verifikasi pendaftaran TokoKu Anda. Berlaku 5 menit. Jangan berikan kode ini kepada siapa pun."
         );
         let reset = m.render(&Purpose::PASSWORD_RESET, Locale::English, "042913", TTL);
-        assert!(reset.starts_with("042913 is your TokoKu password reset code. It expires in 5 minutes."));
+        assert!(
+            reset
+                .starts_with("042913 is your TokoKu password reset code. It expires in 5 minutes.")
+        );
         let custom = Purpose::custom("payout").unwrap();
-        assert!(m.render(&custom, Locale::Indonesian, "1", TTL).contains("kode verifikasi TokoKu"));
+        assert!(
+            m.render(&custom, Locale::Indonesian, "1", TTL)
+                .contains("kode verifikasi TokoKu")
+        );
     }
 
     #[test]
@@ -253,12 +259,27 @@ mod tests {
             .with_purpose_template(Purpose::LOGIN, Locale::Indonesian, "Masuk: {code}")
             .unwrap();
         assert_eq!(
-            m.render(&Purpose::REGISTER, Locale::Indonesian, "99", Duration::from_secs(61)),
+            m.render(
+                &Purpose::REGISTER,
+                Locale::Indonesian,
+                "99",
+                Duration::from_secs(61)
+            ),
             "Kode {code}: 99 (2 mnt) {x}"
         );
-        assert_eq!(m.render(&Purpose::LOGIN, Locale::Indonesian, "99", TTL), "Masuk: 99");
-        assert!(m.render(&Purpose::LOGIN, Locale::English, "99", TTL).starts_with("99 is your"));
-        assert!(Messages::new("x").with_template(Locale::English, "no code here").is_err());
+        assert_eq!(
+            m.render(&Purpose::LOGIN, Locale::Indonesian, "99", TTL),
+            "Masuk: 99"
+        );
+        assert!(
+            m.render(&Purpose::LOGIN, Locale::English, "99", TTL)
+                .starts_with("99 is your")
+        );
+        assert!(
+            Messages::new("x")
+                .with_template(Locale::English, "no code here")
+                .is_err()
+        );
     }
 
     #[test]
@@ -271,8 +292,17 @@ mod tests {
 
     #[test]
     fn wait_texts() {
-        assert_eq!(wait_text(Duration::from_secs(45), Locale::Indonesian), "45 detik");
-        assert_eq!(wait_text(Duration::from_secs(600), Locale::English), "10 minutes");
-        assert_eq!(wait_text(Duration::from_millis(10), Locale::English), "1 second");
+        assert_eq!(
+            wait_text(Duration::from_secs(45), Locale::Indonesian),
+            "45 detik"
+        );
+        assert_eq!(
+            wait_text(Duration::from_secs(600), Locale::English),
+            "10 minutes"
+        );
+        assert_eq!(
+            wait_text(Duration::from_millis(10), Locale::English),
+            "1 second"
+        );
     }
 }

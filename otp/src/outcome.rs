@@ -105,9 +105,7 @@ impl VerifyOutcome {
         let s = match self {
             Self::Verified(_) if en => "Code verified.",
             Self::Verified(_) => "Kode berhasil diverifikasi.",
-            Self::WrongCode { attempts_left: 0 } if en => {
-                "Wrong code. Please request a new code."
-            }
+            Self::WrongCode { attempts_left: 0 } if en => "Wrong code. Please request a new code.",
             Self::WrongCode { attempts_left: 0 } => "Kode salah. Silakan minta kode baru.",
             Self::WrongCode { attempts_left } => {
                 return if en {
@@ -135,8 +133,14 @@ mod tests {
     #[test]
     fn user_messages_in_both_languages() {
         let wrong = VerifyOutcome::WrongCode { attempts_left: 2 };
-        assert_eq!(wrong.user_message(Locale::Indonesian), "Kode salah. Sisa 2 kali percobaan.");
-        assert_eq!(wrong.user_message(Locale::English), "Wrong code. 2 attempts left.");
+        assert_eq!(
+            wrong.user_message(Locale::Indonesian),
+            "Kode salah. Sisa 2 kali percobaan."
+        );
+        assert_eq!(
+            wrong.user_message(Locale::English),
+            "Wrong code. 2 attempts left."
+        );
         assert_eq!(
             VerifyOutcome::WrongCode { attempts_left: 1 }.user_message(Locale::English),
             "Wrong code. 1 attempt left."

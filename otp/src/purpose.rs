@@ -77,9 +77,22 @@ mod tests {
         for p in [Purpose::REGISTER, Purpose::LOGIN, Purpose::PASSWORD_RESET] {
             assert_eq!(p.as_str().parse::<Purpose>().unwrap(), p);
         }
-        assert_eq!(Purpose::custom("change_phone").unwrap().as_str(), "change_phone");
-        for bad in ["", "Login", "with space", "x".repeat(65).as_str(), "emoji😀"] {
-            assert_eq!(Purpose::custom(bad), Err(InvalidRequest::Purpose), "{bad:?}");
+        assert_eq!(
+            Purpose::custom("change_phone").unwrap().as_str(),
+            "change_phone"
+        );
+        for bad in [
+            "",
+            "Login",
+            "with space",
+            "x".repeat(65).as_str(),
+            "emoji😀",
+        ] {
+            assert_eq!(
+                Purpose::custom(bad),
+                Err(InvalidRequest::Purpose),
+                "{bad:?}"
+            );
         }
     }
 }

@@ -160,10 +160,13 @@ impl SmsSender for TwilioSms {
             })?;
         let status = response.status();
         let wait = retry_after(response.headers());
-        let bytes = response.bytes().await.map_err(|e| DeliveryError::Transport {
-            provider: PROVIDER,
-            message: e.without_url().to_string(),
-        })?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| DeliveryError::Transport {
+                provider: PROVIDER,
+                message: e.without_url().to_string(),
+            })?;
         if status.is_success() {
             if let Ok(message) = serde_json::from_slice::<TwilioMessage>(&bytes) {
                 tracing::debug!(sid = ?message.sid, status = ?message.status, "otp: twilio accepted the SMS");

@@ -54,7 +54,10 @@ impl Store for MemoryStore {
     async fn insert_challenge(&self, c: &NewChallenge) -> Result<(), StoreError> {
         let mut state = self.lock();
         if state.challenges.contains_key(&c.id) {
-            return Err(StoreError::Database(format!("duplicate challenge id {}", c.id)));
+            return Err(StoreError::Database(format!(
+                "duplicate challenge id {}",
+                c.id
+            )));
         }
         state.challenges.insert(
             c.id.clone(),

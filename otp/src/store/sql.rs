@@ -51,6 +51,8 @@ const SCHEMA: &[&str] = &[
 const OPEN: &str = "consumed_at IS NULL AND superseded_at IS NULL \
                     AND expires_at > $3 AND attempts < max_attempts";
 
+// By value so it can be passed to `map_err` directly.
+#[allow(clippy::needless_pass_by_value)]
 fn db(e: sqlx::Error) -> StoreError {
     StoreError::Database(e.to_string())
 }
@@ -324,7 +326,10 @@ mod tests {
 
     #[test]
     fn stamps_round_trip() {
-        assert_eq!(decode_stamps(&encode_stamps(&[])).unwrap(), Vec::<i64>::new());
+        assert_eq!(
+            decode_stamps(&encode_stamps(&[])).unwrap(),
+            Vec::<i64>::new()
+        );
         let s = [1_767_225_600_000, 1_767_225_660_000];
         assert_eq!(decode_stamps(&encode_stamps(&s)).unwrap(), s);
         assert!(decode_stamps("1,x").is_err());
