@@ -116,30 +116,42 @@ pub struct CreatedPayout {
 /// A payout as `GET /payouts/{reference_no}` returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
-#[allow(missing_docs)]
 pub struct Payout {
+    /// Amount.
     #[serde(deserialize_with = "crate::money::as_decimal_string::deserialize")]
     pub amount: Idr,
+    /// Account holder name.
     #[serde(default)]
     pub beneficiary_name: Option<String>,
+    /// Account number.
     #[serde(default, deserialize_with = "crate::de::opt_string_lenient")]
     pub beneficiary_account: Option<String>,
+    /// Bank name as Iris shows it.
     #[serde(default)]
     pub bank: Option<String>,
+    /// Iris reference number.
     pub reference_no: String,
+    /// Notes.
     #[serde(default)]
     pub notes: Option<String>,
+    /// Email notified.
     #[serde(default)]
     pub beneficiary_email: Option<String>,
+    /// Status.
     pub status: PayoutStatus,
+    /// Who created it.
     #[serde(default)]
     pub created_by: Option<String>,
+    /// When it was created (ISO 8601).
     #[serde(default)]
     pub created_at: Option<String>,
+    /// When it last changed (ISO 8601).
     #[serde(default)]
     pub updated_at: Option<String>,
+    /// Failure code, for `failed` payouts.
     #[serde(default)]
     pub error_code: Option<String>,
+    /// Failure message, for `failed` payouts.
     #[serde(default)]
     pub error_message: Option<String>,
 }
@@ -147,16 +159,21 @@ pub struct Payout {
 /// The body of an Iris payout notification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
-#[allow(missing_docs)]
 pub struct IrisNotification {
+    /// Iris reference number of the payout.
     pub reference_no: String,
+    /// Amount.
     #[serde(default, deserialize_with = "crate::de::opt_idr")]
     pub amount: Option<Idr>,
+    /// New status.
     pub status: PayoutStatus,
+    /// When it changed.
     #[serde(default)]
     pub updated_at: Option<String>,
+    /// Failure code, for `failed`.
     #[serde(default)]
     pub error_code: Option<String>,
+    /// Failure message, for `failed`.
     #[serde(default)]
     pub error_message: Option<String>,
 }

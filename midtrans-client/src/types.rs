@@ -142,20 +142,26 @@ pub fn check_amounts(
 
 /// A billing or shipping address.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[allow(missing_docs)]
 pub struct Address {
+    /// First name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
+    /// Last name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
+    /// Email address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// Phone number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// Street address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
+    /// City.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
+    /// Postal code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-3, e.g. `IDN`.
@@ -165,18 +171,23 @@ pub struct Address {
 
 /// `customer_details`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[allow(missing_docs)]
 pub struct CustomerDetails {
+    /// First name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
+    /// Last name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
+    /// Email address (receipts).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// Phone number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// Billing address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<Address>,
+    /// Shipping address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<Address>,
 }
@@ -342,20 +353,26 @@ pub struct Action {
 
 /// One refund in `refunds`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(missing_docs)]
 pub struct RefundEntry {
+    /// Id of the refund (a number in some answers, kept as text).
     #[serde(default, deserialize_with = "crate::de::opt_string_lenient")]
     pub refund_chargeback_id: Option<String>,
+    /// Amount refunded.
     #[serde(default, deserialize_with = "crate::de::opt_idr")]
     pub refund_amount: Option<Idr>,
+    /// When it was requested.
     #[serde(default)]
     pub created_at: Option<String>,
+    /// Reason given.
     #[serde(default)]
     pub reason: Option<String>,
+    /// The merchant's refund key.
     #[serde(default)]
     pub refund_key: Option<String>,
+    /// How it was refunded (e.g. `online`).
     #[serde(default)]
     pub refund_method: Option<String>,
+    /// When the bank confirmed it.
     #[serde(default)]
     pub bank_confirmed_at: Option<String>,
 }
