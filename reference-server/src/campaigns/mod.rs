@@ -1,0 +1,154 @@
+//! Broadcast campaigns: audience x template -> a durable send queue in the
+//! database, drained by a paced, lease-holding sender per device.
+//!
+//! See `docs/src/campaigns.md` for the queue design and the crash-safety
+//! guarantee (at-least-once for the sends in flight at a crash, exactly
+//! once for everything else).
+//!
+//! Functions for the WhatsApp webhook handler (BOTS area):
+//! [`on_status`] for delivery statuses and [`on_reply`] for inbound
+//! messages from a number.
+
+pub mod audience;
+mod http;
+pub mod pacing;
+pub mod queue;
+pub mod worker;
+
+use std::sync::Arc;
+
+use sqlx::AnyPool;
+use tokio::task::JoinHandle;
+use utoipa_axum::router::OpenApiRouter;
+use whatsapp_client::Provider;
+
+use crate::AppState;
+use crate::db::now_ms;
+use crate::http::AppError;
+
+pub use http::{CampaignView, Counts, CreateCampaign, DeviceAssignment, Followup, PageQuery, RecipientQuery, RecipientView};
+pub(crate) use http::{RECIPIENT_COLUMNS, load, recipient_from_row};
+pub use worker::{Engine, EngineConfig};
+
+/// The campaigns routes (`/api/v1/campaigns...`).
+pub fn router() -> OpenApiRouter<AppState> {
+    http::router()
+}
+
+/// Starts this process's campaign sender (stops on server shutdown).
+/// Settings come from [`EngineConfig::from_env`].
+pub fn spawn_jobs(state: &AppState) -> Vec<JoinHandle<()>> {
+    let engine = Engine::new(state.clone(), EngineConfig::from_env());
+    vec![tokio::spawn(engine.run())]
+}
+
+/// The sender of a tenant's device; `None` while the tenant is not active.
+pub(crate) async fn device_provider(
+    state: &AppState,
+    tenant_id: &str,
+    device_id: &str,
+) -> Result<Option<Arc<dyn Provider>>, AppError> {
+    let (rt, active) = crate::devices::registry::get_for_tenant(state, tenant_id, device_id).await?;
+    if !active {
+        return Ok(None);
+    }
+    Ok(Some(Arc::clone(&rt.provider)))
+}
+
+/// Sets a campaign's status.
+pub(crate) async fn set_status(pool: &AnyPool, tenant_id: &str, campaign_id: &str, status: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE campaigns SET status = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4")
+        .bind(status)
+        .bind(now_ms())
+        .bind(tenant_id)
+        .bind(campaign_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Applies a provider status webhook to the campaign message with this
+/// provider message id: `delivered`, `read` (also implies delivered) or
+/// `failed` (with the provider's error). Other statuses (`sent`, unknown)
+/// change nothing. Returns the number of rows updated (0 when the id is
+/// not a campaign message). A status never moves backwards.
+pub async fn on_status(
+    pool: &AnyPool,
+    provider_message_id: &str,
+    status: &str,
+    error: Option<&str>,
+) -> Result<u64, sqlx::Error> {
+    let now = now_ms();
+    let q = match status {
+        "delivered" => sqlx::query(
+            "UPDATE campaign_recipients SET delivered_at = COALESCE(delivered_at, $1) \
+             WHERE provider_message_id = $2 AND state = 'sent'",
+        )
+        .bind(now)
+        .bind(provider_message_id),
+        "read" => sqlx::query(
+            "UPDATE campaign_recipients SET read_at = COALESCE(read_at, $1), delivered_at = COALESCE(delivered_at, $1) \
+             WHERE provider_message_id = $2 AND state = 'sent'",
+        )
+        .bind(now)
+        .bind(provider_message_id),
+        "failed" => sqlx::query(
+            "UPDATE campaign_recipients SET state = 'failed', failed_at = $1, error = $2 \
+             WHERE provider_message_id = $3 AND state = 'sent' AND delivered_at IS NULL",
+        )
+        .bind(now)
+        .bind(error.unwrap_or("failed (reported by the provider)"))
+        .bind(provider_message_id),
+        _ => return Ok(0),
+    };
+    Ok(q.execute(pool).await?.rows_affected())
+}
+
+/// How long after a campaign message a reply still counts as a reply to it.
+pub const REPLY_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// Records that `phone` (E.164) wrote to the vendor: campaign messages sent
+/// to it in the last 7 days count as replied, and its queued follow-ups
+/// are cancelled. Returns the number of messages marked replied.
+pub async fn on_reply(pool: &AnyPool, tenant_id: &str, phone: &str) -> Result<u64, sqlx::Error> {
+    let now = now_ms();
+    let n = sqlx::query(
+        "UPDATE campaign_recipients SET replied_at = $1 \
+         WHERE tenant_id = $2 AND phone = $3 AND sent_at IS NOT NULL AND sent_at >= $4 AND replied_at IS NULL",
+    )
+    .bind(now)
+    .bind(tenant_id)
+    .bind(phone)
+    .bind(now - REPLY_WINDOW_MS)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "UPDATE campaign_recipients SET state = 'cancelled', error = 'replied' \
+         WHERE tenant_id = $1 AND phone = $2 AND stage = 'followup' AND state = 'queued'",
+    )
+    .bind(tenant_id)
+    .bind(phone)
+    .execute(pool)
+    .await?;
+    Ok(n)
+}
+
+/// Cancels a contact's queued campaign messages (opt-out, deletion).
+pub async fn cancel_queued_for_contact(
+    pool: &AnyPool,
+    tenant_id: &str,
+    contact_id: &str,
+    reason: &str,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE campaign_recipients SET state = 'cancelled', error = $1 \
+         WHERE tenant_id = $2 AND contact_id = $3 AND state = 'queued'",
+    )
+    .bind(reason)
+    .bind(tenant_id)
+    .bind(contact_id)
+    .execute(pool)
+    .await?
+    .rows_affected())
+}

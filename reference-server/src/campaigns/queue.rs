@@ -1,0 +1,343 @@
+//! The durable send queue and the per-device leases, in SQL.
+//!
+//! Row states: `queued` -> `sending` (claimed: `claimed_at` and
+//! `claim_token` written BEFORE the provider is called) -> `sent` (provider
+//! message id recorded) or `failed`; `queued` -> `cancelled` / `skipped`.
+//! A row goes back from `sending` to `queued` only when the device's lease
+//! is taken over after its holder died (see `requeue_orphans`).
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+
+use crate::db::DbKind;
+
+/// A claimed queue row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    /// Row id (`{campaign}:{contact}` or `...:f` for a follow-up).
+    pub id: String,
+    /// Tenant.
+    pub tenant_id: String,
+    /// Campaign.
+    pub campaign_id: String,
+    /// Contact.
+    pub contact_id: String,
+    /// E.164 number.
+    pub phone: String,
+    /// `main` or `followup`.
+    pub stage: String,
+    /// Tries so far, this one included.
+    pub attempts: i64,
+}
+
+fn claimed_from_row(row: &AnyRow) -> Result<Claimed, sqlx::Error> {
+    Ok(Claimed {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        campaign_id: row.try_get("campaign_id")?,
+        contact_id: row.try_get("contact_id")?,
+        phone: row.try_get("phone")?,
+        stage: row.try_get("stage")?,
+        attempts: row.try_get("attempts")?,
+    })
+}
+
+/// Takes the device's lease for `holder` when it is free, expired, or
+/// already ours. Returns the persisted next send time when acquired.
+pub async fn acquire_lease(
+    pool: &AnyPool,
+    device_id: &str,
+    holder: &str,
+    now: i64,
+    lease_ms: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let n = sqlx::query(
+        "INSERT INTO campaign_device_leases (device_id, holder, expires_at, next_send_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (device_id) DO UPDATE SET holder = $2, expires_at = $3 \
+         WHERE campaign_device_leases.expires_at < $4 OR campaign_device_leases.holder = $2",
+    )
+    .bind(device_id)
+    .bind(holder)
+    .bind(now + lease_ms)
+    .bind(now)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Ok(None);
+    }
+    let next: Option<i64> = sqlx::query_scalar(
+        "SELECT next_send_at FROM campaign_device_leases WHERE device_id = $1 AND holder = $2",
+    )
+    .bind(device_id)
+    .bind(holder)
+    .fetch_optional(pool)
+    .await?;
+    Ok(next)
+}
+
+/// Extends our lease and stores the pacing position. `false` when the
+/// lease is no longer ours (it expired and another process took it).
+pub async fn renew_lease(
+    pool: &AnyPool,
+    device_id: &str,
+    holder: &str,
+    now: i64,
+    lease_ms: i64,
+    next_send_at: i64,
+) -> Result<bool, sqlx::Error> {
+    let n = sqlx::query(
+        "UPDATE campaign_device_leases SET expires_at = $1, next_send_at = $2 \
+         WHERE device_id = $3 AND holder = $4 AND expires_at >= $5",
+    )
+    .bind(now + lease_ms)
+    .bind(next_send_at)
+    .bind(device_id)
+    .bind(holder)
+    .bind(now)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(n > 0)
+}
+
+/// Gives the lease up (keeping the pacing position for the next holder).
+pub async fn release_lease(pool: &AnyPool, device_id: &str, holder: &str, next_send_at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE campaign_device_leases SET expires_at = 0, next_send_at = $1 WHERE device_id = $2 AND holder = $3",
+    )
+    .bind(next_send_at)
+    .bind(device_id)
+    .bind(holder)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Puts back rows of the device left in `sending` by an earlier holder of
+/// its lease: that holder died (or lost the lease) mid-send, so whether the
+/// provider got the message is unknown. They are sent again
+/// (at-least-once): these rows, and only these, may reach the recipient
+/// twice. Call right after acquiring the lease.
+pub async fn requeue_orphans(pool: &AnyPool, device_id: &str, holder: &str) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE campaign_recipients SET state = 'queued', claim_token = NULL, \
+         error = 'requeued after the sending process stopped mid-send (possible duplicate)' \
+         WHERE device_id = $1 AND state = 'sending' AND (claim_token IS NULL OR claim_token <> $2)",
+    )
+    .bind(device_id)
+    .bind(holder)
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+/// Claims the device's next due row of a running campaign, if our lease is
+/// still valid. PostgreSQL locks the candidate with `FOR UPDATE SKIP
+/// LOCKED`; SQLite relies on the conditional `UPDATE ... AND state =
+/// 'queued'` (one writer at a time).
+pub async fn claim(
+    pool: &AnyPool,
+    kind: DbKind,
+    device_id: &str,
+    holder: &str,
+    now: i64,
+) -> Result<Option<Claimed>, sqlx::Error> {
+    let lock = match kind {
+        DbKind::Postgres => " FOR UPDATE OF r SKIP LOCKED",
+        DbKind::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE campaign_recipients SET state = 'sending', claimed_at = $1, claim_token = $2, attempts = attempts + 1 \
+         WHERE id = (SELECT r.id FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id \
+                     WHERE r.device_id = $3 AND r.state = 'queued' AND r.not_before <= $1 AND c.status = 'running' \
+                     ORDER BY r.not_before, r.id LIMIT 1{lock}) \
+           AND state = 'queued' \
+           AND EXISTS (SELECT 1 FROM campaign_device_leases l WHERE l.device_id = $3 AND l.holder = $2 AND l.expires_at > $1) \
+         RETURNING id, tenant_id, campaign_id, contact_id, phone, stage, attempts"
+    );
+    let row = sqlx::query(&sql).bind(now).bind(holder).bind(device_id).fetch_optional(pool).await?;
+    row.as_ref().map(claimed_from_row).transpose()
+}
+
+/// Records a successful send. Also accepts a row that was requeued while
+/// we were sending (our lease lapsed) so the send is not repeated.
+/// Inserts the follow-up row when the campaign has one. `false` when the
+/// row was taken over and already handled by another holder.
+#[allow(clippy::too_many_arguments)]
+pub async fn mark_sent(
+    pool: &AnyPool,
+    kind: DbKind,
+    row: &Claimed,
+    holder: &str,
+    provider_message_id: Option<&str>,
+    used_template: bool,
+    now: i64,
+    followup_after_ms: Option<i64>,
+    device_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = crate::db::begin_write(pool, kind).await?;
+    let n = sqlx::query(
+        "UPDATE campaign_recipients SET state = 'sent', provider_message_id = $1, sent_at = $2, error = NULL, \
+         used_template = $3, claim_token = NULL \
+         WHERE id = $4 AND ((state = 'sending' AND claim_token = $5) OR state = 'queued')",
+    )
+    .bind(provider_message_id)
+    .bind(now)
+    .bind(i64::from(used_template))
+    .bind(&row.id)
+    .bind(holder)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n > 0
+        && row.stage == "main"
+        && let Some(after) = followup_after_ms
+    {
+        sqlx::query(
+            "INSERT INTO campaign_recipients (id, tenant_id, campaign_id, contact_id, phone, device_id, stage, state, \
+             not_before, attempts, used_template, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'followup', 'queued', $7, 0, 0, $8) ON CONFLICT DO NOTHING",
+        )
+        .bind(format!("{}:f", row.id))
+        .bind(&row.tenant_id)
+        .bind(&row.campaign_id)
+        .bind(&row.contact_id)
+        .bind(&row.phone)
+        .bind(device_id)
+        .bind(now + after)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(n > 0)
+}
+
+/// Puts a claimed row back in the queue to try again at `not_before`.
+pub async fn retry_later(pool: &AnyPool, id: &str, holder: &str, not_before: i64, error: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE campaign_recipients SET state = 'queued', not_before = $1, error = $2, claim_token = NULL \
+         WHERE id = $3 AND state = 'sending' AND claim_token = $4",
+    )
+    .bind(not_before)
+    .bind(error)
+    .bind(id)
+    .bind(holder)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Gives a claimed row back without counting the try (daily cap reached,
+/// vendor inactive): it is due again at `not_before`.
+pub async fn unclaim(pool: &AnyPool, id: &str, holder: &str, not_before: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE campaign_recipients SET state = 'queued', not_before = $1, claim_token = NULL, attempts = attempts - 1 \
+         WHERE id = $2 AND state = 'sending' AND claim_token = $3",
+    )
+    .bind(not_before)
+    .bind(id)
+    .bind(holder)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Ends a claimed row in `state` (`failed`, `skipped`, `cancelled`) with a
+/// reason.
+pub async fn finish(pool: &AnyPool, id: &str, holder: &str, state: &str, error: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE campaign_recipients SET state = $1, error = $2, failed_at = CASE WHEN $1 = 'failed' THEN $3 ELSE NULL END, \
+         claim_token = NULL WHERE id = $4 AND state = 'sending' AND claim_token = $5",
+    )
+    .bind(state)
+    .bind(error)
+    .bind(now)
+    .bind(id)
+    .bind(holder)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Moves every queued row of a campaign on a device due before `until` to
+/// `until` (daily cap reached: continue tomorrow).
+pub async fn defer_device_rows(
+    pool: &AnyPool,
+    campaign_id: &str,
+    device_id: &str,
+    until: i64,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE campaign_recipients SET not_before = $1 \
+         WHERE campaign_id = $2 AND device_id = $3 AND state = 'queued' AND not_before < $1",
+    )
+    .bind(until)
+    .bind(campaign_id)
+    .bind(device_id)
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+/// Sends of a campaign on a device since `since` (sent or being sent), for
+/// the daily cap.
+pub async fn sent_since(pool: &AnyPool, campaign_id: &str, device_id: &str, since: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM campaign_recipients WHERE campaign_id = $1 AND device_id = $2 \
+         AND (state = 'sending' OR (sent_at IS NOT NULL AND sent_at >= $3))",
+    )
+    .bind(campaign_id)
+    .bind(device_id)
+    .bind(since)
+    .fetch_one(pool)
+    .await
+}
+
+/// Devices of running campaigns that have due rows, or rows left in
+/// `sending` (to recover after a crash).
+pub async fn devices_with_work(pool: &AnyPool, now: i64) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT d.device_id FROM campaign_devices d JOIN campaigns c ON c.id = d.campaign_id \
+         WHERE c.status = 'running' AND EXISTS (SELECT 1 FROM campaign_recipients r \
+           WHERE r.device_id = d.device_id AND r.campaign_id = c.id \
+           AND ((r.state = 'queued' AND r.not_before <= $1) OR r.state = 'sending'))",
+    )
+    .bind(now)
+    .fetch_all(pool)
+    .await
+}
+
+/// Whether the device still has due rows of a running campaign.
+pub async fn device_has_due(pool: &AnyPool, device_id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let n: Option<String> = sqlx::query_scalar(
+        "SELECT r.id FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id \
+         WHERE r.device_id = $1 AND r.state = 'queued' AND r.not_before <= $2 AND c.status = 'running' LIMIT 1",
+    )
+    .bind(device_id)
+    .bind(now)
+    .fetch_optional(pool)
+    .await?;
+    Ok(n.is_some())
+}
+
+/// Starts scheduled campaigns whose time has come and completes running
+/// campaigns with nothing left to send.
+pub async fn advance_campaigns(pool: &AnyPool, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE campaigns SET status = 'running', updated_at = $1 WHERE status = 'scheduled' AND scheduled_at <= $1",
+    )
+    .bind(now)
+    .execute(pool)
+    .await?;
+    sqlx::query(
+        "UPDATE campaigns SET status = 'completed', finished_at = $1, updated_at = $1 WHERE status = 'running' \
+         AND NOT EXISTS (SELECT 1 FROM campaign_recipients r WHERE r.campaign_id = campaigns.id \
+                         AND r.state IN ('queued', 'sending'))",
+    )
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(())
+}

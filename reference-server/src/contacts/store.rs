@@ -1,0 +1,424 @@
+//! Database access for contacts, tags, groups and custom field names.
+//! Every query carries `tenant_id = $n`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyPool, Row, Transaction};
+
+use super::import::ContactRow;
+use crate::db::{DbKind, new_id, now_ms};
+
+/// A stored contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    /// Id.
+    pub id: String,
+    /// E.164.
+    pub phone: String,
+    /// Name (may be empty).
+    pub name: String,
+    /// Custom fields.
+    pub fields: BTreeMap<String, String>,
+    /// Tags, sorted.
+    pub tags: Vec<String>,
+    /// Opted out of campaigns.
+    pub opted_out: bool,
+    /// When it opted out.
+    pub opted_out_at: Option<i64>,
+    /// Created, unix ms.
+    pub created_at: i64,
+    /// Updated, unix ms.
+    pub updated_at: i64,
+}
+
+pub(crate) const COLUMNS: &str = "id, phone, name, fields, opted_out, opted_out_at, created_at, updated_at";
+
+/// Parses the `fields` JSON column (an object of strings; other values are
+/// kept as their JSON text).
+pub fn parse_fields(json: &str) -> BTreeMap<String, String> {
+    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json) {
+        Ok(map) => map
+            .into_iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => (k, s),
+                other => (k, other.to_string()),
+            })
+            .collect(),
+        Err(_) => BTreeMap::new(),
+    }
+}
+
+/// The `fields` column value for a map.
+pub fn fields_json(fields: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(fields).unwrap_or_else(|_| "{}".to_owned())
+}
+
+pub(crate) fn from_row(row: &AnyRow) -> Result<Contact, sqlx::Error> {
+    let fields: String = row.try_get("fields")?;
+    let opted_out: i64 = row.try_get("opted_out")?;
+    Ok(Contact {
+        id: row.try_get("id")?,
+        phone: row.try_get("phone")?,
+        name: row.try_get("name")?,
+        fields: parse_fields(&fields),
+        tags: Vec::new(),
+        opted_out: opted_out != 0,
+        opted_out_at: row.try_get("opted_out_at")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// `$start, $start+1, ...` placeholders.
+pub(crate) fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Fills in the tags of `contacts` (one query).
+pub async fn attach_tags(pool: &AnyPool, tenant_id: &str, contacts: &mut [Contact]) -> Result<(), sqlx::Error> {
+    if contacts.is_empty() {
+        return Ok(());
+    }
+    let mut by_id: HashMap<String, Vec<String>> = HashMap::new();
+    for chunk in contacts.chunks(500) {
+        let sql = format!(
+            "SELECT contact_id, tag FROM contact_tags WHERE tenant_id = $1 AND contact_id IN ({}) ORDER BY tag",
+            placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql).bind(tenant_id);
+        for c in chunk {
+            q = q.bind(&c.id);
+        }
+        for (id, tag) in q.fetch_all(pool).await? {
+            by_id.entry(id).or_default().push(tag);
+        }
+    }
+    for c in contacts {
+        c.tags = by_id.remove(&c.id).unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// One contact of the tenant.
+pub async fn get(pool: &AnyPool, tenant_id: &str, id: &str) -> Result<Option<Contact>, sqlx::Error> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM contacts WHERE tenant_id = $1 AND id = $2"))
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut c = vec![from_row(&row)?];
+    attach_tags(pool, tenant_id, &mut c).await?;
+    Ok(c.pop())
+}
+
+/// Filters of the contact list.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only contacts with this tag.
+    pub tag: Option<String>,
+    /// Only members of this group.
+    pub group_id: Option<String>,
+    /// Phone or name contains this text.
+    pub q: Option<String>,
+    /// Only opted-out (true) or only reachable (false) contacts.
+    pub opted_out: Option<bool>,
+}
+
+/// A page of the tenant's contacts, oldest first, and the total matching.
+pub async fn list(
+    pool: &AnyPool,
+    tenant_id: &str,
+    filter: &ListFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Contact>, i64), sqlx::Error> {
+    let mut where_sql = String::from("c.tenant_id = $1");
+    let mut binds: Vec<String> = vec![tenant_id.to_owned()];
+    if let Some(tag) = &filter.tag {
+        binds.push(tag.clone());
+        where_sql.push_str(&format!(
+            " AND c.id IN (SELECT contact_id FROM contact_tags WHERE tenant_id = $1 AND tag = ${})",
+            binds.len()
+        ));
+    }
+    if let Some(g) = &filter.group_id {
+        binds.push(g.clone());
+        where_sql.push_str(&format!(
+            " AND c.id IN (SELECT contact_id FROM contact_group_members WHERE tenant_id = $1 AND group_id = ${})",
+            binds.len()
+        ));
+    }
+    if let Some(q) = filter.q.as_ref().filter(|q| !q.trim().is_empty()) {
+        let escaped = q.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        binds.push(format!("%{escaped}%"));
+        let n = binds.len();
+        where_sql.push_str(&format!(
+            " AND (c.phone LIKE ${n} ESCAPE '\\' OR LOWER(c.name) LIKE ${n} ESCAPE '\\')"
+        ));
+    }
+    if let Some(o) = filter.opted_out {
+        where_sql.push_str(if o { " AND c.opted_out = 1" } else { " AND c.opted_out = 0" });
+    }
+    let count_sql = format!("SELECT COUNT(*) FROM contacts c WHERE {where_sql}");
+    let mut cq = sqlx::query_scalar::<_, i64>(&count_sql);
+    for b in &binds {
+        cq = cq.bind(b);
+    }
+    let total = cq.fetch_one(pool).await?;
+    let sql = format!(
+        "SELECT {} FROM contacts c WHERE {where_sql} ORDER BY c.created_at, c.id LIMIT {limit} OFFSET {offset}",
+        COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    let rows = q.fetch_all(pool).await?;
+    let mut out = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+    attach_tags(pool, tenant_id, &mut out).await?;
+    Ok((out, total))
+}
+
+/// Records custom field names the tenant uses.
+pub async fn remember_fields<'a>(
+    tx: &mut Transaction<'static, Any>,
+    tenant_id: &str,
+    names: impl IntoIterator<Item = &'a String>,
+) -> Result<(), sqlx::Error> {
+    for n in names {
+        sqlx::query("INSERT INTO contact_field_names (tenant_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(tenant_id)
+            .bind(n)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The custom field names the tenant's contacts use, sorted.
+pub async fn field_names(pool: &AnyPool, tenant_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT name FROM contact_field_names WHERE tenant_id = $1 ORDER BY name")
+        .bind(tenant_id)
+        .fetch_all(pool)
+        .await
+}
+
+/// Replaces a contact's tags.
+pub async fn set_tags(
+    tx: &mut Transaction<'static, Any>,
+    tenant_id: &str,
+    contact_id: &str,
+    tags: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM contact_tags WHERE tenant_id = $1 AND contact_id = $2")
+        .bind(tenant_id)
+        .bind(contact_id)
+        .execute(&mut **tx)
+        .await?;
+    add_tags(tx, tenant_id, &[(contact_id.to_owned(), tags.to_vec())]).await
+}
+
+/// Adds tags to contacts (existing pairs are kept).
+pub async fn add_tags(
+    tx: &mut Transaction<'static, Any>,
+    tenant_id: &str,
+    pairs: &[(String, Vec<String>)],
+) -> Result<(), sqlx::Error> {
+    let flat: Vec<(&str, &str)> = pairs
+        .iter()
+        .flat_map(|(id, tags)| tags.iter().map(move |t| (id.as_str(), t.as_str())))
+        .collect();
+    for chunk in flat.chunks(300) {
+        let values = (0..chunk.len())
+            .map(|i| format!("($1, ${}, ${})", 2 + 2 * i, 3 + 2 * i))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("INSERT INTO contact_tags (tenant_id, contact_id, tag) VALUES {values} ON CONFLICT DO NOTHING");
+        let mut q = sqlx::query(&sql).bind(tenant_id);
+        for (id, tag) in chunk {
+            q = q.bind(*id).bind(*tag);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Adds contacts to a group (existing members are kept).
+pub async fn add_to_group(
+    tx: &mut Transaction<'static, Any>,
+    tenant_id: &str,
+    group_id: &str,
+    contact_ids: &[String],
+) -> Result<(), sqlx::Error> {
+    for chunk in contact_ids.chunks(300) {
+        let values = (0..chunk.len()).map(|i| format!("($1, $2, ${})", 3 + i)).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "INSERT INTO contact_group_members (tenant_id, group_id, contact_id) VALUES {values} ON CONFLICT DO NOTHING"
+        );
+        let mut q = sqlx::query(&sql).bind(tenant_id).bind(group_id);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Existing contacts of the tenant among `phones`: phone -> (id, name, fields).
+pub async fn existing_by_phone(
+    pool: &AnyPool,
+    tenant_id: &str,
+    phones: &[&str],
+) -> Result<HashMap<String, (String, String, BTreeMap<String, String>)>, sqlx::Error> {
+    let mut out = HashMap::new();
+    for chunk in phones.chunks(500) {
+        let sql = format!(
+            "SELECT id, phone, name, fields FROM contacts WHERE tenant_id = $1 AND phone IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, (String, String, String, String)>(&sql).bind(tenant_id);
+        for p in chunk {
+            q = q.bind(*p);
+        }
+        for (id, phone, name, fields) in q.fetch_all(pool).await? {
+            out.insert(phone, (id, name, parse_fields(&fields)));
+        }
+    }
+    Ok(out)
+}
+
+/// Counts of an applied import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// New contacts.
+    pub created: u64,
+    /// Existing contacts whose name/fields were updated.
+    pub updated: u64,
+    /// Existing contacts left unchanged.
+    pub unchanged: u64,
+}
+
+/// Imports validated rows in one transaction: new numbers are inserted,
+/// existing ones are left as they are or (with `update_existing`) get the
+/// file's name and fields merged in. Tags from the file and `extra_tags`
+/// are added; every row's contact joins `group_id` when given. Importing
+/// the same file twice creates nothing the second time.
+#[allow(clippy::too_many_arguments)]
+pub async fn apply_import(
+    pool: &AnyPool,
+    kind: DbKind,
+    tenant_id: &str,
+    rows: &[ContactRow],
+    existing: &HashMap<String, (String, String, BTreeMap<String, String>)>,
+    update_existing: bool,
+    extra_tags: &[String],
+    group_id: Option<&str>,
+    field_names: &[String],
+    mut progress: impl FnMut(usize),
+) -> Result<Applied, sqlx::Error> {
+    let now = now_ms();
+    let mut applied = Applied::default();
+    let mut tx = crate::db::begin_write(pool, kind).await?;
+    remember_fields(&mut tx, tenant_id, field_names).await?;
+    let mut tag_pairs: Vec<(String, Vec<String>)> = Vec::new();
+    let mut member_ids: Vec<String> = Vec::new();
+    let mut done = 0;
+    for chunk in rows.chunks(400) {
+        let mut new_rows: Vec<(String, &ContactRow)> = Vec::new();
+        for r in chunk {
+            let id = match existing.get(&r.phone) {
+                Some((id, name, fields)) => {
+                    if update_existing {
+                        let mut merged = fields.clone();
+                        merged.extend(r.fields.iter().map(|(k, v)| (k.clone(), v.clone())));
+                        let new_name = if r.name.is_empty() { name.clone() } else { r.name.clone() };
+                        if &merged != fields || &new_name != name {
+                            sqlx::query(
+                                "UPDATE contacts SET name = $1, fields = $2, updated_at = $3 \
+                                 WHERE tenant_id = $4 AND id = $5",
+                            )
+                            .bind(&new_name)
+                            .bind(fields_json(&merged))
+                            .bind(now)
+                            .bind(tenant_id)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                            applied.updated += 1;
+                        } else {
+                            applied.unchanged += 1;
+                        }
+                    } else {
+                        applied.unchanged += 1;
+                    }
+                    id.clone()
+                }
+                None => {
+                    let id = new_id();
+                    new_rows.push((id.clone(), r));
+                    id
+                }
+            };
+            let mut tags = r.tags.clone();
+            tags.extend(extra_tags.iter().cloned());
+            if !tags.is_empty() {
+                tag_pairs.push((id.clone(), tags));
+            }
+            if group_id.is_some() {
+                member_ids.push(id);
+            }
+        }
+        if !new_rows.is_empty() {
+            let values = (0..new_rows.len())
+                .map(|i| {
+                    let b = 3 + 4 * i;
+                    format!("(${b}, $1, ${}, ${}, ${}, 0, $2, $2)", b + 1, b + 2, b + 3)
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO contacts (id, tenant_id, phone, name, fields, opted_out, created_at, updated_at) \
+                 VALUES {values} ON CONFLICT (tenant_id, phone) DO NOTHING"
+            );
+            let mut q = sqlx::query(&sql).bind(tenant_id).bind(now);
+            for (id, r) in &new_rows {
+                q = q.bind(id).bind(&r.phone).bind(&r.name).bind(fields_json(&r.fields));
+            }
+            applied.created += q.execute(&mut *tx).await?.rows_affected();
+        }
+        done += chunk.len();
+        progress(done);
+    }
+    add_tags(&mut tx, tenant_id, &tag_pairs).await?;
+    if let Some(g) = group_id {
+        add_to_group(&mut tx, tenant_id, g, &member_ids).await?;
+    }
+    tx.commit().await?;
+    Ok(applied)
+}
+
+/// Every contact of the tenant (for export), oldest first, with tags.
+pub async fn all(pool: &AnyPool, tenant_id: &str) -> Result<Vec<Contact>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM contacts WHERE tenant_id = $1 ORDER BY created_at, id"
+    ))
+    .bind(tenant_id)
+    .fetch_all(pool)
+    .await?;
+    let mut out = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+    let tags: Vec<(String, String)> =
+        sqlx::query_as("SELECT contact_id, tag FROM contact_tags WHERE tenant_id = $1 ORDER BY tag")
+            .bind(tenant_id)
+            .fetch_all(pool)
+            .await?;
+    let mut by_id: HashMap<String, Vec<String>> = HashMap::new();
+    for (id, t) in tags {
+        by_id.entry(id).or_default().push(t);
+    }
+    for c in &mut out {
+        c.tags = by_id.remove(&c.id).unwrap_or_default();
+    }
+    Ok(out)
+}

@@ -1,0 +1,306 @@
+//! Message templates: text with variables (`{name}`, custom fields) and
+//! nested spintax, optional media, and for Cloud API devices a mapping to
+//! an approved template (name, language, body parameters).
+//!
+//! The syntax and the renderer are `plugin_sdk::text`, the same code the
+//! bot plugins use, so a vendor learns one syntax. Templates are checked
+//! when saved: broken spintax and unknown variables are rejected with the
+//! line and column.
+
+mod http;
+
+use std::collections::HashMap;
+
+use plugin_sdk::text::{Template, TemplateError, seed_from};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use whatsapp_client::{MediaKind, MediaSource, OutgoingMessage, TemplateComponent, TemplateMessage, TemplateParameter};
+
+use crate::AppState;
+use crate::http::AppError;
+
+pub use http::{Preview, PreviewRequest, TemplateInput, TemplateView};
+pub(crate) use http::compile_stored;
+
+/// The templates routes (`/api/v1/templates...`).
+pub fn router() -> OpenApiRouter<AppState> {
+    http::router()
+}
+
+/// Variables every contact has.
+pub const BUILTIN_VARIABLES: &[&str] = &["name", "first_name", "phone"];
+
+/// Longest body accepted, in characters.
+pub const MAX_BODY_CHARS: usize = 4096;
+
+/// Media sent with a template (the rendered body becomes the caption).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TemplateMedia {
+    /// `image`, `video`, `document` or `audio`.
+    pub kind: String,
+    /// Public URL of the file.
+    pub url: String,
+}
+
+/// Mapping to an approved Cloud API template, used on Cloud API devices
+/// when a free-form message is refused outside the 24-hour window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CloudTemplateMapping {
+    /// Approved template name.
+    pub name: String,
+    /// Language code, e.g. `id`.
+    pub language: String,
+    /// Body parameters `{{1}}`, `{{2}}` ... in order; each is itself a
+    /// template text (variables and spintax allowed), e.g. `"{name}"`.
+    #[serde(default)]
+    pub body_params: Vec<String>,
+}
+
+/// A checked template ready to render for many recipients.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    body: Template,
+    media: Option<(MediaKind, String)>,
+    cloud: Option<(CloudTemplateMapping, Vec<Template>)>,
+}
+
+/// Describes a template error with where it is, for API messages.
+fn describe(field: &str, e: &TemplateError) -> String {
+    format!("{field}: {e}")
+}
+
+/// The position of the first `{name}` in `src`, skipping `{{` / `}}`.
+fn locate_variable(src: &str, name: &str) -> (u32, u32) {
+    let chars: Vec<char> = src.chars().collect();
+    let (mut line, mut col) = (1u32, 1u32);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if (c == '{' || c == '}') && chars.get(i + 1) == Some(&c) {
+            i += 2;
+            col += 2;
+            continue;
+        }
+        if c == '{' {
+            let rest: String = chars[i + 1..].iter().take(name.chars().count() + 1).collect();
+            if rest.strip_prefix(name) == Some("}") {
+                return (line, col);
+            }
+        }
+        if c == '\n' {
+            line += 1;
+            col = 1;
+        } else {
+            col += 1;
+        }
+        i += 1;
+    }
+    (1, 1)
+}
+
+/// Parses one template text and rejects unknown variables.
+pub fn check_text(field: &str, src: &str, known_fields: &[String]) -> Result<Template, AppError> {
+    if src.trim().is_empty() {
+        return Err(AppError::bad_request("invalid_template", format!("{field}: the text is empty")));
+    }
+    if src.chars().count() > MAX_BODY_CHARS {
+        return Err(AppError::bad_request(
+            "invalid_template",
+            format!("{field}: longer than {MAX_BODY_CHARS} characters"),
+        ));
+    }
+    let t = Template::parse(src).map_err(|e| AppError::bad_request("invalid_template", describe(field, &e)))?;
+    for v in t.variables() {
+        if !BUILTIN_VARIABLES.contains(&v) && !known_fields.iter().any(|k| k == v) {
+            let (line, column) = locate_variable(src, v);
+            return Err(AppError::bad_request(
+                "unknown_variable",
+                format!(
+                    "{field}: template error at line {line}, column {column}: unknown variable `{{{v}}}` \
+                     (known: {}{}{})",
+                    BUILTIN_VARIABLES.join(", "),
+                    if known_fields.is_empty() { "" } else { ", " },
+                    known_fields.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(t)
+}
+
+/// Parses a media kind name.
+pub fn media_kind(kind: &str) -> Option<MediaKind> {
+    match kind {
+        "image" => Some(MediaKind::Image),
+        "video" => Some(MediaKind::Video),
+        "document" => Some(MediaKind::Document),
+        "audio" => Some(MediaKind::Audio),
+        _ => None,
+    }
+}
+
+impl Compiled {
+    /// Checks a template's parts against the vendor's known custom fields.
+    pub fn compile(
+        body: &str,
+        media: Option<&TemplateMedia>,
+        cloud: Option<&CloudTemplateMapping>,
+        known_fields: &[String],
+    ) -> Result<Self, AppError> {
+        let body_t = check_text("body", body, known_fields)?;
+        let media = match media {
+            None => None,
+            Some(m) => {
+                let kind = media_kind(&m.kind).ok_or_else(|| {
+                    AppError::bad_request("invalid_media", "media.kind must be image, video, document or audio")
+                })?;
+                let url = url::Url::parse(&m.url)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+                    .ok_or_else(|| AppError::bad_request("invalid_media", "media.url must be an http(s) URL"))?;
+                Some((kind, url.to_string()))
+            }
+        };
+        let cloud = match cloud {
+            None => None,
+            Some(c) => {
+                if c.name.trim().is_empty() || c.language.trim().is_empty() {
+                    return Err(AppError::bad_request(
+                        "invalid_template",
+                        "cloud_template: name and language are required",
+                    ));
+                }
+                let params = c
+                    .body_params
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| check_text(&format!("cloud_template.body_params[{i}]"), p, known_fields))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Some((c.clone(), params))
+            }
+        };
+        Ok(Self { body: body_t, media, cloud })
+    }
+
+    /// Whether a Cloud API template mapping is configured.
+    pub fn has_cloud_template(&self) -> bool {
+        self.cloud.is_some()
+    }
+
+    /// The rendered body text for `vars` (a missing value renders empty).
+    pub fn render_text(&self, vars: &HashMap<String, String>, seed: u64) -> Result<String, AppError> {
+        render(&self.body, vars, seed)
+    }
+
+    /// The message for one recipient: text, or media with the text as caption.
+    pub fn render(&self, vars: &HashMap<String, String>, seed: u64) -> Result<OutgoingMessage, AppError> {
+        let text = self.render_text(vars, seed)?;
+        Ok(match &self.media {
+            None => OutgoingMessage::text(text),
+            Some((kind, url)) => {
+                let m = OutgoingMessage::media(*kind, MediaSource::link(url.clone()));
+                if *kind == MediaKind::Audio { m } else { m.with_caption(text) }
+            }
+        })
+    }
+
+    /// The mapped Cloud API template message, if a mapping exists.
+    pub fn render_cloud(&self, vars: &HashMap<String, String>, seed: u64) -> Result<Option<OutgoingMessage>, AppError> {
+        let Some((mapping, params)) = &self.cloud else { return Ok(None) };
+        let mut msg = TemplateMessage::new(mapping.name.clone(), mapping.language.clone());
+        if !params.is_empty() {
+            let values = params
+                .iter()
+                .enumerate()
+                .map(|(i, p)| render(p, vars, seed.wrapping_add(i as u64 + 1)).map(TemplateParameter::text))
+                .collect::<Result<Vec<_>, _>>()?;
+            msg = msg.with_component(TemplateComponent::Body { parameters: values });
+        }
+        Ok(Some(OutgoingMessage::from(msg)))
+    }
+}
+
+fn render(t: &Template, vars: &HashMap<String, String>, seed: u64) -> Result<String, AppError> {
+    // Every variable the template uses has a value: a contact without a
+    // custom field renders it as empty text rather than failing the send.
+    let mut all: HashMap<&str, &str> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    for v in t.variables() {
+        all.entry(v).or_insert("");
+    }
+    t.render(&all, seed).map_err(|e| AppError::internal(format!("render: {e}")))
+}
+
+/// The variables of a contact: `name`, `first_name`, `phone` and its
+/// custom fields.
+pub fn contact_vars(name: &str, phone: &str, fields: &std::collections::BTreeMap<String, String>) -> HashMap<String, String> {
+    let mut vars: HashMap<String, String> = fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    vars.insert("name".to_owned(), name.to_owned());
+    vars.insert("first_name".to_owned(), name.split_whitespace().next().unwrap_or_default().to_owned());
+    vars.insert("phone".to_owned(), phone.to_owned());
+    vars
+}
+
+/// The spintax seed of one queue row: the same row always renders the same
+/// text, so a retried send repeats the original wording.
+pub fn seed_for(recipient_id: &str) -> u64 {
+    seed_from(&[recipient_id])
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn known() -> Vec<String> {
+        vec!["kota".to_owned()]
+    }
+
+    #[test]
+    fn renders_variables_spintax_and_media() {
+        let c = Compiled::compile("{Halo|Hai} {first_name} dari {kota}", None, None, &known()).unwrap();
+        let vars = contact_vars("Budi Santoso", "+6281234567890", &[("kota".to_owned(), "Bandung".to_owned())].into());
+        let text = c.render_text(&vars, 1).unwrap();
+        assert!(text == "Halo Budi dari Bandung" || text == "Hai Budi dari Bandung", "{text}");
+        assert_eq!(c.render_text(&vars, 1).unwrap(), text, "same seed, same text");
+        // A contact without the field renders it empty.
+        let bare = contact_vars("Sari", "+6281234567891", &Default::default());
+        assert!(c.render_text(&bare, 2).unwrap().ends_with("dari "));
+
+        let media = TemplateMedia { kind: "image".into(), url: "https://example.com/p.jpg".into() };
+        let c = Compiled::compile("Promo {name}", Some(&media), None, &known()).unwrap();
+        let m = c.render(&vars, 3).unwrap();
+        assert_eq!(m.kind(), "image");
+    }
+
+    #[test]
+    fn unknown_variable_says_where() {
+        let err = Compiled::compile("Halo {name},\n{Promo|Diskon} untuk {alamat}", None, None, &known()).unwrap_err();
+        let msg = err.to_string();
+        assert_eq!(err.code(), "unknown_variable");
+        assert!(msg.contains("line 2, column 20"), "{msg}");
+        assert!(msg.contains("{alamat}"), "{msg}");
+    }
+
+    #[test]
+    fn broken_spintax_says_where() {
+        let err = Compiled::compile("Halo {Kak|Bu", None, None, &[]).unwrap_err();
+        assert_eq!(err.code(), "invalid_template");
+        assert!(err.to_string().contains("line 1, column 6"), "{err}");
+        let err = Compiled::compile("ok", None, Some(&CloudTemplateMapping {
+            name: "promo".into(), language: "id".into(), body_params: vec!["{nama}".into()],
+        }), &[]).unwrap_err();
+        assert!(err.to_string().contains("cloud_template.body_params[0]"), "{err}");
+    }
+
+    #[test]
+    fn cloud_mapping_renders_parameters() {
+        let mapping = CloudTemplateMapping { name: "promo_nov".into(), language: "id".into(), body_params: vec!["{name}".into()] };
+        let c = Compiled::compile("Halo {name}", None, Some(&mapping), &[]).unwrap();
+        let vars = contact_vars("Budi", "+6281234567890", &Default::default());
+        let m = c.render_cloud(&vars, 9).unwrap().unwrap();
+        let OutgoingMessage::Template(t) = m else { panic!("not a template") };
+        assert_eq!(t.name, "promo_nov");
+        assert_eq!(t.components, vec![TemplateComponent::Body { parameters: vec![TemplateParameter::text("Budi")] }]);
+    }
+}
