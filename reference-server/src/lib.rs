@@ -1,29 +1,68 @@
 #![doc = include_str!("../README.md")]
 
+pub mod admin;
+pub mod auth;
+pub mod billing;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod http;
+pub mod phone;
+pub mod simulator;
+mod state;
+pub mod tenants;
+
+use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
-use axum::{Json, Router, routing::get};
-use serde_json::{Value, json};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
-/// Builds the HTTP router of the server.
-pub fn router() -> Router {
-    Router::new().route("/healthz", get(healthz))
+pub use config::Config;
+pub use db::DbKind;
+pub use http::AppError;
+pub use state::{AppState, Services};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// Database connection or migration.
+    #[error(transparent)]
+    Db(#[from] db::DbError),
+    /// The at-rest encryption key.
+    #[error(transparent)]
+    Crypto(#[from] crypto::CryptoError),
+    /// Binding the listener or serving.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// A setup step failed.
+    #[error("{0}")]
+    Setup(#[from] AppError),
 }
 
-async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
-}
-
-/// Serves the application on `listener` until `shutdown` completes, then
-/// finishes in-flight requests and returns.
-pub async fn serve(
-    listener: TcpListener,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router())
-        .with_graceful_shutdown(shutdown)
-        .await
+/// Connects the database, applies the migrations and builds the state.
+pub async fn build_state(config: Config) -> Result<AppState, StartError> {
+    let (pool, kind) = db::connect(&config.effective_database_url()).await?;
+    db::migrate(&pool).await?;
+    let crypto = crypto::Crypto::from_config_or_file(config.secret_key.as_ref(), &config.data_dir)?;
+    let (shutdown, _) = watch::channel(false);
+    let services = Services {
+        crypto,
+        platform_sender: simulator::Simulator::platform(pool.clone()),
+        rate_limits: auth::ratelimit::RateLimiters::new(&config.rate_limits),
+        shutdown,
+    };
+    http::metrics::install();
+    Ok(AppState {
+        pool,
+        db: kind,
+        config: Arc::new(config),
+        services: Arc::new(services),
+    })
 }
 
 /// Binds `addr` and returns the listener and the address actually bound
@@ -32,4 +71,83 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<(TcpListener, SocketAddr)
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     Ok((listener, local))
+}
+
+/// Starts the background jobs; each stops when `state.services.shutdown`
+/// flips to `true`.
+pub fn spawn_background_jobs(state: &AppState) -> Vec<JoinHandle<()>> {
+    let mut jobs = vec![spawn_periodic(
+        state,
+        "housekeeping",
+        Duration::from_secs(300),
+        |state| async move {
+            state.services.rate_limits.retain_recent();
+            auth::session::purge_stale(&state.pool).await.map(|_| ())
+        },
+    )];
+    // area jobs
+    jobs.shrink_to_fit();
+    jobs
+}
+
+/// Runs `job` every `every` until shutdown; errors are logged and the job
+/// runs again at the next tick. Areas use this for their own jobs.
+pub fn spawn_periodic<F, Fut>(
+    state: &AppState,
+    name: &'static str,
+    every: Duration,
+    job: F,
+) -> JoinHandle<()>
+where
+    F: Fn(AppState) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), sqlx::Error>> + Send + 'static,
+{
+    let state = state.clone();
+    let mut stop = state.services.shutdown.subscribe();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    if let Err(e) = job(state.clone()).await {
+                        tracing::warn!(job = name, error = %e, "background job failed");
+                    }
+                }
+                changed = stop.changed() => {
+                    if changed.is_err() || *stop.borrow() {
+                        break;
+                    }
+                }
+            }
+        }
+        tracing::debug!(job = name, "background job stopped");
+    })
+}
+
+/// Serves the application on `listener` until `shutdown` completes, then
+/// stops the background jobs, finishes in-flight requests and returns.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let jobs = spawn_background_jobs(&state);
+    let stop = state.services.shutdown.clone();
+    let app = http::router(state.clone());
+    let result = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        // Stop the jobs as soon as shutdown starts, not after the last request.
+        stop.send_replace(true);
+    })
+    .await;
+    state.services.shutdown.send_replace(true);
+    for job in jobs {
+        let _ = job.await;
+    }
+    result
 }

@@ -1,13 +1,31 @@
-//! `reference-server` binary: see the crate README.
+//! `reference-server` binary: see the crate README and `--help`.
 
-use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
 use tracing_subscriber::EnvFilter;
 
+use reference_server::{Config, admin, auth::password};
+
 #[derive(Parser)]
-#[command(version, about = "Multi-vendor WhatsApp commerce server")]
+#[command(
+    version,
+    about = "Multi-vendor WhatsApp commerce server (vendors, plans paid with Midtrans, devices, bots).",
+    long_about = "Multi-vendor WhatsApp commerce server.\n\n\
+        With no arguments it serves on 127.0.0.1:8080 with an SQLite database in ./data \
+        and the built-in WhatsApp simulator, so it runs on a fresh machine with no accounts. \
+        On the first start it creates the platform admin `admin@localhost` and prints its \
+        password once.\n\n\
+        Settings come from environment variables (DATABASE_URL, BIND_ADDR, DATA_DIR, \
+        MIDTRANS_SERVER_KEY, ...) and an optional TOML file (--config); see \
+        docs/src/operators-guide.md for the full list."
+)]
 struct Cli {
+    /// TOML configuration file (environment variables override it).
+    #[arg(long, short = 'c', global = true, env = "CONFIG_FILE")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -15,34 +33,193 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP server (the default when no command is given).
-    Serve {
-        /// Address to listen on.
-        #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080")]
-        bind: SocketAddr,
+    Serve(ServeArgs),
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Manage platform admins.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Print a new random key for SECRET_KEY (encryption of secrets at rest).
+    GenerateSecretKey,
+}
+
+#[derive(Args, Default)]
+struct ServeArgs {
+    /// Address to listen on (overrides BIND_ADDR).
+    #[arg(long)]
+    bind: Option<std::net::SocketAddr>,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a platform admin. Without --password a random one is generated and printed.
+    Create {
+        /// Login email of the new admin.
+        #[arg(long)]
+        email: String,
+        /// Password (at least 8 characters). Prefer leaving it out or using ADMIN_PASSWORD:
+        /// command lines end up in shell history.
+        #[arg(long, env = "ADMIN_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Set a new password for a platform admin and end its sessions.
+    ResetPassword {
+        /// Login email of the admin (`admin@localhost` for the seeded one).
+        #[arg(long, default_value = admin::SEED_ADMIN_EMAIL)]
+        email: String,
+        /// New password; generated and printed when left out.
+        #[arg(long, env = "ADMIN_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
     },
 }
 
+fn init_tracing(json: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new("info,sqlx=warn,tower_http=info,wasmtime=warn,cranelift=warn")
+    });
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[allow(clippy::print_stdout)]
+fn print_password_box(title: &str, email: &str, password: &SecretString) {
+    let lines = [
+        title.to_owned(),
+        String::new(),
+        format!("  email:    {email}"),
+        format!("  password: {}", password.expose_secret()),
+        String::new(),
+        "This password is shown only once. Log in at POST /api/v1/admin/login".to_owned(),
+        "and change it with `reference-server admin reset-password`.".to_owned(),
+    ];
+    let width = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0) + 2;
+    println!("+{}+", "-".repeat(width));
+    for l in &lines {
+        println!("| {l:<w$}|", w = width - 1);
+    }
+    println!("+{}+", "-".repeat(width));
+}
+
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let bind = match cli.command {
-        Some(Command::Serve { bind }) => bind,
-        None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
     };
-    let (listener, local) = reference_server::bind(bind).await?;
-    tracing::info!(%local, "listening; press Ctrl-C to stop");
-    reference_server::serve(listener, async {
-        // If the signal handler cannot be installed we keep serving; the
-        // process can still be stopped by SIGTERM/SIGKILL.
+    init_tracing(config.log_json);
+    match run(
+        cli.command.unwrap_or(Command::Serve(ServeArgs::default())),
+        config,
+    )
+    .await
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[allow(clippy::print_stdout)]
+async fn run(command: Command, mut config: Config) -> Result<(), reference_server::StartError> {
+    match command {
+        Command::GenerateSecretKey => {
+            println!("{}", reference_server::crypto::Crypto::generate_key());
+            Ok(())
+        }
+        Command::Migrate => {
+            let label = config.database_kind_label();
+            let (pool, _) = reference_server::db::connect(&config.effective_database_url()).await?;
+            reference_server::db::migrate(&pool).await?;
+            tracing::info!(database = label, "migrations applied");
+            Ok(())
+        }
+        Command::Admin(cmd) => {
+            let state = reference_server::build_state(config).await?;
+            let (email, pw, created) = match cmd {
+                AdminCommand::Create { email, password } => (email, password, true),
+                AdminCommand::ResetPassword { email, password } => (email, password, false),
+            };
+            let generated = pw.is_none();
+            let pw = SecretString::from(pw.unwrap_or_else(password::generate));
+            if created {
+                admin::create_admin(&state, &email, pw.clone()).await?;
+            } else {
+                admin::reset_password(&state, &email, pw.clone()).await?;
+            }
+            if generated {
+                print_password_box(
+                    if created {
+                        "Platform admin created"
+                    } else {
+                        "Admin password reset"
+                    },
+                    &email,
+                    &pw,
+                );
+            } else {
+                println!("done: {email}");
+            }
+            Ok(())
+        }
+        Command::Serve(args) => {
+            if let Some(bind) = args.bind {
+                config.bind = bind;
+            }
+            tracing::info!(
+                database = config.database_kind_label(),
+                data_dir = %config.data_dir.display(),
+                "starting"
+            );
+            let bind = config.bind;
+            let state = reference_server::build_state(config).await?;
+            if let Some(seeded) = admin::seed_if_empty(&state).await? {
+                print_password_box(
+                    "First start: platform admin created",
+                    &seeded.email,
+                    &seeded.password,
+                );
+            }
+            let (listener, local) = reference_server::bind(bind).await?;
+            tracing::info!(%local, "listening; press Ctrl-C to stop");
+            reference_server::serve(state, listener, shutdown_signal()).await?;
+            tracing::info!("stopped");
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-        tracing::info!("shutdown requested");
-    })
-    .await
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested");
 }

@@ -1,18 +1,30 @@
-//! The server starts, answers `/healthz`, and stops on its shutdown signal.
+//! The server starts on both databases, answers the probes, serves its
+//! OpenAPI document and metrics, and stops on its shutdown signal.
+#![allow(clippy::unwrap_used, missing_docs)]
 
-use std::net::SocketAddr;
+mod common;
 
-#[tokio::test]
-async fn healthz_answers_and_shutdown_is_graceful() {
-    let (listener, addr) = reference_server::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+use common::{DbKind, data, spawn_app};
+use serde_json::Value;
+
+async fn probes_openapi_metrics_and_shutdown(kind: DbKind) {
+    let app = spawn_app(kind).await;
+    let addr = app.addr;
+
+    let body: Value = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
         .await
         .unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(reference_server::serve(listener, async {
-        let _ = rx.await;
-    }));
-
-    let body: serde_json::Value = reqwest::get(format!("http://{addr}/healthz"))
+    assert_eq!(body["status"], "ok");
+    let body: Value = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
         .await
         .unwrap()
         .json()
@@ -20,10 +32,80 @@ async fn healthz_answers_and_shutdown_is_graceful() {
         .unwrap();
     assert_eq!(body["status"], "ok");
 
-    tx.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    let doc: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(
-        reqwest::get(format!("http://{addr}/healthz")).await.is_err(),
+        doc["paths"]["/api/v1/auth/login"]["post"].is_object(),
+        "{doc}"
+    );
+    assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
+
+    // Errors use the envelope; unknown credentials are 401.
+    let res = app.get("/api/v1/me", "wss_not-a-real-token").await;
+    assert_eq!(common::error_code(res, 401).await, "unauthorized");
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(common::error_code(res, 400).await, "invalid_json");
+
+    // Seeded plans are public.
+    let plans = data(
+        app.client
+            .get(app.url("/api/v1/plans"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert!(
+        plans
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["code"] == "basic")
+    );
+
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("http_requests_total"), "{metrics}");
+    assert!(metrics.contains("route=\"/api/v1/plans\""), "{metrics}");
+
+    app.stop().await;
+    assert!(
+        reqwest::get(format!("http://{addr}/healthz"))
+            .await
+            .is_err(),
         "server still answers after shutdown"
     );
 }
+
+both_dbs!(probes_openapi_metrics_and_shutdown);
+
+async fn body_limit_applies(kind: DbKind) {
+    let app = common::spawn_app_with(kind, |c| c.body_limit_bytes = 1024).await;
+    let big = serde_json::json!({"email": "a@b.co", "password": "x".repeat(4096)});
+    let res = app.post_anon("/api/v1/auth/login", big).await;
+    assert_eq!(common::error_code(res, 413).await, "payload_too_large");
+}
+
+both_dbs!(body_limit_applies);

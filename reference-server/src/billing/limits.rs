@@ -1,0 +1,225 @@
+//! Plan limits, enforced with clear errors, and monthly usage counters.
+//!
+//! Other areas call these before creating something or sending:
+//!
+//! ```text
+//! // before inserting a device (BOTS):
+//! billing::limits::check(&state.pool, &tenant_id, Limit::Devices, 1).await?;
+//! // before importing 250 contacts (CAMPAIGNS):
+//! billing::limits::check(&state.pool, &tenant_id, Limit::Contacts, 250).await?;
+//! // for each outgoing message, atomically check and count (BOTS, CAMPAIGNS):
+//! billing::limits::consume(&state.pool, &tenant_id, Limit::MessagesPerMonth, 1).await?;
+//! // for each LLM call:
+//! billing::limits::consume(&state.pool, &tenant_id, Limit::AiRequestsPerMonth, 1).await?;
+//! ```
+//!
+//! * [`check`] answers `Ok(())` when `current + adding <= max` of the
+//!   tenant's active plan. For [`Limit::Devices`] and [`Limit::Contacts`]
+//!   the current count is `SELECT COUNT(*) FROM devices|contacts WHERE
+//!   tenant_id = $1` (the tables of the BOTS and CAMPAIGNS areas); callers
+//!   that count differently use [`check_with_current`]. For the monthly
+//!   limits the current value is the usage counter of this month (UTC).
+//! * [`consume`] checks and increments a monthly counter in one
+//!   conditional upsert, so concurrent senders never overshoot.
+//! * [`record`] increments a monthly counter without checking (for work
+//!   already done, e.g. an inbound message that was answered).
+//! * Errors: 402 `subscription_required` when the tenant has no active
+//!   subscription, 402 `plan_limit_exceeded` with the limit, the current
+//!   value and the plan in the message.
+
+use sqlx::AnyPool;
+
+use crate::db::now_ms;
+use crate::http::AppError;
+
+/// A limit of a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Connected WhatsApp numbers.
+    Devices,
+    /// Stored contacts.
+    Contacts,
+    /// Outgoing messages per calendar month (UTC).
+    MessagesPerMonth,
+    /// LLM requests per calendar month (UTC).
+    AiRequestsPerMonth,
+}
+
+impl Limit {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Devices => "max_devices",
+            Self::Contacts => "max_contacts",
+            Self::MessagesPerMonth => "max_messages_per_month",
+            Self::AiRequestsPerMonth => "max_ai_requests_per_month",
+        }
+    }
+
+    /// The usage-counter metric of a monthly limit.
+    pub fn metric(self) -> Option<&'static str> {
+        match self {
+            Self::MessagesPerMonth => Some("messages"),
+            Self::AiRequestsPerMonth => Some("ai_requests"),
+            Self::Devices | Self::Contacts => None,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Devices => "devices",
+            Self::Contacts => "contacts",
+            Self::MessagesPerMonth => "messages this month",
+            Self::AiRequestsPerMonth => "AI requests this month",
+        }
+    }
+}
+
+/// The current period key, `YYYY-MM` in UTC.
+pub fn current_period() -> String {
+    chrono::Utc::now().format("%Y-%m").to_string()
+}
+
+/// The limit value of the tenant's active plan and the plan's name.
+async fn active_limit(
+    pool: &AnyPool,
+    tenant_id: &str,
+    limit: Limit,
+) -> Result<(i64, String), AppError> {
+    let sql = format!(
+        "SELECT p.{}, p.name FROM subscriptions s JOIN plans p ON p.id = s.plan_id \
+         WHERE s.tenant_id = $1 AND s.status = 'active' AND s.expires_at > $2",
+        limit.column()
+    );
+    let row: Option<(i64, String)> = sqlx::query_as(&sql)
+        .bind(tenant_id)
+        .bind(now_ms())
+        .fetch_optional(pool)
+        .await?;
+    row.ok_or_else(|| AppError::PaymentRequired {
+        code: "subscription_required",
+        message: "this vendor has no active plan; buy or renew a plan first".to_owned(),
+    })
+}
+
+/// This month's usage of a monthly metric.
+pub async fn usage(pool: &AnyPool, tenant_id: &str, limit: Limit) -> Result<i64, sqlx::Error> {
+    let Some(metric) = limit.metric() else {
+        return count_rows(pool, tenant_id, limit).await;
+    };
+    let n: Option<i64> = sqlx::query_scalar(
+        "SELECT count FROM usage_counters WHERE tenant_id = $1 AND metric = $2 AND period = $3",
+    )
+    .bind(tenant_id)
+    .bind(metric)
+    .bind(current_period())
+    .fetch_optional(pool)
+    .await?;
+    Ok(n.unwrap_or(0))
+}
+
+async fn count_rows(pool: &AnyPool, tenant_id: &str, limit: Limit) -> Result<i64, sqlx::Error> {
+    let table = match limit {
+        Limit::Devices => "devices",
+        Limit::Contacts => "contacts",
+        Limit::MessagesPerMonth | Limit::AiRequestsPerMonth => return Ok(0),
+    };
+    sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM {table} WHERE tenant_id = $1"
+    ))
+    .bind(tenant_id)
+    .fetch_one(pool)
+    .await
+}
+
+fn exceeded(limit: Limit, max: i64, current: i64, adding: i64, plan: &str) -> AppError {
+    AppError::PaymentRequired {
+        code: "plan_limit_exceeded",
+        message: format!(
+            "plan {plan} allows {max} {}; {current} used, {adding} more requested",
+            limit.label()
+        ),
+    }
+}
+
+/// Checks that `adding` more fits the tenant's plan (see the module docs).
+pub async fn check(
+    pool: &AnyPool,
+    tenant_id: &str,
+    limit: Limit,
+    adding: i64,
+) -> Result<(), AppError> {
+    let (max, plan) = active_limit(pool, tenant_id, limit).await?;
+    let current = usage(pool, tenant_id, limit).await?;
+    if current.saturating_add(adding) > max {
+        return Err(exceeded(limit, max, current, adding, &plan));
+    }
+    Ok(())
+}
+
+/// Like [`check`] with a current value the caller counted itself.
+pub async fn check_with_current(
+    pool: &AnyPool,
+    tenant_id: &str,
+    limit: Limit,
+    current: i64,
+    adding: i64,
+) -> Result<(), AppError> {
+    let (max, plan) = active_limit(pool, tenant_id, limit).await?;
+    if current.saturating_add(adding) > max {
+        return Err(exceeded(limit, max, current, adding, &plan));
+    }
+    Ok(())
+}
+
+/// Atomically checks and adds `n` to a monthly counter
+/// ([`Limit::MessagesPerMonth`] or [`Limit::AiRequestsPerMonth`]); nothing is
+/// counted when it would exceed the plan.
+pub async fn consume(
+    pool: &AnyPool,
+    tenant_id: &str,
+    limit: Limit,
+    n: i64,
+) -> Result<(), AppError> {
+    let metric = limit
+        .metric()
+        .ok_or_else(|| AppError::internal("consume() is for monthly limits"))?;
+    let (max, plan) = active_limit(pool, tenant_id, limit).await?;
+    if n > max {
+        return Err(exceeded(limit, max, 0, n, &plan));
+    }
+    let done = sqlx::query(
+        "INSERT INTO usage_counters (tenant_id, metric, period, count) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (tenant_id, metric, period) DO UPDATE SET count = usage_counters.count + $4 \
+         WHERE usage_counters.count + $4 <= $5",
+    )
+    .bind(tenant_id)
+    .bind(metric)
+    .bind(current_period())
+    .bind(n)
+    .bind(max)
+    .execute(pool)
+    .await?;
+    if done.rows_affected() == 0 {
+        let current = usage(pool, tenant_id, limit).await?;
+        return Err(exceeded(limit, max, current, n, &plan));
+    }
+    Ok(())
+}
+
+/// Adds `n` to a monthly counter without checking the plan.
+pub async fn record(pool: &AnyPool, tenant_id: &str, limit: Limit, n: i64) -> Result<(), AppError> {
+    let metric = limit
+        .metric()
+        .ok_or_else(|| AppError::internal("record() is for monthly limits"))?;
+    sqlx::query(
+        "INSERT INTO usage_counters (tenant_id, metric, period, count) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (tenant_id, metric, period) DO UPDATE SET count = usage_counters.count + $4",
+    )
+    .bind(tenant_id)
+    .bind(metric)
+    .bind(current_period())
+    .bind(n)
+    .execute(pool)
+    .await?;
+    Ok(())
+}

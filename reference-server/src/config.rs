@@ -1,0 +1,467 @@
+//! Server configuration: defaults, then an optional TOML file, then
+//! environment variables (the later source wins).
+//!
+//! Every setting has a default that works on a fresh machine, so
+//! `cargo run -p reference-server` needs no configuration at all. The full
+//! reference (file keys and environment variables) is in
+//! `docs/src/operators-guide.md`.
+//!
+//! Secrets (the database URL, which may carry a password, the at-rest
+//! encryption key and the Midtrans server key) are held as
+//! [`secrecy::SecretString`] and never appear in `Debug` output.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The configuration file could not be read.
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The configuration file is not valid TOML for this schema.
+    #[error("invalid configuration file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said.
+        message: String,
+    },
+    /// An environment variable has a value that cannot be used.
+    #[error("invalid value for {name}: {message}")]
+    Env {
+        /// The variable.
+        name: &'static str,
+        /// Why it is invalid (never the value itself: it may be a secret).
+        message: String,
+    },
+}
+
+/// Midtrans settings of the platform (plans are paid to the platform).
+#[derive(Clone)]
+pub struct MidtransConfig {
+    /// Server key; when absent, buying a plan answers `payments_not_configured`
+    /// and notifications are refused.
+    pub server_key: Option<SecretString>,
+    /// Client key (public; for the Snap JS on a front end).
+    pub client_key: Option<String>,
+    /// Production environment instead of sandbox.
+    pub production: bool,
+    /// Override of the Core API base URL (tests point it at a mock server).
+    pub api_base_url: Option<String>,
+    /// Override of the Snap base URL.
+    pub snap_base_url: Option<String>,
+}
+
+impl std::fmt::Debug for MidtransConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MidtransConfig")
+            .field(
+                "server_key",
+                &self.server_key.as_ref().map(|_| "[redacted]"),
+            )
+            .field("client_key", &self.client_key)
+            .field("production", &self.production)
+            .field("api_base_url", &self.api_base_url)
+            .field("snap_base_url", &self.snap_base_url)
+            .finish()
+    }
+}
+
+/// Rate limits of the account endpoints (sign-up, login, OTP, reset).
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimitConfig {
+    /// Requests per minute from one client IP address.
+    pub per_ip_per_minute: u32,
+    /// Requests per minute for one account (email or WhatsApp number).
+    pub per_account_per_minute: u32,
+}
+
+/// The whole configuration.
+#[derive(Clone)]
+pub struct Config {
+    /// Address to listen on.
+    pub bind: SocketAddr,
+    /// Directory for the SQLite file and the generated key file.
+    pub data_dir: PathBuf,
+    /// `postgres://...` or `sqlite://...`; when absent, `sqlite://<data_dir>/server.db`.
+    pub database_url: Option<SecretString>,
+    /// Maximum size of a request body in bytes.
+    pub body_limit_bytes: usize,
+    /// Public base URL of this server, used to print webhook URLs
+    /// (e.g. `https://wa.example.com`).
+    pub public_base_url: String,
+    /// 32-byte key (base64) for encrypting secrets at rest; when absent a
+    /// key is generated once into `<data_dir>/secret.key`.
+    pub secret_key: Option<SecretString>,
+    /// Lifetime of a login session, in hours.
+    pub session_ttl_hours: i64,
+    /// New vendors wait for a platform admin's approval after OTP verification.
+    pub require_approval: bool,
+    /// How often the subscription-expiry job runs, in seconds.
+    pub expiry_job_interval_secs: u64,
+    /// Rate limits of the account endpoints.
+    pub rate_limits: RateLimitConfig,
+    /// Trust the first address of `X-Forwarded-For` as the client IP (only
+    /// behind a reverse proxy that sets it).
+    pub trust_forwarded_for: bool,
+    /// Midtrans settings.
+    pub midtrans: MidtransConfig,
+    /// Logs as JSON lines instead of human-readable text.
+    pub log_json: bool,
+    /// Argon2id memory cost in KiB for new password hashes (default 19456,
+    /// the OWASP recommendation; tests lower it).
+    pub argon2_memory_kib: u32,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database_kind_label())
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("public_base_url", &self.public_base_url)
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "[redacted]"),
+            )
+            .field("session_ttl_hours", &self.session_ttl_hours)
+            .field("require_approval", &self.require_approval)
+            .field("expiry_job_interval_secs", &self.expiry_job_interval_secs)
+            .field("rate_limits", &self.rate_limits)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("midtrans", &self.midtrans)
+            .field("log_json", &self.log_json)
+            .field("argon2_memory_kib", &self.argon2_memory_kib)
+            .finish()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::with_data_dir("./data")
+    }
+}
+
+/// The TOML file schema: every key optional, same names as the fields.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    body_limit_bytes: Option<usize>,
+    public_base_url: Option<String>,
+    secret_key: Option<String>,
+    session_ttl_hours: Option<i64>,
+    require_approval: Option<bool>,
+    expiry_job_interval_secs: Option<u64>,
+    trust_forwarded_for: Option<bool>,
+    log_json: Option<bool>,
+    #[serde(default)]
+    rate_limits: FileRateLimits,
+    #[serde(default)]
+    midtrans: FileMidtrans,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRateLimits {
+    per_ip_per_minute: Option<u32>,
+    per_account_per_minute: Option<u32>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileMidtrans {
+    server_key: Option<String>,
+    client_key: Option<String>,
+    production: Option<bool>,
+    api_base_url: Option<String>,
+    snap_base_url: Option<String>,
+}
+
+impl std::fmt::Debug for FileMidtrans {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FileMidtrans { .. }")
+    }
+}
+
+impl Config {
+    /// Defaults with the given data directory.
+    pub fn with_data_dir(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: dir.into(),
+            database_url: None,
+            body_limit_bytes: 1024 * 1024,
+            public_base_url: "http://127.0.0.1:8080".to_owned(),
+            secret_key: None,
+            session_ttl_hours: 24 * 30,
+            require_approval: false,
+            expiry_job_interval_secs: 60,
+            rate_limits: RateLimitConfig {
+                per_ip_per_minute: 30,
+                per_account_per_minute: 10,
+            },
+            trust_forwarded_for: false,
+            midtrans: MidtransConfig {
+                server_key: None,
+                client_key: None,
+                production: false,
+                api_base_url: None,
+                snap_base_url: None,
+            },
+            log_json: false,
+            argon2_memory_kib: 19 * 1024,
+        }
+    }
+
+    /// Loads defaults, then `file` (if given), then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut config = Self::default();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            config.apply_file(path, &text)?;
+        }
+        config.apply_env(|name| std::env::var(name).ok())?;
+        Ok(config)
+    }
+
+    fn apply_file(&mut self, path: &Path, text: &str) -> Result<(), ConfigError> {
+        let file: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.message().to_owned(),
+        })?;
+        if let Some(v) = file.bind {
+            self.bind = v;
+        }
+        if let Some(v) = file.data_dir {
+            self.data_dir = v;
+        }
+        if let Some(v) = file.database_url {
+            self.database_url = Some(SecretString::from(v));
+        }
+        if let Some(v) = file.body_limit_bytes {
+            self.body_limit_bytes = v;
+        }
+        if let Some(v) = file.public_base_url {
+            self.public_base_url = v;
+        }
+        if let Some(v) = file.secret_key {
+            self.secret_key = Some(SecretString::from(v));
+        }
+        if let Some(v) = file.session_ttl_hours {
+            self.session_ttl_hours = v;
+        }
+        if let Some(v) = file.require_approval {
+            self.require_approval = v;
+        }
+        if let Some(v) = file.expiry_job_interval_secs {
+            self.expiry_job_interval_secs = v;
+        }
+        if let Some(v) = file.trust_forwarded_for {
+            self.trust_forwarded_for = v;
+        }
+        if let Some(v) = file.log_json {
+            self.log_json = v;
+        }
+        if let Some(v) = file.rate_limits.per_ip_per_minute {
+            self.rate_limits.per_ip_per_minute = v;
+        }
+        if let Some(v) = file.rate_limits.per_account_per_minute {
+            self.rate_limits.per_account_per_minute = v;
+        }
+        let m = file.midtrans;
+        if let Some(v) = m.server_key {
+            self.midtrans.server_key = Some(SecretString::from(v));
+        }
+        if m.client_key.is_some() {
+            self.midtrans.client_key = m.client_key;
+        }
+        if let Some(v) = m.production {
+            self.midtrans.production = v;
+        }
+        if m.api_base_url.is_some() {
+            self.midtrans.api_base_url = m.api_base_url;
+        }
+        if m.snap_base_url.is_some() {
+            self.midtrans.snap_base_url = m.snap_base_url;
+        }
+        Ok(())
+    }
+
+    /// Applies environment variables read through `get` (injectable for tests).
+    fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn parse<T: std::str::FromStr>(name: &'static str, v: &str) -> Result<T, ConfigError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            v.trim().parse().map_err(|e: T::Err| ConfigError::Env {
+                name,
+                message: e.to_string(),
+            })
+        }
+        fn boolean(name: &'static str, v: &str) -> Result<bool, ConfigError> {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => Ok(true),
+                "0" | "false" | "no" | "off" => Ok(false),
+                _ => Err(ConfigError::Env {
+                    name,
+                    message: "expected true or false".to_owned(),
+                }),
+            }
+        }
+        if let Some(v) = get("BIND_ADDR") {
+            self.bind = parse("BIND_ADDR", &v)?;
+        }
+        if let Some(v) = get("DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("DATABASE_URL").filter(|v| !v.trim().is_empty()) {
+            self.database_url = Some(SecretString::from(v));
+        }
+        if let Some(v) = get("BODY_LIMIT_BYTES") {
+            self.body_limit_bytes = parse("BODY_LIMIT_BYTES", &v)?;
+        }
+        if let Some(v) = get("PUBLIC_BASE_URL") {
+            self.public_base_url = v;
+        }
+        if let Some(v) = get("SECRET_KEY").filter(|v| !v.trim().is_empty()) {
+            self.secret_key = Some(SecretString::from(v));
+        }
+        if let Some(v) = get("SESSION_TTL_HOURS") {
+            self.session_ttl_hours = parse("SESSION_TTL_HOURS", &v)?;
+        }
+        if let Some(v) = get("REQUIRE_APPROVAL") {
+            self.require_approval = boolean("REQUIRE_APPROVAL", &v)?;
+        }
+        if let Some(v) = get("EXPIRY_JOB_INTERVAL_SECS") {
+            self.expiry_job_interval_secs = parse("EXPIRY_JOB_INTERVAL_SECS", &v)?;
+        }
+        if let Some(v) = get("TRUST_FORWARDED_FOR") {
+            self.trust_forwarded_for = boolean("TRUST_FORWARDED_FOR", &v)?;
+        }
+        if let Some(v) = get("LOG_JSON") {
+            self.log_json = boolean("LOG_JSON", &v)?;
+        }
+        if let Some(v) = get("RATE_LIMIT_PER_IP_PER_MINUTE") {
+            self.rate_limits.per_ip_per_minute = parse("RATE_LIMIT_PER_IP_PER_MINUTE", &v)?;
+        }
+        if let Some(v) = get("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE") {
+            self.rate_limits.per_account_per_minute =
+                parse("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", &v)?;
+        }
+        if let Some(v) = get("MIDTRANS_SERVER_KEY").filter(|v| !v.trim().is_empty()) {
+            self.midtrans.server_key = Some(SecretString::from(v));
+        }
+        if let Some(v) = get("MIDTRANS_CLIENT_KEY") {
+            self.midtrans.client_key = Some(v);
+        }
+        if let Some(v) = get("MIDTRANS_PRODUCTION") {
+            self.midtrans.production = boolean("MIDTRANS_PRODUCTION", &v)?;
+        }
+        if let Some(v) = get("MIDTRANS_API_BASE_URL") {
+            self.midtrans.api_base_url = Some(v);
+        }
+        if let Some(v) = get("MIDTRANS_SNAP_BASE_URL") {
+            self.midtrans.snap_base_url = Some(v);
+        }
+        Ok(())
+    }
+
+    /// The database URL in effect (the configured one, or the default
+    /// SQLite file under the data directory). Contains credentials: never log it.
+    pub fn effective_database_url(&self) -> SecretString {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => {
+                let file = self.data_dir.join("server.db");
+                SecretString::from(format!("sqlite://{}?mode=rwc", file.display()))
+            }
+        }
+    }
+
+    /// "postgres" or "sqlite", for logs.
+    pub fn database_kind_label(&self) -> &'static str {
+        if self
+            .effective_database_url()
+            .expose_secret()
+            .starts_with("postgres")
+        {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn defaults_use_sqlite_under_data_dir() {
+        let c = Config::default();
+        assert_eq!(
+            c.effective_database_url().expose_secret(),
+            "sqlite://./data/server.db?mode=rwc"
+        );
+        assert_eq!(c.body_limit_bytes, 1024 * 1024);
+    }
+
+    #[test]
+    fn file_then_env_and_secrets_do_not_print() {
+        let mut c = Config::default();
+        c.apply_file(
+            Path::new("x.toml"),
+            "data_dir = \"/srv/wa\"\nbody_limit_bytes = 2048\n[midtrans]\nserver_key = \"SB-Mid-server-SECRET\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/srv/wa"));
+        assert_eq!(c.body_limit_bytes, 2048);
+        c.apply_env(|n| match n {
+            "DATABASE_URL" => Some("postgres://u:pw-SECRET@db/x".to_owned()),
+            "BODY_LIMIT_BYTES" => Some("4096".to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.body_limit_bytes, 4096);
+        assert_eq!(c.database_kind_label(), "postgres");
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+    }
+
+    #[test]
+    fn bad_values_are_typed_errors() {
+        let mut c = Config::default();
+        let err = c
+            .apply_env(|n| (n == "REQUIRE_APPROVAL").then(|| "maybe".to_owned()))
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Env {
+                name: "REQUIRE_APPROVAL",
+                ..
+            }
+        ));
+        let err = c
+            .apply_file(Path::new("x.toml"), "unknown_key = 1\n")
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { .. }));
+    }
+}

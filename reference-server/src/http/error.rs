@@ -1,0 +1,213 @@
+//! The one error type of the HTTP API.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An error answered as `{"error": {"code": "...", "message": "..."}}`.
+///
+/// Client errors carry a stable snake_case `code` and a human message; 5xx
+/// errors are logged with their detail and answered with a generic body.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    /// The request is malformed or a value is invalid (400).
+    #[error("{message}")]
+    BadRequest {
+        /// Stable code, e.g. `invalid_phone_number`.
+        code: &'static str,
+        /// Human-readable explanation.
+        message: String,
+    },
+    /// No or invalid credentials (401).
+    #[error("authentication required")]
+    Unauthorized,
+    /// Authenticated but not allowed (403).
+    #[error("{message}")]
+    Forbidden {
+        /// Stable code, e.g. `tenant_banned`, `insufficient_role`.
+        code: &'static str,
+        /// Human-readable explanation.
+        message: String,
+    },
+    /// The resource does not exist for this caller (404). Resources of
+    /// another tenant are reported exactly like missing ones.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Conflicts with existing data, e.g. an email already registered (409).
+    #[error("{message}")]
+    Conflict {
+        /// Stable code, e.g. `email_taken`.
+        code: &'static str,
+        /// Human-readable explanation.
+        message: String,
+    },
+    /// Too many requests (429).
+    #[error("too many requests; retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until a retry may succeed.
+        retry_after_secs: u64,
+    },
+    /// A plan limit or a missing subscription blocks the action (402).
+    #[error("{message}")]
+    PaymentRequired {
+        /// Stable code: `plan_limit_exceeded` or `subscription_required`.
+        code: &'static str,
+        /// Human-readable explanation with the limit and current usage.
+        message: String,
+    },
+    /// An upstream service (Midtrans, a WhatsApp provider) failed (502).
+    #[error("upstream service failed: {0}")]
+    Upstream(String),
+    /// A feature needs configuration that is missing (503).
+    #[error("{0}")]
+    NotConfigured(&'static str),
+    /// The request body is larger than the configured limit (413).
+    #[error("the request body is larger than the configured limit")]
+    PayloadTooLarge,
+    /// Anything else (500); the detail is logged, never returned.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// A database error (500).
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// The error body: `{"error": {"code", "message"}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// Code and message of an error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code.
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+impl AppError {
+    /// A 400 with a code and message.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A 403 with a code and message.
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Forbidden {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A 409 with a code and message.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A 500 whose detail is logged only.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        Self::Internal(detail.to_string())
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::PaymentRequired { .. } => StatusCode::PAYMENT_REQUIRED,
+            Self::Upstream(_) => StatusCode::BAD_GATEWAY,
+            Self::NotConfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Internal(_) | Self::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. }
+            | Self::Forbidden { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::PaymentRequired { code, .. } => code,
+            Self::Unauthorized => "unauthorized",
+            Self::NotFound(_) => "not_found",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Upstream(_) => "upstream_error",
+            Self::NotConfigured(_) => "not_configured",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::Internal(_) | Self::Database(_) => "internal_error",
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = match &self {
+            Self::Internal(_) | Self::Database(_) => {
+                tracing::error!(error = %self, "request failed");
+                "internal server error".to_owned()
+            }
+            Self::Upstream(_) => {
+                tracing::warn!(error = %self, "upstream failure");
+                "an upstream service failed; try again later".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message,
+            },
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let Self::RateLimited { retry_after_secs } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::bad_request(
+                "unsupported_media_type",
+                "expected Content-Type: application/json",
+            ),
+            _ => Self::bad_request("invalid_json", rejection.body_text()),
+        }
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::bad_request("invalid_path", rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::bad_request("invalid_query", rejection.body_text())
+    }
+}

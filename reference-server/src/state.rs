@@ -1,0 +1,58 @@
+//! The application state shared by every handler.
+
+use std::sync::Arc;
+
+use sqlx::AnyPool;
+
+use crate::auth::ratelimit::RateLimiters;
+use crate::config::Config;
+use crate::crypto::Crypto;
+use crate::db::DbKind;
+use crate::simulator::Simulator;
+
+/// Everything a handler needs. Cheap to clone (pool and `Arc`s).
+///
+/// Areas keep their own state inside their module, built from these
+/// fields (e.g. a struct created from `state.pool`), rather than adding
+/// fields here.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database pool (SQLite or PostgreSQL through `AnyPool`).
+    pub pool: AnyPool,
+    /// Which engine `pool` talks to.
+    pub db: DbKind,
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// Shared services.
+    pub services: Arc<Services>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("db", &self.db)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Services shared by the areas.
+#[derive(Debug)]
+pub struct Services {
+    /// At-rest encryption of secrets.
+    pub crypto: Crypto,
+    /// The platform's own WhatsApp sender (simulator by default).
+    pub platform_sender: Simulator,
+    /// Rate limiters of the account endpoints.
+    pub rate_limits: RateLimiters,
+    /// Flips to `true` when the server shuts down; background jobs
+    /// `subscribe()` and stop (see `crate::spawn_periodic`).
+    pub shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+impl AppState {
+    /// Begins a write transaction (`BEGIN IMMEDIATE` on SQLite).
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        crate::db::begin_write(&self.pool, self.db).await
+    }
+}
