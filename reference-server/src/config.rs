@@ -121,6 +121,10 @@ pub struct Config {
     /// Argon2id memory cost in KiB for new password hashes (default 19456,
     /// the OWASP recommendation; tests lower it).
     pub argon2_memory_kib: u32,
+    /// Seconds before another OTP may be sent to the same number (default 60).
+    pub otp_resend_cooldown_secs: u64,
+    /// OTP sends allowed per client IP per hour (default 20).
+    pub otp_max_sends_per_ip_per_hour: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -143,6 +147,8 @@ impl std::fmt::Debug for Config {
             .field("midtrans", &self.midtrans)
             .field("log_json", &self.log_json)
             .field("argon2_memory_kib", &self.argon2_memory_kib)
+            .field("otp_resend_cooldown_secs", &self.otp_resend_cooldown_secs)
+            .field("otp_max_sends_per_ip_per_hour", &self.otp_max_sends_per_ip_per_hour)
             .finish()
     }
 }
@@ -168,6 +174,8 @@ struct FileConfig {
     expiry_job_interval_secs: Option<u64>,
     trust_forwarded_for: Option<bool>,
     log_json: Option<bool>,
+    otp_resend_cooldown_secs: Option<u64>,
+    otp_max_sends_per_ip_per_hour: Option<u32>,
     #[serde(default)]
     rate_limits: FileRateLimits,
     #[serde(default)]
@@ -224,6 +232,8 @@ impl Config {
             },
             log_json: false,
             argon2_memory_kib: 19 * 1024,
+            otp_resend_cooldown_secs: 60,
+            otp_max_sends_per_ip_per_hour: 20,
         }
     }
 
@@ -278,6 +288,12 @@ impl Config {
         }
         if let Some(v) = file.log_json {
             self.log_json = v;
+        }
+        if let Some(v) = file.otp_resend_cooldown_secs {
+            self.otp_resend_cooldown_secs = v;
+        }
+        if let Some(v) = file.otp_max_sends_per_ip_per_hour {
+            self.otp_max_sends_per_ip_per_hour = v;
         }
         if let Some(v) = file.rate_limits.per_ip_per_minute {
             self.rate_limits.per_ip_per_minute = v;
@@ -357,6 +373,12 @@ impl Config {
         }
         if let Some(v) = get("LOG_JSON") {
             self.log_json = boolean("LOG_JSON", &v)?;
+        }
+        if let Some(v) = get("OTP_RESEND_COOLDOWN_SECS") {
+            self.otp_resend_cooldown_secs = parse("OTP_RESEND_COOLDOWN_SECS", &v)?;
+        }
+        if let Some(v) = get("OTP_MAX_SENDS_PER_IP_PER_HOUR") {
+            self.otp_max_sends_per_ip_per_hour = parse("OTP_MAX_SENDS_PER_IP_PER_HOUR", &v)?;
         }
         if let Some(v) = get("RATE_LIMIT_PER_IP_PER_MINUTE") {
             self.rate_limits.per_ip_per_minute = parse("RATE_LIMIT_PER_IP_PER_MINUTE", &v)?;

@@ -34,6 +34,7 @@ pub enum CryptoError {
 #[derive(Clone)]
 pub struct Crypto {
     cipher: XChaCha20Poly1305,
+    key: [u8; 32],
 }
 
 impl std::fmt::Debug for Crypto {
@@ -48,8 +49,9 @@ impl Crypto {
         let bytes = STANDARD
             .decode(key.expose_secret().trim())
             .map_err(|_| CryptoError::BadKey)?;
-        let cipher = XChaCha20Poly1305::new_from_slice(&bytes).map_err(|_| CryptoError::BadKey)?;
-        Ok(Self { cipher })
+        let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| CryptoError::BadKey)?;
+        let cipher = XChaCha20Poly1305::new_from_slice(&key).map_err(|_| CryptoError::BadKey)?;
+        Ok(Self { cipher, key })
     }
 
     /// The configured key, or the key in `<data_dir>/secret.key`, created
@@ -73,6 +75,16 @@ impl Crypto {
             }
             Err(e) => Err(CryptoError::KeyFile(e)),
         }
+    }
+
+    /// A 32-byte subkey for another purpose (HMAC-SHA256 of `label` under
+    /// the master key), e.g. the OTP code-hashing secret.
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        mac.update(label.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 
     /// A new random key, base64 (for `SECRET_KEY`).

@@ -50,9 +50,33 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     db::migrate(&pool).await?;
     let crypto = crypto::Crypto::from_config_or_file(config.secret_key.as_ref(), &config.data_dir)?;
     let (shutdown, _) = watch::channel(false);
+    let platform_sender = simulator::Simulator::platform(pool.clone());
+    let otp_store = otp::SqlStore::new(pool.clone());
+    otp_store
+        .migrate()
+        .await
+        .map_err(|e| AppError::internal(format!("otp tables: {e}")))?;
+    let otp = otp::Otp::builder(
+        otp::OtpSecret::new(crypto.derive("otp-code-hash"))
+            .map_err(|e| AppError::internal(format!("otp secret: {e}")))?,
+        otp_store,
+        otp::channel::WhatsAppChannel::text(platform_sender.clone()),
+    )
+    .messages(otp::Messages::new(auth::signup::APP_NAME))
+    .config({
+        let mut c = otp::OtpConfig::default();
+        c.resend_cooldown = Duration::from_secs(config.otp_resend_cooldown_secs);
+        c.max_sends_per_client = config.otp_max_sends_per_ip_per_hour;
+        c
+    })
+    .build()
+    .map_err(|e| AppError::internal(format!("otp config: {e}")))?;
+    let midtrans = billing::midtrans_client(&config.midtrans).map_err(AppError::internal)?;
     let services = Services {
         crypto,
-        platform_sender: simulator::Simulator::platform(pool.clone()),
+        otp,
+        midtrans,
+        platform_sender,
         rate_limits: auth::ratelimit::RateLimiters::new(&config.rate_limits),
         shutdown,
     };
@@ -85,6 +109,12 @@ pub fn spawn_background_jobs(state: &AppState) -> Vec<JoinHandle<()>> {
             auth::session::purge_stale(&state.pool).await.map(|_| ())
         },
     )];
+    jobs.push(spawn_periodic(
+        state,
+        "subscription-expiry",
+        Duration::from_secs(state.config.expiry_job_interval_secs.max(1)),
+        |state| billing::subscriptions::expiry_job(state.pool),
+    ));
     // area jobs
     jobs.shrink_to_fit();
     jobs

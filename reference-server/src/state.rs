@@ -43,6 +43,11 @@ pub struct Services {
     pub crypto: Crypto,
     /// The platform's own WhatsApp sender (simulator by default).
     pub platform_sender: Simulator,
+    /// OTP engine (codes over WhatsApp from the platform sender; SQL store
+    /// in the same database).
+    pub otp: otp::Otp,
+    /// The platform's Midtrans client (`None` when no server key is set).
+    pub midtrans: Option<midtrans_client::MidtransClient>,
     /// Rate limiters of the account endpoints.
     pub rate_limits: RateLimiters,
     /// Flips to `true` when the server shuts down; background jobs

@@ -1,7 +1,10 @@
 //! Platform administration: admin accounts (seeded on first start), login,
-//! vendor management, plans, orders and payments, XLSX exports.
+//! vendor management (approve, ban, unban), plans (in `billing::plans`),
+//! orders and payments, XLSX exports.
 
 mod accounts;
+pub mod export;
+pub mod vendors;
 
 pub use accounts::{SEED_ADMIN_EMAIL, SeededAdmin, create_admin, reset_password, seed_if_empty};
 
@@ -12,4 +15,6 @@ use crate::AppState;
 /// The admin routes (`/api/v1/admin/...`).
 pub fn router() -> OpenApiRouter<AppState> {
     accounts::router()
+        .merge(vendors::router())
+        .merge(export::router())
 }

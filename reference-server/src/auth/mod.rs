@@ -13,6 +13,7 @@ pub mod handlers;
 pub mod password;
 pub mod ratelimit;
 pub mod session;
+pub mod signup;
 pub mod token;
 
 pub use extract::{AdminUser, AuthMethod, CurrentMember, Role};

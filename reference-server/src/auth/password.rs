@@ -52,11 +52,15 @@ pub async fn hash(password: SecretString, memory_kib: u32) -> Result<String, App
 
 /// Verifies `password` against a stored PHC string. With `None` (unknown
 /// account) a dummy hash is checked so the answer takes the same time.
-pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bool, AppError> {
+pub async fn verify(
+    password: SecretString,
+    stored: Option<String>,
+    memory_kib: u32,
+) -> Result<bool, AppError> {
     tokio::task::spawn_blocking(move || {
         let (stored, real) = match stored {
             Some(s) => (s, true),
-            None => (dummy_hash()?, false),
+            None => (dummy_hash(memory_kib)?, false),
         };
         let parsed = PasswordHash::new(&stored).map_err(AppError::internal)?;
         let ok = Argon2::default()
@@ -68,21 +72,26 @@ pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bo
     .map_err(AppError::internal)?
 }
 
-/// Argon2id hash of a random password with the default cost, computed
-/// once, for timing-equal misses.
-fn dummy_hash() -> Result<String, AppError> {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    if let Some(h) = DUMMY.get() {
+/// Argon2id hash of a random password with the configured cost, computed
+/// once per cost, for timing-equal misses.
+fn dummy_hash(memory_kib: u32) -> Result<String, AppError> {
+    static DUMMY: std::sync::Mutex<Vec<(u32, String)>> = std::sync::Mutex::new(Vec::new());
+    if let Ok(cache) = DUMMY.lock()
+        && let Some((_, h)) = cache.iter().find(|(m, _)| *m == memory_kib)
+    {
         return Ok(h.clone());
     }
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt).map_err(AppError::internal)?;
-    let h = hasher(19 * 1024)?
+    let h = hasher(memory_kib)?
         .hash_password(generate().as_bytes(), &salt)
         .map_err(AppError::internal)?
         .to_string();
-    Ok(DUMMY.get_or_init(|| h).clone())
+    if let Ok(mut cache) = DUMMY.lock() {
+        cache.push((memory_kib, h.clone()));
+    }
+    Ok(h)
 }
 
 /// A random password for seeded admins (20 characters, unambiguous alphabet).

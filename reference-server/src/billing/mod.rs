@@ -1,16 +1,52 @@
 //! Plans, orders, subscriptions and Midtrans payments.
 //!
 //! * [`limits`]: plan limits and usage counters other areas call.
-//! * `plans`: public plan list and admin CRUD.
+//! * [`plans`]: public plan list and admin CRUD.
+//! * [`orders`]: a vendor buys or renews a plan (Snap).
+//! * [`webhook`]: `POST /webhooks/midtrans`, idempotent transitions.
+//! * [`subscriptions`]: trial, extension exactly once, the expiry job.
+//! * [`receipt`]: WhatsApp receipts.
 
 pub mod limits;
+pub mod orders;
 pub mod plans;
+pub mod receipt;
+pub mod subscriptions;
+pub mod webhook;
 
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
+use crate::config::MidtransConfig;
 
 /// The billing routes (vendor, admin and webhook).
 pub fn router() -> OpenApiRouter<AppState> {
     plans::router()
+        .merge(orders::router())
+        .merge(webhook::router())
+}
+
+/// The platform's Midtrans client, `None` without a server key.
+pub fn midtrans_client(config: &MidtransConfig) -> Result<Option<midtrans_client::MidtransClient>, String> {
+    use secrecy::ExposeSecret as _;
+    let Some(key) = &config.server_key else {
+        return Ok(None);
+    };
+    let env = if config.production {
+        midtrans_client::Environment::Production
+    } else {
+        midtrans_client::Environment::Sandbox
+    };
+    let mut client = midtrans_client::MidtransClient::new(key.expose_secret(), env);
+    if config.api_base_url.is_some() || config.snap_base_url.is_some() {
+        let mut urls = midtrans_client::BaseUrls::for_environment(env);
+        if let Some(u) = &config.api_base_url {
+            urls.core = url::Url::parse(u).map_err(|e| format!("MIDTRANS_API_BASE_URL: {e}"))?;
+        }
+        if let Some(u) = &config.snap_base_url {
+            urls.snap = url::Url::parse(u).map_err(|e| format!("MIDTRANS_SNAP_BASE_URL: {e}"))?;
+        }
+        client = client.with_base_urls(urls);
+    }
+    Ok(Some(client))
 }

@@ -68,6 +68,17 @@ pub enum AppError {
     /// The request body is larger than the configured limit (413).
     #[error("the request body is larger than the configured limit")]
     PayloadTooLarge,
+    /// An error with its own status, e.g. an OTP outcome (410 expired,
+    /// 423 locked) or a delivery failure.
+    #[error("{message}")]
+    Status {
+        /// HTTP status.
+        status: StatusCode,
+        /// Stable code.
+        code: &'static str,
+        /// Human-readable explanation.
+        message: String,
+    },
     /// Anything else (500); the detail is logged, never returned.
     #[error("internal error: {0}")]
     Internal(String),
@@ -135,6 +146,7 @@ impl AppError {
             Self::Upstream(_) => StatusCode::BAD_GATEWAY,
             Self::NotConfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Status { status, .. } => *status,
             Self::Internal(_) | Self::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -145,7 +157,8 @@ impl AppError {
             Self::BadRequest { code, .. }
             | Self::Forbidden { code, .. }
             | Self::Conflict { code, .. }
-            | Self::PaymentRequired { code, .. } => code,
+            | Self::PaymentRequired { code, .. }
+            | Self::Status { code, .. } => code,
             Self::Unauthorized => "unauthorized",
             Self::NotFound(_) => "not_found",
             Self::RateLimited { .. } => "rate_limited",

@@ -83,6 +83,8 @@ pub async fn spawn_app_with(kind: DbKind, configure: impl FnOnce(&mut Config)) -
     config.argon2_memory_kib = 64;
     config.rate_limits.per_ip_per_minute = 100_000;
     config.rate_limits.per_account_per_minute = 100_000;
+    config.otp_resend_cooldown_secs = 0;
+    config.otp_max_sends_per_ip_per_hour = 1000;
     config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
     configure(&mut config);
     let state = reference_server::build_state(config).await.unwrap();
@@ -184,6 +186,90 @@ impl TestApp {
         reference_server::simulator::list(&self.state.pool, None, None, Some(to), 50)
             .await
             .unwrap()
+    }
+}
+
+static VENDOR_SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// A fresh, valid Indonesian mobile number (E.164) unique in this process.
+pub fn unique_whatsapp() -> String {
+    let n = VENDOR_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let salt = std::process::id() % 1000;
+    format!("+62812{salt:03}{n:05}")
+}
+
+/// The first run of exactly six digits in `text` (the OTP code).
+pub fn find_code(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() {
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i - start == 6 {
+                return Some(text[start..i].to_owned());
+            }
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+impl TestApp {
+    /// The newest OTP code the platform sent to `whatsapp`.
+    pub async fn last_code_to(&self, whatsapp: &str) -> String {
+        let msgs = self.platform_messages_to(whatsapp).await;
+        let first = msgs.first().expect("no message sent to this number");
+        find_code(&first.message.to_string()).expect("no code in the message")
+    }
+
+    /// Signs up a vendor through the real OTP flow and returns the owner's session.
+    pub async fn signup_vendor(&self, name: &str) -> VendorSession {
+        let whatsapp = unique_whatsapp();
+        let email = format!("owner{}@{}.test", &whatsapp[1..], name.to_lowercase().replace(' ', "-"));
+        let password = "rahasia-123".to_owned();
+        let sent = data(
+            self.post_anon(
+                "/api/v1/auth/signup",
+                json!({"business_name": name, "name": format!("Owner of {name}"), "email": email,
+                       "whatsapp": whatsapp, "password": password}),
+            )
+            .await,
+            200,
+        )
+        .await;
+        let code = self.last_code_to(&whatsapp).await;
+        let verified = data(
+            self.post_anon(
+                "/api/v1/auth/signup/verify",
+                json!({"challenge_id": sent["challenge_id"], "code": code}),
+            )
+            .await,
+            200,
+        )
+        .await;
+        let session = &verified["session"];
+        VendorSession {
+            token: session["token"].as_str().unwrap().to_owned(),
+            tenant_id: session["tenant_id"].as_str().unwrap().to_owned(),
+            member_id: session["member_id"].as_str().unwrap().to_owned(),
+            email,
+            password,
+            whatsapp,
+        }
+    }
+
+    /// Creates an API key for the vendor and returns the key.
+    pub async fn api_key(&self, vendor: &VendorSession) -> String {
+        let created = data(
+            self.post("/api/v1/api-keys", &vendor.token, json!({"name": "test key"})).await,
+            200,
+        )
+        .await;
+        created["key"].as_str().unwrap().to_owned()
     }
 }
 

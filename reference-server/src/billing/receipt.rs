@@ -1,0 +1,84 @@
+//! WhatsApp receipts for paid orders, in the vendor's language.
+
+use chrono::{FixedOffset, TimeZone as _};
+use whatsapp_client::{OutgoingMessage, PhoneNumber, Provider as _};
+
+use crate::AppState;
+use crate::http::AppError;
+
+/// `99000` -> `Rp99.000` (Indonesian thousands separator).
+pub fn format_rupiah(amount: i64) -> String {
+    let digits = amount.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    format!("{}Rp{out}", if amount < 0 { "-" } else { "" })
+}
+
+/// The receipt text in `locale` (`id` default, `en`).
+pub fn text(locale: &str, plan: &str, amount_idr: i64, order_id: &str, expires_at_ms: i64) -> String {
+    // Western Indonesia Time (UTC+7), the time most vendors read.
+    let wib = FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| unreachable!("valid offset"));
+    let until = wib
+        .timestamp_millis_opt(expires_at_ms)
+        .single()
+        .map(|t| t.format("%d-%m-%Y %H:%M").to_string())
+        .unwrap_or_default();
+    let amount = format_rupiah(amount_idr);
+    if locale == "en" {
+        format!(
+            "Thank you! We received your payment of {amount} for the {plan} plan (order {order_id}). \
+             Your subscription is active until {until} WIB."
+        )
+    } else {
+        format!(
+            "Terima kasih! Pembayaran {amount} untuk paket {plan} telah kami terima (pesanan {order_id}). \
+             Langganan Anda aktif hingga {until} WIB."
+        )
+    }
+}
+
+/// Sends the receipt from the platform sender to the vendor's number.
+pub(crate) async fn send(
+    state: &AppState,
+    tenant_id: &str,
+    order_id: &str,
+    plan: &str,
+    amount_idr: i64,
+    expires_at_ms: i64,
+) -> Result<(), AppError> {
+    let (whatsapp, locale): (String, String) =
+        sqlx::query_as("SELECT whatsapp, locale FROM tenants WHERE id = $1")
+            .bind(tenant_id)
+            .fetch_one(&state.pool)
+            .await?;
+    let to = PhoneNumber::parse(&whatsapp).map_err(AppError::internal)?;
+    let message = OutgoingMessage::text(text(&locale, plan, amount_idr, order_id, expires_at_ms));
+    state
+        .services
+        .platform_sender
+        .send(&to, &message)
+        .await
+        .map_err(|e| AppError::Upstream(e.to_string()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rupiah_and_languages() {
+        assert_eq!(format_rupiah(99_000), "Rp99.000");
+        assert_eq!(format_rupiah(1_250_000), "Rp1.250.000");
+        assert_eq!(format_rupiah(500), "Rp500");
+        let id = text("id", "Basic", 99_000, "o-1", 0);
+        assert!(id.starts_with("Terima kasih! Pembayaran Rp99.000 untuk paket Basic"), "{id}");
+        assert!(id.contains("01-01-1970 07:00 WIB"), "{id}");
+        assert!(text("en", "Basic", 99_000, "o-1", 0).contains("for the Basic plan"));
+    }
+}

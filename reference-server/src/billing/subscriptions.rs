@@ -1,0 +1,149 @@
+//! Subscriptions: the trial at activation, extension by paid orders
+//! (exactly once per order), and the expiry job.
+
+use serde::Serialize;
+use sqlx::{Any, AnyPool, Transaction};
+use utoipa::ToSchema;
+
+use crate::db::now_ms;
+
+/// Milliseconds per day.
+const DAY_MS: i64 = 86_400_000;
+
+/// A tenant's current subscription.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubscriptionView {
+    /// The plan.
+    pub plan_id: String,
+    /// The plan's code.
+    pub plan_code: String,
+    /// The plan's name.
+    pub plan_name: String,
+    /// `active` or `expired`.
+    pub status: String,
+    /// Unix milliseconds.
+    pub started_at: i64,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+}
+
+/// The tenant's subscription, if it ever had one.
+pub async fn current(pool: &AnyPool, tenant_id: &str) -> Result<Option<SubscriptionView>, sqlx::Error> {
+    let row: Option<(String, String, String, String, i64, i64)> = sqlx::query_as(
+        "SELECT s.plan_id, p.code, p.name, s.status, s.started_at, s.expires_at \
+         FROM subscriptions s JOIN plans p ON p.id = s.plan_id WHERE s.tenant_id = $1",
+    )
+    .bind(tenant_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(plan_id, plan_code, plan_name, status, started_at, expires_at)| SubscriptionView {
+        plan_id,
+        plan_code,
+        plan_name,
+        status,
+        started_at,
+        expires_at,
+    }))
+}
+
+/// Gives a newly activated tenant the `trial` plan (when that plan exists
+/// and is active) unless it already has a subscription.
+pub async fn grant_trial(
+    tx: &mut Transaction<'static, Any>,
+    tenant_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let trial: Option<(String, i64)> =
+        sqlx::query_as("SELECT id, duration_days FROM plans WHERE code = 'trial' AND active = 1")
+            .fetch_optional(&mut **tx)
+            .await?;
+    if let Some((plan_id, days)) = trial {
+        sqlx::query(
+            "INSERT INTO subscriptions (tenant_id, plan_id, status, started_at, expires_at, updated_at) \
+             VALUES ($1, $2, 'active', $3, $4, $3) ON CONFLICT (tenant_id) DO NOTHING",
+        )
+        .bind(tenant_id)
+        .bind(plan_id)
+        .bind(now)
+        .bind(now + days * DAY_MS)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Applies a paid order to the tenant's subscription, exactly once per
+/// order (the `subscription_periods` primary key): an active subscription
+/// is extended from its current expiry, an expired or missing one starts
+/// now. Returns the new expiry, or `None` when this order was already
+/// applied.
+pub async fn apply_paid_order(
+    tx: &mut Transaction<'static, Any>,
+    order_id: &str,
+    tenant_id: &str,
+    plan_id: &str,
+    duration_days: i64,
+    now: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let current: Option<(String, i64)> =
+        sqlx::query_as("SELECT status, expires_at FROM subscriptions WHERE tenant_id = $1")
+            .bind(tenant_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let starts_at = match current {
+        Some((status, expires_at)) if status == "active" && expires_at > now => expires_at,
+        _ => now,
+    };
+    let ends_at = starts_at + duration_days * DAY_MS;
+    let inserted = sqlx::query(
+        "INSERT INTO subscription_periods (order_id, tenant_id, plan_id, starts_at, ends_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING",
+    )
+    .bind(order_id)
+    .bind(tenant_id)
+    .bind(plan_id)
+    .bind(starts_at)
+    .bind(ends_at)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Ok(None);
+    }
+    sqlx::query(
+        "INSERT INTO subscriptions (tenant_id, plan_id, status, started_at, expires_at, updated_at) \
+         VALUES ($1, $2, 'active', $3, $4, $5) \
+         ON CONFLICT (tenant_id) DO UPDATE SET plan_id = $2, status = 'active', \
+           started_at = CASE WHEN subscriptions.status = 'active' AND subscriptions.expires_at > $5 \
+                             THEN subscriptions.started_at ELSE $3 END, \
+           expires_at = $4, updated_at = $5",
+    )
+    .bind(tenant_id)
+    .bind(plan_id)
+    .bind(starts_at)
+    .bind(ends_at)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Some(ends_at))
+}
+
+/// Marks every active subscription whose expiry has passed as `expired`;
+/// returns how many changed. Run by the scheduled job.
+pub async fn expire_due(pool: &AnyPool, now: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE subscriptions SET status = 'expired', updated_at = $1 WHERE status = 'active' AND expires_at <= $1",
+    )
+    .bind(now)
+    .execute(pool)
+    .await?;
+    if done.rows_affected() > 0 {
+        tracing::info!(count = done.rows_affected(), "subscriptions expired");
+    }
+    Ok(done.rows_affected())
+}
+
+/// The job body for `crate::spawn_periodic`.
+pub(crate) async fn expiry_job(pool: AnyPool) -> Result<(), sqlx::Error> {
+    expire_due(&pool, now_ms()).await.map(|_| ())
+}
