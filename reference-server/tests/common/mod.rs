@@ -15,6 +15,8 @@
 //! ```
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, missing_docs)]
 
+pub mod fixtures;
+
 use std::net::SocketAddr;
 
 use reqwest::{Method, Response};
