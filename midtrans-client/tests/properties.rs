@@ -111,6 +111,34 @@ proptest! {
     }
 
     #[test]
+    fn notification_parsing_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let _ = Notification::from_slice(&bytes);
+        let _ = midtrans_client::IncomingNotification::from_slice(&bytes);
+        let _ = midtrans_client::iris::IrisNotification::verify_and_parse(&bytes, Some("00"), "k");
+    }
+
+    #[test]
+    fn mutated_notifications_never_panic_or_verify(
+        cut in 0usize..400,
+        byte in any::<u8>(),
+    ) {
+        let body = testing::signed_notification("ORDER-1", "settlement", 10_000, "k");
+        let mut bytes = body.into_bytes();
+        let i = cut % bytes.len();
+        prop_assume!(bytes[i] != byte);
+        bytes[i] = byte;
+        if let Ok(n) = Notification::from_slice(&bytes) {
+            // A change that still parses either left the signed fields alone
+            // or must break the signature.
+            let untouched = n.order_id == "ORDER-1" && n.status_code == "200"
+                && n.gross_amount == "10000.00";
+            if !untouched {
+                prop_assert!(n.verify_signature("k").is_err());
+            }
+        }
+    }
+
+    #[test]
     fn idr_text_round_trip(v in -9_000_000_000_000i64..9_000_000_000_000) {
         prop_assert_eq!(Idr::parse(&Idr::new(v).to_decimal_string()), Ok(Idr::new(v)));
         prop_assert_eq!(Idr::parse(&v.to_string()), Ok(Idr::new(v)));
