@@ -122,6 +122,52 @@ impl PhoneNumber {
         Ok(Self { e164 })
     }
 
+    /// Builds a number from a WhatsApp id: the digits-with-country-code
+    /// form (`6281234567890`) in which the Cloud API and Fonnte report
+    /// senders. A leading `+` is accepted.
+    ///
+    /// WhatsApp has already verified that the account exists, so this
+    /// checks only the shape (8 to 15 digits, no leading zero) and that the
+    /// country code exists, not libphonenumber's per-region number ranges.
+    /// That is much faster than [`PhoneNumber::parse`] (webhook parsing
+    /// does it for every event), and keeps messages from new number ranges
+    /// that libphonenumber's metadata does not know yet. For Indonesian and
+    /// almost all other numbers the result equals what `parse` gives for the
+    /// same number.
+    pub fn from_wa_id(wa_id: &str) -> Result<Self, PhoneError> {
+        let trimmed = wa_id.trim();
+        let digits = trimmed.strip_prefix('+').unwrap_or(trimmed);
+        if digits.is_empty() {
+            return Err(PhoneError::Empty);
+        }
+        if let Some(bad) = digits.chars().find(|c| !c.is_ascii_digit()) {
+            return Err(PhoneError::InvalidCharacter(bad));
+        }
+        if digits.len() < 8 {
+            return Err(PhoneError::TooShort);
+        }
+        if digits.len() > 15 {
+            return Err(PhoneError::TooLong);
+        }
+        if digits.starts_with('0') {
+            return Err(PhoneError::InvalidCountryCode);
+        }
+        // Country calling codes are prefix-free: at most one of the 1-, 2-
+        // and 3-digit prefixes is assigned.
+        let known = (1..=3).any(|n| {
+            digits
+                .get(..n)
+                .and_then(|p| p.parse::<u16>().ok())
+                .is_some_and(|code| phonenumber::metadata::DATABASE.by_code(&code).is_some())
+        });
+        if !known {
+            return Err(PhoneError::InvalidCountryCode);
+        }
+        Ok(Self {
+            e164: format!("+{digits}"),
+        })
+    }
+
     /// The number in E.164 form with the leading plus: `+6281234567890`.
     pub fn e164(&self) -> &str {
         &self.e164
@@ -235,6 +281,37 @@ mod tests {
         // An international number parses regardless of the default region.
         let sg = PhoneNumber::parse("+65 8123 4567").unwrap();
         assert_eq!(sg.digits(), "6581234567");
+    }
+
+    #[test]
+    fn wa_ids() {
+        let parsed = PhoneNumber::parse("0812-3456-7890").unwrap();
+        assert_eq!(PhoneNumber::from_wa_id("6281234567890").unwrap(), parsed);
+        assert_eq!(PhoneNumber::from_wa_id("+6281234567890").unwrap(), parsed);
+        assert_eq!(
+            PhoneNumber::from_wa_id("16505551234").unwrap(),
+            PhoneNumber::parse("+1 650-555-1234").unwrap()
+        );
+        assert_eq!(PhoneNumber::from_wa_id(""), Err(PhoneError::Empty));
+        assert_eq!(
+            PhoneNumber::from_wa_id("081234567890"),
+            Err(PhoneError::InvalidCountryCode)
+        );
+        assert_eq!(
+            PhoneNumber::from_wa_id("62812x"),
+            Err(PhoneError::InvalidCharacter('x'))
+        );
+        assert_eq!(PhoneNumber::from_wa_id("6281"), Err(PhoneError::TooShort));
+        assert_eq!(
+            PhoneNumber::from_wa_id("6281234567890123"),
+            Err(PhoneError::TooLong)
+        );
+        // +999 is not an assigned country calling code.
+        assert_eq!(
+            PhoneNumber::from_wa_id("99912345678"),
+            Err(PhoneError::InvalidCountryCode)
+        );
+        assert!(PhoneNumber::from_wa_id("120363025343298765@g.us").is_err());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::{
 use crate::message::{Contact, ContactEmail, ContactName, ContactPhone, MediaKind};
 use crate::phone::PhoneNumber;
 
-const PROVIDER: &str = "cloud_api";
+pub(super) const PROVIDER: &str = "cloud_api";
 
 /// Parses a Cloud API webhook body into events, in payload order.
 ///
@@ -36,6 +36,14 @@ const PROVIDER: &str = "cloud_api";
 /// assert_eq!(m.content, MessageContent::Text { body: "halo".into() });
 /// ```
 pub fn parse_cloud(body: &[u8]) -> Result<Vec<Event>, ParseError> {
+    if let Some(events) = super::cloud_fast::parse(body) {
+        return Ok(events);
+    }
+    parse_lenient(body)
+}
+
+/// The reference parser: walks a `serde_json::Value`, tolerating any shape.
+pub(super) fn parse_lenient(body: &[u8]) -> Result<Vec<Event>, ParseError> {
     let root: Value = serde_json::from_slice(body).map_err(|e| ParseError::Syntax {
         format: "JSON",
         message: e.to_string(),
@@ -128,13 +136,9 @@ pub(super) fn timestamp_of(v: &Value, key: &str) -> Option<chrono::DateTime<chro
     chrono::DateTime::from_timestamp(secs, 0)
 }
 
-/// WhatsApp ids are digits without `+`; parse them as international.
+/// WhatsApp ids are digits without `+`, of accounts WhatsApp verified.
 pub(super) fn wa_id_to_phone(wa_id: &str) -> Option<PhoneNumber> {
-    let digits = wa_id.trim().trim_start_matches('+');
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    PhoneNumber::parse(&format!("+{digits}")).ok()
+    PhoneNumber::from_wa_id(wa_id).ok()
 }
 
 fn parse_message(

@@ -13,6 +13,7 @@ use super::{
     OtherEvent, ParseError, StatusUpdate,
 };
 use crate::message::MediaKind;
+use crate::phone::PhoneNumber;
 
 const PROVIDER: &str = "fonnte";
 
@@ -169,7 +170,9 @@ fn message(v: Value) -> Event {
         (sender.clone(), None)
     };
     let from_digits = from_raw.split('@').next().unwrap_or_default();
-    let Some(from) = wa_id_to_phone(from_digits) else {
+    // Fonnte normally sends `62...`; some setups send national `08...`.
+    let from = wa_id_to_phone(from_digits).or_else(|| PhoneNumber::parse(from_digits).ok());
+    let Some(from) = from else {
         return other("message_with_unparseable_sender", v);
     };
     let content = content(&v);

@@ -15,6 +15,7 @@ use crate::message::{Contact, MediaKind};
 use crate::phone::PhoneNumber;
 
 mod cloud;
+mod cloud_fast;
 mod fonnte;
 
 pub use cloud::parse_cloud;
