@@ -46,6 +46,11 @@ pub struct Notification {
     #[serde(deserialize_with = "crate::de::string_lenient")]
     pub status_code: String,
     /// `gross_amount` exactly as received, e.g. `"10000.00"`.
+    ///
+    /// Midtrans sends a JSON string. Should a JSON number ever arrive, it is
+    /// kept as its integer text (`10000`) or, for a float, with two decimals
+    /// (`10000.00`); the exact original digits of a number cannot be
+    /// recovered, so signatures over such bodies may not verify.
     #[serde(deserialize_with = "crate::de::string_lenient")]
     pub gross_amount: String,
     /// SHA-512 hex of `order_id + status_code + gross_amount + server_key`.

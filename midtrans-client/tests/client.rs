@@ -188,3 +188,54 @@ fn environments_have_the_documented_hosts() {
     assert_eq!(p.core.host_str(), Some("api.midtrans.com"));
     assert_eq!(p.iris.as_str(), "https://app.midtrans.com/iris");
 }
+
+#[tokio::test]
+async fn rate_limit_with_retry_after_is_kept_and_retried() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/ORDER-101/status"))
+        .respond_with(
+            json_response(
+                429,
+                r#"{"status_code":"429","status_message":"Too many requests"}"#,
+            )
+            .insert_header("retry-after", "0"),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/ORDER-101/status"))
+        .respond_with(json_response(
+            200,
+            &fixture("transactions/status_settlement.json"),
+        ))
+        .with_priority(2)
+        .expect(1)
+        .mount(&server)
+        .await;
+    client(&server).status(&order()).await.unwrap();
+
+    // Without retries the error carries the hint.
+    let server2 = common::server().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/ORDER-101/status"))
+        .respond_with(
+            json_response(
+                429,
+                r#"{"status_code":"429","status_message":"Too many requests"}"#,
+            )
+            .insert_header("retry-after", "7"),
+        )
+        .mount(&server2)
+        .await;
+    let err = client(&server2)
+        .with_retry_policy(RetryPolicy::none())
+        .status(&order())
+        .await
+        .unwrap_err();
+    assert!(err.is_retryable());
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+}
