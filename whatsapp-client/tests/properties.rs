@@ -36,7 +36,7 @@ fn decorate(nsn: &str, style: u8) -> String {
     }
 }
 
-fn cloud_payload(messages: Value) -> Vec<u8> {
+fn cloud_payload(messages: &Value) -> Vec<u8> {
     serde_json::to_vec(&json!({
         "object": "whatsapp_business_account",
         "entry": [{ "id": "1", "changes": [{ "field": "messages", "value": {
@@ -87,7 +87,7 @@ proptest! {
 
     #[test]
     fn text_messages_round_trip(nsn in id_mobile(), body in "\\PC{1,200}", id in "wamid\\.[A-Za-z0-9=]{1,40}") {
-        let payload = cloud_payload(json!([{
+        let payload = cloud_payload(&json!([{
             "from": format!("62{nsn}"), "id": id, "timestamp": "1700000000",
             "type": "text", "text": { "body": body }
         }]));
@@ -105,7 +105,7 @@ proptest! {
         kind in prop::sample::select(vec!["text", "image", "interactive", "button", "reaction", "location", "contacts", "order", "zzz"]),
         part in arb_json(),
     ) {
-        let payload = cloud_payload(json!([
+        let payload = cloud_payload(&json!([
             { "from": "6281234567890", "id": "wamid.ODD", "type": kind, kind: part },
             { "from": "6281234567890", "id": "wamid.OK", "type": "text", "text": { "body": "ok" } }
         ]));
