@@ -44,13 +44,3 @@ CREATE TABLE messages (
 CREATE UNIQUE INDEX messages_provider_id_idx ON messages (device_id, direction, provider_message_id);
 CREATE INDEX messages_conversation_idx ON messages (conversation_id, created_at);
 CREATE INDEX messages_tenant_idx ON messages (tenant_id, created_at);
-
--- Customers who asked (STOP / BERHENTI) not to be messaged, per vendor.
--- Kept by the BOTS area until the contacts area exposes its own opt-out.
-CREATE TABLE bot_opt_outs (
-    tenant_id TEXT NOT NULL,
-    contact_number TEXT NOT NULL,
-    device_id TEXT,
-    created_at BIGINT NOT NULL,
-    PRIMARY KEY (tenant_id, contact_number)
-);

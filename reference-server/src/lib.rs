@@ -3,14 +3,19 @@
 pub mod admin;
 pub mod auth;
 pub mod billing;
+pub mod bots;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod devices;
 pub mod http;
+pub mod inbox;
+pub mod messaging;
 pub mod phone;
 pub mod simulator;
 mod state;
 pub mod tenants;
+pub mod webhooks;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -79,6 +84,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         platform_sender,
         rate_limits: auth::ratelimit::RateLimiters::new(&config.rate_limits),
         shutdown,
+        bots: bots::BotsRuntime::default(),
     };
     http::metrics::install();
     Ok(AppState {

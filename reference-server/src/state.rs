@@ -53,6 +53,8 @@ pub struct Services {
     /// Flips to `true` when the server shuts down; background jobs
     /// `subscribe()` and stop (see `crate::spawn_periodic`).
     pub shutdown: tokio::sync::watch::Sender<bool>,
+    /// Long-lived state of the bots area (device and pipeline caches).
+    pub bots: crate::bots::BotsRuntime,
 }
 
 impl AppState {

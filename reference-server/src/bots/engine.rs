@@ -37,18 +37,9 @@ pub enum Outcome {
     },
 }
 
-/// Words that opt a customer out of a vendor's messages, compared after
-/// trimming, dropping trailing punctuation and upper-casing.
-pub const OPT_OUT_WORDS: [&str; 2] = ["STOP", "BERHENTI"];
-
-/// Whether `text` is an opt-out request.
-pub fn is_opt_out(text: &str) -> bool {
-    let t = text.trim().trim_end_matches(['.', '!', '?']).trim().to_uppercase();
-    OPT_OUT_WORDS.contains(&t.as_str())
-}
-
 fn opt_out_confirmation(text: &str) -> &'static str {
-    if text.trim().to_uppercase().starts_with("STOP") {
+    let t = text.trim().to_lowercase();
+    if t.starts_with("stop") || t.starts_with("unsubscribe") {
         "You will no longer receive broadcast messages from us. You can still chat with us here at any time."
     } else {
         "Anda tidak akan menerima pesan siaran dari kami lagi. Anda tetap bisa menghubungi kami di sini kapan saja."
@@ -118,7 +109,7 @@ pub async fn handle_message(
     let contact = m.from.to_string();
     let (kind, body, payload) = describe_inbound(&m);
     let payload = payload.to_string();
-    let opt_out = body.as_deref().is_some_and(is_opt_out);
+    let opt_out = body.as_deref().is_some_and(super::contacts::is_opt_out_keyword);
 
     let mut tx = state.begin_write().await?;
     let conv = inbox::upsert_conversation(&mut tx, &rt.tenant_id, &rt.id, &contact, now).await?;
@@ -146,10 +137,10 @@ pub async fn handle_message(
     }
     inbox::touch_conversation(&mut *tx, &rt.tenant_id, &conv.id, body.as_deref(), m.from_name.as_deref(), now)
         .await?;
-    if opt_out {
-        inbox::record_opt_out(&mut *tx, &rt.tenant_id, &contact, &rt.id).await?;
-    }
     tx.commit().await?;
+    if opt_out {
+        super::contacts::mark_opted_out(&state.pool, &rt.tenant_id, &contact).await?;
+    }
 
     if !tenant_active {
         tracing::debug!(tenant = %rt.tenant_id, device = %rt.id, "vendor not active: message stored, no bot reply");
@@ -166,8 +157,7 @@ pub async fn handle_message(
     }
 
     let turn = Turn {
-        tenant_id: &rt.tenant_id,
-        device_id: &rt.id,
+        device: rt,
         conversation_id: &conv.id,
         contact: &contact,
         contact_name: m.from_name.as_deref(),
@@ -285,12 +275,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn opt_out_words() {
-        assert!(is_opt_out("STOP"));
-        assert!(is_opt_out("  stop! "));
-        assert!(is_opt_out("Berhenti."));
-        assert!(!is_opt_out("stop promo dong"));
-        assert!(!is_opt_out("halo"));
+    fn opt_out_confirmation_language() {
         assert!(opt_out_confirmation("berhenti").starts_with("Anda"));
         assert!(opt_out_confirmation("STOP").starts_with("You"));
     }

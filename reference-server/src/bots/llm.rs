@@ -375,14 +375,6 @@ fn month_start_ms() -> i64 {
         .unwrap_or_default()
 }
 
-async fn count_requests(pool: &AnyPool, tenant: &str, since: i64) -> Result<i64, sqlx::Error> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM llm_usage WHERE tenant_id = $1 AND created_at >= $2")
-        .bind(tenant)
-        .bind(since)
-        .fetch_one(pool)
-        .await?;
-    row.try_get("n")
-}
 
 /// List the vendor's LLM providers in fallback order.
 #[utoipa::path(

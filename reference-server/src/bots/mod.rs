@@ -8,8 +8,10 @@
 //! configuration is validated against the JSON Schema its manifest
 //! declares before it is stored.
 
+mod contacts;
 pub mod engine;
 pub mod llm;
+pub mod loadtest;
 pub mod pipeline;
 
 use std::collections::HashMap;
@@ -65,7 +67,11 @@ pub(crate) fn runtime(state: &AppState) -> &Inner {
                 .timeout(std::time::Duration::from_secs(30))
                 .build()
                 .unwrap_or_default(),
-            plugins: pipeline::Plugins::new(state.pool.clone(), Arc::clone(&llm)),
+            plugins: pipeline::Plugins::new(
+                state.pool.clone(),
+                Arc::clone(&llm) as Arc<dyn bot_core::llm::LlmService>,
+                &state.config.data_dir,
+            ),
             llm,
         }
     })
@@ -151,7 +157,7 @@ pub struct PutDevicePlugins {
     responses((status = 200, description = "Available plugins", body = Vec<PluginInfo>))
 )]
 async fn list_plugins(State(state): State<AppState>, _member: CurrentMember) -> ApiResult<Vec<PluginInfo>> {
-    Ok(ok(runtime(&state).plugins.catalog()))
+    Ok(ok(runtime(&state).plugins.catalog().await?))
 }
 
 async fn device_exists(state: &AppState, tenant_id: &str, device_id: &str) -> Result<(), AppError> {
@@ -240,7 +246,7 @@ async fn put_device_plugins(
                 format!("plugins[{i}].plugin: {} appears twice", p.plugin),
             ));
         }
-        plugins.validate_config(&p.plugin, &p.config).map_err(|message| {
+        plugins.validate_config(&p.plugin, &p.config).await.map_err(|message| {
             AppError::bad_request("invalid_plugin_config", format!("plugins[{i}] ({}): {message}", p.plugin))
         })?;
     }

@@ -169,14 +169,6 @@ pub(crate) async fn load_for_webhook(pool: &AnyPool, id: &str) -> Result<Option<
     row.as_ref().map(from_row).transpose()
 }
 
-/// `updated_at` of a device, the freshness check of cached devices.
-pub(crate) async fn version(pool: &AnyPool, id: &str) -> Result<Option<i64>, sqlx::Error> {
-    let row = sqlx::query("SELECT updated_at FROM devices WHERE id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-    row.map(|r| r.try_get("updated_at")).transpose()
-}
 
 fn settings_json(s: &DeviceSettings) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "{}".to_owned())

@@ -109,6 +109,11 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::admin::router())
         .merge(crate::billing::router())
         // area routers
+        .merge(crate::devices::router())
+        .merge(crate::bots::router())
+        .merge(crate::inbox::router())
+        .merge(crate::messaging::router())
+        .merge(crate::webhooks::router())
         .split_for_parts()
 }
 

@@ -85,6 +85,7 @@ pub(crate) fn message_from(text: Option<String>, message: Option<OutgoingMessage
     params(ConversationQuery),
     responses((status = 200, description = "Conversations", body = Vec<ConversationView>))
 )]
+#[allow(unused_qualifications)] // utoipa's expansion of `Query<T>`
 async fn list_conversations(
     State(state): State<AppState>,
     member: CurrentMember,
@@ -141,6 +142,7 @@ async fn get_conversation(
         (status = 404, description = "No such conversation", body = crate::http::ErrorBody),
     )
 )]
+#[allow(unused_qualifications)] // utoipa's expansion of `Query<T>`
 async fn list_messages(
     State(state): State<AppState>,
     member: CurrentMember,

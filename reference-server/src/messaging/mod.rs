@@ -206,6 +206,7 @@ pub struct OutboxQuery {
         (status = 404, description = "No such device", body = crate::http::ErrorBody),
     )
 )]
+#[allow(unused_qualifications)] // utoipa's expansion of `Query<T>`
 async fn simulator_outbox(
     State(state): State<AppState>,
     member: CurrentMember,

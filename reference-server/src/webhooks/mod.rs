@@ -139,7 +139,9 @@ fn authenticate_and_parse(
             if given.is_empty() || !ok {
                 return Err(unauthorized("missing or wrong device token (?token= or X-Webhook-Token)"));
             }
-            webhook::parse_fonnte(body).map_err(|e| AppError::bad_request("invalid_webhook", e.to_string()))
+            webhook::parse_fonnte(body)
+                .map(|e| vec![e])
+                .map_err(|e| AppError::bad_request("invalid_webhook", e.to_string()))
         }
     }
 }

@@ -1,0 +1,74 @@
+//! Setup for the inbound load generator (`src/bin/loadgen_inbound.rs`): a
+//! server on a fresh SQLite file with one active vendor, one simulator
+//! device (with an app secret, so it takes signed webhooks) running the
+//! keyword-rules plugin. Not used by the server itself.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use secrecy::SecretString;
+
+use crate::db::{new_id, now_ms};
+use crate::devices::model::{DeviceKind, DeviceSecrets, DeviceSettings};
+use crate::devices::store::{self, DeviceRow};
+
+/// Error type of [`start`].
+pub type StartError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Starts the server under `data_dir` on a loopback port and sets up the
+/// vendor, device and plugin. Returns the base URL, the device id and its
+/// app secret. The server runs until the runtime is dropped.
+pub async fn start(data_dir: &Path) -> Result<(String, String, String), StartError> {
+    let mut config = crate::Config::with_data_dir(data_dir);
+    config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
+    let state = crate::build_state(config).await?;
+    let now = now_ms();
+    let tenant_id = new_id();
+    sqlx::query(
+        "INSERT INTO tenants (id, name, whatsapp, status, created_at, updated_at) \
+         VALUES ($1, 'Load Test', '+6281100000000', 'active', $2, $2)",
+    )
+    .bind(&tenant_id)
+    .bind(now)
+    .execute(&state.pool)
+    .await?;
+    let secret = format!("load-{}", new_id());
+    let device_id = new_id();
+    let secrets = DeviceSecrets { app_secret: Some(SecretString::from(secret.clone())), ..Default::default() };
+    let row = DeviceRow {
+        secrets_ciphertext: state
+            .services
+            .crypto
+            .encrypt(&secrets.to_plaintext(), &crate::devices::secrets_aad(&tenant_id, &device_id)),
+        secret_names: vec!["app_secret".to_owned()],
+        id: device_id.clone(),
+        tenant_id: tenant_id.clone(),
+        name: "load".to_owned(),
+        kind: DeviceKind::Simulator,
+        phone_number: None,
+        settings: DeviceSettings::default(),
+        bot_enabled: true,
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert(&state.pool, &row).await?;
+    let config = serde_json::json!({
+        "rules": [{ "id": "harga", "keywords": ["harga"], "reply": "Halo {name}, harga mulai Rp10.000" }],
+        "default_reply": "Terima kasih, pesan Anda sudah kami terima."
+    });
+    super::runtime(&state).plugins.validate_config("keyword-rules", &config).await?;
+    sqlx::query(
+        "INSERT INTO device_plugins (id, tenant_id, device_id, plugin, position, enabled, config, \
+         created_at, updated_at) VALUES ($1, $2, $3, 'keyword-rules', 0, 1, $4, $5, $5)",
+    )
+    .bind(new_id())
+    .bind(&tenant_id)
+    .bind(&device_id)
+    .bind(config.to_string())
+    .bind(now)
+    .execute(&state.pool)
+    .await?;
+    let (listener, addr) = crate::bind(state.config.bind).await?;
+    tokio::spawn(crate::serve(state, listener, std::future::pending::<()>()));
+    Ok((format!("http://{addr}"), device_id, secret))
+}

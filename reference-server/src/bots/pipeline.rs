@@ -1,0 +1,402 @@
+//! The plugin host and the per-device pipelines.
+//!
+//! One `bot-core` [`PluginHost`] per process (wasmtime engine, pooling
+//! allocator, CPU/memory limits; the vendor's LLM service behind the `llm`
+//! import; plugin key-value data in `bot-core`'s `bot_kv` table). Plugin
+//! components are loaded once from the plugins directory; a device's
+//! pipeline is its configured plugins, in order, built once per device
+//! version and cached.
+//!
+//! Plugins directory: `PLUGINS_DIR` if set, else the workspace's
+//! `target/plugins` (where `scripts/build-plugins.sh` puts them), else
+//! `./target/plugins`. Only the plugins in [`AVAILABLE_PLUGINS`] are offered.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use bot_core::llm::LlmService;
+use bot_core::{
+    Action, Author, ConversationStore, Handler, HandlerContext, HistoryEntry, HostConfig, PluginComponent,
+    PluginHost, SqlStore,
+};
+use sqlx::{AnyPool, Row};
+use tokio::sync::OnceCell;
+use whatsapp_client::OutgoingMessage;
+use whatsapp_client::webhook::InboundMessage;
+
+use super::PluginInfo;
+use crate::AppState;
+use crate::devices::registry::DeviceRuntime;
+use crate::http::AppError;
+
+/// Plugins a vendor may enable (other components in the folder, such as
+/// the test plugins, are ignored).
+pub const AVAILABLE_PLUGINS: [&str; 2] = ["keyword-rules", "ai-reply"];
+
+/// Messages of history given to plugins.
+const HISTORY: i64 = 10;
+
+/// The vendor's time zone for plugins (business hours). Vendors do not
+/// choose one yet; Indonesian SMBs mostly work in WIB.
+const TIME_ZONE: chrono_tz::Tz = chrono_tz::Asia::Jakarta;
+
+/// What the pipeline asks the engine to do, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BotAction {
+    /// Send this message to the customer.
+    Reply(OutgoingMessage),
+    /// Replace the conversation state (`None` clears it).
+    SetState(Option<String>),
+    /// Hand the conversation to a human agent.
+    Handoff(Option<String>),
+}
+
+/// One inbound message to run through a device's pipeline.
+#[derive(Debug)]
+pub struct Turn<'a> {
+    /// The device.
+    pub device: &'a DeviceRuntime,
+    /// The conversation.
+    pub conversation_id: &'a str,
+    /// The customer's E.164 number.
+    pub contact: &'a str,
+    /// Profile name from the provider.
+    pub contact_name: Option<&'a str>,
+    /// Stored plugin-visible state.
+    pub state: Option<&'a str>,
+    /// The message (already stored).
+    pub message: &'a InboundMessage,
+}
+
+struct Loaded {
+    host: Arc<PluginHost>,
+    components: BTreeMap<String, Arc<PluginComponent>>,
+}
+
+type Pipeline = Arc<[Arc<dyn Handler>]>;
+
+/// The process's plugin host, loaded components and cached pipelines.
+pub(crate) struct Plugins {
+    pool: AnyPool,
+    llm: Arc<dyn LlmService>,
+    cache_dir: PathBuf,
+    loaded: OnceCell<Result<Loaded, String>>,
+    pipelines: RwLock<HashMap<String, (i64, Pipeline)>>,
+}
+
+/// The workspace's `target/plugins`, where `scripts/build-plugins.sh` puts
+/// the components when the server runs from a source checkout.
+fn workspace_plugins() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/plugins")
+}
+
+/// The folder plugin components are loaded from.
+pub fn plugins_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PLUGINS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let workspace = workspace_plugins();
+    if workspace.is_dir() {
+        return workspace;
+    }
+    PathBuf::from("target/plugins")
+}
+
+/// Where compiled plugins are cached: next to the workspace's plugins in a
+/// source checkout (shared by every test server), else in the data folder.
+fn cache_dir(data_dir: &std::path::Path) -> PathBuf {
+    if std::env::var_os("PLUGINS_DIR").is_none() && workspace_plugins().is_dir() {
+        return PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/plugin-cache");
+    }
+    data_dir.join("plugin-cache")
+}
+
+impl Plugins {
+    pub(crate) fn new(pool: AnyPool, llm: Arc<dyn LlmService>, data_dir: &std::path::Path) -> Self {
+        Self {
+            pool,
+            llm,
+            cache_dir: cache_dir(data_dir),
+            loaded: OnceCell::new(),
+            pipelines: RwLock::default(),
+        }
+    }
+
+    async fn loaded(&self) -> Result<&Loaded, AppError> {
+        let r = self
+            .loaded
+            .get_or_init(|| async {
+                let load = async {
+                    let store = SqlStore::new(self.pool.clone());
+                    store.migrate().await.map_err(|e| format!("plugin store: {e}"))?;
+                    let store: Arc<dyn ConversationStore> = Arc::new(store);
+                    let config = HostConfig::default().cache_dir(self.cache_dir.clone());
+                    let host = Arc::new(
+                        PluginHost::new(config, store, Some(Arc::clone(&self.llm)))
+                            .map_err(|e| format!("plugin host: {e}"))?,
+                    );
+                    let dir = plugins_dir();
+                    let mut components = BTreeMap::new();
+                    for name in AVAILABLE_PLUGINS {
+                        let path = dir.join(format!("{name}.wasm"));
+                        if !path.is_file() {
+                            tracing::warn!(plugin = name, dir = %dir.display(), "plugin component not found; run scripts/build-plugins.sh");
+                            continue;
+                        }
+                        match host.load_file(&path).await {
+                            Ok(c) => {
+                                tracing::info!(plugin = name, version = %c.manifest().version, "plugin loaded");
+                                components.insert(c.manifest().name.clone(), c);
+                            }
+                            Err(e) => tracing::error!(plugin = name, error = %e, "plugin failed to load"),
+                        }
+                    }
+                    Ok::<_, String>(Loaded { host, components })
+                };
+                load.await
+            })
+            .await;
+        r.as_ref().map_err(|e| AppError::internal(format!("plugins unavailable: {e}")))
+    }
+
+    /// The plugins vendors can enable.
+    pub(crate) async fn catalog(&self) -> Result<Vec<PluginInfo>, AppError> {
+        let loaded = self.loaded().await?;
+        Ok(loaded
+            .components
+            .values()
+            .map(|c| {
+                let m = c.manifest();
+                PluginInfo {
+                    name: m.name.clone(),
+                    version: m.version.clone(),
+                    events: m
+                        .events
+                        .iter()
+                        .map(|e| serde_json::to_value(e).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+                        .collect(),
+                    config_schema: serde_json::from_str(&m.config_schema).unwrap_or_default(),
+                }
+            })
+            .collect())
+    }
+
+    /// Checks a configuration against the plugin's schema; the error names
+    /// the field (JSON pointer).
+    pub(crate) async fn validate_config(&self, plugin: &str, config: &serde_json::Value) -> Result<(), String> {
+        let loaded = self.loaded().await.map_err(|e| e.to_string())?;
+        let c = loaded
+            .components
+            .get(plugin)
+            .ok_or_else(|| format!("unknown plugin `{plugin}` (see GET /api/v1/plugins)"))?;
+        c.configure(config).map(|_| ()).map_err(|e| e.errors.join("; "))
+    }
+
+    /// The pipeline of `device`, built from its stored configuration.
+    async fn pipeline(&self, device: &DeviceRuntime) -> Result<Pipeline, AppError> {
+        if let Some((v, p)) = self
+            .pipelines
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&device.id)
+            && *v == device.version
+        {
+            return Ok(Arc::clone(p));
+        }
+        let loaded = self.loaded().await?;
+        let rows = super::load_device_plugins(&self.pool, &device.tenant_id, &device.id).await?;
+        let mut handlers: Vec<Arc<dyn Handler>> = Vec::new();
+        for row in rows.into_iter().filter(|r| r.enabled) {
+            let Some(c) = loaded.components.get(&row.plugin) else {
+                tracing::warn!(device = %device.id, plugin = %row.plugin, "configured plugin is not available; skipped");
+                continue;
+            };
+            match c.configure(&row.config) {
+                Ok(h) => handlers.push(Arc::new(h)),
+                Err(e) => tracing::warn!(device = %device.id, error = %e, "stored plugin configuration no longer valid; skipped"),
+            }
+        }
+        let p: Pipeline = handlers.into();
+        self.pipelines
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(device.id.clone(), (device.version, Arc::clone(&p)));
+        let _ = &loaded.host;
+        Ok(p)
+    }
+}
+
+/// The contact's name, tags and custom fields from the contacts area's
+/// tables (empty when the customer is not a stored contact).
+async fn contact_details(
+    pool: &AnyPool,
+    tenant_id: &str,
+    phone: &str,
+) -> Result<(Option<String>, Vec<String>, BTreeMap<String, String>), sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT c.name, c.fields, t.tag FROM contacts c LEFT JOIN contact_tags t \
+         ON t.contact_id = c.id AND t.tenant_id = c.tenant_id WHERE c.tenant_id = $1 AND c.phone = $2",
+    )
+    .bind(tenant_id)
+    .bind(phone)
+    .fetch_all(pool)
+    .await?;
+    let mut name = None;
+    let mut fields = BTreeMap::new();
+    let mut tags = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        if i == 0 {
+            let n: String = r.try_get("name")?;
+            name = Some(n).filter(|n| !n.is_empty());
+            let f: String = r.try_get("fields")?;
+            fields = serde_json::from_str(&f).unwrap_or_default();
+        }
+        if let Some(tag) = r.try_get::<Option<String>, _>("tag")? {
+            tags.push(tag);
+        }
+    }
+    tags.sort();
+    Ok((name, tags, fields))
+}
+
+/// Recent messages of the conversation, oldest first, without `skip_id`.
+async fn history(
+    pool: &AnyPool,
+    tenant_id: &str,
+    conversation_id: &str,
+    skip_provider_id: &str,
+) -> Result<Vec<HistoryEntry>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT direction, sender, kind, body, provider_message_id, created_at FROM messages \
+         WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
+    )
+    .bind(tenant_id)
+    .bind(conversation_id)
+    .bind(HISTORY + 1)
+    .fetch_all(pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows.iter().rev() {
+        let pid: Option<String> = r.try_get("provider_message_id")?;
+        let direction: String = r.try_get("direction")?;
+        if direction == "in" && pid.as_deref() == Some(skip_provider_id) {
+            continue;
+        }
+        let sender: String = r.try_get("sender")?;
+        let kind: String = r.try_get("kind")?;
+        let body: Option<String> = r.try_get("body")?;
+        out.push(HistoryEntry {
+            author: match (direction.as_str(), sender.as_str()) {
+                ("in", _) => Author::Customer,
+                (_, "bot") => Author::Bot,
+                _ => Author::Agent,
+            },
+            text: body.unwrap_or_else(|| format!("[{kind}]")),
+            provider_message_id: pid,
+            at_ms: r.try_get("created_at")?,
+        });
+    }
+    let excess = out.len().saturating_sub(HISTORY as usize);
+    out.drain(..excess);
+    Ok(out)
+}
+
+/// Runs the device's pipeline for one message and returns what to do.
+/// A failing plugin is logged (with tenant, device and plugin) and skipped;
+/// the others still run.
+pub async fn run(state: &AppState, turn: &Turn<'_>) -> Result<Vec<BotAction>, AppError> {
+    let plugins = &super::runtime(state).plugins;
+    let pipeline = plugins.pipeline(turn.device).await?;
+    if pipeline.is_empty() {
+        return Ok(Vec::new());
+    }
+    let kind = bot_core::EventKind::of(turn.message);
+    if !pipeline.iter().any(|h| h.wants(kind)) {
+        return Ok(Vec::new());
+    }
+    let tenant = &turn.device.tenant_id;
+    let (stored_name, tags, fields) = contact_details(&state.pool, tenant, turn.contact).await?;
+    let history = history(&state.pool, tenant, turn.conversation_id, &turn.message.id).await?;
+    let ctx = HandlerContext {
+        tenant: tenant.clone(),
+        contact: bot_core::Contact {
+            phone: turn.message.from.clone(),
+            name: stored_name.or_else(|| turn.contact_name.map(str::to_owned)),
+            tags,
+            fields,
+        },
+        state: turn.state.map(str::to_owned),
+        history,
+        now: chrono::Utc::now().with_timezone(&TIME_ZONE),
+    };
+    let mut out = Vec::new();
+    for h in pipeline.iter() {
+        if !h.wants(kind) {
+            continue;
+        }
+        let actions = match h.handle(turn.message, &ctx).await {
+            Ok(a) => a,
+            Err(error) => {
+                tracing::warn!(tenant = %tenant, device = %turn.device.id, plugin = h.name(), %error, "plugin failed; skipped");
+                continue;
+            }
+        };
+        let mut stop = false;
+        for a in actions {
+            match a {
+                Action::Reply { message, .. } => out.push(BotAction::Reply(message)),
+                Action::SetState(s) => out.push(BotAction::SetState(s)),
+                Action::Handoff(reason) => {
+                    out.push(BotAction::Handoff(reason));
+                    // No plugin answers a conversation a human owns.
+                    stop = true;
+                }
+                Action::Tag(tag) => apply_tag(state, tenant, turn.contact, &tag, true).await,
+                Action::Untag(tag) => apply_tag(state, tenant, turn.contact, &tag, false).await,
+                Action::Stop => stop = true,
+                other => tracing::debug!(action = ?other, "action not supported by the server; ignored"),
+            }
+        }
+        if stop {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Adds or removes a contact tag in the contacts area's tables (creating
+/// the contact when a tag is added). Failures are logged: a tag is not
+/// worth losing the reply over.
+async fn apply_tag(state: &AppState, tenant: &str, phone: &str, tag: &str, add: bool) {
+    let tag = tag.trim();
+    if tag.is_empty() || tag.chars().count() > 64 {
+        return;
+    }
+    let result = async {
+        let contact_id = super::contacts::find_or_create(&state.pool, tenant, phone).await?;
+        if add {
+            sqlx::query(
+                "INSERT INTO contact_tags (tenant_id, contact_id, tag) VALUES ($1, $2, $3) \
+                 ON CONFLICT (contact_id, tag) DO NOTHING",
+            )
+            .bind(tenant)
+            .bind(&contact_id)
+            .bind(tag)
+            .execute(&state.pool)
+            .await?;
+        } else {
+            sqlx::query("DELETE FROM contact_tags WHERE tenant_id = $1 AND contact_id = $2 AND tag = $3")
+                .bind(tenant)
+                .bind(&contact_id)
+                .bind(tag)
+                .execute(&state.pool)
+                .await?;
+        }
+        Ok::<_, sqlx::Error>(())
+    }
+    .await;
+    if let Err(error) = result {
+        tracing::warn!(tenant, %error, "could not apply a plugin's tag action");
+    }
+}

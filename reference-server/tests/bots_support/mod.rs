@@ -1,0 +1,81 @@
+//! Helpers shared by the BOTS area's HTTP tests: Cloud API webhook bodies,
+//! signing, and small API calls.
+#![allow(dead_code, clippy::unwrap_used, missing_docs, unreachable_pub)]
+
+use serde_json::{Value, json};
+
+/// A Cloud API webhook body carrying one inbound text message.
+pub fn cloud_text(phone_number_id: &str, from_digits: &str, name: &str, id: &str, text: &str) -> String {
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{
+            "id": "102290129340398",
+            "changes": [{
+                "field": "messages",
+                "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": { "display_phone_number": "15550783881", "phone_number_id": phone_number_id },
+                    "contacts": [{ "profile": { "name": name }, "wa_id": from_digits }],
+                    "messages": [{
+                        "from": from_digits,
+                        "id": id,
+                        "timestamp": "1750263773",
+                        "type": "text",
+                        "text": { "body": text }
+                    }]
+                }
+            }]
+        }]
+    })
+    .to_string()
+}
+
+/// A Cloud API webhook body carrying one status update.
+pub fn cloud_status(phone_number_id: &str, message_id: &str, status: &str, recipient_digits: &str) -> String {
+    let mut st = json!({
+        "id": message_id,
+        "status": status,
+        "timestamp": "1750263800",
+        "recipient_id": recipient_digits,
+    });
+    if status == "failed" {
+        st["errors"] = json!([{ "code": 131026, "title": "Message undeliverable", "message": "Message undeliverable" }]);
+    }
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{
+            "id": "102290129340398",
+            "changes": [{
+                "field": "messages",
+                "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": { "display_phone_number": "15550783881", "phone_number_id": phone_number_id },
+                    "statuses": [st]
+                }
+            }]
+        }]
+    })
+    .to_string()
+}
+
+/// The `X-Hub-Signature-256` value of `body` under `secret`.
+pub fn sign(secret: &str, body: &str) -> String {
+    whatsapp_client::webhook::sign(secret.as_bytes(), body.as_bytes())
+}
+
+/// A keyword-rules configuration answering "harga" and a default.
+pub fn keyword_config() -> Value {
+    json!({
+        "rules": [
+            { "id": "harga", "keywords": ["harga"], "reply": "Harga mulai Rp10.000" },
+            { "id": "admin", "keywords": ["admin"], "reply": "Baik, admin kami segera membantu.", "handoff": true }
+        ],
+        "default_reply": "Terima kasih, pesan Anda sudah kami terima."
+    })
+}
+
+/// Builds the plugin components once per test process (bot-core's helper
+/// runs `scripts/build-plugins.sh`), so tests never depend on a manual step.
+pub fn ensure_plugins() {
+    let _ = bot_core::testing::plugin_dir();
+}

@@ -1,0 +1,218 @@
+//! The inbound webhook of a Cloud API device over HTTP: signature checks,
+//! keyword-rules replies sent to the (mocked) Cloud API, de-duplication of
+//! provider retries, status webhooks updating stored statuses, and a banned
+//! vendor's webhooks accepted without bot replies.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod bots_support;
+mod common;
+
+use bots_support::{cloud_status, cloud_text, keyword_config, sign};
+use common::{DbKind, data, spawn_app};
+use reqwest::Method;
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const PNID: &str = "106540352242922";
+const SECRET: &str = "meta-app-secret-42";
+const CUSTOMER: &str = "6281298765432";
+
+async fn post_webhook(app: &common::TestApp, device: &str, body: &str, signature: &str) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/webhooks/whatsapp/{device}")))
+        .header("content-type", "application/json")
+        .header("X-Hub-Signature-256", signature)
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn messages(app: &common::TestApp, token: &str) -> Vec<Value> {
+    let convs = data(app.get("/api/v1/conversations", token).await, 200).await;
+    let Some(c) = convs.as_array().unwrap().first() else {
+        return Vec::new();
+    };
+    let id = c["id"].as_str().unwrap();
+    data(app.get(&format!("/api/v1/conversations/{id}/messages"), token).await, 200)
+        .await
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+async fn cloud_api_webhook(kind: DbKind) {
+    bots_support::ensure_plugins();
+    let meta = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex(format!(r"^/v[0-9.]+/{PNID}/messages$")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": CUSTOMER, "wa_id": CUSTOMER}],
+            "messages": [{"id": "wamid.OUT1"}]
+        })))
+        .mount(&meta)
+        .await;
+
+    let app = spawn_app(kind).await;
+    let v = app.signup_vendor("Toko Cloud").await;
+    let d = data(
+        app.post(
+            "/api/v1/devices",
+            &v.token,
+            json!({"name": "Cloud", "provider": {
+                "kind": "cloud_api", "phone_number_id": PNID, "access_token": "EAAG-token",
+                "app_secret": SECRET, "verify_token": "vt", "base_url": meta.uri()
+            }}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let dev = d["id"].as_str().unwrap().to_owned();
+    data(
+        app.request(
+            Method::PUT,
+            &format!("/api/v1/devices/{dev}/plugins"),
+            Some(&v.token),
+            Some(json!({"plugins": [{"plugin": "keyword-rules", "config": keyword_config()}]})),
+        )
+        .await,
+        200,
+    )
+    .await;
+
+    // A tampered body (signed for another text) is refused; nothing stored.
+    let body = cloud_text(PNID, CUSTOMER, "Budi", "wamid.IN1", "berapa harga?");
+    let other = cloud_text(PNID, CUSTOMER, "Budi", "wamid.IN1", "halo");
+    let res = post_webhook(&app, &dev, &body, &sign(SECRET, &other)).await;
+    assert_eq!(res.status(), 403);
+    let res = post_webhook(&app, &dev, &body, &sign("wrong-secret", &body)).await;
+    assert_eq!(res.status(), 403);
+    let res = post_webhook(&app, &dev, &body, "").await;
+    assert_eq!(res.status(), 403);
+    assert!(messages(&app, &v.token).await.is_empty());
+    assert!(meta.received_requests().await.unwrap().is_empty());
+
+    // Valid: stored, answered once through the Cloud API.
+    let s = data(post_webhook(&app, &dev, &body, &sign(SECRET, &body)).await, 200).await;
+    assert_eq!(s["messages"], 1);
+    assert_eq!(s["replies"], 1);
+    let sent = meta.received_requests().await.unwrap();
+    assert_eq!(sent.len(), 1);
+    let payload: Value = serde_json::from_slice(&sent[0].body).unwrap();
+    assert_eq!(payload["to"], CUSTOMER);
+    assert_eq!(payload["text"]["body"], "Harga mulai Rp10.000");
+
+    // Meta retries the same delivery: no second reply, no second row.
+    for _ in 0..2 {
+        let s = data(post_webhook(&app, &dev, &body, &sign(SECRET, &body)).await, 200).await;
+        assert_eq!(s["duplicates"], 1);
+        assert_eq!(s["replies"], 0);
+    }
+    assert_eq!(meta.received_requests().await.unwrap().len(), 1);
+    let msgs = messages(&app, &v.token).await;
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert_eq!(msgs[0]["direction"], "in");
+    assert_eq!(msgs[0]["body"], "berapa harga?");
+    assert_eq!(msgs[1]["direction"], "out");
+    assert_eq!(msgs[1]["provider_message_id"], "wamid.OUT1");
+    assert_eq!(msgs[1]["status"], "sent");
+
+    // Status webhooks move the stored status forward, never back.
+    for (status, expect) in [("delivered", "delivered"), ("sent", "delivered"), ("read", "read"), ("delivered", "read")] {
+        let b = cloud_status(PNID, "wamid.OUT1", status, CUSTOMER);
+        data(post_webhook(&app, &dev, &b, &sign(SECRET, &b)).await, 200).await;
+        let msgs = messages(&app, &v.token).await;
+        assert_eq!(msgs[1]["status"], expect, "after {status}");
+    }
+    // An unsigned status update changes nothing.
+    let b = cloud_status(PNID, "wamid.OUT1", "failed", CUSTOMER);
+    assert_eq!(post_webhook(&app, &dev, &b, "sha256=00").await.status(), 403);
+    assert_eq!(messages(&app, &v.token).await[1]["status"], "read");
+
+    // A second message from the customer gets the default reply.
+    let body2 = cloud_text(PNID, CUSTOMER, "Budi", "wamid.IN2", "selamat pagi");
+    let s = data(post_webhook(&app, &dev, &body2, &sign(SECRET, &body2)).await, 200).await;
+    assert_eq!(s["replies"], 1);
+    let sent = meta.received_requests().await.unwrap();
+    let payload: Value = serde_json::from_slice(&sent[1].body).unwrap();
+    assert_eq!(payload["text"]["body"], "Terima kasih, pesan Anda sudah kami terima.");
+
+    // A banned vendor's webhooks are accepted and stored, but not answered.
+    let admin = app.admin_token().await;
+    data(app.post(&format!("/api/v1/admin/vendors/{}/ban", v.tenant_id), &admin, json!({"reason": "test"})).await, 200)
+        .await;
+    let body3 = cloud_text(PNID, CUSTOMER, "Budi", "wamid.IN3", "harga?");
+    let s = data(post_webhook(&app, &dev, &body3, &sign(SECRET, &body3)).await, 200).await;
+    assert_eq!(s["messages"], 1);
+    assert_eq!(s["replies"], 0);
+    assert_eq!(meta.received_requests().await.unwrap().len(), 2);
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM messages WHERE device_id = $1 AND direction = 'in'")
+        .bind(&dev)
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 3);
+    app.stop().await;
+}
+common::both_dbs!(cloud_api_webhook);
+
+async fn fonnte_webhook_token(kind: DbKind) {
+    bots_support::ensure_plugins();
+    let fonnte = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/send$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": true, "id": ["80367170"], "process": "pending"})))
+        .mount(&fonnte)
+        .await;
+    let app = spawn_app(kind).await;
+    let v = app.signup_vendor("Toko Fonnte").await;
+    let d = data(
+        app.post(
+            "/api/v1/devices",
+            &v.token,
+            json!({"name": "Fonnte", "provider": {"kind": "fonnte", "token": "fonnte-device-token", "base_url": fonnte.uri()}}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let dev = d["id"].as_str().unwrap().to_owned();
+    data(
+        app.request(
+            Method::PUT,
+            &format!("/api/v1/devices/{dev}/plugins"),
+            Some(&v.token),
+            Some(json!({"plugins": [{"plugin": "keyword-rules", "config": keyword_config()}]})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let body = json!({"device": "6281100000000", "sender": CUSTOMER, "message": "harga", "name": "Sari", "inboxid": "501"})
+        .to_string();
+    let post = |query: &'static str| {
+        let req = app
+            .client
+            .post(app.url(&format!("/webhooks/whatsapp/{dev}{query}")))
+            .header("content-type", "application/json")
+            .body(body.clone());
+        async move { req.send().await.unwrap() }
+    };
+    assert_eq!(post("").await.status(), 403);
+    assert_eq!(post("?token=wrong").await.status(), 403);
+    let s = data(post("?token=fonnte-device-token").await, 200).await;
+    assert_eq!(s["replies"], 1);
+    let s = data(post("?token=fonnte-device-token").await, 200).await;
+    assert_eq!(s["duplicates"], 1);
+    let sent = fonnte.received_requests().await.unwrap();
+    assert_eq!(sent.len(), 1);
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(&sent[0].body).into_owned().collect();
+    assert_eq!(form.get("message").map(String::as_str), Some("Harga mulai Rp10.000"));
+    assert_eq!(form.get("target").map(String::as_str), Some(CUSTOMER));
+    app.stop().await;
+}
+common::both_dbs!(fonnte_webhook_token);
