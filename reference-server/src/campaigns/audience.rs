@@ -53,10 +53,7 @@ impl Audience {
     /// bind for them in order.
     pub fn condition(&self, first: usize) -> (String, Vec<String>) {
         let mut binds: Vec<String> = Vec::new();
-        let mut sql = String::from(
-            "c.tenant_id = $1 AND c.opted_out = 0 \
-             AND NOT EXISTS (SELECT 1 FROM bot_opt_outs o WHERE o.tenant_id = c.tenant_id AND o.contact_number = c.phone)",
-        );
+        let mut sql = String::from("c.tenant_id = $1 AND c.opted_out = 0");
         if self.all {
             return (sql, binds);
         }

@@ -305,14 +305,7 @@ impl Engine {
         let Some((name, fields, opted_out)) = contact else {
             return queue::finish(pool, &row.id, holder, "cancelled", "contact_deleted", now).await;
         };
-        let bot_opt_out: Option<String> = sqlx::query_scalar(
-            "SELECT contact_number FROM bot_opt_outs WHERE tenant_id = $1 AND contact_number = $2",
-        )
-        .bind(&row.tenant_id)
-        .bind(&row.phone)
-        .fetch_optional(pool)
-        .await?;
-        if opted_out != 0 || bot_opt_out.is_some() {
+        if opted_out != 0 {
             return queue::finish(pool, &row.id, holder, "skipped", "opted_out", now).await;
         }
         let compiled = if row.stage == "followup" {
