@@ -7,6 +7,25 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+mod anthropic;
+mod key;
+mod openai;
+mod provider;
+mod router;
+mod scripted;
+mod usage;
+
+pub use anthropic::{ANTHROPIC_VERSION, Anthropic};
+pub use key::ApiKey;
+pub use openai::{OpenAiCompatible, TokenLimitField};
+pub use provider::{ChatProvider, HttpOptions, ProviderError, RetryPolicy};
+pub use router::{LlmRouter, USAGE_STORE_PROVIDER};
+pub use scripted::ScriptedLlm;
+pub use usage::{
+    InMemoryUsageStore, LimitCheck, TenantUsage, UsageLimit, UsageRecord, UsageStore,
+    UsageStoreError, UsageTotals,
+};
+
 /// Who said a message in a chat request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

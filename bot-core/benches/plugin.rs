@@ -1,0 +1,187 @@
+//! Plugin overhead and pipeline throughput, WASM keyword-rules next to the
+//! same rules as a native handler.
+//!
+//! `cargo bench -p bot-core --bench plugin -- --warm-up-time 1 --measurement-time 3`
+#![allow(clippy::unwrap_used, missing_docs, clippy::print_stdout)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use bot_core::{
+    Action, Contact, Handler, HandlerContext, HandlerError, HostConfig, MemoryStore, Runtime, TenantConfig,
+};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use futures::StreamExt;
+use keyword_rules::{Input, Rules};
+use plugin_sdk::text::seed_from;
+use whatsapp_client::PhoneNumber;
+use whatsapp_client::testing::RecordingProvider;
+use whatsapp_client::webhook::{Event, InboundMessage, MessageContent};
+
+fn config() -> serde_json::Value {
+    serde_json::json!({
+        "rules": [
+            {"id": "salam", "keywords": ["assalamualaikum", "halo", "hai"], "match": "starts-with", "reply": "{Halo|Hai} {name}!"},
+            {"id": "harga", "keywords": ["harga", "price", "berapa"], "match": "whole-word",
+             "reply": "{Halo|Hai|{Selamat siang|Siang}} {name}, harga kaos mulai 75rb."},
+            {"id": "ongkir", "keywords": ["ongkir", "ongkos kirim"], "reply": "Ongkir dihitung otomatis saat checkout."},
+            {"id": "rekening", "keywords": ["rekening", "transfer"], "reply": "BCA 123 a.n. Toko Budi"},
+            {"id": "alamat", "keywords": ["alamat", "lokasi"], "reply": "Jl. Merdeka 1, Solo"},
+            {"id": "jam", "keywords": ["jam buka"], "reply": "Buka 08.00-17.00"},
+            {"id": "vip", "keywords": ["promo"], "priority": 5, "reply": "Promo VIP", "when": {"tags_any": ["vip"]}},
+            {"id": "promo", "keywords": ["promo", "diskon"], "reply": "Diskon 10% minggu ini"},
+            {"id": "resi", "keywords": ["^resi\\s+[a-z0-9]+$"], "match": "regex", "reply": "Kami cek resinya ya"},
+            {"id": "cs", "keywords": ["admin"], "match": "exact", "reply": "Admin segera membalas", "handoff": true}
+        ],
+        "default_reply": "Maaf {name}, ketik *harga* atau *promo*."
+    })
+}
+
+/// The same rules as a native handler (rules compiled once, as an app
+/// embedding them natively would).
+struct NativeRules(Rules);
+
+#[async_trait]
+impl Handler for NativeRules {
+    fn name(&self) -> &str {
+        "keyword-rules-native"
+    }
+
+    async fn handle(&self, m: &InboundMessage, ctx: &HandlerContext) -> Result<Vec<Action>, HandlerError> {
+        let Some(text) = m.text() else { return Ok(vec![]) };
+        let mut vars: Vec<(String, String)> = ctx.contact.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        vars.push(("name".into(), ctx.contact.name.clone().unwrap_or_else(|| "Kak".into())));
+        vars.push(("phone".into(), ctx.contact.phone.e164().to_owned()));
+        let date = ctx.local_date();
+        let d = self
+            .0
+            .decide(&Input {
+                text,
+                tags: &ctx.contact.tags,
+                state: ctx.state.as_deref(),
+                vars: &vars,
+                weekday: ctx.weekday(),
+                minute_of_day: ctx.minute_of_day(),
+                date: &date,
+                fallback_seed: seed_from(&[&m.id, ctx.contact.phone.e164()]),
+                out_of_hours_sent_today: false,
+            })
+            .map_err(|e| HandlerError::Failed(e.to_string()))?;
+        let mut actions: Vec<Action> = d
+            .replies
+            .into_iter()
+            .map(|(t, matched)| Action::Reply { message: whatsapp_client::OutgoingMessage::text(t), matched: Some(matched) })
+            .collect();
+        if d.stop {
+            actions.push(Action::Stop);
+        }
+        Ok(actions)
+    }
+}
+
+fn message(id: u64, from: &PhoneNumber) -> InboundMessage {
+    InboundMessage::new("cloud_api", format!("wamid.{id}"), from.clone(), MessageContent::text_body("kak, harga kaos hitam berapa ya?"))
+        .with_from_name("Budi")
+}
+
+fn ctx(from: &PhoneNumber) -> HandlerContext {
+    HandlerContext {
+        tenant: "toko".into(),
+        contact: Contact { phone: from.clone(), name: Some("Budi".into()), tags: vec![], fields: Default::default() },
+        state: None,
+        history: vec![],
+        now: chrono::Utc::now().with_timezone(&chrono_tz::Asia::Jakarta),
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn benches(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let cache = bot_core::testing::workspace_root().join("target/plugin-cache");
+    let runtime = Arc::new(
+        Runtime::builder(Arc::new(MemoryStore::new()))
+            .host_config(HostConfig::default().cache_dir(cache).max_instances(64))
+            .build()
+            .unwrap(),
+    );
+    let wasm: Arc<dyn Handler> = Arc::new(rt.block_on(async {
+        let comp = runtime.host().load_file(bot_core::testing::plugin_path("keyword-rules")).await.unwrap();
+        comp.configure(&config()).unwrap()
+    }));
+    let native: Arc<dyn Handler> = Arc::new(NativeRules(Rules::new(serde_json::from_value(config()).unwrap()).unwrap()));
+    let from = PhoneNumber::parse("081234567890").unwrap();
+    let msg = message(1, &from);
+    let cx = ctx(&from);
+
+    // Sanity: both answer the same rule.
+    for h in [&wasm, &native] {
+        let a = rt.block_on(h.handle(&msg, &cx)).unwrap();
+        assert!(matches!(&a[0], Action::Reply { matched: Some(m), .. } if m == "harga"), "{a:?}");
+    }
+
+    let mut g = c.benchmark_group("handle_one_message");
+    g.bench_function("wasm_instantiate_and_handle", |b| b.to_async(&rt).iter(|| wasm.handle(&msg, &cx)));
+    g.bench_function("native_handle", |b| b.to_async(&rt).iter(|| native.handle(&msg, &cx)));
+    g.finish();
+
+    let ids = Arc::new(AtomicU64::new(10));
+    let mut g = c.benchmark_group("pipeline_throughput");
+    g.throughput(Throughput::Elements(1));
+    for (name, h) in [("wasm", wasm.clone()), ("native", native.clone())] {
+        let provider = RecordingProvider::new();
+        runtime.set_tenant(name, TenantConfig::new(Arc::new(provider.clone())).handler_arc(h));
+        g.bench_function(name, |b| {
+            b.to_async(&rt).iter_custom(|iters| {
+                let (runtime, ids, provider) = (runtime.clone(), ids.clone(), provider.clone());
+                async move {
+                    provider.clear();
+                    let start = Instant::now();
+                    futures::stream::iter(0..iters)
+                        .map(|i| {
+                            let runtime = runtime.clone();
+                            let id = ids.fetch_add(1, Ordering::Relaxed);
+                            async move {
+                                let from = PhoneNumber::parse(&format!("0812{:08}", i % 500)).unwrap();
+                                let ev = Event::Message(message(id, &from));
+                                tokio::spawn(async move { runtime.handle_event(name, &ev).await.unwrap() }).await.unwrap()
+                            }
+                        })
+                        .buffer_unordered(16)
+                        .for_each(|_| async {})
+                        .await;
+                    start.elapsed()
+                }
+            });
+        });
+    }
+    g.finish();
+
+    // Side-by-side summary with our own medians (criterion prints its own).
+    let sample = |h: &Arc<dyn Handler>| {
+        median(
+            (0..2000)
+                .map(|_| {
+                    let t = Instant::now();
+                    rt.block_on(h.handle(&msg, &cx)).unwrap();
+                    t.elapsed()
+                })
+                .collect(),
+        )
+    };
+    let (w, n) = (sample(&wasm), sample(&native));
+    println!(
+        "\nSUMMARY handle one message: wasm median {:.1} us, native median {:.2} us, ratio WASM/native = {:.1}x",
+        w.as_secs_f64() * 1e6,
+        n.as_secs_f64() * 1e6,
+        w.as_secs_f64() / n.as_secs_f64()
+    );
+}
+
+criterion_group!(name = plugin; config = Criterion::default(); targets = benches);
+criterion_main!(plugin);

@@ -1,0 +1,105 @@
+//! Per-call store data: WASI context, limits, the tenant and plugin the
+//! call belongs to, and the accounting of host-call time.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use wasmtime::ResourceLimiter;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::{HostConfig, Services};
+
+/// Memory and table limits that remember whether the memory limit was hit.
+pub(crate) struct Limits {
+    pub(crate) memory: usize,
+    pub(crate) hit_memory: bool,
+}
+
+impl ResourceLimiter for Limits {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory {
+            self.hit_memory = true;
+            return Err(wasmtime::format_err!("memory limit of {} bytes reached", self.memory));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 1 << 20)
+    }
+}
+
+/// The data of one plugin call's store.
+pub(crate) struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(crate) limits: Limits,
+    pub(crate) tenant: Arc<str>,
+    pub(crate) plugin: Arc<str>,
+    pub(crate) services: Services,
+    ticks: Arc<AtomicU64>,
+    /// Epoch ticks spent awaiting the host, not yet given back to the guest.
+    pub(crate) credit: u64,
+    /// Set when the CPU deadline stopped the guest.
+    pub(crate) timed_out: bool,
+    pub(crate) llm_calls: u32,
+    pub(crate) max_llm_calls: u32,
+    pub(crate) max_kv_key: usize,
+    pub(crate) max_kv_value: usize,
+}
+
+impl HostState {
+    pub(crate) fn new(
+        tenant: &str,
+        plugin: &str,
+        config: &HostConfig,
+        services: Services,
+        ticks: Arc<AtomicU64>,
+    ) -> Self {
+        Self {
+            // No environment, arguments, files, sockets or stdio: plugins do
+            // no I/O of their own.
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+            limits: Limits { memory: config.memory_limit, hit_memory: false },
+            tenant: Arc::from(tenant),
+            plugin: Arc::from(plugin),
+            services,
+            ticks,
+            credit: 0,
+            timed_out: false,
+            llm_calls: 0,
+            max_llm_calls: config.max_llm_calls,
+            max_kv_key: config.max_kv_key,
+            max_kv_value: config.max_kv_value,
+        }
+    }
+
+    /// The current tick count; pair with [`HostState::credit_since`].
+    pub(crate) fn tick(&self) -> u64 {
+        self.ticks.load(Ordering::Relaxed)
+    }
+
+    /// Gives the guest back the ticks spent in a host call that started at
+    /// `start`, so awaiting the host never counts against its CPU deadline.
+    pub(crate) fn credit_since(&mut self, start: u64) {
+        self.credit += self.tick().saturating_sub(start);
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}

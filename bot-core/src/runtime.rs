@@ -1,0 +1,626 @@
+//! The runtime: per-tenant pipelines, de-duplication, debounce, human
+//! handoff, action execution and per-event reports.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use serde::Serialize;
+use whatsapp_client::webhook::{Event, InboundMessage};
+use whatsapp_client::{OutgoingMessage, PhoneNumber, Provider, SendReceipt};
+
+use crate::clock::{Clock, SystemClock};
+use crate::handler::{Handler, HandlerError};
+use crate::host::{HostConfig, LoadError, PluginHost};
+use crate::llm::LlmService;
+use crate::model::{Action, Author, Contact, Conversation, EventKind, HandlerContext, HistoryEntry, Owner, describe};
+use crate::store::{ConversationStore, StoreError};
+
+/// A tenant's pipeline and settings.
+#[derive(Clone)]
+pub struct TenantConfig {
+    /// Handlers, called in order.
+    pub pipeline: Vec<Arc<dyn Handler>>,
+    /// Where replies are sent (wrap it in `whatsapp_client`'s pacing
+    /// wrapper to respect the provider's rate limits).
+    pub provider: Arc<dyn Provider>,
+    /// The vendor's time zone (default `Asia/Jakarta`).
+    pub time_zone: Tz,
+    /// A human-owned conversation goes back to the bot after this long
+    /// without being handed back (default 1 hour; `None`: never).
+    pub handoff_timeout: Option<Duration>,
+}
+
+impl fmt::Debug for TenantConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TenantConfig")
+            .field("pipeline", &self.pipeline.iter().map(|h| h.name().to_owned()).collect::<Vec<_>>())
+            .field("provider", &self.provider.kind())
+            .field("time_zone", &self.time_zone)
+            .field("handoff_timeout", &self.handoff_timeout)
+            .finish()
+    }
+}
+
+impl TenantConfig {
+    /// A tenant sending through `provider`, with an empty pipeline.
+    #[must_use]
+    pub fn new(provider: Arc<dyn Provider>) -> Self {
+        Self {
+            pipeline: Vec::new(),
+            provider,
+            time_zone: chrono_tz::Asia::Jakarta,
+            handoff_timeout: Some(Duration::from_secs(3600)),
+        }
+    }
+
+    /// Appends a handler to the pipeline.
+    #[must_use]
+    pub fn handler(mut self, h: impl Handler + 'static) -> Self {
+        self.pipeline.push(Arc::new(h));
+        self
+    }
+
+    /// Appends a shared handler to the pipeline.
+    #[must_use]
+    pub fn handler_arc(mut self, h: Arc<dyn Handler>) -> Self {
+        self.pipeline.push(h);
+        self
+    }
+
+    /// Sets the time zone.
+    #[must_use]
+    pub fn time_zone(mut self, tz: Tz) -> Self {
+        self.time_zone = tz;
+        self
+    }
+
+    /// Sets the handoff timeout.
+    #[must_use]
+    pub fn handoff_timeout(mut self, t: Option<Duration>) -> Self {
+        self.handoff_timeout = t;
+        self
+    }
+}
+
+/// Why the runtime could not process an event at all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RuntimeError {
+    /// No pipeline is configured for the tenant.
+    #[error("unknown tenant `{0}`")]
+    UnknownTenant(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Sending failed (agent messages only; bot replies report failures in
+    /// the [`EventReport`]).
+    #[error("send failed: {0}")]
+    Send(#[from] whatsapp_client::Error),
+    /// The message is invalid.
+    #[error("invalid message: {0}")]
+    InvalidMessage(String),
+}
+
+/// What happened to an inbound event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The pipeline ran.
+    Handled,
+    /// A provider retry of a message already processed: nothing was done.
+    Duplicate,
+    /// A human agent owns the conversation: stored, no plugin ran.
+    HumanOwned,
+    /// Not a customer message (status update, device event ...): ignored.
+    NotAMessage,
+}
+
+/// How one handler's turn went.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum RunStatus {
+    /// It ran and returned this many actions.
+    Ran {
+        /// Number of actions.
+        actions: usize,
+    },
+    /// It does not want this kind of event.
+    NotWanted,
+    /// A later message from the same contact arrived within its debounce
+    /// window; that message's event calls it instead.
+    Debounced,
+    /// It failed; logged with tenant and plugin, skipped.
+    Failed {
+        /// Why.
+        #[serde(serialize_with = "display")]
+        error: HandlerError,
+    },
+}
+
+fn display<S: serde::Serializer>(e: &HandlerError, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(e)
+}
+
+/// One handler's turn.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PluginRun {
+    /// The handler.
+    pub plugin: String,
+    /// How it went.
+    #[serde(flatten)]
+    pub status: RunStatus,
+}
+
+/// A reply the pipeline sent (or tried to).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SentReply {
+    /// The handler that produced it.
+    pub plugin: String,
+    /// What produced it inside the handler (e.g. keyword rule id).
+    pub matched: Option<String>,
+    /// The message.
+    pub message: OutgoingMessage,
+    /// The provider's message id when sent.
+    pub provider_message_id: Option<String>,
+    /// The send error, when it failed.
+    pub error: Option<String>,
+}
+
+/// What the runtime did with one event; the embedding app stores and
+/// counts from it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventReport {
+    /// The tenant.
+    pub tenant: String,
+    /// The provider message id.
+    pub message_id: Option<String>,
+    /// The contact, E.164.
+    pub contact: Option<String>,
+    /// What happened.
+    pub outcome: Outcome,
+    /// Each handler's turn, in pipeline order.
+    pub runs: Vec<PluginRun>,
+    /// Replies, in order.
+    pub replies: Vec<SentReply>,
+    /// Tags added.
+    pub tags_added: Vec<String>,
+    /// Tags removed.
+    pub tags_removed: Vec<String>,
+    /// The new state, when a handler changed it (`Some(None)`: cleared).
+    pub state: Option<Option<String>>,
+    /// Set when a handler handed the conversation to a human (the reason).
+    pub handoff: Option<Option<String>>,
+    /// The handler that stopped the pipeline, if one did.
+    pub stopped_by: Option<String>,
+}
+
+impl EventReport {
+    fn new(tenant: &str, message: Option<&InboundMessage>, outcome: Outcome) -> Self {
+        Self {
+            tenant: tenant.to_owned(),
+            message_id: message.map(|m| m.id.clone()),
+            contact: message.map(|m| m.from.e164().to_owned()),
+            outcome,
+            runs: Vec::new(),
+            replies: Vec::new(),
+            tags_added: Vec::new(),
+            tags_removed: Vec::new(),
+            state: None,
+            handoff: None,
+            stopped_by: None,
+        }
+    }
+
+    /// What produced each reply (keyword rule ids ...), for "top matched
+    /// keywords" statistics.
+    pub fn matched(&self) -> impl Iterator<Item = &str> {
+        self.replies.iter().filter_map(|r| r.matched.as_deref())
+    }
+
+    /// Handlers that failed, with their errors.
+    pub fn failures(&self) -> impl Iterator<Item = (&str, &HandlerError)> {
+        self.runs.iter().filter_map(|r| match &r.status {
+            RunStatus::Failed { error } => Some((r.plugin.as_str(), error)),
+            _ => None,
+        })
+    }
+}
+
+/// Builds a [`Runtime`].
+pub struct RuntimeBuilder {
+    store: Arc<dyn ConversationStore>,
+    llm: Option<Arc<dyn LlmService>>,
+    host: HostConfig,
+    clock: Arc<dyn Clock>,
+    history_limit: u32,
+}
+
+impl fmt::Debug for RuntimeBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuntimeBuilder").field("host", &self.host).finish_non_exhaustive()
+    }
+}
+
+impl RuntimeBuilder {
+    /// Sets the LLM service behind the plugins' `llm` import.
+    #[must_use]
+    pub fn llm(mut self, llm: Arc<dyn LlmService>) -> Self {
+        self.llm = Some(llm);
+        self
+    }
+
+    /// Sets the plugin host's limits.
+    #[must_use]
+    pub fn host_config(mut self, config: HostConfig) -> Self {
+        self.host = config;
+        self
+    }
+
+    /// Sets the clock (tests).
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// How many history entries handlers see (default 20).
+    #[must_use]
+    pub fn history_limit(mut self, n: u32) -> Self {
+        self.history_limit = n;
+        self
+    }
+
+    /// Starts the plugin host (engine, instance pool, epoch thread).
+    pub fn build(self) -> Result<Runtime, LoadError> {
+        let host = Arc::new(PluginHost::new(self.host, self.store.clone(), self.llm)?);
+        Ok(Runtime {
+            store: self.store,
+            host,
+            clock: self.clock,
+            history_limit: self.history_limit,
+            tenants: RwLock::default(),
+            debounce: Mutex::default(),
+        })
+    }
+}
+
+/// The bot runtime: one per process, serving every tenant.
+pub struct Runtime {
+    store: Arc<dyn ConversationStore>,
+    host: Arc<PluginHost>,
+    clock: Arc<dyn Clock>,
+    history_limit: u32,
+    tenants: RwLock<HashMap<String, Arc<TenantConfig>>>,
+    debounce: Mutex<HashMap<(String, String, String), u64>>,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").field("host", &self.host).finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// Starts building a runtime on `store`.
+    #[must_use]
+    pub fn builder(store: Arc<dyn ConversationStore>) -> RuntimeBuilder {
+        RuntimeBuilder {
+            store,
+            llm: None,
+            host: HostConfig::default(),
+            clock: Arc::new(SystemClock),
+            history_limit: 20,
+        }
+    }
+
+    /// The plugin host (load plugins with it).
+    #[must_use]
+    pub fn host(&self) -> &Arc<PluginHost> {
+        &self.host
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn ConversationStore> {
+        &self.store
+    }
+
+    /// Sets (or replaces) a tenant's pipeline.
+    pub fn set_tenant(&self, tenant: &str, config: TenantConfig) {
+        self.tenants
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(tenant.to_owned(), Arc::new(config));
+    }
+
+    /// Removes a tenant's pipeline.
+    pub fn remove_tenant(&self, tenant: &str) {
+        self.tenants.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(tenant);
+    }
+
+    fn tenant(&self, tenant: &str) -> Result<Arc<TenantConfig>, RuntimeError> {
+        self.tenants
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(tenant)
+            .cloned()
+            .ok_or_else(|| RuntimeError::UnknownTenant(tenant.to_owned()))
+    }
+
+    /// Processes one normalized inbound event for `tenant`: de-duplicates it
+    /// by provider message id, stores it, runs the pipeline unless a human
+    /// owns the conversation, performs the actions and reports what happened.
+    ///
+    /// Handlers with a debounce window make this call wait for the window.
+    pub async fn handle_event(&self, tenant: &str, event: &Event) -> Result<EventReport, RuntimeError> {
+        match event {
+            Event::Message(m) => self.handle_message(tenant, m).await,
+            _ => Ok(EventReport::new(tenant, None, Outcome::NotAMessage)),
+        }
+    }
+
+    /// [`Runtime::handle_event`] for a message.
+    pub async fn handle_message(&self, tenant: &str, msg: &InboundMessage) -> Result<EventReport, RuntimeError> {
+        let cfg = self.tenant(tenant)?;
+        let now = self.clock.now_ms();
+        if !self.store.claim_inbound(tenant, &msg.id, now).await? {
+            return Ok(EventReport::new(tenant, Some(msg), Outcome::Duplicate));
+        }
+        let phone = msg.from.e164();
+        let mut conv = self.store.touch(tenant, phone, msg.from_name.as_deref(), now).await?;
+        self.store
+            .append(
+                tenant,
+                phone,
+                &HistoryEntry {
+                    author: Author::Customer,
+                    text: describe(&msg.content),
+                    provider_message_id: Some(msg.id.clone()),
+                    at_ms: now,
+                },
+            )
+            .await?;
+        if conv.owner == Owner::Human {
+            let expired = match (cfg.handoff_timeout, conv.owner_since_ms) {
+                (Some(t), Some(since)) => now.saturating_sub(since) >= t.as_millis() as i64,
+                _ => false,
+            };
+            if !expired {
+                return Ok(EventReport::new(tenant, Some(msg), Outcome::HumanOwned));
+            }
+            tracing::info!(tenant, "handoff timed out; the bot answers again");
+            self.store.set_owner(tenant, phone, Owner::Bot, None, now).await?;
+            conv.owner = Owner::Bot;
+        }
+        let mut report = EventReport::new(tenant, Some(msg), Outcome::Handled);
+        let kind = EventKind::of(msg);
+        for handler in &cfg.pipeline {
+            let name = handler.name().to_owned();
+            if !handler.wants(kind) {
+                report.runs.push(PluginRun { plugin: name, status: RunStatus::NotWanted });
+                continue;
+            }
+            if let Some(window) = handler.debounce() {
+                if !self.debounce_wins(tenant, phone, &name, window).await {
+                    report.runs.push(PluginRun { plugin: name, status: RunStatus::Debounced });
+                    continue;
+                }
+                // A human may have taken over while we waited.
+                if let Some(c) = self.store.conversation(tenant, phone).await? {
+                    if c.owner == Owner::Human {
+                        break;
+                    }
+                }
+            }
+            let ctx = self.context(tenant, &cfg, msg).await?;
+            let actions = match handler.handle(msg, &ctx).await {
+                Ok(a) => a,
+                Err(error) => {
+                    tracing::warn!(tenant, plugin = %name, %error, "plugin failed; skipped");
+                    report.runs.push(PluginRun { plugin: name, status: RunStatus::Failed { error } });
+                    continue;
+                }
+            };
+            report.runs.push(PluginRun { plugin: name.clone(), status: RunStatus::Ran { actions: actions.len() } });
+            let stop = self.perform(tenant, &cfg, msg, &name, actions, &mut report).await?;
+            if stop {
+                report.stopped_by = Some(name);
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Bumps the (tenant, contact, plugin) generation, waits out the window
+    /// and tells whether no later message arrived meanwhile.
+    async fn debounce_wins(&self, tenant: &str, phone: &str, plugin: &str, window: Duration) -> bool {
+        let key = (tenant.to_owned(), phone.to_owned(), plugin.to_owned());
+        let mine = {
+            let mut g = self.debounce.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let gen_ = g.entry(key.clone()).or_insert(0);
+            *gen_ += 1;
+            *gen_
+        };
+        tokio::time::sleep(window).await;
+        let mut g = self.debounce.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let won = g.get(&key) == Some(&mine);
+        if won {
+            g.remove(&key);
+        }
+        won
+    }
+
+    async fn context(&self, tenant: &str, cfg: &TenantConfig, msg: &InboundMessage) -> Result<HandlerContext, RuntimeError> {
+        let phone = msg.from.e164();
+        let conv = self.store.conversation(tenant, phone).await?.unwrap_or_else(|| Conversation::new(tenant, phone, 0));
+        let mut history = self.store.history(tenant, phone, self.history_limit + 1).await?;
+        history.retain(|h| h.provider_message_id.as_deref() != Some(msg.id.as_str()) || !h.author.is_inbound());
+        let extra = history.len().saturating_sub(self.history_limit as usize);
+        history.drain(..extra);
+        let now_ms = self.clock.now_ms();
+        let now = chrono::DateTime::from_timestamp_millis(now_ms)
+            .unwrap_or_default()
+            .with_timezone(&cfg.time_zone);
+        Ok(HandlerContext {
+            tenant: tenant.to_owned(),
+            contact: Contact {
+                phone: msg.from.clone(),
+                name: conv.name.clone().or_else(|| msg.from_name.clone()),
+                tags: conv.tags,
+                fields: conv.fields,
+            },
+            state: conv.state,
+            history,
+            now,
+        })
+    }
+
+    /// Performs a handler's actions in order; returns whether to stop.
+    async fn perform(
+        &self,
+        tenant: &str,
+        cfg: &TenantConfig,
+        msg: &InboundMessage,
+        plugin: &str,
+        actions: Vec<Action>,
+        report: &mut EventReport,
+    ) -> Result<bool, RuntimeError> {
+        let phone = msg.from.e164();
+        let mut stop = false;
+        for action in actions {
+            match action {
+                Action::Reply { message, matched } => {
+                    let sent = cfg.provider.send(&msg.from, &message).await;
+                    let (id, error) = match sent {
+                        Ok(r) => (r.message_id, None),
+                        Err(e) => {
+                            tracing::warn!(tenant, plugin, error = %e, "reply not sent");
+                            (None, Some(e.to_string()))
+                        }
+                    };
+                    if error.is_none() {
+                        self.store
+                            .append(
+                                tenant,
+                                phone,
+                                &HistoryEntry {
+                                    author: Author::Bot,
+                                    text: outgoing_text(&message),
+                                    provider_message_id: id.clone(),
+                                    at_ms: self.clock.now_ms(),
+                                },
+                            )
+                            .await?;
+                    }
+                    report.replies.push(SentReply {
+                        plugin: plugin.to_owned(),
+                        matched,
+                        message,
+                        provider_message_id: id,
+                        error,
+                    });
+                }
+                Action::SetState(s) => {
+                    self.store.set_state(tenant, phone, s.as_deref()).await?;
+                    report.state = Some(s);
+                }
+                Action::Tag(t) => {
+                    self.store.add_tag(tenant, phone, &t).await?;
+                    report.tags_added.push(t);
+                }
+                Action::Untag(t) => {
+                    self.store.remove_tag(tenant, phone, &t).await?;
+                    report.tags_removed.push(t);
+                }
+                Action::Handoff(reason) => {
+                    self.store.set_owner(tenant, phone, Owner::Human, reason.as_deref(), self.clock.now_ms()).await?;
+                    tracing::info!(tenant, plugin, "conversation handed to a human");
+                    report.handoff = Some(reason);
+                    stop = true;
+                }
+                Action::Stop => stop = true,
+            }
+        }
+        Ok(stop)
+    }
+
+    /// A human agent takes the conversation over: no plugin runs for this
+    /// contact until [`Runtime::hand_back`] or the tenant's handoff timeout.
+    pub async fn take_over(&self, tenant: &str, phone: &PhoneNumber, note: Option<&str>) -> Result<(), RuntimeError> {
+        self.store.set_owner(tenant, phone.e164(), Owner::Human, note, self.clock.now_ms()).await?;
+        Ok(())
+    }
+
+    /// Gives the conversation back to the bot.
+    pub async fn hand_back(&self, tenant: &str, phone: &PhoneNumber) -> Result<(), RuntimeError> {
+        self.store.set_owner(tenant, phone.e164(), Owner::Bot, None, self.clock.now_ms()).await?;
+        Ok(())
+    }
+
+    /// The tenant's conversations, most recent first.
+    pub async fn conversations(&self, tenant: &str, limit: u32) -> Result<Vec<Conversation>, RuntimeError> {
+        Ok(self.store.conversations(tenant, limit).await?)
+    }
+
+    /// One conversation.
+    pub async fn conversation(&self, tenant: &str, phone: &PhoneNumber) -> Result<Option<Conversation>, RuntimeError> {
+        Ok(self.store.conversation(tenant, phone.e164()).await?)
+    }
+
+    /// The last `limit` messages of a conversation, oldest first.
+    pub async fn history(&self, tenant: &str, phone: &PhoneNumber, limit: u32) -> Result<Vec<HistoryEntry>, RuntimeError> {
+        Ok(self.store.history(tenant, phone.e164(), limit).await?)
+    }
+
+    /// Records a message a human agent sent (through any channel) in the
+    /// conversation history.
+    pub async fn record_agent_message(
+        &self,
+        tenant: &str,
+        phone: &PhoneNumber,
+        text: &str,
+        provider_message_id: Option<&str>,
+    ) -> Result<(), RuntimeError> {
+        let now = self.clock.now_ms();
+        self.store.touch(tenant, phone.e164(), None, now).await?;
+        self.store
+            .append(
+                tenant,
+                phone.e164(),
+                &HistoryEntry {
+                    author: Author::Agent,
+                    text: text.to_owned(),
+                    provider_message_id: provider_message_id.map(str::to_owned),
+                    at_ms: now,
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Sends a message as a human agent through the tenant's provider and
+    /// records it in the history.
+    pub async fn send_as_agent(
+        &self,
+        tenant: &str,
+        phone: &PhoneNumber,
+        message: &OutgoingMessage,
+    ) -> Result<SendReceipt, RuntimeError> {
+        let cfg = self.tenant(tenant)?;
+        message.validate().map_err(|e| RuntimeError::InvalidMessage(e.to_string()))?;
+        let receipt = cfg.provider.send(phone, message).await?;
+        self.record_agent_message(tenant, phone, &outgoing_text(message), receipt.message_id.as_deref())
+            .await?;
+        Ok(receipt)
+    }
+}
+
+fn outgoing_text(m: &OutgoingMessage) -> String {
+    match m {
+        OutgoingMessage::Interactive(i) => i.body.clone(),
+        other => other.as_text().map_or_else(|| format!("[{}]", other.kind()), str::to_owned),
+    }
+}

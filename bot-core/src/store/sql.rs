@@ -1,0 +1,401 @@
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Row};
+
+use super::{ConversationStore, StoreError};
+use crate::model::{Author, Conversation, HistoryEntry, Owner};
+
+/// The schema, one statement per entry; the same SQL runs on SQLite and
+/// PostgreSQL (TEXT ids, BIGINT unix milliseconds, hex-encoded kv values).
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS bot_inbound (
+        tenant TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        received_ms BIGINT NOT NULL,
+        PRIMARY KEY (tenant, message_id)
+    )",
+    "CREATE TABLE IF NOT EXISTS bot_conversations (
+        tenant TEXT NOT NULL,
+        phone TEXT NOT NULL,
+        name TEXT,
+        owner TEXT NOT NULL DEFAULT 'bot',
+        owner_since_ms BIGINT,
+        handoff_reason TEXT,
+        state TEXT,
+        updated_ms BIGINT NOT NULL,
+        PRIMARY KEY (tenant, phone)
+    )",
+    "CREATE INDEX IF NOT EXISTS bot_conversations_recent ON bot_conversations (tenant, updated_ms)",
+    "CREATE TABLE IF NOT EXISTS bot_tags (
+        tenant TEXT NOT NULL,
+        phone TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        PRIMARY KEY (tenant, phone, tag)
+    )",
+    "CREATE TABLE IF NOT EXISTS bot_fields (
+        tenant TEXT NOT NULL,
+        phone TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (tenant, phone, key)
+    )",
+    "CREATE TABLE IF NOT EXISTS bot_messages (
+        tenant TEXT NOT NULL,
+        phone TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        author TEXT NOT NULL,
+        body TEXT NOT NULL,
+        provider_message_id TEXT,
+        at_ms BIGINT NOT NULL,
+        PRIMARY KEY (tenant, phone, seq)
+    )",
+    "CREATE TABLE IF NOT EXISTS bot_kv (
+        tenant TEXT NOT NULL,
+        plugin TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (tenant, plugin, key)
+    )",
+];
+
+/// A [`ConversationStore`] on SQLite or PostgreSQL through sqlx's `AnyPool`.
+///
+/// Call [`SqlStore::migrate`] once at start. Tables are prefixed `bot_`.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+}
+
+impl SqlStore {
+    /// Wraps an existing pool (the app's own). Install sqlx's drivers first
+    /// (`sqlx::any::install_default_drivers()`).
+    #[must_use]
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+
+    /// Connects to `url` (`sqlite:...` or `postgres://...`).
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let max = if url.starts_with("sqlite:") && url.contains(":memory:") { 1 } else { 8 };
+        let pool = AnyPoolOptions::new().max_connections(max).connect(url).await?;
+        Ok(Self { pool })
+    }
+
+    /// Creates the tables if they do not exist.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        for stmt in MIGRATIONS {
+            sqlx::query(stmt)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| StoreError::Migration(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// The pool.
+    #[must_use]
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    async fn ensure(&self, tenant: &str, phone: &str, at_ms: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO bot_conversations (tenant, phone, owner, updated_ms) VALUES ($1, $2, 'bot', $3)
+             ON CONFLICT (tenant, phone) DO NOTHING",
+        )
+        .bind(tenant)
+        .bind(phone)
+        .bind(at_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn load(&self, tenant: &str, phone: &str) -> Result<Option<Conversation>, StoreError> {
+        let row = sqlx::query(
+            "SELECT name, owner, owner_since_ms, handoff_reason, state, updated_ms
+             FROM bot_conversations WHERE tenant = $1 AND phone = $2",
+        )
+        .bind(tenant)
+        .bind(phone)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut c = self.from_row(tenant, phone, &row)?;
+        self.fill_tags_fields(&mut c).await?;
+        Ok(Some(c))
+    }
+
+    fn from_row(&self, tenant: &str, phone: &str, row: &sqlx::any::AnyRow) -> Result<Conversation, StoreError> {
+        let owner: String = row.try_get("owner")?;
+        Ok(Conversation {
+            tenant: tenant.to_owned(),
+            phone: phone.to_owned(),
+            name: row.try_get("name")?,
+            owner: Owner::parse(&owner)
+                .ok_or(StoreError::Corrupt { what: "bot_conversations.owner", detail: owner })?,
+            owner_since_ms: row.try_get("owner_since_ms")?,
+            handoff_reason: row.try_get("handoff_reason")?,
+            state: row.try_get("state")?,
+            tags: Vec::new(),
+            fields: BTreeMap::new(),
+            updated_ms: row.try_get("updated_ms")?,
+        })
+    }
+
+    async fn fill_tags_fields(&self, c: &mut Conversation) -> Result<(), StoreError> {
+        let tags = sqlx::query("SELECT tag FROM bot_tags WHERE tenant = $1 AND phone = $2 ORDER BY tag")
+            .bind(&c.tenant)
+            .bind(&c.phone)
+            .fetch_all(&self.pool)
+            .await?;
+        c.tags = tags.iter().map(|r| r.try_get::<String, _>("tag")).collect::<Result<_, _>>()?;
+        let fields = sqlx::query("SELECT key, value FROM bot_fields WHERE tenant = $1 AND phone = $2")
+            .bind(&c.tenant)
+            .bind(&c.phone)
+            .fetch_all(&self.pool)
+            .await?;
+        c.fields = fields
+            .iter()
+            .map(|r| Ok((r.try_get::<String, _>("key")?, r.try_get::<String, _>("value")?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ConversationStore for SqlStore {
+    async fn claim_inbound(&self, tenant: &str, message_id: &str, at_ms: i64) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "INSERT INTO bot_inbound (tenant, message_id, received_ms) VALUES ($1, $2, $3)
+             ON CONFLICT (tenant, message_id) DO NOTHING",
+        )
+        .bind(tenant)
+        .bind(message_id)
+        .bind(at_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn touch(&self, tenant: &str, phone: &str, name: Option<&str>, at_ms: i64) -> Result<Conversation, StoreError> {
+        sqlx::query(
+            "INSERT INTO bot_conversations (tenant, phone, name, owner, updated_ms) VALUES ($1, $2, $3, 'bot', $4)
+             ON CONFLICT (tenant, phone) DO UPDATE SET
+               name = COALESCE(excluded.name, bot_conversations.name),
+               updated_ms = CASE WHEN excluded.updated_ms > bot_conversations.updated_ms
+                            THEN excluded.updated_ms ELSE bot_conversations.updated_ms END",
+        )
+        .bind(tenant)
+        .bind(phone)
+        .bind(name)
+        .bind(at_ms)
+        .execute(&self.pool)
+        .await?;
+        self.load(tenant, phone).await?.ok_or(StoreError::Corrupt {
+            what: "bot_conversations",
+            detail: "row missing right after upsert".to_owned(),
+        })
+    }
+
+    async fn conversation(&self, tenant: &str, phone: &str) -> Result<Option<Conversation>, StoreError> {
+        self.load(tenant, phone).await
+    }
+
+    async fn conversations(&self, tenant: &str, limit: u32) -> Result<Vec<Conversation>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT phone, name, owner, owner_since_ms, handoff_reason, state, updated_ms
+             FROM bot_conversations WHERE tenant = $1 ORDER BY updated_ms DESC, phone LIMIT $2",
+        )
+        .bind(tenant)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let phone: String = row.try_get("phone")?;
+            let mut c = self.from_row(tenant, &phone, row)?;
+            self.fill_tags_fields(&mut c).await?;
+            out.push(c);
+        }
+        Ok(out)
+    }
+
+    async fn set_owner(&self, tenant: &str, phone: &str, owner: Owner, reason: Option<&str>, at_ms: i64) -> Result<(), StoreError> {
+        self.ensure(tenant, phone, at_ms).await?;
+        sqlx::query(
+            "UPDATE bot_conversations SET owner = $3, owner_since_ms = $4, handoff_reason = $5
+             WHERE tenant = $1 AND phone = $2",
+        )
+        .bind(tenant)
+        .bind(phone)
+        .bind(owner.as_str())
+        .bind(at_ms)
+        .bind(reason)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn set_state(&self, tenant: &str, phone: &str, state: Option<&str>) -> Result<(), StoreError> {
+        self.ensure(tenant, phone, 0).await?;
+        sqlx::query("UPDATE bot_conversations SET state = $3 WHERE tenant = $1 AND phone = $2")
+            .bind(tenant)
+            .bind(phone)
+            .bind(state)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn add_tag(&self, tenant: &str, phone: &str, tag: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO bot_tags (tenant, phone, tag) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(tenant)
+            .bind(phone)
+            .bind(tag)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn remove_tag(&self, tenant: &str, phone: &str, tag: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM bot_tags WHERE tenant = $1 AND phone = $2 AND tag = $3")
+            .bind(tenant)
+            .bind(phone)
+            .bind(tag)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_field(&self, tenant: &str, phone: &str, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+        match value {
+            Some(v) => {
+                sqlx::query(
+                    "INSERT INTO bot_fields (tenant, phone, key, value) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (tenant, phone, key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(tenant)
+                .bind(phone)
+                .bind(key)
+                .bind(v)
+                .execute(&self.pool)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM bot_fields WHERE tenant = $1 AND phone = $2 AND key = $3")
+                    .bind(tenant)
+                    .bind(phone)
+                    .bind(key)
+                    .execute(&self.pool)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn append(&self, tenant: &str, phone: &str, entry: &HistoryEntry) -> Result<(), StoreError> {
+        // The sequence number comes from the table itself; a concurrent
+        // append that picks the same number hits the primary key and retries.
+        for _ in 0..8 {
+            let r = sqlx::query(
+                "INSERT INTO bot_messages (tenant, phone, seq, author, body, provider_message_id, at_ms)
+                 SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, $5, $6
+                 FROM bot_messages WHERE tenant = $1 AND phone = $2
+                 ON CONFLICT (tenant, phone, seq) DO NOTHING",
+            )
+            .bind(tenant)
+            .bind(phone)
+            .bind(entry.author.as_str())
+            .bind(&entry.text)
+            .bind(entry.provider_message_id.as_deref())
+            .bind(entry.at_ms)
+            .execute(&self.pool)
+            .await?;
+            if r.rows_affected() == 1 {
+                sqlx::query(
+                    "UPDATE bot_conversations SET updated_ms = $3
+                     WHERE tenant = $1 AND phone = $2 AND updated_ms < $3",
+                )
+                .bind(tenant)
+                .bind(phone)
+                .bind(entry.at_ms)
+                .execute(&self.pool)
+                .await?;
+                return Ok(());
+            }
+        }
+        Err(StoreError::Corrupt {
+            what: "bot_messages.seq",
+            detail: "could not allocate a sequence number after 8 tries".to_owned(),
+        })
+    }
+
+    async fn history(&self, tenant: &str, phone: &str, limit: u32) -> Result<Vec<HistoryEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT author, body, provider_message_id, at_ms FROM bot_messages
+             WHERE tenant = $1 AND phone = $2 ORDER BY seq DESC LIMIT $3",
+        )
+        .bind(tenant)
+        .bind(phone)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = rows
+            .iter()
+            .map(|r| {
+                let author: String = r.try_get("author")?;
+                Ok(HistoryEntry {
+                    author: Author::parse(&author)
+                        .ok_or(StoreError::Corrupt { what: "bot_messages.author", detail: author })?,
+                    text: r.try_get("body")?,
+                    provider_message_id: r.try_get("provider_message_id")?,
+                    at_ms: r.try_get("at_ms")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
+    async fn kv_get(&self, tenant: &str, plugin: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = sqlx::query("SELECT value FROM bot_kv WHERE tenant = $1 AND plugin = $2 AND key = $3")
+            .bind(tenant)
+            .bind(plugin)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            let v: String = r.try_get("value")?;
+            hex::decode(&v).map_err(|e| StoreError::Corrupt { what: "bot_kv.value", detail: e.to_string() })
+        })
+        .transpose()
+    }
+
+    async fn kv_set(&self, tenant: &str, plugin: &str, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO bot_kv (tenant, plugin, key, value) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (tenant, plugin, key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(tenant)
+        .bind(plugin)
+        .bind(key)
+        .bind(hex::encode(value))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn kv_delete(&self, tenant: &str, plugin: &str, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM bot_kv WHERE tenant = $1 AND plugin = $2 AND key = $3")
+            .bind(tenant)
+            .bind(plugin)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
