@@ -547,7 +547,8 @@ pub(crate) async fn delete_llm_provider(
 pub(crate) async fn get_llm_usage(State(state): State<AppState>, member: CurrentMember) -> ApiResult<LlmUsageView> {
     let since = month_start_ms();
     let row = sqlx::query(
-        "SELECT COUNT(*) AS n, COALESCE(SUM(input_tokens), 0) AS i, COALESCE(SUM(output_tokens), 0) AS o \
+        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT) AS i, \
+         CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT) AS o \
          FROM llm_usage WHERE tenant_id = $1 AND created_at >= $2",
     )
     .bind(&member.tenant_id)
