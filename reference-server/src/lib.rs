@@ -1,10 +1,13 @@
 #![doc = include_str!("../README.md")]
 
 pub mod admin;
+pub mod analytics;
 pub mod auth;
 pub mod billing;
 pub mod bots;
+pub mod campaigns;
 pub mod config;
+pub mod contacts;
 pub mod crypto;
 pub mod db;
 pub mod devices;
@@ -14,6 +17,7 @@ pub mod messaging;
 pub mod phone;
 pub mod simulator;
 mod state;
+pub mod templates;
 pub mod tenants;
 pub mod webhooks;
 
@@ -122,6 +126,7 @@ pub fn spawn_background_jobs(state: &AppState) -> Vec<JoinHandle<()>> {
         |state| billing::subscriptions::expiry_job(state.pool),
     ));
     // area jobs
+    jobs.extend(campaigns::spawn_jobs(state));
     jobs.shrink_to_fit();
     jobs
 }

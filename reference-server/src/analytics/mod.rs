@@ -133,9 +133,9 @@ async fn timeline(state: &AppState, tenant: &str, campaign: &str, bucket_ms: i64
 }
 
 /// Counts, rates and timeline of a campaign.
-#[utoipa::path(get, path = "/api/v1/campaigns/{id}/analytics", tag = "analytics",
+#[utoipa::path(get, path = "/api/v1/campaigns/{campaign_id}/analytics", tag = "analytics",
     security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Campaign id"), TimelineQuery),
+    params(("campaign_id" = String, Path, description = "Campaign id"), TimelineQuery),
     responses(
         (status = 200, description = "Analytics", body = inline(Data<CampaignAnalytics>)),
         (status = 404, description = "No such campaign", body = ErrorBody)))]
@@ -176,9 +176,9 @@ fn ms_text(ms: Option<i64>) -> String {
 }
 
 /// Per-recipient report of a campaign as CSV or XLSX.
-#[utoipa::path(get, path = "/api/v1/campaigns/{id}/report", tag = "analytics",
+#[utoipa::path(get, path = "/api/v1/campaigns/{campaign_id}/report", tag = "analytics",
     security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Campaign id"), FormatQuery),
+    params(("campaign_id" = String, Path, description = "Campaign id"), FormatQuery),
     responses(
         (status = 200, description = "The file", content_type = "text/csv", body = String),
         (status = 404, description = "No such campaign", body = ErrorBody)))]

@@ -416,9 +416,9 @@ async fn list_campaigns(
 }
 
 /// One campaign with its status counts.
-#[utoipa::path(get, path = "/api/v1/campaigns/{id}", tag = "campaigns",
+#[utoipa::path(get, path = "/api/v1/campaigns/{campaign_id}", tag = "campaigns",
     security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Campaign id")),
+    params(("campaign_id" = String, Path, description = "Campaign id")),
     responses(
         (status = 200, description = "The campaign", body = inline(Data<CampaignView>)),
         (status = 404, description = "No such campaign", body = ErrorBody)))]
@@ -431,9 +431,9 @@ async fn get_campaign(
 }
 
 /// Delete a draft campaign (admin).
-#[utoipa::path(delete, path = "/api/v1/campaigns/{id}", tag = "campaigns",
+#[utoipa::path(delete, path = "/api/v1/campaigns/{campaign_id}", tag = "campaigns",
     security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Campaign id")),
+    params(("campaign_id" = String, Path, description = "Campaign id")),
     responses(
         (status = 200, description = "Deleted", body = inline(Data<serde_json::Value>)),
         (status = 404, description = "No such campaign", body = ErrorBody),
@@ -497,9 +497,9 @@ pub(crate) async fn enqueue(
 /// Start a draft campaign (admin): checks the plan's monthly message quota
 /// for the whole audience, then enqueues every recipient at once. Sending
 /// begins now or at the scheduled time.
-#[utoipa::path(post, path = "/api/v1/campaigns/{id}/start", tag = "campaigns",
+#[utoipa::path(post, path = "/api/v1/campaigns/{campaign_id}/start", tag = "campaigns",
     security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Campaign id")),
+    params(("campaign_id" = String, Path, description = "Campaign id")),
     responses(
         (status = 200, description = "Started or scheduled", body = inline(Data<CampaignView>)),
         (status = 400, description = "Empty audience or template no longer valid", body = ErrorBody),
@@ -633,9 +633,9 @@ async fn transition(
 }
 
 /// Pause a running or scheduled campaign (admin); sends in flight finish.
-#[utoipa::path(post, path = "/api/v1/campaigns/{id}/pause", tag = "campaigns",
+#[utoipa::path(post, path = "/api/v1/campaigns/{campaign_id}/pause", tag = "campaigns",
     security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Campaign id")),
+    params(("campaign_id" = String, Path, description = "Campaign id")),
     responses(
         (status = 200, description = "Paused", body = inline(Data<CampaignView>)),
         (status = 409, description = "Not running or scheduled", body = ErrorBody)))]
@@ -644,9 +644,9 @@ async fn pause_campaign(State(state): State<AppState>, member: CurrentMember, Pa
 }
 
 /// Resume a paused campaign (admin).
-#[utoipa::path(post, path = "/api/v1/campaigns/{id}/resume", tag = "campaigns",
+#[utoipa::path(post, path = "/api/v1/campaigns/{campaign_id}/resume", tag = "campaigns",
     security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Campaign id")),
+    params(("campaign_id" = String, Path, description = "Campaign id")),
     responses(
         (status = 200, description = "Running (or scheduled)", body = inline(Data<CampaignView>)),
         (status = 409, description = "Not paused", body = ErrorBody)))]
@@ -656,9 +656,9 @@ async fn resume_campaign(State(state): State<AppState>, member: CurrentMember, P
 
 /// Cancel a campaign (admin): queued messages are dropped and their quota
 /// given back; sends in flight finish.
-#[utoipa::path(post, path = "/api/v1/campaigns/{id}/cancel", tag = "campaigns",
+#[utoipa::path(post, path = "/api/v1/campaigns/{campaign_id}/cancel", tag = "campaigns",
     security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Campaign id")),
+    params(("campaign_id" = String, Path, description = "Campaign id")),
     responses(
         (status = 200, description = "Cancelled", body = inline(Data<CampaignView>)),
         (status = 409, description = "Already finished", body = ErrorBody)))]
@@ -757,9 +757,9 @@ pub(crate) fn recipient_from_row(r: &AnyRow) -> Result<RecipientView, sqlx::Erro
 }
 
 /// Per-recipient status of a campaign.
-#[utoipa::path(get, path = "/api/v1/campaigns/{id}/recipients", tag = "campaigns",
+#[utoipa::path(get, path = "/api/v1/campaigns/{campaign_id}/recipients", tag = "campaigns",
     security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Campaign id"), RecipientQuery),
+    params(("campaign_id" = String, Path, description = "Campaign id"), RecipientQuery),
     responses(
         (status = 200, description = "Recipients", body = inline(Data<Vec<RecipientView>>)),
         (status = 404, description = "No such campaign", body = ErrorBody)))]

@@ -249,9 +249,9 @@ async fn list_contacts(
 }
 
 /// One contact.
-#[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts",
+#[utoipa::path(get, path = "/api/v1/contacts/{contact_id}", tag = "contacts",
     security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Contact id")),
+    params(("contact_id" = String, Path, description = "Contact id")),
     responses(
         (status = 200, description = "The contact", body = inline(Data<ContactView>)),
         (status = 404, description = "No such contact", body = ErrorBody)))]
@@ -264,9 +264,9 @@ async fn get_contact(
 }
 
 /// Update a contact (admin).
-#[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "contacts",
+#[utoipa::path(patch, path = "/api/v1/contacts/{contact_id}", tag = "contacts",
     security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Contact id")),
+    params(("contact_id" = String, Path, description = "Contact id")),
     request_body = UpdateContact,
     responses(
         (status = 200, description = "Updated", body = inline(Data<ContactView>)),
@@ -330,9 +330,9 @@ async fn update_contact(
 }
 
 /// Delete a contact (admin). Its queued campaign messages are cancelled.
-#[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "contacts",
+#[utoipa::path(delete, path = "/api/v1/contacts/{contact_id}", tag = "contacts",
     security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Contact id")),
+    params(("contact_id" = String, Path, description = "Contact id")),
     responses(
         (status = 200, description = "Deleted", body = inline(Data<serde_json::Value>)),
         (status = 404, description = "No such contact", body = ErrorBody)))]
@@ -687,9 +687,9 @@ async fn create_group(
 }
 
 /// Delete a contact group (admin); its contacts stay.
-#[utoipa::path(delete, path = "/api/v1/contact-groups/{id}", tag = "contacts",
+#[utoipa::path(delete, path = "/api/v1/contact-groups/{group_id}", tag = "contacts",
     security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Group id")),
+    params(("group_id" = String, Path, description = "Group id")),
     responses(
         (status = 200, description = "Deleted", body = inline(Data<serde_json::Value>)),
         (status = 404, description = "No such group", body = ErrorBody)))]
@@ -735,9 +735,9 @@ async fn group_exists(state: &AppState, tenant: &str, id: &str) -> Result<(), Ap
 }
 
 /// Add contacts to a group (admin). Unknown contact ids are rejected.
-#[utoipa::path(post, path = "/api/v1/contact-groups/{id}/members", tag = "contacts",
+#[utoipa::path(post, path = "/api/v1/contact-groups/{group_id}/members", tag = "contacts",
     security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Group id")),
+    params(("group_id" = String, Path, description = "Group id")),
     request_body = GroupMembers,
     responses(
         (status = 200, description = "Added", body = inline(Data<serde_json::Value>)),
@@ -763,9 +763,9 @@ async fn add_group_members(
 }
 
 /// Remove contacts from a group (admin).
-#[utoipa::path(delete, path = "/api/v1/contact-groups/{id}/members", tag = "contacts",
+#[utoipa::path(delete, path = "/api/v1/contact-groups/{group_id}/members", tag = "contacts",
     security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Group id")),
+    params(("group_id" = String, Path, description = "Group id")),
     request_body = GroupMembers,
     responses(
         (status = 200, description = "Removed", body = inline(Data<serde_json::Value>)),

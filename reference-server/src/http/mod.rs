@@ -109,6 +109,10 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::admin::router())
         .merge(crate::billing::router())
         // area routers
+        .merge(crate::contacts::router())
+        .merge(crate::templates::router())
+        .merge(crate::campaigns::router())
+        .merge(crate::analytics::router())
         .merge(crate::devices::router())
         .merge(crate::bots::router())
         .merge(crate::inbox::router())

@@ -167,9 +167,9 @@ async fn create_template(
 }
 
 /// One template.
-#[utoipa::path(get, path = "/api/v1/templates/{id}", tag = "templates",
+#[utoipa::path(get, path = "/api/v1/templates/{template_id}", tag = "templates",
     security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Template id")),
+    params(("template_id" = String, Path, description = "Template id")),
     responses(
         (status = 200, description = "The template", body = inline(Data<TemplateView>)),
         (status = 404, description = "No such template", body = ErrorBody)))]
@@ -184,9 +184,9 @@ async fn get_template(
 /// Replace a template (admin). Campaigns already started keep sending the
 /// version they started with only until the next process restart, so edit
 /// templates of running campaigns with care.
-#[utoipa::path(put, path = "/api/v1/templates/{id}", tag = "templates",
+#[utoipa::path(put, path = "/api/v1/templates/{template_id}", tag = "templates",
     security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Template id")),
+    params(("template_id" = String, Path, description = "Template id")),
     request_body = TemplateInput,
     responses(
         (status = 200, description = "Updated", body = inline(Data<TemplateView>)),
@@ -226,9 +226,9 @@ async fn update_template(
 
 /// Delete a template (admin); refused while a campaign that is not
 /// finished uses it.
-#[utoipa::path(delete, path = "/api/v1/templates/{id}", tag = "templates",
+#[utoipa::path(delete, path = "/api/v1/templates/{template_id}", tag = "templates",
     security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Template id")),
+    params(("template_id" = String, Path, description = "Template id")),
     responses(
         (status = 200, description = "Deleted", body = inline(Data<serde_json::Value>)),
         (status = 404, description = "No such template", body = ErrorBody),
@@ -288,9 +288,9 @@ pub struct Preview {
 }
 
 /// Preview a template for one contact.
-#[utoipa::path(post, path = "/api/v1/templates/{id}/preview", tag = "templates",
+#[utoipa::path(post, path = "/api/v1/templates/{template_id}/preview", tag = "templates",
     security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Template id")),
+    params(("template_id" = String, Path, description = "Template id")),
     request_body = PreviewRequest,
     responses(
         (status = 200, description = "Rendered", body = inline(Data<Preview>)),

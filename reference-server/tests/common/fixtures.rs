@@ -20,6 +20,10 @@ pub async fn create(app: &TestApp, owner: &VendorSession, param: &str) -> Option
         "member_id" => member(app, owner).await,
         "api_key_id" => api_key(app, owner).await,
         "order_id" => order(app, owner).await?,
+        "contact_id" => contact(app, owner).await,
+        "group_id" => contact_group(app, owner).await,
+        "template_id" => message_template(app, owner).await,
+        "campaign_id" => campaign(app, owner).await,
         // fixture hooks: add `"your_param" => your_fixture(app, owner).await,` here
         _ => return None,
     })
@@ -54,3 +58,47 @@ async fn order(app: &TestApp, owner: &VendorSession) -> Option<String> {
 }
 
 // ---- fixtures of other areas below this line ----
+
+async fn contact(app: &TestApp, owner: &VendorSession) -> String {
+    let c = data(app.post("/api/v1/contacts", &owner.token, json!({"phone": "081299990001", "name": "Fixture"})).await, 200).await;
+    c["id"].as_str().unwrap().to_owned()
+}
+
+async fn contact_group(app: &TestApp, owner: &VendorSession) -> String {
+    let g = data(app.post("/api/v1/contact-groups", &owner.token, json!({"name": "Fixture"})).await, 200).await;
+    g["id"].as_str().unwrap().to_owned()
+}
+
+async fn message_template(app: &TestApp, owner: &VendorSession) -> String {
+    let t = data(app.post("/api/v1/templates", &owner.token, json!({"name": "fixture", "body": "Halo {name}"})).await, 200).await;
+    t["id"].as_str().unwrap().to_owned()
+}
+
+/// A draft campaign to one contact through the vendor's first device (a
+/// simulator device is created when it has none).
+async fn campaign(app: &TestApp, owner: &VendorSession) -> String {
+    let c = data(app.post("/api/v1/contacts", &owner.token, json!({"phone": "081299990002"})).await, 200).await;
+    let t = data(app.post("/api/v1/templates", &owner.token, json!({"name": "fixture-campaign", "body": "Halo"})).await, 200).await;
+    let devices: serde_json::Value = app.get("/api/v1/devices", &owner.token).await.json().await.unwrap();
+    let existing = devices["data"].as_array().and_then(|d| d.first()).map(|d| d["id"].clone());
+    let device = match existing {
+        Some(id) => id,
+        None => {
+            let res = app.post("/api/v1/devices", &owner.token, json!({"name": "Fixture", "provider": {"kind": "simulator"}})).await;
+            let body: serde_json::Value = res.json().await.unwrap();
+            body["data"]["id"].clone()
+        }
+    };
+    let c = data(
+        app.post(
+            "/api/v1/campaigns",
+            &owner.token,
+            json!({"name": "fixture", "template_id": t["id"], "audience": {"contact_ids": [c["id"]]},
+                   "devices": [{"device_id": device}]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    c["id"].as_str().unwrap().to_owned()
+}
