@@ -299,7 +299,8 @@ async fn a_burst_of_messages_gets_one_answer_with_the_burst_in_the_history() {
         .await;
     let bot = bot(vec![openai(&server, "mock-openai")], Arc::new(InMemoryUsageStore::new())).await;
     let rt = &bot.runtime;
-    let first = rt.handle_message(TENANT, &text("b1", "kak"));
+    let b1 = text("b1", "kak");
+    let first = rt.handle_message(TENANT, &b1);
     let second = async {
         tokio::time::sleep(Duration::from_millis(200)).await;
         rt.handle_message(TENANT, &text("b2", "mau pesan")).await
