@@ -111,8 +111,8 @@ fn bench(c: &mut Criterion) {
             });
         });
     }
-    // Eight verifies in flight at once against SQLite (one pool of 8
-    // connections), as several request handlers would.
+    // Eight verifies in flight at once against SQLite, as several request
+    // handlers would issue them.
     let (otp, channel) = engine(sqlite);
     group.throughput(Throughput::Elements(8));
     group.bench_function("sqlite/right_code_8_parallel", |b| {

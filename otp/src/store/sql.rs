@@ -64,18 +64,30 @@ impl SqlStore {
     }
 
     /// Connects to `sqlite://...`, `sqlite::memory:` or `postgres://...`,
-    /// installing sqlx's default `Any` drivers first. An in-memory SQLite
-    /// database is held on one connection that is never closed, so it lives
-    /// as long as the store.
+    /// installing sqlx's default `Any` drivers first.
+    ///
+    /// PostgreSQL gets a pool of 8 connections. SQLite gets one connection:
+    /// it allows one writer at a time, and almost every OTP operation
+    /// writes, so queueing in the pool is cheaper than SQLite's sleeping
+    /// busy handler; it also runs with `synchronous = NORMAL`, the usual
+    /// setting for WAL mode. An in-memory SQLite database lives as long as
+    /// the store.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         install_default_drivers();
-        let in_memory = url.starts_with("sqlite") && url.contains("memory");
-        let options = if in_memory {
+        let options = if url.starts_with("sqlite") {
             AnyPoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None)
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        sqlx::query("PRAGMA synchronous = NORMAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(())
+                    })
+                })
         } else {
             AnyPoolOptions::new().max_connections(8)
         };
