@@ -370,7 +370,7 @@ impl Runtime {
             return Ok(EventReport::new(tenant, Some(msg), Outcome::Duplicate));
         }
         let phone = msg.from.e164();
-        let mut conv = self.store.touch(tenant, phone, msg.from_name.as_deref(), now).await?;
+        let conv = self.store.touch(tenant, phone, msg.from_name.as_deref(), now).await?;
         self.store
             .append(
                 tenant,
@@ -393,7 +393,6 @@ impl Runtime {
             }
             tracing::info!(tenant, "handoff timed out; the bot answers again");
             self.store.set_owner(tenant, phone, Owner::Bot, None, now).await?;
-            conv.owner = Owner::Bot;
         }
         let mut report = EventReport::new(tenant, Some(msg), Outcome::Handled);
         let kind = EventKind::of(msg);

@@ -133,7 +133,6 @@ impl llm::Host for HostState {
             Err(LlmError::Provider { provider, message, retryable }) => {
                 Err(llm::LlmError::Provider(llm::ProviderError { provider, message, retryable }))
             }
-            Err(other) => Err(llm::LlmError::Refused(other.to_string())),
         })
     }
 }

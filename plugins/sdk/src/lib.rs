@@ -2,6 +2,7 @@
 
 // Lets the generated bindings name this crate the same way from inside it
 // and from the plugin crates that expand `register_plugin!`.
+#[cfg(feature = "guest")]
 extern crate self as plugin_sdk;
 
 pub mod text;
