@@ -1,5 +1,6 @@
 //! The rules of the engine, run against every store: memory, SQLite and
 //! PostgreSQL (a throwaway server from `pg-harness`).
+#![cfg(feature = "sql")]
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::sync::Arc;
