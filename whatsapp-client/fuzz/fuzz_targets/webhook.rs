@@ -1,6 +1,7 @@
 //! Fuzz the webhook parsers and the signature check with arbitrary bodies.
 //!
-//! Run with `cargo +nightly fuzz run webhook` from `whatsapp-client/`.
+//! Run with `cargo +nightly fuzz run webhook` from `whatsapp-client/`;
+//! seed it with `mkdir -p fuzz/corpus/webhook && cp tests/fixtures/*.json fuzz/corpus/webhook/`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
