@@ -63,8 +63,12 @@ async fn malformed_output_is_refused_and_nothing_is_performed() {
     let e = failure(&r);
     assert!(matches!(&e, HandlerError::BadOutput(m) if m.contains("action 0: invalid reply")), "{e}");
     assert_eq!(sent_texts(&p), ["echo: hi"]);
+    // Enough memory for the guest to build a million actions: the host
+    // refuses the list itself.
+    let rt = runtime_with(host_config().memory_limit(256 << 20).cpu_deadline(Duration::from_secs(10)));
     let (r, p) = run_hostile(&rt, "flood").await;
-    assert!(matches!(failure(&r), HandlerError::BadOutput(m) if m.contains("1000000 actions")));
+    let e = failure(&r);
+    assert!(matches!(&e, HandlerError::BadOutput(m) if m.contains("1000000 actions")), "{e:?}");
     let conv = rt.conversation("flood", &phone("081200000001")).await.unwrap().unwrap();
     assert!(conv.tags.is_empty(), "no action of a refused output is performed");
     assert_eq!(p.sent().len(), 1);

@@ -78,8 +78,9 @@ async fn debounce_calls_the_plugin_once_for_a_burst_with_earlier_messages_in_his
 
     // A message after the window is its own burst; another contact is independent.
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let a = rt.handle_event("t", &text("d9", "081200000001", "makasih"));
-    let b = rt.handle_event("t", &text("e1", "081200000002", "halo"));
+    let (ea, eb) = (text("d9", "081200000001", "makasih"), text("e1", "081200000002", "halo"));
+    let a = rt.handle_event("t", &ea);
+    let b = rt.handle_event("t", &eb);
     let (a, b) = tokio::join!(a, b);
     assert_eq!(a.unwrap().replies.len(), 1);
     assert_eq!(b.unwrap().replies.len(), 1);
