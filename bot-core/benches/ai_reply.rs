@@ -33,7 +33,11 @@ struct InstantModel {
 
 #[async_trait]
 impl LlmService for InstantModel {
-    async fn complete(&self, _tenant: &str, request: ChatRequest) -> Result<ChatResponse, LlmError> {
+    async fn complete(
+        &self,
+        _tenant: &str,
+        request: ChatRequest,
+    ) -> Result<ChatResponse, LlmError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         Ok(ChatResponse {
             text: r#"{"intent":"question","answer":"Ada Kak, beli 2 kopi susu gratis 1 cookie.","can_answer":true}"#
@@ -58,7 +62,11 @@ impl Handler for NoDebounce {
         self.0.wants(kind)
     }
 
-    async fn handle(&self, m: &InboundMessage, ctx: &HandlerContext) -> Result<Vec<Action>, HandlerError> {
+    async fn handle(
+        &self,
+        m: &InboundMessage,
+        ctx: &HandlerContext,
+    ) -> Result<Vec<Action>, HandlerError> {
         self.0.handle(m, ctx).await
     }
 }
@@ -77,26 +85,44 @@ fn ai_config() -> serde_json::Value {
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let model = Arc::new(InstantModel { calls: AtomicU64::new(0) });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let model = Arc::new(InstantModel {
+        calls: AtomicU64::new(0),
+    });
     let sender = RecordingProvider::new();
     let runtime = rt.block_on(async {
         let runtime = Runtime::builder(Arc::new(MemoryStore::new().with_history_cap(40)))
             .llm(model.clone())
             .build()
             .unwrap();
-        let component = runtime.host().load_file(plugin_path("ai-reply")).await.unwrap();
+        let component = runtime
+            .host()
+            .load_file(plugin_path("ai-reply"))
+            .await
+            .unwrap();
         let handler = component.configure(&ai_config()).unwrap();
-        runtime.set_tenant(TENANT, TenantConfig::new(Arc::new(sender.clone())).handler(NoDebounce(handler)));
+        runtime.set_tenant(
+            TENANT,
+            TenantConfig::new(Arc::new(sender.clone())).handler(NoDebounce(handler)),
+        );
         runtime
     });
     let from = PhoneNumber::parse("081234567890").unwrap();
     let counter = AtomicU64::new(0);
     let message = || {
         let n = counter.fetch_add(1, Ordering::Relaxed);
-        InboundMessage::new("bench", format!("m{n}"), from.clone(), MessageContent::Text {
-            body: "ada promo apa minggu ini?".to_owned(),
-        })
+        InboundMessage::new(
+            "bench",
+            format!("m{n}"),
+            from.clone(),
+            MessageContent::Text {
+                body: "ada promo apa minggu ini?".to_owned(),
+            },
+        )
     };
 
     // Sanity: one message, one model call, one reply.
@@ -127,7 +153,10 @@ fn bench(c: &mut Criterion) {
         }
     });
     let per = start.elapsed() / n;
-    println!("ai_reply: {:.1} us per AI reply (mean of {n}, history window 10)", per.as_secs_f64() * 1e6);
+    println!(
+        "ai_reply: {:.1} us per AI reply (mean of {n}, history window 10)",
+        per.as_secs_f64() * 1e6
+    );
 }
 
 criterion_group!(benches, bench);

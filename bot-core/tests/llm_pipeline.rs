@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bot_core::llm::{
-    Anthropic, ApiKey, ChatProvider, InMemoryUsageStore, LlmRouter, OpenAiCompatible,
-    RetryPolicy, UsageLimit,
+    Anthropic, ApiKey, ChatProvider, InMemoryUsageStore, LlmRouter, OpenAiCompatible, RetryPolicy,
+    UsageLimit,
 };
 use bot_core::testing::plugin_path;
 use bot_core::{
@@ -43,7 +43,14 @@ fn customer() -> PhoneNumber {
 }
 
 fn text(id: &str, body: &str) -> InboundMessage {
-    InboundMessage::new("test", id, customer(), MessageContent::Text { body: body.to_owned() })
+    InboundMessage::new(
+        "test",
+        id,
+        customer(),
+        MessageContent::Text {
+            body: body.to_owned(),
+        },
+    )
 }
 
 fn openai(server: &MockServer, name: &str) -> Arc<dyn ChatProvider> {
@@ -78,7 +85,10 @@ async fn catch_all(server: &MockServer) {
 async fn bot(providers: Vec<Arc<dyn ChatProvider>>, usage: Arc<InMemoryUsageStore>) -> Bot {
     let router = LlmRouter::new(usage.clone());
     router.set_providers(TENANT, providers);
-    let runtime = Runtime::builder(Arc::new(MemoryStore::new())).llm(Arc::new(router)).build().unwrap();
+    let runtime = Runtime::builder(Arc::new(MemoryStore::new()))
+        .llm(Arc::new(router))
+        .build()
+        .unwrap();
     let host = runtime.host().clone();
     let keywords = host.load_file(plugin_path("keyword-rules")).await.unwrap();
     let ai = host.load_file(plugin_path("ai-reply")).await.unwrap();
@@ -109,7 +119,12 @@ async fn bot(providers: Vec<Arc<dyn ChatProvider>>, usage: Arc<InMemoryUsageStor
             .handler(keywords)
             .handler_arc(ai.clone()),
     );
-    Bot { runtime, sender, usage, ai }
+    Bot {
+        runtime,
+        sender,
+        usage,
+        ai,
+    }
 }
 
 fn sent_texts(sender: &RecordingProvider) -> Vec<OutgoingMessage> {
@@ -132,21 +147,40 @@ async fn keyword_rules_answer_first_and_ai_answers_the_rest() {
     catch_all(&server).await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
-        .respond_with(model_says("question", "Ada Kak: beli 2 kopi susu gratis 1 cookie.", true))
+        .respond_with(model_says(
+            "question",
+            "Ada Kak: beli 2 kopi susu gratis 1 cookie.",
+            true,
+        ))
         .expect(1)
         .mount(&server)
         .await;
-    let bot = bot(vec![openai(&server, "mock-openai")], Arc::new(InMemoryUsageStore::new())).await;
+    let bot = bot(
+        vec![openai(&server, "mock-openai")],
+        Arc::new(InMemoryUsageStore::new()),
+    )
+    .await;
     assert_eq!(bot.ai.debounce(), Some(Duration::from_millis(3_000)));
 
     // A keyword question: keyword-rules answers and stops the pipeline.
-    let report = bot.runtime.handle_message(TENANT, &text("m1", "berapa HARGA kopi?")).await.unwrap();
+    let report = bot
+        .runtime
+        .handle_message(TENANT, &text("m1", "berapa HARGA kopi?"))
+        .await
+        .unwrap();
     assert_eq!(report.stopped_by.as_deref(), Some("keyword-rules"));
     assert_eq!(report.matched().collect::<Vec<_>>(), ["harga"]);
-    assert!(llm_bodies(&server).await.is_empty(), "the model must not be asked");
+    assert!(
+        llm_bodies(&server).await.is_empty(),
+        "the model must not be asked"
+    );
 
     // Anything else goes to the AI.
-    let report = bot.runtime.handle_message(TENANT, &text("m2", "ada promo apa minggu ini?")).await.unwrap();
+    let report = bot
+        .runtime
+        .handle_message(TENANT, &text("m2", "ada promo apa minggu ini?"))
+        .await
+        .unwrap();
     assert_eq!(report.matched().collect::<Vec<_>>(), ["ai-reply:question"]);
     assert_eq!(
         sent_texts(&bot.sender),
@@ -161,8 +195,14 @@ async fn keyword_rules_answer_first_and_ai_answers_the_rest() {
     let messages = bodies[0]["messages"].as_array().unwrap();
     let system = messages[0]["content"].as_str().unwrap();
     assert_eq!(messages[0]["role"], "system");
-    assert!(system.starts_with("Kamu Sari, CS Kopi Senja yang ramah."), "{system}");
-    assert!(system.contains("Promo: Beli 2 kopi susu gratis 1 cookie"), "{system}");
+    assert!(
+        system.starts_with("Kamu Sari, CS Kopi Senja yang ramah."),
+        "{system}"
+    );
+    assert!(
+        system.contains("Promo: Beli 2 kopi susu gratis 1 cookie"),
+        "{system}"
+    );
     let turns: Vec<(&str, &str)> = messages[1..]
         .iter()
         .map(|m| (m["role"].as_str().unwrap(), m["content"].as_str().unwrap()))
@@ -186,18 +226,35 @@ async fn keyword_rules_answer_first_and_ai_answers_the_rest() {
 async fn escalation_keyword_hands_off_and_the_bot_then_stays_silent() {
     let server = MockServer::start().await;
     catch_all(&server).await;
-    let bot = bot(vec![openai(&server, "mock-openai")], Arc::new(InMemoryUsageStore::new())).await;
+    let bot = bot(
+        vec![openai(&server, "mock-openai")],
+        Arc::new(InMemoryUsageStore::new()),
+    )
+    .await;
 
-    let report = bot.runtime.handle_message(TENANT, &text("m1", "saya mau bicara sama admin")).await.unwrap();
+    let report = bot
+        .runtime
+        .handle_message(TENANT, &text("m1", "saya mau bicara sama admin"))
+        .await
+        .unwrap();
     assert_eq!(report.matched().collect::<Vec<_>>(), ["ai-reply:handoff"]);
     let note = report.handoff.clone().flatten().unwrap();
     assert!(note.contains("admin"), "{note}");
     assert_eq!(sent_texts(&bot.sender), [OutgoingMessage::text(HANDOFF)]);
-    let conversation = bot.runtime.conversation(TENANT, &customer()).await.unwrap().unwrap();
+    let conversation = bot
+        .runtime
+        .conversation(TENANT, &customer())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(conversation.owner, Owner::Human);
 
     // While the human owns the chat, no plugin runs: nothing is sent, no model call.
-    let report = bot.runtime.handle_message(TENANT, &text("m2", "halo? berapa harga kopi?")).await.unwrap();
+    let report = bot
+        .runtime
+        .handle_message(TENANT, &text("m2", "halo? berapa harga kopi?"))
+        .await
+        .unwrap();
     assert_eq!(report.outcome, Outcome::HumanOwned);
     assert!(report.runs.is_empty());
     assert_eq!(bot.sender.sent().len(), 1);
@@ -214,12 +271,25 @@ async fn a_complaint_classified_by_the_model_hands_off() {
         .expect(1)
         .mount(&server)
         .await;
-    let bot = bot(vec![openai(&server, "mock-openai")], Arc::new(InMemoryUsageStore::new())).await;
-    let report = bot.runtime.handle_message(TENANT, &text("m1", "kopinya tumpah semua di jalan")).await.unwrap();
+    let bot = bot(
+        vec![openai(&server, "mock-openai")],
+        Arc::new(InMemoryUsageStore::new()),
+    )
+    .await;
+    let report = bot
+        .runtime
+        .handle_message(TENANT, &text("m1", "kopinya tumpah semua di jalan"))
+        .await
+        .unwrap();
     assert_eq!(report.matched().collect::<Vec<_>>(), ["ai-reply:handoff"]);
     assert!(report.handoff.is_some());
     assert_eq!(
-        bot.runtime.conversation(TENANT, &customer()).await.unwrap().unwrap().owner,
+        bot.runtime
+            .conversation(TENANT, &customer())
+            .await
+            .unwrap()
+            .unwrap()
+            .owner,
         Owner::Human
     );
 }
@@ -239,12 +309,22 @@ async fn over_the_limit_the_customer_gets_the_fallback_text() {
     usage.set_limit(TENANT, UsageLimit::requests(1));
     let bot = bot(vec![openai(&server, "mock-openai")], usage).await;
 
-    bot.runtime.handle_message(TENANT, &text("m1", "halo")).await.unwrap();
-    let report = bot.runtime.handle_message(TENANT, &text("m2", "masih buka?")).await.unwrap();
+    bot.runtime
+        .handle_message(TENANT, &text("m1", "halo"))
+        .await
+        .unwrap();
+    let report = bot
+        .runtime
+        .handle_message(TENANT, &text("m2", "masih buka?"))
+        .await
+        .unwrap();
     assert_eq!(report.matched().collect::<Vec<_>>(), ["ai-reply:fallback"]);
     assert_eq!(
         sent_texts(&bot.sender),
-        [OutgoingMessage::text("Halo Kak!"), OutgoingMessage::text(FALLBACK)]
+        [
+            OutgoingMessage::text("Halo Kak!"),
+            OutgoingMessage::text(FALLBACK)
+        ]
     );
     // A refusal is not a handoff: the bot keeps the conversation.
     assert!(report.handoff.is_none());
@@ -279,11 +359,27 @@ async fn failing_primary_falls_back_to_anthropic_inside_the_pipeline() {
             .with_base_url(&Url::parse(&backup.uri()).unwrap())
             .with_retry(RetryPolicy::none()),
     );
-    let bot = bot(vec![openai(&primary, "primary"), claude], Arc::new(InMemoryUsageStore::new())).await;
-    bot.runtime.handle_message(TENANT, &text("m1", "jam berapa buka?")).await.unwrap();
-    assert_eq!(sent_texts(&bot.sender), [OutgoingMessage::text("Buka jam 08.00 Kak.")]);
+    let bot = bot(
+        vec![openai(&primary, "primary"), claude],
+        Arc::new(InMemoryUsageStore::new()),
+    )
+    .await;
+    bot.runtime
+        .handle_message(TENANT, &text("m1", "jam berapa buka?"))
+        .await
+        .unwrap();
+    assert_eq!(
+        sent_texts(&bot.sender),
+        [OutgoingMessage::text("Buka jam 08.00 Kak.")]
+    );
     let body = &llm_bodies(&backup).await[0];
-    assert!(body["system"].as_str().unwrap().contains("Jam buka: Setiap hari"), "{body}");
+    assert!(
+        body["system"]
+            .as_str()
+            .unwrap()
+            .contains("Jam buka: Setiap hari"),
+        "{body}"
+    );
     assert_eq!(bot.usage.usage(TENANT).by_provider["anthropic"].requests, 1);
 }
 
@@ -297,7 +393,11 @@ async fn a_burst_of_messages_gets_one_answer_with_the_burst_in_the_history() {
         .expect(1)
         .mount(&server)
         .await;
-    let bot = bot(vec![openai(&server, "mock-openai")], Arc::new(InMemoryUsageStore::new())).await;
+    let bot = bot(
+        vec![openai(&server, "mock-openai")],
+        Arc::new(InMemoryUsageStore::new()),
+    )
+    .await;
     let rt = &bot.runtime;
     let b1 = text("b1", "kak");
     let first = rt.handle_message(TENANT, &b1);
@@ -314,7 +414,10 @@ async fn a_burst_of_messages_gets_one_answer_with_the_burst_in_the_history() {
     assert_eq!(status(&first.unwrap()), Some(RunStatus::Debounced));
     assert_eq!(status(&second.unwrap()), Some(RunStatus::Debounced));
     assert_eq!(status(&third.unwrap()), Some(RunStatus::Ran { actions: 1 }));
-    assert_eq!(sent_texts(&bot.sender), [OutgoingMessage::text("Siap Kak, 2 kopi susu ya.")]);
+    assert_eq!(
+        sent_texts(&bot.sender),
+        [OutgoingMessage::text("Siap Kak, 2 kopi susu ya.")]
+    );
     let bodies = llm_bodies(&server).await;
     let users: Vec<&str> = bodies[0]["messages"]
         .as_array()

@@ -19,9 +19,18 @@ fn request() -> ChatRequest {
     ChatRequest {
         system: Some("Kamu CS Toko Kopi.".to_owned()),
         messages: vec![
-            ChatMessage { role: Role::User, content: "halo".to_owned() },
-            ChatMessage { role: Role::Assistant, content: "Halo kak!".to_owned() },
-            ChatMessage { role: Role::User, content: "harga kopi susu?".to_owned() },
+            ChatMessage {
+                role: Role::User,
+                content: "halo".to_owned(),
+            },
+            ChatMessage {
+                role: Role::Assistant,
+                content: "Halo kak!".to_owned(),
+            },
+            ChatMessage {
+                role: Role::User,
+                content: "harga kopi susu?".to_owned(),
+            },
         ],
         max_tokens: 256,
         temperature: Some(0.25),
@@ -84,8 +93,14 @@ fn anthropic_ok(text: &str) -> ResponseTemplate {
 }
 
 fn assert_no_key(error: &ProviderError, key: &str) {
-    assert!(!error.to_string().contains(key), "key leaked in Display: {error}");
-    assert!(!format!("{error:?}").contains(key), "key leaked in Debug: {error:?}");
+    assert!(
+        !error.to_string().contains(key),
+        "key leaked in Display: {error}"
+    );
+    assert!(
+        !format!("{error:?}").contains(key),
+        "key leaked in Debug: {error:?}"
+    );
 }
 
 // ---------------------------------------------------------------- OpenAI
@@ -96,7 +111,10 @@ async fn openai_success_sends_the_documented_shape() {
     catch_all(&server).await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
-        .and(header("authorization", format!("Bearer {OPENAI_KEY}").as_str()))
+        .and(header(
+            "authorization",
+            format!("Bearer {OPENAI_KEY}").as_str(),
+        ))
         .and(body_json(json!({
             "model": "gpt-4o-mini",
             "messages": [
@@ -118,7 +136,10 @@ async fn openai_success_sends_the_documented_shape() {
     assert_eq!(response.text, "Kopi susu Rp18.000, kak.");
     assert_eq!(response.provider, "openai-mock");
     assert_eq!(response.model, "gpt-4o-mini-2024-07-18");
-    assert_eq!((response.usage.input_tokens, response.usage.output_tokens), (42, 7));
+    assert_eq!(
+        (response.usage.input_tokens, response.usage.output_tokens),
+        (42, 7)
+    );
 }
 
 #[tokio::test]
@@ -137,11 +158,17 @@ async fn openai_without_key_sends_no_authorization_and_can_use_max_completion_to
     let base = Url::parse(&format!("{}/v1/", server.uri())).unwrap();
     let provider = OpenAiCompatible::new("ollama", &base, "llama3.2")
         .with_token_limit_field(TokenLimitField::MaxCompletionTokens);
-    assert_eq!(provider.endpoint(), format!("{}/v1/chat/completions", server.uri()));
+    assert_eq!(
+        provider.endpoint(),
+        format!("{}/v1/chat/completions", server.uri())
+    );
     let response = provider.chat(&request()).await.unwrap();
     assert_eq!(response.text, "ok");
     // No usage in the answer: zero, not an error; model falls back to ours.
-    assert_eq!(response.usage.input_tokens + response.usage.output_tokens, 0);
+    assert_eq!(
+        response.usage.input_tokens + response.usage.output_tokens,
+        0
+    );
     assert_eq!(response.model, "llama3.2");
     let received = server.received_requests().await.unwrap();
     assert!(received[0].headers.get("authorization").is_none());
@@ -222,7 +249,10 @@ async fn openai_429_with_too_long_retry_after_gives_up_at_once() {
 
     let error = openai(&server).chat(&request()).await.unwrap_err();
     assert_eq!(error.retry_after(), Some(Duration::from_secs(3600)));
-    assert!(matches!(error, ProviderError::RateLimited { .. }), "{error:?}");
+    assert!(
+        matches!(error, ProviderError::RateLimited { .. }),
+        "{error:?}"
+    );
     assert!(error.is_retryable());
 }
 
@@ -241,7 +271,10 @@ async fn openai_5xx_is_retried_then_reported() {
     let error = openai(&server).chat(&request()).await.unwrap_err();
     assert_eq!(
         error,
-        ProviderError::Http { status: 503, message: "upstream unavailable".to_owned() }
+        ProviderError::Http {
+            status: 503,
+            message: "upstream unavailable".to_owned()
+        }
     );
     assert!(error.is_retryable());
 }
@@ -277,7 +310,11 @@ async fn openai_slow_answer_times_out() {
         .await;
 
     let timeout = Duration::from_millis(150);
-    let error = openai(&server).with_timeout(timeout).chat(&request()).await.unwrap_err();
+    let error = openai(&server)
+        .with_timeout(timeout)
+        .chat(&request())
+        .await
+        .unwrap_err();
     assert_eq!(error, ProviderError::Timeout(timeout));
     assert!(error.is_retryable());
 }
@@ -287,7 +324,10 @@ async fn openai_malformed_bodies_are_typed_errors_with_the_body() {
     let cases = [
         ("this is not json", "not a chat completion"),
         (r#"{"choices": []}"#, "no choices"),
-        (r#"{"choices": [{"message": {"role": "assistant", "content": null}}]}"#, "no text"),
+        (
+            r#"{"choices": [{"message": {"role": "assistant", "content": null}}]}"#,
+            "no text",
+        ),
         (r#"{"object": "list"}"#, "not a chat completion"),
     ];
     for (body, reason_part) in cases {
@@ -318,17 +358,27 @@ async fn invalid_requests_are_refused_before_sending() {
     let mut empty = request();
     empty.messages.clear();
     let error = openai(&server).chat(&empty).await.unwrap_err();
-    assert!(matches!(error, ProviderError::InvalidRequest(_)), "{error:?}");
+    assert!(
+        matches!(error, ProviderError::InvalidRequest(_)),
+        "{error:?}"
+    );
     let mut zero = request();
     zero.max_tokens = 0;
     let error = anthropic(&server).chat(&zero).await.unwrap_err();
-    assert!(matches!(error, ProviderError::InvalidRequest(_)), "{error:?}");
+    assert!(
+        matches!(error, ProviderError::InvalidRequest(_)),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
 async fn unreachable_provider_is_a_transport_error() {
     // Bind and drop to get a port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let base = Url::parse(&format!("http://127.0.0.1:{port}/v1")).unwrap();
     let provider = OpenAiCompatible::new("down", &base, "m")
         .with_api_key(ApiKey::new(OPENAI_KEY))
@@ -344,9 +394,15 @@ fn providers_debug_hides_keys() {
     let openai = OpenAiCompatible::openai(ApiKey::new(OPENAI_KEY), "gpt-4o-mini");
     let claude = Anthropic::new(ApiKey::new(ANTHROPIC_KEY), "claude");
     let shown = format!("{openai:?} {claude:?}");
-    assert!(!shown.contains(OPENAI_KEY) && !shown.contains(ANTHROPIC_KEY), "{shown}");
+    assert!(
+        !shown.contains(OPENAI_KEY) && !shown.contains(ANTHROPIC_KEY),
+        "{shown}"
+    );
     assert!(shown.contains("[redacted]"));
-    assert_eq!(openai.endpoint(), "https://api.openai.com/v1/chat/completions");
+    assert_eq!(
+        openai.endpoint(),
+        "https://api.openai.com/v1/chat/completions"
+    );
     assert_eq!(claude.endpoint(), "https://api.anthropic.com/v1/messages");
     assert_eq!(
         OpenAiCompatible::groq(ApiKey::new("k"), "m").endpoint(),
@@ -399,7 +455,10 @@ async fn anthropic_success_sends_the_documented_shape() {
     assert_eq!(response.text, "Kopi susu Rp18.000.");
     assert_eq!(response.provider, "anthropic");
     assert_eq!(response.model, "claude-3-5-haiku-20241022");
-    assert_eq!((response.usage.input_tokens, response.usage.output_tokens), (30, 5));
+    assert_eq!(
+        (response.usage.input_tokens, response.usage.output_tokens),
+        (30, 5)
+    );
     // No Authorization header: Anthropic authenticates with x-api-key only.
     let received = server.received_requests().await.unwrap();
     assert!(received[0].headers.get("authorization").is_none());
@@ -474,7 +533,10 @@ async fn anthropic_429_then_success() {
         .expect(1)
         .mount(&server)
         .await;
-    assert_eq!(anthropic(&server).chat(&request()).await.unwrap().text, "sudah");
+    assert_eq!(
+        anthropic(&server).chat(&request()).await.unwrap().text,
+        "sudah"
+    );
 }
 
 #[tokio::test]
@@ -491,7 +553,13 @@ async fn anthropic_overloaded_529_is_retried_then_reported() {
         .mount(&server)
         .await;
     let error = anthropic(&server).chat(&request()).await.unwrap_err();
-    assert_eq!(error, ProviderError::Http { status: 529, message: "Overloaded".to_owned() });
+    assert_eq!(
+        error,
+        ProviderError::Http {
+            status: 529,
+            message: "Overloaded".to_owned()
+        }
+    );
     assert!(error.is_retryable());
 }
 
@@ -506,7 +574,11 @@ async fn anthropic_slow_answer_times_out() {
         .mount(&server)
         .await;
     let timeout = Duration::from_millis(150);
-    let error = anthropic(&server).with_timeout(timeout).chat(&request()).await.unwrap_err();
+    let error = anthropic(&server)
+        .with_timeout(timeout)
+        .chat(&request())
+        .await
+        .unwrap_err();
     assert_eq!(error, ProviderError::Timeout(timeout));
 }
 
@@ -515,7 +587,10 @@ async fn anthropic_malformed_bodies_are_typed_errors() {
     let cases = [
         ("{", "not a Messages API answer"),
         (r#"{"type":"message","content":[]}"#, "no text block"),
-        (r#"{"type":"message","content":[{"type":"tool_use","id":"x"}]}"#, "no text block"),
+        (
+            r#"{"type":"message","content":[{"type":"tool_use","id":"x"}]}"#,
+            "no text block",
+        ),
     ];
     for (body, reason_part) in cases {
         let server = MockServer::start().await;

@@ -18,7 +18,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 fn request(text: &str) -> ChatRequest {
     ChatRequest {
         system: None,
-        messages: vec![ChatMessage { role: Role::User, content: text.to_owned() }],
+        messages: vec![ChatMessage {
+            role: Role::User,
+            content: text.to_owned(),
+        }],
         max_tokens: 64,
         temperature: None,
     }
@@ -92,7 +95,10 @@ async fn first_provider_fails_second_answers_and_is_named() {
 
     let usage = Arc::new(InMemoryUsageStore::new());
     let router = LlmRouter::new(usage.clone());
-    router.set_providers("toko", vec![openai_at(&first, "primary"), anthropic_at(&second)]);
+    router.set_providers(
+        "toko",
+        vec![openai_at(&first, "primary"), anthropic_at(&second)],
+    );
     assert_eq!(router.provider_names("toko"), ["primary", "anthropic"]);
 
     let response = router.complete("toko", request("halo")).await.unwrap();
@@ -101,8 +107,18 @@ async fn first_provider_fails_second_answers_and_is_named() {
 
     // Only the provider that answered is billed.
     let counted = usage.usage("toko");
-    assert_eq!(counted.total, UsageTotals { requests: 1, input_tokens: 8, output_tokens: 2 });
-    assert_eq!(counted.by_provider.keys().collect::<Vec<_>>(), ["anthropic"]);
+    assert_eq!(
+        counted.total,
+        UsageTotals {
+            requests: 1,
+            input_tokens: 8,
+            output_tokens: 2
+        }
+    );
+    assert_eq!(
+        counted.by_provider.keys().collect::<Vec<_>>(),
+        ["anthropic"]
+    );
 }
 
 #[tokio::test]
@@ -115,9 +131,15 @@ async fn first_provider_answering_means_the_second_is_never_called() {
     mount_openai(&second, 200, "tidak dipakai", 0).await;
 
     let router = LlmRouter::new(Arc::new(InMemoryUsageStore::new()));
-    router.set_providers("toko", vec![openai_at(&first, "a"), openai_at(&second, "b")]);
+    router.set_providers(
+        "toko",
+        vec![openai_at(&first, "a"), openai_at(&second, "b")],
+    );
     let response = router.complete("toko", request("halo")).await.unwrap();
-    assert_eq!((response.text.as_str(), response.provider.as_str()), ("dari utama", "a"));
+    assert_eq!(
+        (response.text.as_str(), response.provider.as_str()),
+        ("dari utama", "a")
+    );
 }
 
 #[tokio::test]
@@ -129,8 +151,18 @@ async fn unauthorized_first_provider_falls_back_too() {
     mount_openai(&first, 401, "bad key", 1).await;
     mount_openai(&second, 200, "ok", 1).await;
     let router = LlmRouter::new(Arc::new(InMemoryUsageStore::new()));
-    router.set_providers("toko", vec![openai_at(&first, "a"), openai_at(&second, "b")]);
-    assert_eq!(router.complete("toko", request("x")).await.unwrap().provider, "b");
+    router.set_providers(
+        "toko",
+        vec![openai_at(&first, "a"), openai_at(&second, "b")],
+    );
+    assert_eq!(
+        router
+            .complete("toko", request("x"))
+            .await
+            .unwrap()
+            .provider,
+        "b"
+    );
 }
 
 #[tokio::test]
@@ -143,12 +175,22 @@ async fn all_providers_failing_reports_the_last_error_and_bills_nothing() {
     mount_openai(&second, 400, "bad request", 1).await;
     let usage = Arc::new(InMemoryUsageStore::new());
     let router = LlmRouter::new(usage.clone());
-    router.set_providers("toko", vec![openai_at(&first, "a"), openai_at(&second, "b")]);
+    router.set_providers(
+        "toko",
+        vec![openai_at(&first, "a"), openai_at(&second, "b")],
+    );
     let error = router.complete("toko", request("x")).await.unwrap_err();
     match error {
-        LlmError::Provider { provider, message, retryable } => {
+        LlmError::Provider {
+            provider,
+            message,
+            retryable,
+        } => {
             assert_eq!(provider, "b");
-            assert!(message.contains("400") && message.contains("bad request"), "{message}");
+            assert!(
+                message.contains("400") && message.contains("bad request"),
+                "{message}"
+            );
             assert!(!retryable);
         }
         other => panic!("expected Provider, got {other:?}"),
@@ -168,7 +210,10 @@ async fn limit_refusal_is_typed_and_calls_no_provider() {
     router.set_providers("toko", vec![openai_at(&server, "a")]);
 
     router.complete("toko", request("satu")).await.unwrap();
-    assert_eq!(router.complete("toko", request("dua")).await, Err(LlmError::LimitExceeded));
+    assert_eq!(
+        router.complete("toko", request("dua")).await,
+        Err(LlmError::LimitExceeded)
+    );
     assert_eq!(usage.usage("toko").total.requests, 1);
 }
 
@@ -186,21 +231,36 @@ async fn tenants_are_routed_and_counted_separately() {
     router.set_providers("a", vec![openai_at(&server_a, "prov-a")]);
     router.set_default_providers(vec![openai_at(&server_b, "platform")]);
 
-    assert_eq!(router.complete("a", request("x")).await.unwrap().text, "untuk A");
-    assert_eq!(router.complete("a", request("x")).await.unwrap().text, "untuk A");
-    assert_eq!(router.complete("b", request("x")).await.unwrap().provider, "platform");
+    assert_eq!(
+        router.complete("a", request("x")).await.unwrap().text,
+        "untuk A"
+    );
+    assert_eq!(
+        router.complete("a", request("x")).await.unwrap().text,
+        "untuk A"
+    );
+    assert_eq!(
+        router.complete("b", request("x")).await.unwrap().provider,
+        "platform"
+    );
     assert_eq!(usage.usage("a").by_provider["prov-a"].requests, 2);
     assert_eq!(usage.usage("b").by_provider["platform"].input_tokens, 10);
 
     router.set_default_providers(Vec::new());
     router.remove_tenant("a");
-    assert_eq!(router.complete("a", request("x")).await, Err(LlmError::NotConfigured));
+    assert_eq!(
+        router.complete("a", request("x")).await,
+        Err(LlmError::NotConfigured)
+    );
 }
 
 #[tokio::test]
 async fn no_providers_is_not_configured() {
     let router = LlmRouter::new(Arc::new(InMemoryUsageStore::new()));
-    assert_eq!(router.complete("nobody", request("x")).await, Err(LlmError::NotConfigured));
+    assert_eq!(
+        router.complete("nobody", request("x")).await,
+        Err(LlmError::NotConfigured)
+    );
 }
 
 struct BrokenStore;
@@ -223,7 +283,11 @@ async fn a_failing_usage_store_refuses_without_calling_a_provider() {
     let router = LlmRouter::new(Arc::new(BrokenStore));
     router.set_providers("toko", vec![openai_at(&server, "a")]);
     match router.complete("toko", request("x")).await.unwrap_err() {
-        LlmError::Provider { provider, retryable, .. } => {
+        LlmError::Provider {
+            provider,
+            retryable,
+            ..
+        } => {
             assert_eq!(provider, USAGE_STORE_PROVIDER);
             assert!(retryable);
         }
@@ -236,7 +300,10 @@ fn router_debug_shows_no_keys() {
     let router = LlmRouter::new(Arc::new(InMemoryUsageStore::new()));
     router.set_providers(
         "toko",
-        vec![Arc::new(OpenAiCompatible::openai(ApiKey::new("sk-secret-router-9"), "gpt"))],
+        vec![Arc::new(OpenAiCompatible::openai(
+            ApiKey::new("sk-secret-router-9"),
+            "gpt",
+        ))],
     );
     let shown = format!("{router:?}");
     assert!(!shown.contains("sk-secret-router-9"), "{shown}");
@@ -249,10 +316,19 @@ async fn scripted_llm_answers_by_rule_and_records_requests() {
         .fail_when_contains("limit", LlmError::LimitExceeded)
         .with_names("mock", "mock-1");
     let answer = llm.complete("t1", request("berapa harga?")).await.unwrap();
-    assert_eq!((answer.text.as_str(), answer.provider.as_str()), ("Rp18.000", "mock"));
+    assert_eq!(
+        (answer.text.as_str(), answer.provider.as_str()),
+        ("Rp18.000", "mock")
+    );
     assert_eq!(answer.usage.input_tokens, 2);
-    assert_eq!(llm.complete("t1", request("hmm")).await.unwrap().text, "default");
-    assert_eq!(llm.complete("t2", request("over LIMIT")).await, Err(LlmError::LimitExceeded));
+    assert_eq!(
+        llm.complete("t1", request("hmm")).await.unwrap().text,
+        "default"
+    );
+    assert_eq!(
+        llm.complete("t2", request("over LIMIT")).await,
+        Err(LlmError::LimitExceeded)
+    );
     let seen = llm.requests();
     assert_eq!(seen.len(), 3);
     assert_eq!(seen[2].0, "t2");

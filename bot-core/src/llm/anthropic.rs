@@ -115,11 +115,20 @@ fn turns(request: &ChatRequest) -> Vec<WireMessage> {
                 last.content.push_str("\n\n");
                 last.content.push_str(&message.content);
             }
-            _ => turns.push(WireMessage { role, content: message.content.clone() }),
+            _ => turns.push(WireMessage {
+                role,
+                content: message.content.clone(),
+            }),
         }
     }
     if turns.first().is_some_and(|t| t.role == "assistant") {
-        turns.insert(0, WireMessage { role: "user", content: "(conversation start)".to_owned() });
+        turns.insert(
+            0,
+            WireMessage {
+                role: "user",
+                content: "(conversation start)".to_owned(),
+            },
+        );
     }
     turns
 }
@@ -155,7 +164,11 @@ impl ChatProvider for Anthropic {
             .filter_map(|block| block.text.as_deref())
             .collect::<Vec<_>>()
             .join("");
-        if !parsed.content.iter().any(|block| block.kind == "text" && block.text.is_some()) {
+        if !parsed
+            .content
+            .iter()
+            .any(|block| block.kind == "text" && block.text.is_some())
+        {
             return Err(malformed("the answer has no text block", &text, key));
         }
         Ok(ChatResponse {
@@ -218,7 +231,10 @@ mod tests {
     use crate::llm::ChatMessage;
 
     fn msg(role: Role, content: &str) -> ChatMessage {
-        ChatMessage { role, content: content.to_owned() }
+        ChatMessage {
+            role,
+            content: content.to_owned(),
+        }
     }
 
     #[test]

@@ -109,6 +109,5 @@ pub enum LlmError {
 #[async_trait]
 pub trait LlmService: Send + Sync {
     /// Runs one chat completion for `tenant`.
-    async fn complete(&self, tenant: &str, request: ChatRequest)
-    -> Result<ChatResponse, LlmError>;
+    async fn complete(&self, tenant: &str, request: ChatRequest) -> Result<ChatResponse, LlmError>;
 }

@@ -50,7 +50,12 @@ impl OpenAiCompatible {
     /// A provider named `name` at `base_url` (the part before
     /// `/chat/completions`, for example `https://api.openai.com/v1`).
     pub fn new(name: impl Into<String>, base_url: &Url, model: impl Into<String>) -> Self {
-        Self::build(name.into(), base_url.as_str().trim_end_matches('/'), None, model.into())
+        Self::build(
+            name.into(),
+            base_url.as_str().trim_end_matches('/'),
+            None,
+            model.into(),
+        )
     }
 
     fn build(name: String, base: &str, key: Option<ApiKey>, model: String) -> Self {
@@ -67,23 +72,43 @@ impl OpenAiCompatible {
 
     /// OpenAI (`https://api.openai.com/v1`), named `openai`.
     pub fn openai(key: ApiKey, model: impl Into<String>) -> Self {
-        Self::build("openai".to_owned(), "https://api.openai.com/v1", Some(key), model.into())
+        Self::build(
+            "openai".to_owned(),
+            "https://api.openai.com/v1",
+            Some(key),
+            model.into(),
+        )
     }
 
     /// DeepSeek (`https://api.deepseek.com/v1`), named `deepseek`.
     pub fn deepseek(key: ApiKey, model: impl Into<String>) -> Self {
-        Self::build("deepseek".to_owned(), "https://api.deepseek.com/v1", Some(key), model.into())
+        Self::build(
+            "deepseek".to_owned(),
+            "https://api.deepseek.com/v1",
+            Some(key),
+            model.into(),
+        )
     }
 
     /// Groq (`https://api.groq.com/openai/v1`), named `groq`.
     pub fn groq(key: ApiKey, model: impl Into<String>) -> Self {
-        Self::build("groq".to_owned(), "https://api.groq.com/openai/v1", Some(key), model.into())
+        Self::build(
+            "groq".to_owned(),
+            "https://api.groq.com/openai/v1",
+            Some(key),
+            model.into(),
+        )
     }
 
     /// A local Ollama (`http://127.0.0.1:11434/v1`, no key), named `ollama`.
     /// Use [`OpenAiCompatible::new`] for another address.
     pub fn ollama(model: impl Into<String>) -> Self {
-        Self::build("ollama".to_owned(), "http://127.0.0.1:11434/v1", None, model.into())
+        Self::build(
+            "ollama".to_owned(),
+            "http://127.0.0.1:11434/v1",
+            None,
+            model.into(),
+        )
     }
 
     /// Sets the API key sent as `Authorization: Bearer ...`.
@@ -136,7 +161,10 @@ impl OpenAiCompatible {
     fn body<'a>(&'a self, request: &'a ChatRequest) -> WireRequest<'a> {
         let mut messages = Vec::with_capacity(request.messages.len() + 1);
         if let Some(system) = request.system.as_deref().filter(|s| !s.trim().is_empty()) {
-            messages.push(WireMessage { role: "system", content: system });
+            messages.push(WireMessage {
+                role: "system",
+                content: system,
+            });
         }
         messages.extend(request.messages.iter().map(|m| WireMessage {
             role: match m.role {
@@ -181,8 +209,13 @@ impl ChatProvider for OpenAiCompatible {
             }
         })
         .await?;
-        let parsed: WireResponse = serde_json::from_str(&text)
-            .map_err(|e| malformed(format!("not a chat completion: {e}"), &text, self.key.as_ref()))?;
+        let parsed: WireResponse = serde_json::from_str(&text).map_err(|e| {
+            malformed(
+                format!("not a chat completion: {e}"),
+                &text,
+                self.key.as_ref(),
+            )
+        })?;
         let choice = parsed
             .choices
             .into_iter()

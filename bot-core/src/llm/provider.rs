@@ -152,12 +152,19 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// A policy that never retries.
     pub fn none() -> Self {
-        Self { max_retries: 0, ..Self::default() }
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
     }
 
     /// A policy with `max_retries` retries and the given initial backoff.
     pub fn new(max_retries: u32, initial_backoff: Duration) -> Self {
-        Self { max_retries, initial_backoff, ..Self::default() }
+        Self {
+            max_retries,
+            initial_backoff,
+            ..Self::default()
+        }
     }
 
     /// Sets the longest `retry-after` honoured.
@@ -183,7 +190,11 @@ impl RetryPolicy {
             return (wait <= self.max_retry_after).then_some(wait);
         }
         let factor = 2u32.saturating_pow(retry);
-        Some(self.initial_backoff.saturating_mul(factor).min(self.max_backoff))
+        Some(
+            self.initial_backoff
+                .saturating_mul(factor)
+                .min(self.max_backoff),
+        )
     }
 }
 
@@ -200,7 +211,10 @@ pub struct HttpOptions {
 
 impl Default for HttpOptions {
     fn default() -> Self {
-        Self { timeout: Duration::from_secs(30), retry: RetryPolicy::default() }
+        Self {
+            timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+        }
     }
 }
 
@@ -253,14 +267,21 @@ async fn attempt(
         .map_err(|e| transport_error(e, options.timeout, key))?;
     let status = response.status();
     let retry_after = retry_after(response.headers());
-    let body = response.text().await.map_err(|e| transport_error(e, options.timeout, key))?;
+    let body = response
+        .text()
+        .await
+        .map_err(|e| transport_error(e, options.timeout, key))?;
     if status.is_success() {
         return Ok(body);
     }
     Err(status_error(status, retry_after, &body, key))
 }
 
-fn transport_error(error: reqwest::Error, timeout: Duration, key: Option<&ApiKey>) -> ProviderError {
+fn transport_error(
+    error: reqwest::Error,
+    timeout: Duration,
+    key: Option<&ApiKey>,
+) -> ProviderError {
     if error.is_timeout() {
         return ProviderError::Timeout(timeout);
     }
@@ -285,9 +306,18 @@ fn status_error(
 ) -> ProviderError {
     let message = scrub(&error_message(body), key);
     match status.as_u16() {
-        401 | 403 => ProviderError::Unauthorized { status: status.as_u16(), message },
-        429 => ProviderError::RateLimited { retry_after, message },
-        code => ProviderError::Http { status: code, message },
+        401 | 403 => ProviderError::Unauthorized {
+            status: status.as_u16(),
+            message,
+        },
+        429 => ProviderError::RateLimited {
+            retry_after,
+            message,
+        },
+        code => ProviderError::Http {
+            status: code,
+            message,
+        },
     }
 }
 
@@ -297,7 +327,10 @@ fn error_message(body: &str) -> String {
     let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
     let message = parsed.as_ref().and_then(|v| {
         let error = v.get("error")?;
-        error.get("message").and_then(|m| m.as_str()).or_else(|| error.as_str())
+        error
+            .get("message")
+            .and_then(|m| m.as_str())
+            .or_else(|| error.as_str())
     });
     match message {
         Some(m) => snippet(m),
@@ -335,24 +368,38 @@ pub(crate) fn snippet(text: &str) -> String {
 }
 
 /// A `Malformed` error for a 2xx body we could not use.
-pub(crate) fn malformed(reason: impl Into<String>, body: &str, key: Option<&ApiKey>) -> ProviderError {
-    ProviderError::Malformed { reason: reason.into(), body: scrub(&snippet(body), key) }
+pub(crate) fn malformed(
+    reason: impl Into<String>,
+    body: &str,
+    key: Option<&ApiKey>,
+) -> ProviderError {
+    ProviderError::Malformed {
+        reason: reason.into(),
+        body: scrub(&snippet(body), key),
+    }
 }
 
 /// Rejects requests no provider can answer, before anything is sent.
 pub(crate) fn validate(request: &ChatRequest) -> Result<(), ProviderError> {
     if request.messages.is_empty() {
-        return Err(ProviderError::InvalidRequest("the request has no messages".to_owned()));
+        return Err(ProviderError::InvalidRequest(
+            "the request has no messages".to_owned(),
+        ));
     }
     if request.max_tokens == 0 {
-        return Err(ProviderError::InvalidRequest("max_tokens must be at least 1".to_owned()));
+        return Err(ProviderError::InvalidRequest(
+            "max_tokens must be at least 1".to_owned(),
+        ));
     }
     Ok(())
 }
 
 /// A usable temperature: finite and not negative, else the provider default.
 pub(crate) fn temperature(request: &ChatRequest, max: f32) -> Option<f32> {
-    request.temperature.filter(|t| t.is_finite() && *t >= 0.0).map(|t| t.min(max))
+    request
+        .temperature
+        .filter(|t| t.is_finite() && *t >= 0.0)
+        .map(|t| t.min(max))
 }
 
 #[cfg(test)]
@@ -373,7 +420,10 @@ mod tests {
     fn retry_after_wins_unless_too_long() {
         let policy = RetryPolicy::new(2, Duration::from_millis(100))
             .with_max_retry_after(Duration::from_secs(5));
-        assert_eq!(policy.delay(0, Some(Duration::from_secs(3))), Some(Duration::from_secs(3)));
+        assert_eq!(
+            policy.delay(0, Some(Duration::from_secs(3))),
+            Some(Duration::from_secs(3))
+        );
         assert_eq!(policy.delay(0, Some(Duration::from_secs(6))), None);
         assert_eq!(RetryPolicy::none().delay(0, None), None);
     }
@@ -382,14 +432,22 @@ mod tests {
     fn retry_after_headers_are_read() {
         let mut headers = reqwest::header::HeaderMap::new();
         assert_eq!(retry_after(&headers), None);
-        headers.insert("retry-after", "7".parse().unwrap_or_else(|_| unreachable!()));
+        headers.insert(
+            "retry-after",
+            "7".parse().unwrap_or_else(|_| unreachable!()),
+        );
         assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
-        headers.insert("retry-after-ms", "250".parse().unwrap_or_else(|_| unreachable!()));
+        headers.insert(
+            "retry-after-ms",
+            "250".parse().unwrap_or_else(|_| unreachable!()),
+        );
         assert_eq!(retry_after(&headers), Some(Duration::from_millis(250)));
         let mut dated = reqwest::header::HeaderMap::new();
         dated.insert(
             "retry-after",
-            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap_or_else(|_| unreachable!()),
+            "Wed, 21 Oct 2015 07:28:00 GMT"
+                .parse()
+                .unwrap_or_else(|_| unreachable!()),
         );
         assert_eq!(retry_after(&dated), None);
     }
@@ -401,7 +459,9 @@ mod tests {
             "bad key"
         );
         assert_eq!(
-            error_message(r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#),
+            error_message(
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#
+            ),
             "Overloaded"
         );
         assert_eq!(error_message("<html>502</html>"), "<html>502</html>");
@@ -412,12 +472,27 @@ mod tests {
 
     #[test]
     fn retryable_classification() {
-        let http = |status| ProviderError::Http { status, message: String::new() };
+        let http = |status| ProviderError::Http {
+            status,
+            message: String::new(),
+        };
         assert!(http(500).is_retryable());
         assert!(http(529).is_retryable());
         assert!(http(408).is_retryable());
         assert!(!http(400).is_retryable());
-        assert!(!ProviderError::Unauthorized { status: 401, message: String::new() }.is_retryable());
-        assert!(ProviderError::RateLimited { retry_after: None, message: String::new() }.is_retryable());
+        assert!(
+            !ProviderError::Unauthorized {
+                status: 401,
+                message: String::new()
+            }
+            .is_retryable()
+        );
+        assert!(
+            ProviderError::RateLimited {
+                retry_after: None,
+                message: String::new()
+            }
+            .is_retryable()
+        );
     }
 }

@@ -56,20 +56,29 @@ pub struct LlmRouter {
 impl std::fmt::Debug for LlmRouter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let tenants = self.routes.read().map(|r| r.len()).unwrap_or_default();
-        f.debug_struct("LlmRouter").field("tenants", &tenants).finish_non_exhaustive()
+        f.debug_struct("LlmRouter")
+            .field("tenants", &tenants)
+            .finish_non_exhaustive()
     }
 }
 
 impl LlmRouter {
     /// A router with no providers, accounting usage in `usage`.
     pub fn new(usage: Arc<dyn UsageStore>) -> Self {
-        Self { routes: RwLock::default(), default_route: RwLock::default(), usage }
+        Self {
+            routes: RwLock::default(),
+            default_route: RwLock::default(),
+            usage,
+        }
     }
 
     /// Sets the ordered fallback list of `tenant` (replacing any earlier
     /// one). An empty list removes the tenant's own list.
     pub fn set_providers(&self, tenant: &str, providers: Vec<Arc<dyn ChatProvider>>) {
-        let mut routes = self.routes.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut routes = self
+            .routes
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if providers.is_empty() {
             routes.remove(tenant);
         } else {
@@ -85,8 +94,10 @@ impl LlmRouter {
     /// Sets the list used for tenants without their own (for example the
     /// platform's own key); an empty list removes it.
     pub fn set_default_providers(&self, providers: Vec<Arc<dyn ChatProvider>>) {
-        let mut default =
-            self.default_route.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut default = self
+            .default_route
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *default = (!providers.is_empty()).then(|| providers.into());
     }
 
@@ -98,22 +109,24 @@ impl LlmRouter {
     }
 
     fn route(&self, tenant: &str) -> Option<Route> {
-        let routes = self.routes.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let routes = self
+            .routes
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(route) = routes.get(tenant) {
             return Some(route.clone());
         }
         drop(routes);
-        self.default_route.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.default_route
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 
 #[async_trait]
 impl LlmService for LlmRouter {
-    async fn complete(
-        &self,
-        tenant: &str,
-        request: ChatRequest,
-    ) -> Result<ChatResponse, LlmError> {
+    async fn complete(&self, tenant: &str, request: ChatRequest) -> Result<ChatResponse, LlmError> {
         let Some(route) = self.route(tenant) else {
             return Err(LlmError::NotConfigured);
         };

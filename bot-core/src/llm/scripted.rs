@@ -63,20 +63,25 @@ impl ScriptedLlm {
 
     /// A script failing every request with `error` (until rules are added).
     pub fn failing(error: LlmError) -> Self {
-        Self { default: Reply::Fail(error), ..Self::new("") }
+        Self {
+            default: Reply::Fail(error),
+            ..Self::new("")
+        }
     }
 
     /// Answers `text` when the latest user message contains `needle`.
     #[must_use]
     pub fn when_contains(mut self, needle: impl Into<String>, text: impl Into<String>) -> Self {
-        self.rules.push((needle.into().to_lowercase(), Reply::Text(text.into())));
+        self.rules
+            .push((needle.into().to_lowercase(), Reply::Text(text.into())));
         self
     }
 
     /// Fails with `error` when the latest user message contains `needle`.
     #[must_use]
     pub fn fail_when_contains(mut self, needle: impl Into<String>, error: LlmError) -> Self {
-        self.rules.push((needle.into().to_lowercase(), Reply::Fail(error)));
+        self.rules
+            .push((needle.into().to_lowercase(), Reply::Fail(error)));
         self
     }
 
@@ -90,7 +95,10 @@ impl ScriptedLlm {
 
     /// Every request received so far, with its tenant, oldest first.
     pub fn requests(&self) -> Vec<(String, ChatRequest)> {
-        self.requests.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     fn reply_for(&self, request: &ChatRequest) -> &Reply {
@@ -114,21 +122,24 @@ fn words(text: &str) -> u32 {
 
 #[async_trait]
 impl LlmService for ScriptedLlm {
-    async fn complete(
-        &self,
-        tenant: &str,
-        request: ChatRequest,
-    ) -> Result<ChatResponse, LlmError> {
+    async fn complete(&self, tenant: &str, request: ChatRequest) -> Result<ChatResponse, LlmError> {
         let reply = self.reply_for(&request).clone();
         let input = request.system.as_deref().map_or(0, words)
-            + request.messages.iter().map(|m| words(&m.content)).sum::<u32>();
+            + request
+                .messages
+                .iter()
+                .map(|m| words(&m.content))
+                .sum::<u32>();
         self.requests
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push((tenant.to_owned(), request));
         match reply {
             Reply::Text(text) => Ok(ChatResponse {
-                usage: Usage { input_tokens: input, output_tokens: words(&text) },
+                usage: Usage {
+                    input_tokens: input,
+                    output_tokens: words(&text),
+                },
                 text,
                 provider: self.name.clone(),
                 model: self.model.clone(),

@@ -97,18 +97,26 @@ pub struct UsageLimit {
 impl UsageLimit {
     /// A limit on the number of requests only.
     pub fn requests(max: u64) -> Self {
-        Self { max_requests: Some(max), max_tokens: None }
+        Self {
+            max_requests: Some(max),
+            max_tokens: None,
+        }
     }
 
     /// A limit on tokens only.
     pub fn tokens(max: u64) -> Self {
-        Self { max_requests: None, max_tokens: Some(max) }
+        Self {
+            max_requests: None,
+            max_tokens: Some(max),
+        }
     }
 
     /// Whether `usage` has reached this limit.
     pub fn is_reached_by(&self, usage: &UsageTotals) -> bool {
         self.max_requests.is_some_and(|max| usage.requests >= max)
-            || self.max_tokens.is_some_and(|max| usage.total_tokens() >= max)
+            || self
+                .max_tokens
+                .is_some_and(|max| usage.total_tokens() >= max)
     }
 }
 
@@ -134,13 +142,18 @@ impl InMemoryUsageStore {
 
     /// A store applying `limit` to tenants without a limit of their own.
     pub fn with_default_limit(limit: UsageLimit) -> Self {
-        Self { tenants: Mutex::default(), default_limit: Some(limit) }
+        Self {
+            tenants: Mutex::default(),
+            default_limit: Some(limit),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, TenantState>> {
         // A panic elsewhere while holding the lock leaves plain counters
         // behind, which are still valid.
-        self.tenants.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.tenants
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Sets the limit of `tenant`.
@@ -157,7 +170,10 @@ impl InMemoryUsageStore {
 
     /// The usage of `tenant` so far.
     pub fn usage(&self, tenant: &str) -> TenantUsage {
-        self.lock().get(tenant).map(|s| s.usage.clone()).unwrap_or_default()
+        self.lock()
+            .get(tenant)
+            .map(|s| s.usage.clone())
+            .unwrap_or_default()
     }
 
     /// Starts counting `tenant` from zero (a new billing period).
@@ -185,7 +201,12 @@ impl UsageStore for InMemoryUsageStore {
         let mut tenants = self.lock();
         let state = tenants.entry(tenant.to_owned()).or_default();
         state.usage.total.add(record.usage);
-        state.usage.by_provider.entry(record.provider.clone()).or_default().add(record.usage);
+        state
+            .usage
+            .by_provider
+            .entry(record.provider.clone())
+            .or_default()
+            .add(record.usage);
         Ok(())
     }
 }
@@ -198,18 +219,37 @@ mod tests {
         UsageRecord {
             provider: provider.to_owned(),
             model: "m".to_owned(),
-            usage: Usage { input_tokens: input, output_tokens: output },
+            usage: Usage {
+                input_tokens: input,
+                output_tokens: output,
+            },
         }
     }
 
     #[tokio::test]
     async fn counts_per_tenant_and_provider() {
         let store = InMemoryUsageStore::new();
-        store.record("a", &record("openai", 10, 5)).await.unwrap_or_else(|e| panic!("{e}"));
-        store.record("a", &record("groq", 3, 2)).await.unwrap_or_else(|e| panic!("{e}"));
-        store.record("b", &record("openai", 1, 1)).await.unwrap_or_else(|e| panic!("{e}"));
+        store
+            .record("a", &record("openai", 10, 5))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        store
+            .record("a", &record("groq", 3, 2))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        store
+            .record("b", &record("openai", 1, 1))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         let a = store.usage("a");
-        assert_eq!(a.total, UsageTotals { requests: 2, input_tokens: 13, output_tokens: 7 });
+        assert_eq!(
+            a.total,
+            UsageTotals {
+                requests: 2,
+                input_tokens: 13,
+                output_tokens: 7
+            }
+        );
         assert_eq!(a.by_provider["openai"].requests, 1);
         assert_eq!(a.by_provider["groq"].output_tokens, 2);
         assert_eq!(store.usage("b").total.requests, 1);
@@ -226,14 +266,23 @@ mod tests {
             async move { store.check(t).await.unwrap_or_else(|e| panic!("{e}")) }
         };
         assert_eq!(check("small").await, LimitCheck::Allowed);
-        store.record("small", &record("x", 1, 1)).await.unwrap_or_else(|e| panic!("{e}"));
+        store
+            .record("small", &record("x", 1, 1))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(check("small").await, LimitCheck::Exceeded);
         store.clear_limit("small");
         assert_eq!(check("small").await, LimitCheck::Allowed);
 
-        store.record("big", &record("x", 15, 4)).await.unwrap_or_else(|e| panic!("{e}"));
+        store
+            .record("big", &record("x", 15, 4))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(check("big").await, LimitCheck::Allowed);
-        store.record("big", &record("x", 0, 1)).await.unwrap_or_else(|e| panic!("{e}"));
+        store
+            .record("big", &record("x", 0, 1))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(check("big").await, LimitCheck::Exceeded);
     }
 }
