@@ -1,6 +1,10 @@
 //! Admin: vendors (list, approve, ban, unban), orders, payments, simulator
 //! outbox of the platform sender.
 
+// The `#[utoipa::path]` expansion for `IntoParams` query types names them
+// in full, which trips this lint on the handler signatures.
+#![allow(unused_qualifications)]
+
 use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -116,7 +120,6 @@ pub(crate) struct VendorFilter {
     security(("admin_session" = [])),
     params(VendorFilter),
     responses((status = 200, description = "Vendors", body = inline(crate::http::Data<Vec<VendorView>>))))]
-#[allow(unused_qualifications)] // the `IntoParams` expansion names the type in full
 async fn list_vendors(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -258,7 +261,6 @@ pub(crate) struct TenantFilter {
     security(("admin_session" = [])),
     params(TenantFilter),
     responses((status = 200, description = "Orders", body = inline(crate::http::Data<Vec<OrderView>>))))]
-#[allow(unused_qualifications)] // the `IntoParams` expansion names the type in full
 async fn list_orders(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -302,7 +304,6 @@ pub struct PaymentView {
     security(("admin_session" = [])),
     params(TenantFilter),
     responses((status = 200, description = "Payments", body = inline(crate::http::Data<Vec<PaymentView>>))))]
-#[allow(unused_qualifications)] // the `IntoParams` expansion names the type in full
 async fn list_payments(
     State(state): State<AppState>,
     _admin: AdminUser,
