@@ -157,7 +157,7 @@ async fn cloud_api_webhook(kind: DbKind) {
     assert_eq!(n, 3);
     app.stop().await;
 }
-common::both_dbs!(cloud_api_webhook);
+both_dbs!(cloud_api_webhook);
 
 async fn fonnte_webhook_token(kind: DbKind) {
     bots_support::ensure_plugins();
@@ -215,4 +215,4 @@ async fn fonnte_webhook_token(kind: DbKind) {
     assert_eq!(form.get("target").map(String::as_str), Some(CUSTOMER));
     app.stop().await;
 }
-common::both_dbs!(fonnte_webhook_token);
+both_dbs!(fonnte_webhook_token);

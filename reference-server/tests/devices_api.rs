@@ -129,7 +129,7 @@ async fn crud_and_secrets(kind: DbKind) {
     assert_eq!(error_code(res, 404).await, "not_found");
     app.stop().await;
 }
-common::both_dbs!(crud_and_secrets);
+both_dbs!(crud_and_secrets);
 
 async fn tenant_isolation(kind: DbKind) {
     let app = spawn_app(kind).await;
@@ -214,4 +214,4 @@ async fn tenant_isolation(kind: DbKind) {
     assert!(!text.contains("gsk-secret-key-123"));
     app.stop().await;
 }
-common::both_dbs!(tenant_isolation);
+both_dbs!(tenant_isolation);

@@ -166,4 +166,4 @@ async fn simulator_loop(kind: DbKind) {
     assert_eq!(error_code(res, 400).await, "invalid_phone_number");
     app.stop().await;
 }
-common::both_dbs!(simulator_loop);
+both_dbs!(simulator_loop);
