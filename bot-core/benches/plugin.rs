@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bot_core::{
-    Action, Contact, Handler, HandlerContext, HandlerError, HostConfig, MemoryStore, Runtime, TenantConfig,
+    Action, Contact, Handler, HandlerContext, HandlerError, HostConfig, MemoryStore, Runtime,
+    TenantConfig,
 };
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures::StreamExt;
@@ -49,10 +50,24 @@ impl Handler for NativeRules {
         "keyword-rules-native"
     }
 
-    async fn handle(&self, m: &InboundMessage, ctx: &HandlerContext) -> Result<Vec<Action>, HandlerError> {
-        let Some(text) = m.text() else { return Ok(vec![]) };
-        let mut vars: Vec<(String, String)> = ctx.contact.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        vars.push(("name".into(), ctx.contact.name.clone().unwrap_or_else(|| "Kak".into())));
+    async fn handle(
+        &self,
+        m: &InboundMessage,
+        ctx: &HandlerContext,
+    ) -> Result<Vec<Action>, HandlerError> {
+        let Some(text) = m.text() else {
+            return Ok(vec![]);
+        };
+        let mut vars: Vec<(String, String)> = ctx
+            .contact
+            .fields
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        vars.push((
+            "name".into(),
+            ctx.contact.name.clone().unwrap_or_else(|| "Kak".into()),
+        ));
         vars.push(("phone".into(), ctx.contact.phone.e164().to_owned()));
         let date = ctx.local_date();
         let d = self
@@ -72,7 +87,10 @@ impl Handler for NativeRules {
         let mut actions: Vec<Action> = d
             .replies
             .into_iter()
-            .map(|(t, matched)| Action::Reply { message: whatsapp_client::OutgoingMessage::text(t), matched: Some(matched) })
+            .map(|(t, matched)| Action::Reply {
+                message: whatsapp_client::OutgoingMessage::text(t),
+                matched: Some(matched),
+            })
             .collect();
         if d.stop {
             actions.push(Action::Stop);
@@ -82,14 +100,24 @@ impl Handler for NativeRules {
 }
 
 fn message(id: u64, from: &PhoneNumber) -> InboundMessage {
-    InboundMessage::new("cloud_api", format!("wamid.{id}"), from.clone(), MessageContent::text_body("kak, harga kaos hitam berapa ya?"))
-        .with_from_name("Budi")
+    InboundMessage::new(
+        "cloud_api",
+        format!("wamid.{id}"),
+        from.clone(),
+        MessageContent::text_body("kak, harga kaos hitam berapa ya?"),
+    )
+    .with_from_name("Budi")
 }
 
 fn ctx(from: &PhoneNumber) -> HandlerContext {
     HandlerContext {
         tenant: "toko".into(),
-        contact: Contact { phone: from.clone(), name: Some("Budi".into()), tags: vec![], fields: Default::default() },
+        contact: Contact {
+            phone: from.clone(),
+            name: Some("Budi".into()),
+            tags: vec![],
+            fields: Default::default(),
+        },
         state: None,
         history: vec![],
         now: chrono::Utc::now().with_timezone(&chrono_tz::Asia::Jakarta),
@@ -102,7 +130,11 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn benches(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let cache = bot_core::testing::workspace_root().join("target/plugin-cache");
     let runtime = Arc::new(
         Runtime::builder(Arc::new(MemoryStore::new()))
@@ -111,10 +143,16 @@ fn benches(c: &mut Criterion) {
             .unwrap(),
     );
     let wasm: Arc<dyn Handler> = Arc::new(rt.block_on(async {
-        let comp = runtime.host().load_file(bot_core::testing::plugin_path("keyword-rules")).await.unwrap();
+        let comp = runtime
+            .host()
+            .load_file(bot_core::testing::plugin_path("keyword-rules"))
+            .await
+            .unwrap();
         comp.configure(&config()).unwrap()
     }));
-    let native: Arc<dyn Handler> = Arc::new(NativeRules(Rules::new(serde_json::from_value(config()).unwrap()).unwrap()));
+    let native: Arc<dyn Handler> = Arc::new(NativeRules(
+        Rules::new(serde_json::from_value(config()).unwrap()).unwrap(),
+    ));
     let from = PhoneNumber::parse("081234567890").unwrap();
     let msg = message(1, &from);
     let cx = ctx(&from);
@@ -122,12 +160,19 @@ fn benches(c: &mut Criterion) {
     // Sanity: both answer the same rule.
     for h in [&wasm, &native] {
         let a = rt.block_on(h.handle(&msg, &cx)).unwrap();
-        assert!(matches!(&a[0], Action::Reply { matched: Some(m), .. } if m == "harga"), "{a:?}");
+        assert!(
+            matches!(&a[0], Action::Reply { matched: Some(m), .. } if m == "harga"),
+            "{a:?}"
+        );
     }
 
     let mut g = c.benchmark_group("handle_one_message");
-    g.bench_function("wasm_instantiate_and_handle", |b| b.to_async(&rt).iter(|| wasm.handle(&msg, &cx)));
-    g.bench_function("native_handle", |b| b.to_async(&rt).iter(|| native.handle(&msg, &cx)));
+    g.bench_function("wasm_instantiate_and_handle", |b| {
+        b.to_async(&rt).iter(|| wasm.handle(&msg, &cx))
+    });
+    g.bench_function("native_handle", |b| {
+        b.to_async(&rt).iter(|| native.handle(&msg, &cx))
+    });
     g.finish();
 
     let ids = Arc::new(AtomicU64::new(10));
@@ -135,7 +180,10 @@ fn benches(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     for (name, h) in [("wasm", wasm.clone()), ("native", native.clone())] {
         let provider = RecordingProvider::new();
-        runtime.set_tenant(name, TenantConfig::new(Arc::new(provider.clone())).handler_arc(h));
+        runtime.set_tenant(
+            name,
+            TenantConfig::new(Arc::new(provider.clone())).handler_arc(h),
+        );
         g.bench_function(name, |b| {
             b.to_async(&rt).iter_custom(|iters| {
                 let (runtime, ids, provider) = (runtime.clone(), ids.clone(), provider.clone());
@@ -147,9 +195,14 @@ fn benches(c: &mut Criterion) {
                             let runtime = runtime.clone();
                             let id = ids.fetch_add(1, Ordering::Relaxed);
                             async move {
-                                let from = PhoneNumber::parse(&format!("0812{:08}", i % 500)).unwrap();
+                                let from =
+                                    PhoneNumber::parse(&format!("0812{:08}", i % 500)).unwrap();
                                 let ev = Event::Message(message(id, &from));
-                                tokio::spawn(async move { runtime.handle_event(name, &ev).await.unwrap() }).await.unwrap()
+                                tokio::spawn(async move {
+                                    runtime.handle_event(name, &ev).await.unwrap()
+                                })
+                                .await
+                                .unwrap()
                             }
                         })
                         .buffer_unordered(16)

@@ -12,6 +12,11 @@ pub mod testing;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use handler::{Handler, HandlerError};
 pub use host::{ConfigError, HostConfig, LoadError, PluginComponent, PluginHost, WasmHandler};
-pub use model::{Action, Author, Contact, Conversation, EventKind, HandlerContext, HistoryEntry, Manifest, Owner};
-pub use runtime::{EventReport, Outcome, PluginRun, RunStatus, Runtime, RuntimeBuilder, RuntimeError, SentReply, TenantConfig};
+pub use model::{
+    Action, Author, Contact, Conversation, EventKind, HandlerContext, HistoryEntry, Manifest, Owner,
+};
+pub use runtime::{
+    EventReport, Outcome, PluginRun, RunStatus, Runtime, RuntimeBuilder, RuntimeError, SentReply,
+    TenantConfig,
+};
 pub use store::{ConversationStore, MemoryStore, SqlStore, StoreError};

@@ -202,7 +202,12 @@ impl HandlerContext {
     /// The local date as `YYYY-MM-DD`.
     #[must_use]
     pub fn local_date(&self) -> String {
-        format!("{:04}-{:02}-{:02}", self.now.year(), self.now.month(), self.now.day())
+        format!(
+            "{:04}-{:02}-{:02}",
+            self.now.year(),
+            self.now.month(),
+            self.now.day()
+        )
     }
 
     /// Minutes since local midnight.
@@ -247,7 +252,10 @@ impl Action {
     /// A text reply.
     #[must_use]
     pub fn reply_text(text: impl Into<String>) -> Self {
-        Self::Reply { message: OutgoingMessage::text(text), matched: None }
+        Self::Reply {
+            message: OutgoingMessage::text(text),
+            matched: None,
+        }
     }
 }
 

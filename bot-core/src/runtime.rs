@@ -15,7 +15,9 @@ use crate::clock::{Clock, SystemClock};
 use crate::handler::{Handler, HandlerError};
 use crate::host::{HostConfig, LoadError, PluginHost};
 use crate::llm::LlmService;
-use crate::model::{Action, Author, Contact, Conversation, EventKind, HandlerContext, HistoryEntry, Owner, describe};
+use crate::model::{
+    Action, Author, Contact, Conversation, EventKind, HandlerContext, HistoryEntry, Owner, describe,
+};
 use crate::store::{ConversationStore, StoreError};
 
 /// A tenant's pipeline and settings.
@@ -36,7 +38,14 @@ pub struct TenantConfig {
 impl fmt::Debug for TenantConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TenantConfig")
-            .field("pipeline", &self.pipeline.iter().map(|h| h.name().to_owned()).collect::<Vec<_>>())
+            .field(
+                "pipeline",
+                &self
+                    .pipeline
+                    .iter()
+                    .map(|h| h.name().to_owned())
+                    .collect::<Vec<_>>(),
+            )
             .field("provider", &self.provider.kind())
             .field("time_zone", &self.time_zone)
             .field("handoff_timeout", &self.handoff_timeout)
@@ -240,7 +249,9 @@ pub struct RuntimeBuilder {
 
 impl fmt::Debug for RuntimeBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RuntimeBuilder").field("host", &self.host).finish_non_exhaustive()
+        f.debug_struct("RuntimeBuilder")
+            .field("host", &self.host)
+            .finish_non_exhaustive()
     }
 }
 
@@ -299,7 +310,9 @@ pub struct Runtime {
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Runtime").field("host", &self.host).finish_non_exhaustive()
+        f.debug_struct("Runtime")
+            .field("host", &self.host)
+            .finish_non_exhaustive()
     }
 }
 
@@ -338,7 +351,10 @@ impl Runtime {
 
     /// Removes a tenant's pipeline.
     pub fn remove_tenant(&self, tenant: &str) {
-        self.tenants.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(tenant);
+        self.tenants
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(tenant);
     }
 
     fn tenant(&self, tenant: &str) -> Result<Arc<TenantConfig>, RuntimeError> {
@@ -355,7 +371,11 @@ impl Runtime {
     /// owns the conversation, performs the actions and reports what happened.
     ///
     /// Handlers with a debounce window make this call wait for the window.
-    pub async fn handle_event(&self, tenant: &str, event: &Event) -> Result<EventReport, RuntimeError> {
+    pub async fn handle_event(
+        &self,
+        tenant: &str,
+        event: &Event,
+    ) -> Result<EventReport, RuntimeError> {
         match event {
             Event::Message(m) => self.handle_message(tenant, m).await,
             _ => Ok(EventReport::new(tenant, None, Outcome::NotAMessage)),
@@ -363,14 +383,21 @@ impl Runtime {
     }
 
     /// [`Runtime::handle_event`] for a message.
-    pub async fn handle_message(&self, tenant: &str, msg: &InboundMessage) -> Result<EventReport, RuntimeError> {
+    pub async fn handle_message(
+        &self,
+        tenant: &str,
+        msg: &InboundMessage,
+    ) -> Result<EventReport, RuntimeError> {
         let cfg = self.tenant(tenant)?;
         let now = self.clock.now_ms();
         if !self.store.claim_inbound(tenant, &msg.id, now).await? {
             return Ok(EventReport::new(tenant, Some(msg), Outcome::Duplicate));
         }
         let phone = msg.from.e164();
-        let conv = self.store.touch(tenant, phone, msg.from_name.as_deref(), now).await?;
+        let conv = self
+            .store
+            .touch(tenant, phone, msg.from_name.as_deref(), now)
+            .await?;
         self.store
             .append(
                 tenant,
@@ -392,26 +419,34 @@ impl Runtime {
                 return Ok(EventReport::new(tenant, Some(msg), Outcome::HumanOwned));
             }
             tracing::info!(tenant, "handoff timed out; the bot answers again");
-            self.store.set_owner(tenant, phone, Owner::Bot, None, now).await?;
+            self.store
+                .set_owner(tenant, phone, Owner::Bot, None, now)
+                .await?;
         }
         let mut report = EventReport::new(tenant, Some(msg), Outcome::Handled);
         let kind = EventKind::of(msg);
         for handler in &cfg.pipeline {
             let name = handler.name().to_owned();
             if !handler.wants(kind) {
-                report.runs.push(PluginRun { plugin: name, status: RunStatus::NotWanted });
+                report.runs.push(PluginRun {
+                    plugin: name,
+                    status: RunStatus::NotWanted,
+                });
                 continue;
             }
             if let Some(window) = handler.debounce() {
                 if !self.debounce_wins(tenant, phone, &name, window).await {
-                    report.runs.push(PluginRun { plugin: name, status: RunStatus::Debounced });
+                    report.runs.push(PluginRun {
+                        plugin: name,
+                        status: RunStatus::Debounced,
+                    });
                     continue;
                 }
                 // A human may have taken over while we waited.
-                if let Some(c) = self.store.conversation(tenant, phone).await? {
-                    if c.owner == Owner::Human {
-                        break;
-                    }
+                if let Some(c) = self.store.conversation(tenant, phone).await?
+                    && c.owner == Owner::Human
+                {
+                    break;
                 }
             }
             let ctx = self.context(tenant, &cfg, msg).await?;
@@ -419,12 +454,22 @@ impl Runtime {
                 Ok(a) => a,
                 Err(error) => {
                     tracing::warn!(tenant, plugin = %name, %error, "plugin failed; skipped");
-                    report.runs.push(PluginRun { plugin: name, status: RunStatus::Failed { error } });
+                    report.runs.push(PluginRun {
+                        plugin: name,
+                        status: RunStatus::Failed { error },
+                    });
                     continue;
                 }
             };
-            report.runs.push(PluginRun { plugin: name.clone(), status: RunStatus::Ran { actions: actions.len() } });
-            let stop = self.perform(tenant, &cfg, msg, &name, actions, &mut report).await?;
+            report.runs.push(PluginRun {
+                plugin: name.clone(),
+                status: RunStatus::Ran {
+                    actions: actions.len(),
+                },
+            });
+            let stop = self
+                .perform(tenant, &cfg, msg, &name, actions, &mut report)
+                .await?;
             if stop {
                 report.stopped_by = Some(name);
                 break;
@@ -435,16 +480,28 @@ impl Runtime {
 
     /// Bumps the (tenant, contact, plugin) generation, waits out the window
     /// and tells whether no later message arrived meanwhile.
-    async fn debounce_wins(&self, tenant: &str, phone: &str, plugin: &str, window: Duration) -> bool {
+    async fn debounce_wins(
+        &self,
+        tenant: &str,
+        phone: &str,
+        plugin: &str,
+        window: Duration,
+    ) -> bool {
         let key = (tenant.to_owned(), phone.to_owned(), plugin.to_owned());
         let mine = {
-            let mut g = self.debounce.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut g = self
+                .debounce
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let gen_ = g.entry(key.clone()).or_insert(0);
             *gen_ += 1;
             *gen_
         };
         tokio::time::sleep(window).await;
-        let mut g = self.debounce.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut g = self
+            .debounce
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let won = g.get(&key) == Some(&mine);
         if won {
             g.remove(&key);
@@ -452,11 +509,25 @@ impl Runtime {
         won
     }
 
-    async fn context(&self, tenant: &str, cfg: &TenantConfig, msg: &InboundMessage) -> Result<HandlerContext, RuntimeError> {
+    async fn context(
+        &self,
+        tenant: &str,
+        cfg: &TenantConfig,
+        msg: &InboundMessage,
+    ) -> Result<HandlerContext, RuntimeError> {
         let phone = msg.from.e164();
-        let conv = self.store.conversation(tenant, phone).await?.unwrap_or_else(|| Conversation::new(tenant, phone, 0));
-        let mut history = self.store.history(tenant, phone, self.history_limit + 1).await?;
-        history.retain(|h| h.provider_message_id.as_deref() != Some(msg.id.as_str()) || !h.author.is_inbound());
+        let conv = self
+            .store
+            .conversation(tenant, phone)
+            .await?
+            .unwrap_or_else(|| Conversation::new(tenant, phone, 0));
+        let mut history = self
+            .store
+            .history(tenant, phone, self.history_limit + 1)
+            .await?;
+        history.retain(|h| {
+            h.provider_message_id.as_deref() != Some(msg.id.as_str()) || !h.author.is_inbound()
+        });
         let extra = history.len().saturating_sub(self.history_limit as usize);
         history.drain(..extra);
         let now_ms = self.clock.now_ms();
@@ -535,7 +606,15 @@ impl Runtime {
                     report.tags_removed.push(t);
                 }
                 Action::Handoff(reason) => {
-                    self.store.set_owner(tenant, phone, Owner::Human, reason.as_deref(), self.clock.now_ms()).await?;
+                    self.store
+                        .set_owner(
+                            tenant,
+                            phone,
+                            Owner::Human,
+                            reason.as_deref(),
+                            self.clock.now_ms(),
+                        )
+                        .await?;
                     tracing::info!(tenant, plugin, "conversation handed to a human");
                     report.handoff = Some(reason);
                     stop = true;
@@ -548,29 +627,57 @@ impl Runtime {
 
     /// A human agent takes the conversation over: no plugin runs for this
     /// contact until [`Runtime::hand_back`] or the tenant's handoff timeout.
-    pub async fn take_over(&self, tenant: &str, phone: &PhoneNumber, note: Option<&str>) -> Result<(), RuntimeError> {
-        self.store.set_owner(tenant, phone.e164(), Owner::Human, note, self.clock.now_ms()).await?;
+    pub async fn take_over(
+        &self,
+        tenant: &str,
+        phone: &PhoneNumber,
+        note: Option<&str>,
+    ) -> Result<(), RuntimeError> {
+        self.store
+            .set_owner(
+                tenant,
+                phone.e164(),
+                Owner::Human,
+                note,
+                self.clock.now_ms(),
+            )
+            .await?;
         Ok(())
     }
 
     /// Gives the conversation back to the bot.
     pub async fn hand_back(&self, tenant: &str, phone: &PhoneNumber) -> Result<(), RuntimeError> {
-        self.store.set_owner(tenant, phone.e164(), Owner::Bot, None, self.clock.now_ms()).await?;
+        self.store
+            .set_owner(tenant, phone.e164(), Owner::Bot, None, self.clock.now_ms())
+            .await?;
         Ok(())
     }
 
     /// The tenant's conversations, most recent first.
-    pub async fn conversations(&self, tenant: &str, limit: u32) -> Result<Vec<Conversation>, RuntimeError> {
+    pub async fn conversations(
+        &self,
+        tenant: &str,
+        limit: u32,
+    ) -> Result<Vec<Conversation>, RuntimeError> {
         Ok(self.store.conversations(tenant, limit).await?)
     }
 
     /// One conversation.
-    pub async fn conversation(&self, tenant: &str, phone: &PhoneNumber) -> Result<Option<Conversation>, RuntimeError> {
+    pub async fn conversation(
+        &self,
+        tenant: &str,
+        phone: &PhoneNumber,
+    ) -> Result<Option<Conversation>, RuntimeError> {
         Ok(self.store.conversation(tenant, phone.e164()).await?)
     }
 
     /// The last `limit` messages of a conversation, oldest first.
-    pub async fn history(&self, tenant: &str, phone: &PhoneNumber, limit: u32) -> Result<Vec<HistoryEntry>, RuntimeError> {
+    pub async fn history(
+        &self,
+        tenant: &str,
+        phone: &PhoneNumber,
+        limit: u32,
+    ) -> Result<Vec<HistoryEntry>, RuntimeError> {
         Ok(self.store.history(tenant, phone.e164(), limit).await?)
     }
 
@@ -609,10 +716,17 @@ impl Runtime {
         message: &OutgoingMessage,
     ) -> Result<SendReceipt, RuntimeError> {
         let cfg = self.tenant(tenant)?;
-        message.validate().map_err(|e| RuntimeError::InvalidMessage(e.to_string()))?;
+        message
+            .validate()
+            .map_err(|e| RuntimeError::InvalidMessage(e.to_string()))?;
         let receipt = cfg.provider.send(phone, message).await?;
-        self.record_agent_message(tenant, phone, &outgoing_text(message), receipt.message_id.as_deref())
-            .await?;
+        self.record_agent_message(
+            tenant,
+            phone,
+            &outgoing_text(message),
+            receipt.message_id.as_deref(),
+        )
+        .await?;
         Ok(receipt)
     }
 }
@@ -620,6 +734,8 @@ impl Runtime {
 fn outgoing_text(m: &OutgoingMessage) -> String {
     match m {
         OutgoingMessage::Interactive(i) => i.body.clone(),
-        other => other.as_text().map_or_else(|| format!("[{}]", other.kind()), str::to_owned),
+        other => other
+            .as_text()
+            .map_or_else(|| format!("[{}]", other.kind()), str::to_owned),
     }
 }

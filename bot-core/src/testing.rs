@@ -37,7 +37,13 @@ fn build() -> Result<PathBuf, String> {
         ));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let dir = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default().trim().to_owned();
+    let dir = stdout
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
     if dir.is_empty() {
         return Err(format!("{} printed no output folder", script.display()));
     }
@@ -64,6 +70,10 @@ pub fn plugin_dir() -> PathBuf {
 #[must_use]
 pub fn plugin_path(name: &str) -> PathBuf {
     let path = plugin_dir().join(format!("{name}.wasm"));
-    assert!(path.is_file(), "plugin `{name}` was not built: {} is missing", path.display());
+    assert!(
+        path.is_file(),
+        "plugin `{name}` was not built: {} is missing",
+        path.display()
+    );
     path
 }

@@ -13,7 +13,11 @@ use whatsapp_client::testing::RecordingProvider;
 async fn the_guide_plugin_loads_and_answers() {
     let rt = runtime();
     // Step "Load it": the host reads the manifest and the schema.
-    let echo = rt.host().load_file(bot_core::testing::plugin_path("echo")).await.unwrap();
+    let echo = rt
+        .host()
+        .load_file(bot_core::testing::plugin_path("echo"))
+        .await
+        .unwrap();
     assert_eq!(echo.manifest().name, "echo");
     assert_eq!(echo.manifest().version, "0.1.0");
 
@@ -21,13 +25,25 @@ async fn the_guide_plugin_loads_and_answers() {
     let err = echo.configure(&json!({"count": true})).unwrap_err();
     assert_eq!(err.errors, ["/: \"prefix\" is a required property"]);
     let err = echo.configure(&json!({"prefix": 5})).unwrap_err();
-    assert!(err.errors[0].starts_with("/prefix: 5 is not of type \"string\""), "{err}");
-    let handler = echo.configure(&json!({"prefix": "Anda bilang: ", "count": true})).unwrap();
+    assert!(
+        err.errors[0].starts_with("/prefix: 5 is not of type \"string\""),
+        "{err}"
+    );
+    let handler = echo
+        .configure(&json!({"prefix": "Anda bilang: ", "count": true}))
+        .unwrap();
 
     // Step "Run it".
     let p = RecordingProvider::new();
     rt.set_tenant("toko", tenant(&p).handler(handler));
-    rt.handle_event("toko", &text("1", "081234567890", "halo")).await.unwrap();
-    rt.handle_event("toko", &text("2", "081234567890", "apa kabar")).await.unwrap();
-    assert_eq!(sent_texts(&p), ["Anda bilang: halo (#1)", "Anda bilang: apa kabar (#2)"]);
+    rt.handle_event("toko", &text("1", "081234567890", "halo"))
+        .await
+        .unwrap();
+    rt.handle_event("toko", &text("2", "081234567890", "apa kabar"))
+        .await
+        .unwrap();
+    assert_eq!(
+        sent_texts(&p),
+        ["Anda bilang: halo (#1)", "Anda bilang: apa kabar (#2)"]
+    );
 }

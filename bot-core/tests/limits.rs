@@ -24,7 +24,13 @@ async fn run_hostile(rt: &Runtime, behaviour: &str) -> (bot_core::EventReport, R
     let h = plugin(rt, "hostile", json!({"behaviour": behaviour})).await;
     let fallback = plugin(rt, "hostile", json!({"behaviour": "echo"})).await;
     rt.set_tenant(behaviour, tenant(&p).handler(h).handler(fallback));
-    let r = rt.handle_event(behaviour, &text(&format!("m-{behaviour}"), "081200000001", "hi")).await.unwrap();
+    let r = rt
+        .handle_event(
+            behaviour,
+            &text(&format!("m-{behaviour}"), "081200000001", "hi"),
+        )
+        .await
+        .unwrap();
     (r, p)
 }
 
@@ -32,8 +38,15 @@ async fn run_hostile(rt: &Runtime, behaviour: &str) -> (bot_core::EventReport, R
 async fn infinite_loop_is_stopped_by_the_deadline_and_the_next_plugin_runs() {
     let rt = runtime_with(host_config().cpu_deadline(Duration::from_millis(20)));
     let (r, p) = run_hostile(&rt, "loop").await;
-    assert!(matches!(failure(&r), HandlerError::Timeout(d) if d == Duration::from_millis(20)), "{r:?}");
-    assert_eq!(sent_texts(&p), ["echo: hi"], "the plugin after the faulty one still answers");
+    assert!(
+        matches!(failure(&r), HandlerError::Timeout(d) if d == Duration::from_millis(20)),
+        "{r:?}"
+    );
+    assert_eq!(
+        sent_texts(&p),
+        ["echo: hi"],
+        "the plugin after the faulty one still answers"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,7 +66,10 @@ async fn traps_panics_and_errors_are_isolated() {
         assert_eq!(sent_texts(&p), ["echo: hi"]);
     }
     let (r, _) = run_hostile(&rt, "fail").await;
-    assert_eq!(failure(&r), HandlerError::Failed("hostile plugin fails on purpose".into()));
+    assert_eq!(
+        failure(&r),
+        HandlerError::Failed("hostile plugin fails on purpose".into())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,16 +77,33 @@ async fn malformed_output_is_refused_and_nothing_is_performed() {
     let rt = runtime();
     let (r, p) = run_hostile(&rt, "bad-reply").await;
     let e = failure(&r);
-    assert!(matches!(&e, HandlerError::BadOutput(m) if m.contains("action 0: invalid reply")), "{e}");
+    assert!(
+        matches!(&e, HandlerError::BadOutput(m) if m.contains("action 0: invalid reply")),
+        "{e}"
+    );
     assert_eq!(sent_texts(&p), ["echo: hi"]);
     // Enough memory for the guest to build a million actions: the host
     // refuses the list itself.
-    let rt = runtime_with(host_config().memory_limit(256 << 20).cpu_deadline(Duration::from_secs(10)));
+    let rt = runtime_with(
+        host_config()
+            .memory_limit(256 << 20)
+            .cpu_deadline(Duration::from_secs(10)),
+    );
     let (r, p) = run_hostile(&rt, "flood").await;
     let e = failure(&r);
-    assert!(matches!(&e, HandlerError::BadOutput(m) if m.contains("1000000 actions")), "{e:?}");
-    let conv = rt.conversation("flood", &phone("081200000001")).await.unwrap().unwrap();
-    assert!(conv.tags.is_empty(), "no action of a refused output is performed");
+    assert!(
+        matches!(&e, HandlerError::BadOutput(m) if m.contains("1000000 actions")),
+        "{e:?}"
+    );
+    let conv = rt
+        .conversation("flood", &phone("081200000001"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        conv.tags.is_empty(),
+        "no action of a refused output is performed"
+    );
     assert_eq!(p.sent().len(), 1);
 }
 
@@ -82,8 +115,18 @@ impl LlmService for SlowLlm {
     async fn complete(&self, tenant: &str, request: ChatRequest) -> Result<ChatResponse, LlmError> {
         tokio::time::sleep(self.0).await;
         Ok(ChatResponse {
-            text: format!("{tenant}: {}", request.messages.first().map(|m| m.content.as_str()).unwrap_or("")),
-            usage: Usage { input_tokens: 1, output_tokens: 1 },
+            text: format!(
+                "{tenant}: {}",
+                request
+                    .messages
+                    .first()
+                    .map(|m| m.content.as_str())
+                    .unwrap_or("")
+            ),
+            usage: Usage {
+                input_tokens: 1,
+                output_tokens: 1,
+            },
             provider: "mock".into(),
             model: "slow".into(),
         })
@@ -110,34 +153,60 @@ async fn time_awaiting_a_host_call_does_not_count_against_the_cpu_deadline() {
 async fn llm_import_without_a_service_is_a_typed_refusal() {
     let rt = runtime();
     let (r, _) = run_hostile(&rt, "llm-once").await;
-    assert!(matches!(failure(&r), HandlerError::Failed(m) if m.contains("NotConfigured")), "{r:?}");
+    assert!(
+        matches!(failure(&r), HandlerError::Failed(m) if m.contains("NotConfigured")),
+        "{r:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn another_tenant_keeps_answering_while_one_plugin_loops() {
-    let rt = Arc::new(runtime_with(host_config().cpu_deadline(Duration::from_millis(400))));
+    let rt = Arc::new(runtime_with(
+        host_config().cpu_deadline(Duration::from_millis(400)),
+    ));
     let bad = RecordingProvider::new();
     let good = RecordingProvider::new();
-    rt.set_tenant("bad", tenant(&bad).handler(plugin(&rt, "hostile", json!({"behaviour": "loop"})).await));
-    rt.set_tenant("good", tenant(&good).handler(plugin(&rt, "hostile", json!({"behaviour": "echo"})).await));
+    rt.set_tenant(
+        "bad",
+        tenant(&bad).handler(plugin(&rt, "hostile", json!({"behaviour": "loop"})).await),
+    );
+    rt.set_tenant(
+        "good",
+        tenant(&good).handler(plugin(&rt, "hostile", json!({"behaviour": "echo"})).await),
+    );
     let looping = {
         let rt = rt.clone();
-        tokio::spawn(async move { rt.handle_event("bad", &text("b1", "081200000009", "x")).await.unwrap() })
+        tokio::spawn(async move {
+            rt.handle_event("bad", &text("b1", "081200000009", "x"))
+                .await
+                .unwrap()
+        })
     };
     // While the loop burns its 400 ms of CPU, the good tenant is served.
     let mut during = 0;
     let mut answered = 0;
     for i in 0..5 {
-        let r = rt.handle_event("good", &text(&format!("g{i}"), "081200000008", "ping")).await.unwrap();
+        let r = rt
+            .handle_event("good", &text(&format!("g{i}"), "081200000008", "ping"))
+            .await
+            .unwrap();
         assert_eq!(r.outcome, Outcome::Handled);
         answered += r.replies.len();
         if !looping.is_finished() {
             during += r.replies.len();
         }
     }
-    assert!(during >= 1, "no answer for the good tenant while the bad plugin looped");
+    assert!(
+        during >= 1,
+        "no answer for the good tenant while the bad plugin looped"
+    );
     let r = looping.await.unwrap();
-    assert!(matches!(r.runs[0].status, RunStatus::Failed { error: HandlerError::Timeout(_) }));
+    assert!(matches!(
+        r.runs[0].status,
+        RunStatus::Failed {
+            error: HandlerError::Timeout(_)
+        }
+    ));
     assert!(bad.sent().is_empty());
     assert_eq!(good.sent().len(), answered);
 }
@@ -147,15 +216,31 @@ async fn kv_is_scoped_to_tenant_and_plugin() {
     let rt = runtime();
     let pa = RecordingProvider::new();
     let pb = RecordingProvider::new();
-    rt.set_tenant("a", tenant(&pa).handler(plugin(&rt, "hostile", json!({"behaviour": "kv-echo"})).await));
-    rt.set_tenant("b", tenant(&pb).handler(plugin(&rt, "hostile", json!({"behaviour": "kv-echo"})).await));
-    rt.handle_event("a", &text("1", "081200000001", "one")).await.unwrap();
-    rt.handle_event("a", &text("2", "081200000001", "two")).await.unwrap();
-    rt.handle_event("b", &text("3", "081200000001", "three")).await.unwrap();
+    rt.set_tenant(
+        "a",
+        tenant(&pa).handler(plugin(&rt, "hostile", json!({"behaviour": "kv-echo"})).await),
+    );
+    rt.set_tenant(
+        "b",
+        tenant(&pb).handler(plugin(&rt, "hostile", json!({"behaviour": "kv-echo"})).await),
+    );
+    rt.handle_event("a", &text("1", "081200000001", "one"))
+        .await
+        .unwrap();
+    rt.handle_event("a", &text("2", "081200000001", "two"))
+        .await
+        .unwrap();
+    rt.handle_event("b", &text("3", "081200000001", "three"))
+        .await
+        .unwrap();
     assert_eq!(sent_texts(&pa), ["before: ", "before: one"]);
     assert_eq!(sent_texts(&pb), ["before: "]);
     assert_eq!(
-        rt.store().kv_get("a", "hostile", "last").await.unwrap().as_deref(),
+        rt.store()
+            .kv_get("a", "hostile", "last")
+            .await
+            .unwrap()
+            .as_deref(),
         Some(&b"two"[..])
     );
 }

@@ -6,12 +6,19 @@ mod common;
 
 use std::sync::Arc;
 
-use bot_core::{Author, ConversationStore, HistoryEntry, MemoryStore, Outcome, Owner, Runtime, SqlStore};
+use bot_core::{
+    Author, ConversationStore, HistoryEntry, MemoryStore, Outcome, Owner, Runtime, SqlStore,
+};
 use common::*;
 use whatsapp_client::testing::RecordingProvider;
 
 fn entry(author: Author, text: &str, at_ms: i64) -> HistoryEntry {
-    HistoryEntry { author, text: text.into(), provider_message_id: Some(format!("id-{text}")), at_ms }
+    HistoryEntry {
+        author,
+        text: text.into(),
+        provider_message_id: Some(format!("id-{text}")),
+        at_ms,
+    }
 }
 
 async fn conformance(s: Arc<dyn ConversationStore>) {
@@ -22,24 +29,40 @@ async fn conformance(s: Arc<dyn ConversationStore>) {
     }))
     .await;
     assert_eq!(claims.iter().filter(|c| **c).count(), 1);
-    assert!(s.claim_inbound("t2", "wamid.A", 1).await.unwrap(), "ids are per tenant");
+    assert!(
+        s.claim_inbound("t2", "wamid.A", 1).await.unwrap(),
+        "ids are per tenant"
+    );
 
     // Conversations.
     assert!(s.conversation("t1", "+621").await.unwrap().is_none());
     let c = s.touch("t1", "+621", Some("Ani"), 10).await.unwrap();
-    assert_eq!((c.owner, c.name.as_deref(), c.updated_ms), (Owner::Bot, Some("Ani"), 10));
+    assert_eq!(
+        (c.owner, c.name.as_deref(), c.updated_ms),
+        (Owner::Bot, Some("Ani"), 10)
+    );
     let c = s.touch("t1", "+621", None, 5).await.unwrap();
-    assert_eq!((c.name.as_deref(), c.updated_ms), (Some("Ani"), 10), "name kept, time never goes back");
+    assert_eq!(
+        (c.name.as_deref(), c.updated_ms),
+        (Some("Ani"), 10),
+        "name kept, time never goes back"
+    );
     s.touch("t1", "+622", None, 20).await.unwrap();
     s.touch("t2", "+629", None, 30).await.unwrap();
 
-    s.set_owner("t1", "+621", Owner::Human, Some("minta admin"), 11).await.unwrap();
+    s.set_owner("t1", "+621", Owner::Human, Some("minta admin"), 11)
+        .await
+        .unwrap();
     s.set_state("t1", "+621", Some("checkout")).await.unwrap();
     s.add_tag("t1", "+621", "vip").await.unwrap();
     s.add_tag("t1", "+621", "lead").await.unwrap();
     s.add_tag("t1", "+621", "vip").await.unwrap();
-    s.set_field("t1", "+621", "kota", Some("Solo")).await.unwrap();
-    s.set_field("t1", "+621", "kota", Some("Medan")).await.unwrap();
+    s.set_field("t1", "+621", "kota", Some("Solo"))
+        .await
+        .unwrap();
+    s.set_field("t1", "+621", "kota", Some("Medan"))
+        .await
+        .unwrap();
     s.set_field("t1", "+621", "x", Some("1")).await.unwrap();
     s.set_field("t1", "+621", "x", None).await.unwrap();
     let c = s.conversation("t1", "+621").await.unwrap().unwrap();
@@ -53,30 +76,59 @@ async fn conformance(s: Arc<dyn ConversationStore>) {
     s.remove_tag("t1", "+621", "lead").await.unwrap();
     s.set_state("t1", "+621", None).await.unwrap();
     let c = s.conversation("t1", "+621").await.unwrap().unwrap();
-    assert_eq!((c.tags.as_slice(), c.state), (&["vip".to_owned()][..], None));
+    assert_eq!(
+        (c.tags.as_slice(), c.state),
+        (&["vip".to_owned()][..], None)
+    );
 
     // History: ordered, limited to the most recent, scoped.
     for i in 0..5 {
-        s.append("t1", "+621", &entry(if i % 2 == 0 { Author::Customer } else { Author::Bot }, &format!("m{i}"), 100 + i))
-            .await
-            .unwrap();
+        s.append(
+            "t1",
+            "+621",
+            &entry(
+                if i % 2 == 0 {
+                    Author::Customer
+                } else {
+                    Author::Bot
+                },
+                &format!("m{i}"),
+                100 + i,
+            ),
+        )
+        .await
+        .unwrap();
     }
     let h = s.history("t1", "+621", 3).await.unwrap();
-    assert_eq!(h.iter().map(|e| e.text.as_str()).collect::<Vec<_>>(), ["m2", "m3", "m4"]);
+    assert_eq!(
+        h.iter().map(|e| e.text.as_str()).collect::<Vec<_>>(),
+        ["m2", "m3", "m4"]
+    );
     assert_eq!(h[1].author, Author::Bot);
     assert_eq!(h[2].provider_message_id.as_deref(), Some("id-m4"));
     assert!(s.history("t2", "+621", 3).await.unwrap().is_empty());
     // Concurrent appends all land.
     futures::future::join_all((0..6).map(|i| {
         let s = s.clone();
-        async move { s.append("t1", "+622", &entry(Author::Customer, &format!("c{i}"), 200)).await.unwrap() }
+        async move {
+            s.append(
+                "t1",
+                "+622",
+                &entry(Author::Customer, &format!("c{i}"), 200),
+            )
+            .await
+            .unwrap()
+        }
     }))
     .await;
     assert_eq!(s.history("t1", "+622", 100).await.unwrap().len(), 6);
 
     // Listing: most recent first, per tenant.
     let list = s.conversations("t1", 10).await.unwrap();
-    assert_eq!(list.iter().map(|c| c.phone.as_str()).collect::<Vec<_>>(), ["+622", "+621"]);
+    assert_eq!(
+        list.iter().map(|c| c.phone.as_str()).collect::<Vec<_>>(),
+        ["+622", "+621"]
+    );
     assert_eq!(s.conversations("t1", 1).await.unwrap().len(), 1);
     assert_eq!(s.conversations("t2", 10).await.unwrap().len(), 1);
 
@@ -120,7 +172,12 @@ async fn postgres_store_conformance() {
 }
 
 async fn concurrent_duplicate_deliveries(store: Arc<dyn ConversationStore>) {
-    let rt = Arc::new(Runtime::builder(store).host_config(host_config()).build().unwrap());
+    let rt = Arc::new(
+        Runtime::builder(store)
+            .host_config(host_config())
+            .build()
+            .unwrap(),
+    );
     let p = RecordingProvider::new();
     let echo = plugin(&rt, "hostile", serde_json::json!({"behaviour": "echo"})).await;
     rt.set_tenant("t", tenant(&p).handler(echo));
@@ -130,7 +187,11 @@ async fn concurrent_duplicate_deliveries(store: Arc<dyn ConversationStore>) {
         tokio::spawn(async move { rt.handle_event("t", &ev).await.unwrap().outcome })
     }))
     .await;
-    let handled = reports.into_iter().map(Result::unwrap).filter(|o| *o == Outcome::Handled).count();
+    let handled = reports
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|o| *o == Outcome::Handled)
+        .count();
     assert_eq!(handled, 1);
     assert_eq!(sent_texts(&p), ["echo: halo"]);
 }

@@ -148,7 +148,10 @@ impl std::fmt::Debug for Config {
             .field("log_json", &self.log_json)
             .field("argon2_memory_kib", &self.argon2_memory_kib)
             .field("otp_resend_cooldown_secs", &self.otp_resend_cooldown_secs)
-            .field("otp_max_sends_per_ip_per_hour", &self.otp_max_sends_per_ip_per_hour)
+            .field(
+                "otp_max_sends_per_ip_per_hour",
+                &self.otp_max_sends_per_ip_per_hour,
+            )
             .finish()
     }
 }

@@ -49,7 +49,10 @@ impl Crypto {
         let bytes = STANDARD
             .decode(key.expose_secret().trim())
             .map_err(|_| CryptoError::BadKey)?;
-        let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| CryptoError::BadKey)?;
+        let key: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| CryptoError::BadKey)?;
         let cipher = XChaCha20Poly1305::new_from_slice(&key).map_err(|_| CryptoError::BadKey)?;
         Ok(Self { cipher, key })
     }

@@ -18,7 +18,12 @@ const PNID: &str = "106540352242922";
 const SECRET: &str = "meta-app-secret-42";
 const CUSTOMER: &str = "6281298765432";
 
-async fn post_webhook(app: &common::TestApp, device: &str, body: &str, signature: &str) -> reqwest::Response {
+async fn post_webhook(
+    app: &common::TestApp,
+    device: &str,
+    body: &str,
+    signature: &str,
+) -> reqwest::Response {
     app.client
         .post(app.url(&format!("/webhooks/whatsapp/{device}")))
         .header("content-type", "application/json")
@@ -35,11 +40,15 @@ async fn messages(app: &common::TestApp, token: &str) -> Vec<Value> {
         return Vec::new();
     };
     let id = c["id"].as_str().unwrap();
-    data(app.get(&format!("/api/v1/conversations/{id}/messages"), token).await, 200)
-        .await
-        .as_array()
-        .unwrap()
-        .clone()
+    data(
+        app.get(&format!("/api/v1/conversations/{id}/messages"), token)
+            .await,
+        200,
+    )
+    .await
+    .as_array()
+    .unwrap()
+    .clone()
 }
 
 async fn cloud_api_webhook(kind: DbKind) {
@@ -96,7 +105,11 @@ async fn cloud_api_webhook(kind: DbKind) {
     assert!(meta.received_requests().await.unwrap().is_empty());
 
     // Valid: stored, answered once through the Cloud API.
-    let s = data(post_webhook(&app, &dev, &body, &sign(SECRET, &body)).await, 200).await;
+    let s = data(
+        post_webhook(&app, &dev, &body, &sign(SECRET, &body)).await,
+        200,
+    )
+    .await;
     assert_eq!(s["messages"], 1);
     assert_eq!(s["replies"], 1);
     let sent = meta.received_requests().await.unwrap();
@@ -107,7 +120,11 @@ async fn cloud_api_webhook(kind: DbKind) {
 
     // Meta retries the same delivery: no second reply, no second row.
     for _ in 0..2 {
-        let s = data(post_webhook(&app, &dev, &body, &sign(SECRET, &body)).await, 200).await;
+        let s = data(
+            post_webhook(&app, &dev, &body, &sign(SECRET, &body)).await,
+            200,
+        )
+        .await;
         assert_eq!(s["duplicates"], 1);
         assert_eq!(s["replies"], 0);
     }
@@ -121,7 +138,12 @@ async fn cloud_api_webhook(kind: DbKind) {
     assert_eq!(msgs[1]["status"], "sent");
 
     // Status webhooks move the stored status forward, never back.
-    for (status, expect) in [("delivered", "delivered"), ("sent", "delivered"), ("read", "read"), ("delivered", "read")] {
+    for (status, expect) in [
+        ("delivered", "delivered"),
+        ("sent", "delivered"),
+        ("read", "read"),
+        ("delivered", "read"),
+    ] {
         let b = cloud_status(PNID, "wamid.OUT1", status, CUSTOMER);
         data(post_webhook(&app, &dev, &b, &sign(SECRET, &b)).await, 200).await;
         let msgs = messages(&app, &v.token).await;
@@ -129,31 +151,54 @@ async fn cloud_api_webhook(kind: DbKind) {
     }
     // An unsigned status update changes nothing.
     let b = cloud_status(PNID, "wamid.OUT1", "failed", CUSTOMER);
-    assert_eq!(post_webhook(&app, &dev, &b, "sha256=00").await.status(), 403);
+    assert_eq!(
+        post_webhook(&app, &dev, &b, "sha256=00").await.status(),
+        403
+    );
     assert_eq!(messages(&app, &v.token).await[1]["status"], "read");
 
     // A second message from the customer gets the default reply.
     let body2 = cloud_text(PNID, CUSTOMER, "Budi", "wamid.IN2", "selamat pagi");
-    let s = data(post_webhook(&app, &dev, &body2, &sign(SECRET, &body2)).await, 200).await;
+    let s = data(
+        post_webhook(&app, &dev, &body2, &sign(SECRET, &body2)).await,
+        200,
+    )
+    .await;
     assert_eq!(s["replies"], 1);
     let sent = meta.received_requests().await.unwrap();
     let payload: Value = serde_json::from_slice(&sent[1].body).unwrap();
-    assert_eq!(payload["text"]["body"], "Terima kasih, pesan Anda sudah kami terima.");
+    assert_eq!(
+        payload["text"]["body"],
+        "Terima kasih, pesan Anda sudah kami terima."
+    );
 
     // A banned vendor's webhooks are accepted and stored, but not answered.
     let admin = app.admin_token().await;
-    data(app.post(&format!("/api/v1/admin/vendors/{}/ban", v.tenant_id), &admin, json!({"reason": "test"})).await, 200)
-        .await;
+    data(
+        app.post(
+            &format!("/api/v1/admin/vendors/{}/ban", v.tenant_id),
+            &admin,
+            json!({"reason": "test"}),
+        )
+        .await,
+        200,
+    )
+    .await;
     let body3 = cloud_text(PNID, CUSTOMER, "Budi", "wamid.IN3", "harga?");
-    let s = data(post_webhook(&app, &dev, &body3, &sign(SECRET, &body3)).await, 200).await;
+    let s = data(
+        post_webhook(&app, &dev, &body3, &sign(SECRET, &body3)).await,
+        200,
+    )
+    .await;
     assert_eq!(s["messages"], 1);
     assert_eq!(s["replies"], 0);
     assert_eq!(meta.received_requests().await.unwrap().len(), 2);
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM messages WHERE device_id = $1 AND direction = 'in'")
-        .bind(&dev)
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM messages WHERE device_id = $1 AND direction = 'in'")
+            .bind(&dev)
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
     assert_eq!(n, 3);
     app.stop().await;
 }
@@ -164,7 +209,10 @@ async fn fonnte_webhook_token(kind: DbKind) {
     let fonnte = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path_regex(r"^/send$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": true, "id": ["80367170"], "process": "pending"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"status": true, "id": ["80367170"], "process": "pending"})),
+        )
         .mount(&fonnte)
         .await;
     let app = spawn_app(kind).await;
@@ -210,8 +258,13 @@ async fn fonnte_webhook_token(kind: DbKind) {
     let sent = fonnte.received_requests().await.unwrap();
     assert_eq!(sent.len(), 1);
     let form: std::collections::HashMap<String, String> =
-        url::form_urlencoded::parse(&sent[0].body).into_owned().collect();
-    assert_eq!(form.get("message").map(String::as_str), Some("Harga mulai Rp10.000"));
+        url::form_urlencoded::parse(&sent[0].body)
+            .into_owned()
+            .collect();
+    assert_eq!(
+        form.get("message").map(String::as_str),
+        Some("Harga mulai Rp10.000")
+    );
     assert_eq!(form.get("target").map(String::as_str), Some(CUSTOMER));
     app.stop().await;
 }

@@ -7,7 +7,9 @@ mod common;
 
 use std::collections::HashMap;
 
-use campaigns_support::{Vendor, device, eventually, phone, sim_device, sim_sent, vendor, vendor_with_limits};
+use campaigns_support::{
+    Vendor, device, eventually, phone, sim_device, sim_sent, vendor, vendor_with_limits,
+};
 use common::{DbKind, TestApp, data, error_code, spawn_app};
 use serde_json::{Value, json};
 
@@ -30,12 +32,25 @@ async fn add_contacts(app: &TestApp, v: &Vendor, n: usize, tag: &str) -> Vec<Str
 }
 
 async fn template(app: &TestApp, v: &Vendor, name: &str, body: &str) -> String {
-    let t = data(app.post("/api/v1/templates", &v.token, json!({"name": name, "body": body})).await, 200).await;
+    let t = data(
+        app.post(
+            "/api/v1/templates",
+            &v.token,
+            json!({"name": name, "body": body}),
+        )
+        .await,
+        200,
+    )
+    .await;
     t["id"].as_str().unwrap().to_owned()
 }
 
 async fn campaign_status(app: &TestApp, v: &Vendor, id: &str) -> Value {
-    data(app.get(&format!("/api/v1/campaigns/{id}"), &v.token).await, 200).await
+    data(
+        app.get(&format!("/api/v1/campaigns/{id}"), &v.token).await,
+        200,
+    )
+    .await
 }
 
 async fn wait_status(app: &TestApp, v: &Vendor, id: &str, status: &str) -> Value {
@@ -55,27 +70,81 @@ async fn templates_validate_and_preview(kind: DbKind) {
     let v = vendor(&app, "Toko T").await;
     let ids = add_contacts(&app, &v, 1, "a").await;
 
-    let res = app.post("/api/v1/templates", &v.token, json!({"name": "x", "body": "Halo {name},\n{Promo|Diskon} {alamat}"})).await;
+    let res = app
+        .post(
+            "/api/v1/templates",
+            &v.token,
+            json!({"name": "x", "body": "Halo {name},\n{Promo|Diskon} {alamat}"}),
+        )
+        .await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unknown_variable");
     let msg = body["error"]["message"].as_str().unwrap();
-    assert!(msg.contains("line 2, column 16") && msg.contains("{alamat}"), "{msg}");
+    assert!(
+        msg.contains("line 2, column 16") && msg.contains("{alamat}"),
+        "{msg}"
+    );
 
-    let res = app.post("/api/v1/templates", &v.token, json!({"name": "x", "body": "Halo {Kak|Bu {name}"})).await;
+    let res = app
+        .post(
+            "/api/v1/templates",
+            &v.token,
+            json!({"name": "x", "body": "Halo {Kak|Bu {name}"}),
+        )
+        .await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "invalid_template");
-    assert!(body["error"]["message"].as_str().unwrap().contains("line 1, column 6"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 1, column 6"),
+        "{body}"
+    );
 
-    let res = app.post("/api/v1/templates", &v.token, json!({"name": "x", "body": "ok", "media": {"kind": "gif", "url": "https://x.id/a"}})).await;
+    let res = app
+        .post(
+            "/api/v1/templates",
+            &v.token,
+            json!({"name": "x", "body": "ok", "media": {"kind": "gif", "url": "https://x.id/a"}}),
+        )
+        .await;
     assert_eq!(error_code(res, 400).await, "invalid_media");
 
     let tid = template(&app, &v, "promo", "{Halo|Hai} {first_name} dari {kota}!").await;
-    let res = app.post("/api/v1/templates", &v.token, json!({"name": "promo", "body": "x"})).await;
+    let res = app
+        .post(
+            "/api/v1/templates",
+            &v.token,
+            json!({"name": "promo", "body": "x"}),
+        )
+        .await;
     assert_eq!(error_code(res, 409).await, "template_exists");
-    let p = data(app.post(&format!("/api/v1/templates/{tid}/preview"), &v.token, json!({"contact_id": ids[0], "seed": 7})).await, 200).await;
+    let p = data(
+        app.post(
+            &format!("/api/v1/templates/{tid}/preview"),
+            &v.token,
+            json!({"contact_id": ids[0], "seed": 7}),
+        )
+        .await,
+        200,
+    )
+    .await;
     let text = p["text"].as_str().unwrap();
-    assert!(text == "Halo Pelanggan dari Kota0!" || text == "Hai Pelanggan dari Kota0!", "{text}");
-    let again = data(app.post(&format!("/api/v1/templates/{tid}/preview"), &v.token, json!({"contact_id": ids[0], "seed": 7})).await, 200).await;
+    assert!(
+        text == "Halo Pelanggan dari Kota0!" || text == "Hai Pelanggan dari Kota0!",
+        "{text}"
+    );
+    let again = data(
+        app.post(
+            &format!("/api/v1/templates/{tid}/preview"),
+            &v.token,
+            json!({"contact_id": ids[0], "seed": 7}),
+        )
+        .await,
+        200,
+    )
+    .await;
     assert_eq!(again["text"], p["text"]);
     assert_eq!(p["message"]["type"], "text");
     app.stop().await;
@@ -88,7 +157,9 @@ async fn campaign_sends_once_to_each_with_rotation(kind: DbKind) {
     let ids = add_contacts(&app, &v, 30, "vip").await;
     add_contacts_extra(&app, &v).await;
     // One of the audience opts out before the start.
-    reference_server::contacts::mark_opted_out(&app.state.pool, &v.tenant_id, &phone(29)).await.unwrap();
+    reference_server::contacts::mark_opted_out(&app.state.pool, &v.tenant_id, &phone(29))
+        .await
+        .unwrap();
     let d1 = sim_device(&app, &v).await;
     let d2 = sim_device(&app, &v).await;
     let tid = template(&app, &v, "promo", "Halo {name} dari {kota}").await;
@@ -106,9 +177,24 @@ async fn campaign_sends_once_to_each_with_rotation(kind: DbKind) {
     .await;
     assert_eq!(c["status"], "draft");
     let id = c["id"].as_str().unwrap().to_owned();
-    let started = data(app.post(&format!("/api/v1/campaigns/{id}/start"), &v.token, json!({})).await, 200).await;
+    let started = data(
+        app.post(
+            &format!("/api/v1/campaigns/{id}/start"),
+            &v.token,
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
     assert_eq!(started["total"], 29);
-    let res = app.post(&format!("/api/v1/campaigns/{id}/start"), &v.token, json!({})).await;
+    let res = app
+        .post(
+            &format!("/api/v1/campaigns/{id}/start"),
+            &v.token,
+            json!({}),
+        )
+        .await;
     assert_eq!(error_code(res, 409).await, "campaign_not_draft");
     let done = wait_status(&app, &v, &id, "completed").await;
     assert_eq!(done["counts"]["sent"], 29);
@@ -125,22 +211,50 @@ async fn campaign_sends_once_to_each_with_rotation(kind: DbKind) {
         assert!(body.starts_with("Halo Pelanggan "), "{body}");
     }
     for i in 0..29 {
-        assert_eq!(per_number.get(&digits(&phone(i))), Some(&1), "recipient {i}");
+        assert_eq!(
+            per_number.get(&digits(&phone(i))),
+            Some(&1),
+            "recipient {i}"
+        );
     }
-    assert!(!per_number.contains_key(&digits(&phone(29))), "opted-out contact messaged");
+    assert!(
+        !per_number.contains_key(&digits(&phone(29))),
+        "opted-out contact messaged"
+    );
     let _ = ids;
 
     // Status webhooks and replies reach the recipients.
-    let recips = data(app.get(&format!("/api/v1/campaigns/{id}/recipients?limit=100"), &v.token).await, 200).await;
+    let recips = data(
+        app.get(
+            &format!("/api/v1/campaigns/{id}/recipients?limit=100"),
+            &v.token,
+        )
+        .await,
+        200,
+    )
+    .await;
     let recips = recips.as_array().unwrap();
     assert_eq!(recips.len(), 29);
-    let pid = |i: usize| recips[i]["provider_message_id"].as_str().unwrap().to_owned();
+    let pid = |i: usize| {
+        recips[i]["provider_message_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
     let pool = &app.state.pool;
     use reference_server::campaigns::{on_reply, on_status};
-    assert_eq!(on_status(pool, &pid(0), "delivered", None).await.unwrap(), 1);
+    assert_eq!(
+        on_status(pool, &pid(0), "delivered", None).await.unwrap(),
+        1
+    );
     assert_eq!(on_status(pool, &pid(1), "read", None).await.unwrap(), 1);
-    on_status(pool, &pid(2), "failed", Some("131026: undeliverable")).await.unwrap();
-    assert_eq!(on_status(pool, "unknown-id", "read", None).await.unwrap(), 0);
+    on_status(pool, &pid(2), "failed", Some("131026: undeliverable"))
+        .await
+        .unwrap();
+    assert_eq!(
+        on_status(pool, "unknown-id", "read", None).await.unwrap(),
+        0
+    );
     let replier = recips[1]["phone"].as_str().unwrap();
     assert_eq!(on_reply(pool, &v.tenant_id, replier).await.unwrap(), 1);
     let c = campaign_status(&app, &v, &id).await;
@@ -148,31 +262,67 @@ async fn campaign_sends_once_to_each_with_rotation(kind: DbKind) {
     assert_eq!(c["counts"]["read"], 1);
     assert_eq!(c["counts"]["replied"], 1);
     assert_eq!(c["counts"]["failed"], 1);
-    let r = data(app.get(&format!("/api/v1/campaigns/{id}/recipients?state=failed"), &v.token).await, 200).await;
+    let r = data(
+        app.get(
+            &format!("/api/v1/campaigns/{id}/recipients?state=failed"),
+            &v.token,
+        )
+        .await,
+        200,
+    )
+    .await;
     assert_eq!(r[0]["error"], "131026: undeliverable");
 
-    let an = data(app.get(&format!("/api/v1/campaigns/{id}/analytics"), &v.token).await, 200).await;
+    let an = data(
+        app.get(&format!("/api/v1/campaigns/{id}/analytics"), &v.token)
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(an["counts"]["sent"], 29);
     assert!((an["rates"]["replied"].as_f64().unwrap() - 1.0 / 29.0).abs() < 0.001);
-    let sent_in_timeline: i64 = an["timeline"].as_array().unwrap().iter().map(|b| b["sent"].as_i64().unwrap()).sum();
+    let sent_in_timeline: i64 = an["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["sent"].as_i64().unwrap())
+        .sum();
     assert_eq!(sent_in_timeline, 29);
-    let res = app.get(&format!("/api/v1/campaigns/{id}/report?format=csv"), &v.token).await;
+    let res = app
+        .get(
+            &format!("/api/v1/campaigns/{id}/report?format=csv"),
+            &v.token,
+        )
+        .await;
     let csv = res.text().await.unwrap();
     assert_eq!(csv.lines().count(), 30);
     assert!(csv.contains(",replied,"), "{csv}");
-    let ov = data(app.get("/api/v1/analytics/overview?days=2", &v.token).await, 200).await;
+    let ov = data(
+        app.get("/api/v1/analytics/overview?days=2", &v.token).await,
+        200,
+    )
+    .await;
     assert_eq!(ov["totals"]["campaign_sent"], 29);
-    let res = app.get("/api/v1/analytics/overview/export?format=xlsx", &v.token).await;
+    let res = app
+        .get("/api/v1/analytics/overview/export?format=xlsx", &v.token)
+        .await;
     assert_eq!(res.status(), 200);
 
     // The history lists it; quota was taken for 29 messages.
-    let list = data(app.get("/api/v1/campaigns?status=completed", &v.token).await, 200).await;
+    let list = data(
+        app.get("/api/v1/campaigns?status=completed", &v.token)
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(list.as_array().unwrap().len(), 1);
-    let used: i64 = sqlx::query_scalar("SELECT count FROM usage_counters WHERE tenant_id = $1 AND metric = 'messages'")
-        .bind(&v.tenant_id)
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let used: i64 = sqlx::query_scalar(
+        "SELECT count FROM usage_counters WHERE tenant_id = $1 AND metric = 'messages'",
+    )
+    .bind(&v.tenant_id)
+    .fetch_one(pool)
+    .await
+    .unwrap();
     assert_eq!(used, 29);
     app.stop().await;
 }
@@ -180,7 +330,16 @@ both_dbs!(campaign_sends_once_to_each_with_rotation);
 
 async fn add_contacts_extra(app: &TestApp, v: &Vendor) {
     // Not in the audience (other tag).
-    data(app.post("/api/v1/contacts", &v.token, json!({"phone": phone(500), "tags": ["lain"]})).await, 200).await;
+    data(
+        app.post(
+            "/api/v1/contacts",
+            &v.token,
+            json!({"phone": phone(500), "tags": ["lain"]}),
+        )
+        .await,
+        200,
+    )
+    .await;
 }
 
 async fn pause_resume_cancel_schedule_and_quota(kind: DbKind) {
@@ -192,15 +351,47 @@ async fn pause_resume_cancel_schedule_and_quota(kind: DbKind) {
     let create = |body: Value| {
         let app = &app;
         let v = &v;
-        async move { data(app.post("/api/v1/campaigns", &v.token, body).await, 200).await["id"].as_str().unwrap().to_owned() }
+        async move {
+            data(app.post("/api/v1/campaigns", &v.token, body).await, 200).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
     };
     // Slow pacing: 60/min, so pausing catches it mid-way.
-    let id = create(json!({"name": "lambat", "template_id": tid, "audience": {"all": true},
-                           "devices": [{"device_id": d, "rate_per_minute": 60}]}))
+    let id = create(
+        json!({"name": "lambat", "template_id": tid, "audience": {"all": true},
+                           "devices": [{"device_id": d, "rate_per_minute": 60}]}),
+    )
     .await;
-    data(app.post(&format!("/api/v1/campaigns/{id}/start"), &v.token, json!({})).await, 200).await;
-    eventually(30, || async { (campaign_status(&app, &v, &id).await["counts"]["sent"].as_i64().unwrap() >= 1).then_some(()) }).await;
-    let paused = data(app.post(&format!("/api/v1/campaigns/{id}/pause"), &v.token, json!({})).await, 200).await;
+    data(
+        app.post(
+            &format!("/api/v1/campaigns/{id}/start"),
+            &v.token,
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    eventually(30, || async {
+        (campaign_status(&app, &v, &id).await["counts"]["sent"]
+            .as_i64()
+            .unwrap()
+            >= 1)
+            .then_some(())
+    })
+    .await;
+    let paused = data(
+        app.post(
+            &format!("/api/v1/campaigns/{id}/pause"),
+            &v.token,
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
     assert_eq!(paused["status"], "paused");
     // Let in-flight sends land, then nothing more is sent while paused.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
@@ -208,25 +399,51 @@ async fn pause_resume_cancel_schedule_and_quota(kind: DbKind) {
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     assert_eq!(sim_sent(&app, &d).await.len(), n1, "sent while paused");
     assert!(n1 < 20);
-    let res = app.post(&format!("/api/v1/campaigns/{id}/resume"), &v.token, json!({})).await;
+    let res = app
+        .post(
+            &format!("/api/v1/campaigns/{id}/resume"),
+            &v.token,
+            json!({}),
+        )
+        .await;
     assert_eq!(data(res, 200).await["status"], "running");
-    eventually(30, || async { (sim_sent(&app, &d).await.len() > n1).then_some(()) }).await;
-    let cancelled = data(app.post(&format!("/api/v1/campaigns/{id}/cancel"), &v.token, json!({})).await, 200).await;
+    eventually(30, || async {
+        (sim_sent(&app, &d).await.len() > n1).then_some(())
+    })
+    .await;
+    let cancelled = data(
+        app.post(
+            &format!("/api/v1/campaigns/{id}/cancel"),
+            &v.token,
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
     assert_eq!(cancelled["status"], "cancelled");
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let c = campaign_status(&app, &v, &id).await;
     let sent = c["counts"]["sent"].as_i64().unwrap();
     assert_eq!(c["counts"]["cancelled"].as_i64().unwrap() + sent, 20);
     assert_eq!(sim_sent(&app, &d).await.len() as i64, sent);
-    let res = app.post(&format!("/api/v1/campaigns/{id}/resume"), &v.token, json!({})).await;
+    let res = app
+        .post(
+            &format!("/api/v1/campaigns/{id}/resume"),
+            &v.token,
+            json!({}),
+        )
+        .await;
     assert_eq!(error_code(res, 409).await, "invalid_campaign_state");
 
     // The cancelled rest was given back to the monthly quota.
-    let used: i64 = sqlx::query_scalar("SELECT count FROM usage_counters WHERE tenant_id = $1 AND metric = 'messages'")
-        .bind(&v.tenant_id)
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
+    let used: i64 = sqlx::query_scalar(
+        "SELECT count FROM usage_counters WHERE tenant_id = $1 AND metric = 'messages'",
+    )
+    .bind(&v.tenant_id)
+    .fetch_one(&app.state.pool)
+    .await
+    .unwrap();
     assert_eq!(used, sent);
 
     // Quota: a vendor allowed 10 messages a month cannot start a campaign to 20.
@@ -234,10 +451,25 @@ async fn pause_resume_cancel_schedule_and_quota(kind: DbKind) {
     add_contacts(&app, &small, 20, "all").await;
     let sd = sim_device(&app, &small).await;
     let stid = template(&app, &small, "t", "Halo").await;
-    let c = data(app.post("/api/v1/campaigns", &small.token, json!({"name": "besar", "template_id": stid,
-        "audience": {"all": true}, "devices": [{"device_id": sd}]})).await, 200).await;
+    let c = data(
+        app.post(
+            "/api/v1/campaigns",
+            &small.token,
+            json!({"name": "besar", "template_id": stid,
+        "audience": {"all": true}, "devices": [{"device_id": sd}]}),
+        )
+        .await,
+        200,
+    )
+    .await;
     let cid = c["id"].as_str().unwrap();
-    let res = app.post(&format!("/api/v1/campaigns/{cid}/start"), &small.token, json!({})).await;
+    let res = app
+        .post(
+            &format!("/api/v1/campaigns/{cid}/start"),
+            &small.token,
+            json!({}),
+        )
+        .await;
     assert_eq!(error_code(res, 402).await, "plan_limit_exceeded");
     let c = campaign_status(&app, &small, cid).await;
     assert_eq!(c["status"], "draft");
@@ -255,7 +487,9 @@ async fn schedule_followup_and_retry(kind: DbKind) {
     let fid = template(&app, &v, "f", "Masih tertarik, {first_name}?").await;
 
     // Scheduled tomorrow 09:00 Jakarta time: status scheduled, nothing sent.
-    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%dT09:00").to_string();
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%dT09:00")
+        .to_string();
     let c = data(
         app.post(
             "/api/v1/campaigns",
@@ -268,11 +502,24 @@ async fn schedule_followup_and_retry(kind: DbKind) {
     )
     .await;
     let sid = c["id"].as_str().unwrap().to_owned();
-    let s = data(app.post(&format!("/api/v1/campaigns/{sid}/start"), &v.token, json!({})).await, 200).await;
+    let s = data(
+        app.post(
+            &format!("/api/v1/campaigns/{sid}/start"),
+            &v.token,
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
     assert_eq!(s["status"], "scheduled");
     let bad = app
-        .post("/api/v1/campaigns", &v.token, json!({"name": "x", "template_id": tid, "audience": {"all": true},
-            "devices": [{"device_id": d}], "schedule_at": "besok pagi"}))
+        .post(
+            "/api/v1/campaigns",
+            &v.token,
+            json!({"name": "x", "template_id": tid, "audience": {"all": true},
+            "devices": [{"device_id": d}], "schedule_at": "besok pagi"}),
+        )
         .await;
     assert_eq!(error_code(bad, 400).await, "invalid_schedule");
 
@@ -289,13 +536,27 @@ async fn schedule_followup_and_retry(kind: DbKind) {
     )
     .await;
     let id = c["id"].as_str().unwrap().to_owned();
-    data(app.post(&format!("/api/v1/campaigns/{id}/start"), &v.token, json!({})).await, 200).await;
-    eventually(30, || async { (campaign_status(&app, &v, &id).await["counts"]["sent"] == 3).then_some(()) }).await;
+    data(
+        app.post(
+            &format!("/api/v1/campaigns/{id}/start"),
+            &v.token,
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    eventually(30, || async {
+        (campaign_status(&app, &v, &id).await["counts"]["sent"] == 3).then_some(())
+    })
+    .await;
     let c = campaign_status(&app, &v, &id).await;
     assert_eq!(c["status"], "running", "follow-ups still pending");
     assert_eq!(c["followup_counts"]["queued"], 3);
     // Contact 0 replies; then the follow-ups come due (moved forward instead of waiting a minute).
-    reference_server::campaigns::on_reply(&app.state.pool, &v.tenant_id, &phone(0)).await.unwrap();
+    reference_server::campaigns::on_reply(&app.state.pool, &v.tenant_id, &phone(0))
+        .await
+        .unwrap();
     sqlx::query("UPDATE campaign_recipients SET not_before = 0 WHERE campaign_id = $1 AND stage = 'followup' AND state = 'queued'")
         .bind(&id)
         .execute(&app.state.pool)
@@ -305,19 +566,32 @@ async fn schedule_followup_and_retry(kind: DbKind) {
     assert_eq!(done["followup_counts"]["sent"], 2);
     assert_eq!(done["followup_counts"]["cancelled"], 1);
     let sent = sim_sent(&app, &d).await;
-    let followups: Vec<&(String, Value)> = sent.iter().filter(|(_, m)| m["body"].as_str().unwrap().starts_with("Masih")).collect();
+    let followups: Vec<&(String, Value)> = sent
+        .iter()
+        .filter(|(_, m)| m["body"].as_str().unwrap().starts_with("Masih"))
+        .collect();
     assert_eq!(followups.len(), 2);
-    assert!(followups.iter().all(|(to, _)| digits(to) != digits(&phone(0))));
+    assert!(
+        followups
+            .iter()
+            .all(|(to, _)| digits(to) != digits(&phone(0)))
+    );
 
     // Retry: a gateway failing once with 503 is retried and then succeeds.
     let gw = wiremock::MockServer::start().await;
     wiremock::Mock::given(wiremock::matchers::method("POST"))
-        .respond_with(wiremock::ResponseTemplate::new(503).set_body_json(json!({"status": false, "reason": "busy"})))
+        .respond_with(
+            wiremock::ResponseTemplate::new(503)
+                .set_body_json(json!({"status": false, "reason": "busy"})),
+        )
         .up_to_n_times(1)
         .mount(&gw)
         .await;
     wiremock::Mock::given(wiremock::matchers::method("POST"))
-        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(json!({"status": true, "id": "gw-1"})))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .set_body_json(json!({"status": true, "id": "gw-1"})),
+        )
         .mount(&gw)
         .await;
     let gd = device(&app, &v, json!({"kind": "gateway", "url": format!("{}/send", gw.uri()), "header_name": "x-api-key", "token": "rahasia"})).await;
@@ -332,10 +606,24 @@ async fn schedule_followup_and_retry(kind: DbKind) {
     )
     .await;
     let rid = c["id"].as_str().unwrap().to_owned();
-    data(app.post(&format!("/api/v1/campaigns/{rid}/start"), &v.token, json!({})).await, 200).await;
+    data(
+        app.post(
+            &format!("/api/v1/campaigns/{rid}/start"),
+            &v.token,
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
     let done = wait_status(&app, &v, &rid, "completed").await;
     assert_eq!(done["counts"]["sent"], 1);
-    let r = data(app.get(&format!("/api/v1/campaigns/{rid}/recipients"), &v.token).await, 200).await;
+    let r = data(
+        app.get(&format!("/api/v1/campaigns/{rid}/recipients"), &v.token)
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(r[0]["attempts"], 2);
     assert_eq!(r[0]["provider_message_id"], "gw-1");
     assert_eq!(gw.received_requests().await.unwrap().len(), 2);

@@ -26,7 +26,10 @@ type Received = Arc<Mutex<Vec<String>>>;
 
 /// The mock gateway: records each number on arrival (from then on the
 /// message counts as delivered to the customer), answers after 150 ms.
-async fn gateway(State(rx): State<Received>, axum::Json(body): axum::Json<Value>) -> axum::Json<Value> {
+async fn gateway(
+    State(rx): State<Received>,
+    axum::Json(body): axum::Json<Value>,
+) -> axum::Json<Value> {
     let number = body["number"].as_str().unwrap_or_default().to_owned();
     let id = {
         let mut v = rx.lock().unwrap();
@@ -38,7 +41,11 @@ async fn gateway(State(rx): State<Received>, axum::Json(body): axum::Json<Value>
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start_server(dir: &std::path::Path, db_url: &str, port: u16) -> Child {
@@ -68,8 +75,20 @@ async fn wait_ready(client: &reqwest::Client, base: &str) {
     panic!("server did not start");
 }
 
-async fn post(client: &reqwest::Client, base: &str, token: &str, path: &str, body: Value) -> Value {
-    let r = client.post(format!("{base}{path}")).bearer_auth(token).json(&body).send().await.unwrap();
+async fn api_post(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> Value {
+    let r = client
+        .post(format!("{base}{path}"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     let status = r.status().as_u16();
     let v: Value = r.json().await.unwrap();
     assert!(status < 300, "{path}: {status} {v}");
@@ -79,11 +98,18 @@ async fn post(client: &reqwest::Client, base: &str, token: &str, path: &str, bod
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_campaign_loses_nothing_and_repeats_only_in_flight_sends() {
     let dir = tempfile::tempdir().unwrap();
-    let db_url = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
+    let db_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("server.db").display()
+    );
 
     let received: Received = Arc::default();
-    let app = axum::Router::new().route("/send", post(gateway)).with_state(Arc::clone(&received));
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
+    let app = axum::Router::new()
+        .route("/send", post(gateway))
+        .with_state(Arc::clone(&received));
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
     let gw_addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
@@ -100,7 +126,7 @@ async fn sigkill_mid_campaign_loses_nothing_and_repeats_only_in_flight_sends() {
         .chain((0..RECIPIENTS).map(|i| format!("{},Pelanggan {i}", phone(i))))
         .collect::<Vec<_>>()
         .join("\n");
-    let imported = post(
+    let imported = api_post(
         &client,
         &base,
         &v.token,
@@ -109,7 +135,7 @@ async fn sigkill_mid_campaign_loses_nothing_and_repeats_only_in_flight_sends() {
     )
     .await;
     assert_eq!(imported["created"], RECIPIENTS);
-    let device = post(
+    let device = api_post(
         &client,
         &base,
         &v.token,
@@ -121,8 +147,15 @@ async fn sigkill_mid_campaign_loses_nothing_and_repeats_only_in_flight_sends() {
         .as_str()
         .unwrap()
         .to_owned();
-    let tpl = post(&client, &base, &v.token, "/api/v1/templates", json!({"name": "t", "body": "Halo {name}"})).await;
-    let campaign = post(
+    let tpl = api_post(
+        &client,
+        &base,
+        &v.token,
+        "/api/v1/templates",
+        json!({"name": "t", "body": "Halo {name}"}),
+    )
+    .await;
+    let campaign = api_post(
         &client,
         &base,
         &v.token,
@@ -134,7 +167,14 @@ async fn sigkill_mid_campaign_loses_nothing_and_repeats_only_in_flight_sends() {
         .as_str()
         .unwrap()
         .to_owned();
-    post(&client, &base, &v.token, &format!("/api/v1/campaigns/{campaign}/start"), json!({})).await;
+    api_post(
+        &client,
+        &base,
+        &v.token,
+        &format!("/api/v1/campaigns/{campaign}/start"),
+        json!({}),
+    )
+    .await;
 
     // Kill the process once a third of the messages went out.
     for _ in 0..600 {
@@ -146,7 +186,10 @@ async fn sigkill_mid_campaign_loses_nothing_and_repeats_only_in_flight_sends() {
     server.kill().unwrap(); // SIGKILL
     server.wait().unwrap();
     let at_kill = received.lock().unwrap().len();
-    assert!(at_kill < RECIPIENTS, "the campaign finished before the kill");
+    assert!(
+        at_kill < RECIPIENTS,
+        "the campaign finished before the kill"
+    );
 
     // What the queue says at the crash: rows in `sending` were in flight.
     let in_flight: HashSet<String> = sqlx::query_scalar::<_, String>(
@@ -187,7 +230,10 @@ async fn sigkill_mid_campaign_loses_nothing_and_repeats_only_in_flight_sends() {
     }
     server.kill().unwrap();
     server.wait().unwrap();
-    assert_eq!(done["status"], "completed", "campaign did not finish after the restart");
+    assert_eq!(
+        done["status"], "completed",
+        "campaign did not finish after the restart"
+    );
     assert_eq!(done["counts"]["sent"], RECIPIENTS);
 
     let got = received.lock().unwrap().clone();
@@ -201,7 +247,10 @@ async fn sigkill_mid_campaign_loses_nothing_and_repeats_only_in_flight_sends() {
         assert!(count >= 1, "recipient {n} lost");
         if count > 1 {
             assert_eq!(count, 2, "recipient {n} got the message {count} times");
-            assert!(in_flight.contains(&n), "recipient {n} got it twice but was not in flight at the kill");
+            assert!(
+                in_flight.contains(&n),
+                "recipient {n} got it twice but was not in flight at the kill"
+            );
         }
     }
     let duplicates = got.len() - RECIPIENTS;

@@ -36,13 +36,39 @@ async fn crud(kind: DbKind) {
     let id = c["id"].as_str().unwrap().to_owned();
 
     // The same number in another form is a duplicate; another vendor may have it.
-    let dup = app.post("/api/v1/contacts", &v.token, json!({"phone": "+62 812 3456 7890"})).await;
+    let dup = app
+        .post(
+            "/api/v1/contacts",
+            &v.token,
+            json!({"phone": "+62 812 3456 7890"}),
+        )
+        .await;
     assert_eq!(error_code(dup, 409).await, "contact_exists");
-    data(app.post("/api/v1/contacts", &other.token, json!({"phone": "6281234567890"})).await, 200).await;
-    let bad = app.post("/api/v1/contacts", &v.token, json!({"phone": "12ab"})).await;
+    data(
+        app.post(
+            "/api/v1/contacts",
+            &other.token,
+            json!({"phone": "6281234567890"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let bad = app
+        .post("/api/v1/contacts", &v.token, json!({"phone": "12ab"}))
+        .await;
     assert_eq!(error_code(bad, 400).await, "invalid_phone_number");
 
-    data(app.post("/api/v1/contacts", &v.token, json!({"phone": "081298765432", "name": "Sari"})).await, 200).await;
+    data(
+        app.post(
+            "/api/v1/contacts",
+            &v.token,
+            json!({"phone": "081298765432", "name": "Sari"}),
+        )
+        .await,
+        200,
+    )
+    .await;
     let page = data(app.get("/api/v1/contacts?tag=vip", &v.token).await, 200).await;
     assert_eq!(page["total"], 1);
     let page = data(app.get("/api/v1/contacts?q=sar", &v.token).await, 200).await;
@@ -51,7 +77,15 @@ async fn crud(kind: DbKind) {
     assert_eq!(page["total"], 1, "tenants see only their contacts");
 
     // Another vendor cannot read or change it.
-    assert_eq!(error_code(app.get(&format!("/api/v1/contacts/{id}"), &other.token).await, 404).await, "not_found");
+    assert_eq!(
+        error_code(
+            app.get(&format!("/api/v1/contacts/{id}"), &other.token)
+                .await,
+            404
+        )
+        .await,
+        "not_found"
+    );
 
     let upd = data(
         app.request(
@@ -67,27 +101,73 @@ async fn crud(kind: DbKind) {
     assert_eq!(upd["name"], "Budi S");
     assert_eq!(upd["tags"], json!(["langganan"]));
     assert_eq!(upd["opted_out"], true);
-    let page = data(app.get("/api/v1/contacts?opted_out=true", &v.token).await, 200).await;
+    let page = data(
+        app.get("/api/v1/contacts?opted_out=true", &v.token).await,
+        200,
+    )
+    .await;
     assert_eq!(page["total"], 1);
 
     // Groups.
-    let g = data(app.post("/api/v1/contact-groups", &v.token, json!({"name": "Reseller"})).await, 200).await;
+    let g = data(
+        app.post(
+            "/api/v1/contact-groups",
+            &v.token,
+            json!({"name": "Reseller"}),
+        )
+        .await,
+        200,
+    )
+    .await;
     let gid = g["id"].as_str().unwrap();
-    data(app.post(&format!("/api/v1/contact-groups/{gid}/members"), &v.token, json!({"contact_ids": [id]})).await, 200)
+    data(
+        app.post(
+            &format!("/api/v1/contact-groups/{gid}/members"),
+            &v.token,
+            json!({"contact_ids": [id]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let bad = app
+        .post(
+            &format!("/api/v1/contact-groups/{gid}/members"),
+            &v.token,
+            json!({"contact_ids": ["nope"]}),
+        )
         .await;
-    let bad = app.post(&format!("/api/v1/contact-groups/{gid}/members"), &v.token, json!({"contact_ids": ["nope"]})).await;
     assert_eq!(error_code(bad, 400).await, "unknown_contact");
     let groups = data(app.get("/api/v1/contact-groups", &v.token).await, 200).await;
     assert_eq!(groups[0]["members"], 1);
-    let page = data(app.get(&format!("/api/v1/contacts?group_id={gid}"), &v.token).await, 200).await;
+    let page = data(
+        app.get(&format!("/api/v1/contacts?group_id={gid}"), &v.token)
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(page["total"], 1);
 
     let fields = data(app.get("/api/v1/contact-fields", &v.token).await, 200).await;
     assert_eq!(fields, json!(["kota"]));
 
-    let res = app.request(Method::DELETE, &format!("/api/v1/contacts/{id}"), Some(&v.token), None).await;
+    let res = app
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/contacts/{id}"),
+            Some(&v.token),
+            None,
+        )
+        .await;
     data(res, 200).await;
-    assert_eq!(error_code(app.get(&format!("/api/v1/contacts/{id}"), &v.token).await, 404).await, "not_found");
+    assert_eq!(
+        error_code(
+            app.get(&format!("/api/v1/contacts/{id}"), &v.token).await,
+            404
+        )
+        .await,
+        "not_found"
+    );
     app.stop().await;
 }
 both_dbs!(crud);
@@ -102,21 +182,39 @@ async fn import_and_export(kind: DbKind) {
                Budi lagi;+62 812 3456 7890;Bogor;\n\
                Dewi;6281298765432;Medan;vip, baru\n";
     let body = json!({"file_name": "kontak.csv", "content_base64": b64(csv.as_bytes()), "tags": ["impor-1"]});
-    let r = data(app.post("/api/v1/contacts/import", &v.token, body.clone()).await, 200).await;
+    let r = data(
+        app.post("/api/v1/contacts/import", &v.token, body.clone())
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(r["created"], 2);
     assert_eq!(r["rows"], 5);
     let rejected: Vec<(i64, String)> = r["rejected"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["row"].as_i64().unwrap(), e["code"].as_str().unwrap().to_owned()))
+        .map(|e| {
+            (
+                e["row"].as_i64().unwrap(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     assert_eq!(
         rejected,
-        vec![(3, "missing_phone".to_owned()), (4, "invalid_phone".to_owned()), (5, "duplicate_in_file".to_owned())]
+        vec![
+            (3, "missing_phone".to_owned()),
+            (4, "invalid_phone".to_owned()),
+            (5, "duplicate_in_file".to_owned())
+        ]
     );
     // Importing the same file again adds nothing.
-    let r = data(app.post("/api/v1/contacts/import", &v.token, body).await, 200).await;
+    let r = data(
+        app.post("/api/v1/contacts/import", &v.token, body).await,
+        200,
+    )
+    .await;
     assert_eq!(r["created"], 0);
     assert_eq!(r["unchanged"], 2);
     let page = data(app.get("/api/v1/contacts?tag=vip", &v.token).await, 200).await;
@@ -156,28 +254,42 @@ async fn import_and_export(kind: DbKind) {
 
     // A broken file changes nothing.
     let bad = app
-        .post("/api/v1/contacts/import", &v.token, json!({"file_name": "x.xlsx", "content_base64": b64(b"PK\x03\x04zz")}))
+        .post(
+            "/api/v1/contacts/import",
+            &v.token,
+            json!({"file_name": "x.xlsx", "content_base64": b64(b"PK\x03\x04zz")}),
+        )
         .await;
     assert_eq!(error_code(bad, 400).await, "invalid_file");
     let page = data(app.get("/api/v1/contacts", &v.token).await, 200).await;
     assert_eq!(page["total"], 3);
 
     // Export CSV and XLSX.
-    let res = app.get("/api/v1/contacts/export?format=csv", &v.token).await;
+    let res = app
+        .get("/api/v1/contacts/export?format=csv", &v.token)
+        .await;
     assert_eq!(res.status(), 200);
     let text = res.text().await.unwrap();
     let mut lines = text.lines();
     assert_eq!(lines.next().unwrap(), "phone,name,tags,opted_out,kota");
-    assert!(text.contains("+6281298765432,Dewi,\"baru, impor-1, vip\",false,Medan"), "{text}");
-    let res = app.get("/api/v1/contacts/export?format=xlsx", &v.token).await;
+    assert!(
+        text.contains("+6281298765432,Dewi,\"baru, impor-1, vip\",false,Medan"),
+        "{text}"
+    );
+    let res = app
+        .get("/api/v1/contacts/export?format=xlsx", &v.token)
+        .await;
     assert_eq!(res.status(), 200);
     let bytes = res.bytes().await.unwrap();
     use calamine::Reader;
-    let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut wb =
+        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let range = wb.worksheet_range_at(0).unwrap().unwrap();
     assert_eq!(range.height(), 4);
     assert_eq!(range.get((0, 0)).unwrap().to_string(), "phone");
-    let res = app.get("/api/v1/contacts/export?format=pdf", &v.token).await;
+    let res = app
+        .get("/api/v1/contacts/export?format=pdf", &v.token)
+        .await;
     assert_eq!(error_code(res, 400).await, "invalid_format");
     app.stop().await;
 }
@@ -187,22 +299,43 @@ async fn limits_and_opt_out(kind: DbKind) {
     let app = spawn_app(kind).await;
     let v = vendor_with_limits(&app, "Toko Kecil", 2, 100).await;
     let csv = "phone\n081200000001\n081200000002\n081200000003\n";
-    let res = app.post("/api/v1/contacts/import", &v.token, json!({"content_base64": b64(csv.as_bytes())})).await;
+    let res = app
+        .post(
+            "/api/v1/contacts/import",
+            &v.token,
+            json!({"content_base64": b64(csv.as_bytes())}),
+        )
+        .await;
     assert_eq!(error_code(res, 402).await, "plan_limit_exceeded");
     let page: Value = data(app.get("/api/v1/contacts", &v.token).await, 200).await;
     assert_eq!(page["total"], 0, "nothing imported when over the limit");
 
     // STOP from an unknown number creates an opted-out contact (the inbound
     // handler calls this).
-    let changed = reference_server::contacts::mark_opted_out(&app.state.pool, &v.tenant_id, "+6281200000009").await.unwrap();
+    let changed =
+        reference_server::contacts::mark_opted_out(&app.state.pool, &v.tenant_id, "+6281200000009")
+            .await
+            .unwrap();
     assert!(changed);
-    let again = reference_server::contacts::mark_opted_out(&app.state.pool, &v.tenant_id, "+6281200000009").await.unwrap();
+    let again =
+        reference_server::contacts::mark_opted_out(&app.state.pool, &v.tenant_id, "+6281200000009")
+            .await
+            .unwrap();
     assert!(!again);
-    let page = data(app.get("/api/v1/contacts?opted_out=true", &v.token).await, 200).await;
+    let page = data(
+        app.get("/api/v1/contacts?opted_out=true", &v.token).await,
+        200,
+    )
+    .await;
     assert_eq!(page["items"][0]["phone"], "+6281200000009");
-    let c = reference_server::contacts::find_or_create(&app.state.pool, &v.tenant_id, "+6281200000009", Some("X"))
-        .await
-        .unwrap();
+    let c = reference_server::contacts::find_or_create(
+        &app.state.pool,
+        &v.tenant_id,
+        "+6281200000009",
+        Some("X"),
+    )
+    .await
+    .unwrap();
     assert!(c.opted_out);
     app.stop().await;
 }

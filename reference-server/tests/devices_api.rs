@@ -34,12 +34,21 @@ async fn crud_and_secrets(kind: DbKind) {
 
     // A missing secret is a 400 that names the field; nothing is stored.
     let mut bad = cloud_device();
-    bad["provider"].as_object_mut().unwrap().remove("app_secret");
+    bad["provider"]
+        .as_object_mut()
+        .unwrap()
+        .remove("app_secret");
     let res = app.post("/api/v1/devices", &v.token, bad).await;
     assert_eq!(res.status(), 400);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "invalid_device");
-    assert!(body["error"]["message"].as_str().unwrap().contains("app_secret"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("app_secret"),
+        "{body}"
+    );
 
     let res = app.post("/api/v1/devices", &v.token, cloud_device()).await;
     let text = {
@@ -54,8 +63,16 @@ async fn crud_and_secrets(kind: DbKind) {
     assert_eq!(d["kind"], "cloud_api");
     assert_eq!(d["phone_number"], "+6281234567890");
     assert_eq!(d["settings"]["phone_number_id"], "1234567890");
-    assert_eq!(d["secrets_set"], json!(["access_token", "app_secret", "verify_token"]));
-    assert!(d["webhook_url"].as_str().unwrap().ends_with(&format!("/webhooks/whatsapp/{id}")));
+    assert_eq!(
+        d["secrets_set"],
+        json!(["access_token", "app_secret", "verify_token"])
+    );
+    assert!(
+        d["webhook_url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/webhooks/whatsapp/{id}"))
+    );
 
     // Stored encrypted.
     let (stored,): (String,) = sqlx::query_as("SELECT secrets FROM devices WHERE id = $1")
@@ -68,7 +85,10 @@ async fn crud_and_secrets(kind: DbKind) {
     }
 
     // Reads never show secrets either.
-    for path in ["/api/v1/devices".to_owned(), format!("/api/v1/devices/{id}")] {
+    for path in [
+        "/api/v1/devices".to_owned(),
+        format!("/api/v1/devices/{id}"),
+    ] {
         let text = app.get(&path, &v.token).await.text().await.unwrap();
         assert!(text.contains(&id));
         for secret in [TOKEN, APP_SECRET, VERIFY] {
@@ -91,7 +111,10 @@ async fn crud_and_secrets(kind: DbKind) {
         .await;
     let d = data(res, 200).await;
     assert_eq!(d["name"], "CS Bandung");
-    assert_eq!(d["secrets_set"], json!(["access_token", "app_secret", "verify_token"]));
+    assert_eq!(
+        d["secrets_set"],
+        json!(["access_token", "app_secret", "verify_token"])
+    );
     let res = app
         .request(
             Method::PATCH,
@@ -123,7 +146,14 @@ async fn crud_and_secrets(kind: DbKind) {
         .unwrap();
     assert_eq!(res.status(), 403);
 
-    let res = app.request(Method::DELETE, &format!("/api/v1/devices/{id}"), Some(&v.token), None).await;
+    let res = app
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/devices/{id}"),
+            Some(&v.token),
+            None,
+        )
+        .await;
     assert_eq!(res.status(), 204);
     let res = app.get(&format!("/api/v1/devices/{id}"), &v.token).await;
     assert_eq!(error_code(res, 404).await, "not_found");
@@ -136,7 +166,12 @@ async fn tenant_isolation(kind: DbKind) {
     let a = app.signup_vendor("Toko A").await;
     let b = app.signup_vendor("Toko B").await;
     let d = data(
-        app.post("/api/v1/devices", &a.token, json!({"name": "Sim A", "provider": {"kind": "simulator"}})).await,
+        app.post(
+            "/api/v1/devices",
+            &a.token,
+            json!({"name": "Sim A", "provider": {"kind": "simulator"}}),
+        )
+        .await,
         201,
     )
     .await;
@@ -153,8 +188,12 @@ async fn tenant_isolation(kind: DbKind) {
     )
     .await;
     let r = data(
-        app.post(&format!("/api/v1/simulator/{dev}/inbound"), &a.token, json!({"from": "081298765432", "text": "harga?"}))
-            .await,
+        app.post(
+            &format!("/api/v1/simulator/{dev}/inbound"),
+            &a.token,
+            json!({"from": "081298765432", "text": "harga?"}),
+        )
+        .await,
         200,
     )
     .await;
@@ -163,35 +202,94 @@ async fn tenant_isolation(kind: DbKind) {
     let conv = convs[0]["id"].as_str().unwrap().to_owned();
 
     // Vendor B sees none of it and can change none of it.
-    assert_eq!(data(app.get("/api/v1/devices", &b.token).await, 200).await, json!([]));
-    assert_eq!(data(app.get("/api/v1/conversations", &b.token).await, 200).await, json!([]));
+    assert_eq!(
+        data(app.get("/api/v1/devices", &b.token).await, 200).await,
+        json!([])
+    );
+    assert_eq!(
+        data(app.get("/api/v1/conversations", &b.token).await, 200).await,
+        json!([])
+    );
     let attempts: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, format!("/api/v1/devices/{dev}"), None),
-        (Method::PATCH, format!("/api/v1/devices/{dev}"), Some(json!({"name": "mine"}))),
+        (
+            Method::PATCH,
+            format!("/api/v1/devices/{dev}"),
+            Some(json!({"name": "mine"})),
+        ),
         (Method::DELETE, format!("/api/v1/devices/{dev}"), None),
         (Method::GET, format!("/api/v1/devices/{dev}/plugins"), None),
-        (Method::PUT, format!("/api/v1/devices/{dev}/plugins"), Some(json!({"plugins": []}))),
-        (Method::POST, format!("/api/v1/simulator/{dev}/inbound"), Some(json!({"from": "081298765432", "text": "x"}))),
+        (
+            Method::PUT,
+            format!("/api/v1/devices/{dev}/plugins"),
+            Some(json!({"plugins": []})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/simulator/{dev}/inbound"),
+            Some(json!({"from": "081298765432", "text": "x"})),
+        ),
         (Method::GET, format!("/api/v1/simulator/{dev}/outbox"), None),
         (Method::GET, format!("/api/v1/conversations/{conv}"), None),
-        (Method::GET, format!("/api/v1/conversations/{conv}/messages"), None),
-        (Method::POST, format!("/api/v1/conversations/{conv}/takeover"), None),
-        (Method::POST, format!("/api/v1/conversations/{conv}/handback"), None),
-        (Method::POST, format!("/api/v1/conversations/{conv}/messages"), Some(json!({"text": "halo"}))),
-        (Method::POST, "/api/v1/messages".to_owned(), Some(json!({"device_id": dev, "to": "081298765432", "text": "x"}))),
+        (
+            Method::GET,
+            format!("/api/v1/conversations/{conv}/messages"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/conversations/{conv}/takeover"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/conversations/{conv}/handback"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/conversations/{conv}/messages"),
+            Some(json!({"text": "halo"})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/messages".to_owned(),
+            Some(json!({"device_id": dev, "to": "081298765432", "text": "x"})),
+        ),
     ];
     for (method, path, body) in attempts {
-        let res = app.request(method.clone(), &path, Some(&b.token), body).await;
+        let res = app
+            .request(method.clone(), &path, Some(&b.token), body)
+            .await;
         assert_eq!(res.status(), 404, "{method} {path} by another vendor");
     }
     // A's data is unchanged.
-    let d = data(app.get(&format!("/api/v1/devices/{dev}"), &a.token).await, 200).await;
+    let d = data(
+        app.get(&format!("/api/v1/devices/{dev}"), &a.token).await,
+        200,
+    )
+    .await;
     assert_eq!(d["name"], "Sim A");
-    let plugins = data(app.get(&format!("/api/v1/devices/{dev}/plugins"), &a.token).await, 200).await;
+    let plugins = data(
+        app.get(&format!("/api/v1/devices/{dev}/plugins"), &a.token)
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(plugins.as_array().unwrap().len(), 1);
-    let c = data(app.get(&format!("/api/v1/conversations/{conv}"), &a.token).await, 200).await;
+    let c = data(
+        app.get(&format!("/api/v1/conversations/{conv}"), &a.token)
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(c["owner"], "bot");
-    let outbox = data(app.get(&format!("/api/v1/simulator/{dev}/outbox"), &a.token).await, 200).await;
+    let outbox = data(
+        app.get(&format!("/api/v1/simulator/{dev}/outbox"), &a.token)
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(outbox.as_array().unwrap().len(), 1);
 
     // LLM providers are per vendor too.
@@ -207,10 +305,25 @@ async fn tenant_isolation(kind: DbKind) {
     .await;
     assert_eq!(p["api_key_set"], true);
     let pid = p["id"].as_str().unwrap();
-    assert_eq!(data(app.get("/api/v1/llm-providers", &b.token).await, 200).await, json!([]));
-    let res = app.request(Method::DELETE, &format!("/api/v1/llm-providers/{pid}"), Some(&b.token), None).await;
+    assert_eq!(
+        data(app.get("/api/v1/llm-providers", &b.token).await, 200).await,
+        json!([])
+    );
+    let res = app
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/llm-providers/{pid}"),
+            Some(&b.token),
+            None,
+        )
+        .await;
     assert_eq!(res.status(), 404);
-    let text = app.get("/api/v1/llm-providers", &a.token).await.text().await.unwrap();
+    let text = app
+        .get("/api/v1/llm-providers", &a.token)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(!text.contains("gsk-secret-key-123"));
     app.stop().await;
 }

@@ -10,7 +10,7 @@
 //!
 //! Endpoints added later by other areas are covered automatically once
 //! their path parameters have a fixture; the rest are printed as skipped.
-#![allow(clippy::unwrap_used, missing_docs)]
+#![allow(clippy::print_stdout, clippy::unwrap_used, missing_docs)]
 
 mod common;
 
@@ -24,7 +24,13 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// Path prefixes owned by the platform: every parameter under them must
 /// have a fixture, so a forgotten one fails the test instead of skipping.
-const PLATFORM_PREFIXES: &[&str] = &["/api/v1/members", "/api/v1/api-keys", "/api/v1/billing", "/api/v1/tenant", "/api/v1/me"];
+const PLATFORM_PREFIXES: &[&str] = &[
+    "/api/v1/members",
+    "/api/v1/api-keys",
+    "/api/v1/billing",
+    "/api/v1/tenant",
+    "/api/v1/me",
+];
 
 fn params_of(path: &str) -> Vec<String> {
     path.split('/')
@@ -35,11 +41,18 @@ fn params_of(path: &str) -> Vec<String> {
 
 fn is_tenant_scoped(op: &Value) -> bool {
     op["security"].as_array().is_some_and(|reqs| {
-        reqs.iter().any(|r| r.get("session").is_some() || r.get("api_key").is_some())
+        reqs.iter()
+            .any(|r| r.get("session").is_some() || r.get("api_key").is_some())
     })
 }
 
-async fn call(app: &TestApp, m: &Method, path: &str, session: Option<&str>, api_key: Option<&str>) -> (u16, String) {
+async fn call(
+    app: &TestApp,
+    m: &Method,
+    path: &str,
+    session: Option<&str>,
+    api_key: Option<&str>,
+) -> (u16, String) {
     let mut req = app.client.request(m.clone(), app.url(path));
     if let Some(t) = session {
         req = req.bearer_auth(t);
@@ -74,7 +87,15 @@ async fn matrix(kind: DbKind) {
     let b: VendorSession = app.signup_vendor("Vendor B").await;
     let b_key = app.api_key(&b).await;
 
-    let doc: Value = app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let paths = doc["paths"].as_object().unwrap();
 
     let mut ids: BTreeMap<String, Option<String>> = BTreeMap::new();
@@ -83,7 +104,10 @@ async fn matrix(kind: DbKind) {
     let mut snapshots: Vec<(String, String)> = Vec::new();
 
     for (p, item) in paths {
-        if !p.starts_with("/api/v1/") || p.starts_with("/api/v1/admin") || p.starts_with("/api/v1/auth") {
+        if !p.starts_with("/api/v1/")
+            || p.starts_with("/api/v1/admin")
+            || p.starts_with("/api/v1/auth")
+        {
             continue;
         }
         let params = params_of(p);
@@ -100,7 +124,9 @@ async fn matrix(kind: DbKind) {
             }
         }
         for (m, op) in item.as_object().unwrap() {
-            let Ok(method) = m.to_uppercase().parse::<Method>() else { continue };
+            let Ok(method) = m.to_uppercase().parse::<Method>() else {
+                continue;
+            };
             if !is_tenant_scoped(op) {
                 continue;
             }
@@ -109,17 +135,25 @@ async fn matrix(kind: DbKind) {
                     !PLATFORM_PREFIXES.iter().any(|pre| p.starts_with(pre)),
                     "platform endpoint {m} {p} has no fixture for {{{param}}}"
                 );
-                skipped.push(format!("{} {p} (no fixture for {{{param}}})", m.to_uppercase()));
+                skipped.push(format!(
+                    "{} {p} (no fixture for {{{param}}})",
+                    m.to_uppercase()
+                ));
                 continue;
             }
             if params.is_empty() {
                 if method == Method::GET {
                     // Collections: B's view never contains A's ids.
-                    for (session, key) in [(Some(b.token.as_str()), None), (None, Some(b_key.as_str()))] {
+                    for (session, key) in
+                        [(Some(b.token.as_str()), None), (None, Some(b_key.as_str()))]
+                    {
                         let (status, body) = call(&app, &method, p, session, key).await;
                         assert!(status < 500, "GET {p} as B: {status} {body}");
                         for id in ids.values().flatten().chain([&a.tenant_id, &a.member_id]) {
-                            assert!(!body.contains(id.as_str()), "GET {p} as vendor B leaks A's id {id}: {body}");
+                            assert!(
+                                !body.contains(id.as_str()),
+                                "GET {p} as vendor B leaks A's id {id}: {body}"
+                            );
                         }
                     }
                     checked.push(format!("GET {p} (collection)"));
@@ -128,8 +162,12 @@ async fn matrix(kind: DbKind) {
             }
             // A's view before B tries anything.
             if item.get("get").is_some() {
-                let (status, body) = call(&app, &Method::GET, &concrete, Some(&a.token), None).await;
-                assert_eq!(status, 200, "fixture for {p} is not readable by its owner: {body}");
+                let (status, body) =
+                    call(&app, &Method::GET, &concrete, Some(&a.token), None).await;
+                assert_eq!(
+                    status, 200,
+                    "fixture for {p} is not readable by its owner: {body}"
+                );
                 snapshots.push((concrete.clone(), body));
             }
             for (session, key) in [(Some(b.token.as_str()), None), (None, Some(b_key.as_str()))] {
@@ -140,7 +178,11 @@ async fn matrix(kind: DbKind) {
                     m.to_uppercase()
                 );
                 for id in ids.values().flatten() {
-                    assert!(!body.contains(id.as_str()), "{} {p} as B echoes A's id: {body}", m.to_uppercase());
+                    assert!(
+                        !body.contains(id.as_str()),
+                        "{} {p} as B echoes A's id: {body}",
+                        m.to_uppercase()
+                    );
                 }
             }
             checked.push(format!("{} {p}", m.to_uppercase()));
@@ -150,9 +192,15 @@ async fn matrix(kind: DbKind) {
     for (concrete, before) in snapshots {
         let (status, after) = call(&app, &Method::GET, &concrete, Some(&a.token), None).await;
         assert_eq!(status, 200, "A lost {concrete}");
-        assert_eq!(before, after, "{concrete} changed after vendor B's requests");
+        assert_eq!(
+            before, after,
+            "{concrete} changed after vendor B's requests"
+        );
     }
-    println!("tenant isolation ({kind:?}): {} endpoint checks", checked.len());
+    println!(
+        "tenant isolation ({kind:?}): {} endpoint checks",
+        checked.len()
+    );
     for c in &checked {
         println!("  checked  {c}");
     }
@@ -160,7 +208,11 @@ async fn matrix(kind: DbKind) {
         println!("  SKIPPED  {s}");
     }
     // The platform's own resources are all in the matrix.
-    for must in ["GET /api/v1/members/{member_id}", "DELETE /api/v1/api-keys/{api_key_id}", "GET /api/v1/billing/orders/{order_id}"] {
+    for must in [
+        "GET /api/v1/members/{member_id}",
+        "DELETE /api/v1/api-keys/{api_key_id}",
+        "GET /api/v1/billing/orders/{order_id}",
+    ] {
         assert!(checked.iter().any(|c| c == must), "{must} not checked");
     }
 }

@@ -47,7 +47,9 @@ pub(super) fn load_or_compile(
             // folder holding executable code.
             match unsafe { Component::deserialize(engine, &code) } {
                 Ok(c) => return Ok((c, true)),
-                Err(e) => tracing::warn!(error = %e, file = %artifact.display(), "discarding unusable compiled plugin"),
+                Err(e) => {
+                    tracing::warn!(error = %e, file = %artifact.display(), "discarding unusable compiled plugin")
+                }
             }
         } else {
             tracing::warn!(file = %artifact.display(), "compiled plugin checksum mismatch; recompiling");

@@ -219,14 +219,20 @@ impl PluginHost {
             .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         v0_1_0::add_to_linker(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         if let Some(dir) = &config.cache_dir {
-            std::fs::create_dir_all(dir)
-                .map_err(|source| LoadError::Io { path: dir.clone(), source })?;
+            std::fs::create_dir_all(dir).map_err(|source| LoadError::Io {
+                path: dir.clone(),
+                source,
+            })?;
         }
         let ticks = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
-            let (engine, ticks, stop, tick) =
-                (engine.clone(), ticks.clone(), stop.clone(), config.epoch_tick);
+            let (engine, ticks, stop, tick) = (
+                engine.clone(),
+                ticks.clone(),
+                stop.clone(),
+                config.epoch_tick,
+            );
             std::thread::Builder::new()
                 .name("bot-core-epoch".into())
                 .spawn(move || {
@@ -246,7 +252,10 @@ impl PluginHost {
             services: Services { store, llm },
             cache_hits: AtomicU64::new(0),
             cache_misses: AtomicU64::new(0),
-            _ticker: Ticker { stop, thread: Some(thread) },
+            _ticker: Ticker {
+                stop,
+                thread: Some(thread),
+            },
         })
     }
 
@@ -259,22 +268,34 @@ impl PluginHost {
     /// How many loads were served from the compile cache and how many compiled.
     #[must_use]
     pub fn cache_stats(&self) -> (u64, u64) {
-        (self.cache_hits.load(Ordering::Relaxed), self.cache_misses.load(Ordering::Relaxed))
+        (
+            self.cache_hits.load(Ordering::Relaxed),
+            self.cache_misses.load(Ordering::Relaxed),
+        )
     }
 
     /// Loads a plugin from a `.wasm` component file.
-    pub async fn load_file(self: &Arc<Self>, path: impl AsRef<Path>) -> Result<Arc<PluginComponent>, LoadError> {
+    pub async fn load_file(
+        self: &Arc<Self>,
+        path: impl AsRef<Path>,
+    ) -> Result<Arc<PluginComponent>, LoadError> {
         let path = path.as_ref();
         let bytes = tokio::fs::read(path)
             .await
-            .map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
+            .map_err(|source| LoadError::Io {
+                path: path.to_owned(),
+                source,
+            })?;
         self.load_bytes(&bytes).await
     }
 
     /// Loads a plugin from component bytes: compiles it (or takes it from
     /// the cache), checks that it implements a known contract version, calls
     /// its manifest and checks the manifest and its config schema.
-    pub async fn load_bytes(self: &Arc<Self>, bytes: &[u8]) -> Result<Arc<PluginComponent>, LoadError> {
+    pub async fn load_bytes(
+        self: &Arc<Self>,
+        bytes: &[u8],
+    ) -> Result<Arc<PluginComponent>, LoadError> {
         let this = self.clone();
         let owned = bytes.to_vec();
         // Compiling is CPU-heavy; keep it off the async workers.
@@ -293,8 +314,9 @@ impl PluginHost {
         check_manifest(&manifest)?;
         let schema: serde_json::Value = serde_json::from_str(&manifest.config_schema)
             .map_err(|e| LoadError::Manifest(format!("config schema is not JSON: {e}")))?;
-        let validator = jsonschema::validator_for(&schema)
-            .map_err(|e| LoadError::Manifest(format!("config schema is not a valid JSON Schema: {e}")))?;
+        let validator = jsonschema::validator_for(&schema).map_err(|e| {
+            LoadError::Manifest(format!("config schema is not a valid JSON Schema: {e}"))
+        })?;
         Ok(Arc::new(PluginComponent {
             host: self.clone(),
             pre: Versioned::V0_1_0(pre),
@@ -304,14 +326,22 @@ impl PluginHost {
     }
 
     fn new_state(&self, tenant: &str, plugin: &str) -> HostState {
-        HostState::new(tenant, plugin, &self.config, self.services.clone(), self.ticks.clone())
+        HostState::new(
+            tenant,
+            plugin,
+            &self.config,
+            self.services.clone(),
+            self.ticks.clone(),
+        )
     }
 }
 
 fn check_manifest(m: &Manifest) -> Result<(), LoadError> {
     let ok_name = !m.name.is_empty()
         && m.name.len() <= 64
-        && m.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && m.name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !ok_name {
         return Err(LoadError::Manifest(format!(
             "name `{}` must be 1-64 characters of a-z, 0-9 and -",
@@ -322,7 +352,9 @@ fn check_manifest(m: &Manifest) -> Result<(), LoadError> {
         return Err(LoadError::Manifest("version is empty".into()));
     }
     if m.debounce_ms.is_some_and(|d| d > 60_000) {
-        return Err(LoadError::Manifest("debounce-ms must be at most 60000".into()));
+        return Err(LoadError::Manifest(
+            "debounce-ms must be at most 60000".into(),
+        ));
     }
     Ok(())
 }
@@ -341,7 +373,9 @@ pub struct PluginComponent {
 
 impl fmt::Debug for PluginComponent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PluginComponent").field("manifest", &self.manifest).finish_non_exhaustive()
+        f.debug_struct("PluginComponent")
+            .field("manifest", &self.manifest)
+            .finish_non_exhaustive()
     }
 }
 
@@ -362,18 +396,28 @@ impl PluginComponent {
 
     /// Checks `config` against the plugin's schema and returns a handler for
     /// a pipeline. Every problem is reported with the field it concerns.
-    pub fn configure(self: &Arc<Self>, config: &serde_json::Value) -> Result<WasmHandler, ConfigError> {
+    pub fn configure(
+        self: &Arc<Self>,
+        config: &serde_json::Value,
+    ) -> Result<WasmHandler, ConfigError> {
         let errors: Vec<String> = self
             .validator
             .iter_errors(config)
             .map(|e| {
                 let path = e.instance_path.to_string();
-                let path = if path.is_empty() { "/".to_owned() } else { path };
+                let path = if path.is_empty() {
+                    "/".to_owned()
+                } else {
+                    path
+                };
                 format!("{path}: {e}")
             })
             .collect();
         if !errors.is_empty() {
-            return Err(ConfigError { plugin: self.manifest.name.clone(), errors });
+            return Err(ConfigError {
+                plugin: self.manifest.name.clone(),
+                errors,
+            });
         }
         Ok(WasmHandler {
             component: self.clone(),
@@ -392,7 +436,9 @@ pub struct WasmHandler {
 
 impl fmt::Debug for WasmHandler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WasmHandler").field("plugin", &self.component.manifest.name).finish_non_exhaustive()
+        f.debug_struct("WasmHandler")
+            .field("plugin", &self.component.manifest.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -415,13 +461,23 @@ impl Handler for WasmHandler {
     }
 
     fn debounce(&self) -> Option<Duration> {
-        self.component.manifest.debounce_ms.map(|ms| Duration::from_millis(u64::from(ms)))
+        self.component
+            .manifest
+            .debounce_ms
+            .map(|ms| Duration::from_millis(u64::from(ms)))
     }
 
-    async fn handle(&self, message: &InboundMessage, ctx: &HandlerContext) -> Result<Vec<Action>, HandlerError> {
+    async fn handle(
+        &self,
+        message: &InboundMessage,
+        ctx: &HandlerContext,
+    ) -> Result<Vec<Action>, HandlerError> {
         let c = &self.component;
         match &c.pre {
-            Versioned::V0_1_0(pre) => pre.handle(&c.host, &c.manifest.name, message, ctx, &self.config).await,
+            Versioned::V0_1_0(pre) => {
+                pre.handle(&c.host, &c.manifest.name, message, ctx, &self.config)
+                    .await
+            }
         }
     }
 }

@@ -25,7 +25,10 @@ impl ResourceLimiter for Limits {
     ) -> wasmtime::Result<bool> {
         if desired > self.memory {
             self.hit_memory = true;
-            return Err(wasmtime::format_err!("memory limit of {} bytes reached", self.memory));
+            return Err(wasmtime::format_err!(
+                "memory limit of {} bytes reached",
+                self.memory
+            ));
         }
         Ok(true)
     }
@@ -72,7 +75,10 @@ impl HostState {
             // no I/O of their own.
             wasi: WasiCtx::builder().build(),
             table: ResourceTable::new(),
-            limits: Limits { memory: config.memory_limit, hit_memory: false },
+            limits: Limits {
+                memory: config.memory_limit,
+                hit_memory: false,
+            },
             tenant: Arc::from(tenant),
             plugin: Arc::from(plugin),
             services,
@@ -100,6 +106,9 @@ impl HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }

@@ -60,20 +60,34 @@ impl kv::Host for HostState {
             return Ok(None);
         }
         let start = self.tick();
-        let r = self.services.store.kv_get(&self.tenant, &self.plugin, &key).await;
+        let r = self
+            .services
+            .store
+            .kv_get(&self.tenant, &self.plugin, &key)
+            .await;
         self.credit_since(start);
         r.map_err(|e| wasmtime::format_err!("kv store failed: {e}"))
     }
 
     async fn set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), String>> {
         if key.is_empty() || key.len() > self.max_kv_key {
-            return Ok(Err(format!("kv key must be 1 to {} bytes", self.max_kv_key)));
+            return Ok(Err(format!(
+                "kv key must be 1 to {} bytes",
+                self.max_kv_key
+            )));
         }
         if value.len() > self.max_kv_value {
-            return Ok(Err(format!("kv value must be at most {} bytes", self.max_kv_value)));
+            return Ok(Err(format!(
+                "kv value must be at most {} bytes",
+                self.max_kv_value
+            )));
         }
         let start = self.tick();
-        let r = self.services.store.kv_set(&self.tenant, &self.plugin, &key, &value).await;
+        let r = self
+            .services
+            .store
+            .kv_set(&self.tenant, &self.plugin, &key, &value)
+            .await;
         self.credit_since(start);
         r.map_err(|e| wasmtime::format_err!("kv store failed: {e}"))?;
         Ok(Ok(()))
@@ -84,14 +98,21 @@ impl kv::Host for HostState {
             return Ok(());
         }
         let start = self.tick();
-        let r = self.services.store.kv_delete(&self.tenant, &self.plugin, &key).await;
+        let r = self
+            .services
+            .store
+            .kv_delete(&self.tenant, &self.plugin, &key)
+            .await;
         self.credit_since(start);
         r.map_err(|e| wasmtime::format_err!("kv store failed: {e}"))
     }
 }
 
 impl llm::Host for HostState {
-    async fn complete(&mut self, request: llm::Request) -> wasmtime::Result<Result<llm::Response, llm::LlmError>> {
+    async fn complete(
+        &mut self,
+        request: llm::Request,
+    ) -> wasmtime::Result<Result<llm::Response, llm::LlmError>> {
         let Some(service) = self.services.llm.clone() else {
             return Ok(Err(llm::LlmError::NotConfigured));
         };
@@ -124,15 +145,24 @@ impl llm::Host for HostState {
         Ok(match r {
             Ok(r) => Ok(llm::Response {
                 text: r.text,
-                usage: llm::Usage { input_tokens: r.usage.input_tokens, output_tokens: r.usage.output_tokens },
+                usage: llm::Usage {
+                    input_tokens: r.usage.input_tokens,
+                    output_tokens: r.usage.output_tokens,
+                },
                 provider: r.provider,
                 model: r.model,
             }),
             Err(LlmError::NotConfigured) => Err(llm::LlmError::NotConfigured),
             Err(LlmError::LimitExceeded) => Err(llm::LlmError::LimitExceeded),
-            Err(LlmError::Provider { provider, message, retryable }) => {
-                Err(llm::LlmError::Provider(llm::ProviderError { provider, message, retryable }))
-            }
+            Err(LlmError::Provider {
+                provider,
+                message,
+                retryable,
+            }) => Err(llm::LlmError::Provider(llm::ProviderError {
+                provider,
+                message,
+                retryable,
+            })),
         })
     }
 }
@@ -141,11 +171,16 @@ impl llm::Host for HostState {
 pub(super) struct Pre(PluginPre<HostState>);
 
 impl Pre {
-    pub(super) fn new(linker: &Linker<HostState>, component: &Component) -> Result<Self, LoadError> {
+    pub(super) fn new(
+        linker: &Linker<HostState>,
+        component: &Component,
+    ) -> Result<Self, LoadError> {
         let pre = linker
             .instantiate_pre(component)
             .map_err(|e| LoadError::UnsupportedContract(format!("{e:#}")))?;
-        PluginPre::new(pre).map(Self).map_err(|e| LoadError::UnsupportedContract(format!("{e:#}")))
+        PluginPre::new(pre)
+            .map(Self)
+            .map_err(|e| LoadError::UnsupportedContract(format!("{e:#}")))
     }
 
     fn store(host: &PluginHost, tenant: &str, plugin: &str) -> Store<HostState> {
@@ -203,11 +238,16 @@ impl Pre {
         let data = store.data();
         let result = match outcome {
             Err(_) => return Err(HandlerError::Timeout(host.config.wall_timeout)),
-            Ok(Err(_)) if data.timed_out => return Err(HandlerError::Timeout(host.config.cpu_deadline)),
-            Ok(Err(_)) if data.limits.hit_memory => return Err(HandlerError::OutOfMemory(data.limits.memory)),
+            Ok(Err(_)) if data.timed_out => {
+                return Err(HandlerError::Timeout(host.config.cpu_deadline));
+            }
+            Ok(Err(_)) if data.limits.hit_memory => {
+                return Err(HandlerError::OutOfMemory(data.limits.memory));
+            }
             Ok(Err(e)) => {
                 let msg = format!("{e:#}");
-                if msg.contains("concurrent") || msg.contains("pooling") || msg.contains("maximum") {
+                if msg.contains("concurrent") || msg.contains("pooling") || msg.contains("maximum")
+                {
                     return Err(HandlerError::Instantiate(msg));
                 }
                 return Err(HandlerError::Trap(msg));
@@ -225,7 +265,10 @@ impl Pre {
         actions
             .into_iter()
             .enumerate()
-            .map(|(i, a)| action_from(a, host.config.max_state).map_err(|e| HandlerError::BadOutput(format!("action {i}: {e}"))))
+            .map(|(i, a)| {
+                action_from(a, host.config.max_state)
+                    .map_err(|e| HandlerError::BadOutput(format!("action {i}: {e}")))
+            })
             .collect()
     }
 }
@@ -272,13 +315,23 @@ pub(crate) fn event_to_wit(m: &InboundMessage) -> types::Event {
             filename: media.filename.clone(),
         }),
         WaContent::ButtonReply { id, title } | WaContent::ListReply { id, title, .. } => {
-            types::MessageContent::Interactive(types::InteractiveReply { id: id.clone(), title: title.clone() })
+            types::MessageContent::Interactive(types::InteractiveReply {
+                id: id.clone(),
+                title: title.clone(),
+            })
         }
-        WaContent::TemplateButton { payload, text } => types::MessageContent::Interactive(types::InteractiveReply {
-            id: payload.clone().unwrap_or_default(),
-            title: text.clone(),
-        }),
-        WaContent::Location { latitude, longitude, name, address } => types::MessageContent::Location(types::Location {
+        WaContent::TemplateButton { payload, text } => {
+            types::MessageContent::Interactive(types::InteractiveReply {
+                id: payload.clone().unwrap_or_default(),
+                title: text.clone(),
+            })
+        }
+        WaContent::Location {
+            latitude,
+            longitude,
+            name,
+            address,
+        } => types::MessageContent::Location(types::Location {
             latitude: *latitude,
             longitude: *longitude,
             name: name.clone(),
@@ -289,7 +342,10 @@ pub(crate) fn event_to_wit(m: &InboundMessage) -> types::Event {
     types::Event::Message(types::InboundMessage {
         id: m.id.clone(),
         content,
-        timestamp_ms: m.timestamp.map(|t| t.timestamp_millis()).unwrap_or_default(),
+        timestamp_ms: m
+            .timestamp
+            .map(|t| t.timestamp_millis())
+            .unwrap_or_default(),
     })
 }
 
@@ -305,7 +361,10 @@ pub(crate) fn context_to_wit(ctx: &HandlerContext, config: &str) -> types::Conte
                 .contact
                 .fields
                 .iter()
-                .map(|(k, v)| types::Field { key: k.clone(), value: v.clone() })
+                .map(|(k, v)| types::Field {
+                    key: k.clone(),
+                    value: v.clone(),
+                })
                 .collect(),
         },
         state: ctx.state.clone(),
@@ -313,7 +372,11 @@ pub(crate) fn context_to_wit(ctx: &HandlerContext, config: &str) -> types::Conte
             .history
             .iter()
             .map(|h| types::HistoryEntry {
-                direction: if h.author.is_inbound() { types::Direction::Inbound } else { types::Direction::Outbound },
+                direction: if h.author.is_inbound() {
+                    types::Direction::Inbound
+                } else {
+                    types::Direction::Outbound
+                },
                 text: h.text.clone(),
                 timestamp_ms: h.at_ms,
             })
@@ -340,7 +403,10 @@ fn action_from(a: types::Action, max_state: usize) -> Result<Action, String> {
             let message = match r.content {
                 types::ReplyContent::Text(t) => OutgoingMessage::text(t),
                 types::ReplyContent::Media(m) => {
-                    let mut msg = whatsapp_client::MediaMessage::new(media_kind_from(m.kind), MediaSource::link(m.url));
+                    let mut msg = whatsapp_client::MediaMessage::new(
+                        media_kind_from(m.kind),
+                        MediaSource::link(m.url),
+                    );
                     msg.caption = m.caption;
                     msg.filename = m.filename;
                     OutgoingMessage::Media(msg)
@@ -348,7 +414,10 @@ fn action_from(a: types::Action, max_state: usize) -> Result<Action, String> {
                 types::ReplyContent::Buttons(b) => {
                     let msg = OutgoingMessage::buttons(
                         b.body,
-                        b.buttons.into_iter().map(|x| ReplyButton::new(x.id, x.title)).collect(),
+                        b.buttons
+                            .into_iter()
+                            .map(|x| ReplyButton::new(x.id, x.title))
+                            .collect(),
                     );
                     with_footer(msg, b.footer)
                 }
@@ -371,11 +440,19 @@ fn action_from(a: types::Action, max_state: usize) -> Result<Action, String> {
                             WaSection::new((!s.title.is_empty()).then_some(s.title), rows)
                         })
                         .collect();
-                    with_footer(OutgoingMessage::list(l.body, l.button_label, sections), l.footer)
+                    with_footer(
+                        OutgoingMessage::list(l.body, l.button_label, sections),
+                        l.footer,
+                    )
                 }
             };
-            message.validate().map_err(|e| format!("invalid reply: {e}"))?;
-            Action::Reply { message, matched: r.matched.map(|m| m.chars().take(200).collect()) }
+            message
+                .validate()
+                .map_err(|e| format!("invalid reply: {e}"))?;
+            Action::Reply {
+                message,
+                matched: r.matched.map(|m| m.chars().take(200).collect()),
+            }
         }
         types::Action::SetState(s) => {
             if s.as_ref().is_some_and(|s| s.len() > max_state) {
@@ -383,21 +460,25 @@ fn action_from(a: types::Action, max_state: usize) -> Result<Action, String> {
             }
             Action::SetState(s)
         }
-        types::Action::Tag(t) => Action::Tag(check_tag(t)?),
-        types::Action::Untag(t) => Action::Untag(check_tag(t)?),
-        types::Action::Handoff(reason) => Action::Handoff(reason.map(|r| r.chars().take(500).collect())),
+        types::Action::Tag(t) => Action::Tag(check_tag(&t)?),
+        types::Action::Untag(t) => Action::Untag(check_tag(&t)?),
+        types::Action::Handoff(reason) => {
+            Action::Handoff(reason.map(|r| r.chars().take(500).collect()))
+        }
         types::Action::Stop => Action::Stop,
     })
 }
 
 fn with_footer(msg: OutgoingMessage, footer: Option<String>) -> OutgoingMessage {
     match (msg, footer) {
-        (OutgoingMessage::Interactive(i), Some(f)) => OutgoingMessage::Interactive(i.with_footer(f)),
+        (OutgoingMessage::Interactive(i), Some(f)) => {
+            OutgoingMessage::Interactive(i.with_footer(f))
+        }
         (m, _) => m,
     }
 }
 
-fn check_tag(t: String) -> Result<String, String> {
+fn check_tag(t: &str) -> Result<String, String> {
     let t = t.trim().to_owned();
     if t.is_empty() || t.chars().count() > 64 {
         return Err("a tag must be 1 to 64 characters".into());

@@ -343,10 +343,11 @@ fn error_message(body: &str) -> String {
 /// form is not used by the LLM APIs and is ignored (plain backoff applies).
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let read = |name: &str| headers.get(name)?.to_str().ok().map(str::trim);
-    if let Some(ms) = read("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        if ms.is_finite() && ms >= 0.0 {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
-        }
+    if let Some(ms) = read("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
+        && ms.is_finite()
+        && ms >= 0.0
+    {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
     }
     let secs = read("retry-after")?.parse::<f64>().ok()?;
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)))

@@ -36,7 +36,10 @@ impl MemoryStore {
     /// An empty store.
     #[must_use]
     pub fn new() -> Self {
-        Self { inner: Mutex::default(), history_cap: 200 }
+        Self {
+            inner: Mutex::default(),
+            history_cap: 200,
+        }
     }
 
     /// Keeps at most `cap` history entries per conversation.
@@ -47,15 +50,12 @@ impl MemoryStore {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn with_conv<R>(
-        &self,
-        tenant: &str,
-        phone: &str,
-        f: impl FnOnce(&mut Conversation) -> R,
-    ) -> R {
+    fn with_conv<R>(&self, tenant: &str, phone: &str, f: impl FnOnce(&mut Conversation) -> R) -> R {
         let mut g = self.lock();
         let c = g
             .conversations
@@ -67,11 +67,25 @@ impl MemoryStore {
 
 #[async_trait]
 impl ConversationStore for MemoryStore {
-    async fn claim_inbound(&self, tenant: &str, message_id: &str, _at_ms: i64) -> Result<bool, StoreError> {
-        Ok(self.lock().inbound.insert((tenant.to_owned(), message_id.to_owned())))
+    async fn claim_inbound(
+        &self,
+        tenant: &str,
+        message_id: &str,
+        _at_ms: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .lock()
+            .inbound
+            .insert((tenant.to_owned(), message_id.to_owned())))
     }
 
-    async fn touch(&self, tenant: &str, phone: &str, name: Option<&str>, at_ms: i64) -> Result<Conversation, StoreError> {
+    async fn touch(
+        &self,
+        tenant: &str,
+        phone: &str,
+        name: Option<&str>,
+        at_ms: i64,
+    ) -> Result<Conversation, StoreError> {
         Ok(self.with_conv(tenant, phone, |c| {
             if let Some(n) = name {
                 c.name = Some(n.to_owned());
@@ -81,20 +95,47 @@ impl ConversationStore for MemoryStore {
         }))
     }
 
-    async fn conversation(&self, tenant: &str, phone: &str) -> Result<Option<Conversation>, StoreError> {
-        Ok(self.lock().conversations.get(&(tenant.to_owned(), phone.to_owned())).cloned())
+    async fn conversation(
+        &self,
+        tenant: &str,
+        phone: &str,
+    ) -> Result<Option<Conversation>, StoreError> {
+        Ok(self
+            .lock()
+            .conversations
+            .get(&(tenant.to_owned(), phone.to_owned()))
+            .cloned())
     }
 
-    async fn conversations(&self, tenant: &str, limit: u32) -> Result<Vec<Conversation>, StoreError> {
+    async fn conversations(
+        &self,
+        tenant: &str,
+        limit: u32,
+    ) -> Result<Vec<Conversation>, StoreError> {
         let g = self.lock();
-        let mut all: Vec<Conversation> =
-            g.conversations.values().filter(|c| c.tenant == tenant).cloned().collect();
-        all.sort_by(|a, b| b.updated_ms.cmp(&a.updated_ms).then_with(|| a.phone.cmp(&b.phone)));
+        let mut all: Vec<Conversation> = g
+            .conversations
+            .values()
+            .filter(|c| c.tenant == tenant)
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| {
+            b.updated_ms
+                .cmp(&a.updated_ms)
+                .then_with(|| a.phone.cmp(&b.phone))
+        });
         all.truncate(limit as usize);
         Ok(all)
     }
 
-    async fn set_owner(&self, tenant: &str, phone: &str, owner: Owner, reason: Option<&str>, at_ms: i64) -> Result<(), StoreError> {
+    async fn set_owner(
+        &self,
+        tenant: &str,
+        phone: &str,
+        owner: Owner,
+        reason: Option<&str>,
+        at_ms: i64,
+    ) -> Result<(), StoreError> {
         self.with_conv(tenant, phone, |c| {
             c.owner = owner;
             c.owner_since_ms = Some(at_ms);
@@ -103,7 +144,12 @@ impl ConversationStore for MemoryStore {
         Ok(())
     }
 
-    async fn set_state(&self, tenant: &str, phone: &str, state: Option<&str>) -> Result<(), StoreError> {
+    async fn set_state(
+        &self,
+        tenant: &str,
+        phone: &str,
+        state: Option<&str>,
+    ) -> Result<(), StoreError> {
         self.with_conv(tenant, phone, |c| c.state = state.map(str::to_owned));
         Ok(())
     }
@@ -122,7 +168,13 @@ impl ConversationStore for MemoryStore {
         Ok(())
     }
 
-    async fn set_field(&self, tenant: &str, phone: &str, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+    async fn set_field(
+        &self,
+        tenant: &str,
+        phone: &str,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<(), StoreError> {
         self.with_conv(tenant, phone, |c| match value {
             Some(v) => {
                 c.fields.insert(key.to_owned(), v.to_owned());
@@ -134,37 +186,76 @@ impl ConversationStore for MemoryStore {
         Ok(())
     }
 
-    async fn append(&self, tenant: &str, phone: &str, entry: &HistoryEntry) -> Result<(), StoreError> {
+    async fn append(
+        &self,
+        tenant: &str,
+        phone: &str,
+        entry: &HistoryEntry,
+    ) -> Result<(), StoreError> {
         let mut g = self.lock();
-        let h = g.history.entry((tenant.to_owned(), phone.to_owned())).or_default();
+        let h = g
+            .history
+            .entry((tenant.to_owned(), phone.to_owned()))
+            .or_default();
         h.push(entry.clone());
         if h.len() > self.history_cap {
             let extra = h.len() - self.history_cap;
             h.drain(..extra);
         }
-        if let Some(c) = g.conversations.get_mut(&(tenant.to_owned(), phone.to_owned())) {
+        if let Some(c) = g
+            .conversations
+            .get_mut(&(tenant.to_owned(), phone.to_owned()))
+        {
             c.updated_ms = c.updated_ms.max(entry.at_ms);
         }
         Ok(())
     }
 
-    async fn history(&self, tenant: &str, phone: &str, limit: u32) -> Result<Vec<HistoryEntry>, StoreError> {
+    async fn history(
+        &self,
+        tenant: &str,
+        phone: &str,
+        limit: u32,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
         let g = self.lock();
         let h = g.history.get(&(tenant.to_owned(), phone.to_owned()));
-        Ok(h.map(|h| h[h.len().saturating_sub(limit as usize)..].to_vec()).unwrap_or_default())
+        Ok(
+            h.map(|h| h[h.len().saturating_sub(limit as usize)..].to_vec())
+                .unwrap_or_default(),
+        )
     }
 
-    async fn kv_get(&self, tenant: &str, plugin: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.lock().kv.get(&(tenant.to_owned(), plugin.to_owned(), key.to_owned())).cloned())
+    async fn kv_get(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .lock()
+            .kv
+            .get(&(tenant.to_owned(), plugin.to_owned(), key.to_owned()))
+            .cloned())
     }
 
-    async fn kv_set(&self, tenant: &str, plugin: &str, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.lock().kv.insert((tenant.to_owned(), plugin.to_owned(), key.to_owned()), value.to_vec());
+    async fn kv_set(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        key: &str,
+        value: &[u8],
+    ) -> Result<(), StoreError> {
+        self.lock().kv.insert(
+            (tenant.to_owned(), plugin.to_owned(), key.to_owned()),
+            value.to_vec(),
+        );
         Ok(())
     }
 
     async fn kv_delete(&self, tenant: &str, plugin: &str, key: &str) -> Result<(), StoreError> {
-        self.lock().kv.remove(&(tenant.to_owned(), plugin.to_owned(), key.to_owned()));
+        self.lock()
+            .kv
+            .remove(&(tenant.to_owned(), plugin.to_owned(), key.to_owned()));
         Ok(())
     }
 }

@@ -39,8 +39,12 @@ pub trait ConversationStore: Send + Sync {
     /// Records an inbound provider message id. Returns `true` the first
     /// time and `false` for a repeat: the claim is atomic (a unique key), so
     /// of two concurrent deliveries of one id exactly one gets `true`.
-    async fn claim_inbound(&self, tenant: &str, message_id: &str, at_ms: i64)
-    -> Result<bool, StoreError>;
+    async fn claim_inbound(
+        &self,
+        tenant: &str,
+        message_id: &str,
+        at_ms: i64,
+    ) -> Result<bool, StoreError>;
 
     /// Creates the conversation if needed, records the contact's name when
     /// given, bumps `updated_ms` and returns the conversation.
@@ -53,12 +57,18 @@ pub trait ConversationStore: Send + Sync {
     ) -> Result<Conversation, StoreError>;
 
     /// One conversation.
-    async fn conversation(&self, tenant: &str, phone: &str)
-    -> Result<Option<Conversation>, StoreError>;
+    async fn conversation(
+        &self,
+        tenant: &str,
+        phone: &str,
+    ) -> Result<Option<Conversation>, StoreError>;
 
     /// The tenant's conversations, most recently active first.
-    async fn conversations(&self, tenant: &str, limit: u32)
-    -> Result<Vec<Conversation>, StoreError>;
+    async fn conversations(
+        &self,
+        tenant: &str,
+        limit: u32,
+    ) -> Result<Vec<Conversation>, StoreError>;
 
     /// Sets who answers the conversation.
     async fn set_owner(
@@ -71,8 +81,12 @@ pub trait ConversationStore: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Replaces the plugin-visible state.
-    async fn set_state(&self, tenant: &str, phone: &str, state: Option<&str>)
-    -> Result<(), StoreError>;
+    async fn set_state(
+        &self,
+        tenant: &str,
+        phone: &str,
+        state: Option<&str>,
+    ) -> Result<(), StoreError>;
 
     /// Adds a tag (no-op when present).
     async fn add_tag(&self, tenant: &str, phone: &str, tag: &str) -> Result<(), StoreError>;
@@ -90,20 +104,37 @@ pub trait ConversationStore: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Appends a message to the history.
-    async fn append(&self, tenant: &str, phone: &str, entry: &HistoryEntry)
-    -> Result<(), StoreError>;
+    async fn append(
+        &self,
+        tenant: &str,
+        phone: &str,
+        entry: &HistoryEntry,
+    ) -> Result<(), StoreError>;
 
     /// The last `limit` messages, oldest first.
-    async fn history(&self, tenant: &str, phone: &str, limit: u32)
-    -> Result<Vec<HistoryEntry>, StoreError>;
+    async fn history(
+        &self,
+        tenant: &str,
+        phone: &str,
+        limit: u32,
+    ) -> Result<Vec<HistoryEntry>, StoreError>;
 
     /// A plugin's value under `key`.
-    async fn kv_get(&self, tenant: &str, plugin: &str, key: &str)
-    -> Result<Option<Vec<u8>>, StoreError>;
+    async fn kv_get(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Stores a plugin's value.
-    async fn kv_set(&self, tenant: &str, plugin: &str, key: &str, value: &[u8])
-    -> Result<(), StoreError>;
+    async fn kv_set(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        key: &str,
+        value: &[u8],
+    ) -> Result<(), StoreError>;
 
     /// Removes a plugin's value.
     async fn kv_delete(&self, tenant: &str, plugin: &str, key: &str) -> Result<(), StoreError>;

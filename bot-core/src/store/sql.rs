@@ -79,8 +79,15 @@ impl SqlStore {
     /// Connects to `url` (`sqlite:...` or `postgres://...`).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
-        let max = if url.starts_with("sqlite:") && url.contains(":memory:") { 1 } else { 8 };
-        let pool = AnyPoolOptions::new().max_connections(max).connect(url).await?;
+        let max = if url.starts_with("sqlite:") && url.contains(":memory:") {
+            1
+        } else {
+            8
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .connect(url)
+            .await?;
         Ok(Self { pool })
     }
 
@@ -124,19 +131,26 @@ impl SqlStore {
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let mut c = self.from_row(tenant, phone, &row)?;
+        let mut c = self.conversation_from_row(tenant, phone, &row)?;
         self.fill_tags_fields(&mut c).await?;
         Ok(Some(c))
     }
 
-    fn from_row(&self, tenant: &str, phone: &str, row: &sqlx::any::AnyRow) -> Result<Conversation, StoreError> {
+    fn conversation_from_row(
+        &self,
+        tenant: &str,
+        phone: &str,
+        row: &sqlx::any::AnyRow,
+    ) -> Result<Conversation, StoreError> {
         let owner: String = row.try_get("owner")?;
         Ok(Conversation {
             tenant: tenant.to_owned(),
             phone: phone.to_owned(),
             name: row.try_get("name")?,
-            owner: Owner::parse(&owner)
-                .ok_or(StoreError::Corrupt { what: "bot_conversations.owner", detail: owner })?,
+            owner: Owner::parse(&owner).ok_or(StoreError::Corrupt {
+                what: "bot_conversations.owner",
+                detail: owner,
+            })?,
             owner_since_ms: row.try_get("owner_since_ms")?,
             handoff_reason: row.try_get("handoff_reason")?,
             state: row.try_get("state")?,
@@ -147,20 +161,30 @@ impl SqlStore {
     }
 
     async fn fill_tags_fields(&self, c: &mut Conversation) -> Result<(), StoreError> {
-        let tags = sqlx::query("SELECT tag FROM bot_tags WHERE tenant = $1 AND phone = $2 ORDER BY tag")
-            .bind(&c.tenant)
-            .bind(&c.phone)
-            .fetch_all(&self.pool)
-            .await?;
-        c.tags = tags.iter().map(|r| r.try_get::<String, _>("tag")).collect::<Result<_, _>>()?;
-        let fields = sqlx::query("SELECT key, value FROM bot_fields WHERE tenant = $1 AND phone = $2")
-            .bind(&c.tenant)
-            .bind(&c.phone)
-            .fetch_all(&self.pool)
-            .await?;
+        let tags =
+            sqlx::query("SELECT tag FROM bot_tags WHERE tenant = $1 AND phone = $2 ORDER BY tag")
+                .bind(&c.tenant)
+                .bind(&c.phone)
+                .fetch_all(&self.pool)
+                .await?;
+        c.tags = tags
+            .iter()
+            .map(|r| r.try_get::<String, _>("tag"))
+            .collect::<Result<_, _>>()?;
+        let fields =
+            sqlx::query("SELECT key, value FROM bot_fields WHERE tenant = $1 AND phone = $2")
+                .bind(&c.tenant)
+                .bind(&c.phone)
+                .fetch_all(&self.pool)
+                .await?;
         c.fields = fields
             .iter()
-            .map(|r| Ok((r.try_get::<String, _>("key")?, r.try_get::<String, _>("value")?)))
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>("key")?,
+                    r.try_get::<String, _>("value")?,
+                ))
+            })
             .collect::<Result<_, sqlx::Error>>()?;
         Ok(())
     }
@@ -168,7 +192,12 @@ impl SqlStore {
 
 #[async_trait]
 impl ConversationStore for SqlStore {
-    async fn claim_inbound(&self, tenant: &str, message_id: &str, at_ms: i64) -> Result<bool, StoreError> {
+    async fn claim_inbound(
+        &self,
+        tenant: &str,
+        message_id: &str,
+        at_ms: i64,
+    ) -> Result<bool, StoreError> {
         let r = sqlx::query(
             "INSERT INTO bot_inbound (tenant, message_id, received_ms) VALUES ($1, $2, $3)
              ON CONFLICT (tenant, message_id) DO NOTHING",
@@ -181,7 +210,13 @@ impl ConversationStore for SqlStore {
         Ok(r.rows_affected() == 1)
     }
 
-    async fn touch(&self, tenant: &str, phone: &str, name: Option<&str>, at_ms: i64) -> Result<Conversation, StoreError> {
+    async fn touch(
+        &self,
+        tenant: &str,
+        phone: &str,
+        name: Option<&str>,
+        at_ms: i64,
+    ) -> Result<Conversation, StoreError> {
         sqlx::query(
             "INSERT INTO bot_conversations (tenant, phone, name, owner, updated_ms) VALUES ($1, $2, $3, 'bot', $4)
              ON CONFLICT (tenant, phone) DO UPDATE SET
@@ -201,11 +236,19 @@ impl ConversationStore for SqlStore {
         })
     }
 
-    async fn conversation(&self, tenant: &str, phone: &str) -> Result<Option<Conversation>, StoreError> {
+    async fn conversation(
+        &self,
+        tenant: &str,
+        phone: &str,
+    ) -> Result<Option<Conversation>, StoreError> {
         self.load(tenant, phone).await
     }
 
-    async fn conversations(&self, tenant: &str, limit: u32) -> Result<Vec<Conversation>, StoreError> {
+    async fn conversations(
+        &self,
+        tenant: &str,
+        limit: u32,
+    ) -> Result<Vec<Conversation>, StoreError> {
         let rows = sqlx::query(
             "SELECT phone, name, owner, owner_since_ms, handoff_reason, state, updated_ms
              FROM bot_conversations WHERE tenant = $1 ORDER BY updated_ms DESC, phone LIMIT $2",
@@ -217,14 +260,21 @@ impl ConversationStore for SqlStore {
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             let phone: String = row.try_get("phone")?;
-            let mut c = self.from_row(tenant, &phone, row)?;
+            let mut c = self.conversation_from_row(tenant, &phone, row)?;
             self.fill_tags_fields(&mut c).await?;
             out.push(c);
         }
         Ok(out)
     }
 
-    async fn set_owner(&self, tenant: &str, phone: &str, owner: Owner, reason: Option<&str>, at_ms: i64) -> Result<(), StoreError> {
+    async fn set_owner(
+        &self,
+        tenant: &str,
+        phone: &str,
+        owner: Owner,
+        reason: Option<&str>,
+        at_ms: i64,
+    ) -> Result<(), StoreError> {
         self.ensure(tenant, phone, at_ms).await?;
         sqlx::query(
             "UPDATE bot_conversations SET owner = $3, owner_since_ms = $4, handoff_reason = $5
@@ -240,7 +290,12 @@ impl ConversationStore for SqlStore {
         Ok(())
     }
 
-    async fn set_state(&self, tenant: &str, phone: &str, state: Option<&str>) -> Result<(), StoreError> {
+    async fn set_state(
+        &self,
+        tenant: &str,
+        phone: &str,
+        state: Option<&str>,
+    ) -> Result<(), StoreError> {
         self.ensure(tenant, phone, 0).await?;
         sqlx::query("UPDATE bot_conversations SET state = $3 WHERE tenant = $1 AND phone = $2")
             .bind(tenant)
@@ -252,12 +307,14 @@ impl ConversationStore for SqlStore {
     }
 
     async fn add_tag(&self, tenant: &str, phone: &str, tag: &str) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO bot_tags (tenant, phone, tag) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(tenant)
-            .bind(phone)
-            .bind(tag)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO bot_tags (tenant, phone, tag) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(tenant)
+        .bind(phone)
+        .bind(tag)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -271,7 +328,13 @@ impl ConversationStore for SqlStore {
         Ok(())
     }
 
-    async fn set_field(&self, tenant: &str, phone: &str, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+    async fn set_field(
+        &self,
+        tenant: &str,
+        phone: &str,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<(), StoreError> {
         match value {
             Some(v) => {
                 sqlx::query(
@@ -297,7 +360,12 @@ impl ConversationStore for SqlStore {
         Ok(())
     }
 
-    async fn append(&self, tenant: &str, phone: &str, entry: &HistoryEntry) -> Result<(), StoreError> {
+    async fn append(
+        &self,
+        tenant: &str,
+        phone: &str,
+        entry: &HistoryEntry,
+    ) -> Result<(), StoreError> {
         // The sequence number comes from the table itself; a concurrent
         // append that picks the same number hits the primary key and retries.
         for _ in 0..8 {
@@ -334,7 +402,12 @@ impl ConversationStore for SqlStore {
         })
     }
 
-    async fn history(&self, tenant: &str, phone: &str, limit: u32) -> Result<Vec<HistoryEntry>, StoreError> {
+    async fn history(
+        &self,
+        tenant: &str,
+        phone: &str,
+        limit: u32,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
         let rows = sqlx::query(
             "SELECT author, body, provider_message_id, at_ms FROM bot_messages
              WHERE tenant = $1 AND phone = $2 ORDER BY seq DESC LIMIT $3",
@@ -349,8 +422,10 @@ impl ConversationStore for SqlStore {
             .map(|r| {
                 let author: String = r.try_get("author")?;
                 Ok(HistoryEntry {
-                    author: Author::parse(&author)
-                        .ok_or(StoreError::Corrupt { what: "bot_messages.author", detail: author })?,
+                    author: Author::parse(&author).ok_or(StoreError::Corrupt {
+                        what: "bot_messages.author",
+                        detail: author,
+                    })?,
                     text: r.try_get("body")?,
                     provider_message_id: r.try_get("provider_message_id")?,
                     at_ms: r.try_get("at_ms")?,
@@ -361,21 +436,36 @@ impl ConversationStore for SqlStore {
         Ok(out)
     }
 
-    async fn kv_get(&self, tenant: &str, plugin: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let row = sqlx::query("SELECT value FROM bot_kv WHERE tenant = $1 AND plugin = $2 AND key = $3")
-            .bind(tenant)
-            .bind(plugin)
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
+    async fn kv_get(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let row =
+            sqlx::query("SELECT value FROM bot_kv WHERE tenant = $1 AND plugin = $2 AND key = $3")
+                .bind(tenant)
+                .bind(plugin)
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| {
             let v: String = r.try_get("value")?;
-            hex::decode(&v).map_err(|e| StoreError::Corrupt { what: "bot_kv.value", detail: e.to_string() })
+            hex::decode(&v).map_err(|e| StoreError::Corrupt {
+                what: "bot_kv.value",
+                detail: e.to_string(),
+            })
         })
         .transpose()
     }
 
-    async fn kv_set(&self, tenant: &str, plugin: &str, key: &str, value: &[u8]) -> Result<(), StoreError> {
+    async fn kv_set(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        key: &str,
+        value: &[u8],
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO bot_kv (tenant, plugin, key, value) VALUES ($1, $2, $3, $4)
              ON CONFLICT (tenant, plugin, key) DO UPDATE SET value = excluded.value",

@@ -26,7 +26,9 @@ use serde_json::{Value, json};
 use whatsapp_client::cloud::CloudApi;
 use whatsapp_client::fonnte::Fonnte;
 use whatsapp_client::gateway::Gateway;
-use whatsapp_client::{Error, OutgoingMessage, Paced, PacingConfig, PhoneNumber, Provider, RetryPolicy, Retrying};
+use whatsapp_client::{
+    Error, OutgoingMessage, Paced, PacingConfig, PhoneNumber, Provider, RetryPolicy, Retrying,
+};
 
 fn var(name: &str) -> Result<String, String> {
     env::var(name).map_err(|_| format!("{name} is not set"))
@@ -69,7 +71,11 @@ async fn provider() -> Result<Arc<dyn Provider>, Box<dyn std::error::Error>> {
             Arc::new(Retrying::new(Paced::new(fonnte, &pacing), retry))
         }
         Ok("gateway") => {
-            let gw = Gateway::new(&var("GATEWAY_URL")?, &var("GATEWAY_HEADER")?, var("GATEWAY_TOKEN")?)?;
+            let gw = Gateway::new(
+                &var("GATEWAY_URL")?,
+                &var("GATEWAY_HEADER")?,
+                var("GATEWAY_TOKEN")?,
+            )?;
             Arc::new(Retrying::new(gw, retry))
         }
         Ok(other) => return Err(format!("unknown WHATSAPP_PROVIDER {other:?}").into()),
@@ -86,7 +92,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt().with_env_filter("info").init();
     let mut args = env::args().skip(1);
     let to = args.next().unwrap_or_else(|| "0812-3456-7890".to_owned());
-    let text = args.next().unwrap_or_else(|| "Halo! Ini pesan uji dari whatsapp-client.".to_owned());
+    let text = args
+        .next()
+        .unwrap_or_else(|| "Halo! Ini pesan uji dari whatsapp-client.".to_owned());
 
     let to = match PhoneNumber::parse(&to) {
         Ok(n) => n,

@@ -40,7 +40,10 @@ impl AppState {
         let mut new = 0;
         for event in events {
             if let Some(key) = event.dedup_key() {
-                let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut seen = self
+                    .seen
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 if !seen.insert(key) {
                     continue;
                 }
@@ -88,7 +91,10 @@ async fn cloud_events(
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let signature = headers
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if let Err(e) = webhook::verify_signature(&state.app_secret, signature, &body) {
         tracing::warn!(error = %e, "rejected webhook");
         return StatusCode::UNAUTHORIZED;
@@ -148,7 +154,11 @@ async fn self_test() -> Result<(), Box<dyn std::error::Error>> {
     let http = reqwest::Client::new();
     let check = |what: &str, got: u16, want: u16| -> Result<(), Box<dyn std::error::Error>> {
         println!("{what}: HTTP {got}");
-        if got == want { Ok(()) } else { Err(format!("{what}: expected {want}, got {got}").into()) }
+        if got == want {
+            Ok(())
+        } else {
+            Err(format!("{what}: expected {want}, got {got}").into())
+        }
     };
 
     let r = http
@@ -180,9 +190,17 @@ async fn self_test() -> Result<(), Box<dyn std::error::Error>> {
     check("bad signature", r.status().as_u16(), 401)?;
 
     let fonnte = r#"{"device":"6282227097005","sender":"6281234567890","message":"cek ongkir","name":"Budi","inboxid":"55"}"#;
-    let r = http.post(format!("{base}/webhooks/fonnte/f0nnte-s3cret")).body(fonnte).send().await?;
+    let r = http
+        .post(format!("{base}/webhooks/fonnte/f0nnte-s3cret"))
+        .body(fonnte)
+        .send()
+        .await?;
     check("fonnte message", r.status().as_u16(), 200)?;
-    let r = http.post(format!("{base}/webhooks/fonnte/guess")).body(fonnte).send().await?;
+    let r = http
+        .post(format!("{base}/webhooks/fonnte/guess"))
+        .body(fonnte)
+        .send()
+        .await?;
     check("fonnte wrong secret", r.status().as_u16(), 404)?;
 
     let seen = state.seen.lock().map(|s| s.len()).unwrap_or(0);
@@ -199,7 +217,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if std::env::args().any(|a| a == "--self-test") {
         return self_test().await;
     }
-    let need = |k: &str| std::env::var(k).map_err(|_| format!("{k} is not set (or use --self-test)"));
+    let need =
+        |k: &str| std::env::var(k).map_err(|_| format!("{k} is not set (or use --self-test)"));
     let state = Arc::new(AppState {
         verify_token: need("WHATSAPP_VERIFY_TOKEN")?,
         app_secret: need("WHATSAPP_APP_SECRET")?.into_bytes(),

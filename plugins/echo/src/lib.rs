@@ -31,7 +31,10 @@ impl Plugin for Echo {
         };
         let mut reply = format!("{}{text}", self.0.prefix);
         if self.0.count {
-            let n = kv::get_string("count").and_then(|s| s.parse::<u64>().ok()).unwrap_or(0) + 1;
+            let n = kv::get_string("count")
+                .and_then(|s| s.parse::<u64>().ok())
+                .unwrap_or(0)
+                + 1;
             kv::set("count", n.to_string().as_bytes())?;
             reply.push_str(&format!(" (#{n})"));
         }

@@ -1,7 +1,9 @@
 //! A plugin that misbehaves on purpose, chosen by its configuration, so
 //! bot-core's tests can prove the host's limits. Never load it in production.
 
-use plugin_sdk::{Action, Button, ButtonsMessage, Context, Event, Plugin, Reply, ReplyContent, kv, llm};
+use plugin_sdk::{
+    Action, Button, ButtonsMessage, Context, Event, Plugin, Reply, ReplyContent, kv, llm,
+};
 
 /// What the plugin does.
 #[derive(serde::Deserialize, schemars::JsonSchema, Clone, Copy)]
@@ -66,24 +68,32 @@ impl Plugin for Hostile {
                     std::hint::black_box(&hoard);
                 }
             }
-            Behaviour::Trap => core::arch::wasm32::unreachable(),
+            Behaviour::Trap => trap(),
             Behaviour::Panic => panic!("hostile plugin panics on purpose"),
             Behaviour::Fail => Err("hostile plugin fails on purpose".to_owned()),
             Behaviour::BadReply => Ok(vec![Action::Reply(Reply {
                 content: ReplyContent::Buttons(ButtonsMessage {
                     body: String::new(),
                     buttons: (0..5)
-                        .map(|i| Button { id: format!("b{i}"), title: format!("B{i}") })
+                        .map(|i| Button {
+                            id: format!("b{i}"),
+                            title: format!("B{i}"),
+                        })
                         .collect(),
                     footer: None,
                 }),
                 matched: None,
             })]),
-            Behaviour::Flood => Ok((0..1_000_000).map(|i| Action::Tag(format!("t{i}"))).collect()),
+            Behaviour::Flood => Ok((0..1_000_000)
+                .map(|i| Action::Tag(format!("t{i}")))
+                .collect()),
             Behaviour::LlmOnce => {
                 let answer = llm::complete(&llm::Request {
                     system: None,
-                    messages: vec![llm::Message { role: llm::Role::User, content: text }],
+                    messages: vec![llm::Message {
+                        role: llm::Role::User,
+                        content: text,
+                    }],
                     max_tokens: 64,
                     temperature: None,
                 })
@@ -108,3 +118,15 @@ impl Plugin for Hostile {
 }
 
 plugin_sdk::register_plugin!(Hostile);
+
+/// Executes the wasm `unreachable` instruction (a trap) in the component; on
+/// other targets (host builds of the workspace) the process aborts instead.
+#[cfg(target_arch = "wasm32")]
+fn trap() -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn trap() -> ! {
+    std::process::abort()
+}

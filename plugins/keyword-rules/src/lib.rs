@@ -37,9 +37,18 @@ mod guest {
             let date = format!("{:04}-{:02}-{:02}", now.year, now.month, now.day);
             let key = crate::out_of_hours_key(&ctx.contact.phone);
             // Only look at the store when the answer matters (closed now).
-            let closed = !self.0.is_open(now.weekday, u16::from(now.hour) * 60 + u16::from(now.minute), &date);
+            let closed = !self.0.is_open(
+                now.weekday,
+                u16::from(now.hour) * 60 + u16::from(now.minute),
+                &date,
+            );
             let sent_today = closed
-                && self.0.config().business_hours.as_ref().is_some_and(|b| b.out_of_hours_reply.is_some())
+                && self
+                    .0
+                    .config()
+                    .business_hours
+                    .as_ref()
+                    .is_some_and(|b| b.out_of_hours_reply.is_some())
                 && kv::get_string(&key).as_deref() == Some(date.as_str());
             let msg_id = event.message().map(|m| m.id.as_str()).unwrap_or_default();
             let decision = self

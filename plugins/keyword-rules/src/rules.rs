@@ -291,9 +291,18 @@ impl Rules {
                         })
                         .collect::<Result<_, _>>()?,
                 ),
-                _ => Matcher::Words(rule.keywords.iter().map(|k| fold(k, config.fold_accents)).collect()),
+                _ => Matcher::Words(
+                    rule.keywords
+                        .iter()
+                        .map(|k| fold(k, config.fold_accents))
+                        .collect(),
+                ),
             };
-            compiled.push(CompiledRule { index, matcher, reply });
+            compiled.push(CompiledRule {
+                index,
+                matcher,
+                reply,
+            });
         }
         // Stable: equal priorities keep the configured order.
         compiled.sort_by_key(|c| std::cmp::Reverse(config.rules[c.index].priority));
@@ -302,16 +311,25 @@ impl Rules {
             .as_deref()
             .map(Template::parse)
             .transpose()
-            .map_err(|error| ConfigError::Template { field: "default_reply".into(), error })?;
+            .map_err(|error| ConfigError::Template {
+                field: "default_reply".into(),
+                error,
+            })?;
         let mut windows: [Vec<(u16, u16)>; 7] = Default::default();
         let mut ooh_reply = None;
         if let Some(bh) = &config.business_hours {
             for (day, list) in &bh.days {
                 for w in list {
                     let field = format!("business_hours.days.{}", day_name(*day));
-                    let bad = || ConfigError::Hours { field: field.clone(), value: w.0.clone() };
+                    let bad = || ConfigError::Hours {
+                        field: field.clone(),
+                        value: w.0.clone(),
+                    };
                     let (a, b) = w.0.split_once('-').ok_or_else(bad)?;
-                    let (a, b) = (parse_hhmm(a).ok_or_else(bad)?, parse_hhmm(b).ok_or_else(bad)?);
+                    let (a, b) = (
+                        parse_hhmm(a).ok_or_else(bad)?,
+                        parse_hhmm(b).ok_or_else(bad)?,
+                    );
                     if a >= b {
                         return Err(bad());
                     }
@@ -336,7 +354,13 @@ impl Rules {
                     error,
                 })?;
         }
-        Ok(Self { config, compiled, default_reply, ooh_reply, windows })
+        Ok(Self {
+            config,
+            compiled,
+            default_reply,
+            ooh_reply,
+            windows,
+        })
     }
 
     /// The configuration.
@@ -360,7 +384,12 @@ impl Rules {
         day.iter().any(|&(a, b)| (a..b).contains(&minute_of_day))
     }
 
-    fn conditions_hold<V: Vars + ?Sized>(&self, c: &Conditions, input: &Input<'_, V>, open: bool) -> bool {
+    fn conditions_hold<V: Vars + ?Sized>(
+        &self,
+        c: &Conditions,
+        input: &Input<'_, V>,
+        open: bool,
+    ) -> bool {
         let has = |t: &String| input.tags.iter().any(|x| x.eq_ignore_ascii_case(t));
         (c.tags_any.is_empty() || c.tags_any.iter().any(has))
             && !c.tags_none.iter().any(has)
@@ -377,25 +406,32 @@ impl Rules {
     }
 
     /// Decides what to do with one message.
-    pub fn decide<V: Vars + ?Sized>(&self, input: &Input<'_, V>) -> Result<Decision, TemplateError> {
+    pub fn decide<V: Vars + ?Sized>(
+        &self,
+        input: &Input<'_, V>,
+    ) -> Result<Decision, TemplateError> {
         let folded = fold(input.text, self.config.fold_accents);
         let seed = self.config.seed.unwrap_or(input.fallback_seed);
         let open = self.is_open(input.weekday, input.minute_of_day, input.date);
         let mut d = Decision::default();
-        if !open && !input.out_of_hours_sent_today {
-            if let Some(t) = &self.ooh_reply {
-                d.replies.push((t.render(input.vars, seed)?, "out-of-hours".to_owned()));
-                d.out_of_hours_sent = true;
-            }
+        if !open
+            && !input.out_of_hours_sent_today
+            && let Some(t) = &self.ooh_reply
+        {
+            d.replies
+                .push((t.render(input.vars, seed)?, "out-of-hours".to_owned()));
+            d.out_of_hours_sent = true;
         }
         let hit = self.compiled.iter().find(|c| {
             let rule = &self.config.rules[c.index];
-            matches(&c.matcher, rule.match_kind, &folded) && self.conditions_hold(&rule.when, input, open)
+            matches(&c.matcher, rule.match_kind, &folded)
+                && self.conditions_hold(&rule.when, input, open)
         });
         match hit {
             Some(c) => {
                 let rule = &self.config.rules[c.index];
-                d.replies.push((c.reply.render(input.vars, seed)?, rule.id.clone()));
+                d.replies
+                    .push((c.reply.render(input.vars, seed)?, rule.id.clone()));
                 d.set_state = rule
                     .set_state
                     .as_ref()
@@ -409,7 +445,8 @@ impl Rules {
             None if d.out_of_hours_sent => {}
             None => {
                 if let Some(t) = &self.default_reply {
-                    d.replies.push((t.render(input.vars, seed)?, "default".to_owned()));
+                    d.replies
+                        .push((t.render(input.vars, seed)?, "default".to_owned()));
                 }
             }
         }
@@ -430,7 +467,11 @@ fn day_name(d: Day) -> &'static str {
 }
 
 fn fold(s: &str, accents: bool) -> String {
-    if accents { text::fold(s) } else { text::fold_case(s) }
+    if accents {
+        text::fold(s)
+    } else {
+        text::fold_case(s)
+    }
 }
 
 fn is_word_char(c: char) -> bool {
@@ -470,7 +511,11 @@ mod tests {
         Rules::new(serde_json::from_value(v).unwrap()).unwrap()
     }
 
-    fn input<'a>(text: &'a str, tags: &'a [String], vars: &'a [(&'a str, &'a str)]) -> Input<'a, [(&'a str, &'a str)]> {
+    fn input<'a>(
+        text: &'a str,
+        tags: &'a [String],
+        vars: &'a [(&'a str, &'a str)],
+    ) -> Input<'a, [(&'a str, &'a str)]> {
         Input {
             text,
             tags,
@@ -496,7 +541,13 @@ mod tests {
             {"id": "contains", "keywords": ["kafe"], "reply": "C"},
         ]}));
         let tags = vec![];
-        let id = |t: &str| r.decide(&input(t, &tags, VARS)).unwrap().replies.first().map(|x| x.1.clone());
+        let id = |t: &str| {
+            r.decide(&input(t, &tags, VARS))
+                .unwrap()
+                .replies
+                .first()
+                .map(|x| x.1.clone())
+        };
         assert_eq!(id("  HARGA "), Some("exact".into()));
         assert_eq!(id("harga berapa"), None);
         assert_eq!(id("Halo kak"), Some("start".into()));
@@ -520,7 +571,9 @@ mod tests {
 
     #[test]
     fn default_reply_variables_and_spintax() {
-        let r = rules(json!({"rules": [], "default_reply": "{Halo|Hai} {name} dari {kota} ({phone})", "seed": 9}));
+        let r = rules(
+            json!({"rules": [], "default_reply": "{Halo|Hai} {name} dari {kota} ({phone})", "seed": 9}),
+        );
         let a = r.decide(&input("apa aja", &[], VARS)).unwrap();
         let b = r.decide(&input("lain lagi", &[], VARS)).unwrap();
         assert_eq!(a, b, "a configured seed renders the same text");
@@ -538,7 +591,10 @@ mod tests {
             {"id": "again", "keywords": ["harga"], "reply": "again", "when": {"state": "asked-price"}, "set_state": ""},
         ]}));
         let vip = vec!["vip".to_owned()];
-        assert_eq!(r.decide(&input("harga", &vip, VARS)).unwrap().replies[0].1, "vip");
+        assert_eq!(
+            r.decide(&input("harga", &vip, VARS)).unwrap().replies[0].1,
+            "vip"
+        );
         let d = r.decide(&input("harga", &[], VARS)).unwrap();
         assert_eq!(d.replies[0].1, "new");
         assert_eq!(d.set_state, Some(Some("asked-price".into())));
@@ -575,7 +631,10 @@ mod tests {
         assert!(d.handoff.is_some());
         i.minute_of_day = 20 * 60;
         let d = r.decide(&i).unwrap();
-        assert_eq!(d.replies, vec![("Kami tutup, Budi".into(), "out-of-hours".into())]);
+        assert_eq!(
+            d.replies,
+            vec![("Kami tutup, Budi".into(), "out-of-hours".into())]
+        );
         assert!(d.out_of_hours_sent && d.handoff.is_none());
         i.out_of_hours_sent_today = true;
         let d = r.decide(&i).unwrap();
@@ -583,20 +642,36 @@ mod tests {
         i.text = "jam buka?";
         i.out_of_hours_sent_today = false;
         let d = r.decide(&i).unwrap();
-        assert_eq!(d.replies.len(), 2, "out-of-hours notice plus the matched rule");
+        assert_eq!(
+            d.replies.len(),
+            2,
+            "out-of-hours notice plus the matched rule"
+        );
     }
 
     #[test]
     fn broken_config_names_the_field() {
-        let bad = |v: serde_json::Value| Rules::new(serde_json::from_value(v).unwrap()).err().unwrap().to_string();
+        let bad = |v: serde_json::Value| {
+            Rules::new(serde_json::from_value(v).unwrap())
+                .err()
+                .unwrap()
+                .to_string()
+        };
         assert!(bad(json!({"rules": [{"id": "a", "keywords": ["x"], "reply": "ok"}, {"id": "b", "keywords": ["x"], "reply": "{Halo|Hai"}]}))
             .starts_with("rules[1].reply: template error at line 1, column 1"));
-        assert!(bad(json!({"rules": [{"id": "a", "keywords": ["(x"], "match": "regex", "reply": "ok"}]}))
-            .starts_with("rules[0].keywords[0]: invalid regex"));
+        assert!(
+            bad(
+                json!({"rules": [{"id": "a", "keywords": ["(x"], "match": "regex", "reply": "ok"}]})
+            )
+            .starts_with("rules[0].keywords[0]: invalid regex")
+        );
         assert_eq!(
             bad(json!({"business_hours": {"days": {"tue": ["17:00-08:00"]}}})),
             "business_hours.days.tue: `17:00-08:00` is not valid"
         );
-        assert!(bad(json!({"business_hours": {"holidays": ["25-12-2026"]}})).starts_with("business_hours.holidays[0]"));
+        assert!(
+            bad(json!({"business_hours": {"holidays": ["25-12-2026"]}}))
+                .starts_with("business_hours.holidays[0]")
+        );
     }
 }

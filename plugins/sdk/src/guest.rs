@@ -10,7 +10,15 @@ use serde::de::DeserializeOwned;
 /// Plugin authors rarely need this module: the types are re-exported at the
 /// crate root and the host imports are wrapped in [`log`](crate::log),
 /// [`kv`](crate::kv) and [`llm`](crate::llm).
-#[allow(missing_docs, unsafe_code, unreachable_pub, unused_qualifications, clippy::all)]
+#[allow(
+    missing_docs,
+    unsafe_code,
+    unreachable_pub,
+    unused_qualifications,
+    clippy::all,
+    clippy::pedantic,
+    clippy::restriction
+)]
 pub mod bindings {
     wit_bindgen::generate!({
         path: "../../bot-core/wit/since_v0.1.0",
@@ -81,6 +89,8 @@ pub mod __private {
         }
     }
 
+    // The export glue hands over owned values; the signature follows it.
+    #[allow(clippy::needless_pass_by_value)]
     pub fn handle<P: Plugin>(event: Event, context: Context) -> Result<Vec<Action>, String> {
         let config: P::Config = serde_json::from_str(&context.config)
             .map_err(|e| format!("invalid configuration: {e}"))?;

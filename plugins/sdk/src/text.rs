@@ -71,7 +71,11 @@ pub fn fold(input: &str) -> String {
 /// Folds only the case (lowercase) and whitespace, keeping accents.
 #[must_use]
 pub fn fold_case(input: &str) -> String {
-    input.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    input
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// A source of variable values for [`Template::render`].
@@ -393,7 +397,11 @@ fn render_nodes(
 }
 
 /// Parses and renders in one step (see [`Template::render`]).
-pub fn render(source: &str, vars: &(impl Vars + ?Sized), seed: u64) -> Result<String, TemplateError> {
+pub fn render(
+    source: &str,
+    vars: &(impl Vars + ?Sized),
+    seed: u64,
+) -> Result<String, TemplateError> {
     Template::parse(source)?.render(vars, seed)
 }
 
@@ -462,7 +470,10 @@ mod tests {
     fn variables_and_literals() {
         let t = Template::parse("Halo {name} ({phone}) {{ok}} dari {kota}").unwrap();
         assert_eq!(t.variables(), vec!["name", "phone", "kota"]);
-        assert_eq!(t.render(&vars(), 0).unwrap(), "Halo Siti (+628123) {ok} dari Bandung");
+        assert_eq!(
+            t.render(&vars(), 0).unwrap(),
+            "Halo Siti (+628123) {ok} dari Bandung"
+        );
     }
 
     #[test]
@@ -503,10 +514,19 @@ mod tests {
         assert_eq!(e.kind, TemplateErrorKind::Empty);
         let e = Template::parse("{halo kak}").unwrap_err();
         assert!(matches!(e.kind, TemplateErrorKind::BadVariableName(ref n) if n == "halo kak"));
-        let e = Template::parse("Hi {nama}").unwrap().render(&vars(), 1).unwrap_err();
-        assert_eq!(e.to_string(), "template error at line 1, column 4: variable `nama` has no value");
+        let e = Template::parse("Hi {nama}")
+            .unwrap()
+            .render(&vars(), 1)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "template error at line 1, column 4: variable `nama` has no value"
+        );
         let deep = "{a|".repeat(20) + &"}".repeat(20);
-        assert_eq!(Template::parse(&deep).unwrap_err().kind, TemplateErrorKind::TooDeep);
+        assert_eq!(
+            Template::parse(&deep).unwrap_err().kind,
+            TemplateErrorKind::TooDeep
+        );
     }
 
     #[test]

@@ -163,7 +163,13 @@ async fn admin_login(
             .fetch_optional(&state.pool)
             .await?;
     let stored = row.as_ref().map(|r| r.1.clone());
-    if !password::verify(SecretString::from(req.password), stored, state.config.argon2_memory_kib).await? {
+    if !password::verify(
+        SecretString::from(req.password),
+        stored,
+        state.config.argon2_memory_kib,
+    )
+    .await?
+    {
         return Err(AppError::Unauthorized);
     }
     let (admin_id, _) = row.ok_or(AppError::Unauthorized)?;

@@ -80,7 +80,8 @@ fn vendor_view(r: VendorRow) -> Result<VendorView, AppError> {
         name: r.1,
         whatsapp: r.2,
         owner_email: r.3,
-        status: TenantStatus::parse(&r.4).ok_or_else(|| AppError::internal("unknown tenant status"))?,
+        status: TenantStatus::parse(&r.4)
+            .ok_or_else(|| AppError::internal("unknown tenant status"))?,
         ban_reason: r.5,
         plan_code: r.6,
         subscription_status: r.7,
@@ -90,7 +91,10 @@ fn vendor_view(r: VendorRow) -> Result<VendorView, AppError> {
 }
 
 /// Every vendor, newest first (also used by the XLSX export).
-pub(crate) async fn all_vendors(state: &AppState, status: Option<&str>) -> Result<Vec<VendorView>, AppError> {
+pub(crate) async fn all_vendors(
+    state: &AppState,
+    status: Option<&str>,
+) -> Result<Vec<VendorView>, AppError> {
     let rows: Vec<VendorRow> = sqlx::query_as(&format!(
         "{VENDOR_SELECT} WHERE ($1 IS NULL OR t.status = $1) ORDER BY t.created_at DESC, t.id DESC"
     ))
@@ -125,7 +129,11 @@ async fn list_vendors(
     _admin: AdminUser,
     Query(filter): Query<VendorFilter>,
 ) -> ApiResult<Vec<VendorView>> {
-    Ok(ok(all_vendors(&state, filter.status.map(TenantStatus::as_str)).await?))
+    Ok(ok(all_vendors(
+        &state,
+        filter.status.map(TenantStatus::as_str),
+    )
+    .await?))
 }
 
 /// One vendor.
@@ -175,9 +183,12 @@ async fn transition(
     .execute(&state.pool)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(AppError::conflict("concurrent_change", "the vendor changed meanwhile; retry"));
+        return Err(AppError::conflict(
+            "concurrent_change",
+            "the vendor changed meanwhile; retry",
+        ));
     }
-    Ok(load(state, tenant_id).await?)
+    load(state, tenant_id).await
 }
 
 /// Approve a vendor waiting for approval.
@@ -192,7 +203,14 @@ async fn approve_vendor(
     _admin: AdminUser,
     Path(tenant_id): Path<String>,
 ) -> ApiResult<VendorView> {
-    Ok(ok(transition(&state, &tenant_id, &[TenantStatus::PendingApproval], TenantStatus::Active, None).await?))
+    Ok(ok(transition(
+        &state,
+        &tenant_id,
+        &[TenantStatus::PendingApproval],
+        TenantStatus::Active,
+        None,
+    )
+    .await?))
 }
 
 /// Why a vendor is banned.
@@ -246,7 +264,14 @@ async fn unban_vendor(
     _admin: AdminUser,
     Path(tenant_id): Path<String>,
 ) -> ApiResult<VendorView> {
-    Ok(ok(transition(&state, &tenant_id, &[TenantStatus::Banned], TenantStatus::Active, None).await?))
+    Ok(ok(transition(
+        &state,
+        &tenant_id,
+        &[TenantStatus::Banned],
+        TenantStatus::Active,
+        None,
+    )
+    .await?))
 }
 
 /// Filter by vendor.
@@ -309,7 +334,17 @@ async fn list_payments(
     _admin: AdminUser,
     Query(filter): Query<TenantFilter>,
 ) -> ApiResult<Vec<PaymentView>> {
-    type Row = (String, String, String, String, String, String, Option<String>, String, i64);
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        i64,
+    );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, order_id, tenant_id, transaction_id, transaction_status, outcome, payment_type, \
          gross_amount, received_at FROM payments WHERE ($1 IS NULL OR tenant_id = $1) \
@@ -344,5 +379,12 @@ async fn platform_outbox(
     State(state): State<AppState>,
     _admin: AdminUser,
 ) -> ApiResult<Vec<crate::simulator::SimMessage>> {
-    Ok(ok(crate::simulator::list(&state.pool, None, None, None, 200).await?))
+    Ok(ok(crate::simulator::list(
+        &state.pool,
+        None,
+        None,
+        None,
+        200,
+    )
+    .await?))
 }

@@ -92,7 +92,11 @@ pub struct TimelineQuery {
 }
 
 fn ratio(a: i64, b: i64) -> f64 {
-    if b <= 0 { 0.0 } else { (a as f64 / b as f64 * 10_000.0).round() / 10_000.0 }
+    if b <= 0 {
+        0.0
+    } else {
+        (a as f64 / b as f64 * 10_000.0).round() / 10_000.0
+    }
 }
 
 /// Rates from counts.
@@ -105,9 +109,20 @@ pub fn rates(c: &Counts) -> Rates {
     }
 }
 
-async fn timeline(state: &AppState, tenant: &str, campaign: &str, bucket_ms: i64) -> Result<Vec<Bucket>, sqlx::Error> {
+async fn timeline(
+    state: &AppState,
+    tenant: &str,
+    campaign: &str,
+    bucket_ms: i64,
+) -> Result<Vec<Bucket>, sqlx::Error> {
     let mut buckets: BTreeMap<i64, Bucket> = BTreeMap::new();
-    for col in ["sent_at", "delivered_at", "read_at", "replied_at", "failed_at"] {
+    for col in [
+        "sent_at",
+        "delivered_at",
+        "read_at",
+        "replied_at",
+        "failed_at",
+    ] {
         let rows = sqlx::query(&format!(
             "SELECT ({col} / {bucket_ms}) * {bucket_ms} AS b, COUNT(*) AS n FROM campaign_recipients \
              WHERE tenant_id = $1 AND campaign_id = $2 AND stage = 'main' AND {col} IS NOT NULL GROUP BY b ORDER BY b"
@@ -119,7 +134,10 @@ async fn timeline(state: &AppState, tenant: &str, campaign: &str, bucket_ms: i64
         for r in rows {
             let b: i64 = r.try_get("b")?;
             let n: i64 = r.try_get("n")?;
-            let e = buckets.entry(b).or_insert_with(|| Bucket { start: b, ..Bucket::default() });
+            let e = buckets.entry(b).or_insert_with(|| Bucket {
+                start: b,
+                ..Bucket::default()
+            });
             match col {
                 "sent_at" => e.sent = n,
                 "delivered_at" => e.delivered = n,
@@ -149,7 +167,12 @@ async fn campaign_analytics(
     let bucket_ms = match q.bucket.as_deref() {
         None | Some("hour") => 3_600_000,
         Some("day") => 86_400_000,
-        Some(_) => return Err(AppError::bad_request("invalid_bucket", "bucket must be hour or day")),
+        Some(_) => {
+            return Err(AppError::bad_request(
+                "invalid_bucket",
+                "bucket must be hour or day",
+            ));
+        }
     };
     let timeline = timeline(&state, &member.tenant_id, &id, bucket_ms).await?;
     Ok(ok(CampaignAnalytics {
@@ -199,8 +222,18 @@ async fn campaign_report(
     .fetch_all(&state.pool)
     .await?;
     let header: Vec<String> = [
-        "phone", "stage", "status", "device_id", "attempts", "provider_message_id", "sent_at", "delivered_at",
-        "read_at", "replied_at", "failed_at", "error",
+        "phone",
+        "stage",
+        "status",
+        "device_id",
+        "attempts",
+        "provider_message_id",
+        "sent_at",
+        "delivered_at",
+        "read_at",
+        "replied_at",
+        "failed_at",
+        "error",
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -282,15 +315,28 @@ pub struct OverviewQuery {
 
 const DAY_MS: i64 = 86_400_000;
 
-async fn build_overview(state: &AppState, tenant: &str, q: &OverviewQuery) -> Result<Overview, AppError> {
+async fn build_overview(
+    state: &AppState,
+    tenant: &str,
+    q: &OverviewQuery,
+) -> Result<Overview, AppError> {
     let days = q.days.unwrap_or(30);
     if !(1..=366).contains(&days) {
-        return Err(AppError::bad_request("invalid_days", "days must be 1..=366"));
+        return Err(AppError::bad_request(
+            "invalid_days",
+            "days must be 1..=366",
+        ));
     }
-    let tz_name = q.time_zone.clone().unwrap_or_else(|| "Asia/Jakarta".to_owned());
-    let tz: chrono_tz::Tz = tz_name
-        .parse()
-        .map_err(|_| AppError::bad_request("invalid_time_zone", format!("unknown time zone {tz_name:?}")))?;
+    let tz_name = q
+        .time_zone
+        .clone()
+        .unwrap_or_else(|| "Asia/Jakarta".to_owned());
+    let tz: chrono_tz::Tz = tz_name.parse().map_err(|_| {
+        AppError::bad_request(
+            "invalid_time_zone",
+            format!("unknown time zone {tz_name:?}"),
+        )
+    })?;
     let now = now_ms();
     // Day boundaries with the zone's current UTC offset (exact for zones
     // without daylight saving time, such as the Indonesian ones).
@@ -373,7 +419,10 @@ async fn build_overview(state: &AppState, tenant: &str, q: &OverviewQuery) -> Re
     .bind(since)
     .fetch_all(&state.pool)
     .await?;
-    let mut totals = Day { date: "total".to_owned(), ..Day::default() };
+    let mut totals = Day {
+        date: "total".to_owned(),
+        ..Day::default()
+    };
     let days: Vec<Day> = map
         .into_iter()
         .map(|(d, mut day)| {
@@ -393,7 +442,10 @@ async fn build_overview(state: &AppState, tenant: &str, q: &OverviewQuery) -> Re
     Ok(Overview {
         days,
         totals,
-        top_inbound_texts: top.into_iter().map(|(text, count)| TextCount { text, count }).collect(),
+        top_inbound_texts: top
+            .into_iter()
+            .map(|(text, count)| TextCount { text, count })
+            .collect(),
     })
 }
 
@@ -404,7 +456,11 @@ async fn build_overview(state: &AppState, tenant: &str, q: &OverviewQuery) -> Re
     responses(
         (status = 200, description = "Overview", body = inline(Data<Overview>)),
         (status = 400, description = "Bad period or time zone", body = ErrorBody)))]
-async fn overview(State(state): State<AppState>, member: CurrentMember, Query(q): Query<OverviewQuery>) -> ApiResult<Overview> {
+async fn overview(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Query(q): Query<OverviewQuery>,
+) -> ApiResult<Overview> {
     Ok(ok(build_overview(&state, &member.tenant_id, &q).await?))
 }
 
@@ -423,7 +479,14 @@ async fn overview_export(
     let format = export_format(q.format.as_deref())?;
     let o = build_overview(&state, &member.tenant_id, &q).await?;
     let header: Vec<String> = [
-        "date", "messages_in", "messages_out", "bot_replies", "human_replies", "campaign_sent", "ai_requests", "ai_tokens",
+        "date",
+        "messages_in",
+        "messages_out",
+        "bot_replies",
+        "human_replies",
+        "campaign_sent",
+        "ai_requests",
+        "ai_tokens",
     ]
     .iter()
     .map(|s| (*s).to_owned())

@@ -101,7 +101,13 @@ async fn login(
     .fetch_optional(&state.pool)
     .await?;
     let stored = row.as_ref().map(|r| r.3.clone());
-    if !password::verify(SecretString::from(req.password), stored, state.config.argon2_memory_kib).await? {
+    if !password::verify(
+        SecretString::from(req.password),
+        stored,
+        state.config.argon2_memory_kib,
+    )
+    .await?
+    {
         return Err(AppError::Unauthorized);
     }
     let Some((member_id, tenant_id, role, _, status)) = row else {

@@ -120,18 +120,19 @@ mod tests {
         assert!(
             verify(
                 SecretString::from("correct horse".to_owned()),
-                Some(h.clone())
+                Some(h.clone()),
+                64
             )
             .await
             .unwrap()
         );
         assert!(
-            !verify(SecretString::from("wrong horse".to_owned()), Some(h))
+            !verify(SecretString::from("wrong horse".to_owned()), Some(h), 64)
                 .await
                 .unwrap()
         );
         assert!(
-            !verify(SecretString::from("x".to_owned()), None)
+            !verify(SecretString::from("x".to_owned()), None, 64)
                 .await
                 .unwrap()
         );

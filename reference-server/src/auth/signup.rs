@@ -134,10 +134,19 @@ async fn signup(
     let name = validate_name(&req.name)?;
     let email = normalize_email(&req.email)?;
     let whatsapp = crate::phone::normalize(&req.whatsapp)?;
-    let locale = req.locale.as_deref().map(validate_locale).transpose()?.unwrap_or_else(|| "id".to_owned());
+    let locale = req
+        .locale
+        .as_deref()
+        .map(validate_locale)
+        .transpose()?
+        .unwrap_or_else(|| "id".to_owned());
     password::validate(&req.password)?;
     state.services.rate_limits.check(ip, Some(&email))?;
-    let hash = password::hash(SecretString::from(req.password), state.config.argon2_memory_kib).await?;
+    let hash = password::hash(
+        SecretString::from(req.password),
+        state.config.argon2_memory_kib,
+    )
+    .await?;
 
     let now = now_ms();
     let mut tx = state.begin_write().await?;
@@ -152,7 +161,10 @@ async fn signup(
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(old) = stale {
-        sqlx::query("DELETE FROM members WHERE tenant_id = $1").bind(&old).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM members WHERE tenant_id = $1")
+            .bind(&old)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM tenants WHERE id = $1 AND status = 'pending_verification'")
             .bind(&old)
             .execute(&mut *tx)
@@ -173,7 +185,10 @@ async fn signup(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            AppError::conflict("whatsapp_taken", "this WhatsApp number is already registered")
+            AppError::conflict(
+                "whatsapp_taken",
+                "this WhatsApp number is already registered",
+            )
         } else {
             e.into()
         }
@@ -250,7 +265,10 @@ async fn verify_signup(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<VerifySignup>,
 ) -> ApiResult<SignupVerified> {
-    state.services.rate_limits.check(ip, Some(&req.challenge_id))?;
+    state
+        .services
+        .rate_limits
+        .check(ip, Some(&req.challenge_id))?;
     let outcome = state
         .services
         .otp
@@ -383,7 +401,8 @@ async fn request_reset(
     .await?;
     let issued = match row {
         Some((Some(whatsapp), locale)) => {
-            let destination = otp::Destination::phone_e164(&whatsapp).map_err(|e| otp_error(e.into()))?;
+            let destination =
+                otp::Destination::phone_e164(&whatsapp).map_err(|e| otp_error(e.into()))?;
             state
                 .services
                 .otp
@@ -483,13 +502,18 @@ async fn confirm_reset(
         Some((id, Some(w))) if Some(&w) == phone.as_ref() => id,
         _ => return Err(otp_outcome_error(&otp::VerifyOutcome::NotFound)),
     };
-    let hash = password::hash(SecretString::from(req.new_password), state.config.argon2_memory_kib).await?;
+    let hash = password::hash(
+        SecretString::from(req.new_password),
+        state.config.argon2_memory_kib,
+    )
+    .await?;
     sqlx::query("UPDATE members SET password_hash = $1, updated_at = $2 WHERE id = $3")
         .bind(hash)
         .bind(now_ms())
         .bind(&member_id)
         .execute(&state.pool)
         .await?;
-    let sessions_revoked = session::revoke_all(&state.pool, SubjectKind::Member, &member_id).await?;
+    let sessions_revoked =
+        session::revoke_all(&state.pool, SubjectKind::Member, &member_id).await?;
     Ok(ok(ResetDone { sessions_revoked }))
 }

@@ -27,7 +27,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The platform's Midtrans client, `None` without a server key.
-pub fn midtrans_client(config: &MidtransConfig) -> Result<Option<midtrans_client::MidtransClient>, String> {
+pub fn midtrans_client(
+    config: &MidtransConfig,
+) -> Result<Option<midtrans_client::MidtransClient>, String> {
     use secrecy::ExposeSecret as _;
     let Some(key) = &config.server_key else {
         return Ok(None);

@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::subscriptions::{self, SubscriptionView};
 use super::limits::{self, Limit};
+use super::subscriptions::{self, SubscriptionView};
 use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::db::{new_id, now_ms};
@@ -124,7 +124,9 @@ async fn create_order(
         .services
         .midtrans
         .as_ref()
-        .ok_or(AppError::NotConfigured("payments are not configured (MIDTRANS_SERVER_KEY)"))?;
+        .ok_or(AppError::NotConfigured(
+            "payments are not configured (MIDTRANS_SERVER_KEY)",
+        ))?;
     let plan = super::plans::get(&state.pool, &req.plan_id)
         .await?
         .filter(|p| p.active && p.price_idr > 0)
@@ -156,8 +158,12 @@ async fn create_order(
     let mid_order = OrderId::new(order_id.clone()).map_err(AppError::internal)?;
     let request = SnapRequest::new(mid_order, Idr::new(plan.price_idr))
         .items(vec![
-            ItemDetail::new(format!("{} ({} hari)", plan.name, plan.duration_days), Idr::new(plan.price_idr), 1)
-                .id(plan.code.clone()),
+            ItemDetail::new(
+                format!("{} ({} hari)", plan.name, plan.duration_days),
+                Idr::new(plan.price_idr),
+                1,
+            )
+            .id(plan.code.clone()),
         ])
         .customer(CustomerDetails {
             first_name: Some(name),
@@ -195,7 +201,10 @@ async fn create_order(
 #[utoipa::path(get, path = "/api/v1/billing/orders", tag = "billing",
     security(("session" = []), ("api_key" = [])),
     responses((status = 200, description = "Orders", body = inline(crate::http::Data<Vec<OrderView>>))))]
-async fn list_orders(State(state): State<AppState>, member: CurrentMember) -> ApiResult<Vec<OrderView>> {
+async fn list_orders(
+    State(state): State<AppState>,
+    member: CurrentMember,
+) -> ApiResult<Vec<OrderView>> {
     let rows: Vec<OrderRow> = sqlx::query_as(&format!(
         "SELECT {ORDER_COLUMNS} FROM orders WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC LIMIT 200"
     ))
@@ -245,14 +254,19 @@ pub struct SubscriptionStatus {
 async fn usage_or_zero(state: &AppState, tenant_id: &str, limit: Limit) -> i64 {
     // The devices/contacts tables belong to other areas and may be absent
     // in a partial deployment; a missing table reads as zero usage.
-    limits::usage(&state.pool, tenant_id, limit).await.unwrap_or(0)
+    limits::usage(&state.pool, tenant_id, limit)
+        .await
+        .unwrap_or(0)
 }
 
 /// The vendor's subscription and usage.
 #[utoipa::path(get, path = "/api/v1/billing/subscription", tag = "billing",
     security(("session" = []), ("api_key" = [])),
     responses((status = 200, description = "Subscription", body = inline(crate::http::Data<SubscriptionStatus>))))]
-async fn get_subscription(State(state): State<AppState>, member: CurrentMember) -> ApiResult<SubscriptionStatus> {
+async fn get_subscription(
+    State(state): State<AppState>,
+    member: CurrentMember,
+) -> ApiResult<SubscriptionStatus> {
     let subscription = subscriptions::current(&state.pool, &member.tenant_id).await?;
     let t = &member.tenant_id;
     Ok(ok(SubscriptionStatus {

@@ -11,7 +11,7 @@ pub fn format_rupiah(amount: i64) -> String {
     let digits = amount.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('.');
         }
         out.push(c);
@@ -20,7 +20,13 @@ pub fn format_rupiah(amount: i64) -> String {
 }
 
 /// The receipt text in `locale` (`id` default, `en`).
-pub fn text(locale: &str, plan: &str, amount_idr: i64, order_id: &str, expires_at_ms: i64) -> String {
+pub fn text(
+    locale: &str,
+    plan: &str,
+    amount_idr: i64,
+    order_id: &str,
+    expires_at_ms: i64,
+) -> String {
     // Western Indonesia Time (UTC+7), the time most vendors read.
     let wib = FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| unreachable!("valid offset"));
     let until = wib
@@ -77,7 +83,10 @@ mod tests {
         assert_eq!(format_rupiah(1_250_000), "Rp1.250.000");
         assert_eq!(format_rupiah(500), "Rp500");
         let id = text("id", "Basic", 99_000, "o-1", 0);
-        assert!(id.starts_with("Terima kasih! Pembayaran Rp99.000 untuk paket Basic"), "{id}");
+        assert!(
+            id.starts_with("Terima kasih! Pembayaran Rp99.000 untuk paket Basic"),
+            "{id}"
+        );
         assert!(id.contains("01-01-1970 07:00 WIB"), "{id}");
         assert!(text("en", "Basic", 99_000, "o-1", 0).contains("for the Basic plan"));
     }

@@ -28,7 +28,10 @@ pub struct SubscriptionView {
 }
 
 /// The tenant's subscription, if it ever had one.
-pub async fn current(pool: &AnyPool, tenant_id: &str) -> Result<Option<SubscriptionView>, sqlx::Error> {
+pub async fn current(
+    pool: &AnyPool,
+    tenant_id: &str,
+) -> Result<Option<SubscriptionView>, sqlx::Error> {
     let row: Option<(String, String, String, String, i64, i64)> = sqlx::query_as(
         "SELECT s.plan_id, p.code, p.name, s.status, s.started_at, s.expires_at \
          FROM subscriptions s JOIN plans p ON p.id = s.plan_id WHERE s.tenant_id = $1",
@@ -36,14 +39,16 @@ pub async fn current(pool: &AnyPool, tenant_id: &str) -> Result<Option<Subscript
     .bind(tenant_id)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(plan_id, plan_code, plan_name, status, started_at, expires_at)| SubscriptionView {
-        plan_id,
-        plan_code,
-        plan_name,
-        status,
-        started_at,
-        expires_at,
-    }))
+    Ok(row.map(
+        |(plan_id, plan_code, plan_name, status, started_at, expires_at)| SubscriptionView {
+            plan_id,
+            plan_code,
+            plan_name,
+            status,
+            started_at,
+            expires_at,
+        },
+    ))
 }
 
 /// Gives a newly activated tenant the `trial` plan (when that plan exists

@@ -82,15 +82,23 @@ fn count(outcome: &'static str) {
         (status = 401, description = "Bad signature", body = crate::http::ErrorBody),
         (status = 404, description = "Unknown order", body = crate::http::ErrorBody),
         (status = 502, description = "Confirmation with Midtrans failed; Midtrans retries", body = crate::http::ErrorBody)))]
-async fn midtrans_notification(State(state): State<AppState>, body: Bytes) -> ApiResult<NotificationResult> {
+async fn midtrans_notification(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> ApiResult<NotificationResult> {
     let client = state
         .services
         .midtrans
         .as_ref()
-        .ok_or(AppError::NotConfigured("payments are not configured (MIDTRANS_SERVER_KEY)"))?;
+        .ok_or(AppError::NotConfigured(
+            "payments are not configured (MIDTRANS_SERVER_KEY)",
+        ))?;
     let notification = Notification::from_slice(&body).map_err(|_| {
         count("malformed");
-        AppError::bad_request("invalid_notification", "the body is not a Midtrans notification")
+        AppError::bad_request(
+            "invalid_notification",
+            "the body is not a Midtrans notification",
+        )
     })?;
     if client.verify_notification(&notification).is_err() {
         count("bad_signature");
@@ -121,7 +129,11 @@ async fn midtrans_notification(State(state): State<AppState>, body: Bytes) -> Ap
             other => AppError::Upstream(format!("midtrans status: {other}")),
         }
     })?;
-    if confirmed.status.gross_amount_idr().is_some_and(|a| a.rupiah() != amount_idr) {
+    if confirmed
+        .status
+        .gross_amount_idr()
+        .is_some_and(|a| a.rupiah() != amount_idr)
+    {
         count("amount_mismatch");
         return Err(AppError::bad_request(
             "amount_mismatch",
@@ -135,18 +147,21 @@ async fn midtrans_notification(State(state): State<AppState>, body: Bytes) -> Ap
         .clone()
         .or_else(|| notification.transaction_id.clone())
         .unwrap_or_default();
-    let transaction_status = confirmed
-        .status
-        .transaction_status
-        .as_ref()
-        .map_or_else(|| notification.transaction_status.as_str().to_owned(), |s| s.as_str().to_owned());
+    let transaction_status = confirmed.status.transaction_status.as_ref().map_or_else(
+        || notification.transaction_status.as_str().to_owned(),
+        |s| s.as_str().to_owned(),
+    );
     let payment_type = confirmed
         .status
         .payment_type
         .as_ref()
         .or(notification.payment_type.as_ref())
         .map(|p| p.as_str().to_owned());
-    let fraud = confirmed.status.fraud_status.as_ref().map(|f| f.as_str().to_owned());
+    let fraud = confirmed
+        .status
+        .fraud_status
+        .as_ref()
+        .map(|f| f.as_str().to_owned());
 
     let now = now_ms();
     let mut tx = state.begin_write().await?;
@@ -169,11 +184,12 @@ async fn midtrans_notification(State(state): State<AppState>, body: Bytes) -> Ap
     .await?;
     // Read the status inside the write transaction: the compare-and-set
     // below only succeeds against this value.
-    let current: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1 AND tenant_id = $2")
-        .bind(&notification.order_id)
-        .bind(&tenant_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let current: String =
+        sqlx::query_scalar("SELECT status FROM orders WHERE id = $1 AND tenant_id = $2")
+            .bind(&notification.order_id)
+            .bind(&tenant_id)
+            .fetch_one(&mut *tx)
+            .await?;
     let mut changed = false;
     let mut extended = None;
     if new_state.supersedes(parse_state(&current)) {
@@ -211,14 +227,20 @@ async fn midtrans_notification(State(state): State<AppState>, body: Bytes) -> Ap
         let order_id = notification.order_id.clone();
         let tenant = tenant_id.clone();
         tokio::spawn(async move {
-            if let Err(e) =
-                super::receipt::send(&state2, &tenant, &order_id, &plan_name, amount_idr, expires_at).await
+            if let Err(e) = super::receipt::send(
+                &state2, &tenant, &order_id, &plan_name, amount_idr, expires_at,
+            )
+            .await
             {
                 tracing::warn!(%order_id, error = %e, "payment receipt not sent");
             }
         });
     }
-    let status = if changed { state_name(new_state).to_owned() } else { current };
+    let status = if changed {
+        state_name(new_state).to_owned()
+    } else {
+        current
+    };
     Ok(ok(NotificationResult {
         order_id: notification.order_id,
         status,

@@ -57,7 +57,11 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 fn body(i: u64, senders: u64, run: &str) -> String {
     // Indonesian mobile numbers 0812-0000-0000 + n, as Cloud API digits.
     let from = format!("62812{:08}", 10_000_000 + (i % senders));
-    let text = if i % 2 == 0 { "berapa harga?" } else { "halo kak" };
+    let text = if i.is_multiple_of(2) {
+        "berapa harga?"
+    } else {
+        "halo kak"
+    };
     serde_json::json!({
         "object": "whatsapp_business_account",
         "entry": [{
@@ -83,7 +87,10 @@ async fn drive(args: &Args, base: &str, device: &str, secret: &str) -> Result<()
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency as usize)
         .build()?;
-    let url = Arc::new(format!("{}/webhooks/whatsapp/{device}", base.trim_end_matches('/')));
+    let url = Arc::new(format!(
+        "{}/webhooks/whatsapp/{device}",
+        base.trim_end_matches('/')
+    ));
     let secret = Arc::new(secret.to_owned());
     let run = reference_server::db::new_id();
     let next = Arc::new(AtomicU64::new(0));
@@ -91,8 +98,14 @@ async fn drive(args: &Args, base: &str, device: &str, secret: &str) -> Result<()
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..args.concurrency {
-        let (client, url, secret, next, failures, run) =
-            (client.clone(), Arc::clone(&url), Arc::clone(&secret), Arc::clone(&next), Arc::clone(&failures), run.clone());
+        let (client, url, secret, next, failures, run) = (
+            client.clone(),
+            Arc::clone(&url),
+            Arc::clone(&secret),
+            Arc::clone(&next),
+            Arc::clone(&failures),
+            run.clone(),
+        );
         let (total, senders) = (args.requests, args.senders);
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
@@ -133,7 +146,11 @@ async fn drive(args: &Args, base: &str, device: &str, secret: &str) -> Result<()
     }
     let elapsed = started.elapsed();
     all.sort_unstable();
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or_default();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
     let failed = failures.load(Ordering::Relaxed);
     let report = format!(
         "inbound webhook -> bot reply (simulator): {} requests, concurrency {}, {} failed\n  \
@@ -162,16 +179,31 @@ async fn drive(args: &Args, base: &str, device: &str, secret: &str) -> Result<()
 
 fn main() -> Result<(), BoxError> {
     let args = Args::parse();
-    let client_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
     if let Some(url) = &args.url {
-        let device = args.device.as_deref().ok_or("--device is required with --url")?;
-        let secret = args.secret.as_deref().ok_or("--secret is required with --url")?;
+        let device = args
+            .device
+            .as_deref()
+            .ok_or("--device is required with --url")?;
+        let secret = args
+            .secret
+            .as_deref()
+            .ok_or("--secret is required with --url")?;
         return client_rt.block_on(drive(&args, url, device, secret));
     }
-    let dir = std::env::temp_dir().join(format!("loadgen-inbound-{}", reference_server::db::new_id()));
-    let server_rt =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(args.server_threads).enable_all().build()?;
-    let (base, device, secret) = server_rt.block_on(reference_server::bots::loadtest::start(&dir))?;
+    let dir = std::env::temp_dir().join(format!(
+        "loadgen-inbound-{}",
+        reference_server::db::new_id()
+    ));
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.server_threads)
+        .enable_all()
+        .build()?;
+    let (base, device, secret) =
+        server_rt.block_on(reference_server::bots::loadtest::start(&dir))?;
     let result = client_rt.block_on(drive(&args, &base, &device, &secret));
     drop(server_rt);
     // Best effort: the figure is already printed.

@@ -16,14 +16,27 @@ use crate::db::{new_id, now_ms};
 /// `UNSUBSCRIBE`, `STOP PROMO` or `BERHENTI LANGGANAN` (case, surrounding
 /// whitespace and punctuation ignored; the whole message must be the word).
 pub(crate) fn is_opt_out_keyword(text: &str) -> bool {
-    let t = text.trim().trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace());
-    let t = t.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-    matches!(t.as_str(), "stop" | "berhenti" | "unsubscribe" | "stop promo" | "berhenti langganan")
+    let t = text
+        .trim()
+        .trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace());
+    let t = t
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    matches!(
+        t.as_str(),
+        "stop" | "berhenti" | "unsubscribe" | "stop promo" | "berhenti langganan"
+    )
 }
 
 /// The id of the vendor's contact with this E.164 number, created (with an
 /// empty name) when missing.
-pub(crate) async fn find_or_create(pool: &AnyPool, tenant_id: &str, phone: &str) -> Result<String, sqlx::Error> {
+pub(crate) async fn find_or_create(
+    pool: &AnyPool,
+    tenant_id: &str,
+    phone: &str,
+) -> Result<String, sqlx::Error> {
     let now = now_ms();
     sqlx::query(
         "INSERT INTO contacts (id, tenant_id, phone, name, fields, opted_out, created_at, updated_at) \
@@ -35,17 +48,22 @@ pub(crate) async fn find_or_create(pool: &AnyPool, tenant_id: &str, phone: &str)
     .bind(now)
     .execute(pool)
     .await?;
-    let (id,): (String,) = sqlx::query_as("SELECT id FROM contacts WHERE tenant_id = $1 AND phone = $2")
-        .bind(tenant_id)
-        .bind(phone)
-        .fetch_one(pool)
-        .await?;
+    let (id,): (String,) =
+        sqlx::query_as("SELECT id FROM contacts WHERE tenant_id = $1 AND phone = $2")
+            .bind(tenant_id)
+            .bind(phone)
+            .fetch_one(pool)
+            .await?;
     Ok(id)
 }
 
 /// Marks the vendor's contact with this number as opted out (creating the
 /// contact if needed). Returns whether it was not opted out before.
-pub(crate) async fn mark_opted_out(pool: &AnyPool, tenant_id: &str, phone: &str) -> Result<bool, sqlx::Error> {
+pub(crate) async fn mark_opted_out(
+    pool: &AnyPool,
+    tenant_id: &str,
+    phone: &str,
+) -> Result<bool, sqlx::Error> {
     let id = find_or_create(pool, tenant_id, phone).await?;
     let now = now_ms();
     let done = sqlx::query(
@@ -66,7 +84,14 @@ mod tests {
 
     #[test]
     fn opt_out_keywords() {
-        for t in ["STOP", " stop ", "Berhenti", "BERHENTI!", "stop promo", "Unsubscribe."] {
+        for t in [
+            "STOP",
+            " stop ",
+            "Berhenti",
+            "BERHENTI!",
+            "stop promo",
+            "Unsubscribe.",
+        ] {
             assert!(is_opt_out_keyword(t), "{t}");
         }
         for t in ["stop dulu ya kak, mau tanya", "halo", ""] {

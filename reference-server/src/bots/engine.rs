@@ -59,11 +59,22 @@ pub(crate) fn describe_inbound(m: &InboundMessage) -> (String, Option<String>, s
                 "voice": media.voice,
             }
         }),
-        MessageContent::Location { latitude, longitude, name, address } => json!({
+        MessageContent::Location {
+            latitude,
+            longitude,
+            name,
+            address,
+        } => json!({
             "location": { "latitude": latitude, "longitude": longitude, "name": name, "address": address }
         }),
-        MessageContent::ButtonReply { id, title } => json!({ "button_reply": { "id": id, "title": title } }),
-        MessageContent::ListReply { id, title, description } => {
+        MessageContent::ButtonReply { id, title } => {
+            json!({ "button_reply": { "id": id, "title": title } })
+        }
+        MessageContent::ListReply {
+            id,
+            title,
+            description,
+        } => {
             json!({ "list_reply": { "id": id, "title": title, "description": description } })
         }
         MessageContent::TemplateButton { payload, text } => {
@@ -109,7 +120,9 @@ pub async fn handle_message(
     let contact = m.from.to_string();
     let (kind, body, payload) = describe_inbound(&m);
     let payload = payload.to_string();
-    let opt_out = body.as_deref().is_some_and(super::contacts::is_opt_out_keyword);
+    let opt_out = body
+        .as_deref()
+        .is_some_and(super::contacts::is_opt_out_keyword);
 
     let mut tx = state.begin_write().await?;
     let conv = inbox::upsert_conversation(&mut tx, &rt.tenant_id, &rt.id, &contact, now).await?;
@@ -135,8 +148,15 @@ pub async fn handle_message(
         tx.rollback().await?;
         return Ok(Outcome::Duplicate);
     }
-    inbox::touch_conversation(&mut *tx, &rt.tenant_id, &conv.id, body.as_deref(), m.from_name.as_deref(), now)
-        .await?;
+    inbox::touch_conversation(
+        &mut *tx,
+        &rt.tenant_id,
+        &conv.id,
+        body.as_deref(),
+        m.from_name.as_deref(),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     if opt_out {
         super::contacts::mark_opted_out(&state.pool, &rt.tenant_id, &contact).await?;
@@ -149,8 +169,18 @@ pub async fn handle_message(
     if opt_out {
         tracing::info!(tenant = %rt.tenant_id, device = %rt.id, "contact opted out");
         let text = opt_out_confirmation(body.as_deref().unwrap_or_default());
-        let sent = send_and_store(state, rt, &conv.id, &m.from, &OutgoingMessage::text(text), "system").await?;
-        return Ok(Outcome::Handled { replies: u32::from(sent.accepted) });
+        let sent = send_and_store(
+            state,
+            rt,
+            &conv.id,
+            &m.from,
+            &OutgoingMessage::text(text),
+            "system",
+        )
+        .await?;
+        return Ok(Outcome::Handled {
+            replies: u32::from(sent.accepted),
+        });
     }
     if !rt.bot_enabled || conv.owner == OWNER_AGENT {
         return Ok(Outcome::Handled { replies: 0 });
@@ -171,7 +201,10 @@ pub async fn handle_message(
     for action in actions {
         match action {
             BotAction::Reply(msg) => {
-                if send_and_store(state, rt, &conv.id, &m.from, &msg, "bot").await?.accepted {
+                if send_and_store(state, rt, &conv.id, &m.from, &msg, "bot")
+                    .await?
+                    .accepted
+                {
                     replies += 1;
                 }
             }
@@ -184,13 +217,25 @@ pub async fn handle_message(
     }
     if replies > 0 {
         // Bot replies answer a customer; they are counted, not refused.
-        crate::billing::limits::record(&state.pool, &rt.tenant_id, crate::billing::limits::Limit::MessagesPerMonth, i64::from(replies))
-            .await?;
+        crate::billing::limits::record(
+            &state.pool,
+            &rt.tenant_id,
+            crate::billing::limits::Limit::MessagesPerMonth,
+            i64::from(replies),
+        )
+        .await?;
     }
     if new_state.is_some() || handoff {
         // `None` inside means "clear"; store the empty string's absence as NULL.
         let state_text = new_state.as_ref().map(|s| s.clone().unwrap_or_default());
-        inbox::save_bot_outcome(&state.pool, &rt.tenant_id, &conv.id, state_text.as_deref(), handoff).await?;
+        inbox::save_bot_outcome(
+            &state.pool,
+            &rt.tenant_id,
+            &conv.id,
+            state_text.as_deref(),
+            handoff,
+        )
+        .await?;
     }
     Ok(Outcome::Handled { replies })
 }
@@ -245,13 +290,28 @@ pub(crate) async fn send_and_store(
     )
     .await?
     .ok_or_else(|| AppError::internal("provider returned a message id already stored"))?;
-    inbox::touch_conversation(&mut *tx, &rt.tenant_id, conversation_id, body.as_deref(), None, now).await?;
+    inbox::touch_conversation(
+        &mut *tx,
+        &rt.tenant_id,
+        conversation_id,
+        body.as_deref(),
+        None,
+        now,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(Stored { message_id, accepted: result.is_ok() })
+    Ok(Stored {
+        message_id,
+        accepted: result.is_ok(),
+    })
 }
 
 /// Applies a provider status webhook to the stored outbound message.
-pub async fn handle_status(state: &AppState, rt: &DeviceRuntime, s: &StatusUpdate) -> Result<bool, AppError> {
+pub async fn handle_status(
+    state: &AppState,
+    rt: &DeviceRuntime,
+    s: &StatusUpdate,
+) -> Result<bool, AppError> {
     let status = match &s.status {
         DeliveryStatus::Sent => "sent",
         DeliveryStatus::Delivered => "delivered",
@@ -264,7 +324,12 @@ pub async fn handle_status(state: &AppState, rt: &DeviceRuntime, s: &StatusUpdat
         if let Some(c) = e.code {
             text.push_str(&format!("{c} "));
         }
-        text.push_str(e.title.as_deref().or(e.message.as_deref()).unwrap_or("failed"));
+        text.push_str(
+            e.title
+                .as_deref()
+                .or(e.message.as_deref())
+                .unwrap_or("failed"),
+        );
         text
     });
     Ok(inbox::apply_status(&state.pool, &rt.id, &s.message_id, status, error.as_deref()).await?)

@@ -20,9 +20,9 @@ use sqlx::{AnyPool, Row};
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::auth::{CurrentMember, Role};
 use crate::billing::limits::{self, Limit};
 use crate::crypto::Crypto;
-use crate::auth::{CurrentMember, Role};
 use crate::db::{new_id, now_ms};
 use crate::http::{ApiJson, ApiResult, AppError, Data, ok};
 
@@ -86,7 +86,10 @@ pub struct CreateLlmProvider {
 
 impl std::fmt::Debug for CreateLlmProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CreateLlmProvider").field("name", &self.name).field("kind", &self.kind).finish_non_exhaustive()
+        f.debug_struct("CreateLlmProvider")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
     }
 }
 
@@ -113,7 +116,9 @@ pub struct UpdateLlmProvider {
 
 impl std::fmt::Debug for UpdateLlmProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UpdateLlmProvider").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("UpdateLlmProvider")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -200,8 +205,9 @@ async fn load_rows(pool: &AnyPool, tenant_id: &str) -> Result<Vec<ProviderRow>, 
             Ok(ProviderRow {
                 id: r.try_get("id")?,
                 name: r.try_get("name")?,
-                kind: LlmKind::parse(&kind)
-                    .ok_or_else(|| sqlx::Error::Decode(format!("unknown LLM kind {kind:?}").into()))?,
+                kind: LlmKind::parse(&kind).ok_or_else(|| {
+                    sqlx::Error::Decode(format!("unknown LLM kind {kind:?}").into())
+                })?,
                 base_url: r.try_get("base_url")?,
                 model: r.try_get("model")?,
                 api_key: r.try_get("api_key")?,
@@ -216,26 +222,42 @@ async fn load_rows(pool: &AnyPool, tenant_id: &str) -> Result<Vec<ProviderRow>, 
 fn check_text(field: &'static str, v: &str, max: usize) -> Result<String, AppError> {
     let v = v.trim();
     if v.is_empty() || v.chars().count() > max {
-        return Err(AppError::bad_request("invalid_llm_provider", format!("{field}: must be 1 to {max} characters")));
+        return Err(AppError::bad_request(
+            "invalid_llm_provider",
+            format!("{field}: must be 1 to {max} characters"),
+        ));
     }
     Ok(v.to_owned())
 }
 
 fn check_base_url(v: &str) -> Result<String, AppError> {
-    let u = url::Url::parse(v.trim())
-        .map_err(|e| AppError::bad_request("invalid_llm_provider", format!("base_url: not a valid URL: {e}")))?;
+    let u = url::Url::parse(v.trim()).map_err(|e| {
+        AppError::bad_request(
+            "invalid_llm_provider",
+            format!("base_url: not a valid URL: {e}"),
+        )
+    })?;
     if u.scheme() != "http" && u.scheme() != "https" {
-        return Err(AppError::bad_request("invalid_llm_provider", "base_url: must be http or https"));
+        return Err(AppError::bad_request(
+            "invalid_llm_provider",
+            "base_url: must be http or https",
+        ));
     }
     Ok(u.as_str().trim_end_matches('/').to_owned())
 }
 
 /// Builds the `bot-core` provider of one row.
-fn build_provider(crypto: &Crypto, tenant_id: &str, r: &ProviderRow) -> Result<Arc<dyn ChatProvider>, String> {
+fn build_provider(
+    crypto: &Crypto,
+    tenant_id: &str,
+    r: &ProviderRow,
+) -> Result<Arc<dyn ChatProvider>, String> {
     let key = if r.api_key.is_empty() {
         None
     } else {
-        let plain = crypto.decrypt(&r.api_key, &key_aad(tenant_id, &r.id)).map_err(|e| e.to_string())?;
+        let plain = crypto
+            .decrypt(&r.api_key, &key_aad(tenant_id, &r.id))
+            .map_err(|e| e.to_string())?;
         Some(ApiKey::new(plain.expose_secret().to_owned()))
     };
     let base = url::Url::parse(&r.base_url).map_err(|e| e.to_string())?;
@@ -249,7 +271,11 @@ fn build_provider(crypto: &Crypto, tenant_id: &str, r: &ProviderRow) -> Result<A
         }
         LlmKind::Anthropic => {
             let key = key.ok_or_else(|| "anthropic provider without an API key".to_owned())?;
-            Arc::new(Anthropic::new(key, r.model.clone()).with_base_url(&base).with_name(r.name.clone()))
+            Arc::new(
+                Anthropic::new(key, r.model.clone())
+                    .with_base_url(&base)
+                    .with_name(r.name.clone()),
+            )
         }
     })
 }
@@ -275,12 +301,20 @@ impl std::fmt::Debug for TenantLlm {
 impl TenantLlm {
     pub(crate) fn new(pool: AnyPool, crypto: Crypto) -> Self {
         let usage = Arc::new(SqlUsage { pool: pool.clone() });
-        Self { pool, crypto, router: LlmRouter::new(usage), loaded: RwLock::default() }
+        Self {
+            pool,
+            crypto,
+            router: LlmRouter::new(usage),
+            loaded: RwLock::default(),
+        }
     }
 
     /// Drops the cached provider list of a tenant (after an edit).
     pub(crate) fn forget(&self, tenant_id: &str) {
-        self.loaded.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(tenant_id);
+        self.loaded
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(tenant_id);
         self.router.remove_tenant(tenant_id);
     }
 
@@ -294,11 +328,13 @@ impl TenantLlm {
         if fresh {
             return Ok(());
         }
-        let rows = load_rows(&self.pool, tenant_id).await.map_err(|e| LlmError::Provider {
-            provider: "database".to_owned(),
-            message: e.to_string(),
-            retryable: true,
-        })?;
+        let rows = load_rows(&self.pool, tenant_id)
+            .await
+            .map_err(|e| LlmError::Provider {
+                provider: "database".to_owned(),
+                message: e.to_string(),
+                retryable: true,
+            })?;
         let mut providers = Vec::with_capacity(rows.len());
         for r in &rows {
             match build_provider(&self.crypto, tenant_id, r) {
@@ -375,7 +411,6 @@ fn month_start_ms() -> i64 {
         .unwrap_or_default()
 }
 
-
 /// List the vendor's LLM providers in fallback order.
 #[utoipa::path(
     get, path = "/api/v1/llm-providers", tag = "bots",
@@ -414,14 +449,20 @@ pub(crate) async fn create_llm_provider(
     }))?;
     let key = body.api_key.as_deref().map(str::trim).unwrap_or_default();
     if key.is_empty() && body.kind == LlmKind::Anthropic {
-        return Err(AppError::bad_request("invalid_llm_provider", "api_key: required for anthropic"));
+        return Err(AppError::bad_request(
+            "invalid_llm_provider",
+            "api_key: required for anthropic",
+        ));
     }
     let id = new_id();
     let now = now_ms();
     let api_key = if key.is_empty() {
         String::new()
     } else {
-        state.services.crypto.encrypt(key, &key_aad(&member.tenant_id, &id))
+        state
+            .services
+            .crypto
+            .encrypt(key, &key_aad(&member.tenant_id, &id))
     };
     let position = match body.position {
         Some(p) => p,
@@ -449,7 +490,17 @@ pub(crate) async fn create_llm_provider(
     .execute(&state.pool)
     .await?;
     super::runtime(&state).llm.forget(&member.tenant_id);
-    let r = ProviderRow { id, name, kind: body.kind, base_url, model, api_key, position, created_at: now, updated_at: now };
+    let r = ProviderRow {
+        id,
+        name,
+        kind: body.kind,
+        base_url,
+        model,
+        api_key,
+        position,
+        created_at: now,
+        updated_at: now,
+    };
     Ok((StatusCode::CREATED, ok(row_view(&r))))
 }
 
@@ -472,7 +523,10 @@ pub(crate) async fn update_llm_provider(
 ) -> ApiResult<LlmProviderView> {
     member.require(Role::Admin)?;
     let rows = load_rows(&state.pool, &member.tenant_id).await?;
-    let mut r = rows.into_iter().find(|r| r.id == id).ok_or(AppError::NotFound("llm provider"))?;
+    let mut r = rows
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or(AppError::NotFound("llm provider"))?;
     if let Some(v) = &body.name {
         r.name = check_text("name", v, 60)?;
     }
@@ -487,9 +541,19 @@ pub(crate) async fn update_llm_provider(
     }
     if let Some(k) = body.api_key.as_deref().map(str::trim) {
         if k.is_empty() && r.kind == LlmKind::Anthropic {
-            return Err(AppError::bad_request("invalid_llm_provider", "api_key: required for anthropic"));
+            return Err(AppError::bad_request(
+                "invalid_llm_provider",
+                "api_key: required for anthropic",
+            ));
         }
-        r.api_key = if k.is_empty() { String::new() } else { state.services.crypto.encrypt(k, &key_aad(&member.tenant_id, &r.id)) };
+        r.api_key = if k.is_empty() {
+            String::new()
+        } else {
+            state
+                .services
+                .crypto
+                .encrypt(k, &key_aad(&member.tenant_id, &r.id))
+        };
     }
     r.updated_at = now_ms();
     sqlx::query(
@@ -544,7 +608,10 @@ pub(crate) async fn delete_llm_provider(
     security(("session" = []), ("api_key" = [])),
     responses((status = 200, description = "Usage", body = LlmUsageView))
 )]
-pub(crate) async fn get_llm_usage(State(state): State<AppState>, member: CurrentMember) -> ApiResult<LlmUsageView> {
+pub(crate) async fn get_llm_usage(
+    State(state): State<AppState>,
+    member: CurrentMember,
+) -> ApiResult<LlmUsageView> {
     let since = month_start_ms();
     let row = sqlx::query(
         "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT) AS i, \
@@ -560,6 +627,11 @@ pub(crate) async fn get_llm_usage(State(state): State<AppState>, member: Current
         input_tokens: row.try_get("i")?,
         output_tokens: row.try_get("o")?,
         since,
-        counted_against_plan: limits::usage(&state.pool, &member.tenant_id, Limit::AiRequestsPerMonth).await?,
+        counted_against_plan: limits::usage(
+            &state.pool,
+            &member.tenant_id,
+            Limit::AiRequestsPerMonth,
+        )
+        .await?,
     }))
 }

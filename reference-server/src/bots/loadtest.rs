@@ -34,12 +34,15 @@ pub async fn start(data_dir: &Path) -> Result<(String, String, String), StartErr
     .await?;
     let secret = format!("load-{}", new_id());
     let device_id = new_id();
-    let secrets = DeviceSecrets { app_secret: Some(SecretString::from(secret.clone())), ..Default::default() };
+    let secrets = DeviceSecrets {
+        app_secret: Some(SecretString::from(secret.clone())),
+        ..Default::default()
+    };
     let row = DeviceRow {
-        secrets_ciphertext: state
-            .services
-            .crypto
-            .encrypt(&secrets.to_plaintext(), &crate::devices::secrets_aad(&tenant_id, &device_id)),
+        secrets_ciphertext: state.services.crypto.encrypt(
+            &secrets.to_plaintext(),
+            &crate::devices::secrets_aad(&tenant_id, &device_id),
+        ),
         secret_names: vec!["app_secret".to_owned()],
         id: device_id.clone(),
         tenant_id: tenant_id.clone(),
@@ -56,7 +59,10 @@ pub async fn start(data_dir: &Path) -> Result<(String, String, String), StartErr
         "rules": [{ "id": "harga", "keywords": ["harga"], "reply": "Halo {name}, harga mulai Rp10.000" }],
         "default_reply": "Terima kasih, pesan Anda sudah kami terima."
     });
-    super::runtime(&state).plugins.validate_config("keyword-rules", &config).await?;
+    super::runtime(&state)
+        .plugins
+        .validate_config("keyword-rules", &config)
+        .await?;
     sqlx::query(
         "INSERT INTO device_plugins (id, tenant_id, device_id, plugin, position, enabled, config, \
          created_at, updated_at) VALUES ($1, $2, $3, 'keyword-rules', 0, 1, $4, $5, $5)",

@@ -40,7 +40,9 @@ pub struct BotsRuntime {
 
 impl std::fmt::Debug for BotsRuntime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BotsRuntime").field("started", &self.inner.get().is_some()).finish()
+        f.debug_struct("BotsRuntime")
+            .field("started", &self.inner.get().is_some())
+            .finish()
     }
 }
 
@@ -59,7 +61,10 @@ pub(crate) struct Inner {
 /// The bots runtime of `state`, started on first use.
 pub(crate) fn runtime(state: &AppState) -> &Inner {
     state.services.bots.inner.get_or_init(|| {
-        let llm = Arc::new(llm::TenantLlm::new(state.pool.clone(), state.services.crypto.clone()));
+        let llm = Arc::new(llm::TenantLlm::new(
+            state.pool.clone(),
+            state.services.crypto.clone(),
+        ));
         Inner {
             devices: DeviceCache::default(),
             http: reqwest::Client::builder()
@@ -83,15 +88,25 @@ pub(crate) struct DeviceCache(RwLock<HashMap<String, Arc<DeviceRuntime>>>);
 
 impl DeviceCache {
     pub(crate) fn get(&self, id: &str) -> Option<Arc<DeviceRuntime>> {
-        self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(id).cloned()
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(id)
+            .cloned()
     }
 
     pub(crate) fn insert(&self, id: String, rt: Arc<DeviceRuntime>) {
-        self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner).insert(id, rt);
+        self.0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id, rt);
     }
 
     pub(crate) fn remove(&self, id: &str) {
-        self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(id);
+        self.0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(id);
     }
 }
 
@@ -156,7 +171,10 @@ pub struct PutDevicePlugins {
     security(("session" = []), ("api_key" = [])),
     responses((status = 200, description = "Available plugins", body = Vec<PluginInfo>))
 )]
-async fn list_plugins(State(state): State<AppState>, _member: CurrentMember) -> ApiResult<Vec<PluginInfo>> {
+async fn list_plugins(
+    State(state): State<AppState>,
+    _member: CurrentMember,
+) -> ApiResult<Vec<PluginInfo>> {
     Ok(ok(runtime(&state).plugins.catalog().await?))
 }
 
@@ -212,7 +230,9 @@ async fn get_device_plugins(
     Path(id): Path<String>,
 ) -> ApiResult<Vec<DevicePlugin>> {
     device_exists(&state, &member.tenant_id, &id).await?;
-    Ok(ok(load_device_plugins(&state.pool, &member.tenant_id, &id).await?))
+    Ok(ok(
+        load_device_plugins(&state.pool, &member.tenant_id, &id).await?
+    ))
 }
 
 /// Replace the plugin pipeline of a device (owner or admin). Each config
@@ -246,9 +266,15 @@ async fn put_device_plugins(
                 format!("plugins[{i}].plugin: {} appears twice", p.plugin),
             ));
         }
-        plugins.validate_config(&p.plugin, &p.config).await.map_err(|message| {
-            AppError::bad_request("invalid_plugin_config", format!("plugins[{i}] ({}): {message}", p.plugin))
-        })?;
+        plugins
+            .validate_config(&p.plugin, &p.config)
+            .await
+            .map_err(|message| {
+                AppError::bad_request(
+                    "invalid_plugin_config",
+                    format!("plugins[{i}] ({}): {message}", p.plugin),
+                )
+            })?;
     }
     let now = now_ms();
     let mut tx = state.begin_write().await?;

@@ -17,8 +17,8 @@ use std::sync::{Arc, RwLock};
 
 use bot_core::llm::LlmService;
 use bot_core::{
-    Action, Author, ConversationStore, Handler, HandlerContext, HistoryEntry, HostConfig, PluginComponent,
-    PluginHost, SqlStore,
+    Action, Author, ConversationStore, Handler, HandlerContext, HistoryEntry, HostConfig,
+    PluginComponent, PluginHost, SqlStore,
 };
 use sqlx::{AnyPool, Row};
 use tokio::sync::OnceCell;
@@ -157,7 +157,8 @@ impl Plugins {
                 load.await
             })
             .await;
-        r.as_ref().map_err(|e| AppError::internal(format!("plugins unavailable: {e}")))
+        r.as_ref()
+            .map_err(|e| AppError::internal(format!("plugins unavailable: {e}")))
     }
 
     /// The plugins vendors can enable.
@@ -174,7 +175,12 @@ impl Plugins {
                     events: m
                         .events
                         .iter()
-                        .map(|e| serde_json::to_value(e).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+                        .map(|e| {
+                            serde_json::to_value(e)
+                                .ok()
+                                .and_then(|v| v.as_str().map(str::to_owned))
+                                .unwrap_or_default()
+                        })
                         .collect(),
                     config_schema: serde_json::from_str(&m.config_schema).unwrap_or_default(),
                 }
@@ -184,13 +190,19 @@ impl Plugins {
 
     /// Checks a configuration against the plugin's schema; the error names
     /// the field (JSON pointer).
-    pub(crate) async fn validate_config(&self, plugin: &str, config: &serde_json::Value) -> Result<(), String> {
+    pub(crate) async fn validate_config(
+        &self,
+        plugin: &str,
+        config: &serde_json::Value,
+    ) -> Result<(), String> {
         let loaded = self.loaded().await.map_err(|e| e.to_string())?;
         let c = loaded
             .components
             .get(plugin)
             .ok_or_else(|| format!("unknown plugin `{plugin}` (see GET /api/v1/plugins)"))?;
-        c.configure(config).map(|_| ()).map_err(|e| e.errors.join("; "))
+        c.configure(config)
+            .map(|_| ())
+            .map_err(|e| e.errors.join("; "))
     }
 
     /// The pipeline of `device`, built from its stored configuration.
@@ -214,7 +226,9 @@ impl Plugins {
             };
             match c.configure(&row.config) {
                 Ok(h) => handlers.push(Arc::new(h)),
-                Err(e) => tracing::warn!(device = %device.id, error = %e, "stored plugin configuration no longer valid; skipped"),
+                Err(e) => {
+                    tracing::warn!(device = %device.id, error = %e, "stored plugin configuration no longer valid; skipped")
+                }
             }
         }
         let p: Pipeline = handlers.into();
@@ -355,7 +369,9 @@ pub async fn run(state: &AppState, turn: &Turn<'_>) -> Result<Vec<BotAction>, Ap
                 Action::Tag(tag) => apply_tag(state, tenant, turn.contact, &tag, true).await,
                 Action::Untag(tag) => apply_tag(state, tenant, turn.contact, &tag, false).await,
                 Action::Stop => stop = true,
-                other => tracing::debug!(action = ?other, "action not supported by the server; ignored"),
+                other => {
+                    tracing::debug!(action = ?other, "action not supported by the server; ignored")
+                }
             }
         }
         if stop {
@@ -386,12 +402,14 @@ async fn apply_tag(state: &AppState, tenant: &str, phone: &str, tag: &str, add: 
             .execute(&state.pool)
             .await?;
         } else {
-            sqlx::query("DELETE FROM contact_tags WHERE tenant_id = $1 AND contact_id = $2 AND tag = $3")
-                .bind(tenant)
-                .bind(&contact_id)
-                .bind(tag)
-                .execute(&state.pool)
-                .await?;
+            sqlx::query(
+                "DELETE FROM contact_tags WHERE tenant_id = $1 AND contact_id = $2 AND tag = $3",
+            )
+            .bind(tenant)
+            .bind(&contact_id)
+            .bind(tag)
+            .execute(&state.pool)
+            .await?;
         }
         Ok::<_, sqlx::Error>(())
     }

@@ -33,7 +33,11 @@ pub struct Audience {
 impl Audience {
     /// 400 when nothing is selected.
     pub fn validate(&self) -> Result<(), AppError> {
-        if !self.all && self.tags.is_empty() && self.groups.is_empty() && self.contact_ids.is_empty() {
+        if !self.all
+            && self.tags.is_empty()
+            && self.groups.is_empty()
+            && self.contact_ids.is_empty()
+        {
             return Err(AppError::bad_request(
                 "invalid_audience",
                 "the audience is empty: set all, tags, groups or contact_ids",
@@ -85,7 +89,11 @@ impl Audience {
 }
 
 /// How many contacts the audience selects now.
-pub async fn count(pool: &AnyPool, tenant_id: &str, audience: &Audience) -> Result<i64, sqlx::Error> {
+pub async fn count(
+    pool: &AnyPool,
+    tenant_id: &str,
+    audience: &Audience,
+) -> Result<i64, sqlx::Error> {
     let (cond, binds) = audience.condition(2);
     let sql = format!("SELECT COUNT(*) FROM contacts c WHERE {cond}");
     let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(tenant_id);
@@ -96,10 +104,17 @@ pub async fn count(pool: &AnyPool, tenant_id: &str, audience: &Audience) -> Resu
 }
 
 /// The ids among `ids` that are contacts of the tenant.
-pub async fn known_contact_ids(pool: &AnyPool, tenant_id: &str, ids: &[String]) -> Result<HashSet<String>, sqlx::Error> {
+pub async fn known_contact_ids(
+    pool: &AnyPool,
+    tenant_id: &str,
+    ids: &[String],
+) -> Result<HashSet<String>, sqlx::Error> {
     let mut out = HashSet::new();
     for chunk in ids.chunks(500) {
-        let sql = format!("SELECT id FROM contacts WHERE tenant_id = $1 AND id IN ({})", placeholders(2, chunk.len()));
+        let sql = format!(
+            "SELECT id FROM contacts WHERE tenant_id = $1 AND id IN ({})",
+            placeholders(2, chunk.len())
+        );
         let mut q = sqlx::query_scalar::<_, String>(&sql).bind(tenant_id);
         for id in chunk {
             q = q.bind(id);
@@ -115,12 +130,22 @@ mod tests {
 
     #[test]
     fn condition_numbers_parameters() {
-        let a = Audience { tags: vec!["vip".into(), "baru".into()], groups: vec!["g1".into()], ..Audience::default() };
+        let a = Audience {
+            tags: vec!["vip".into(), "baru".into()],
+            groups: vec!["g1".into()],
+            ..Audience::default()
+        };
         let (sql, binds) = a.condition(3);
         assert!(sql.contains("tag IN ($3, $4)"), "{sql}");
         assert!(sql.contains("group_id IN ($5)"), "{sql}");
-        assert_eq!(binds, vec!["vip".to_owned(), "baru".to_owned(), "g1".to_owned()]);
-        let all = Audience { all: true, ..Audience::default() };
+        assert_eq!(
+            binds,
+            vec!["vip".to_owned(), "baru".to_owned(), "g1".to_owned()]
+        );
+        let all = Audience {
+            all: true,
+            ..Audience::default()
+        };
         assert!(all.condition(2).1.is_empty());
         assert!(Audience::default().validate().is_err());
     }

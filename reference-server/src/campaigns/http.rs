@@ -159,7 +159,12 @@ const COLUMNS: &str = "id, name, status, template_id, audience, time_zone, sched
      followup_after_ms, total, created_at, started_at, finished_at";
 
 /// Status counts of a campaign's rows of one stage.
-pub(crate) async fn counts(pool: &sqlx::AnyPool, tenant_id: &str, campaign_id: &str, stage: &str) -> Result<Counts, sqlx::Error> {
+pub(crate) async fn counts(
+    pool: &sqlx::AnyPool,
+    tenant_id: &str,
+    campaign_id: &str,
+    stage: &str,
+) -> Result<Counts, sqlx::Error> {
     let row = sqlx::query(
         "SELECT \
          COALESCE(SUM(CASE WHEN state = 'queued' THEN 1 ELSE 0 END), 0) AS queued, \
@@ -191,11 +196,15 @@ pub(crate) async fn counts(pool: &sqlx::AnyPool, tenant_id: &str, campaign_id: &
     })
 }
 
-async fn from_row(state: &AppState, tenant_id: &str, row: &AnyRow) -> Result<CampaignView, AppError> {
+async fn from_row(
+    state: &AppState,
+    tenant_id: &str,
+    row: &AnyRow,
+) -> Result<CampaignView, AppError> {
     let id: String = row.try_get("id")?;
     let audience: String = row.try_get("audience")?;
-    let audience: Audience =
-        serde_json::from_str(&audience).map_err(|e| AppError::internal(format!("stored audience unreadable: {e}")))?;
+    let audience: Audience = serde_json::from_str(&audience)
+        .map_err(|e| AppError::internal(format!("stored audience unreadable: {e}")))?;
     let devices: Vec<(String, i64, i64, i64, i64, Option<i64>)> = sqlx::query_as(
         "SELECT device_id, weight, rate_per_minute, delay_min_ms, delay_max_ms, daily_cap FROM campaign_devices \
          WHERE tenant_id = $1 AND campaign_id = $2 ORDER BY device_id",
@@ -213,18 +222,25 @@ async fn from_row(state: &AppState, tenant_id: &str, row: &AnyRow) -> Result<Cam
         audience,
         devices: devices
             .into_iter()
-            .map(|(device_id, weight, rate_per_minute, delay_min_ms, delay_max_ms, daily_cap)| DeviceAssignment {
-                device_id,
-                weight,
-                rate_per_minute,
-                delay_min_ms,
-                delay_max_ms,
-                daily_cap,
-            })
+            .map(
+                |(device_id, weight, rate_per_minute, delay_min_ms, delay_max_ms, daily_cap)| {
+                    DeviceAssignment {
+                        device_id,
+                        weight,
+                        rate_per_minute,
+                        delay_min_ms,
+                        delay_max_ms,
+                        daily_cap,
+                    }
+                },
+            )
             .collect(),
         time_zone: row.try_get("time_zone")?,
         scheduled_at: row.try_get("scheduled_at")?,
-        followup: fu_tpl.zip(fu_after).map(|(template_id, ms)| Followup { template_id, after_minutes: ms / 60_000 }),
+        followup: fu_tpl.zip(fu_after).map(|(template_id, ms)| Followup {
+            template_id,
+            after_minutes: ms / 60_000,
+        }),
         total: row.try_get("total")?,
         counts: counts(&state.pool, tenant_id, &id, "main").await?,
         followup_counts: counts(&state.pool, tenant_id, &id, "followup").await?,
@@ -236,13 +252,19 @@ async fn from_row(state: &AppState, tenant_id: &str, row: &AnyRow) -> Result<Cam
 }
 
 /// Loads one of the tenant's campaigns.
-pub(crate) async fn load(state: &AppState, tenant_id: &str, id: &str) -> Result<CampaignView, AppError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM campaigns WHERE tenant_id = $1 AND id = $2"))
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(&state.pool)
-        .await?
-        .ok_or(AppError::NotFound("campaign"))?;
+pub(crate) async fn load(
+    state: &AppState,
+    tenant_id: &str,
+    id: &str,
+) -> Result<CampaignView, AppError> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM campaigns WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(&state.pool)
+    .await?
+    .ok_or(AppError::NotFound("campaign"))?;
     from_row(state, tenant_id, &row).await
 }
 
@@ -257,7 +279,10 @@ fn validate_devices(devices: &[DeviceAssignment]) -> Result<(), AppError> {
     let mut seen = HashSet::new();
     for d in devices {
         if !seen.insert(d.device_id.as_str()) {
-            return Err(bad("invalid_devices", format!("device {} is listed twice", d.device_id)));
+            return Err(bad(
+                "invalid_devices",
+                format!("device {} is listed twice", d.device_id),
+            ));
         }
         if !(1..=100).contains(&d.weight) {
             return Err(bad("invalid_devices", "weight must be 1..=100"));
@@ -266,7 +291,10 @@ fn validate_devices(devices: &[DeviceAssignment]) -> Result<(), AppError> {
             return Err(bad("invalid_devices", "rate_per_minute must be 1..=6000"));
         }
         if d.delay_min_ms < 0 || d.delay_max_ms < d.delay_min_ms || d.delay_max_ms > 3_600_000 {
-            return Err(bad("invalid_devices", "need 0 <= delay_min_ms <= delay_max_ms <= 3600000"));
+            return Err(bad(
+                "invalid_devices",
+                "need 0 <= delay_min_ms <= delay_max_ms <= 3600000",
+            ));
         }
         if d.daily_cap.is_some_and(|c| c < 1) {
             return Err(bad("invalid_devices", "daily_cap must be at least 1"));
@@ -276,7 +304,9 @@ fn validate_devices(devices: &[DeviceAssignment]) -> Result<(), AppError> {
 }
 
 async fn template_exists(state: &AppState, tenant_id: &str, id: &str) -> Result<(), AppError> {
-    crate::templates::compile_stored(&state.pool, tenant_id, id).await.map(|_| ())
+    crate::templates::compile_stored(&state.pool, tenant_id, id)
+        .await
+        .map(|_| ())
 }
 
 /// Create a campaign as a draft (admin).
@@ -296,18 +326,27 @@ async fn create_campaign(
     let tenant = member.tenant_id.as_str();
     let name = req.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(bad("invalid_name", "the name must have 1 to 200 characters"));
+        return Err(bad(
+            "invalid_name",
+            "the name must have 1 to 200 characters",
+        ));
     }
     req.audience.validate()?;
     validate_devices(&req.devices)?;
     let tz_name = req.time_zone.unwrap_or_else(|| "Asia/Jakarta".to_owned());
-    let tz: chrono_tz::Tz = tz_name
-        .parse()
-        .map_err(|_| bad("invalid_time_zone", format!("unknown time zone {tz_name:?} (use an IANA name such as Asia/Jakarta)")))?;
+    let tz: chrono_tz::Tz = tz_name.parse().map_err(|_| {
+        bad(
+            "invalid_time_zone",
+            format!("unknown time zone {tz_name:?} (use an IANA name such as Asia/Jakarta)"),
+        )
+    })?;
     let scheduled_at = match req.schedule_at.as_deref() {
         None => None,
         Some(s) => Some(pacing::parse_schedule(s, tz).ok_or_else(|| {
-            bad("invalid_schedule", "schedule_at must look like 2026-11-24T09:00 (vendor time) or RFC 3339")
+            bad(
+                "invalid_schedule",
+                "schedule_at must look like 2026-11-24T09:00 (vendor time) or RFC 3339",
+            )
         })?),
     };
     template_exists(&state, tenant, &req.template_id).await?;
@@ -322,19 +361,29 @@ async fn create_campaign(
         }
     };
     for d in &req.devices {
-        let found: Option<String> = sqlx::query_scalar("SELECT id FROM devices WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant)
-            .bind(&d.device_id)
-            .fetch_optional(&state.pool)
-            .await?;
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT id FROM devices WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant)
+                .bind(&d.device_id)
+                .fetch_optional(&state.pool)
+                .await?;
         if found.is_none() {
             return Err(AppError::NotFound("device"));
         }
     }
     if !req.audience.contact_ids.is_empty() {
-        let known = audience::known_contact_ids(&state.pool, tenant, &req.audience.contact_ids).await?;
-        if let Some(bad_id) = req.audience.contact_ids.iter().find(|c| !known.contains(*c)) {
-            return Err(bad("unknown_contact", format!("no contact with id {bad_id}")));
+        let known =
+            audience::known_contact_ids(&state.pool, tenant, &req.audience.contact_ids).await?;
+        if let Some(bad_id) = req
+            .audience
+            .contact_ids
+            .iter()
+            .find(|c| !known.contains(*c))
+        {
+            return Err(bad(
+                "unknown_contact",
+                format!("no contact with id {bad_id}"),
+            ));
         }
     }
     let id = new_id();
@@ -446,7 +495,10 @@ async fn delete_campaign(
     member.require(Role::Admin)?;
     let c = load(&state, &member.tenant_id, &id).await?;
     if c.status != "draft" {
-        return Err(AppError::conflict("campaign_not_draft", "only draft campaigns can be deleted; cancel it instead"));
+        return Err(AppError::conflict(
+            "campaign_not_draft",
+            "only draft campaigns can be deleted; cancel it instead",
+        ));
     }
     let mut tx = state.begin_write().await?;
     sqlx::query("DELETE FROM campaign_devices WHERE tenant_id = $1 AND campaign_id = $2")
@@ -484,7 +536,11 @@ pub(crate) async fn enqueue(
          FROM (SELECT c.id, c.phone, ROW_NUMBER() OVER (ORDER BY c.id) AS rn FROM contacts c WHERE {cond}) a \
          WHERE 1 = 1 ON CONFLICT DO NOTHING"
     );
-    let mut q = sqlx::query(&sql).bind(tenant_id).bind(campaign_id).bind(not_before).bind(now_ms());
+    let mut q = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(campaign_id)
+        .bind(not_before)
+        .bind(now_ms());
     for id in &ids {
         q = q.bind(id);
     }
@@ -514,22 +570,45 @@ async fn start_campaign(
     let tenant = member.tenant_id.as_str();
     let c = load(&state, tenant, &id).await?;
     if c.status != "draft" {
-        return Err(AppError::conflict("campaign_not_draft", format!("the campaign is {}, not a draft", c.status)));
+        return Err(AppError::conflict(
+            "campaign_not_draft",
+            format!("the campaign is {}, not a draft", c.status),
+        ));
     }
     // The template may have been edited since the draft was made.
     template_exists(&state, tenant, &c.template_id).await?;
     let n = audience::count(&state.pool, tenant, &c.audience).await?;
     if n == 0 {
-        return Err(bad("empty_audience", "the audience selects no reachable contact"));
+        return Err(bad(
+            "empty_audience",
+            "the audience selects no reachable contact",
+        ));
     }
     limits::consume(&state.pool, tenant, Limit::MessagesPerMonth, n).await?;
     let now = now_ms();
     let start_at = c.scheduled_at.filter(|t| *t > now);
-    let devices: Vec<(String, i64)> = c.devices.iter().map(|d| (d.device_id.clone(), d.weight)).collect();
+    let devices: Vec<(String, i64)> = c
+        .devices
+        .iter()
+        .map(|d| (d.device_id.clone(), d.weight))
+        .collect();
     let result = async {
         let mut tx = state.begin_write().await?;
-        let enqueued = enqueue(&state, tenant, &id, &c.audience, &devices, start_at.unwrap_or(now), &mut tx).await?;
-        let status = if start_at.is_some() { "scheduled" } else { "running" };
+        let enqueued = enqueue(
+            &state,
+            tenant,
+            &id,
+            &c.audience,
+            &devices,
+            start_at.unwrap_or(now),
+            &mut tx,
+        )
+        .await?;
+        let status = if start_at.is_some() {
+            "scheduled"
+        } else {
+            "running"
+        };
         let changed = sqlx::query(
             "UPDATE campaigns SET status = $1, total = $2, started_at = $3, updated_at = $3 \
              WHERE tenant_id = $4 AND id = $5 AND status = 'draft'",
@@ -556,7 +635,10 @@ async fn start_campaign(
             limits::record(&state.pool, tenant, Limit::MessagesPerMonth, -n).await?;
             return match other {
                 Err(e) => Err(e.into()),
-                _ => Err(AppError::conflict("campaign_not_draft", "the campaign was started concurrently")),
+                _ => Err(AppError::conflict(
+                    "campaign_not_draft",
+                    "the campaign was started concurrently",
+                )),
             };
         }
     };
@@ -585,8 +667,16 @@ async fn transition(
         ));
     }
     let now = now_ms();
-    let target = if to == "running" && c.scheduled_at.is_some_and(|t| t > now) { "scheduled" } else { to };
-    let list = from.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
+    let target = if to == "running" && c.scheduled_at.is_some_and(|t| t > now) {
+        "scheduled"
+    } else {
+        to
+    };
+    let list = from
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let finished = if to == "cancelled" { Some(now) } else { None };
     let mut tx = state.begin_write().await?;
     let n = sqlx::query(&format!(
@@ -602,7 +692,10 @@ async fn transition(
     .await?
     .rows_affected();
     if n == 0 {
-        return Err(AppError::conflict("invalid_campaign_state", "the campaign changed concurrently; reload it"));
+        return Err(AppError::conflict(
+            "invalid_campaign_state",
+            "the campaign changed concurrently; reload it",
+        ));
     }
     let mut refund = 0;
     if to == "cancelled" {
@@ -626,8 +719,13 @@ async fn transition(
     }
     tx.commit().await?;
     if refund > 0 {
-        limits::record(&state.pool, &member.tenant_id, Limit::MessagesPerMonth, -i64::try_from(refund).unwrap_or(0))
-            .await?;
+        limits::record(
+            &state.pool,
+            &member.tenant_id,
+            Limit::MessagesPerMonth,
+            -i64::try_from(refund).unwrap_or(0),
+        )
+        .await?;
     }
     load(state, &member.tenant_id, id).await
 }
@@ -639,8 +737,19 @@ async fn transition(
     responses(
         (status = 200, description = "Paused", body = inline(Data<CampaignView>)),
         (status = 409, description = "Not running or scheduled", body = ErrorBody)))]
-async fn pause_campaign(State(state): State<AppState>, member: CurrentMember, Path(id): Path<String>) -> ApiResult<CampaignView> {
-    Ok(ok(transition(&state, &member, &id, &["running", "scheduled"], "paused").await?))
+async fn pause_campaign(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(id): Path<String>,
+) -> ApiResult<CampaignView> {
+    Ok(ok(transition(
+        &state,
+        &member,
+        &id,
+        &["running", "scheduled"],
+        "paused",
+    )
+    .await?))
 }
 
 /// Resume a paused campaign (admin).
@@ -650,8 +759,14 @@ async fn pause_campaign(State(state): State<AppState>, member: CurrentMember, Pa
     responses(
         (status = 200, description = "Running (or scheduled)", body = inline(Data<CampaignView>)),
         (status = 409, description = "Not paused", body = ErrorBody)))]
-async fn resume_campaign(State(state): State<AppState>, member: CurrentMember, Path(id): Path<String>) -> ApiResult<CampaignView> {
-    Ok(ok(transition(&state, &member, &id, &["paused"], "running").await?))
+async fn resume_campaign(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(id): Path<String>,
+) -> ApiResult<CampaignView> {
+    Ok(ok(
+        transition(&state, &member, &id, &["paused"], "running").await?
+    ))
 }
 
 /// Cancel a campaign (admin): queued messages are dropped and their quota
@@ -662,8 +777,19 @@ async fn resume_campaign(State(state): State<AppState>, member: CurrentMember, P
     responses(
         (status = 200, description = "Cancelled", body = inline(Data<CampaignView>)),
         (status = 409, description = "Already finished", body = ErrorBody)))]
-async fn cancel_campaign(State(state): State<AppState>, member: CurrentMember, Path(id): Path<String>) -> ApiResult<CampaignView> {
-    Ok(ok(transition(&state, &member, &id, &["draft", "scheduled", "running", "paused"], "cancelled").await?))
+async fn cancel_campaign(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(id): Path<String>,
+) -> ApiResult<CampaignView> {
+    Ok(ok(transition(
+        &state,
+        &member,
+        &id,
+        &["draft", "scheduled", "running", "paused"],
+        "cancelled",
+    )
+    .await?))
 }
 
 /// One recipient of a campaign.
@@ -701,7 +827,12 @@ pub struct RecipientView {
 }
 
 /// The status of a row, most advanced first.
-pub(crate) fn derive_status(state: &str, delivered: bool, read: bool, replied: bool) -> &'static str {
+pub(crate) fn derive_status(
+    state: &str,
+    delivered: bool,
+    read: bool,
+    replied: bool,
+) -> &'static str {
     match state {
         "queued" => "queued",
         "sending" => "sending",
@@ -743,7 +874,13 @@ pub(crate) fn recipient_from_row(r: &AnyRow) -> Result<RecipientView, sqlx::Erro
         phone: r.try_get("phone")?,
         stage: r.try_get("stage")?,
         device_id: r.try_get("device_id")?,
-        status: derive_status(&state, delivered_at.is_some(), read_at.is_some(), replied_at.is_some()).to_owned(),
+        status: derive_status(
+            &state,
+            delivered_at.is_some(),
+            read_at.is_some(),
+            replied_at.is_some(),
+        )
+        .to_owned(),
         attempts: r.try_get("attempts")?,
         provider_message_id: r.try_get("provider_message_id")?,
         used_template: used_template != 0,
@@ -782,5 +919,8 @@ async fn list_recipients(
     .bind(q.state.unwrap_or_default())
     .fetch_all(&state.pool)
     .await?;
-    Ok(ok(rows.iter().map(recipient_from_row).collect::<Result<Vec<_>, _>>()?))
+    Ok(ok(rows
+        .iter()
+        .map(recipient_from_row)
+        .collect::<Result<Vec<_>, _>>()?))
 }

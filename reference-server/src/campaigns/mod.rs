@@ -26,7 +26,10 @@ use crate::AppState;
 use crate::db::now_ms;
 use crate::http::AppError;
 
-pub use http::{CampaignView, Counts, CreateCampaign, DeviceAssignment, Followup, PageQuery, RecipientQuery, RecipientView};
+pub use http::{
+    CampaignView, Counts, CreateCampaign, DeviceAssignment, Followup, PageQuery, RecipientQuery,
+    RecipientView,
+};
 pub(crate) use http::{RECIPIENT_COLUMNS, load, recipient_from_row};
 pub use worker::{Engine, EngineConfig};
 
@@ -48,7 +51,8 @@ pub(crate) async fn device_provider(
     tenant_id: &str,
     device_id: &str,
 ) -> Result<Option<Arc<dyn Provider>>, AppError> {
-    let (rt, active) = crate::devices::registry::get_for_tenant(state, tenant_id, device_id).await?;
+    let (rt, active) =
+        crate::devices::registry::get_for_tenant(state, tenant_id, device_id).await?;
     if !active {
         return Ok(None);
     }
@@ -56,14 +60,21 @@ pub(crate) async fn device_provider(
 }
 
 /// Sets a campaign's status.
-pub(crate) async fn set_status(pool: &AnyPool, tenant_id: &str, campaign_id: &str, status: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE campaigns SET status = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4")
-        .bind(status)
-        .bind(now_ms())
-        .bind(tenant_id)
-        .bind(campaign_id)
-        .execute(pool)
-        .await?;
+pub(crate) async fn set_status(
+    pool: &AnyPool,
+    tenant_id: &str,
+    campaign_id: &str,
+    status: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE campaigns SET status = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
+    )
+    .bind(status)
+    .bind(now_ms())
+    .bind(tenant_id)
+    .bind(campaign_id)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 

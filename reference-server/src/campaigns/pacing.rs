@@ -31,7 +31,11 @@ impl DevicePacing {
     pub fn gap_us<R: Rng + ?Sized>(&self, rng: &mut R) -> i64 {
         let lo = self.delay_min_ms.max(0);
         let hi = self.delay_max_ms.max(lo);
-        let extra_ms = if hi > lo { rng.random_range(lo..=hi) } else { lo };
+        let extra_ms = if hi > lo {
+            rng.random_range(lo..=hi)
+        } else {
+            lo
+        };
         self.interval_us() + extra_ms * 1000
     }
 }
@@ -50,7 +54,10 @@ pub struct Timeline {
 impl Timeline {
     /// A timeline whose first slot is `first_us`.
     pub fn new(first_us: i64, max_lag_us: i64) -> Self {
-        Self { next_us: first_us, max_lag_us }
+        Self {
+            next_us: first_us,
+            max_lag_us,
+        }
     }
 
     /// The next slot (unix microseconds).
@@ -61,7 +68,11 @@ impl Timeline {
     /// Uses the current slot at time `now_us` and schedules the next one
     /// `gap_us` later.
     pub fn advance(&mut self, now_us: i64, gap_us: i64) {
-        let base = if now_us - self.next_us > self.max_lag_us { now_us } else { self.next_us };
+        let base = if now_us - self.next_us > self.max_lag_us {
+            now_us
+        } else {
+            self.next_us
+        };
         self.next_us = base + gap_us;
     }
 
@@ -81,7 +92,7 @@ pub fn backoff_ms(attempt: i64, base_ms: i64, retry_after_ms: Option<i64>) -> i6
     const CAP_MS: i64 = 15 * 60 * 1000;
     let exp = base_ms.saturating_mul(1i64 << (attempt.clamp(1, 20) - 1));
     match retry_after_ms {
-        Some(r) => r.max(0).min(CAP_MS),
+        Some(r) => r.clamp(0, CAP_MS),
         None => exp.min(CAP_MS),
     }
 }
@@ -91,7 +102,11 @@ pub fn backoff_ms(attempt: i64, base_ms: i64, retry_after_ms: Option<i64>) -> i6
 /// pattern is A, A, B, A, A, B, ... Device ids are bound as parameters
 /// starting at `$first_param`; weights are validated integers inlined into
 /// the SQL. Returns the expression and the ids in parameter order.
-pub fn weighted_case(rn: &str, devices: &[(String, i64)], first_param: usize) -> (String, Vec<String>) {
+pub fn weighted_case(
+    rn: &str,
+    devices: &[(String, i64)],
+    first_param: usize,
+) -> (String, Vec<String>) {
     let total: i64 = devices.iter().map(|(_, w)| (*w).max(1)).sum::<i64>().max(1);
     let mut sql = String::from("CASE");
     let mut acc = 0;
@@ -158,7 +173,9 @@ pub fn parse_schedule(input: &str, tz: Tz) -> Option<i64> {
         .or_else(|_| chrono::NaiveDateTime::parse_from_str(input.trim(), "%Y-%m-%dT%H:%M"))
         .or_else(|_| chrono::NaiveDateTime::parse_from_str(input.trim(), "%Y-%m-%d %H:%M"))
         .ok()?;
-    tz.from_local_datetime(&naive).earliest().map(|t| t.timestamp_millis())
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.timestamp_millis())
 }
 
 #[cfg(test)]
@@ -170,11 +187,21 @@ mod tests {
 
     #[test]
     fn interval_and_random_gap() {
-        let p = DevicePacing { rate_per_minute: 4800, delay_min_ms: 0, delay_max_ms: 0, daily_cap: None };
+        let p = DevicePacing {
+            rate_per_minute: 4800,
+            delay_min_ms: 0,
+            delay_max_ms: 0,
+            daily_cap: None,
+        };
         assert_eq!(p.interval_us(), 12_500);
         let mut rng = StdRng::seed_from_u64(1);
         assert_eq!(p.gap_us(&mut rng), 12_500);
-        let p = DevicePacing { rate_per_minute: 60, delay_min_ms: 2000, delay_max_ms: 5000, daily_cap: None };
+        let p = DevicePacing {
+            rate_per_minute: 60,
+            delay_min_ms: 2000,
+            delay_max_ms: 5000,
+            daily_cap: None,
+        };
         for _ in 0..200 {
             let g = p.gap_us(&mut rng);
             assert!((3_000_000..=6_000_000).contains(&g), "{g}");
@@ -218,9 +245,13 @@ mod tests {
     #[test]
     fn day_bounds_in_jakarta() {
         // 2026-11-23T20:00:00Z is 2026-11-24T03:00 in Jakarta (UTC+7).
-        let now = chrono::DateTime::parse_from_rfc3339("2026-11-23T20:00:00Z").unwrap().timestamp_millis();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-23T20:00:00Z")
+            .unwrap()
+            .timestamp_millis();
         let (start, end) = day_bounds_ms(now, chrono_tz::Asia::Jakarta);
-        let s = chrono::DateTime::parse_from_rfc3339("2026-11-23T17:00:00Z").unwrap().timestamp_millis();
+        let s = chrono::DateTime::parse_from_rfc3339("2026-11-23T17:00:00Z")
+            .unwrap()
+            .timestamp_millis();
         assert_eq!(start, s);
         assert_eq!(end, s + 86_400_000);
     }

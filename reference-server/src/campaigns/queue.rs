@@ -102,7 +102,12 @@ pub async fn renew_lease(
 }
 
 /// Gives the lease up (keeping the pacing position for the next holder).
-pub async fn release_lease(pool: &AnyPool, device_id: &str, holder: &str, next_send_at: i64) -> Result<(), sqlx::Error> {
+pub async fn release_lease(
+    pool: &AnyPool,
+    device_id: &str,
+    holder: &str,
+    next_send_at: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE campaign_device_leases SET expires_at = 0, next_send_at = $1 WHERE device_id = $2 AND holder = $3",
     )
@@ -119,7 +124,11 @@ pub async fn release_lease(pool: &AnyPool, device_id: &str, holder: &str, next_s
 /// provider got the message is unknown. They are sent again
 /// (at-least-once): these rows, and only these, may reach the recipient
 /// twice. Call right after acquiring the lease.
-pub async fn requeue_orphans(pool: &AnyPool, device_id: &str, holder: &str) -> Result<u64, sqlx::Error> {
+pub async fn requeue_orphans(
+    pool: &AnyPool,
+    device_id: &str,
+    holder: &str,
+) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
         "UPDATE campaign_recipients SET state = 'queued', claim_token = NULL, \
          error = 'requeued after the sending process stopped mid-send (possible duplicate)' \
@@ -156,7 +165,12 @@ pub async fn claim(
            AND EXISTS (SELECT 1 FROM campaign_device_leases l WHERE l.device_id = $3 AND l.holder = $2 AND l.expires_at > $1) \
          RETURNING id, tenant_id, campaign_id, contact_id, phone, stage, attempts"
     );
-    let row = sqlx::query(&sql).bind(now).bind(holder).bind(device_id).fetch_optional(pool).await?;
+    let row = sqlx::query(&sql)
+        .bind(now)
+        .bind(holder)
+        .bind(device_id)
+        .fetch_optional(pool)
+        .await?;
     row.as_ref().map(claimed_from_row).transpose()
 }
 
@@ -215,7 +229,13 @@ pub async fn mark_sent(
 }
 
 /// Puts a claimed row back in the queue to try again at `not_before`.
-pub async fn retry_later(pool: &AnyPool, id: &str, holder: &str, not_before: i64, error: &str) -> Result<(), sqlx::Error> {
+pub async fn retry_later(
+    pool: &AnyPool,
+    id: &str,
+    holder: &str,
+    not_before: i64,
+    error: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE campaign_recipients SET state = 'queued', not_before = $1, error = $2, claim_token = NULL \
          WHERE id = $3 AND state = 'sending' AND claim_token = $4",
@@ -231,7 +251,12 @@ pub async fn retry_later(pool: &AnyPool, id: &str, holder: &str, not_before: i64
 
 /// Gives a claimed row back without counting the try (daily cap reached,
 /// vendor inactive): it is due again at `not_before`.
-pub async fn unclaim(pool: &AnyPool, id: &str, holder: &str, not_before: i64) -> Result<(), sqlx::Error> {
+pub async fn unclaim(
+    pool: &AnyPool,
+    id: &str,
+    holder: &str,
+    not_before: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE campaign_recipients SET state = 'queued', not_before = $1, claim_token = NULL, attempts = attempts - 1 \
          WHERE id = $2 AND state = 'sending' AND claim_token = $3",
@@ -246,7 +271,14 @@ pub async fn unclaim(pool: &AnyPool, id: &str, holder: &str, not_before: i64) ->
 
 /// Ends a claimed row in `state` (`failed`, `skipped`, `cancelled`) with a
 /// reason.
-pub async fn finish(pool: &AnyPool, id: &str, holder: &str, state: &str, error: &str, now: i64) -> Result<(), sqlx::Error> {
+pub async fn finish(
+    pool: &AnyPool,
+    id: &str,
+    holder: &str,
+    state: &str,
+    error: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE campaign_recipients SET state = $1, error = $2, failed_at = CASE WHEN $1 = 'failed' THEN $3 ELSE NULL END, \
          claim_token = NULL WHERE id = $4 AND state = 'sending' AND claim_token = $5",
@@ -283,7 +315,12 @@ pub async fn defer_device_rows(
 
 /// Sends of a campaign on a device since `since` (sent or being sent), for
 /// the daily cap.
-pub async fn sent_since(pool: &AnyPool, campaign_id: &str, device_id: &str, since: i64) -> Result<i64, sqlx::Error> {
+pub async fn sent_since(
+    pool: &AnyPool,
+    campaign_id: &str,
+    device_id: &str,
+    since: i64,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT COUNT(*) FROM campaign_recipients WHERE campaign_id = $1 AND device_id = $2 \
          AND (state = 'sending' OR (sent_at IS NOT NULL AND sent_at >= $3))",
@@ -310,7 +347,11 @@ pub async fn devices_with_work(pool: &AnyPool, now: i64) -> Result<Vec<String>, 
 }
 
 /// Whether the device still has due rows of a running campaign.
-pub async fn device_has_due(pool: &AnyPool, device_id: &str, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn device_has_due(
+    pool: &AnyPool,
+    device_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
     let n: Option<String> = sqlx::query_scalar(
         "SELECT r.id FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id \
          WHERE r.device_id = $1 AND r.state = 'queued' AND r.not_before <= $2 AND c.status = 'running' LIMIT 1",

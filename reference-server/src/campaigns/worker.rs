@@ -41,7 +41,13 @@ pub struct EngineConfig {
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        Self { poll: Duration::from_millis(500), lease_ms: 30_000, max_in_flight: 8, max_attempts: 5, backoff_base_ms: 5_000 }
+        Self {
+            poll: Duration::from_millis(500),
+            lease_ms: 30_000,
+            max_in_flight: 8,
+            max_attempts: 5,
+            backoff_base_ms: 5_000,
+        }
     }
 }
 
@@ -103,13 +109,20 @@ pub struct Engine {
 impl Engine {
     /// An engine with a fresh holder id (one per process start).
     pub fn new(state: AppState, config: EngineConfig) -> Arc<Self> {
-        Arc::new(Self { state, config, holder: new_id(), running: Mutex::new(HashSet::new()) })
+        Arc::new(Self {
+            state,
+            config,
+            holder: new_id(),
+            running: Mutex::new(HashSet::new()),
+        })
     }
 
     fn running(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
         // The set is only inserted into and removed from; a panic elsewhere
         // cannot leave it inconsistent.
-        self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// One scheduling round: start due campaigns, complete finished ones,
@@ -156,9 +169,23 @@ impl Engine {
         }
     }
 
-    async fn campaign_info(&self, campaign_id: &str, device_id: &str, tenant_id: &str) -> Result<CampaignInfo, String> {
+    async fn campaign_info(
+        &self,
+        campaign_id: &str,
+        device_id: &str,
+        tenant_id: &str,
+    ) -> Result<CampaignInfo, String> {
         let pool = &self.state.pool;
-        let row: Option<(String, Option<String>, Option<i64>, String, i64, i64, i64, Option<i64>)> = sqlx::query_as(
+        let row: Option<(
+            String,
+            Option<String>,
+            Option<i64>,
+            String,
+            i64,
+            i64,
+            i64,
+            Option<i64>,
+        )> = sqlx::query_as(
             "SELECT c.template_id, c.followup_template_id, c.followup_after_ms, c.time_zone, \
              d.rate_per_minute, d.delay_min_ms, d.delay_max_ms, d.daily_cap \
              FROM campaigns c JOIN campaign_devices d ON d.campaign_id = c.id AND d.device_id = $2 \
@@ -170,14 +197,26 @@ impl Engine {
         .fetch_optional(pool)
         .await
         .map_err(|e| e.to_string())?;
-        let (tpl, fu_tpl, fu_after, tz, rate, dmin, dmax, cap) = row.ok_or("campaign or device assignment missing")?;
-        let main = crate::templates::compile_stored(pool, tenant_id, &tpl).await.map_err(|e| e.to_string())?;
+        let (tpl, fu_tpl, fu_after, tz, rate, dmin, dmax, cap) =
+            row.ok_or("campaign or device assignment missing")?;
+        let main = crate::templates::compile_stored(pool, tenant_id, &tpl)
+            .await
+            .map_err(|e| e.to_string())?;
         let followup = match &fu_tpl {
-            Some(t) => Some(Arc::new(crate::templates::compile_stored(pool, tenant_id, t).await.map_err(|e| e.to_string())?)),
+            Some(t) => Some(Arc::new(
+                crate::templates::compile_stored(pool, tenant_id, t)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            )),
             None => None,
         };
         Ok(CampaignInfo {
-            pacing: DevicePacing { rate_per_minute: rate, delay_min_ms: dmin, delay_max_ms: dmax, daily_cap: cap },
+            pacing: DevicePacing {
+                rate_per_minute: rate,
+                delay_min_ms: dmin,
+                delay_max_ms: dmax,
+                daily_cap: cap,
+            },
             time_zone: tz.parse().unwrap_or(chrono_tz::Asia::Jakarta),
             main: Arc::new(main),
             followup,
@@ -190,7 +229,9 @@ impl Engine {
     async fn run_device(self: &Arc<Self>, device_id: &str) -> Result<(), sqlx::Error> {
         let pool = self.state.pool.clone();
         let lease_ms = self.config.lease_ms;
-        let Some(next_send_at) = queue::acquire_lease(&pool, device_id, &self.holder, now_ms(), lease_ms).await? else {
+        let Some(next_send_at) =
+            queue::acquire_lease(&pool, device_id, &self.holder, now_ms(), lease_ms).await?
+        else {
             return Ok(());
         };
         let orphans = queue::requeue_orphans(&pool, device_id, &self.holder).await?;
@@ -223,19 +264,35 @@ impl Engine {
             }
             let now = now_ms();
             if now - last_renew >= lease_ms / 3 {
-                if !queue::renew_lease(&pool, device_id, &self.holder, now, lease_ms, timeline.next_us() / 1000).await? {
+                if !queue::renew_lease(
+                    &pool,
+                    device_id,
+                    &self.holder,
+                    now,
+                    lease_ms,
+                    timeline.next_us() / 1000,
+                )
+                .await?
+                {
                     tracing::warn!(device = %device_id, "campaign lease lost; stopping this device's sender");
                     break;
                 }
                 last_renew = now;
             }
-            let Ok(permit) = Arc::clone(&permits).acquire_owned().await else { break };
-            let Some(row) = queue::claim(&pool, self.state.db, device_id, &self.holder, now).await? else {
+            let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+                break;
+            };
+            let Some(row) =
+                queue::claim(&pool, self.state.db, device_id, &self.holder, now).await?
+            else {
                 drop(permit);
                 // Nothing due: wait a little for retries and follow-ups,
                 // then give the device up until the engine sees work again.
                 idle_rounds += 1;
-                if idle_rounds > 3 && in_flight.is_empty() && !queue::device_has_due(&pool, device_id, now_ms()).await? {
+                if idle_rounds > 3
+                    && in_flight.is_empty()
+                    && !queue::device_has_due(&pool, device_id, now_ms()).await?
+                {
                     break;
                 }
                 tokio::select! {
@@ -247,14 +304,25 @@ impl Engine {
             idle_rounds = 0;
             let info = match campaigns.get(&row.campaign_id) {
                 Some(i) if now - i.loaded_at < 10_000 => Arc::clone(i),
-                _ => match self.campaign_info(&row.campaign_id, device_id, &row.tenant_id).await {
+                _ => match self
+                    .campaign_info(&row.campaign_id, device_id, &row.tenant_id)
+                    .await
+                {
                     Ok(i) => {
                         let i = Arc::new(i);
                         campaigns.insert(row.campaign_id.clone(), Arc::clone(&i));
                         i
                     }
                     Err(e) => {
-                        queue::finish(&pool, &row.id, &self.holder, "failed", &format!("campaign unusable: {e}"), now).await?;
+                        queue::finish(
+                            &pool,
+                            &row.id,
+                            &self.holder,
+                            "failed",
+                            &format!("campaign unusable: {e}"),
+                            now,
+                        )
+                        .await?;
                         continue;
                     }
                 },
@@ -263,7 +331,10 @@ impl Engine {
                 let (day_start, day_end) = day_bounds_ms(now, info.time_zone);
                 let entry = match daily.get(&row.campaign_id) {
                     Some(&(start, count)) if start == day_start => (start, count),
-                    _ => (day_start, queue::sent_since(&pool, &row.campaign_id, device_id, day_start).await? - 1),
+                    _ => (
+                        day_start,
+                        queue::sent_since(&pool, &row.campaign_id, device_id, day_start).await? - 1,
+                    ),
                 };
                 if entry.1 >= cap {
                     queue::unclaim(&pool, &row.id, &self.holder, day_end).await?;
@@ -291,17 +362,23 @@ impl Engine {
     }
 
     /// Renders and sends one claimed row and records the outcome.
-    async fn send_one(&self, device_id: &str, row: Claimed, info: &CampaignInfo) -> Result<(), sqlx::Error> {
+    async fn send_one(
+        &self,
+        device_id: &str,
+        row: Claimed,
+        info: &CampaignInfo,
+    ) -> Result<(), sqlx::Error> {
         let pool = &self.state.pool;
         let holder = self.holder.as_str();
         let now = now_ms();
         // The contact may have opted out or been deleted since enqueueing.
-        let contact: Option<(String, String, i64)> =
-            sqlx::query_as("SELECT name, fields, opted_out FROM contacts WHERE tenant_id = $1 AND id = $2")
-                .bind(&row.tenant_id)
-                .bind(&row.contact_id)
-                .fetch_optional(pool)
-                .await?;
+        let contact: Option<(String, String, i64)> = sqlx::query_as(
+            "SELECT name, fields, opted_out FROM contacts WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(&row.tenant_id)
+        .bind(&row.contact_id)
+        .fetch_optional(pool)
+        .await?;
         let Some((name, fields, opted_out)) = contact else {
             return queue::finish(pool, &row.id, holder, "cancelled", "contact_deleted", now).await;
         };
@@ -321,20 +398,54 @@ impl Engine {
             }
             match &info.followup {
                 Some(f) => Arc::clone(f),
-                None => return queue::finish(pool, &row.id, holder, "cancelled", "follow-up removed", now).await,
+                None => {
+                    return queue::finish(
+                        pool,
+                        &row.id,
+                        holder,
+                        "cancelled",
+                        "follow-up removed",
+                        now,
+                    )
+                    .await;
+                }
             }
         } else {
             Arc::clone(&info.main)
         };
-        let vars = contact_vars(&name, &row.phone, &crate::contacts::store::parse_fields(&fields));
+        let vars = contact_vars(
+            &name,
+            &row.phone,
+            &crate::contacts::store::parse_fields(&fields),
+        );
         let seed = seed_for(&row.id);
         let message = match compiled.render(&vars, seed) {
             Ok(m) => m,
-            Err(e) => return queue::finish(pool, &row.id, holder, "failed", &format!("render: {e}"), now).await,
+            Err(e) => {
+                return queue::finish(
+                    pool,
+                    &row.id,
+                    holder,
+                    "failed",
+                    &format!("render: {e}"),
+                    now,
+                )
+                .await;
+            }
         };
         let to = match PhoneNumber::parse(&row.phone) {
             Ok(p) => p,
-            Err(e) => return queue::finish(pool, &row.id, holder, "failed", &format!("invalid number: {e}"), now).await,
+            Err(e) => {
+                return queue::finish(
+                    pool,
+                    &row.id,
+                    holder,
+                    "failed",
+                    &format!("invalid number: {e}"),
+                    now,
+                )
+                .await;
+            }
         };
         let provider = match super::device_provider(&self.state, &row.tenant_id, device_id).await {
             Ok(Some(p)) => p,
@@ -346,19 +457,29 @@ impl Engine {
                 return Ok(());
             }
             Err(e) => {
-                return queue::finish(pool, &row.id, holder, "failed", &format!("device unavailable: {e}"), now).await;
+                return queue::finish(
+                    pool,
+                    &row.id,
+                    holder,
+                    "failed",
+                    &format!("device unavailable: {e}"),
+                    now,
+                )
+                .await;
             }
         };
         let mut used_template = false;
         let mut result = provider.send(&to, &message).await;
         if let Err(e) = &result
-            && e.as_api().is_some_and(|a| a.kind == ApiErrorKind::NeedsTemplate)
+            && e.as_api()
+                .is_some_and(|a| a.kind == ApiErrorKind::NeedsTemplate)
             && let Ok(Some(fallback)) = compiled.render_cloud(&vars, seed)
         {
             used_template = true;
             result = provider.send(&to, &fallback).await;
         }
-        self.record(device_id, &row, info, result, used_template).await
+        self.record(device_id, &row, info, result, used_template)
+            .await
     }
 
     async fn record(
@@ -387,18 +508,24 @@ impl Engine {
                 .await?;
                 if recorded && row.stage == "followup" {
                     // Main messages were counted when the campaign started.
-                    if let Err(e) = limits::record(pool, &row.tenant_id, Limit::MessagesPerMonth, 1).await {
+                    if let Err(e) =
+                        limits::record(pool, &row.tenant_id, Limit::MessagesPerMonth, 1).await
+                    {
                         tracing::warn!(error = %e, "usage counter not updated");
                     }
                 }
                 Ok(())
             }
             Err(e) if e.is_retryable() && row.attempts < self.config.max_attempts => {
-                let retry_after = e.retry_after().map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+                let retry_after = e
+                    .retry_after()
+                    .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
                 let delay = backoff_ms(row.attempts, self.config.backoff_base_ms, retry_after);
                 queue::retry_later(pool, &row.id, &self.holder, now + delay, &e.to_string()).await
             }
-            Err(e) => queue::finish(pool, &row.id, &self.holder, "failed", &e.to_string(), now).await,
+            Err(e) => {
+                queue::finish(pool, &row.id, &self.holder, "failed", &e.to_string(), now).await
+            }
         }
     }
 }

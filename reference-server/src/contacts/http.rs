@@ -115,7 +115,10 @@ fn normalize_phone(raw: &str) -> Result<String, AppError> {
 fn validate_name(name: &str) -> Result<String, AppError> {
     let n = name.trim();
     if n.chars().count() > 200 {
-        return Err(AppError::bad_request("invalid_name", "the name must have at most 200 characters"));
+        return Err(AppError::bad_request(
+            "invalid_name",
+            "the name must have at most 200 characters",
+        ));
     }
     Ok(n.to_owned())
 }
@@ -125,7 +128,10 @@ fn validate_fields(fields: BTreeMap<String, String>) -> Result<BTreeMap<String, 
     for (k, v) in fields {
         let name = import::field_name_from_header(&k);
         if name.is_empty() || name.chars().count() > 64 {
-            return Err(AppError::bad_request("invalid_field", format!("invalid custom field name {k:?}")));
+            return Err(AppError::bad_request(
+                "invalid_field",
+                format!("invalid custom field name {k:?}"),
+            ));
         }
         if matches!(name.as_str(), "name" | "first_name" | "phone") {
             return Err(AppError::bad_request(
@@ -134,7 +140,10 @@ fn validate_fields(fields: BTreeMap<String, String>) -> Result<BTreeMap<String, 
             ));
         }
         if v.chars().count() > import::MAX_FIELD_CHARS {
-            return Err(AppError::bad_request("invalid_field", format!("custom field {name:?} is too long")));
+            return Err(AppError::bad_request(
+                "invalid_field",
+                format!("custom field {name:?} is too long"),
+            ));
         }
         out.insert(name, v);
     }
@@ -146,7 +155,10 @@ fn validate_tags(tags: Vec<String>) -> Result<Vec<String>, AppError> {
     for t in tags {
         let t = t.trim().to_owned();
         if t.is_empty() || t.chars().count() > 64 {
-            return Err(AppError::bad_request("invalid_tag", "tags must have 1 to 64 characters"));
+            return Err(AppError::bad_request(
+                "invalid_tag",
+                "tags must have 1 to 64 characters",
+            ));
         }
         if !out.contains(&t) {
             out.push(t);
@@ -156,11 +168,17 @@ fn validate_tags(tags: Vec<String>) -> Result<Vec<String>, AppError> {
 }
 
 fn duplicate_phone() -> AppError {
-    AppError::conflict("contact_exists", "a contact with this WhatsApp number already exists")
+    AppError::conflict(
+        "contact_exists",
+        "a contact with this WhatsApp number already exists",
+    )
 }
 
 async fn load_view(state: &AppState, tenant_id: &str, id: &str) -> Result<ContactView, AppError> {
-    store::get(&state.pool, tenant_id, id).await?.map(ContactView::from).ok_or(AppError::NotFound("contact"))
+    store::get(&state.pool, tenant_id, id)
+        .await?
+        .map(ContactView::from)
+        .ok_or(AppError::NotFound("contact"))
 }
 
 /// Create a contact (admin).
@@ -243,9 +261,18 @@ async fn list_contacts(
 ) -> ApiResult<ContactPage> {
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let offset = q.offset.unwrap_or(0).max(0);
-    let filter = ListFilter { tag: q.tag, group_id: q.group_id, q: q.q, opted_out: q.opted_out };
-    let (items, total) = store::list(&state.pool, &member.tenant_id, &filter, limit, offset).await?;
-    Ok(ok(ContactPage { items: items.into_iter().map(ContactView::from).collect(), total }))
+    let filter = ListFilter {
+        tag: q.tag,
+        group_id: q.group_id,
+        q: q.q,
+        opted_out: q.opted_out,
+    };
+    let (items, total) =
+        store::list(&state.pool, &member.tenant_id, &filter, limit, offset).await?;
+    Ok(ok(ContactPage {
+        items: items.into_iter().map(ContactView::from).collect(),
+        total,
+    }))
 }
 
 /// One contact.
@@ -287,11 +314,12 @@ async fn update_contact(
     let now = now_ms();
     let tenant = &member.tenant_id;
     let mut tx = state.begin_write().await?;
-    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM contacts WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant)
-        .bind(&id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let exists: Option<String> =
+        sqlx::query_scalar("SELECT id FROM contacts WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant)
+            .bind(&id)
+            .fetch_optional(&mut *tx)
+            .await?;
     if exists.is_none() {
         return Err(AppError::NotFound("contact"));
     }
@@ -307,14 +335,25 @@ async fn update_contact(
     .bind(&id)
     .execute(&mut *tx)
     .await
-    .map_err(|e| if is_unique_violation(&e) { duplicate_phone() } else { e.into() })?;
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            duplicate_phone()
+        } else {
+            e.into()
+        }
+    })?;
     if let Some(o) = req.opted_out {
         let sql = if o {
             "UPDATE contacts SET opted_out = 1, opted_out_at = $1 WHERE tenant_id = $2 AND id = $3 AND opted_out = 0"
         } else {
             "UPDATE contacts SET opted_out = 0, opted_out_at = NULL WHERE tenant_id = $2 AND id = $3 AND $1 > 0"
         };
-        sqlx::query(sql).bind(now).bind(tenant).bind(&id).execute(&mut *tx).await?;
+        sqlx::query(sql)
+            .bind(now)
+            .bind(tenant)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
     }
     if let Some(tags) = &tags {
         store::set_tags(&mut tx, tenant, &id, tags).await?;
@@ -343,13 +382,18 @@ async fn delete_contact(
 ) -> ApiResult<serde_json::Value> {
     member.require(Role::Admin)?;
     let tenant = &member.tenant_id;
-    crate::campaigns::cancel_queued_for_contact(&state.pool, tenant, &id, "contact_deleted").await?;
+    crate::campaigns::cancel_queued_for_contact(&state.pool, tenant, &id, "contact_deleted")
+        .await?;
     let mut tx = state.begin_write().await?;
     for sql in [
         "DELETE FROM contact_tags WHERE tenant_id = $1 AND contact_id = $2",
         "DELETE FROM contact_group_members WHERE tenant_id = $1 AND contact_id = $2",
     ] {
-        sqlx::query(sql).bind(tenant).bind(&id).execute(&mut *tx).await?;
+        sqlx::query(sql)
+            .bind(tenant)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
     }
     let n = sqlx::query("DELETE FROM contacts WHERE tenant_id = $1 AND id = $2")
         .bind(tenant)
@@ -433,18 +477,23 @@ pub async fn run_import(
     let parsed = import::parse_rows(&table, mapping).map_err(file_err)?;
     let extra_tags = validate_tags(extra_tags)?;
     if let Some(g) = group_id {
-        let found: Option<String> = sqlx::query_scalar("SELECT id FROM contact_groups WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant_id)
-            .bind(g)
-            .fetch_optional(&state.pool)
-            .await?;
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT id FROM contact_groups WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(g)
+                .fetch_optional(&state.pool)
+                .await?;
         if found.is_none() {
             return Err(AppError::NotFound("group"));
         }
     }
     let phones: Vec<&str> = parsed.rows.iter().map(|r| r.phone.as_str()).collect();
     let existing = store::existing_by_phone(&state.pool, tenant_id, &phones).await?;
-    let new_count = parsed.rows.iter().filter(|r| !existing.contains_key(&r.phone)).count();
+    let new_count = parsed
+        .rows
+        .iter()
+        .filter(|r| !existing.contains_key(&r.phone))
+        .count();
     let rows_read = parsed.rows.len() + parsed.errors.len();
     if dry_run {
         let unchanged = (parsed.rows.len() - new_count) as u64;
@@ -459,7 +508,13 @@ pub async fn run_import(
         });
     }
     if new_count > 0 {
-        limits::check(&state.pool, tenant_id, Limit::Contacts, i64::try_from(new_count).unwrap_or(i64::MAX)).await?;
+        limits::check(
+            &state.pool,
+            tenant_id,
+            Limit::Contacts,
+            i64::try_from(new_count).unwrap_or(i64::MAX),
+        )
+        .await?;
     }
     let total = parsed.rows.len();
     let mut progress = progress;
@@ -533,14 +588,20 @@ pub struct ExportQuery {
 /// A file download response.
 pub(crate) fn file_response(bytes: Vec<u8>, format: &str, base_name: &str) -> Response {
     let (ctype, ext) = if format == "xlsx" {
-        ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        )
     } else {
         ("text/csv; charset=utf-8", "csv")
     };
     (
         [
             (header::CONTENT_TYPE, ctype.to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{base_name}.{ext}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{base_name}.{ext}\""),
+            ),
         ],
         bytes,
     )
@@ -552,12 +613,20 @@ pub(crate) fn export_format(f: Option<&str>) -> Result<&'static str, AppError> {
     match f.unwrap_or("csv") {
         "csv" => Ok("csv"),
         "xlsx" => Ok("xlsx"),
-        _ => Err(AppError::bad_request("invalid_format", "format must be csv or xlsx")),
+        _ => Err(AppError::bad_request(
+            "invalid_format",
+            "format must be csv or xlsx",
+        )),
     }
 }
 
 /// Writes a table as CSV or XLSX.
-pub(crate) fn encode_table(format: &str, sheet: &str, header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, AppError> {
+pub(crate) fn encode_table(
+    format: &str,
+    sheet: &str,
+    header: &[String],
+    rows: &[Vec<String>],
+) -> Result<Vec<u8>, AppError> {
     if format == "xlsx" {
         import::write_xlsx(sheet, header, rows).map_err(AppError::internal)
     } else {
@@ -588,13 +657,25 @@ async fn export_contacts(
             }
         }
     }
-    let mut header: Vec<String> = ["phone", "name", "tags", "opted_out"].iter().map(|s| (*s).to_owned()).collect();
+    let mut header: Vec<String> = ["phone", "name", "tags", "opted_out"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
     header.extend(fields.iter().cloned());
     let rows: Vec<Vec<String>> = contacts
         .iter()
         .map(|c| {
-            let mut r = vec![c.phone.clone(), c.name.clone(), c.tags.join(", "), c.opted_out.to_string()];
-            r.extend(fields.iter().map(|f| c.fields.get(f).cloned().unwrap_or_default()));
+            let mut r = vec![
+                c.phone.clone(),
+                c.name.clone(),
+                c.tags.join(", "),
+                c.opted_out.to_string(),
+            ];
+            r.extend(
+                fields
+                    .iter()
+                    .map(|f| c.fields.get(f).cloned().unwrap_or_default()),
+            );
             r
         })
         .collect();
@@ -607,7 +688,10 @@ async fn export_contacts(
 #[utoipa::path(get, path = "/api/v1/contact-fields", tag = "contacts",
     security(("session" = []), ("api_key" = [])),
     responses((status = 200, description = "Field names", body = inline(Data<Vec<String>>))))]
-async fn list_fields(State(state): State<AppState>, member: CurrentMember) -> ApiResult<Vec<String>> {
+async fn list_fields(
+    State(state): State<AppState>,
+    member: CurrentMember,
+) -> ApiResult<Vec<String>> {
     Ok(ok(store::field_names(&state.pool, &member.tenant_id).await?))
 }
 
@@ -635,7 +719,10 @@ pub struct CreateGroup {
 #[utoipa::path(get, path = "/api/v1/contact-groups", tag = "contacts",
     security(("session" = []), ("api_key" = [])),
     responses((status = 200, description = "Groups", body = inline(Data<Vec<GroupView>>))))]
-async fn list_groups(State(state): State<AppState>, member: CurrentMember) -> ApiResult<Vec<GroupView>> {
+async fn list_groups(
+    State(state): State<AppState>,
+    member: CurrentMember,
+) -> ApiResult<Vec<GroupView>> {
     let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
         "SELECT g.id, g.name, g.created_at, \
          (SELECT COUNT(*) FROM contact_group_members m WHERE m.tenant_id = $1 AND m.group_id = g.id) \
@@ -646,7 +733,12 @@ async fn list_groups(State(state): State<AppState>, member: CurrentMember) -> Ap
     .await?;
     Ok(ok(rows
         .into_iter()
-        .map(|(id, name, created_at, members)| GroupView { id, name, members, created_at })
+        .map(|(id, name, created_at, members)| GroupView {
+            id,
+            name,
+            members,
+            created_at,
+        })
         .collect()))
 }
 
@@ -665,25 +757,35 @@ async fn create_group(
     member.require(Role::Admin)?;
     let name = req.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::bad_request("invalid_name", "the name must have 1 to 100 characters"));
+        return Err(AppError::bad_request(
+            "invalid_name",
+            "the name must have 1 to 100 characters",
+        ));
     }
     let id = new_id();
     let now = now_ms();
-    sqlx::query("INSERT INTO contact_groups (id, tenant_id, name, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(&id)
-        .bind(&member.tenant_id)
-        .bind(&name)
-        .bind(now)
-        .execute(&state.pool)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                AppError::conflict("group_exists", "a group with this name already exists")
-            } else {
-                e.into()
-            }
-        })?;
-    Ok(ok(GroupView { id, name, members: 0, created_at: now }))
+    sqlx::query(
+        "INSERT INTO contact_groups (id, tenant_id, name, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&id)
+    .bind(&member.tenant_id)
+    .bind(&name)
+    .bind(now)
+    .execute(&state.pool)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::conflict("group_exists", "a group with this name already exists")
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(ok(GroupView {
+        id,
+        name,
+        members: 0,
+        created_at: now,
+    }))
 }
 
 /// Delete a contact group (admin); its contacts stay.
@@ -726,11 +828,12 @@ pub struct GroupMembers {
 }
 
 async fn group_exists(state: &AppState, tenant: &str, id: &str) -> Result<(), AppError> {
-    let found: Option<String> = sqlx::query_scalar("SELECT id FROM contact_groups WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant)
-        .bind(id)
-        .fetch_optional(&state.pool)
-        .await?;
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT id FROM contact_groups WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(&state.pool)
+            .await?;
     found.map(|_| ()).ok_or(AppError::NotFound("group"))
 }
 
@@ -752,9 +855,14 @@ async fn add_group_members(
     member.require(Role::Admin)?;
     let tenant = &member.tenant_id;
     group_exists(&state, tenant, &id).await?;
-    let known = crate::campaigns::audience::known_contact_ids(&state.pool, tenant, &req.contact_ids).await?;
+    let known =
+        crate::campaigns::audience::known_contact_ids(&state.pool, tenant, &req.contact_ids)
+            .await?;
     if let Some(bad) = req.contact_ids.iter().find(|c| !known.contains(*c)) {
-        return Err(AppError::bad_request("unknown_contact", format!("no contact with id {bad}")));
+        return Err(AppError::bad_request(
+            "unknown_contact",
+            format!("no contact with id {bad}"),
+        ));
     }
     let mut tx = state.begin_write().await?;
     store::add_to_group(&mut tx, tenant, &id, &req.contact_ids).await?;

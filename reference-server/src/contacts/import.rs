@@ -160,11 +160,17 @@ fn read_csv(bytes: &[u8]) -> Result<Table, FileError> {
         .from_reader(bytes);
     let mut out = Vec::new();
     for (i, record) in reader.byte_records().enumerate() {
-        let record = record.map_err(|e| FileError::Unreadable { format: "CSV", message: e.to_string() })?;
+        let record = record.map_err(|e| FileError::Unreadable {
+            format: "CSV",
+            message: e.to_string(),
+        })?;
         let row = record
             .position()
             .map_or(i + 1, |p| usize::try_from(p.line()).unwrap_or(i + 1));
-        let cells = record.iter().map(|c| String::from_utf8_lossy(c).trim().to_owned()).collect();
+        let cells = record
+            .iter()
+            .map(|c| String::from_utf8_lossy(c).trim().to_owned())
+            .collect();
         out.push((row, cells));
         if out.len() > MAX_IMPORT_ROWS + 1 {
             return Err(FileError::TooManyRows);
@@ -190,8 +196,15 @@ fn cell_text(cell: &calamine::Data) -> String {
 
 fn read_workbook(format: FileFormat, bytes: &[u8]) -> Result<Table, FileError> {
     use calamine::Reader;
-    let name = if format == FileFormat::Xls { "XLS" } else { "XLSX" };
-    let unreadable = |e: &dyn std::fmt::Display| FileError::Unreadable { format: name, message: e.to_string() };
+    let name = if format == FileFormat::Xls {
+        "XLS"
+    } else {
+        "XLSX"
+    };
+    let unreadable = |e: &dyn std::fmt::Display| FileError::Unreadable {
+        format: name,
+        message: e.to_string(),
+    };
     let cursor = Cursor::new(bytes);
     let mut book = calamine::open_workbook_auto_from_rs(cursor).map_err(|e| unreadable(&e))?;
     let range = match book.worksheet_range_at(0) {
@@ -220,7 +233,11 @@ fn column_letter_index(s: &str) -> Option<usize> {
     if s.is_empty() || s.len() > 3 || !s.chars().all(|c| c.is_ascii_uppercase()) {
         return None;
     }
-    Some(s.bytes().fold(0usize, |acc, b| acc * 26 + usize::from(b - b'A') + 1) - 1)
+    Some(
+        s.bytes()
+            .fold(0usize, |acc, b| acc * 26 + usize::from(b - b'A') + 1)
+            - 1,
+    )
 }
 
 /// A custom field name from a header: ASCII lowercase, spaces and dashes
@@ -237,23 +254,55 @@ pub fn field_name_from_header(header: &str) -> String {
     }
     let out = out.trim_matches('_');
     // Template variables start with a letter or `_`.
-    if out.starts_with(|c: char| c.is_ascii_digit() || c == '.') { format!("f_{out}") } else { out.to_owned() }
+    if out.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+        format!("f_{out}")
+    } else {
+        out.to_owned()
+    }
 }
 
 const PHONE_HEADERS: &[&str] = &[
-    "phone", "phone number", "phone_number", "no hp", "no. hp", "nohp", "no_hp", "hp", "nomor",
-    "nomor hp", "nomor wa", "no wa", "nomor whatsapp", "whatsapp", "wa", "telepon", "telp", "mobile",
+    "phone",
+    "phone number",
+    "phone_number",
+    "no hp",
+    "no. hp",
+    "nohp",
+    "no_hp",
+    "hp",
+    "nomor",
+    "nomor hp",
+    "nomor wa",
+    "no wa",
+    "nomor whatsapp",
+    "whatsapp",
+    "wa",
+    "telepon",
+    "telp",
+    "mobile",
 ];
-const NAME_HEADERS: &[&str] = &["name", "nama", "nama lengkap", "full name", "customer", "pelanggan"];
+const NAME_HEADERS: &[&str] = &[
+    "name",
+    "nama",
+    "nama lengkap",
+    "full name",
+    "customer",
+    "pelanggan",
+];
 const TAG_HEADERS: &[&str] = &["tags", "tag", "label", "labels"];
 
 fn find_header(headers: &[String], candidates: &[&str]) -> Option<usize> {
-    headers.iter().position(|h| candidates.contains(&h.trim().to_lowercase().as_str()))
+    headers
+        .iter()
+        .position(|h| candidates.contains(&h.trim().to_lowercase().as_str()))
 }
 
 fn resolve(headers: &[String], wanted: &str) -> Result<usize, FileError> {
     let lower = wanted.trim().to_lowercase();
-    if let Some(i) = headers.iter().position(|h| h.trim().to_lowercase() == lower) {
+    if let Some(i) = headers
+        .iter()
+        .position(|h| h.trim().to_lowercase() == lower)
+    {
         return Ok(i);
     }
     column_letter_index(wanted.trim()).ok_or_else(|| FileError::UnknownColumn(wanted.to_owned()))
@@ -282,7 +331,8 @@ pub fn parse_rows(table: &Table, mapping: &ColumnMapping) -> Result<Parsed, File
     }
     let phone_col = match &mapping.phone {
         Some(p) => resolve(headers, p)?,
-        None => find_header(headers, PHONE_HEADERS).ok_or_else(|| FileError::NoPhoneColumn(headers.join(", ")))?,
+        None => find_header(headers, PHONE_HEADERS)
+            .ok_or_else(|| FileError::NoPhoneColumn(headers.join(", ")))?,
     };
     let name_col = match &mapping.name {
         Some(n) => Some(resolve(headers, n)?),
@@ -308,7 +358,10 @@ pub fn parse_rows(table: &Table, mapping: &ColumnMapping) -> Result<Parsed, File
             .collect::<Result<_, FileError>>()?
     };
 
-    let mut out = Parsed { field_names: field_cols.iter().map(|(n, _)| n.clone()).collect(), ..Parsed::default() };
+    let mut out = Parsed {
+        field_names: field_cols.iter().map(|(n, _)| n.clone()).collect(),
+        ..Parsed::default()
+    };
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (row, cells) in data {
         if cells.iter().all(|c| c.trim().is_empty()) {
@@ -316,7 +369,11 @@ pub fn parse_rows(table: &Table, mapping: &ColumnMapping) -> Result<Parsed, File
         }
         let raw_phone = cell(cells, phone_col);
         if raw_phone.is_empty() {
-            out.errors.push(RowError { row: *row, code: "missing_phone", message: "phone number is empty".to_owned() });
+            out.errors.push(RowError {
+                row: *row,
+                code: "missing_phone",
+                message: "phone number is empty".to_owned(),
+            });
             continue;
         }
         let phone = match PhoneNumber::parse(raw_phone) {
@@ -338,7 +395,10 @@ pub fn parse_rows(table: &Table, mapping: &ColumnMapping) -> Result<Parsed, File
             });
             continue;
         }
-        let name = name_col.map(|i| cell(cells, i)).unwrap_or_default().to_owned();
+        let name = name_col
+            .map(|i| cell(cells, i))
+            .unwrap_or_default()
+            .to_owned();
         let mut fields = BTreeMap::new();
         let mut too_long = None;
         for (fname, i) in &field_cols {
@@ -361,9 +421,17 @@ pub fn parse_rows(table: &Table, mapping: &ColumnMapping) -> Result<Parsed, File
             });
             continue;
         }
-        let tags = tags_col.map(|i| split_tags(cell(cells, i))).unwrap_or_default();
+        let tags = tags_col
+            .map(|i| split_tags(cell(cells, i)))
+            .unwrap_or_default();
         seen.insert(phone.clone(), *row);
-        out.rows.push(ContactRow { row: *row, phone, name, fields, tags });
+        out.rows.push(ContactRow {
+            row: *row,
+            phone,
+            name,
+            fields,
+            tags,
+        });
     }
     Ok(out)
 }
@@ -387,7 +455,8 @@ pub fn write_xlsx(sheet: &str, header: &[String], rows: &[Vec<String>]) -> Resul
     ws.set_name(sheet).map_err(|e| e.to_string())?;
     for (c, h) in header.iter().enumerate() {
         let c = u16::try_from(c).map_err(|e| e.to_string())?;
-        ws.write_string_with_format(0, c, h, &bold).map_err(|e| e.to_string())?;
+        ws.write_string_with_format(0, c, h, &bold)
+            .map_err(|e| e.to_string())?;
     }
     for (r, row) in rows.iter().enumerate() {
         let r = u32::try_from(r + 1).map_err(|e| e.to_string())?;
@@ -413,17 +482,31 @@ mod tests {
                    Budi lagi;+62 812 3456 7890;Bogor;\n\
                    ;;;\n\
                    Dewi;6281298765432;;\n";
-        let table = read_table(detect_format(Some("kontak.csv"), csv.as_bytes()), csv.as_bytes()).unwrap();
+        let table = read_table(
+            detect_format(Some("kontak.csv"), csv.as_bytes()),
+            csv.as_bytes(),
+        )
+        .unwrap();
         let p = parse_rows(&table, &ColumnMapping::default()).unwrap();
         assert_eq!(p.rows.len(), 2);
         assert_eq!(p.rows[0].row, 2);
         assert_eq!(p.rows[0].phone, "+6281234567890");
         assert_eq!(p.rows[0].name, "Budi");
-        assert_eq!(p.rows[0].fields.get("kota").map(String::as_str), Some("Bandung"));
+        assert_eq!(
+            p.rows[0].fields.get("kota").map(String::as_str),
+            Some("Bandung")
+        );
         assert_eq!(p.rows[0].tags, vec!["vip".to_owned(), "baru".to_owned()]);
         assert_eq!(p.rows[1].row, 7);
         let errs: Vec<(usize, &str)> = p.errors.iter().map(|e| (e.row, e.code)).collect();
-        assert_eq!(errs, vec![(3, "missing_phone"), (4, "invalid_phone"), (5, "duplicate_in_file")]);
+        assert_eq!(
+            errs,
+            vec![
+                (3, "missing_phone"),
+                (4, "invalid_phone"),
+                (5, "duplicate_in_file")
+            ]
+        );
         assert!(p.errors[2].message.contains("row 2"));
         assert_eq!(p.field_names, vec!["kota".to_owned()]);
     }
@@ -439,12 +522,24 @@ mod tests {
             fields: BTreeMap::from([("Kota Asal".to_owned(), "C".to_owned())]),
         };
         let p = parse_rows(&table, &mapping).unwrap();
-        assert_eq!(p.rows[0].fields.get("kota_asal").map(String::as_str), Some("Surabaya"));
+        assert_eq!(
+            p.rows[0].fields.get("kota_asal").map(String::as_str),
+            Some("Surabaya")
+        );
         assert_eq!(p.rows[0].name, "Rina");
-        let bad = ColumnMapping { phone: Some("Nomor".into()), ..ColumnMapping::default() };
-        assert_eq!(parse_rows(&table, &bad), Err(FileError::UnknownColumn("Nomor".into())));
+        let bad = ColumnMapping {
+            phone: Some("Nomor".into()),
+            ..ColumnMapping::default()
+        };
+        assert_eq!(
+            parse_rows(&table, &bad),
+            Err(FileError::UnknownColumn("Nomor".into()))
+        );
         let none = read_table(FileFormat::Csv, b"x,y\n1,2\n").unwrap();
-        assert!(matches!(parse_rows(&none, &ColumnMapping::default()), Err(FileError::NoPhoneColumn(_))));
+        assert!(matches!(
+            parse_rows(&none, &ColumnMapping::default()),
+            Err(FileError::NoPhoneColumn(_))
+        ));
     }
 
     #[test]
@@ -467,15 +562,29 @@ mod tests {
         assert_eq!(p.rows[1].phone, "+6281298765432");
         assert_eq!(p.rows[1].row, 3);
 
-        let out = write_xlsx("Kontak", &["phone".into(), "name".into()], &[vec!["+6281234567890".into(), "Joko".into()]]).unwrap();
+        let out = write_xlsx(
+            "Kontak",
+            &["phone".into(), "name".into()],
+            &[vec!["+6281234567890".into(), "Joko".into()]],
+        )
+        .unwrap();
         let back = read_table(FileFormat::Xlsx, &out).unwrap();
-        assert_eq!(back[1].1, vec!["+6281234567890".to_owned(), "Joko".to_owned()]);
+        assert_eq!(
+            back[1].1,
+            vec!["+6281234567890".to_owned(), "Joko".to_owned()]
+        );
     }
 
     #[test]
     fn garbage_is_a_file_error() {
-        assert!(matches!(read_table(FileFormat::Xlsx, b"PK\x03\x04 not really"), Err(FileError::Unreadable { .. })));
-        assert_eq!(parse_rows(&Vec::new(), &ColumnMapping::default()), Err(FileError::Empty));
+        assert!(matches!(
+            read_table(FileFormat::Xlsx, b"PK\x03\x04 not really"),
+            Err(FileError::Unreadable { .. })
+        ));
+        assert_eq!(
+            parse_rows(&Vec::new(), &ColumnMapping::default()),
+            Err(FileError::Empty)
+        );
     }
 
     #[test]

@@ -20,8 +20,8 @@ use crate::AppState;
 use crate::db::{new_id, now_ms};
 
 pub use http::{
-    ContactPage, ContactView, CreateContact, CreateGroup, ExportQuery, GroupMembers, GroupView, ImportReport,
-    ImportRequest, ListQuery, UpdateContact, run_import,
+    ContactPage, ContactView, CreateContact, CreateGroup, ExportQuery, GroupMembers, GroupView,
+    ImportReport, ImportRequest, ListQuery, UpdateContact, run_import,
 };
 pub(crate) use http::{encode_table, export_format, file_response};
 
@@ -45,9 +45,18 @@ pub struct ContactRef {
 /// `BERHENTI`, `UNSUBSCRIBE` or `STOP PROMO` (case and surrounding
 /// whitespace or punctuation ignored; the whole message must be the word).
 pub fn is_opt_out_keyword(text: &str) -> bool {
-    let t = text.trim().trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace());
-    let t = t.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-    matches!(t.as_str(), "stop" | "berhenti" | "unsubscribe" | "stop promo" | "berhenti langganan")
+    let t = text
+        .trim()
+        .trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace());
+    let t = t
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    matches!(
+        t.as_str(),
+        "stop" | "berhenti" | "unsubscribe" | "stop promo" | "berhenti langganan"
+    )
 }
 
 /// Finds the vendor's contact with this E.164 number, creating it (with
@@ -76,13 +85,21 @@ pub async fn find_or_create(
             .bind(phone_e164)
             .fetch_one(pool)
             .await?;
-    Ok(ContactRef { id, phone: phone_e164.to_owned(), opted_out: opted_out != 0 })
+    Ok(ContactRef {
+        id,
+        phone: phone_e164.to_owned(),
+        opted_out: opted_out != 0,
+    })
 }
 
 /// Marks the vendor's contact with this E.164 number as opted out
 /// (creating the contact if needed), and cancels its queued campaign
 /// messages. Returns `true` when it was not opted out before.
-pub async fn mark_opted_out(pool: &AnyPool, tenant_id: &str, phone_e164: &str) -> Result<bool, sqlx::Error> {
+pub async fn mark_opted_out(
+    pool: &AnyPool,
+    tenant_id: &str,
+    phone_e164: &str,
+) -> Result<bool, sqlx::Error> {
     let c = find_or_create(pool, tenant_id, phone_e164, None).await?;
     let now = now_ms();
     let changed = sqlx::query(
@@ -105,10 +122,22 @@ mod tests {
 
     #[test]
     fn opt_out_keywords() {
-        for t in ["STOP", " stop ", "Berhenti", "BERHENTI!", "stop promo", "Unsubscribe."] {
+        for t in [
+            "STOP",
+            " stop ",
+            "Berhenti",
+            "BERHENTI!",
+            "stop promo",
+            "Unsubscribe.",
+        ] {
             assert!(is_opt_out_keyword(t), "{t}");
         }
-        for t in ["stop dulu ya kak, mau tanya", "berhentikan langganan saya besok", "halo", ""] {
+        for t in [
+            "stop dulu ya kak, mau tanya",
+            "berhentikan langganan saya besok",
+            "halo",
+            "",
+        ] {
             assert!(!is_opt_out_keyword(t), "{t}");
         }
     }

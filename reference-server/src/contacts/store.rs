@@ -32,7 +32,8 @@ pub struct Contact {
     pub updated_at: i64,
 }
 
-pub(crate) const COLUMNS: &str = "id, phone, name, fields, opted_out, opted_out_at, created_at, updated_at";
+pub(crate) const COLUMNS: &str =
+    "id, phone, name, fields, opted_out, opted_out_at, created_at, updated_at";
 
 /// Parses the `fields` JSON column (an object of strings; other values are
 /// kept as their JSON text).
@@ -72,11 +73,18 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<Contact, sqlx::Error> {
 
 /// `$start, $start+1, ...` placeholders.
 pub(crate) fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Fills in the tags of `contacts` (one query).
-pub async fn attach_tags(pool: &AnyPool, tenant_id: &str, contacts: &mut [Contact]) -> Result<(), sqlx::Error> {
+pub async fn attach_tags(
+    pool: &AnyPool,
+    tenant_id: &str,
+    contacts: &mut [Contact],
+) -> Result<(), sqlx::Error> {
     if contacts.is_empty() {
         return Ok(());
     }
@@ -101,12 +109,18 @@ pub async fn attach_tags(pool: &AnyPool, tenant_id: &str, contacts: &mut [Contac
 }
 
 /// One contact of the tenant.
-pub async fn get(pool: &AnyPool, tenant_id: &str, id: &str) -> Result<Option<Contact>, sqlx::Error> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM contacts WHERE tenant_id = $1 AND id = $2"))
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
+pub async fn get(
+    pool: &AnyPool,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<Contact>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM contacts WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
     let Some(row) = row else { return Ok(None) };
     let mut c = vec![from_row(&row)?];
     attach_tags(pool, tenant_id, &mut c).await?;
@@ -151,7 +165,12 @@ pub async fn list(
         ));
     }
     if let Some(q) = filter.q.as_ref().filter(|q| !q.trim().is_empty()) {
-        let escaped = q.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = q
+            .trim()
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
         binds.push(format!("%{escaped}%"));
         let n = binds.len();
         where_sql.push_str(&format!(
@@ -159,7 +178,11 @@ pub async fn list(
         ));
     }
     if let Some(o) = filter.opted_out {
-        where_sql.push_str(if o { " AND c.opted_out = 1" } else { " AND c.opted_out = 0" });
+        where_sql.push_str(if o {
+            " AND c.opted_out = 1"
+        } else {
+            " AND c.opted_out = 0"
+        });
     }
     let count_sql = format!("SELECT COUNT(*) FROM contacts c WHERE {where_sql}");
     let mut cq = sqlx::query_scalar::<_, i64>(&count_sql);
@@ -169,7 +192,11 @@ pub async fn list(
     let total = cq.fetch_one(pool).await?;
     let sql = format!(
         "SELECT {} FROM contacts c WHERE {where_sql} ORDER BY c.created_at, c.id LIMIT {limit} OFFSET {offset}",
-        COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ")
+        COLUMNS
+            .split(", ")
+            .map(|c| format!("c.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let mut q = sqlx::query(&sql);
     for b in &binds {
@@ -235,7 +262,9 @@ pub async fn add_tags(
             .map(|i| format!("($1, ${}, ${})", 2 + 2 * i, 3 + 2 * i))
             .collect::<Vec<_>>()
             .join(", ");
-        let sql = format!("INSERT INTO contact_tags (tenant_id, contact_id, tag) VALUES {values} ON CONFLICT DO NOTHING");
+        let sql = format!(
+            "INSERT INTO contact_tags (tenant_id, contact_id, tag) VALUES {values} ON CONFLICT DO NOTHING"
+        );
         let mut q = sqlx::query(&sql).bind(tenant_id);
         for (id, tag) in chunk {
             q = q.bind(*id).bind(*tag);
@@ -253,7 +282,10 @@ pub async fn add_to_group(
     contact_ids: &[String],
 ) -> Result<(), sqlx::Error> {
     for chunk in contact_ids.chunks(300) {
-        let values = (0..chunk.len()).map(|i| format!("($1, $2, ${})", 3 + i)).collect::<Vec<_>>().join(", ");
+        let values = (0..chunk.len())
+            .map(|i| format!("($1, $2, ${})", 3 + i))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
             "INSERT INTO contact_group_members (tenant_id, group_id, contact_id) VALUES {values} ON CONFLICT DO NOTHING"
         );
@@ -333,7 +365,11 @@ pub async fn apply_import(
                     if update_existing {
                         let mut merged = fields.clone();
                         merged.extend(r.fields.iter().map(|(k, v)| (k.clone(), v.clone())));
-                        let new_name = if r.name.is_empty() { name.clone() } else { r.name.clone() };
+                        let new_name = if r.name.is_empty() {
+                            name.clone()
+                        } else {
+                            r.name.clone()
+                        };
                         if &merged != fields || &new_name != name {
                             sqlx::query(
                                 "UPDATE contacts SET name = $1, fields = $2, updated_at = $3 \
@@ -384,7 +420,11 @@ pub async fn apply_import(
             );
             let mut q = sqlx::query(&sql).bind(tenant_id).bind(now);
             for (id, r) in &new_rows {
-                q = q.bind(id).bind(&r.phone).bind(&r.name).bind(fields_json(&r.fields));
+                q = q
+                    .bind(id)
+                    .bind(&r.phone)
+                    .bind(&r.name)
+                    .bind(fields_json(&r.fields));
             }
             applied.created += q.execute(&mut *tx).await?.rows_affected();
         }
@@ -408,11 +448,12 @@ pub async fn all(pool: &AnyPool, tenant_id: &str) -> Result<Vec<Contact>, sqlx::
     .fetch_all(pool)
     .await?;
     let mut out = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
-    let tags: Vec<(String, String)> =
-        sqlx::query_as("SELECT contact_id, tag FROM contact_tags WHERE tenant_id = $1 ORDER BY tag")
-            .bind(tenant_id)
-            .fetch_all(pool)
-            .await?;
+    let tags: Vec<(String, String)> = sqlx::query_as(
+        "SELECT contact_id, tag FROM contact_tags WHERE tenant_id = $1 ORDER BY tag",
+    )
+    .bind(tenant_id)
+    .fetch_all(pool)
+    .await?;
     let mut by_id: HashMap<String, Vec<String>> = HashMap::new();
     for (id, t) in tags {
         by_id.entry(id).or_default().push(t);

@@ -21,7 +21,9 @@ use crate::auth::{CurrentMember, Role};
 use crate::db::{new_id, now_ms};
 use crate::http::{ApiJson, ApiResult, AppError, ok};
 
-pub use model::{CreateDevice, DeviceKind, DeviceSecrets, DeviceSettings, DeviceView, UpdateDevice};
+pub use model::{
+    CreateDevice, DeviceKind, DeviceSecrets, DeviceSettings, DeviceView, UpdateDevice,
+};
 use store::DeviceRow;
 
 /// The device routes.
@@ -37,23 +39,41 @@ pub(crate) fn secrets_aad(tenant_id: &str, device_id: &str) -> String {
 }
 
 /// Decrypts a device's secrets.
-pub(crate) fn decrypt_secrets(state: &AppState, row: &DeviceRow) -> Result<DeviceSecrets, AppError> {
+pub(crate) fn decrypt_secrets(
+    state: &AppState,
+    row: &DeviceRow,
+) -> Result<DeviceSecrets, AppError> {
     let plain = state
         .services
         .crypto
-        .decrypt(&row.secrets_ciphertext, &secrets_aad(&row.tenant_id, &row.id))
+        .decrypt(
+            &row.secrets_ciphertext,
+            &secrets_aad(&row.tenant_id, &row.id),
+        )
         .map_err(|e| AppError::internal(format!("device {}: {e}", row.id)))?;
-    DeviceSecrets::from_plaintext(plain.expose_secret())
-        .ok_or_else(|| AppError::internal(format!("device {}: secrets document unreadable", row.id)))
+    DeviceSecrets::from_plaintext(plain.expose_secret()).ok_or_else(|| {
+        AppError::internal(format!("device {}: secrets document unreadable", row.id))
+    })
 }
 
-fn encrypt_secrets(state: &AppState, tenant_id: &str, device_id: &str, s: &DeviceSecrets) -> String {
-    state.services.crypto.encrypt(&s.to_plaintext(), &secrets_aad(tenant_id, device_id))
+fn encrypt_secrets(
+    state: &AppState,
+    tenant_id: &str,
+    device_id: &str,
+    s: &DeviceSecrets,
+) -> String {
+    state
+        .services
+        .crypto
+        .encrypt(&s.to_plaintext(), &secrets_aad(tenant_id, device_id))
 }
 
 /// The webhook URL of a device: `{public_base_url}/webhooks/whatsapp/{id}`.
 pub fn webhook_url(public_base_url: &str, device_id: &str) -> String {
-    format!("{}/webhooks/whatsapp/{device_id}", public_base_url.trim_end_matches('/'))
+    format!(
+        "{}/webhooks/whatsapp/{device_id}",
+        public_base_url.trim_end_matches('/')
+    )
 }
 
 fn webhook_note(kind: DeviceKind) -> &'static str {
@@ -104,14 +124,19 @@ fn parse_phone(raw: Option<String>) -> Result<Option<String>, AppError> {
         None => Ok(None),
         Some(s) => whatsapp_client::PhoneNumber::parse(&s)
             .map(|p| Some(p.to_string()))
-            .map_err(|e| AppError::bad_request("invalid_phone_number", format!("phone_number: {e}"))),
+            .map_err(|e| {
+                AppError::bad_request("invalid_phone_number", format!("phone_number: {e}"))
+            }),
     }
 }
 
 fn check_name(name: &str) -> Result<String, AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::bad_request("invalid_device", "name: must be 1 to 100 characters"));
+        return Err(AppError::bad_request(
+            "invalid_device",
+            "name: must be 1 to 100 characters",
+        ));
     }
     Ok(name.to_owned())
 }
@@ -122,7 +147,10 @@ fn check_name(name: &str) -> Result<String, AppError> {
     security(("session" = []), ("api_key" = [])),
     responses((status = 200, description = "The devices", body = Vec<DeviceView>))
 )]
-async fn list_devices(State(state): State<AppState>, member: CurrentMember) -> ApiResult<Vec<DeviceView>> {
+async fn list_devices(
+    State(state): State<AppState>,
+    member: CurrentMember,
+) -> ApiResult<Vec<DeviceView>> {
     let rows = store::list(&state.pool, &member.tenant_id).await?;
     Ok(ok(rows.iter().map(|r| view(&state, r)).collect()))
 }
@@ -149,9 +177,18 @@ async fn create_device(
     let kind = body.provider.kind();
     let mut settings = DeviceSettings::default();
     let mut secrets = DeviceSecrets::default();
-    body.provider.apply(&mut settings, &mut secrets).map_err(field_error)?;
+    body.provider
+        .apply(&mut settings, &mut secrets)
+        .map_err(field_error)?;
     let used = store::count(&state.pool, &member.tenant_id).await?;
-    crate::billing::limits::check_with_current(&state.pool, &member.tenant_id, crate::billing::limits::Limit::Devices, used, 1).await?;
+    crate::billing::limits::check_with_current(
+        &state.pool,
+        &member.tenant_id,
+        crate::billing::limits::Limit::Devices,
+        used,
+        1,
+    )
+    .await?;
     let id = new_id();
     let now = now_ms();
     let row = DeviceRow {
@@ -187,7 +224,9 @@ async fn get_device(
     member: CurrentMember,
     Path(id): Path<String>,
 ) -> ApiResult<DeviceView> {
-    let row = store::get(&state.pool, &member.tenant_id, &id).await?.ok_or(AppError::NotFound("device"))?;
+    let row = store::get(&state.pool, &member.tenant_id, &id)
+        .await?
+        .ok_or(AppError::NotFound("device"))?;
     Ok(ok(view(&state, &row)))
 }
 
@@ -211,7 +250,9 @@ async fn update_device(
     ApiJson(body): ApiJson<UpdateDevice>,
 ) -> ApiResult<DeviceView> {
     member.require(Role::Admin)?;
-    let mut row = store::get(&state.pool, &member.tenant_id, &id).await?.ok_or(AppError::NotFound("device"))?;
+    let mut row = store::get(&state.pool, &member.tenant_id, &id)
+        .await?
+        .ok_or(AppError::NotFound("device"))?;
     if let Some(name) = &body.name {
         row.name = check_name(name)?;
     }
@@ -225,12 +266,18 @@ async fn update_device(
         if provider.kind() != row.kind {
             return Err(AppError::bad_request(
                 "invalid_device",
-                format!("provider.kind: a {} device cannot become {}", row.kind.as_str(), provider.kind().as_str()),
+                format!(
+                    "provider.kind: a {} device cannot become {}",
+                    row.kind.as_str(),
+                    provider.kind().as_str()
+                ),
             ));
         }
         let mut secrets = decrypt_secrets(&state, &row)?;
         let mut settings = row.settings.clone();
-        provider.apply(&mut settings, &mut secrets).map_err(field_error)?;
+        provider
+            .apply(&mut settings, &mut secrets)
+            .map_err(field_error)?;
         row.settings = settings;
         row.secret_names = secrets.names().into_iter().map(str::to_owned).collect();
         row.secrets_ciphertext = encrypt_secrets(&state, &row.tenant_id, &row.id, &secrets);

@@ -85,7 +85,9 @@ pub struct DeviceSecrets {
 
 impl fmt::Debug for DeviceSecrets {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DeviceSecrets").field("set", &self.names()).finish()
+        f.debug_struct("DeviceSecrets")
+            .field("set", &self.names())
+            .finish()
     }
 }
 
@@ -125,9 +127,18 @@ impl DeviceSecrets {
     /// The plaintext JSON document to encrypt.
     pub(crate) fn to_plaintext(&self) -> String {
         let doc = SecretsDoc {
-            access_token: self.access_token.as_ref().map(|s| s.expose_secret().to_owned()),
-            app_secret: self.app_secret.as_ref().map(|s| s.expose_secret().to_owned()),
-            verify_token: self.verify_token.as_ref().map(|s| s.expose_secret().to_owned()),
+            access_token: self
+                .access_token
+                .as_ref()
+                .map(|s| s.expose_secret().to_owned()),
+            app_secret: self
+                .app_secret
+                .as_ref()
+                .map(|s| s.expose_secret().to_owned()),
+            verify_token: self
+                .verify_token
+                .as_ref()
+                .map(|s| s.expose_secret().to_owned()),
             token: self.token.as_ref().map(|s| s.expose_secret().to_owned()),
         };
         // Serializing a struct of strings cannot fail.
@@ -196,7 +207,9 @@ pub enum ProviderInput {
 impl fmt::Debug for ProviderInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Never print the secrets a vendor sent.
-        f.debug_struct("ProviderInput").field("kind", &self.kind().as_str()).finish()
+        f.debug_struct("ProviderInput")
+            .field("kind", &self.kind().as_str())
+            .finish()
     }
 }
 
@@ -228,7 +241,11 @@ impl ProviderInput {
         fn set_secret(dst: &mut Option<SecretString>, src: Option<String>) {
             if let Some(v) = src {
                 let v = v.trim().to_owned();
-                *dst = if v.is_empty() { None } else { Some(SecretString::from(v)) };
+                *dst = if v.is_empty() {
+                    None
+                } else {
+                    Some(SecretString::from(v))
+                };
             }
         }
         let kind = self.kind();
@@ -252,7 +269,11 @@ impl ProviderInput {
                 set(&mut settings.base_url, base_url);
                 set_secret(&mut secrets.token, token);
             }
-            Self::Gateway { url, header_name, token } => {
+            Self::Gateway {
+                url,
+                header_name,
+                token,
+            } => {
                 set(&mut settings.gateway_url, url);
                 set(&mut settings.header_name, header_name);
                 set_secret(&mut secrets.token, token);
@@ -274,13 +295,19 @@ pub struct FieldError {
 
 impl FieldError {
     fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Self { field, message: message.into() }
+        Self {
+            field,
+            message: message.into(),
+        }
     }
 }
 
 fn require<T>(field: &'static str, v: Option<&T>) -> Result<(), FieldError> {
     if v.is_none() {
-        return Err(FieldError::new(field, format!("{field} is required for this device kind")));
+        return Err(FieldError::new(
+            field,
+            format!("{field} is required for this device kind"),
+        ));
     }
     Ok(())
 }
@@ -290,7 +317,10 @@ fn check_url(field: &'static str, v: Option<&String>) -> Result<(), FieldError> 
         let u = url::Url::parse(raw)
             .map_err(|e| FieldError::new(field, format!("{field} is not a valid URL: {e}")))?;
         if u.scheme() != "http" && u.scheme() != "https" {
-            return Err(FieldError::new(field, format!("{field} must be an http or https URL")));
+            return Err(FieldError::new(
+                field,
+                format!("{field} must be an http or https URL"),
+            ));
         }
     }
     Ok(())
@@ -312,12 +342,20 @@ pub fn validate(
             if let Some(id) = &settings.phone_number_id
                 && !id.chars().all(|c| c.is_ascii_digit())
             {
-                return Err(FieldError::new("phone_number_id", "phone_number_id must be digits"));
+                return Err(FieldError::new(
+                    "phone_number_id",
+                    "phone_number_id must be digits",
+                ));
             }
             if let Some(v) = &settings.api_version
-                && !(v.starts_with('v') && v.len() > 1 && v[1..].chars().all(|c| c.is_ascii_digit() || c == '.'))
+                && !(v.starts_with('v')
+                    && v.len() > 1
+                    && v[1..].chars().all(|c| c.is_ascii_digit() || c == '.'))
             {
-                return Err(FieldError::new("api_version", "api_version must look like v21.0"));
+                return Err(FieldError::new(
+                    "api_version",
+                    "api_version must look like v21.0",
+                ));
             }
         }
         DeviceKind::Fonnte => require("token", secrets.token.as_ref())?,
@@ -329,7 +367,10 @@ pub fn validate(
             if let Some(h) = &settings.header_name
                 && axum::http::HeaderName::from_bytes(h.as_bytes()).is_err()
             {
-                return Err(FieldError::new("header_name", "header_name is not a valid HTTP header name"));
+                return Err(FieldError::new(
+                    "header_name",
+                    "header_name is not a valid HTTP header name",
+                ));
             }
         }
         DeviceKind::Simulator => {}
@@ -421,7 +462,10 @@ mod tests {
         assert_eq!(err.field, "phone_number_id");
         let (mut s, mut k) = Default::default();
         cloud(Some("1234567890")).apply(&mut s, &mut k).unwrap();
-        assert_eq!(k.names(), vec!["access_token", "app_secret", "verify_token"]);
+        assert_eq!(
+            k.names(),
+            vec!["access_token", "app_secret", "verify_token"]
+        );
     }
 
     #[test]
@@ -462,7 +506,10 @@ mod tests {
 
     #[test]
     fn secrets_round_trip_and_debug_is_redacted() {
-        let k = DeviceSecrets { token: Some("tok-123456".into()), ..Default::default() };
+        let k = DeviceSecrets {
+            token: Some("tok-123456".into()),
+            ..Default::default()
+        };
         let text = k.to_plaintext();
         let back = DeviceSecrets::from_plaintext(&text).unwrap();
         assert_eq!(back.token.unwrap().expose_secret(), "tok-123456");

@@ -52,7 +52,10 @@ impl std::fmt::Debug for DeviceRuntime {
 /// Looks a device up by id (for webhooks and senders): the cached runtime
 /// if still current, else a fresh one. Also answers whether the device's
 /// tenant is active (banned or unapproved tenants: `false`).
-pub async fn get(state: &AppState, device_id: &str) -> Result<Option<(Arc<DeviceRuntime>, bool)>, AppError> {
+pub async fn get(
+    state: &AppState,
+    device_id: &str,
+) -> Result<Option<(Arc<DeviceRuntime>, bool)>, AppError> {
     let row = sqlx::query(
         "SELECT d.updated_at, t.status FROM devices d JOIN tenants t ON t.id = d.tenant_id WHERE d.id = $1",
     )
@@ -76,7 +79,14 @@ pub async fn get(state: &AppState, device_id: &str) -> Result<Option<(Arc<Device
         return Ok(None);
     };
     let secrets = super::decrypt_secrets(state, &row)?;
-    let provider = build_provider(state, &row.tenant_id, &row.id, row.kind, &row.settings, &secrets)?;
+    let provider = build_provider(
+        state,
+        &row.tenant_id,
+        &row.id,
+        row.kind,
+        &row.settings,
+        &secrets,
+    )?;
     let rt = Arc::new(DeviceRuntime {
         id: row.id,
         tenant_id: row.tenant_id,
@@ -130,38 +140,66 @@ fn build_provider(
     let client = crate::bots::runtime(state).http.clone();
     let provider: Arc<dyn Provider> = match kind {
         DeviceKind::CloudApi => {
-            let token = secrets.access_token.as_ref().ok_or_else(|| missing("access_token"))?;
-            let pid = settings.phone_number_id.as_deref().ok_or_else(|| missing("phone_number_id"))?;
-            let mut c = whatsapp_client::cloud::CloudApi::new(pid, token.expose_secret()).with_http_client(client);
+            let token = secrets
+                .access_token
+                .as_ref()
+                .ok_or_else(|| missing("access_token"))?;
+            let pid = settings
+                .phone_number_id
+                .as_deref()
+                .ok_or_else(|| missing("phone_number_id"))?;
+            let mut c = whatsapp_client::cloud::CloudApi::new(pid, token.expose_secret())
+                .with_http_client(client);
             if let Some(v) = &settings.api_version {
                 c = c.with_version(v.clone());
             }
             if let Some(base) = &settings.base_url {
-                c = c.with_base_url(base).map_err(|e| bad_settings("base_url", e))?;
+                c = c
+                    .with_base_url(base)
+                    .map_err(|e| bad_settings("base_url", e))?;
             }
             Arc::new(Paced::new(c, &PacingConfig::cloud_api()))
         }
         DeviceKind::Fonnte => {
             let token = secrets.token.as_ref().ok_or_else(|| missing("token"))?;
-            let mut c = whatsapp_client::fonnte::Fonnte::new(token.expose_secret()).with_http_client(client);
+            let mut c = whatsapp_client::fonnte::Fonnte::new(token.expose_secret())
+                .with_http_client(client);
             if let Some(base) = &settings.base_url {
-                c = c.with_base_url(base).map_err(|e| bad_settings("base_url", e))?;
+                c = c
+                    .with_base_url(base)
+                    .map_err(|e| bad_settings("base_url", e))?;
             }
-            Arc::new(Paced::new(c, &PacingConfig::cloud_api().per_second(GATEWAY_PER_SECOND)))
+            Arc::new(Paced::new(
+                c,
+                &PacingConfig::cloud_api().per_second(GATEWAY_PER_SECOND),
+            ))
         }
         DeviceKind::Gateway => {
             let token = secrets.token.as_ref().ok_or_else(|| missing("token"))?;
-            let url = settings.gateway_url.as_deref().ok_or_else(|| missing("url"))?;
-            let header = settings.header_name.as_deref().ok_or_else(|| missing("header_name"))?;
+            let url = settings
+                .gateway_url
+                .as_deref()
+                .ok_or_else(|| missing("url"))?;
+            let header = settings
+                .header_name
+                .as_deref()
+                .ok_or_else(|| missing("header_name"))?;
             let c = whatsapp_client::gateway::Gateway::new(url, header, token.expose_secret())
                 .map_err(|e| bad_settings("url", e))?
                 .with_http_client(client);
-            Arc::new(Paced::new(c, &PacingConfig::cloud_api().per_second(GATEWAY_PER_SECOND)))
+            Arc::new(Paced::new(
+                c,
+                &PacingConfig::cloud_api().per_second(GATEWAY_PER_SECOND),
+            ))
         }
         // The simulator sends nowhere, so it is not rate limited (the
         // wrapper stays, so the path is the same as for real devices).
         DeviceKind::Simulator => Arc::new(Paced::new(
-            SimSender(crate::simulator::Simulator::for_device(state.pool.clone(), tenant_id, device_id)),
+            SimSender(crate::simulator::Simulator::for_device(
+                state.pool.clone(),
+                tenant_id,
+                device_id,
+            )),
             &PacingConfig::unlimited(),
         )),
     };
@@ -184,9 +222,10 @@ impl Provider for SimSender {
         message: &whatsapp_client::OutgoingMessage,
     ) -> Result<whatsapp_client::SendReceipt, whatsapp_client::Error> {
         message.validate()?;
-        let json = serde_json::to_value(message)
-            .map_err(|e| whatsapp_client::Error::InvalidInput(format!("message not serializable: {e}")))?;
-        let id = self.0.record(&to.to_string(), &json).await.map_err(|e| {
+        let json = serde_json::to_value(message).map_err(|e| {
+            whatsapp_client::Error::InvalidInput(format!("message not serializable: {e}"))
+        })?;
+        let id = self.0.record(to.as_ref(), &json).await.map_err(|e| {
             whatsapp_client::Error::Transport(whatsapp_client::TransportError::new(
                 format!("simulator outbox: {e}"),
                 false,

@@ -102,7 +102,12 @@ pub(crate) async fn update(pool: &AnyPool, d: &DeviceRow) -> Result<bool, sqlx::
 
 /// Marks a device as changed (its pipeline changed), so every server
 /// process reloads it on the next webhook.
-pub(crate) async fn touch<'e, E>(exec: E, tenant_id: &str, id: &str, now: i64) -> Result<(), sqlx::Error>
+pub(crate) async fn touch<'e, E>(
+    exec: E,
+    tenant_id: &str,
+    id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -121,9 +126,17 @@ where
 }
 
 /// One device of a tenant.
-pub(crate) async fn get(pool: &AnyPool, tenant_id: &str, id: &str) -> Result<Option<DeviceRow>, sqlx::Error> {
+pub(crate) async fn get(
+    pool: &AnyPool,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<DeviceRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 AND id = $2");
-    let row = sqlx::query(&sql).bind(tenant_id).bind(id).fetch_optional(pool).await?;
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -163,12 +176,14 @@ pub(crate) async fn delete(pool: &AnyPool, tenant_id: &str, id: &str) -> Result<
 
 /// A device by id alone, for webhooks. The caller must still check the
 /// provider's credentials (signature, token) before trusting the call.
-pub(crate) async fn load_for_webhook(pool: &AnyPool, id: &str) -> Result<Option<DeviceRow>, sqlx::Error> {
+pub(crate) async fn load_for_webhook(
+    pool: &AnyPool,
+    id: &str,
+) -> Result<Option<DeviceRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM devices WHERE id = $1");
     let row = sqlx::query(&sql).bind(id).fetch_optional(pool).await?;
     row.as_ref().map(from_row).transpose()
 }
-
 
 fn settings_json(s: &DeviceSettings) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "{}".to_owned())

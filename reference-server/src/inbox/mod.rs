@@ -66,15 +66,22 @@ pub struct AgentReply {
 }
 
 /// Builds the message of a text-or-message body; 400 names the field.
-pub(crate) fn message_from(text: Option<String>, message: Option<OutgoingMessage>) -> Result<OutgoingMessage, AppError> {
+pub(crate) fn message_from(
+    text: Option<String>,
+    message: Option<OutgoingMessage>,
+) -> Result<OutgoingMessage, AppError> {
     let msg = match (text, message) {
         (Some(t), None) => OutgoingMessage::text(t),
         (None, Some(m)) => m,
         _ => {
-            return Err(AppError::bad_request("invalid_message", "give exactly one of `text` or `message`"));
+            return Err(AppError::bad_request(
+                "invalid_message",
+                "give exactly one of `text` or `message`",
+            ));
         }
     };
-    msg.validate().map_err(|e| AppError::bad_request("invalid_message", format!("message: {e}")))?;
+    msg.validate()
+        .map_err(|e| AppError::bad_request("invalid_message", format!("message: {e}")))?;
     Ok(msg)
 }
 
@@ -95,7 +102,10 @@ async fn list_conversations(
         && o != store::OWNER_BOT
         && o != store::OWNER_AGENT
     {
-        return Err(AppError::bad_request("invalid_query", "owner: must be `bot` or `agent`"));
+        return Err(AppError::bad_request(
+            "invalid_query",
+            "owner: must be `bot` or `agent`",
+        ));
     }
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let v = store::list_conversations(
@@ -153,7 +163,13 @@ async fn list_messages(
         .await?
         .ok_or(AppError::NotFound("conversation"))?;
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    Ok(ok(store::list_messages(&state.pool, &member.tenant_id, &id, limit).await?))
+    Ok(ok(store::list_messages(
+        &state.pool,
+        &member.tenant_id,
+        &id,
+        limit,
+    )
+    .await?))
 }
 
 /// Take a conversation over: the bot stops answering it until it is handed back.
@@ -171,9 +187,15 @@ async fn take_over(
     member: CurrentMember,
     Path(id): Path<String>,
 ) -> ApiResult<ConversationView> {
-    let c = store::set_owner(&state.pool, &member.tenant_id, &id, store::OWNER_AGENT, Some(&member.member_id))
-        .await?
-        .ok_or(AppError::NotFound("conversation"))?;
+    let c = store::set_owner(
+        &state.pool,
+        &member.tenant_id,
+        &id,
+        store::OWNER_AGENT,
+        Some(&member.member_id),
+    )
+    .await?
+    .ok_or(AppError::NotFound("conversation"))?;
     Ok(ok(c))
 }
 
@@ -227,7 +249,14 @@ async fn reply(
     let to = PhoneNumber::parse(&conv.contact_number)
         .map_err(|e| AppError::internal(format!("stored contact number unusable: {e}")))?;
     if conv.owner != store::OWNER_AGENT {
-        store::set_owner(&state.pool, &member.tenant_id, &id, store::OWNER_AGENT, Some(&member.member_id)).await?;
+        store::set_owner(
+            &state.pool,
+            &member.tenant_id,
+            &id,
+            store::OWNER_AGENT,
+            Some(&member.member_id),
+        )
+        .await?;
     }
     limits::consume(&state.pool, &member.tenant_id, Limit::MessagesPerMonth, 1).await?;
     let stored = engine::send_and_store(&state, &rt, &conv.id, &to, &msg, "agent").await?;

@@ -307,7 +307,11 @@ pub(crate) async fn get_conversation(
     let sql = format!(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2"
     );
-    let row = sqlx::query(&sql).bind(tenant_id).bind(id).fetch_optional(pool).await?;
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
     row.as_ref().map(conversation_from_row).transpose()
 }
 
@@ -329,7 +333,10 @@ pub(crate) async fn list_messages(
         .bind(limit)
         .fetch_all(pool)
         .await?;
-    let mut v = rows.iter().map(message_from_row).collect::<Result<Vec<_>, _>>()?;
+    let mut v = rows
+        .iter()
+        .map(message_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
     v.reverse();
     Ok(v)
 }
@@ -341,7 +348,11 @@ pub(crate) async fn get_message(
     id: &str,
 ) -> Result<Option<MessageView>, sqlx::Error> {
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant_id = $1 AND id = $2");
-    let row = sqlx::query(&sql).bind(tenant_id).bind(id).fetch_optional(pool).await?;
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
     row.as_ref().map(message_from_row).transpose()
 }
 

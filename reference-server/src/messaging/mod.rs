@@ -82,16 +82,22 @@ async fn send_message(
     let (rt, _) = registry::get_for_tenant(&state, &member.tenant_id, &body.device_id).await?;
     limits::consume(&state.pool, &member.tenant_id, Limit::MessagesPerMonth, 1).await?;
     let mut tx = state.begin_write().await?;
-    let conv = inbox::upsert_conversation(&mut tx, &rt.tenant_id, &rt.id, &to.to_string(), now_ms()).await?;
+    let conv =
+        inbox::upsert_conversation(&mut tx, &rt.tenant_id, &rt.id, to.as_ref(), now_ms()).await?;
     tx.commit().await?;
     let stored = engine::send_and_store(&state, &rt, &conv.id, &to, &msg, "api").await?;
     let message = inbox::get_message(&state.pool, &member.tenant_id, &stored.message_id)
         .await?
         .ok_or_else(|| AppError::internal("stored message vanished"))?;
     if !stored.accepted {
-        return Err(AppError::Upstream(message.error.unwrap_or_else(|| "send failed".to_owned())));
+        return Err(AppError::Upstream(
+            message.error.unwrap_or_else(|| "send failed".to_owned()),
+        ));
     }
-    Ok(ok(SentMessage { conversation_id: conv.id, message }))
+    Ok(ok(SentMessage {
+        conversation_id: conv.id,
+        message,
+    }))
 }
 
 /// Body of `POST /api/v1/simulator/{device}/inbound`.
@@ -163,10 +169,21 @@ async fn simulator_inbound(
     let from = PhoneNumber::parse(&body.from)
         .map_err(|e| AppError::bad_request("invalid_phone_number", format!("from: {e}")))?;
     if body.text.trim().is_empty() {
-        return Err(AppError::bad_request("invalid_message", "text: must not be empty"));
+        return Err(AppError::bad_request(
+            "invalid_message",
+            "text: must not be empty",
+        ));
     }
-    let id = body.id.filter(|s| !s.trim().is_empty()).unwrap_or_else(|| format!("sim-in.{}", new_id()));
-    let mut m = InboundMessage::new("simulator", id.clone(), from.clone(), MessageContent::text_body(body.text));
+    let id = body
+        .id
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| format!("sim-in.{}", new_id()));
+    let mut m = InboundMessage::new(
+        "simulator",
+        id.clone(),
+        from.clone(),
+        MessageContent::text_body(body.text),
+    );
     if let Some(name) = body.name {
         m = m.with_from_name(name);
     }
@@ -178,10 +195,21 @@ async fn simulator_inbound(
     let outbox = if replies == 0 {
         Vec::new()
     } else {
-        crate::simulator::list(&state.pool, Some(&rt.tenant_id), Some(&rt.id), Some(&from.to_string()), i64::from(replies))
-            .await?
+        crate::simulator::list(
+            &state.pool,
+            Some(&rt.tenant_id),
+            Some(&rt.id),
+            Some(from.as_ref()),
+            i64::from(replies),
+        )
+        .await?
     };
-    Ok(ok(SimulatedResult { id, duplicate, replies, outbox }))
+    Ok(ok(SimulatedResult {
+        id,
+        duplicate,
+        replies,
+        outbox,
+    }))
 }
 
 /// Filters of the simulator outbox.
@@ -223,5 +251,12 @@ async fn simulator_outbox(
         None => None,
     };
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    Ok(ok(crate::simulator::list(&state.pool, Some(&rt.tenant_id), Some(&rt.id), to.as_deref(), limit).await?))
+    Ok(ok(crate::simulator::list(
+        &state.pool,
+        Some(&rt.tenant_id),
+        Some(&rt.id),
+        to.as_deref(),
+        limit,
+    )
+    .await?))
 }

@@ -61,7 +61,8 @@ pub struct TemplateInput {
     pub cloud_template: Option<CloudTemplateMapping>,
 }
 
-const COLUMNS: &str = "id, name, body, media_kind, media_url, cloud_template, created_at, updated_at";
+const COLUMNS: &str =
+    "id, name, body, media_kind, media_url, cloud_template, created_at, updated_at";
 
 fn from_row(row: &AnyRow) -> Result<TemplateView, AppError> {
     let media_kind: Option<String> = row.try_get("media_kind")?;
@@ -75,7 +76,9 @@ fn from_row(row: &AnyRow) -> Result<TemplateView, AppError> {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         body: row.try_get("body")?,
-        media: media_kind.zip(media_url).map(|(kind, url)| TemplateMedia { kind, url }),
+        media: media_kind
+            .zip(media_url)
+            .map(|(kind, url)| TemplateMedia { kind, url }),
         cloud_template,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -83,18 +86,28 @@ fn from_row(row: &AnyRow) -> Result<TemplateView, AppError> {
 }
 
 /// Loads one of the tenant's templates.
-pub(crate) async fn load(pool: &sqlx::AnyPool, tenant_id: &str, id: &str) -> Result<TemplateView, AppError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM message_templates WHERE tenant_id = $1 AND id = $2"))
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(AppError::NotFound("template"))?;
+pub(crate) async fn load(
+    pool: &sqlx::AnyPool,
+    tenant_id: &str,
+    id: &str,
+) -> Result<TemplateView, AppError> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM message_templates WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound("template"))?;
     from_row(&row)
 }
 
 /// Compiles a stored template against the tenant's current custom fields.
-pub(crate) async fn compile_stored(pool: &sqlx::AnyPool, tenant_id: &str, id: &str) -> Result<Compiled, AppError> {
+pub(crate) async fn compile_stored(
+    pool: &sqlx::AnyPool,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Compiled, AppError> {
     let t = load(pool, tenant_id, id).await?;
     let known = contacts::field_names(pool, tenant_id).await?;
     Compiled::compile(&t.body, t.media.as_ref(), t.cloud_template.as_ref(), &known)
@@ -103,14 +116,20 @@ pub(crate) async fn compile_stored(pool: &sqlx::AnyPool, tenant_id: &str, id: &s
 fn validate_name(name: &str) -> Result<String, AppError> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > 100 {
-        return Err(AppError::bad_request("invalid_name", "the name must have 1 to 100 characters"));
+        return Err(AppError::bad_request(
+            "invalid_name",
+            "the name must have 1 to 100 characters",
+        ));
     }
     Ok(n.to_owned())
 }
 
 fn name_taken(e: sqlx::Error) -> AppError {
     if is_unique_violation(&e) {
-        AppError::conflict("template_exists", "a template with this name already exists")
+        AppError::conflict(
+            "template_exists",
+            "a template with this name already exists",
+        )
     } else {
         e.into()
     }
@@ -120,12 +139,20 @@ fn name_taken(e: sqlx::Error) -> AppError {
 #[utoipa::path(get, path = "/api/v1/templates", tag = "templates",
     security(("session" = []), ("api_key" = [])),
     responses((status = 200, description = "Templates", body = inline(Data<Vec<TemplateView>>))))]
-async fn list_templates(State(state): State<AppState>, member: CurrentMember) -> ApiResult<Vec<TemplateView>> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM message_templates WHERE tenant_id = $1 ORDER BY name"))
-        .bind(&member.tenant_id)
-        .fetch_all(&state.pool)
-        .await?;
-    Ok(ok(rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?))
+async fn list_templates(
+    State(state): State<AppState>,
+    member: CurrentMember,
+) -> ApiResult<Vec<TemplateView>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM message_templates WHERE tenant_id = $1 ORDER BY name"
+    ))
+    .bind(&member.tenant_id)
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(ok(rows
+        .iter()
+        .map(from_row)
+        .collect::<Result<Vec<_>, _>>()?))
 }
 
 /// Create a template (admin). Broken spintax and unknown variables are
@@ -145,7 +172,12 @@ async fn create_template(
     member.require(Role::Admin)?;
     let name = validate_name(&req.name)?;
     let known = contacts::field_names(&state.pool, &member.tenant_id).await?;
-    Compiled::compile(&req.body, req.media.as_ref(), req.cloud_template.as_ref(), &known)?;
+    Compiled::compile(
+        &req.body,
+        req.media.as_ref(),
+        req.cloud_template.as_ref(),
+        &known,
+    )?;
     let id = new_id();
     let now = now_ms();
     sqlx::query(
@@ -201,7 +233,12 @@ async fn update_template(
     member.require(Role::Admin)?;
     let name = validate_name(&req.name)?;
     let known = contacts::field_names(&state.pool, &member.tenant_id).await?;
-    Compiled::compile(&req.body, req.media.as_ref(), req.cloud_template.as_ref(), &known)?;
+    Compiled::compile(
+        &req.body,
+        req.media.as_ref(),
+        req.cloud_template.as_ref(),
+        &known,
+    )?;
     let n = sqlx::query(
         "UPDATE message_templates SET name = $1, body = $2, media_kind = $3, media_url = $4, \
          cloud_template = $5, updated_at = $6 WHERE tenant_id = $7 AND id = $8",
@@ -210,7 +247,11 @@ async fn update_template(
     .bind(&req.body)
     .bind(req.media.as_ref().map(|m| m.kind.clone()))
     .bind(req.media.as_ref().map(|m| m.url.clone()))
-    .bind(req.cloud_template.as_ref().map(|c| serde_json::to_string(c).unwrap_or_default()))
+    .bind(
+        req.cloud_template
+            .as_ref()
+            .map(|c| serde_json::to_string(c).unwrap_or_default()),
+    )
     .bind(now_ms())
     .bind(&member.tenant_id)
     .bind(&id)
@@ -248,7 +289,10 @@ async fn delete_template(
     .fetch_one(&state.pool)
     .await?;
     if in_use > 0 {
-        return Err(AppError::conflict("template_in_use", "a campaign that has not finished uses this template"));
+        return Err(AppError::conflict(
+            "template_in_use",
+            "a campaign that has not finished uses this template",
+        ));
     }
     let n = sqlx::query("DELETE FROM message_templates WHERE tenant_id = $1 AND id = $2")
         .bind(&member.tenant_id)
@@ -308,12 +352,18 @@ async fn preview_template(
     let vars = contact_vars(&contact.name, &contact.phone, &contact.fields);
     let seed = req.seed.unwrap_or_else(rand::random);
     let text = compiled.render_text(&vars, seed)?;
-    let message = serde_json::to_value(compiled.render(&vars, seed)?).map_err(AppError::internal)?;
+    let message =
+        serde_json::to_value(compiled.render(&vars, seed)?).map_err(AppError::internal)?;
     let cloud_template = compiled
         .render_cloud(&vars, seed)?
         .map(|m| serde_json::to_value(m).map_err(AppError::internal))
         .transpose()?;
-    Ok(ok(Preview { text, message, cloud_template, seed }))
+    Ok(ok(Preview {
+        text,
+        message,
+        cloud_template,
+        seed,
+    }))
 }
 
 /// Check a template text without saving it.
@@ -329,7 +379,14 @@ async fn validate_template(
     ApiJson(req): ApiJson<TemplateInput>,
 ) -> ApiResult<serde_json::Value> {
     let known = contacts::field_names(&state.pool, &member.tenant_id).await?;
-    let c = Compiled::compile(&req.body, req.media.as_ref(), req.cloud_template.as_ref(), &known)?;
+    let c = Compiled::compile(
+        &req.body,
+        req.media.as_ref(),
+        req.cloud_template.as_ref(),
+        &known,
+    )?;
     let sample = contact_vars("Budi Santoso", "+6281234567890", &Default::default());
-    Ok(ok(serde_json::json!({ "valid": true, "sample": c.render_text(&sample, 1)? })))
+    Ok(ok(
+        serde_json::json!({ "valid": true, "sample": c.render_text(&sample, 1)? }),
+    ))
 }

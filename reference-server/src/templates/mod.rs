@@ -15,13 +15,15 @@ use plugin_sdk::text::{Template, TemplateError, seed_from};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
-use whatsapp_client::{MediaKind, MediaSource, OutgoingMessage, TemplateComponent, TemplateMessage, TemplateParameter};
+use whatsapp_client::{
+    MediaKind, MediaSource, OutgoingMessage, TemplateComponent, TemplateMessage, TemplateParameter,
+};
 
 use crate::AppState;
 use crate::http::AppError;
 
-pub use http::{Preview, PreviewRequest, TemplateInput, TemplateView};
 pub(crate) use http::compile_stored;
+pub use http::{Preview, PreviewRequest, TemplateInput, TemplateView};
 
 /// The templates routes (`/api/v1/templates...`).
 pub fn router() -> OpenApiRouter<AppState> {
@@ -83,7 +85,10 @@ fn locate_variable(src: &str, name: &str) -> (u32, u32) {
             continue;
         }
         if c == '{' {
-            let rest: String = chars[i + 1..].iter().take(name.chars().count() + 1).collect();
+            let rest: String = chars[i + 1..]
+                .iter()
+                .take(name.chars().count() + 1)
+                .collect();
             if rest.strip_prefix(name) == Some("}") {
                 return (line, col);
             }
@@ -102,7 +107,10 @@ fn locate_variable(src: &str, name: &str) -> (u32, u32) {
 /// Parses one template text and rejects unknown variables.
 pub fn check_text(field: &str, src: &str, known_fields: &[String]) -> Result<Template, AppError> {
     if src.trim().is_empty() {
-        return Err(AppError::bad_request("invalid_template", format!("{field}: the text is empty")));
+        return Err(AppError::bad_request(
+            "invalid_template",
+            format!("{field}: the text is empty"),
+        ));
     }
     if src.chars().count() > MAX_BODY_CHARS {
         return Err(AppError::bad_request(
@@ -110,7 +118,8 @@ pub fn check_text(field: &str, src: &str, known_fields: &[String]) -> Result<Tem
             format!("{field}: longer than {MAX_BODY_CHARS} characters"),
         ));
     }
-    let t = Template::parse(src).map_err(|e| AppError::bad_request("invalid_template", describe(field, &e)))?;
+    let t = Template::parse(src)
+        .map_err(|e| AppError::bad_request("invalid_template", describe(field, &e)))?;
     for v in t.variables() {
         if !BUILTIN_VARIABLES.contains(&v) && !known_fields.iter().any(|k| k == v) {
             let (line, column) = locate_variable(src, v);
@@ -153,12 +162,17 @@ impl Compiled {
             None => None,
             Some(m) => {
                 let kind = media_kind(&m.kind).ok_or_else(|| {
-                    AppError::bad_request("invalid_media", "media.kind must be image, video, document or audio")
+                    AppError::bad_request(
+                        "invalid_media",
+                        "media.kind must be image, video, document or audio",
+                    )
                 })?;
                 let url = url::Url::parse(&m.url)
                     .ok()
                     .filter(|u| matches!(u.scheme(), "http" | "https"))
-                    .ok_or_else(|| AppError::bad_request("invalid_media", "media.url must be an http(s) URL"))?;
+                    .ok_or_else(|| {
+                        AppError::bad_request("invalid_media", "media.url must be an http(s) URL")
+                    })?;
                 Some((kind, url.to_string()))
             }
         };
@@ -175,12 +189,18 @@ impl Compiled {
                     .body_params
                     .iter()
                     .enumerate()
-                    .map(|(i, p)| check_text(&format!("cloud_template.body_params[{i}]"), p, known_fields))
+                    .map(|(i, p)| {
+                        check_text(&format!("cloud_template.body_params[{i}]"), p, known_fields)
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 Some((c.clone(), params))
             }
         };
-        Ok(Self { body: body_t, media, cloud })
+        Ok(Self {
+            body: body_t,
+            media,
+            cloud,
+        })
     }
 
     /// Whether a Cloud API template mapping is configured.
@@ -189,31 +209,51 @@ impl Compiled {
     }
 
     /// The rendered body text for `vars` (a missing value renders empty).
-    pub fn render_text(&self, vars: &HashMap<String, String>, seed: u64) -> Result<String, AppError> {
+    pub fn render_text(
+        &self,
+        vars: &HashMap<String, String>,
+        seed: u64,
+    ) -> Result<String, AppError> {
         render(&self.body, vars, seed)
     }
 
     /// The message for one recipient: text, or media with the text as caption.
-    pub fn render(&self, vars: &HashMap<String, String>, seed: u64) -> Result<OutgoingMessage, AppError> {
+    pub fn render(
+        &self,
+        vars: &HashMap<String, String>,
+        seed: u64,
+    ) -> Result<OutgoingMessage, AppError> {
         let text = self.render_text(vars, seed)?;
         Ok(match &self.media {
             None => OutgoingMessage::text(text),
             Some((kind, url)) => {
                 let m = OutgoingMessage::media(*kind, MediaSource::link(url.clone()));
-                if *kind == MediaKind::Audio { m } else { m.with_caption(text) }
+                if *kind == MediaKind::Audio {
+                    m
+                } else {
+                    m.with_caption(text)
+                }
             }
         })
     }
 
     /// The mapped Cloud API template message, if a mapping exists.
-    pub fn render_cloud(&self, vars: &HashMap<String, String>, seed: u64) -> Result<Option<OutgoingMessage>, AppError> {
-        let Some((mapping, params)) = &self.cloud else { return Ok(None) };
+    pub fn render_cloud(
+        &self,
+        vars: &HashMap<String, String>,
+        seed: u64,
+    ) -> Result<Option<OutgoingMessage>, AppError> {
+        let Some((mapping, params)) = &self.cloud else {
+            return Ok(None);
+        };
         let mut msg = TemplateMessage::new(mapping.name.clone(), mapping.language.clone());
         if !params.is_empty() {
             let values = params
                 .iter()
                 .enumerate()
-                .map(|(i, p)| render(p, vars, seed.wrapping_add(i as u64 + 1)).map(TemplateParameter::text))
+                .map(|(i, p)| {
+                    render(p, vars, seed.wrapping_add(i as u64 + 1)).map(TemplateParameter::text)
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             msg = msg.with_component(TemplateComponent::Body { parameters: values });
         }
@@ -228,15 +268,27 @@ fn render(t: &Template, vars: &HashMap<String, String>, seed: u64) -> Result<Str
     for v in t.variables() {
         all.entry(v).or_insert("");
     }
-    t.render(&all, seed).map_err(|e| AppError::internal(format!("render: {e}")))
+    t.render(&all, seed)
+        .map_err(|e| AppError::internal(format!("render: {e}")))
 }
 
 /// The variables of a contact: `name`, `first_name`, `phone` and its
 /// custom fields.
-pub fn contact_vars(name: &str, phone: &str, fields: &std::collections::BTreeMap<String, String>) -> HashMap<String, String> {
-    let mut vars: HashMap<String, String> = fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+pub fn contact_vars(
+    name: &str,
+    phone: &str,
+    fields: &std::collections::BTreeMap<String, String>,
+) -> HashMap<String, String> {
+    let mut vars: HashMap<String, String> =
+        fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     vars.insert("name".to_owned(), name.to_owned());
-    vars.insert("first_name".to_owned(), name.split_whitespace().next().unwrap_or_default().to_owned());
+    vars.insert(
+        "first_name".to_owned(),
+        name.split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    );
     vars.insert("phone".to_owned(), phone.to_owned());
     vars
 }
@@ -258,16 +310,31 @@ mod tests {
 
     #[test]
     fn renders_variables_spintax_and_media() {
-        let c = Compiled::compile("{Halo|Hai} {first_name} dari {kota}", None, None, &known()).unwrap();
-        let vars = contact_vars("Budi Santoso", "+6281234567890", &[("kota".to_owned(), "Bandung".to_owned())].into());
+        let c =
+            Compiled::compile("{Halo|Hai} {first_name} dari {kota}", None, None, &known()).unwrap();
+        let vars = contact_vars(
+            "Budi Santoso",
+            "+6281234567890",
+            &[("kota".to_owned(), "Bandung".to_owned())].into(),
+        );
         let text = c.render_text(&vars, 1).unwrap();
-        assert!(text == "Halo Budi dari Bandung" || text == "Hai Budi dari Bandung", "{text}");
-        assert_eq!(c.render_text(&vars, 1).unwrap(), text, "same seed, same text");
+        assert!(
+            text == "Halo Budi dari Bandung" || text == "Hai Budi dari Bandung",
+            "{text}"
+        );
+        assert_eq!(
+            c.render_text(&vars, 1).unwrap(),
+            text,
+            "same seed, same text"
+        );
         // A contact without the field renders it empty.
         let bare = contact_vars("Sari", "+6281234567891", &Default::default());
         assert!(c.render_text(&bare, 2).unwrap().ends_with("dari "));
 
-        let media = TemplateMedia { kind: "image".into(), url: "https://example.com/p.jpg".into() };
+        let media = TemplateMedia {
+            kind: "image".into(),
+            url: "https://example.com/p.jpg".into(),
+        };
         let c = Compiled::compile("Promo {name}", Some(&media), None, &known()).unwrap();
         let m = c.render(&vars, 3).unwrap();
         assert_eq!(m.kind(), "image");
@@ -275,7 +342,13 @@ mod tests {
 
     #[test]
     fn unknown_variable_says_where() {
-        let err = Compiled::compile("Halo {name},\n{Promo|Diskon} untuk {alamat}", None, None, &known()).unwrap_err();
+        let err = Compiled::compile(
+            "Halo {name},\n{Promo|Diskon} untuk {alamat}",
+            None,
+            None,
+            &known(),
+        )
+        .unwrap_err();
         let msg = err.to_string();
         assert_eq!(err.code(), "unknown_variable");
         assert!(msg.contains("line 2, column 20"), "{msg}");
@@ -287,20 +360,42 @@ mod tests {
         let err = Compiled::compile("Halo {Kak|Bu", None, None, &[]).unwrap_err();
         assert_eq!(err.code(), "invalid_template");
         assert!(err.to_string().contains("line 1, column 6"), "{err}");
-        let err = Compiled::compile("ok", None, Some(&CloudTemplateMapping {
-            name: "promo".into(), language: "id".into(), body_params: vec!["{nama}".into()],
-        }), &[]).unwrap_err();
-        assert!(err.to_string().contains("cloud_template.body_params[0]"), "{err}");
+        let err = Compiled::compile(
+            "ok",
+            None,
+            Some(&CloudTemplateMapping {
+                name: "promo".into(),
+                language: "id".into(),
+                body_params: vec!["{nama}".into()],
+            }),
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("cloud_template.body_params[0]"),
+            "{err}"
+        );
     }
 
     #[test]
     fn cloud_mapping_renders_parameters() {
-        let mapping = CloudTemplateMapping { name: "promo_nov".into(), language: "id".into(), body_params: vec!["{name}".into()] };
+        let mapping = CloudTemplateMapping {
+            name: "promo_nov".into(),
+            language: "id".into(),
+            body_params: vec!["{name}".into()],
+        };
         let c = Compiled::compile("Halo {name}", None, Some(&mapping), &[]).unwrap();
         let vars = contact_vars("Budi", "+6281234567890", &Default::default());
         let m = c.render_cloud(&vars, 9).unwrap().unwrap();
-        let OutgoingMessage::Template(t) = m else { panic!("not a template") };
+        let OutgoingMessage::Template(t) = m else {
+            panic!("not a template")
+        };
         assert_eq!(t.name, "promo_nov");
-        assert_eq!(t.components, vec![TemplateComponent::Body { parameters: vec![TemplateParameter::text("Budi")] }]);
+        assert_eq!(
+            t.components,
+            vec![TemplateComponent::Body {
+                parameters: vec![TemplateParameter::text("Budi")]
+            }]
+        );
     }
 }

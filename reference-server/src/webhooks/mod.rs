@@ -92,14 +92,19 @@ async fn verify_webhook(
     Path(device): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let (rt, _) = registry::get(&state, &device).await?.ok_or(AppError::NotFound("device"))?;
+    let (rt, _) = registry::get(&state, &device)
+        .await?
+        .ok_or(AppError::NotFound("device"))?;
     let Some(expected) = rt.secrets.verify_token.as_ref() else {
         return Err(AppError::bad_request(
             "handshake_not_supported",
             "this device kind has no subscription handshake",
         ));
     };
-    match webhook::verify_subscription_query(query.as_deref().unwrap_or_default(), expected.expose_secret()) {
+    match webhook::verify_subscription_query(
+        query.as_deref().unwrap_or_default(),
+        expected.expose_secret(),
+    ) {
         Ok(challenge) => Ok((StatusCode::OK, challenge).into_response()),
         Err(e) => Err(unauthorized(&e.to_string())),
     }
@@ -115,7 +120,9 @@ fn authenticate_and_parse(
     match rt.kind {
         DeviceKind::CloudApi | DeviceKind::Simulator => {
             let Some(secret) = rt.secrets.app_secret.as_ref() else {
-                return Err(unauthorized("this device has no app secret; it cannot receive webhooks"));
+                return Err(unauthorized(
+                    "this device has no app secret; it cannot receive webhooks",
+                ));
             };
             let header = headers
                 .get(webhook::SIGNATURE_HEADER)
@@ -123,7 +130,8 @@ fn authenticate_and_parse(
                 .unwrap_or_default();
             webhook::verify_signature(secret.expose_secret().as_bytes(), header, body)
                 .map_err(|e| unauthorized(&format!("signature check failed: {e}")))?;
-            webhook::parse_cloud(body).map_err(|e| AppError::bad_request("invalid_webhook", e.to_string()))
+            webhook::parse_cloud(body)
+                .map_err(|e| AppError::bad_request("invalid_webhook", e.to_string()))
         }
         DeviceKind::Fonnte | DeviceKind::Gateway => {
             let Some(expected) = rt.secrets.token.as_ref() else {
@@ -135,9 +143,14 @@ fn authenticate_and_parse(
                 .map(str::to_owned)
                 .or_else(|| query_param(query, "token"))
                 .unwrap_or_default();
-            let ok: bool = given.as_bytes().ct_eq(expected.expose_secret().as_bytes()).into();
+            let ok: bool = given
+                .as_bytes()
+                .ct_eq(expected.expose_secret().as_bytes())
+                .into();
             if given.is_empty() || !ok {
-                return Err(unauthorized("missing or wrong device token (?token= or X-Webhook-Token)"));
+                return Err(unauthorized(
+                    "missing or wrong device token (?token= or X-Webhook-Token)",
+                ));
             }
             webhook::parse_fonnte(body)
                 .map(|e| vec![e])
@@ -167,12 +180,15 @@ async fn receive_webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<WebhookSummary> {
-    let (rt, tenant_active) = registry::get(&state, &device).await?.ok_or(AppError::NotFound("device"))?;
+    let (rt, tenant_active) = registry::get(&state, &device)
+        .await?
+        .ok_or(AppError::NotFound("device"))?;
     let events = authenticate_and_parse(&rt, &headers, query.as_deref(), &body)?;
     let mut summary = WebhookSummary::default();
     for event in events {
         match event {
-            Event::Message(m) => match engine::handle_message(&state, &rt, tenant_active, m).await? {
+            Event::Message(m) => match engine::handle_message(&state, &rt, tenant_active, m).await?
+            {
                 Outcome::Duplicate => summary.duplicates += 1,
                 Outcome::Handled { replies } => {
                     summary.messages += 1;

@@ -5,7 +5,13 @@
 use serde_json::{Value, json};
 
 /// A Cloud API webhook body carrying one inbound text message.
-pub fn cloud_text(phone_number_id: &str, from_digits: &str, name: &str, id: &str, text: &str) -> String {
+pub fn cloud_text(
+    phone_number_id: &str,
+    from_digits: &str,
+    name: &str,
+    id: &str,
+    text: &str,
+) -> String {
     json!({
         "object": "whatsapp_business_account",
         "entry": [{
@@ -31,7 +37,12 @@ pub fn cloud_text(phone_number_id: &str, from_digits: &str, name: &str, id: &str
 }
 
 /// A Cloud API webhook body carrying one status update.
-pub fn cloud_status(phone_number_id: &str, message_id: &str, status: &str, recipient_digits: &str) -> String {
+pub fn cloud_status(
+    phone_number_id: &str,
+    message_id: &str,
+    status: &str,
+    recipient_digits: &str,
+) -> String {
     let mut st = json!({
         "id": message_id,
         "status": status,

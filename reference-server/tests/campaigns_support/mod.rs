@@ -17,19 +17,37 @@ pub struct Vendor {
 /// messages per month) and returns an owner session. Goes straight to the
 /// database: sign-up and billing are tested by their own areas, these tests
 /// need a vendor in a known state.
-pub async fn vendor_with_limits(app: &TestApp, name: &str, max_contacts: i64, max_messages: i64) -> Vendor {
+pub async fn vendor_with_limits(
+    app: &TestApp,
+    name: &str,
+    max_contacts: i64,
+    max_messages: i64,
+) -> Vendor {
     // Server errors are logged with their detail; show them in test output.
-    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("warn")
+        .try_init();
     vendor_in_pool(&app.state.pool, name, max_contacts, max_messages).await
 }
 
 /// Like [`vendor_with_limits`] on any pool of the server's database.
-pub async fn vendor_in_pool(pool: &sqlx::AnyPool, name: &str, max_contacts: i64, max_messages: i64) -> Vendor {
+pub async fn vendor_in_pool(
+    pool: &sqlx::AnyPool,
+    name: &str,
+    max_contacts: i64,
+    max_messages: i64,
+) -> Vendor {
     let now = now_ms();
     let tenant_id = new_id();
     let member_id = new_id();
     let plan_id = new_id();
-    let suffix: String = tenant_id.chars().filter(char::is_ascii_digit).rev().take(8).collect();
+    let suffix: String = tenant_id
+        .chars()
+        .filter(char::is_ascii_digit)
+        .rev()
+        .take(8)
+        .collect();
     sqlx::query("INSERT INTO tenants (id, name, whatsapp, status, locale, created_at, updated_at) VALUES ($1, $2, $3, 'active', 'id', $4, $4)")
         .bind(&tenant_id).bind(name).bind(format!("+62811{suffix:0>8}")).bind(now)
         .execute(pool).await.unwrap();
@@ -42,8 +60,13 @@ pub async fn vendor_in_pool(pool: &sqlx::AnyPool, name: &str, max_contacts: i64,
     sqlx::query("INSERT INTO subscriptions (tenant_id, plan_id, status, started_at, expires_at, updated_at) VALUES ($1, $2, 'active', $3, $4, $3)")
         .bind(&tenant_id).bind(&plan_id).bind(now).bind(now + 30 * 86_400_000)
         .execute(pool).await.unwrap();
-    let s = session::create(pool, SubjectKind::Member, &member_id, Some(&tenant_id), 24).await.unwrap();
-    Vendor { token: s.token, tenant_id }
+    let s = session::create(pool, SubjectKind::Member, &member_id, Some(&tenant_id), 24)
+        .await
+        .unwrap();
+    Vendor {
+        token: s.token,
+        tenant_id,
+    }
 }
 
 /// A vendor with generous limits.
@@ -53,10 +76,19 @@ pub async fn vendor(app: &TestApp, name: &str) -> Vendor {
 
 /// Creates a device through the devices API and returns its id.
 pub async fn device(app: &TestApp, v: &Vendor, provider: Value) -> String {
-    let res = app.post("/api/v1/devices", &v.token, json!({"name": "Toko", "provider": provider})).await;
+    let res = app
+        .post(
+            "/api/v1/devices",
+            &v.token,
+            json!({"name": "Toko", "provider": provider}),
+        )
+        .await;
     let status = res.status().as_u16();
     let body: Value = res.json().await.unwrap_or(Value::Null);
-    assert!(status == 201 || status == 200, "device create failed: {status} {body}");
+    assert!(
+        status == 201 || status == 200,
+        "device create failed: {status} {body}"
+    );
     body["data"]["id"].as_str().unwrap().to_owned()
 }
 
@@ -77,7 +109,9 @@ pub async fn sim_sent(app: &TestApp, device_id: &str) -> Vec<(String, Value)> {
         .fetch_all(&app.state.pool)
         .await
         .unwrap();
-    rows.into_iter().map(|(to, m)| (to, serde_json::from_str(&m).unwrap())).collect()
+    rows.into_iter()
+        .map(|(to, m)| (to, serde_json::from_str(&m).unwrap()))
+        .collect()
 }
 
 /// Polls `f` until it returns `Some`, at most `secs` seconds.
@@ -91,7 +125,10 @@ where
         if let Some(v) = f().await {
             return v;
         }
-        assert!(std::time::Instant::now() < deadline, "condition not reached in {secs} s");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "condition not reached in {secs} s"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }

@@ -45,46 +45,131 @@ async fn member(app: &TestApp, owner: &VendorSession) -> String {
 }
 
 async fn api_key(app: &TestApp, owner: &VendorSession) -> String {
-    let k = data(app.post("/api/v1/api-keys", &owner.token, json!({"name": "fixture"})).await, 200).await;
+    let k = data(
+        app.post("/api/v1/api-keys", &owner.token, json!({"name": "fixture"}))
+            .await,
+        200,
+    )
+    .await;
     k["api_key"]["id"].as_str().unwrap().to_owned()
 }
 
 /// Needs Midtrans configured (the matrix runs with a wiremock Snap).
 async fn order(app: &TestApp, owner: &VendorSession) -> Option<String> {
-    let plans = data(app.client.get(app.url("/api/v1/plans")).send().await.unwrap(), 200).await;
-    let plan = plans.as_array()?.iter().find(|p| p["price_idr"].as_i64() > Some(0))?["id"].clone();
-    let o = data(app.post("/api/v1/billing/orders", &owner.token, json!({"plan_id": plan})).await, 200).await;
+    let plans = data(
+        app.client
+            .get(app.url("/api/v1/plans"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let plan = plans
+        .as_array()?
+        .iter()
+        .find(|p| p["price_idr"].as_i64() > Some(0))?["id"]
+        .clone();
+    let o = data(
+        app.post(
+            "/api/v1/billing/orders",
+            &owner.token,
+            json!({"plan_id": plan}),
+        )
+        .await,
+        200,
+    )
+    .await;
     Some(o["id"].as_str()?.to_owned())
 }
 
 // ---- fixtures of other areas below this line ----
 
 async fn contact(app: &TestApp, owner: &VendorSession) -> String {
-    let c = data(app.post("/api/v1/contacts", &owner.token, json!({"phone": "081299990001", "name": "Fixture"})).await, 200).await;
+    let c = data(
+        app.post(
+            "/api/v1/contacts",
+            &owner.token,
+            json!({"phone": "081299990001", "name": "Fixture"}),
+        )
+        .await,
+        200,
+    )
+    .await;
     c["id"].as_str().unwrap().to_owned()
 }
 
 async fn contact_group(app: &TestApp, owner: &VendorSession) -> String {
-    let g = data(app.post("/api/v1/contact-groups", &owner.token, json!({"name": "Fixture"})).await, 200).await;
+    let g = data(
+        app.post(
+            "/api/v1/contact-groups",
+            &owner.token,
+            json!({"name": "Fixture"}),
+        )
+        .await,
+        200,
+    )
+    .await;
     g["id"].as_str().unwrap().to_owned()
 }
 
 async fn message_template(app: &TestApp, owner: &VendorSession) -> String {
-    let t = data(app.post("/api/v1/templates", &owner.token, json!({"name": "fixture", "body": "Halo {name}"})).await, 200).await;
+    let t = data(
+        app.post(
+            "/api/v1/templates",
+            &owner.token,
+            json!({"name": "fixture", "body": "Halo {name}"}),
+        )
+        .await,
+        200,
+    )
+    .await;
     t["id"].as_str().unwrap().to_owned()
 }
 
 /// A draft campaign to one contact through the vendor's first device (a
 /// simulator device is created when it has none).
 async fn campaign(app: &TestApp, owner: &VendorSession) -> String {
-    let c = data(app.post("/api/v1/contacts", &owner.token, json!({"phone": "081299990002"})).await, 200).await;
-    let t = data(app.post("/api/v1/templates", &owner.token, json!({"name": "fixture-campaign", "body": "Halo"})).await, 200).await;
-    let devices: serde_json::Value = app.get("/api/v1/devices", &owner.token).await.json().await.unwrap();
-    let existing = devices["data"].as_array().and_then(|d| d.first()).map(|d| d["id"].clone());
+    let c = data(
+        app.post(
+            "/api/v1/contacts",
+            &owner.token,
+            json!({"phone": "081299990002"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let t = data(
+        app.post(
+            "/api/v1/templates",
+            &owner.token,
+            json!({"name": "fixture-campaign", "body": "Halo"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let devices: serde_json::Value = app
+        .get("/api/v1/devices", &owner.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let existing = devices["data"]
+        .as_array()
+        .and_then(|d| d.first())
+        .map(|d| d["id"].clone());
     let device = match existing {
         Some(id) => id,
         None => {
-            let res = app.post("/api/v1/devices", &owner.token, json!({"name": "Fixture", "provider": {"kind": "simulator"}})).await;
+            let res = app
+                .post(
+                    "/api/v1/devices",
+                    &owner.token,
+                    json!({"name": "Fixture", "provider": {"kind": "simulator"}}),
+                )
+                .await;
             let body: serde_json::Value = res.json().await.unwrap();
             body["data"]["id"].clone()
         }

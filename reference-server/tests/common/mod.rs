@@ -231,7 +231,11 @@ impl TestApp {
     /// Signs up a vendor through the real OTP flow and returns the owner's session.
     pub async fn signup_vendor(&self, name: &str) -> VendorSession {
         let whatsapp = unique_whatsapp();
-        let email = format!("owner{}@{}.test", &whatsapp[1..], name.to_lowercase().replace(' ', "-"));
+        let email = format!(
+            "owner{}@{}.test",
+            &whatsapp[1..],
+            name.to_lowercase().replace(' ', "-")
+        );
         let password = "rahasia-123".to_owned();
         let sent = data(
             self.post_anon(
@@ -267,7 +271,12 @@ impl TestApp {
     /// Creates an API key for the vendor and returns the key.
     pub async fn api_key(&self, vendor: &VendorSession) -> String {
         let created = data(
-            self.post("/api/v1/api-keys", &vendor.token, json!({"name": "test key"})).await,
+            self.post(
+                "/api/v1/api-keys",
+                &vendor.token,
+                json!({"name": "test key"}),
+            )
+            .await,
             200,
         )
         .await;
