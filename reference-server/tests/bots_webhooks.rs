@@ -61,6 +61,17 @@ async fn cloud_api_webhook(kind: DbKind) {
             "contacts": [{"input": CUSTOMER, "wa_id": CUSTOMER}],
             "messages": [{"id": "wamid.OUT1"}]
         })))
+        .up_to_n_times(1)
+        .mount(&meta)
+        .await;
+    // Meta never reuses a message id: the second send gets its own.
+    Mock::given(method("POST"))
+        .and(path_regex(format!(r"^/v[0-9.]+/{PNID}/messages$")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": CUSTOMER, "wa_id": CUSTOMER}],
+            "messages": [{"id": "wamid.OUT2"}]
+        })))
         .mount(&meta)
         .await;
 

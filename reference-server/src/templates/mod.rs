@@ -351,7 +351,7 @@ mod tests {
         .unwrap_err();
         let msg = err.to_string();
         assert_eq!(err.code(), "unknown_variable");
-        assert!(msg.contains("line 2, column 20"), "{msg}");
+        assert!(msg.contains("line 2, column 22"), "{msg}");
         assert!(msg.contains("{alamat}"), "{msg}");
     }
 
