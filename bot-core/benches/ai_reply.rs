@@ -4,8 +4,9 @@
 //!
 //! `cargo bench -p bot-core --bench ai_reply -- --warm-up-time 1 --measurement-time 3`
 //!
-//! The plugin's 3 s debounce window is taken out (a wrapper handler reports
-//! no window): it is a deliberate wait, not overhead.
+//! The plugin's 3 s debounce window is taken out
+//! (`WasmHandler::with_debounce(None)`): it is a deliberate wait, not
+//! overhead.
 #![allow(clippy::unwrap_used, missing_docs, clippy::print_stdout)]
 
 use std::sync::Arc;
@@ -15,10 +16,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 use bot_core::llm::{ChatRequest, ChatResponse, LlmError, LlmService, Usage};
 use bot_core::testing::plugin_path;
-use bot_core::{
-    Action, EventKind, Handler, HandlerContext, HandlerError, MemoryStore, Runtime, TenantConfig,
-    WasmHandler,
-};
+use bot_core::{MemoryStore, Runtime, TenantConfig};
 use criterion::{Criterion, criterion_group, criterion_main};
 use whatsapp_client::PhoneNumber;
 use whatsapp_client::testing::RecordingProvider;
@@ -46,28 +44,6 @@ impl LlmService for InstantModel {
             provider: "instant".to_owned(),
             model: "instant".to_owned(),
         })
-    }
-}
-
-/// The ai-reply component without its debounce window.
-struct NoDebounce(WasmHandler);
-
-#[async_trait]
-impl Handler for NoDebounce {
-    fn name(&self) -> &str {
-        self.0.name()
-    }
-
-    fn wants(&self, kind: EventKind) -> bool {
-        self.0.wants(kind)
-    }
-
-    async fn handle(
-        &self,
-        m: &InboundMessage,
-        ctx: &HandlerContext,
-    ) -> Result<Vec<Action>, HandlerError> {
-        self.0.handle(m, ctx).await
     }
 }
 
@@ -107,7 +83,7 @@ fn bench(c: &mut Criterion) {
         let handler = component.configure(&ai_config()).unwrap();
         runtime.set_tenant(
             TENANT,
-            TenantConfig::new(Arc::new(sender.clone())).handler(NoDebounce(handler)),
+            TenantConfig::new(Arc::new(sender.clone())).handler(handler.with_debounce(None)),
         );
         runtime
     });

@@ -25,8 +25,8 @@ use crate::store::{ConversationStore, StoreError};
 pub struct TenantConfig {
     /// Handlers, called in order.
     pub pipeline: Vec<Arc<dyn Handler>>,
-    /// Where replies are sent (wrap it in `whatsapp_client`'s pacing
-    /// wrapper to respect the provider's rate limits).
+    /// Where replies are sent ([`TenantConfig::paced`] wraps it in
+    /// `whatsapp_client`'s pacing wrapper).
     pub provider: Arc<dyn Provider>,
     /// The vendor's time zone (default `Asia/Jakarta`).
     pub time_zone: Tz,
@@ -63,6 +63,16 @@ impl TenantConfig {
             time_zone: chrono_tz::Asia::Jakarta,
             handoff_timeout: Some(Duration::from_secs(3600)),
         }
+    }
+
+    /// A tenant sending through `provider` wrapped in `whatsapp_client`'s
+    /// [`Paced`](whatsapp_client::Paced) with `pacing`, so replies keep to
+    /// the sender rate and the per-recipient pair limit. Use [`Self::new`]
+    /// when the provider is already paced (e.g. shared with a broadcast
+    /// sender that must count against the same limits).
+    #[must_use]
+    pub fn paced(provider: Arc<dyn Provider>, pacing: &whatsapp_client::PacingConfig) -> Self {
+        Self::new(Arc::new(whatsapp_client::Paced::new(provider, pacing)))
     }
 
     /// Appends a handler to the pipeline.
@@ -347,6 +357,15 @@ impl Runtime {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(tenant.to_owned(), Arc::new(config));
+    }
+
+    /// Forgets inbound message ids claimed more than `age` ago (run it
+    /// periodically, e.g. daily with 7 days: providers do not retry older
+    /// deliveries). Returns how many were forgotten.
+    pub async fn forget_inbound_older_than(&self, age: Duration) -> Result<u64, RuntimeError> {
+        let age_ms = i64::try_from(age.as_millis()).unwrap_or(i64::MAX);
+        let before = self.clock.now_ms().saturating_sub(age_ms);
+        Ok(self.store.forget_inbound_before(before).await?)
     }
 
     /// Removes a tenant's pipeline.

@@ -311,3 +311,27 @@ async fn native_and_wasm_handlers_mix_in_one_pipeline() {
     let r = rt.handle_event("t", &img).await.unwrap();
     assert!(r.runs.iter().all(|x| x.status == RunStatus::NotWanted));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn debounce_window_comes_from_the_manifest_and_can_be_overridden() {
+    let rt = runtime();
+    let ai = plugin(&rt, "ai-reply", json!({})).await;
+    assert_eq!(
+        ai.debounce(),
+        Some(std::time::Duration::from_secs(3)),
+        "ai-reply's manifest default"
+    );
+    let fast = ai
+        .clone()
+        .with_debounce(Some(std::time::Duration::from_millis(800)));
+    assert_eq!(fast.debounce(), Some(std::time::Duration::from_millis(800)));
+    assert_eq!(ai.clone().with_debounce(None).debounce(), None);
+    assert_eq!(
+        ai.with_debounce(Some(std::time::Duration::from_secs(600)))
+            .debounce(),
+        Some(bot_core::host::MAX_DEBOUNCE),
+        "capped like manifests"
+    );
+    let rules = plugin(&rt, "keyword-rules", rules_config()).await;
+    assert_eq!(rules.debounce(), None, "keyword-rules answers at once");
+}

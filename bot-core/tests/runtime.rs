@@ -287,3 +287,62 @@ async fn failed_sends_are_reported_and_not_stored_as_sent() {
     let h = rt.history("t", &phone("081200000001"), 10).await.unwrap();
     assert_eq!(h.len(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn paced_tenant_replies_keep_to_the_pair_limit() {
+    let rt = runtime();
+    let p = RecordingProvider::new();
+    let pacing = whatsapp_client::PacingConfig::unlimited().pair_limit(Duration::from_secs(6), 1);
+    rt.set_tenant(
+        "t",
+        bot_core::TenantConfig::paced(Arc::new(p.clone()), &pacing).handler(Probe::default()),
+    );
+    let start = tokio::time::Instant::now();
+    let mut at = Vec::new();
+    for i in 0..3 {
+        let r = rt
+            .handle_event("t", &text(&format!("p{i}"), "081200000009", "halo"))
+            .await
+            .unwrap();
+        assert_eq!(r.outcome, Outcome::Handled);
+        at.push(start.elapsed().as_secs());
+    }
+    // One recipient, burst 1, one message per 6 s: the runtime's replies
+    // went through the pacing wrapper.
+    assert_eq!(at, [0, 6, 12]);
+    assert_eq!(p.sent().len(), 3);
+    // Another contact is not held up by the first one's pair limit.
+    let before = tokio::time::Instant::now();
+    rt.handle_event("t", &text("q", "081200000010", "halo"))
+        .await
+        .unwrap();
+    assert_eq!(before.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test]
+async fn forget_inbound_older_than_lets_the_store_shrink() {
+    let clock = ManualClock::new(1_000_000);
+    let rt = runtime_clock(&clock);
+    let p = RecordingProvider::new();
+    rt.set_tenant("t", tenant(&p).handler(Probe::default()));
+    rt.handle_event("t", &text("old", "081200000001", "halo"))
+        .await
+        .unwrap();
+    clock.advance_ms(3_600_000);
+    rt.handle_event("t", &text("new", "081200000001", "halo"))
+        .await
+        .unwrap();
+    let gone = rt
+        .forget_inbound_older_than(Duration::from_secs(1800))
+        .await
+        .unwrap();
+    assert_eq!(gone, 1);
+    assert_eq!(
+        rt.handle_event("t", &text("new", "081200000001", "halo"))
+            .await
+            .unwrap()
+            .outcome,
+        Outcome::Duplicate,
+        "the recent id is still remembered"
+    );
+}

@@ -34,6 +34,14 @@ async fn conformance(s: Arc<dyn ConversationStore>) {
         "ids are per tenant"
     );
 
+    // Forgetting old claims: only those before the cut go, and a forgotten
+    // id can be claimed again.
+    assert!(s.claim_inbound("t1", "wamid.late", 500).await.unwrap());
+    assert_eq!(s.forget_inbound_before(100).await.unwrap(), 2);
+    assert!(!s.claim_inbound("t1", "wamid.late", 501).await.unwrap());
+    assert!(s.claim_inbound("t1", "wamid.A", 502).await.unwrap());
+    assert_eq!(s.forget_inbound_before(100).await.unwrap(), 0);
+
     // Conversations.
     assert!(s.conversation("t1", "+621").await.unwrap().is_none());
     let c = s.touch("t1", "+621", Some("Ani"), 10).await.unwrap();
@@ -140,6 +148,29 @@ async fn conformance(s: Arc<dyn ConversationStore>) {
     assert_eq!(s.kv_get("t2", "p", "k").await.unwrap(), None);
     s.kv_delete("t1", "p", "k").await.unwrap();
     assert_eq!(s.kv_get("t1", "p", "k").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn memory_store_drops_ids_older_than_its_window_as_new_ones_arrive() {
+    let s = MemoryStore::new().with_dedupe_window(std::time::Duration::from_secs(10));
+    assert!(s.claim_inbound("t", "a", 0).await.unwrap());
+    assert!(s.claim_inbound("t", "b", 5_000).await.unwrap());
+    assert!(
+        !s.claim_inbound("t", "a", 9_999).await.unwrap(),
+        "inside window"
+    );
+    assert_eq!(s.remembered_inbound(), 2);
+    // 10.001 s after `a`: it is forgotten, `b` is not.
+    assert!(s.claim_inbound("t", "c", 10_001).await.unwrap());
+    assert_eq!(s.remembered_inbound(), 2);
+    assert!(!s.claim_inbound("t", "b", 10_002).await.unwrap());
+    // Memory stays bounded by the window however many ids pass through.
+    for i in 0..1_000_i64 {
+        s.claim_inbound("t", &format!("m{i}"), 20_000 + i * 100)
+            .await
+            .unwrap();
+    }
+    assert_eq!(s.remembered_inbound(), 101, "10 s of ids at one per 100 ms");
 }
 
 #[tokio::test]

@@ -422,6 +422,10 @@ impl PluginComponent {
         Ok(WasmHandler {
             component: self.clone(),
             config: Arc::from(config.to_string()),
+            debounce: self
+                .manifest
+                .debounce_ms
+                .map(|ms| Duration::from_millis(u64::from(ms))),
         })
     }
 }
@@ -432,12 +436,14 @@ impl PluginComponent {
 pub struct WasmHandler {
     component: Arc<PluginComponent>,
     config: Arc<str>,
+    debounce: Option<Duration>,
 }
 
 impl fmt::Debug for WasmHandler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WasmHandler")
             .field("plugin", &self.component.manifest.name)
+            .field("debounce", &self.debounce)
             .finish_non_exhaustive()
     }
 }
@@ -448,7 +454,20 @@ impl WasmHandler {
     pub fn component(&self) -> &Arc<PluginComponent> {
         &self.component
     }
+
+    /// Overrides the debounce window the plugin's manifest declares (the
+    /// manifest's value is the default): `None` answers every message at
+    /// once, a window makes a burst from one contact get one answer. Capped
+    /// at [`MAX_DEBOUNCE`], like manifests.
+    #[must_use]
+    pub fn with_debounce(mut self, window: Option<Duration>) -> Self {
+        self.debounce = window.map(|w| w.min(MAX_DEBOUNCE));
+        self
+    }
 }
+
+/// The longest debounce window a plugin may declare or be given: 60 s.
+pub const MAX_DEBOUNCE: Duration = Duration::from_secs(60);
 
 #[async_trait]
 impl Handler for WasmHandler {
@@ -461,10 +480,7 @@ impl Handler for WasmHandler {
     }
 
     fn debounce(&self) -> Option<Duration> {
-        self.component
-            .manifest
-            .debounce_ms
-            .map(|ms| Duration::from_millis(u64::from(ms)))
+        self.debounce
     }
 
     async fn handle(

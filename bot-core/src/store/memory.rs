@@ -1,4 +1,4 @@
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -10,7 +10,10 @@ type Key = (String, String);
 
 #[derive(Debug, Default)]
 struct Inner {
-    inbound: HashSet<Key>,
+    /// Claimed inbound ids with the time they were claimed.
+    inbound: HashMap<Key, i64>,
+    /// The same claims in claim order, for pruning from the front.
+    inbound_order: VecDeque<(i64, Key)>,
     conversations: HashMap<Key, Conversation>,
     history: HashMap<Key, Vec<HistoryEntry>>,
     kv: HashMap<(String, String, String), Vec<u8>>,
@@ -19,12 +22,19 @@ struct Inner {
 /// An in-memory [`ConversationStore`] for tests and single-process apps.
 ///
 /// History is capped per conversation (`history_cap`, default 200 entries);
+/// inbound message ids are remembered for `dedupe_window` (default 7 days,
+/// the longest Meta retries a webhook) and then dropped as new ones arrive;
 /// everything else grows with use and is lost on restart.
 #[derive(Debug)]
 pub struct MemoryStore {
     inner: Mutex<Inner>,
     history_cap: usize,
+    dedupe_window_ms: i64,
 }
+
+/// How long [`MemoryStore`] remembers inbound ids by default: 7 days.
+pub const DEFAULT_DEDUPE_WINDOW: std::time::Duration =
+    std::time::Duration::from_secs(7 * 24 * 3600);
 
 impl Default for MemoryStore {
     fn default() -> Self {
@@ -39,7 +49,21 @@ impl MemoryStore {
         Self {
             inner: Mutex::default(),
             history_cap: 200,
+            dedupe_window_ms: millis(DEFAULT_DEDUPE_WINDOW),
         }
+    }
+
+    /// Remembers inbound message ids for `window` after they were claimed.
+    #[must_use]
+    pub fn with_dedupe_window(mut self, window: std::time::Duration) -> Self {
+        self.dedupe_window_ms = millis(window);
+        self
+    }
+
+    /// How many inbound ids are remembered right now.
+    #[must_use]
+    pub fn remembered_inbound(&self) -> usize {
+        self.lock().inbound.len()
     }
 
     /// Keeps at most `cap` history entries per conversation.
@@ -65,18 +89,48 @@ impl MemoryStore {
     }
 }
 
+fn millis(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Drops claims older than `before_ms` from the front of the claim order.
+/// Claims arrive in roughly increasing time; one that arrived out of order
+/// is dropped when the entries before it are, which only shortens its stay.
+fn prune(g: &mut Inner, before_ms: i64) -> u64 {
+    let mut n = 0;
+    while let Some((at, _)) = g.inbound_order.front() {
+        if *at >= before_ms {
+            break;
+        }
+        if let Some((_, key)) = g.inbound_order.pop_front() {
+            g.inbound.remove(&key);
+            n += 1;
+        }
+    }
+    n
+}
+
 #[async_trait]
 impl ConversationStore for MemoryStore {
     async fn claim_inbound(
         &self,
         tenant: &str,
         message_id: &str,
-        _at_ms: i64,
+        at_ms: i64,
     ) -> Result<bool, StoreError> {
-        Ok(self
-            .lock()
-            .inbound
-            .insert((tenant.to_owned(), message_id.to_owned())))
+        let mut g = self.lock();
+        prune(&mut g, at_ms.saturating_sub(self.dedupe_window_ms));
+        let key = (tenant.to_owned(), message_id.to_owned());
+        if g.inbound.contains_key(&key) {
+            return Ok(false);
+        }
+        g.inbound.insert(key.clone(), at_ms);
+        g.inbound_order.push_back((at_ms, key));
+        Ok(true)
+    }
+
+    async fn forget_inbound_before(&self, before_ms: i64) -> Result<u64, StoreError> {
+        Ok(prune(&mut self.lock(), before_ms))
     }
 
     async fn touch(

@@ -6,7 +6,7 @@ mod sql;
 
 use async_trait::async_trait;
 
-pub use memory::MemoryStore;
+pub use memory::{DEFAULT_DEDUPE_WINDOW, MemoryStore};
 pub use sql::SqlStore;
 
 use crate::model::{Conversation, HistoryEntry, Owner};
@@ -45,6 +45,12 @@ pub trait ConversationStore: Send + Sync {
         message_id: &str,
         at_ms: i64,
     ) -> Result<bool, StoreError>;
+
+    /// Forgets inbound claims recorded before `before_ms` and returns how
+    /// many were removed. Providers stop retrying a delivery after a while
+    /// (Meta: up to 7 days), so claims older than that only take space;
+    /// [`crate::Runtime::forget_inbound_older_than`] calls this.
+    async fn forget_inbound_before(&self, before_ms: i64) -> Result<u64, StoreError>;
 
     /// Creates the conversation if needed, records the contact's name when
     /// given, bumps `updated_ms` and returns the conversation.

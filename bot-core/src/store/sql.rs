@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
         received_ms BIGINT NOT NULL,
         PRIMARY KEY (tenant, message_id)
     )",
+    "CREATE INDEX IF NOT EXISTS bot_inbound_received ON bot_inbound (received_ms)",
     "CREATE TABLE IF NOT EXISTS bot_conversations (
         tenant TEXT NOT NULL,
         phone TEXT NOT NULL,
@@ -106,6 +107,16 @@ impl SqlStore {
     #[must_use]
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Runs a statement whose parameters are all text (`None` binds NULL),
+    /// in order as `$1, $2, ...`; returns the rows affected.
+    async fn exec_text(&self, sql: &str, args: &[Option<&str>]) -> Result<u64, StoreError> {
+        let mut q = sqlx::query(sql);
+        for a in args {
+            q = q.bind(*a);
+        }
+        Ok(q.execute(&self.pool).await?.rows_affected())
     }
 
     async fn ensure(&self, tenant: &str, phone: &str, at_ms: i64) -> Result<(), StoreError> {
@@ -210,6 +221,14 @@ impl ConversationStore for SqlStore {
         Ok(r.rows_affected() == 1)
     }
 
+    async fn forget_inbound_before(&self, before_ms: i64) -> Result<u64, StoreError> {
+        let r = sqlx::query("DELETE FROM bot_inbound WHERE received_ms < $1")
+            .bind(before_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected())
+    }
+
     async fn touch(
         &self,
         tenant: &str,
@@ -297,34 +316,29 @@ impl ConversationStore for SqlStore {
         state: Option<&str>,
     ) -> Result<(), StoreError> {
         self.ensure(tenant, phone, 0).await?;
-        sqlx::query("UPDATE bot_conversations SET state = $3 WHERE tenant = $1 AND phone = $2")
-            .bind(tenant)
-            .bind(phone)
-            .bind(state)
-            .execute(&self.pool)
-            .await?;
+        self.exec_text(
+            "UPDATE bot_conversations SET state = $3 WHERE tenant = $1 AND phone = $2",
+            &[Some(tenant), Some(phone), state],
+        )
+        .await?;
         Ok(())
     }
 
     async fn add_tag(&self, tenant: &str, phone: &str, tag: &str) -> Result<(), StoreError> {
-        sqlx::query(
+        self.exec_text(
             "INSERT INTO bot_tags (tenant, phone, tag) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[Some(tenant), Some(phone), Some(tag)],
         )
-        .bind(tenant)
-        .bind(phone)
-        .bind(tag)
-        .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     async fn remove_tag(&self, tenant: &str, phone: &str, tag: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM bot_tags WHERE tenant = $1 AND phone = $2 AND tag = $3")
-            .bind(tenant)
-            .bind(phone)
-            .bind(tag)
-            .execute(&self.pool)
-            .await?;
+        self.exec_text(
+            "DELETE FROM bot_tags WHERE tenant = $1 AND phone = $2 AND tag = $3",
+            &[Some(tenant), Some(phone), Some(tag)],
+        )
+        .await?;
         Ok(())
     }
 
@@ -337,26 +351,21 @@ impl ConversationStore for SqlStore {
     ) -> Result<(), StoreError> {
         match value {
             Some(v) => {
-                sqlx::query(
+                self.exec_text(
                     "INSERT INTO bot_fields (tenant, phone, key, value) VALUES ($1, $2, $3, $4)
                      ON CONFLICT (tenant, phone, key) DO UPDATE SET value = excluded.value",
+                    &[Some(tenant), Some(phone), Some(key), Some(v)],
                 )
-                .bind(tenant)
-                .bind(phone)
-                .bind(key)
-                .bind(v)
-                .execute(&self.pool)
-                .await?;
+                .await?
             }
             None => {
-                sqlx::query("DELETE FROM bot_fields WHERE tenant = $1 AND phone = $2 AND key = $3")
-                    .bind(tenant)
-                    .bind(phone)
-                    .bind(key)
-                    .execute(&self.pool)
-                    .await?;
+                self.exec_text(
+                    "DELETE FROM bot_fields WHERE tenant = $1 AND phone = $2 AND key = $3",
+                    &[Some(tenant), Some(phone), Some(key)],
+                )
+                .await?
             }
-        }
+        };
         Ok(())
     }
 
@@ -466,26 +475,26 @@ impl ConversationStore for SqlStore {
         key: &str,
         value: &[u8],
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.exec_text(
             "INSERT INTO bot_kv (tenant, plugin, key, value) VALUES ($1, $2, $3, $4)
              ON CONFLICT (tenant, plugin, key) DO UPDATE SET value = excluded.value",
+            &[
+                Some(tenant),
+                Some(plugin),
+                Some(key),
+                Some(&hex::encode(value)),
+            ],
         )
-        .bind(tenant)
-        .bind(plugin)
-        .bind(key)
-        .bind(hex::encode(value))
-        .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     async fn kv_delete(&self, tenant: &str, plugin: &str, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM bot_kv WHERE tenant = $1 AND plugin = $2 AND key = $3")
-            .bind(tenant)
-            .bind(plugin)
-            .bind(key)
-            .execute(&self.pool)
-            .await?;
+        self.exec_text(
+            "DELETE FROM bot_kv WHERE tenant = $1 AND plugin = $2 AND key = $3",
+            &[Some(tenant), Some(plugin), Some(key)],
+        )
+        .await?;
         Ok(())
     }
 }
