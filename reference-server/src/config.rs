@@ -86,6 +86,59 @@ pub struct RateLimitConfig {
     pub per_account_per_minute: u32,
 }
 
+/// Settings of the campaign sender (one engine per server process).
+///
+/// File section `[campaigns]`; environment variables `CAMPAIGN_*`.
+#[derive(Debug, Clone)]
+pub struct CampaignConfig {
+    /// How often the engine looks for devices with work, in milliseconds
+    /// (`poll_ms`, `CAMPAIGN_POLL_MS`; default 500). An idle device task
+    /// also waits this long between looks for retries and follow-ups.
+    pub poll_ms: u64,
+    /// Length of a device lease in milliseconds (`lease_ms`,
+    /// `CAMPAIGN_LEASE_MS`; default 30,000, at least 500): the rows a
+    /// crashed process left in flight are retried this long after its last
+    /// renewal.
+    pub lease_ms: i64,
+    /// Provider calls in flight per device (`max_in_flight`,
+    /// `CAMPAIGN_MAX_IN_FLIGHT`; default 8, 1..=256).
+    pub max_in_flight: usize,
+    /// Tries per recipient for retryable provider errors (`max_attempts`,
+    /// `CAMPAIGN_MAX_ATTEMPTS`; default 5).
+    pub max_attempts: i64,
+    /// First retry delay in milliseconds, doubled on each further try
+    /// (`backoff_ms`, `CAMPAIGN_BACKOFF_MS`; default 5,000).
+    pub backoff_ms: i64,
+    /// Time source of the engine: the system clock; tests put in an
+    /// adjustable one (not settable from the file or the environment).
+    pub clock: crate::campaigns::Clock,
+}
+
+impl Default for CampaignConfig {
+    fn default() -> Self {
+        Self {
+            poll_ms: 500,
+            lease_ms: 30_000,
+            max_in_flight: 8,
+            max_attempts: 5,
+            backoff_ms: 5_000,
+            clock: crate::campaigns::Clock::system(),
+        }
+    }
+}
+
+impl CampaignConfig {
+    /// Applies the documented bounds (lease at least 500 ms, 1..=256 calls in
+    /// flight, at least one try, positive poll interval and backoff).
+    fn normalize(&mut self) {
+        self.poll_ms = self.poll_ms.max(1);
+        self.lease_ms = self.lease_ms.max(500);
+        self.max_in_flight = self.max_in_flight.clamp(1, 256);
+        self.max_attempts = self.max_attempts.max(1);
+        self.backoff_ms = self.backoff_ms.max(1);
+    }
+}
+
 /// The whole configuration.
 #[derive(Clone)]
 pub struct Config {
@@ -125,6 +178,8 @@ pub struct Config {
     pub otp_resend_cooldown_secs: u64,
     /// OTP sends allowed per client IP per hour (default 20).
     pub otp_max_sends_per_ip_per_hour: u32,
+    /// The campaign sender.
+    pub campaigns: CampaignConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -152,6 +207,7 @@ impl std::fmt::Debug for Config {
                 "otp_max_sends_per_ip_per_hour",
                 &self.otp_max_sends_per_ip_per_hour,
             )
+            .field("campaigns", &self.campaigns)
             .finish()
     }
 }
@@ -183,6 +239,18 @@ struct FileConfig {
     rate_limits: FileRateLimits,
     #[serde(default)]
     midtrans: FileMidtrans,
+    #[serde(default)]
+    campaigns: FileCampaigns,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCampaigns {
+    poll_ms: Option<u64>,
+    lease_ms: Option<i64>,
+    max_in_flight: Option<usize>,
+    max_attempts: Option<i64>,
+    backoff_ms: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -237,6 +305,7 @@ impl Config {
             argon2_memory_kib: 19 * 1024,
             otp_resend_cooldown_secs: 60,
             otp_max_sends_per_ip_per_hour: 20,
+            campaigns: CampaignConfig::default(),
         }
     }
 
@@ -320,6 +389,24 @@ impl Config {
         if m.snap_base_url.is_some() {
             self.midtrans.snap_base_url = m.snap_base_url;
         }
+        let c = file.campaigns;
+        let cc = &mut self.campaigns;
+        if let Some(v) = c.poll_ms {
+            cc.poll_ms = v;
+        }
+        if let Some(v) = c.lease_ms {
+            cc.lease_ms = v;
+        }
+        if let Some(v) = c.max_in_flight {
+            cc.max_in_flight = v;
+        }
+        if let Some(v) = c.max_attempts {
+            cc.max_attempts = v;
+        }
+        if let Some(v) = c.backoff_ms {
+            cc.backoff_ms = v;
+        }
+        cc.normalize();
         Ok(())
     }
 
@@ -405,6 +492,23 @@ impl Config {
         if let Some(v) = get("MIDTRANS_SNAP_BASE_URL") {
             self.midtrans.snap_base_url = Some(v);
         }
+        let cc = &mut self.campaigns;
+        if let Some(v) = get("CAMPAIGN_POLL_MS") {
+            cc.poll_ms = parse("CAMPAIGN_POLL_MS", &v)?;
+        }
+        if let Some(v) = get("CAMPAIGN_LEASE_MS") {
+            cc.lease_ms = parse("CAMPAIGN_LEASE_MS", &v)?;
+        }
+        if let Some(v) = get("CAMPAIGN_MAX_IN_FLIGHT") {
+            cc.max_in_flight = parse("CAMPAIGN_MAX_IN_FLIGHT", &v)?;
+        }
+        if let Some(v) = get("CAMPAIGN_MAX_ATTEMPTS") {
+            cc.max_attempts = parse("CAMPAIGN_MAX_ATTEMPTS", &v)?;
+        }
+        if let Some(v) = get("CAMPAIGN_BACKOFF_MS") {
+            cc.backoff_ms = parse("CAMPAIGN_BACKOFF_MS", &v)?;
+        }
+        cc.normalize();
         Ok(())
     }
 
@@ -486,6 +590,49 @@ mod tests {
         ));
         let err = c
             .apply_file(Path::new("x.toml"), "unknown_key = 1\n")
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { .. }));
+    }
+
+    #[test]
+    fn campaign_settings_from_file_and_env_with_bounds() {
+        let mut c = Config::default();
+        assert_eq!(c.campaigns.poll_ms, 500);
+        assert_eq!(c.campaigns.lease_ms, 30_000);
+        assert_eq!(c.campaigns.max_in_flight, 8);
+        assert_eq!(c.campaigns.max_attempts, 5);
+        assert_eq!(c.campaigns.backoff_ms, 5_000);
+        c.apply_file(
+            Path::new("x.toml"),
+            "[campaigns]\npoll_ms = 200\nlease_ms = 100\nmax_in_flight = 1000\n",
+        )
+        .unwrap();
+        assert_eq!(c.campaigns.poll_ms, 200);
+        assert_eq!(c.campaigns.lease_ms, 500, "lease is at least 500 ms");
+        assert_eq!(c.campaigns.max_in_flight, 256);
+        c.apply_env(|n| match n {
+            "CAMPAIGN_LEASE_MS" => Some("2000".to_owned()),
+            "CAMPAIGN_MAX_ATTEMPTS" => Some("3".to_owned()),
+            "CAMPAIGN_BACKOFF_MS" => Some("250".to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.campaigns.lease_ms, 2000);
+        assert_eq!(c.campaigns.max_attempts, 3);
+        assert_eq!(c.campaigns.backoff_ms, 250);
+        assert_eq!(c.campaigns.poll_ms, 200, "file value kept");
+        let err = c
+            .apply_env(|n| (n == "CAMPAIGN_POLL_MS").then(|| "soon".to_owned()))
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Env {
+                name: "CAMPAIGN_POLL_MS",
+                ..
+            }
+        ));
+        let err = c
+            .apply_file(Path::new("x.toml"), "[campaigns]\nbatch = 1\n")
             .unwrap_err();
         assert!(matches!(err, ConfigError::Parse { .. }));
     }

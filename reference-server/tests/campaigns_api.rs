@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use campaigns_support::{
     Vendor, device, eventually, phone, sim_device, sim_sent, vendor, vendor_with_limits,
 };
-use common::{DbKind, TestApp, data, error_code, spawn_app};
+use common::{DbKind, TestApp, data, error_code, spawn_app, spawn_app_with};
+use reference_server::campaigns::Clock;
+use reference_server::campaigns::pacing::day_bounds_ms;
 use serde_json::{Value, json};
 
 async fn add_contacts(app: &TestApp, v: &Vendor, n: usize, tag: &str) -> Vec<String> {
@@ -630,3 +632,277 @@ async fn schedule_followup_and_retry(kind: DbKind) {
     app.stop().await;
 }
 both_dbs!(schedule_followup_and_retry);
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Noon in Jakarta on the day after tomorrow (Jakarta), unix ms: always
+/// ahead of the real clock, and far from a day boundary.
+fn jakarta_noon_ahead() -> i64 {
+    use chrono::TimeZone;
+    let jkt = chrono_tz::Asia::Jakarta;
+    let day = chrono::Utc::now().with_timezone(&jkt).date_naive() + chrono::Duration::days(2);
+    jkt.from_local_datetime(&day.and_hms_opt(12, 0, 0).unwrap())
+        .unwrap()
+        .timestamp_millis()
+}
+
+async fn recipients(app: &TestApp, v: &Vendor, id: &str) -> Vec<Value> {
+    data(
+        app.get(&format!("/api/v1/campaigns/{id}/recipients"), &v.token)
+            .await,
+        200,
+    )
+    .await
+    .as_array()
+    .unwrap()
+    .clone()
+}
+
+/// Waits until `sent` recipients are sent and every other one is queued
+/// for the start of the next day (`next_day`).
+async fn wait_capped(
+    app: &TestApp,
+    v: &Vendor,
+    id: &str,
+    sent: usize,
+    next_day: i64,
+) -> Vec<Value> {
+    eventually(60, || async {
+        let r = recipients(app, v, id).await;
+        let n_sent = r.iter().filter(|x| x["status"] == "sent").count();
+        let deferred = r
+            .iter()
+            .filter(|x| x["status"] == "queued" && x["not_before"] == next_day)
+            .count();
+        (n_sent == sent && n_sent + deferred == r.len()).then_some(r)
+    })
+    .await
+}
+
+async fn daily_cap_stops_and_resumes_next_day(kind: DbKind) {
+    let clock = Clock::starting_at(jakarta_noon_ahead());
+    let engine_clock = clock.clone();
+    let app = spawn_app_with(kind, move |c| {
+        c.campaigns.clock = engine_clock;
+        c.campaigns.poll_ms = 100;
+    })
+    .await;
+    let v = vendor(&app, "Toko Cap").await;
+    add_contacts(&app, &v, 5, "cap").await;
+    let d = sim_device(&app, &v).await;
+    let tid = template(&app, &v, "t", "Halo {name}").await;
+    let c = data(
+        app.post(
+            "/api/v1/campaigns",
+            &v.token,
+            json!({"name": "cap", "template_id": tid, "audience": {"tags": ["cap"]}, "time_zone": "Asia/Jakarta",
+                   "devices": [{"device_id": d, "rate_per_minute": 6000, "daily_cap": 2}]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    data(
+        app.post(
+            &format!("/api/v1/campaigns/{id}/start"),
+            &v.token,
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let jkt = chrono_tz::Asia::Jakarta;
+    let (day1, day2) = day_bounds_ms(clock.now_ms(), jkt);
+    assert_eq!(day2 - day1, DAY_MS);
+
+    // Day 1: two sends, the other three wait for tomorrow 00:00 Jakarta.
+    let r = wait_capped(&app, &v, &id, 2, day2).await;
+    assert_eq!(sim_sent(&app, &d).await.len(), 2);
+    assert!(
+        r.iter()
+            .filter_map(|x| x["sent_at"].as_i64())
+            .all(|t| (day1..day2).contains(&t))
+    );
+    assert_eq!(campaign_status(&app, &v, &id).await["status"], "running");
+
+    // Day 2 (the clock moves on a day): two more, one left for day 3.
+    clock.advance(DAY_MS);
+    let r = wait_capped(&app, &v, &id, 4, day2 + DAY_MS).await;
+    let on_day2 = r
+        .iter()
+        .filter_map(|x| x["sent_at"].as_i64())
+        .filter(|t| (day2..day2 + DAY_MS).contains(t))
+        .count();
+    assert_eq!(on_day2, 2);
+    assert_eq!(sim_sent(&app, &d).await.len(), 4);
+
+    // Day 3: the last one, then the campaign completes.
+    clock.advance(DAY_MS);
+    let done = wait_status(&app, &v, &id, "completed").await;
+    assert_eq!(done["counts"]["sent"], 5);
+    let sent = sim_sent(&app, &d).await;
+    let mut to: Vec<String> = sent.iter().map(|(t, _)| digits(t)).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 5, "each contact exactly once");
+    assert_eq!(sent.len(), 5);
+    app.stop().await;
+}
+both_dbs!(daily_cap_stops_and_resumes_next_day);
+
+const PNID: &str = "1098765432";
+
+/// A Cloud API error response (Graph API shape).
+fn graph_error(code: i64, message: &str) -> wiremock::ResponseTemplate {
+    wiremock::ResponseTemplate::new(400).set_body_json(json!({"error": {
+        "message": message, "type": "OAuthException", "code": code,
+        "error_data": {"messaging_product": "whatsapp", "details": message}, "fbtrace_id": "AbC"}}))
+}
+
+async fn cloud_window_error_falls_back_to_template(kind: DbKind) {
+    use wiremock::matchers::{body_partial_json, method, path};
+    let app = spawn_app(kind).await;
+    let v = vendor(&app, "Toko Cloud").await;
+    let ids = add_contacts(&app, &v, 2, "cloud").await;
+    let (open, closed) = (digits(&phone(0)), digits(&phone(1)));
+
+    // Contact 0 wrote recently (text goes through); contact 1's 24-hour
+    // window is closed: text is refused with 131047, the template is accepted.
+    let graph = wiremock::MockServer::start().await;
+    let messages = format!("/v23.0/{PNID}/messages");
+    wiremock::Mock::given(method("POST"))
+        .and(path(messages.as_str()))
+        .and(body_partial_json(json!({"type": "text", "to": open})))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(
+            json!({"messaging_product": "whatsapp", "contacts": [{"input": open, "wa_id": open}], "messages": [{"id": "wamid.TEXT0"}]}),
+        ))
+        .mount(&graph)
+        .await;
+    wiremock::Mock::given(method("POST"))
+        .and(path(messages.as_str()))
+        .and(body_partial_json(json!({"type": "text", "to": closed})))
+        .respond_with(graph_error(
+            131047,
+            "Re-engagement message: more than 24 hours have passed since the recipient last replied",
+        ))
+        .mount(&graph)
+        .await;
+    wiremock::Mock::given(method("POST"))
+        .and(path(messages.as_str()))
+        .and(body_partial_json(json!({"type": "template", "to": closed})))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(
+            json!({"messaging_product": "whatsapp", "contacts": [{"input": closed, "wa_id": closed}], "messages": [{"id": "wamid.TPL1"}]}),
+        ))
+        .mount(&graph)
+        .await;
+    let d = device(
+        &app,
+        &v,
+        json!({"kind": "cloud_api", "phone_number_id": PNID, "access_token": "EAAG-test", "app_secret": "s3cret",
+               "verify_token": "vt", "base_url": graph.uri(), "api_version": "v23.0"}),
+    )
+    .await;
+    let mapped = data(
+        app.post(
+            "/api/v1/templates",
+            &v.token,
+            json!({"name": "promo", "body": "Halo {name}, diskon 20% di {kota}!",
+                   "cloud_template": {"name": "promo_akhir_tahun", "language": "id", "body_params": ["{first_name}", "{kota}"]}}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let c = data(
+        app.post(
+            "/api/v1/campaigns",
+            &v.token,
+            json!({"name": "cloud", "template_id": mapped["id"], "audience": {"contact_ids": ids},
+                   "devices": [{"device_id": d, "rate_per_minute": 6000}]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    data(
+        app.post(
+            &format!("/api/v1/campaigns/{id}/start"),
+            &v.token,
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let done = wait_status(&app, &v, &id, "completed").await;
+    assert_eq!(done["counts"]["sent"], 2, "{done}");
+    assert_eq!(done["counts"]["failed"], 0, "{done}");
+    let r = recipients(&app, &v, &id).await;
+    let by_phone: HashMap<String, &Value> = r
+        .iter()
+        .map(|x| (digits(x["phone"].as_str().unwrap()), x))
+        .collect();
+    assert_eq!(by_phone[&open]["used_template"], false);
+    assert_eq!(by_phone[&open]["provider_message_id"], "wamid.TEXT0");
+    assert_eq!(by_phone[&closed]["used_template"], true);
+    assert_eq!(by_phone[&closed]["provider_message_id"], "wamid.TPL1");
+    assert_eq!(
+        by_phone[&closed]["attempts"], 1,
+        "the fallback is not a retry"
+    );
+
+    // The template request carries the mapping and the rendered parameters.
+    let reqs = graph.received_requests().await.unwrap();
+    let bodies: Vec<Value> = reqs.iter().map(|r| r.body_json().unwrap()).collect();
+    assert_eq!(bodies.len(), 3, "{bodies:?}");
+    let tpl: Vec<&Value> = bodies.iter().filter(|b| b["type"] == "template").collect();
+    assert_eq!(tpl.len(), 1);
+    assert_eq!(tpl[0]["to"], closed.as_str());
+    assert_eq!(tpl[0]["template"]["name"], "promo_akhir_tahun");
+    assert_eq!(tpl[0]["template"]["language"]["code"], "id");
+    let params = &tpl[0]["template"]["components"][0]["parameters"];
+    assert_eq!(params[0]["text"], "Pelanggan");
+    assert_eq!(params[1]["text"], "Kota1");
+
+    // Without a mapping there is nothing to fall back to: the row fails
+    // with the provider's error and the closed window is not retried.
+    let plain = template(&app, &v, "plain", "Halo {name}").await;
+    let c = data(
+        app.post(
+            "/api/v1/campaigns",
+            &v.token,
+            json!({"name": "plain", "template_id": plain, "audience": {"contact_ids": [ids[1]]},
+                   "devices": [{"device_id": d, "rate_per_minute": 6000}]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let pid = c["id"].as_str().unwrap().to_owned();
+    data(
+        app.post(
+            &format!("/api/v1/campaigns/{pid}/start"),
+            &v.token,
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let done = wait_status(&app, &v, &pid, "completed").await;
+    assert_eq!(done["counts"]["failed"], 1, "{done}");
+    let r = recipients(&app, &v, &pid).await;
+    assert_eq!(r[0]["used_template"], false);
+    assert_eq!(r[0]["attempts"], 1);
+    assert!(
+        r[0]["error"].as_str().unwrap().contains("24 hours"),
+        "{}",
+        r[0]["error"]
+    );
+    assert_eq!(graph.received_requests().await.unwrap().len(), 4);
+    app.stop().await;
+}
+both_dbs!(cloud_window_error_falls_back_to_template);

@@ -340,3 +340,77 @@ async fn limits_and_opt_out(kind: DbKind) {
     app.stop().await;
 }
 both_dbs!(limits_and_opt_out);
+
+/// A real Excel 97-2003 workbook (BIFF8, written by xlwt: see
+/// `campaigns_support/fixtures/make_xls.py`).
+const KONTAK_XLS: &[u8] = include_bytes!("campaigns_support/fixtures/kontak.xls");
+
+async fn import_xls_file(kind: DbKind) {
+    let app = spawn_app(kind).await;
+    let v = vendor(&app, "Toko Xls").await;
+    assert_eq!(&KONTAK_XLS[..4], &[0xD0, 0xCF, 0x11, 0xE0], "an OLE2 file");
+    // No file name: the format is detected from the bytes.
+    let body = json!({"content_base64": b64(KONTAK_XLS)});
+    let r = data(
+        app.post("/api/v1/contacts/import", &v.token, body.clone())
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(r["rows"], 6, "{r}");
+    assert_eq!(r["created"], 3, "{r}");
+    let rejected: Vec<(i64, String)> = r["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_i64().unwrap(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rejected,
+        vec![
+            (4, "missing_phone".to_owned()),
+            (5, "invalid_phone".to_owned()),
+            (6, "duplicate_in_file".to_owned())
+        ]
+    );
+    assert_eq!(r["fields"], json!(["kota"]));
+    // The numeric phone cell became a number, not 6.28e12.
+    let page = data(app.get("/api/v1/contacts?q=Bambang", &v.token).await, 200).await;
+    let b = &page["items"][0];
+    assert_eq!(b["phone"], "+6281234567802");
+    assert_eq!(b["fields"]["kota"], "Semarang");
+    assert_eq!(b["tags"], json!(["baru", "vip"]));
+    let page = data(app.get("/api/v1/contacts?tag=vip", &v.token).await, 200).await;
+    assert_eq!(page["total"], 2);
+
+    // The same file again (named this time) adds nothing.
+    let named = json!({"file_name": "KONTAK.XLS", "content_base64": b64(KONTAK_XLS)});
+    let r = data(
+        app.post("/api/v1/contacts/import", &v.token, named).await,
+        200,
+    )
+    .await;
+    assert_eq!(r["created"], 0);
+    assert_eq!(r["unchanged"], 3);
+    let page = data(app.get("/api/v1/contacts", &v.token).await, 200).await;
+    assert_eq!(page["total"], 3);
+
+    // A truncated .xls is refused whole.
+    let bad = app
+        .post(
+            "/api/v1/contacts/import",
+            &v.token,
+            json!({"file_name": "rusak.xls", "content_base64": b64(&KONTAK_XLS[..700])}),
+        )
+        .await;
+    assert_eq!(error_code(bad, 400).await, "invalid_file");
+    let page = data(app.get("/api/v1/contacts", &v.token).await, 200).await;
+    assert_eq!(page["total"], 3);
+    app.stop().await;
+}
+both_dbs!(import_xls_file);

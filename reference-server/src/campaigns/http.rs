@@ -814,6 +814,9 @@ pub struct RecipientView {
     pub used_template: bool,
     /// Last error (provider error for failed rows).
     pub error: Option<String>,
+    /// Queued rows: not sent before this time, unix ms (a retry's backoff,
+    /// a follow-up's delay, or the next day when the daily cap is reached).
+    pub not_before: Option<i64>,
     /// Unix ms.
     pub sent_at: Option<i64>,
     /// Unix ms.
@@ -861,7 +864,7 @@ pub struct RecipientQuery {
 }
 
 pub(crate) const RECIPIENT_COLUMNS: &str = "contact_id, phone, stage, device_id, state, attempts, provider_message_id, \
-     used_template, error, sent_at, delivered_at, read_at, replied_at, failed_at";
+     used_template, error, not_before, sent_at, delivered_at, read_at, replied_at, failed_at";
 
 pub(crate) fn recipient_from_row(r: &AnyRow) -> Result<RecipientView, sqlx::Error> {
     let state: String = r.try_get("state")?;
@@ -885,6 +888,11 @@ pub(crate) fn recipient_from_row(r: &AnyRow) -> Result<RecipientView, sqlx::Erro
         provider_message_id: r.try_get("provider_message_id")?,
         used_template: used_template != 0,
         error: r.try_get("error")?,
+        not_before: if state == "queued" {
+            Some(r.try_get("not_before")?)
+        } else {
+            None
+        },
         sent_at: r.try_get("sent_at")?,
         delivered_at,
         read_at,

@@ -10,6 +10,7 @@
 //! messages from a number.
 
 pub mod audience;
+mod clock;
 mod http;
 pub mod pacing;
 pub mod queue;
@@ -26,12 +27,13 @@ use crate::AppState;
 use crate::db::now_ms;
 use crate::http::AppError;
 
+pub use clock::Clock;
 pub use http::{
     CampaignView, Counts, CreateCampaign, DeviceAssignment, Followup, PageQuery, RecipientQuery,
     RecipientView,
 };
 pub(crate) use http::{RECIPIENT_COLUMNS, load, recipient_from_row};
-pub use worker::{Engine, EngineConfig};
+pub use worker::Engine;
 
 /// The campaigns routes (`/api/v1/campaigns...`).
 pub fn router() -> OpenApiRouter<AppState> {
@@ -39,9 +41,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Starts this process's campaign sender (stops on server shutdown).
-/// Settings come from [`EngineConfig::from_env`].
+/// Settings come from [`crate::config::CampaignConfig`] (`state.config.campaigns`).
 pub fn spawn_jobs(state: &AppState) -> Vec<JoinHandle<()>> {
-    let engine = Engine::new(state.clone(), EngineConfig::from_env());
+    let engine = Engine::new(state.clone(), state.config.campaigns.clone());
     vec![tokio::spawn(engine.run())]
 }
 

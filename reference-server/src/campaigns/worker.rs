@@ -20,71 +20,9 @@ use super::pacing::{DevicePacing, Timeline, backoff_ms, day_bounds_ms};
 use super::queue::{self, Claimed};
 use crate::AppState;
 use crate::billing::limits::{self, Limit};
-use crate::db::{new_id, now_ms};
+use crate::config::CampaignConfig;
+use crate::db::new_id;
 use crate::templates::{Compiled, contact_vars, seed_for};
-
-/// Engine settings. Defaults suit production; tests shorten the lease.
-#[derive(Debug, Clone)]
-pub struct EngineConfig {
-    /// How often the engine looks for devices with work.
-    pub poll: Duration,
-    /// Lease length: a crashed process's in-flight rows are retried this
-    /// long after its last renewal.
-    pub lease_ms: i64,
-    /// Provider calls in flight per device.
-    pub max_in_flight: usize,
-    /// Tries per row for retryable errors.
-    pub max_attempts: i64,
-    /// First retry delay (doubles each try).
-    pub backoff_base_ms: i64,
-}
-
-impl Default for EngineConfig {
-    fn default() -> Self {
-        Self {
-            poll: Duration::from_millis(500),
-            lease_ms: 30_000,
-            max_in_flight: 8,
-            max_attempts: 5,
-            backoff_base_ms: 5_000,
-        }
-    }
-}
-
-impl EngineConfig {
-    /// Defaults overridden by `CAMPAIGN_POLL_MS`, `CAMPAIGN_LEASE_MS`,
-    /// `CAMPAIGN_MAX_IN_FLIGHT`, `CAMPAIGN_MAX_ATTEMPTS`,
-    /// `CAMPAIGN_BACKOFF_MS` (invalid values are ignored with a warning).
-    pub fn from_env() -> Self {
-        let mut c = Self::default();
-        let get = |name: &str| -> Option<i64> {
-            let v = std::env::var(name).ok()?;
-            match v.trim().parse::<i64>() {
-                Ok(n) if n > 0 => Some(n),
-                _ => {
-                    tracing::warn!(variable = name, "ignoring invalid value");
-                    None
-                }
-            }
-        };
-        if let Some(v) = get("CAMPAIGN_POLL_MS") {
-            c.poll = Duration::from_millis(v.unsigned_abs());
-        }
-        if let Some(v) = get("CAMPAIGN_LEASE_MS") {
-            c.lease_ms = v.max(500);
-        }
-        if let Some(v) = get("CAMPAIGN_MAX_IN_FLIGHT") {
-            c.max_in_flight = usize::try_from(v).unwrap_or(8).clamp(1, 256);
-        }
-        if let Some(v) = get("CAMPAIGN_MAX_ATTEMPTS") {
-            c.max_attempts = v;
-        }
-        if let Some(v) = get("CAMPAIGN_BACKOFF_MS") {
-            c.backoff_base_ms = v;
-        }
-        c
-    }
-}
 
 /// What a device task needs to know about one campaign.
 #[derive(Debug)]
@@ -101,20 +39,28 @@ struct CampaignInfo {
 #[derive(Debug)]
 pub struct Engine {
     state: AppState,
-    config: EngineConfig,
+    config: CampaignConfig,
     holder: String,
     running: Mutex<HashSet<String>>,
 }
 
 impl Engine {
     /// An engine with a fresh holder id (one per process start).
-    pub fn new(state: AppState, config: EngineConfig) -> Arc<Self> {
+    pub fn new(state: AppState, config: CampaignConfig) -> Arc<Self> {
         Arc::new(Self {
             state,
             config,
             holder: new_id(),
             running: Mutex::new(HashSet::new()),
         })
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.config.clock.now_ms()
+    }
+
+    fn poll(&self) -> Duration {
+        Duration::from_millis(self.config.poll_ms)
     }
 
     fn running(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
@@ -128,7 +74,7 @@ impl Engine {
     /// One scheduling round: start due campaigns, complete finished ones,
     /// and start a task for every device with work that has none here.
     pub async fn tick(self: &Arc<Self>) -> Result<(), sqlx::Error> {
-        let now = now_ms();
+        let now = self.now_ms();
         queue::advance_campaigns(&self.state.pool, now).await?;
         for device in queue::devices_with_work(&self.state.pool, now).await? {
             if !self.running().insert(device.clone()) {
@@ -148,7 +94,7 @@ impl Engine {
     /// Runs the engine until shutdown.
     pub async fn run(self: Arc<Self>) {
         let mut stop = self.state.services.shutdown.subscribe();
-        let mut tick = tokio::time::interval(self.config.poll);
+        let mut tick = tokio::time::interval(self.poll());
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
@@ -221,7 +167,7 @@ impl Engine {
             main: Arc::new(main),
             followup,
             followup_after_ms: fu_after.filter(|_| fu_tpl.is_some()),
-            loaded_at: now_ms(),
+            loaded_at: self.now_ms(),
         })
     }
 
@@ -230,7 +176,7 @@ impl Engine {
         let pool = self.state.pool.clone();
         let lease_ms = self.config.lease_ms;
         let Some(next_send_at) =
-            queue::acquire_lease(&pool, device_id, &self.holder, now_ms(), lease_ms).await?
+            queue::acquire_lease(&pool, device_id, &self.holder, self.now_ms(), lease_ms).await?
         else {
             return Ok(());
         };
@@ -246,14 +192,14 @@ impl Engine {
         let mut campaigns: HashMap<String, Arc<CampaignInfo>> = HashMap::new();
         // (campaign, day start) -> sends counted today.
         let mut daily: HashMap<String, (i64, i64)> = HashMap::new();
-        let mut last_renew = now_ms();
+        let mut last_renew = self.now_ms();
         let mut idle_rounds = 0u32;
         loop {
             while in_flight.try_join_next().is_some() {}
             if *stop.borrow() {
                 break;
             }
-            let now_us = now_us();
+            let now_us = self.config.clock.now_us();
             timeline.catch_up(now_us);
             let wait = timeline.next_us() - now_us;
             if wait > 0 {
@@ -262,7 +208,7 @@ impl Engine {
                     () = stopped(&mut stop) => break,
                 }
             }
-            let now = now_ms();
+            let now = self.now_ms();
             if now - last_renew >= lease_ms / 3 {
                 if !queue::renew_lease(
                     &pool,
@@ -291,12 +237,12 @@ impl Engine {
                 idle_rounds += 1;
                 if idle_rounds > 3
                     && in_flight.is_empty()
-                    && !queue::device_has_due(&pool, device_id, now_ms()).await?
+                    && !queue::device_has_due(&pool, device_id, self.now_ms()).await?
                 {
                     break;
                 }
                 tokio::select! {
-                    () = tokio::time::sleep(self.config.poll) => {}
+                    () = tokio::time::sleep(self.poll()) => {}
                     () = stopped(&mut stop) => break,
                 }
                 continue;
@@ -370,7 +316,7 @@ impl Engine {
     ) -> Result<(), sqlx::Error> {
         let pool = &self.state.pool;
         let holder = self.holder.as_str();
-        let now = now_ms();
+        let now = self.now_ms();
         // The contact may have opted out or been deleted since enqueueing.
         let contact: Option<(String, String, i64)> = sqlx::query_as(
             "SELECT name, fields, opted_out FROM contacts WHERE tenant_id = $1 AND id = $2",
@@ -491,7 +437,7 @@ impl Engine {
         used_template: bool,
     ) -> Result<(), sqlx::Error> {
         let pool = &self.state.pool;
-        let now = now_ms();
+        let now = self.now_ms();
         match result {
             Ok(receipt) => {
                 let recorded = queue::mark_sent(
@@ -520,7 +466,7 @@ impl Engine {
                 let retry_after = e
                     .retry_after()
                     .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-                let delay = backoff_ms(row.attempts, self.config.backoff_base_ms, retry_after);
+                let delay = backoff_ms(row.attempts, self.config.backoff_ms, retry_after);
                 queue::retry_later(pool, &row.id, &self.holder, now + delay, &e.to_string()).await
             }
             Err(e) => {
@@ -534,8 +480,4 @@ impl Engine {
 async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
     // An error means the sender is gone: the server is going away too.
     let _ = stop.wait_for(|s| *s).await;
-}
-
-fn now_us() -> i64 {
-    chrono::Utc::now().timestamp_micros()
 }
