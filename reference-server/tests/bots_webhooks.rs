@@ -1,10 +1,13 @@
 //! The inbound webhook of a Cloud API device over HTTP: signature checks,
 //! keyword-rules replies sent to the (mocked) Cloud API, de-duplication of
 //! provider retries, status webhooks updating stored statuses, and a banned
-//! vendor's webhooks accepted without bot replies.
+//! vendor's webhooks accepted without bot replies; a provider reusing a
+//! message id; campaign messages delivered, read and replied through
+//! webhooks; keyword-rule hits counted per day.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod bots_support;
+mod campaigns_support;
 mod common;
 
 use bots_support::{cloud_status, cloud_text, keyword_config, sign};
@@ -51,6 +54,36 @@ async fn messages(app: &common::TestApp, token: &str) -> Vec<Value> {
     .clone()
 }
 
+/// A Cloud API device sending to `meta_uri`, answering with keyword rules.
+async fn cloud_device_with_rules(app: &common::TestApp, token: &str, meta_uri: &str) -> String {
+    let d = data(
+        app.post(
+            "/api/v1/devices",
+            token,
+            json!({"name": "Cloud", "provider": {
+                "kind": "cloud_api", "phone_number_id": PNID, "access_token": "EAAG-token",
+                "app_secret": SECRET, "verify_token": "vt", "base_url": meta_uri
+            }}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let dev = d["id"].as_str().unwrap().to_owned();
+    data(
+        app.request(
+            Method::PUT,
+            &format!("/api/v1/devices/{dev}/plugins"),
+            Some(token),
+            Some(json!({"plugins": [{"plugin": "keyword-rules", "config": keyword_config()}]})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    dev
+}
+
 async fn cloud_api_webhook(kind: DbKind) {
     bots_support::ensure_plugins();
     let meta = MockServer::start().await;
@@ -77,31 +110,7 @@ async fn cloud_api_webhook(kind: DbKind) {
 
     let app = spawn_app(kind).await;
     let v = app.signup_vendor("Toko Cloud").await;
-    let d = data(
-        app.post(
-            "/api/v1/devices",
-            &v.token,
-            json!({"name": "Cloud", "provider": {
-                "kind": "cloud_api", "phone_number_id": PNID, "access_token": "EAAG-token",
-                "app_secret": SECRET, "verify_token": "vt", "base_url": meta.uri()
-            }}),
-        )
-        .await,
-        201,
-    )
-    .await;
-    let dev = d["id"].as_str().unwrap().to_owned();
-    data(
-        app.request(
-            Method::PUT,
-            &format!("/api/v1/devices/{dev}/plugins"),
-            Some(&v.token),
-            Some(json!({"plugins": [{"plugin": "keyword-rules", "config": keyword_config()}]})),
-        )
-        .await,
-        200,
-    )
-    .await;
+    let dev = cloud_device_with_rules(&app, &v.token, &meta.uri()).await;
 
     // A tampered body (signed for another text) is refused; nothing stored.
     let body = cloud_text(PNID, CUSTOMER, "Budi", "wamid.IN1", "berapa harga?");
@@ -280,3 +289,224 @@ async fn fonnte_webhook_token(kind: DbKind) {
     app.stop().await;
 }
 both_dbs!(fonnte_webhook_token);
+
+async fn provider_reusing_a_message_id(kind: DbKind) {
+    bots_support::ensure_plugins();
+    // A provider that answers every send with the same message id.
+    let meta = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex(format!(r"^/v[0-9.]+/{PNID}/messages$")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": CUSTOMER, "wa_id": CUSTOMER}],
+            "messages": [{"id": "wamid.SAME"}]
+        })))
+        .mount(&meta)
+        .await;
+    let app = spawn_app(kind).await;
+    let v = app.signup_vendor("Toko Sama").await;
+    let dev = cloud_device_with_rules(&app, &v.token, &meta.uri()).await;
+
+    // Two inbound messages, two different bot replies, one provider id.
+    for (id, text) in [("wamid.IN1", "harga?"), ("wamid.IN2", "selamat pagi")] {
+        let body = cloud_text(PNID, CUSTOMER, "Budi", id, text);
+        let s = data(
+            post_webhook(&app, &dev, &body, &sign(SECRET, &body)).await,
+            200,
+        )
+        .await;
+        assert_eq!(s["messages"], 1, "{s}");
+        assert_eq!(s["replies"], 1, "{s}");
+    }
+    // Nothing lost: both replies are in the inbox; the id stays on the first.
+    let msgs = messages(&app, &v.token).await;
+    let out: Vec<&Value> = msgs.iter().filter(|m| m["direction"] == "out").collect();
+    assert_eq!(out.len(), 2, "{msgs:?}");
+    assert_eq!(out[0]["body"], "Harga mulai Rp10.000");
+    assert_eq!(out[0]["provider_message_id"], "wamid.SAME");
+    assert_eq!(
+        out[1]["body"],
+        "Terima kasih, pesan Anda sudah kami terima."
+    );
+    assert_eq!(out[1]["provider_message_id"], Value::Null);
+    assert_eq!(out[1]["status"], "sent");
+
+    // The same message sent again through the API and acknowledged with the
+    // same id is the same message: answered with the stored row, not doubled.
+    let sent = data(
+        app.post(
+            "/api/v1/messages",
+            &v.token,
+            json!({"device_id": dev, "to": CUSTOMER, "text": "Harga mulai Rp10.000"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(sent["message"]["id"], out[0]["id"]);
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM messages WHERE device_id = $1 AND direction = 'out'")
+            .bind(&dev)
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
+    assert_eq!(n, 2);
+    assert_eq!(meta.received_requests().await.unwrap().len(), 3);
+
+    // A status for that id updates the message that carries it.
+    let b = cloud_status(PNID, "wamid.SAME", "delivered", CUSTOMER);
+    let s = data(post_webhook(&app, &dev, &b, &sign(SECRET, &b)).await, 200).await;
+    assert_eq!(s["statuses"], 1);
+    let msgs = messages(&app, &v.token).await;
+    let out: Vec<&Value> = msgs.iter().filter(|m| m["direction"] == "out").collect();
+    assert_eq!(out[0]["status"], "delivered");
+    assert_eq!(out[1]["status"], "sent");
+    app.stop().await;
+}
+both_dbs!(provider_reusing_a_message_id);
+
+async fn campaign_messages_tracked_from_webhooks(kind: DbKind) {
+    use campaigns_support::{eventually, vendor};
+    let app = spawn_app(kind).await;
+    let v = vendor(&app, "Toko Kampanye").await;
+    let d = data(
+        app.post(
+            "/api/v1/devices",
+            &v.token,
+            json!({"name": "Sim", "provider": {"kind": "simulator", "app_secret": SECRET}}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let dev = d["id"].as_str().unwrap().to_owned();
+    let phones = ["+6281211110001", "+6281211110002", "+6281211110003"];
+    for (i, p) in phones.iter().enumerate() {
+        data(
+            app.post(
+                "/api/v1/contacts",
+                &v.token,
+                json!({"phone": p, "name": format!("Pelanggan {i}"), "tags": ["vip"]}),
+            )
+            .await,
+            200,
+        )
+        .await;
+    }
+    let t = data(
+        app.post(
+            "/api/v1/templates",
+            &v.token,
+            json!({"name": "promo", "body": "Halo {name}, ada promo!"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let c = data(
+        app.post(
+            "/api/v1/campaigns",
+            &v.token,
+            json!({"name": "Promo", "template_id": t["id"], "audience": {"tags": ["vip"]},
+                   "devices": [{"device_id": dev, "rate_per_minute": 6000}]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let cid = c["id"].as_str().unwrap().to_owned();
+    data(
+        app.post(
+            &format!("/api/v1/campaigns/{cid}/start"),
+            &v.token,
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    eventually(60, || async {
+        let c = data(
+            app.get(&format!("/api/v1/campaigns/{cid}"), &v.token).await,
+            200,
+        )
+        .await;
+        (c["status"] == "completed").then_some(())
+    })
+    .await;
+    let recipients = data(
+        app.get(&format!("/api/v1/campaigns/{cid}/recipients"), &v.token)
+            .await,
+        200,
+    )
+    .await;
+    let id_of = |phone: &str| -> String {
+        recipients
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["phone"] == phone)
+            .unwrap()["provider_message_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let digits = |p: &str| p.trim_start_matches('+').to_owned();
+
+    // Delivered and read statuses arrive as provider webhooks.
+    for (phone, status) in [
+        (phones[0], "delivered"),
+        (phones[1], "delivered"),
+        (phones[1], "read"),
+    ] {
+        let b = cloud_status(PNID, &id_of(phone), status, &digits(phone));
+        let s = data(post_webhook(&app, &dev, &b, &sign(SECRET, &b)).await, 200).await;
+        assert_eq!(s["statuses"], 1, "{phone} {status}: {s}");
+    }
+    // The first customer writes back.
+    let b = cloud_text(PNID, &digits(phones[0]), "P0", "wamid.REPLY1", "mau dong");
+    let s = data(post_webhook(&app, &dev, &b, &sign(SECRET, &b)).await, 200).await;
+    assert_eq!(s["messages"], 1, "{s}");
+
+    let recipients = data(
+        app.get(&format!("/api/v1/campaigns/{cid}/recipients"), &v.token)
+            .await,
+        200,
+    )
+    .await;
+    let by_phone = |phone: &str| -> Value {
+        recipients
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["phone"] == phone)
+            .unwrap()
+            .clone()
+    };
+    let r0 = by_phone(phones[0]);
+    assert!(r0["delivered_at"].is_i64(), "{r0}");
+    assert!(r0["read_at"].is_null(), "{r0}");
+    assert!(r0["replied_at"].is_i64(), "{r0}");
+    let r1 = by_phone(phones[1]);
+    assert!(
+        r1["delivered_at"].is_i64() && r1["read_at"].is_i64(),
+        "{r1}"
+    );
+    assert!(r1["replied_at"].is_null(), "{r1}");
+    let r2 = by_phone(phones[2]);
+    assert!(
+        r2["delivered_at"].is_null() && r2["replied_at"].is_null(),
+        "{r2}"
+    );
+    let c = data(
+        app.get(&format!("/api/v1/campaigns/{cid}"), &v.token).await,
+        200,
+    )
+    .await;
+    assert_eq!(c["counts"]["sent"], 3, "{c}");
+    assert_eq!(c["counts"]["delivered"], 2, "{c}");
+    assert_eq!(c["counts"]["read"], 1, "{c}");
+    assert_eq!(c["counts"]["replied"], 1, "{c}");
+    app.stop().await;
+}
+both_dbs!(campaign_messages_tracked_from_webhooks);

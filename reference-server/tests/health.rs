@@ -109,3 +109,36 @@ async fn body_limit_applies(kind: DbKind) {
 }
 
 both_dbs!(body_limit_applies);
+
+async fn unknown_routes_and_methods_use_the_error_envelope(kind: DbKind) {
+    let app = spawn_app(kind).await;
+    for path in ["/nope", "/api/v1/does-not-exist", "/api/v1/plans/x/y/z"] {
+        let res = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.headers()["content-type"], "application/json", "{path}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "not_found", "{path}: {body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(path),
+            "{body}"
+        );
+    }
+    let res = app.client.get(app.url("/nope")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+
+    // A known path with a method it does not have: 405 with `Allow`.
+    let res = app.client.delete(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 405);
+    let allow = res.headers()["allow"].to_str().unwrap().to_owned();
+    assert!(allow.contains("GET"), "{allow}");
+    assert_eq!(common::error_code(res, 405).await, "method_not_allowed");
+    let res = app
+        .client
+        .put(app.url("/api/v1/auth/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(common::error_code(res, 405).await, "method_not_allowed");
+    app.stop().await;
+}
+
+both_dbs!(unknown_routes_and_methods_use_the_error_envelope);

@@ -1,10 +1,13 @@
 //! The whole loop on a simulator device over HTTP: plugin configuration
 //! validated by schema, keyword-rules answering through the simulator,
 //! human takeover pausing the bot, agent replies, hand back, a plugin
-//! handing over by itself, opt-out, and the send-message API.
+//! handing over by itself, opt-out, and the send-message API; the handoff
+//! timeout handing back, business hours in the vendor's time zone, keyword
+//! hits per day, and an opt-out cancelling queued campaign messages.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod bots_support;
+mod campaigns_support;
 mod common;
 
 use common::{DbKind, data, error_code, spawn_app};
@@ -312,3 +315,346 @@ async fn simulator_loop(kind: DbKind) {
     app.stop().await;
 }
 both_dbs!(simulator_loop);
+
+/// A simulator device with the keyword-rules plugin configured with `config`.
+async fn sim_with_rules(app: &common::TestApp, token: &str, extra: Value, config: Value) -> String {
+    let mut body = json!({"name": "Sim", "provider": {"kind": "simulator"}});
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    let d = data(app.post("/api/v1/devices", token, body).await, 201).await;
+    let dev = d["id"].as_str().unwrap().to_owned();
+    data(
+        app.request(
+            Method::PUT,
+            &format!("/api/v1/devices/{dev}/plugins"),
+            Some(token),
+            Some(json!({"plugins": [{"plugin": "keyword-rules", "config": config}]})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    dev
+}
+
+async fn handoff_timeout_hands_back(kind: DbKind) {
+    bots_support::ensure_plugins();
+    let app = spawn_app(kind).await;
+    let v = app.signup_vendor("Toko Timeout").await;
+
+    // Out-of-range timeouts are refused and change nothing.
+    let res = app
+        .post(
+            "/api/v1/devices",
+            &v.token,
+            json!({"name": "Sim", "provider": {"kind": "simulator"}, "handoff_timeout_minutes": 50000}),
+        )
+        .await;
+    assert_eq!(error_code(res, 400).await, "invalid_device");
+    assert_eq!(
+        data(app.get("/api/v1/devices", &v.token).await, 200)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+
+    let dev = sim_with_rules(
+        &app,
+        &v.token,
+        json!({"handoff_timeout_minutes": 30}),
+        bots_support::keyword_config(),
+    )
+    .await;
+    let d = data(
+        app.get(&format!("/api/v1/devices/{dev}"), &v.token).await,
+        200,
+    )
+    .await;
+    assert_eq!(d["settings"]["handoff_timeout_minutes"], 30);
+    assert_eq!(inject(&app, &v.token, &dev, "halo").await["replies"], 1);
+    let convs = data(app.get("/api/v1/conversations", &v.token).await, 200).await;
+    let conv = convs[0]["id"].as_str().unwrap().to_owned();
+    data(
+        app.post(
+            &format!("/api/v1/conversations/{conv}/takeover"),
+            &v.token,
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    data(
+        app.post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            &v.token,
+            json!({"text": "Halo, saya Rina dari CS."}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(inject(&app, &v.token, &dev, "harga").await["replies"], 0);
+
+    // 31 minutes since the takeover, but the agent wrote 10 minutes ago:
+    // the agent still owns the conversation.
+    let minute = 60_000_i64;
+    let now = reference_server::db::now_ms();
+    sqlx::query("UPDATE conversations SET owner_changed_at = $1 WHERE id = $2")
+        .bind(now - 31 * minute)
+        .bind(&conv)
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE messages SET created_at = $1 WHERE conversation_id = $2 AND sender = 'agent'",
+    )
+    .bind(now - 10 * minute)
+    .bind(&conv)
+    .execute(&app.state.pool)
+    .await
+    .unwrap();
+    assert_eq!(inject(&app, &v.token, &dev, "harga").await["replies"], 0);
+    let c = data(
+        app.get(&format!("/api/v1/conversations/{conv}"), &v.token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(c["owner"], "agent");
+
+    // 31 minutes without an agent reply: the bot answers again and owns it.
+    sqlx::query(
+        "UPDATE messages SET created_at = $1 WHERE conversation_id = $2 AND sender = 'agent'",
+    )
+    .bind(now - 31 * minute)
+    .bind(&conv)
+    .execute(&app.state.pool)
+    .await
+    .unwrap();
+    let r = inject(&app, &v.token, &dev, "harga").await;
+    assert_eq!(r["replies"], 1, "{r}");
+    assert_eq!(r["outbox"][0]["message"]["body"], "Harga mulai Rp10.000");
+    let c = data(
+        app.get(&format!("/api/v1/conversations/{conv}"), &v.token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(c["owner"], "bot");
+
+    // Timeout 0: an agent keeps the conversation until handing it back.
+    data(
+        app.request(
+            Method::PATCH,
+            &format!("/api/v1/devices/{dev}"),
+            Some(&v.token),
+            Some(json!({"handoff_timeout_minutes": 0})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    data(
+        app.post(
+            &format!("/api/v1/conversations/{conv}/takeover"),
+            &v.token,
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    sqlx::query("UPDATE conversations SET owner_changed_at = $1 WHERE id = $2")
+        .bind(now - 100_000 * minute)
+        .bind(&conv)
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM messages WHERE conversation_id = $1 AND sender = 'agent'")
+        .bind(&conv)
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(inject(&app, &v.token, &dev, "harga").await["replies"], 0);
+    app.stop().await;
+}
+both_dbs!(handoff_timeout_hands_back);
+
+/// `HH:00` of the hour `h` hours away from now's hour in `tz`, as a
+/// business-hours window of the current hour and the next one.
+fn window_around_now(tz: chrono_tz::Tz) -> String {
+    use chrono::Timelike;
+    let h = chrono::Utc::now().with_timezone(&tz).hour();
+    format!("{:02}:00-{:02}:00", h.saturating_sub(1), (h + 2).min(24))
+}
+
+async fn business_hours_in_the_vendor_time_zone(kind: DbKind) {
+    bots_support::ensure_plugins();
+    let app = spawn_app(kind).await;
+    let v = app.signup_vendor("Toko Jam").await;
+    let t = data(app.get("/api/v1/tenant", &v.token).await, 200).await;
+    assert_eq!(t["time_zone"], "Asia/Jakarta");
+
+    // Open every day around the current hour in Jakarta (UTC+7), which is
+    // closed in New York (UTC-5/-4): 11 or 12 hours apart.
+    let window = window_around_now(chrono_tz::Asia::Jakarta);
+    let days: serde_json::Map<String, Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .map(|d| ((*d).to_owned(), json!([window])))
+        .collect();
+    let config = json!({
+        "rules": [
+            { "id": "buka", "keywords": ["jam"], "reply": "Kami buka.", "when": {"hours": "open"} },
+            { "id": "tutup", "keywords": ["jam"], "reply": "Kami tutup.", "when": {"hours": "closed"} }
+        ],
+        "business_hours": { "days": days }
+    });
+    let dev = sim_with_rules(&app, &v.token, json!({}), config).await;
+    let r = inject(&app, &v.token, &dev, "jam berapa?").await;
+    assert_eq!(r["outbox"][0]["message"]["body"], "Kami buka.", "{r}");
+
+    // Bad zones are refused and change nothing.
+    let res = app
+        .request(
+            Method::PATCH,
+            "/api/v1/tenant",
+            Some(&v.token),
+            Some(json!({"time_zone": "Asia/Atlantis"})),
+        )
+        .await;
+    assert_eq!(error_code(res, 400).await, "invalid_time_zone");
+    let t = data(app.get("/api/v1/tenant", &v.token).await, 200).await;
+    assert_eq!(t["time_zone"], "Asia/Jakarta");
+
+    let t = data(
+        app.request(
+            Method::PATCH,
+            "/api/v1/tenant",
+            Some(&v.token),
+            Some(json!({"time_zone": "America/New_York"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(t["time_zone"], "America/New_York");
+    let r = inject(&app, &v.token, &dev, "jam buka?").await;
+    assert_eq!(r["outbox"][0]["message"]["body"], "Kami tutup.", "{r}");
+
+    // Each matched rule is counted under today's date in the vendor's zone.
+    let hits: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT day, keyword, hits FROM bot_keyword_hits WHERE tenant_id = $1 ORDER BY keyword",
+    )
+    .bind(&v.tenant_id)
+    .fetch_all(&app.state.pool)
+    .await
+    .unwrap();
+    let jakarta_day = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Jakarta)
+        .format("%Y-%m-%d")
+        .to_string();
+    let ny_day = chrono::Utc::now()
+        .with_timezone(&chrono_tz::America::New_York)
+        .format("%Y-%m-%d")
+        .to_string();
+    assert_eq!(
+        hits,
+        vec![
+            (jakarta_day, "buka".to_owned(), 1),
+            (ny_day.clone(), "tutup".to_owned(), 1)
+        ]
+    );
+    inject(&app, &v.token, &dev, "jam?").await;
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT hits FROM bot_keyword_hits WHERE tenant_id = $1 AND day = $2 AND keyword = 'tutup'",
+    )
+    .bind(&v.tenant_id)
+    .bind(&ny_day)
+    .fetch_one(&app.state.pool)
+    .await
+    .unwrap();
+    assert_eq!(n, 2);
+    app.stop().await;
+}
+both_dbs!(business_hours_in_the_vendor_time_zone);
+
+async fn opt_out_cancels_queued_campaign_messages(kind: DbKind) {
+    use campaigns_support::{sim_device, vendor};
+    bots_support::ensure_plugins();
+    let app = spawn_app(kind).await;
+    let v = vendor(&app, "Toko Opt").await;
+    let dev = sim_device(&app, &v).await;
+    for p in [CUSTOMER_E164, "+6281211112222"] {
+        data(
+            app.post(
+                "/api/v1/contacts",
+                &v.token,
+                json!({"phone": p, "tags": ["vip"]}),
+            )
+            .await,
+            200,
+        )
+        .await;
+    }
+    let t = data(
+        app.post(
+            "/api/v1/templates",
+            &v.token,
+            json!({"name": "promo", "body": "Promo besok!"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    // Scheduled a day ahead: the messages wait in the queue.
+    let at = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let c = data(
+        app.post(
+            "/api/v1/campaigns",
+            &v.token,
+            json!({"name": "Besok", "template_id": t["id"], "audience": {"tags": ["vip"]},
+                   "schedule_at": at, "devices": [{"device_id": dev}]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let cid = c["id"].as_str().unwrap().to_owned();
+    data(
+        app.post(
+            &format!("/api/v1/campaigns/{cid}/start"),
+            &v.token,
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let r = inject(&app, &v.token, &dev, "BERHENTI").await;
+    assert_eq!(r["replies"], 1, "{r}");
+    let recipients = data(
+        app.get(&format!("/api/v1/campaigns/{cid}/recipients"), &v.token)
+            .await,
+        200,
+    )
+    .await;
+    let state_of = |phone: &str| {
+        recipients
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["phone"] == phone)
+            .unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(state_of(CUSTOMER_E164), "cancelled", "{recipients}");
+    assert_eq!(state_of("+6281211112222"), "queued", "{recipients}");
+    app.stop().await;
+}
+both_dbs!(opt_out_cancels_queued_campaign_messages);

@@ -206,8 +206,12 @@ pub async fn consume(
     Ok(())
 }
 
-/// Adds `n` to a monthly counter without checking the plan.
-pub async fn record(pool: &AnyPool, tenant_id: &str, limit: Limit, n: i64) -> Result<(), AppError> {
+/// Adds `n` to a monthly counter without checking the plan (on a pool, or
+/// inside the caller's transaction).
+pub async fn record<'e, E>(exec: E, tenant_id: &str, limit: Limit, n: i64) -> Result<(), AppError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let metric = limit
         .metric()
         .ok_or_else(|| AppError::internal("record() is for monthly limits"))?;
@@ -219,7 +223,7 @@ pub async fn record(pool: &AnyPool, tenant_id: &str, limit: Limit, n: i64) -> Re
     .bind(metric)
     .bind(current_period())
     .bind(n)
-    .execute(pool)
+    .execute(exec)
     .await?;
     Ok(())
 }

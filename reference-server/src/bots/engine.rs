@@ -1,15 +1,18 @@
 //! The inbound path: one customer message on one device, from webhook (or
 //! simulator injection) to the bot's replies.
 //!
-//! 1. In one write transaction: find or create the conversation, insert the
-//!    inbound message keyed by (device, direction, provider message id) —
-//!    a provider retry inserts nothing and stops here, so it never gets a
-//!    second reply — and record an opt-out (STOP / BERHENTI).
+//! 1. In one write transaction: find or create the conversation and insert
+//!    the inbound message keyed by (device, direction, provider message
+//!    id) — a provider retry inserts nothing and stops here, so it never
+//!    gets a second reply. Then the campaigns area hears of the reply, and
+//!    an opt-out (STOP / BERHENTI) is recorded in the contacts area.
 //! 2. If the vendor is active, the device's bots are on and no human agent
-//!    owns the conversation: run the device's plugin pipeline.
-//! 3. Send each reply through the device's (paced) provider and store it
-//!    with its provider message id and status (`sent` or `failed`), and
-//!    store the pipeline's conversation state / handoff.
+//!    owns the conversation (or the device's handoff timeout passed): run
+//!    the device's plugin pipeline, with "now" in the vendor's time zone.
+//! 3. Send each reply through the device's (paced) provider, then store in
+//!    one write transaction the replies with their provider message ids and
+//!    statuses (`sent` or `failed`), the usage, the keyword hits and the
+//!    pipeline's conversation state / handoff.
 
 use std::sync::Arc;
 
@@ -19,7 +22,7 @@ use whatsapp_client::{OutgoingMessage, PhoneNumber};
 
 use crate::AppState;
 use crate::db::now_ms;
-use crate::devices::registry::DeviceRuntime;
+use crate::devices::registry::{DeviceRuntime, Lookup};
 use crate::http::AppError;
 use crate::inbox::store::{self as inbox, NewMessage, OWNER_AGENT};
 
@@ -109,25 +112,27 @@ pub(crate) fn describe_outgoing(m: &OutgoingMessage) -> (String, Option<String>)
     (m.kind().to_owned(), body)
 }
 
-/// Handles one inbound customer message on `rt` (see the module docs).
+/// Handles one inbound customer message on the looked-up device (see the
+/// module docs).
 pub async fn handle_message(
     state: &AppState,
-    rt: &Arc<DeviceRuntime>,
-    tenant_active: bool,
+    found: &Lookup,
     m: InboundMessage,
 ) -> Result<Outcome, AppError> {
+    let rt: &Arc<DeviceRuntime> = &found.device;
+    let tenant_active = found.tenant_active;
     let now = now_ms();
     let contact = m.from.to_string();
     let (kind, body, payload) = describe_inbound(&m);
     let payload = payload.to_string();
     let opt_out = body
         .as_deref()
-        .is_some_and(super::contacts::is_opt_out_keyword);
+        .is_some_and(crate::contacts::is_opt_out_keyword);
 
-    let mut tx = state.begin_write().await?;
-    let conv = inbox::upsert_conversation(&mut tx, &rt.tenant_id, &rt.id, &contact, now).await?;
+    let mut w = super::begin_write(state).await?;
+    let conv = inbox::upsert_conversation(&mut w.tx, &rt.tenant_id, &rt.id, &contact, now).await?;
     let inserted = inbox::insert_message(
-        &mut *tx,
+        &mut *w.tx,
         &NewMessage {
             tenant_id: &rt.tenant_id,
             conversation_id: &conv.id,
@@ -145,11 +150,11 @@ pub async fn handle_message(
     )
     .await?;
     if inserted.is_none() {
-        tx.rollback().await?;
+        w.rollback().await?;
         return Ok(Outcome::Duplicate);
     }
     inbox::touch_conversation(
-        &mut *tx,
+        &mut *w.tx,
         &rt.tenant_id,
         &conv.id,
         body.as_deref(),
@@ -157,9 +162,17 @@ pub async fn handle_message(
         now,
     )
     .await?;
-    tx.commit().await?;
+    w.commit().await?;
+    // Any message from the number counts as a reply to the vendor's recent
+    // campaign messages (and stops its queued follow-ups). Only a number
+    // with campaign messages can change anything there; checking that with
+    // a read keeps SQLite's write lock free in the common case.
+    if has_campaign_messages(&state.pool, &rt.tenant_id, &contact).await? {
+        crate::campaigns::on_reply(&state.pool, &rt.tenant_id, &contact).await?;
+    }
     if opt_out {
-        super::contacts::mark_opted_out(&state.pool, &rt.tenant_id, &contact).await?;
+        // Also cancels the contact's queued campaign messages.
+        crate::contacts::mark_opted_out(&state.pool, &rt.tenant_id, &contact).await?;
     }
 
     if !tenant_active {
@@ -182,7 +195,10 @@ pub async fn handle_message(
             replies: u32::from(sent.accepted),
         });
     }
-    if !rt.bot_enabled || conv.owner == OWNER_AGENT {
+    if !rt.bot_enabled {
+        return Ok(Outcome::Handled { replies: 0 });
+    }
+    if conv.owner == OWNER_AGENT && !handoff_expired(state, rt, &conv, now).await? {
         return Ok(Outcome::Handled { replies: 0 });
     }
 
@@ -193,20 +209,24 @@ pub async fn handle_message(
         contact_name: m.from_name.as_deref(),
         state: conv.bot_state.as_deref(),
         message: &m,
+        time_zone: found.time_zone,
     };
     let actions = pipeline::run(state, &turn).await?;
-    let mut replies = 0u32;
+    // Send every reply first, then store them and the turn's bookkeeping
+    // (usage, keyword hits, state, handoff) in one write transaction.
+    let mut sent = Vec::new();
     let mut new_state: Option<Option<String>> = None;
     let mut handoff = false;
+    let mut matched: Vec<String> = Vec::new();
     for action in actions {
         match action {
-            BotAction::Reply(msg) => {
-                if send_and_store(state, rt, &conv.id, &m.from, &msg, "bot")
-                    .await?
-                    .accepted
-                {
-                    replies += 1;
-                }
+            BotAction::Reply {
+                message,
+                matched: what,
+            } => {
+                matched.extend(what);
+                let result = rt.provider.send(&m.from, &message).await;
+                sent.push((message, result));
             }
             BotAction::SetState(s) => new_state = Some(s),
             BotAction::Handoff(reason) => {
@@ -215,21 +235,32 @@ pub async fn handle_message(
             }
         }
     }
+    let replies = sent.iter().filter(|(_, r)| r.is_ok()).count() as u32;
+    if sent.is_empty() && matched.is_empty() && new_state.is_none() && !handoff {
+        return Ok(Outcome::Handled { replies });
+    }
+    let mut w = super::begin_write(state).await?;
+    for (message, result) in &sent {
+        store_outgoing(&mut w.tx, rt, &conv.id, message, result, "bot").await?;
+    }
     if replies > 0 {
         // Bot replies answer a customer; they are counted, not refused.
         crate::billing::limits::record(
-            &state.pool,
+            &mut *w.tx,
             &rt.tenant_id,
             crate::billing::limits::Limit::MessagesPerMonth,
             i64::from(replies),
         )
         .await?;
     }
+    if !matched.is_empty() {
+        record_keyword_hits(&mut w.tx, &rt.tenant_id, found.time_zone, &matched).await?;
+    }
     if new_state.is_some() || handoff {
         // `None` inside means "clear"; store the empty string's absence as NULL.
         let state_text = new_state.as_ref().map(|s| s.clone().unwrap_or_default());
         inbox::save_bot_outcome(
-            &state.pool,
+            &mut *w.tx,
             &rt.tenant_id,
             &conv.id,
             state_text.as_deref(),
@@ -237,7 +268,78 @@ pub async fn handle_message(
         )
         .await?;
     }
+    w.commit().await?;
     Ok(Outcome::Handled { replies })
+}
+
+/// Whether the vendor ever queued or sent a campaign message to `phone`.
+async fn has_campaign_messages(
+    pool: &sqlx::AnyPool,
+    tenant_id: &str,
+    phone: &str,
+) -> Result<bool, sqlx::Error> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT id FROM campaign_recipients WHERE tenant_id = $1 AND phone = $2 LIMIT 1",
+    )
+    .bind(tenant_id)
+    .bind(phone)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// Whether an agent-owned conversation goes back to the bot: the device's
+/// handoff timeout passed since the takeover and since the last agent
+/// reply. When it did, the conversation is handed back here.
+async fn handoff_expired(
+    state: &AppState,
+    rt: &DeviceRuntime,
+    conv: &inbox::ConversationRef,
+    now: i64,
+) -> Result<bool, AppError> {
+    let Some(timeout) = rt.settings.handoff_timeout() else {
+        return Ok(false);
+    };
+    let last_agent = inbox::last_agent_message_at(&state.pool, &rt.tenant_id, &conv.id).await?;
+    let since = conv.owner_changed_at.max(last_agent).unwrap_or(0);
+    let timeout_ms = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
+    if now.saturating_sub(since) < timeout_ms {
+        return Ok(false);
+    }
+    tracing::info!(tenant = %rt.tenant_id, conversation = %conv.id, "no agent reply within the handoff timeout; the bot answers again");
+    inbox::set_owner(&state.pool, &rt.tenant_id, &conv.id, inbox::OWNER_BOT, None).await?;
+    Ok(true)
+}
+
+/// Counts what the plugins' replies matched (keyword rule ids ...) in
+/// `bot_keyword_hits`, under today's date in the vendor's time zone.
+async fn record_keyword_hits(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tenant_id: &str,
+    time_zone: chrono_tz::Tz,
+    matched: &[String],
+) -> Result<(), sqlx::Error> {
+    let day = chrono::Utc::now()
+        .with_timezone(&time_zone)
+        .format("%Y-%m-%d")
+        .to_string();
+    let mut counts: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    for m in matched {
+        *counts.entry(m.as_str()).or_default() += 1;
+    }
+    for (keyword, n) in counts {
+        sqlx::query(
+            "INSERT INTO bot_keyword_hits (tenant_id, day, keyword, hits) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id, day, keyword) DO UPDATE SET hits = bot_keyword_hits.hits + $4",
+        )
+        .bind(tenant_id)
+        .bind(&day)
+        .bind(keyword)
+        .bind(n)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// A message sent (or attempted) and stored.
@@ -260,19 +362,38 @@ pub(crate) async fn send_and_store(
     sender: &str,
 ) -> Result<Stored, AppError> {
     let result = rt.provider.send(to, msg).await;
+    let mut w = super::begin_write(state).await?;
+    let message_id = store_outgoing(&mut w.tx, rt, conversation_id, msg, &result, sender).await?;
+    w.commit().await?;
+    Ok(Stored {
+        message_id,
+        accepted: result.is_ok(),
+    })
+}
+
+/// Stores a message sent (or attempted) through the device in the
+/// conversation and moves the conversation's last message forward.
+/// Returns the stored message's id.
+async fn store_outgoing(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    rt: &DeviceRuntime,
+    conversation_id: &str,
+    msg: &OutgoingMessage,
+    result: &Result<whatsapp_client::SendReceipt, whatsapp_client::Error>,
+    sender: &str,
+) -> Result<String, AppError> {
     let (kind, body) = describe_outgoing(msg);
     let payload = serde_json::to_string(msg).unwrap_or_else(|_| "{}".to_owned());
     let now = now_ms();
-    let (status, provider_id, error) = match &result {
+    let (status, provider_id, error) = match result {
         Ok(receipt) => ("sent", receipt.message_id.clone(), None),
         Err(e) => {
             tracing::warn!(tenant = %rt.tenant_id, device = %rt.id, error = %e, "sending a reply failed");
             ("failed", None, Some(e.to_string()))
         }
     };
-    let mut tx = state.begin_write().await?;
-    let message_id = inbox::insert_message(
-        &mut *tx,
+    let message_id = inbox::insert_outbound(
+        tx,
         &NewMessage {
             tenant_id: &rt.tenant_id,
             conversation_id,
@@ -288,10 +409,9 @@ pub(crate) async fn send_and_store(
         },
         now,
     )
-    .await?
-    .ok_or_else(|| AppError::internal("provider returned a message id already stored"))?;
+    .await?;
     inbox::touch_conversation(
-        &mut *tx,
+        &mut **tx,
         &rt.tenant_id,
         conversation_id,
         body.as_deref(),
@@ -299,14 +419,11 @@ pub(crate) async fn send_and_store(
         now,
     )
     .await?;
-    tx.commit().await?;
-    Ok(Stored {
-        message_id,
-        accepted: result.is_ok(),
-    })
+    Ok(message_id)
 }
 
-/// Applies a provider status webhook to the stored outbound message.
+/// Applies a provider status webhook to the stored outbound message and to
+/// the campaign message with that provider id. Returns whether either changed.
 pub async fn handle_status(
     state: &AppState,
     rt: &DeviceRuntime,
@@ -332,7 +449,12 @@ pub async fn handle_status(
         );
         text
     });
-    Ok(inbox::apply_status(&state.pool, &rt.id, &s.message_id, status, error.as_deref()).await?)
+    let inbox_changed =
+        inbox::apply_status(&state.pool, &rt.id, &s.message_id, status, error.as_deref()).await?;
+    // Campaign messages are tracked in the campaigns area's own table.
+    let campaign_rows =
+        crate::campaigns::on_status(&state.pool, &s.message_id, status, error.as_deref()).await?;
+    Ok(inbox_changed || campaign_rows > 0)
 }
 
 #[cfg(test)]

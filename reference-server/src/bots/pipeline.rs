@@ -37,15 +37,17 @@ pub const AVAILABLE_PLUGINS: [&str; 2] = ["keyword-rules", "ai-reply"];
 /// Messages of history given to plugins.
 const HISTORY: i64 = 10;
 
-/// The vendor's time zone for plugins (business hours). Vendors do not
-/// choose one yet; Indonesian SMBs mostly work in WIB.
-const TIME_ZONE: chrono_tz::Tz = chrono_tz::Asia::Jakarta;
-
 /// What the pipeline asks the engine to do, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BotAction {
     /// Send this message to the customer.
-    Reply(OutgoingMessage),
+    Reply {
+        /// The message.
+        message: OutgoingMessage,
+        /// What produced it in the plugin (a keyword rule id ...), counted
+        /// in `bot_keyword_hits`.
+        matched: Option<String>,
+    },
     /// Replace the conversation state (`None` clears it).
     SetState(Option<String>),
     /// Hand the conversation to a human agent.
@@ -67,6 +69,8 @@ pub struct Turn<'a> {
     pub state: Option<&'a str>,
     /// The message (already stored).
     pub message: &'a InboundMessage,
+    /// The vendor's time zone: plugins see "now" in it (business hours).
+    pub time_zone: chrono_tz::Tz,
 }
 
 struct Loaded {
@@ -342,7 +346,7 @@ pub async fn run(state: &AppState, turn: &Turn<'_>) -> Result<Vec<BotAction>, Ap
         },
         state: turn.state.map(str::to_owned),
         history,
-        now: chrono::Utc::now().with_timezone(&TIME_ZONE),
+        now: chrono::Utc::now().with_timezone(&turn.time_zone),
     };
     let mut out = Vec::new();
     for h in pipeline.iter() {
@@ -359,7 +363,9 @@ pub async fn run(state: &AppState, turn: &Turn<'_>) -> Result<Vec<BotAction>, Ap
         let mut stop = false;
         for a in actions {
             match a {
-                Action::Reply { message, .. } => out.push(BotAction::Reply(message)),
+                Action::Reply { message, matched } => {
+                    out.push(BotAction::Reply { message, matched });
+                }
                 Action::SetState(s) => out.push(BotAction::SetState(s)),
                 Action::Handoff(reason) => {
                     out.push(BotAction::Handoff(reason));
@@ -390,7 +396,9 @@ async fn apply_tag(state: &AppState, tenant: &str, phone: &str, tag: &str, add: 
         return;
     }
     let result = async {
-        let contact_id = super::contacts::find_or_create(&state.pool, tenant, phone).await?;
+        let contact_id = crate::contacts::find_or_create(&state.pool, tenant, phone, None)
+            .await?
+            .id;
         if add {
             sqlx::query(
                 "INSERT INTO contact_tags (tenant_id, contact_id, tag) VALUES ($1, $2, $3) \

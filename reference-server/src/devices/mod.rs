@@ -130,6 +130,19 @@ fn parse_phone(raw: Option<String>) -> Result<Option<String>, AppError> {
     }
 }
 
+fn check_handoff_timeout(minutes: u32) -> Result<u32, AppError> {
+    if minutes > model::MAX_HANDOFF_TIMEOUT_MINUTES {
+        return Err(AppError::bad_request(
+            "invalid_device",
+            format!(
+                "handoff_timeout_minutes: at most {} (30 days); 0 means never",
+                model::MAX_HANDOFF_TIMEOUT_MINUTES
+            ),
+        ));
+    }
+    Ok(minutes)
+}
+
 fn check_name(name: &str) -> Result<String, AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -180,6 +193,10 @@ async fn create_device(
     body.provider
         .apply(&mut settings, &mut secrets)
         .map_err(field_error)?;
+    settings.handoff_timeout_minutes = body
+        .handoff_timeout_minutes
+        .map(check_handoff_timeout)
+        .transpose()?;
     let used = store::count(&state.pool, &member.tenant_id).await?;
     crate::billing::limits::check_with_current(
         &state.pool,
@@ -281,6 +298,9 @@ async fn update_device(
         row.settings = settings;
         row.secret_names = secrets.names().into_iter().map(str::to_owned).collect();
         row.secrets_ciphertext = encrypt_secrets(&state, &row.tenant_id, &row.id, &secrets);
+    }
+    if let Some(minutes) = body.handoff_timeout_minutes {
+        row.settings.handoff_timeout_minutes = Some(check_handoff_timeout(minutes)?);
     }
     row.updated_at = now_ms().max(row.updated_at + 1);
     if !store::update(&state.pool, &row).await? {

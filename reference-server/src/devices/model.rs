@@ -68,6 +68,30 @@ pub struct DeviceSettings {
     /// Gateway: the name of the header carrying the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub header_name: Option<String>,
+    /// Minutes without an agent reply after which a conversation an agent
+    /// took over goes back to the bot (`0`: never; unset: 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff_timeout_minutes: Option<u32>,
+}
+
+/// Handoff timeout of a device that did not set one.
+pub const DEFAULT_HANDOFF_TIMEOUT_MINUTES: u32 = 60;
+
+/// Longest handoff timeout a device may set (30 days).
+pub const MAX_HANDOFF_TIMEOUT_MINUTES: u32 = 30 * 24 * 60;
+
+impl DeviceSettings {
+    /// How long an agent-owned conversation stays with the agent without
+    /// an agent reply; `None`: until handed back.
+    pub fn handoff_timeout(&self) -> Option<std::time::Duration> {
+        match self
+            .handoff_timeout_minutes
+            .unwrap_or(DEFAULT_HANDOFF_TIMEOUT_MINUTES)
+        {
+            0 => None,
+            m => Some(std::time::Duration::from_secs(u64::from(m) * 60)),
+        }
+    }
 }
 
 /// Provider secrets of a device, decrypted. `Debug` is redacted.
@@ -390,6 +414,10 @@ pub struct CreateDevice {
     /// Whether bots answer on this device (default true).
     #[serde(default)]
     pub bot_enabled: Option<bool>,
+    /// Minutes without an agent reply before an agent-owned conversation
+    /// goes back to the bot (0: never; default 60; at most 43200).
+    #[serde(default)]
+    pub handoff_timeout_minutes: Option<u32>,
     /// Provider settings and secrets.
     pub provider: ProviderInput,
 }
@@ -407,6 +435,10 @@ pub struct UpdateDevice {
     /// Turn bots on or off for this device.
     #[serde(default)]
     pub bot_enabled: Option<bool>,
+    /// Minutes without an agent reply before an agent-owned conversation
+    /// goes back to the bot (0: never; at most 43200).
+    #[serde(default)]
+    pub handoff_timeout_minutes: Option<u32>,
     /// Provider settings/secrets to change; `kind` must match the device.
     #[serde(default)]
     pub provider: Option<ProviderInput>,

@@ -49,6 +49,17 @@ impl std::fmt::Debug for DeviceRuntime {
     }
 }
 
+/// A device with what the inbound path needs to know about its tenant.
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    /// The device.
+    pub device: Arc<DeviceRuntime>,
+    /// Whether the tenant is active (banned or unapproved: `false`).
+    pub tenant_active: bool,
+    /// The tenant's time zone (business hours, per-day statistics).
+    pub time_zone: chrono_tz::Tz,
+}
+
 /// Looks a device up by id (for webhooks and senders): the cached runtime
 /// if still current, else a fresh one. Also answers whether the device's
 /// tenant is active (banned or unapproved tenants: `false`).
@@ -56,8 +67,16 @@ pub async fn get(
     state: &AppState,
     device_id: &str,
 ) -> Result<Option<(Arc<DeviceRuntime>, bool)>, AppError> {
+    Ok(lookup(state, device_id)
+        .await?
+        .map(|l| (l.device, l.tenant_active)))
+}
+
+/// [`get`] with the tenant's time zone, in the same single query.
+pub async fn lookup(state: &AppState, device_id: &str) -> Result<Option<Lookup>, AppError> {
     let row = sqlx::query(
-        "SELECT d.updated_at, t.status FROM devices d JOIN tenants t ON t.id = d.tenant_id WHERE d.id = $1",
+        "SELECT d.updated_at, t.status, t.time_zone FROM devices d JOIN tenants t ON t.id = d.tenant_id \
+         WHERE d.id = $1",
     )
     .bind(device_id)
     .fetch_optional(&state.pool)
@@ -68,12 +87,24 @@ pub async fn get(
     };
     let version: i64 = row.try_get("updated_at")?;
     let status: String = row.try_get("status")?;
+    let tz_name: String = row.try_get("time_zone")?;
     let active = status == "active";
+    let time_zone = tz_name.parse().unwrap_or_else(|_| {
+        tracing::warn!(device = device_id, time_zone = %tz_name, "stored time zone unknown; using Asia/Jakarta");
+        chrono_tz::Asia::Jakarta
+    });
+    let found = |device| {
+        Some(Lookup {
+            device,
+            tenant_active: active,
+            time_zone,
+        })
+    };
     let cache = &crate::bots::runtime(state).devices;
     if let Some(rt) = cache.get(device_id)
         && rt.version == version
     {
-        return Ok(Some((rt, active)));
+        return Ok(found(rt));
     }
     let Some(row) = store::load_for_webhook(&state.pool, device_id).await? else {
         return Ok(None);
@@ -98,7 +129,7 @@ pub async fn get(
         provider,
     });
     cache.insert(device_id.to_owned(), Arc::clone(&rt));
-    Ok(Some((rt, active)))
+    Ok(found(rt))
 }
 
 /// A tenant's device by id (404 for another tenant's device).
@@ -107,8 +138,18 @@ pub async fn get_for_tenant(
     tenant_id: &str,
     device_id: &str,
 ) -> Result<(Arc<DeviceRuntime>, bool), AppError> {
-    match get(state, device_id).await? {
-        Some((rt, active)) if rt.tenant_id == tenant_id => Ok((rt, active)),
+    let l = lookup_for_tenant(state, tenant_id, device_id).await?;
+    Ok((l.device, l.tenant_active))
+}
+
+/// [`get_for_tenant`] with the tenant's time zone.
+pub async fn lookup_for_tenant(
+    state: &AppState,
+    tenant_id: &str,
+    device_id: &str,
+) -> Result<Lookup, AppError> {
+    match lookup(state, device_id).await? {
+        Some(l) if l.device.tenant_id == tenant_id => Ok(l),
         _ => Err(AppError::NotFound("device")),
     }
 }
@@ -195,11 +236,10 @@ fn build_provider(
         // The simulator sends nowhere, so it is not rate limited (the
         // wrapper stays, so the path is the same as for real devices).
         DeviceKind::Simulator => Arc::new(Paced::new(
-            SimSender(crate::simulator::Simulator::for_device(
-                state.pool.clone(),
-                tenant_id,
-                device_id,
-            )),
+            SimSender(
+                crate::simulator::Simulator::for_device(state.pool.clone(), tenant_id, device_id),
+                crate::bots::runtime(state).write_gate.clone(),
+            ),
             &PacingConfig::unlimited(),
         )),
     };
@@ -207,8 +247,9 @@ fn build_provider(
 }
 
 /// The simulator as a [`Provider`]: the message is stored in `sim_outbox`
-/// in its JSON wire form and gets a `sim.<uuid>` provider id.
-struct SimSender(crate::simulator::Simulator);
+/// in its JSON wire form and gets a `sim.<uuid>` provider id. The insert
+/// takes its turn with the inbound path's other writes.
+struct SimSender(crate::simulator::Simulator, crate::bots::WriteGate);
 
 #[async_trait::async_trait]
 impl Provider for SimSender {
@@ -225,7 +266,10 @@ impl Provider for SimSender {
         let json = serde_json::to_value(message).map_err(|e| {
             whatsapp_client::Error::InvalidInput(format!("message not serializable: {e}"))
         })?;
-        let id = self.0.record(to.as_ref(), &json).await.map_err(|e| {
+        let turn = self.1.turn().await;
+        let recorded = self.0.record(to.as_ref(), &json).await;
+        drop(turn);
+        let id = recorded.map_err(|e| {
             whatsapp_client::Error::Transport(whatsapp_client::TransportError::new(
                 format!("simulator outbox: {e}"),
                 false,

@@ -141,8 +141,29 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .route("/metrics", get(metrics::render))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Any path no route matches: the JSON error envelope, 404 `not_found`.
+async fn unknown_route(uri: axum::http::Uri) -> AppError {
+    AppError::Status {
+        status: axum::http::StatusCode::NOT_FOUND,
+        code: "not_found",
+        message: format!("no API route at {}", uri.path()),
+    }
+}
+
+/// A known path called with a method it does not have: the JSON error
+/// envelope, 405 `method_not_allowed` (axum adds the `Allow` header).
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> AppError {
+    AppError::Status {
+        status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: format!("{} does not accept {method}", uri.path()),
+    }
 }

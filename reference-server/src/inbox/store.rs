@@ -108,6 +108,7 @@ fn message_from_row(row: &AnyRow) -> Result<MessageView, sqlx::Error> {
 pub(crate) struct ConversationRef {
     pub(crate) id: String,
     pub(crate) owner: String,
+    pub(crate) owner_changed_at: Option<i64>,
     pub(crate) bot_state: Option<String>,
 }
 
@@ -125,7 +126,7 @@ pub(crate) async fn upsert_conversation(
         "INSERT INTO conversations (id, tenant_id, device_id, contact_number, owner, \
          last_message_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
          ON CONFLICT (device_id, contact_number) DO UPDATE SET owner = conversations.owner \
-         RETURNING id, tenant_id, owner, bot_state",
+         RETURNING id, tenant_id, owner, owner_changed_at, bot_state",
     )
     .bind(new_id())
     .bind(tenant_id)
@@ -144,6 +145,7 @@ pub(crate) async fn upsert_conversation(
     Ok(ConversationRef {
         id: row.try_get("id")?,
         owner: row.try_get("owner")?,
+        owner_changed_at: row.try_get("owner_changed_at")?,
         bot_state: row.try_get("bot_state")?,
     })
 }
@@ -198,6 +200,54 @@ where
     .execute(exec)
     .await?;
     Ok((done.rows_affected() == 1).then_some(id))
+}
+
+/// Stores an outbound message (sent, or failed without a provider id) and
+/// returns its id. Never fails on the (device, direction, provider id) key:
+///
+/// - the provider id is already stored for the same message (same kind and
+///   payload: a provider that de-duplicated a retried send): that row's id
+///   is returned and nothing is added;
+/// - it is stored for a different message (a gateway that reuses ids): the
+///   new message is still stored, without the provider id, so the inbox
+///   keeps everything that was sent and status webhooks for that id keep
+///   updating the first message.
+pub(crate) async fn insert_outbound(
+    tx: &mut Transaction<'static, Any>,
+    m: &NewMessage<'_>,
+    now: i64,
+) -> Result<String, sqlx::Error> {
+    if let Some(id) = insert_message(&mut **tx, m, now).await? {
+        return Ok(id);
+    }
+    let existing: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT id, kind, payload FROM messages WHERE device_id = $1 AND direction = $2 \
+         AND provider_message_id = $3 AND tenant_id = $4",
+    )
+    .bind(m.device_id)
+    .bind(m.direction)
+    .bind(m.provider_message_id)
+    .bind(m.tenant_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some((id, kind, payload)) = existing
+        && kind == m.kind
+        && payload == m.payload
+    {
+        return Ok(id);
+    }
+    tracing::warn!(
+        tenant = m.tenant_id,
+        device = m.device_id,
+        "the provider returned a message id it already gave another message; stored without it"
+    );
+    let without_id = NewMessage {
+        provider_message_id: None,
+        ..m.clone()
+    };
+    insert_message(&mut **tx, &without_id, now)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)
 }
 
 /// Moves the conversation's "last message" forward.
@@ -354,6 +404,23 @@ pub(crate) async fn get_message(
         .fetch_optional(pool)
         .await?;
     row.as_ref().map(message_from_row).transpose()
+}
+
+/// When an agent last wrote in the conversation (unix ms), if ever.
+pub(crate) async fn last_agent_message_at(
+    pool: &AnyPool,
+    tenant_id: &str,
+    conversation_id: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT created_at FROM messages WHERE tenant_id = $1 AND conversation_id = $2 \
+         AND sender = 'agent' ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(tenant_id)
+    .bind(conversation_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(t,)| t))
 }
 
 /// Sets the owner of a conversation; returns the updated row, or `None`

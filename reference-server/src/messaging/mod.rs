@@ -134,15 +134,15 @@ async fn simulator_device(
     state: &AppState,
     member: &CurrentMember,
     device: &str,
-) -> Result<(std::sync::Arc<registry::DeviceRuntime>, bool), AppError> {
-    let (rt, active) = registry::get_for_tenant(state, &member.tenant_id, device).await?;
-    if rt.kind != DeviceKind::Simulator {
+) -> Result<registry::Lookup, AppError> {
+    let found = registry::lookup_for_tenant(state, &member.tenant_id, device).await?;
+    if found.device.kind != DeviceKind::Simulator {
         return Err(AppError::bad_request(
             "not_a_simulator",
             "this endpoint works on devices of kind `simulator` only",
         ));
     }
-    Ok((rt, active))
+    Ok(found)
 }
 
 /// Inject a customer message into a simulator device: it goes through the
@@ -165,7 +165,8 @@ async fn simulator_inbound(
     Path(device): Path<String>,
     ApiJson(body): ApiJson<SimulatedInbound>,
 ) -> ApiResult<SimulatedResult> {
-    let (rt, active) = simulator_device(&state, &member, &device).await?;
+    let found = simulator_device(&state, &member, &device).await?;
+    let rt = &found.device;
     let from = PhoneNumber::parse(&body.from)
         .map_err(|e| AppError::bad_request("invalid_phone_number", format!("from: {e}")))?;
     if body.text.trim().is_empty() {
@@ -187,7 +188,7 @@ async fn simulator_inbound(
     if let Some(name) = body.name {
         m = m.with_from_name(name);
     }
-    let outcome = engine::handle_message(&state, &rt, active, m).await?;
+    let outcome = engine::handle_message(&state, &found, m).await?;
     let (duplicate, replies) = match outcome {
         Outcome::Duplicate => (true, 0),
         Outcome::Handled { replies } => (false, replies),
@@ -241,7 +242,7 @@ async fn simulator_outbox(
     Path(device): Path<String>,
     Query(q): Query<OutboxQuery>,
 ) -> ApiResult<Vec<SimMessage>> {
-    let (rt, _) = simulator_device(&state, &member, &device).await?;
+    let rt = simulator_device(&state, &member, &device).await?.device;
     let to = match q.to.as_deref() {
         Some(raw) => Some(
             PhoneNumber::parse(raw)

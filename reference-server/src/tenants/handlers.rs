@@ -29,18 +29,21 @@ pub struct TenantView {
     pub status: TenantStatus,
     /// `id` (Indonesian, default) or `en`: language of WhatsApp receipts.
     pub locale: String,
+    /// IANA time zone of the business (default `Asia/Jakarta`): the bots'
+    /// business hours and the days of keyword statistics use it.
+    pub time_zone: String,
     /// Unix milliseconds.
     pub created_at: i64,
 }
 
 pub(crate) async fn load(state: &AppState, tenant_id: &str) -> Result<TenantView, AppError> {
-    let row: Option<(String, String, String, String, String, i64)> = sqlx::query_as(
-        "SELECT id, name, whatsapp, status, locale, created_at FROM tenants WHERE id = $1",
+    let row: Option<(String, String, String, String, String, String, i64)> = sqlx::query_as(
+        "SELECT id, name, whatsapp, status, locale, time_zone, created_at FROM tenants WHERE id = $1",
     )
     .bind(tenant_id)
     .fetch_optional(&state.pool)
     .await?;
-    let (id, name, whatsapp, status, locale, created_at) =
+    let (id, name, whatsapp, status, locale, time_zone, created_at) =
         row.ok_or(AppError::NotFound("tenant"))?;
     Ok(TenantView {
         id,
@@ -49,6 +52,7 @@ pub(crate) async fn load(state: &AppState, tenant_id: &str) -> Result<TenantView
         status: TenantStatus::parse(&status)
             .ok_or_else(|| AppError::internal("unknown tenant status"))?,
         locale,
+        time_zone,
         created_at,
     })
 }
@@ -68,6 +72,8 @@ pub(crate) struct UpdateTenant {
     name: Option<String>,
     /// `id` or `en`.
     locale: Option<String>,
+    /// IANA time zone, e.g. `Asia/Jakarta`, `Asia/Makassar`, `Asia/Jayapura`.
+    time_zone: Option<String>,
 }
 
 /// Update the caller's vendor profile.
@@ -85,12 +91,14 @@ async fn update_tenant(
     member.require(Role::Admin)?;
     let name = req.name.map(|n| validate_name(&n)).transpose()?;
     let locale = req.locale.map(|l| validate_locale(&l)).transpose()?;
+    let time_zone = req.time_zone.map(|t| validate_time_zone(&t)).transpose()?;
     sqlx::query(
-        "UPDATE tenants SET name = COALESCE($1, name), locale = COALESCE($2, locale), updated_at = $3 \
-         WHERE id = $4",
+        "UPDATE tenants SET name = COALESCE($1, name), locale = COALESCE($2, locale), \
+         time_zone = COALESCE($3, time_zone), updated_at = $4 WHERE id = $5",
     )
     .bind(name)
     .bind(locale)
+    .bind(time_zone)
     .bind(now_ms())
     .bind(&member.tenant_id)
     .execute(&state.pool)
@@ -108,6 +116,19 @@ pub fn validate_name(name: &str) -> Result<String, AppError> {
         ));
     }
     Ok(n.to_owned())
+}
+
+/// An IANA time zone name known to `chrono-tz` (`Asia/Jakarta` ...).
+pub fn validate_time_zone(name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    name.parse::<chrono_tz::Tz>()
+        .map(|tz| tz.name().to_owned())
+        .map_err(|_| {
+            AppError::bad_request(
+                "invalid_time_zone",
+                format!("time_zone: `{name}` is not an IANA time zone such as Asia/Jakarta"),
+            )
+        })
 }
 
 /// `id` or `en`.

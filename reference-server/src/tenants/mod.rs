@@ -6,7 +6,7 @@
 pub mod api_keys;
 mod handlers;
 
-pub use handlers::{TenantView, validate_locale, validate_name};
+pub use handlers::{TenantView, validate_locale, validate_name, validate_time_zone};
 pub mod members;
 
 use serde::{Deserialize, Serialize};

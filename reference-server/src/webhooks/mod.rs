@@ -180,15 +180,15 @@ async fn receive_webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<WebhookSummary> {
-    let (rt, tenant_active) = registry::get(&state, &device)
+    let found = registry::lookup(&state, &device)
         .await?
         .ok_or(AppError::NotFound("device"))?;
-    let events = authenticate_and_parse(&rt, &headers, query.as_deref(), &body)?;
+    let rt = &found.device;
+    let events = authenticate_and_parse(rt, &headers, query.as_deref(), &body)?;
     let mut summary = WebhookSummary::default();
     for event in events {
         match event {
-            Event::Message(m) => match engine::handle_message(&state, &rt, tenant_active, m).await?
-            {
+            Event::Message(m) => match engine::handle_message(&state, &found, m).await? {
                 Outcome::Duplicate => summary.duplicates += 1,
                 Outcome::Handled { replies } => {
                     summary.messages += 1;
@@ -196,7 +196,7 @@ async fn receive_webhook(
                 }
             },
             Event::Status(s) => {
-                if engine::handle_status(&state, &rt, &s).await? {
+                if engine::handle_status(&state, rt, &s).await? {
                     summary.statuses += 1;
                 }
             }
