@@ -41,6 +41,9 @@ enum Command {
     Admin(AdminCommand),
     /// Print a new random key for SECRET_KEY (encryption of secrets at rest).
     GenerateSecretKey,
+    /// Vendors' contacts (bulk import with a progress bar).
+    #[command(subcommand)]
+    Contacts(reference_server::contacts::cli::ContactsCommand),
 }
 
 #[derive(Args, Default)]
@@ -170,6 +173,11 @@ async fn run(command: Command, mut config: Config) -> Result<(), reference_serve
             } else {
                 println!("done: {email}");
             }
+            Ok(())
+        }
+        Command::Contacts(cmd) => {
+            let state = reference_server::build_state(config).await?;
+            cmd.run(&state, &mut std::io::stdout()).await?;
             Ok(())
         }
         Command::Serve(args) => {

@@ -906,3 +906,119 @@ async fn cloud_window_error_falls_back_to_template(kind: DbKind) {
     app.stop().await;
 }
 both_dbs!(cloud_window_error_falls_back_to_template);
+
+async fn vendor_top_keywords(kind: DbKind) {
+    let app = spawn_app(kind).await;
+    let v = vendor(&app, "Toko Kata").await;
+    let other = vendor(&app, "Toko Lain").await;
+    let jkt = chrono_tz::Asia::Jakarta;
+    let today = chrono::Utc::now().with_timezone(&jkt).date_naive();
+    let day = |back: i64| {
+        (today - chrono::Duration::days(back))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    // What the bots record (migration 0103): hits per vendor-local day and rule.
+    let rows: [(&str, String, &str, i64); 8] = [
+        (&v.tenant_id, day(0), "harga", 5),
+        (&v.tenant_id, day(1), "harga", 4),
+        (&v.tenant_id, day(0), "ongkir", 7),
+        (&v.tenant_id, day(3), "alamat", 2),
+        (&v.tenant_id, day(29), "jam-buka", 1),
+        // Outside a 30-day period.
+        (&v.tenant_id, day(30), "promo", 100),
+        // Another vendor's hits never show.
+        (&other.tenant_id, day(0), "rahasia", 50),
+        (&v.tenant_id, day(2), "ongkir", 1),
+    ];
+    for (t, d, k, n) in &rows {
+        sqlx::query(
+            "INSERT INTO bot_keyword_hits (tenant_id, day, keyword, hits) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(*t)
+        .bind(d)
+        .bind(*k)
+        .bind(*n)
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    }
+    let kw = |o: &Value| -> Vec<(String, i64)> {
+        o["top_keywords"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                (
+                    k["keyword"].as_str().unwrap().to_owned(),
+                    k["hits"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let o = data(
+        app.get(
+            "/api/v1/analytics/overview?days=30&time_zone=Asia/Jakarta",
+            &v.token,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let s = |k: &str, n: i64| (k.to_owned(), n);
+    assert_eq!(
+        kw(&o),
+        vec![
+            s("harga", 9),
+            s("ongkir", 8),
+            s("alamat", 2),
+            s("jam-buka", 1)
+        ]
+    );
+    let o = data(
+        app.get("/api/v1/analytics/overview?days=1&top=1", &v.token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(kw(&o), vec![s("ongkir", 7)]);
+    let o = data(
+        app.get("/api/v1/analytics/overview?days=31&top=2", &v.token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(kw(&o), vec![s("promo", 100), s("harga", 9)]);
+    let bad = app.get("/api/v1/analytics/overview?top=0", &v.token).await;
+    assert_eq!(error_code(bad, 400).await, "invalid_top");
+
+    // Exports: CSV has the keyword table after the days; XLSX a second sheet.
+    let res = app
+        .get(
+            "/api/v1/analytics/overview/export?days=7&format=csv",
+            &v.token,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let csv = res.text().await.unwrap();
+    let (days, keywords) = csv.split_once("\n\n").expect("two tables");
+    assert!(days.starts_with("date,messages_in,"), "{csv}");
+    assert_eq!(days.lines().count(), 1 + 7 + 1, "header, 7 days, total");
+    assert_eq!(keywords, "keyword,hits\nharga,9\nongkir,8\nalamat,2\n");
+    let res = app
+        .get(
+            "/api/v1/analytics/overview/export?days=7&format=xlsx",
+            &v.token,
+        )
+        .await;
+    let bytes = res.bytes().await.unwrap();
+    use calamine::Reader;
+    let mut wb =
+        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = wb.worksheet_range("Kata kunci").unwrap();
+    assert_eq!(sheet.height(), 4);
+    assert_eq!(sheet.get((1, 0)).unwrap().to_string(), "harga");
+    assert_eq!(sheet.get((1, 1)).unwrap().to_string(), "9");
+    app.stop().await;
+}
+both_dbs!(vendor_top_keywords);

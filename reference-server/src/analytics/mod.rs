@@ -1,11 +1,12 @@
 //! Analytics: per campaign (counts, rates, timeline, per-recipient report)
 //! and per vendor (messages in and out per day, bot vs human replies,
-//! campaign sends, AI usage, most frequent inbound texts), as JSON or as
-//! CSV / XLSX downloads.
+//! campaign sends, AI usage, top matched bot keywords, most frequent
+//! inbound texts), as JSON or as CSV / XLSX downloads.
 //!
 //! Vendor figures read the inbox tables of the BOTS area (`messages`:
-//! `direction` in/out, `sender` contact/bot/agent/api/system) and
-//! `llm_usage`, plus this area's `campaign_recipients`.
+//! `direction` in/out, `sender` contact/bot/agent/api/system),
+//! `llm_usage` and `bot_keyword_hits` (hits per vendor-local day and
+//! matched rule id), plus this area's `campaign_recipients`.
 
 // utoipa's `IntoParams` expansion for `Query<T>` arguments writes fully
 // qualified paths that trip this lint.
@@ -24,7 +25,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::CurrentMember;
 use crate::campaigns::Counts;
-use crate::contacts::{encode_table, export_format, file_response};
+use crate::contacts::{encode_table, encode_tables, export_format, file_response};
 use crate::db::now_ms;
 use crate::http::{ApiResult, AppError, Data, ErrorBody, ok};
 
@@ -290,6 +291,15 @@ pub struct TextCount {
     pub count: i64,
 }
 
+/// A bot keyword rule and how often it matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct KeywordCount {
+    /// The matched rule id.
+    pub keyword: String,
+    /// Matches over the period.
+    pub hits: i64,
+}
+
 /// A vendor's traffic overview.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Overview {
@@ -297,6 +307,9 @@ pub struct Overview {
     pub days: Vec<Day>,
     /// Sums over the period.
     pub totals: Day,
+    /// The bot keyword rules that matched most over the period, most hits
+    /// first (ties by keyword).
+    pub top_keywords: Vec<KeywordCount>,
     /// The most frequent inbound texts (what customers ask; the keywords
     /// worth an auto-reply).
     pub top_inbound_texts: Vec<TextCount>,
@@ -307,13 +320,48 @@ pub struct Overview {
 pub struct OverviewQuery {
     /// Days back from today, 1..=366 (default 30).
     pub days: Option<i64>,
-    /// IANA time zone for day boundaries (default `Asia/Jakarta`).
+    /// IANA time zone for day boundaries (default: the vendor's time zone).
     pub time_zone: Option<String>,
+    /// How many top keywords, 1..=100 (default 10).
+    pub top: Option<i64>,
     /// For the export: `csv` (default) or `xlsx`.
     pub format: Option<String>,
 }
 
 const DAY_MS: i64 = 86_400_000;
+
+/// `YYYY-MM-DD` of a day number (days since 1970-01-01, vendor-local).
+fn day_label(day: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(day * DAY_MS)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// The `n` rules with the most hits from `first` to `last` (inclusive,
+/// `YYYY-MM-DD` vendor-local days, which compare correctly as text).
+async fn top_keywords(
+    state: &AppState,
+    tenant: &str,
+    first: &str,
+    last: &str,
+    n: i64,
+) -> Result<Vec<KeywordCount>, sqlx::Error> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT keyword, CAST(SUM(hits) AS BIGINT) AS n FROM bot_keyword_hits \
+         WHERE tenant_id = $1 AND day >= $2 AND day <= $3 \
+         GROUP BY keyword ORDER BY n DESC, keyword LIMIT $4",
+    )
+    .bind(tenant)
+    .bind(first)
+    .bind(last)
+    .bind(n)
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(keyword, hits)| KeywordCount { keyword, hits })
+        .collect())
+}
 
 async fn build_overview(
     state: &AppState,
@@ -327,10 +375,19 @@ async fn build_overview(
             "days must be 1..=366",
         ));
     }
-    let tz_name = q
-        .time_zone
-        .clone()
-        .unwrap_or_else(|| "Asia/Jakarta".to_owned());
+    let top_n = q.top.unwrap_or(10);
+    if !(1..=100).contains(&top_n) {
+        return Err(AppError::bad_request("invalid_top", "top must be 1..=100"));
+    }
+    let tz_name = match &q.time_zone {
+        Some(t) => t.clone(),
+        // The vendor's own zone: keyword hits are counted by its days.
+        None => sqlx::query_scalar("SELECT time_zone FROM tenants WHERE id = $1")
+            .bind(tenant)
+            .fetch_optional(&state.pool)
+            .await?
+            .unwrap_or_else(|| "Asia/Jakarta".to_owned()),
+    };
     let tz: chrono_tz::Tz = tz_name.parse().map_err(|_| {
         AppError::bad_request(
             "invalid_time_zone",
@@ -419,6 +476,14 @@ async fn build_overview(
     .bind(since)
     .fetch_all(&state.pool)
     .await?;
+    let top_keywords = top_keywords(
+        state,
+        tenant,
+        &day_label(first_day),
+        &day_label(today),
+        top_n,
+    )
+    .await?;
     let mut totals = Day {
         date: "total".to_owned(),
         ..Day::default()
@@ -426,9 +491,7 @@ async fn build_overview(
     let days: Vec<Day> = map
         .into_iter()
         .map(|(d, mut day)| {
-            day.date = chrono::DateTime::from_timestamp_millis(d * DAY_MS)
-                .map(|t| t.format("%Y-%m-%d").to_string())
-                .unwrap_or_default();
+            day.date = day_label(d);
             totals.messages_in += day.messages_in;
             totals.messages_out += day.messages_out;
             totals.bot_replies += day.bot_replies;
@@ -442,6 +505,7 @@ async fn build_overview(
     Ok(Overview {
         days,
         totals,
+        top_keywords,
         top_inbound_texts: top
             .into_iter()
             .map(|(text, count)| TextCount { text, count })
@@ -464,7 +528,8 @@ async fn overview(
     Ok(ok(build_overview(&state, &member.tenant_id, &q).await?))
 }
 
-/// The vendor's traffic per day as CSV or XLSX.
+/// The vendor's traffic per day as CSV or XLSX, then the top matched
+/// keywords (CSV: a second table after an empty line; XLSX: a second sheet).
 #[utoipa::path(get, path = "/api/v1/analytics/overview/export", tag = "analytics",
     security(("session" = []), ("api_key" = [])),
     params(OverviewQuery),
@@ -508,6 +573,18 @@ async fn overview_export(
             ]
         })
         .collect();
-    let bytes = encode_table(format, "Ringkasan", &header, &rows)?;
+    let kw_header = vec!["keyword".to_owned(), "hits".to_owned()];
+    let kw_rows: Vec<Vec<String>> = o
+        .top_keywords
+        .iter()
+        .map(|k| vec![k.keyword.clone(), k.hits.to_string()])
+        .collect();
+    let bytes = encode_tables(
+        format,
+        &[
+            ("Ringkasan", &header, &rows),
+            ("Kata kunci", &kw_header, &kw_rows),
+        ],
+    )?;
     Ok(file_response(bytes, format, "overview"))
 }

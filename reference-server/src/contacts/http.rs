@@ -627,10 +627,19 @@ pub(crate) fn encode_table(
     header: &[String],
     rows: &[Vec<String>],
 ) -> Result<Vec<u8>, AppError> {
+    encode_tables(format, &[(sheet, header, rows)])
+}
+
+/// Writes several tables as one CSV (sections separated by an empty line)
+/// or one XLSX workbook (a sheet each).
+pub(crate) fn encode_tables(
+    format: &str,
+    sheets: &[import::Sheet<'_>],
+) -> Result<Vec<u8>, AppError> {
     if format == "xlsx" {
-        import::write_xlsx(sheet, header, rows).map_err(AppError::internal)
+        import::write_xlsx_sheets(sheets).map_err(AppError::internal)
     } else {
-        import::write_csv(header, rows).map_err(AppError::internal)
+        import::write_csv_sections(sheets).map_err(AppError::internal)
     }
 }
 

@@ -436,33 +436,57 @@ pub fn parse_rows(table: &Table, mapping: &ColumnMapping) -> Result<Parsed, File
     Ok(out)
 }
 
+/// One table of an export: a sheet name, a header row and data rows.
+pub type Sheet<'a> = (&'a str, &'a [String], &'a [Vec<String>]);
+
 /// Writes rows as CSV (header first).
 pub fn write_csv(header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header).map_err(|e| e.to_string())?;
-    for r in rows {
-        w.write_record(r).map_err(|e| e.to_string())?;
+    write_csv_sections(&[("", header, rows)])
+}
+
+/// Writes several tables into one CSV, one after the other, separated by
+/// an empty line (each with its own header row).
+pub fn write_csv_sections(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    for (i, (_, header, rows)) in sheets.iter().enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        let mut w = csv::Writer::from_writer(&mut out);
+        w.write_record(*header).map_err(|e| e.to_string())?;
+        for r in *rows {
+            w.write_record(r).map_err(|e| e.to_string())?;
+        }
+        w.flush().map_err(|e| e.to_string())?;
     }
-    w.into_inner().map_err(|e| e.to_string())
+    Ok(out)
 }
 
 /// Writes rows as an XLSX workbook with one sheet (header first, bold).
 /// Every cell is written as text so phone numbers keep their `+`.
 pub fn write_xlsx(sheet: &str, header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, String> {
+    write_xlsx_sheets(&[(sheet, header, rows)])
+}
+
+/// Writes an XLSX workbook with one sheet per table (header first, bold;
+/// every cell as text).
+pub fn write_xlsx_sheets(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, String> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let bold = rust_xlsxwriter::Format::new().set_bold();
-    let ws = book.add_worksheet();
-    ws.set_name(sheet).map_err(|e| e.to_string())?;
-    for (c, h) in header.iter().enumerate() {
-        let c = u16::try_from(c).map_err(|e| e.to_string())?;
-        ws.write_string_with_format(0, c, h, &bold)
-            .map_err(|e| e.to_string())?;
-    }
-    for (r, row) in rows.iter().enumerate() {
-        let r = u32::try_from(r + 1).map_err(|e| e.to_string())?;
-        for (c, v) in row.iter().enumerate() {
+    for (sheet, header, rows) in sheets {
+        let ws = book.add_worksheet();
+        ws.set_name(*sheet).map_err(|e| e.to_string())?;
+        for (c, h) in header.iter().enumerate() {
             let c = u16::try_from(c).map_err(|e| e.to_string())?;
-            ws.write_string(r, c, v).map_err(|e| e.to_string())?;
+            ws.write_string_with_format(0, c, h, &bold)
+                .map_err(|e| e.to_string())?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            let r = u32::try_from(r + 1).map_err(|e| e.to_string())?;
+            for (c, v) in row.iter().enumerate() {
+                let c = u16::try_from(c).map_err(|e| e.to_string())?;
+                ws.write_string(r, c, v).map_err(|e| e.to_string())?;
+            }
         }
     }
     book.save_to_buffer().map_err(|e| e.to_string())
@@ -585,6 +609,28 @@ mod tests {
             parse_rows(&Vec::new(), &ColumnMapping::default()),
             Err(FileError::Empty)
         );
+    }
+
+    #[test]
+    fn csv_sections_and_xlsx_sheets() {
+        let a = vec!["date".to_owned(), "n".to_owned()];
+        let b = vec!["keyword".to_owned(), "hits".to_owned()];
+        let ra = vec![vec!["2026-11-24".to_owned(), "3".to_owned()]];
+        let rb = vec![vec!["harga".to_owned(), "7".to_owned()]];
+        let out = write_csv_sections(&[("A", &a, &ra), ("B", &b, &rb)]).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "date,n\n2026-11-24,3\n\nkeyword,hits\nharga,7\n"
+        );
+        let book = write_xlsx_sheets(&[("Ringkasan", &a, &ra), ("Kata kunci", &b, &rb)]).unwrap();
+        use calamine::Reader;
+        let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(book)).unwrap();
+        assert_eq!(
+            wb.sheet_names(),
+            vec!["Ringkasan".to_owned(), "Kata kunci".to_owned()]
+        );
+        let r = wb.worksheet_range("Kata kunci").unwrap();
+        assert_eq!(r.get((1, 0)).unwrap().to_string(), "harga");
     }
 
     #[test]

@@ -6,9 +6,13 @@
 //! opted out (replied STOP / BERHENTI, or was marked so) is never selected
 //! by a campaign again.
 //!
+//! `reference-server contacts import` ([`cli`]) runs the same import from
+//! the command line with a progress bar.
+//!
 //! Functions for other areas (the inbound webhook handler):
 //! [`find_or_create`], [`mark_opted_out`], [`is_opt_out_keyword`].
 
+pub mod cli;
 mod http;
 pub mod import;
 pub mod store;
@@ -23,7 +27,7 @@ pub use http::{
     ContactPage, ContactView, CreateContact, CreateGroup, ExportQuery, GroupMembers, GroupView,
     ImportReport, ImportRequest, ListQuery, UpdateContact, run_import,
 };
-pub(crate) use http::{encode_table, export_format, file_response};
+pub(crate) use http::{encode_table, encode_tables, export_format, file_response};
 
 /// The contacts routes (`/api/v1/contacts...`, `/api/v1/contact-groups...`).
 pub fn router() -> OpenApiRouter<AppState> {
