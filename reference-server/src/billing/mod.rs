@@ -6,8 +6,10 @@
 //! * [`webhook`]: `POST /webhooks/midtrans`, idempotent transitions.
 //! * [`subscriptions`]: trial, extension exactly once, the expiry job.
 //! * [`receipt`]: WhatsApp receipts.
+//! * [`loadtest`]: setup of the Midtrans load generator.
 
 pub mod limits;
+pub mod loadtest;
 pub mod orders;
 pub mod plans;
 pub mod receipt;

@@ -164,7 +164,10 @@ async fn midtrans_notification(
         .map(|f| f.as_str().to_owned());
 
     let now = now_ms();
-    let mut tx = state.begin_write().await?;
+    // Takes its turn with the process's other SQLite writers (no-op on
+    // PostgreSQL), so concurrent notifications queue instead of colliding.
+    let mut w = crate::bots::begin_write(&state).await?;
+    let tx = &mut w.tx;
     sqlx::query(
         "INSERT INTO payments (id, order_id, tenant_id, transaction_id, transaction_status, fraud_status, \
          payment_type, gross_amount, outcome, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
@@ -180,7 +183,7 @@ async fn midtrans_notification(
     .bind(&notification.gross_amount)
     .bind(state_name(new_state))
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     // Read the status inside the write transaction: the compare-and-set
     // below only succeeds against this value.
@@ -188,7 +191,7 @@ async fn midtrans_notification(
         sqlx::query_scalar("SELECT status FROM orders WHERE id = $1 AND tenant_id = $2")
             .bind(&notification.order_id)
             .bind(&tenant_id)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
     let mut changed = false;
     let mut extended = None;
@@ -205,12 +208,12 @@ async fn midtrans_notification(
         .bind(&notification.order_id)
         .bind(&tenant_id)
         .bind(&current)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         changed = done.rows_affected() == 1;
         if changed && new_state == PaymentState::Paid {
             extended = subscriptions::apply_paid_order(
-                &mut tx,
+                tx,
                 &notification.order_id,
                 &tenant_id,
                 &plan_id,
@@ -220,7 +223,7 @@ async fn midtrans_notification(
             .await?;
         }
     }
-    tx.commit().await?;
+    w.commit().await?;
     count(if changed { "applied" } else { "unchanged" });
     if let Some(expires_at) = extended {
         let state2 = state.clone();

@@ -21,10 +21,11 @@
 //! ```
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use clap::Parser;
+
+#[path = "loadgen_common.rs"]
+mod common;
 
 #[derive(Parser, Debug)]
 #[command(about = "Inbound webhook -> bot reply load generator (loopback)")]
@@ -92,80 +93,31 @@ async fn drive(args: &Args, base: &str, device: &str, secret: &str) -> Result<()
         base.trim_end_matches('/')
     ));
     let secret = Arc::new(secret.to_owned());
-    let run = reference_server::db::new_id();
-    let next = Arc::new(AtomicU64::new(0));
-    let failures = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..args.concurrency {
-        let (client, url, secret, next, failures, run) = (
-            client.clone(),
-            Arc::clone(&url),
-            Arc::clone(&secret),
-            Arc::clone(&next),
-            Arc::clone(&failures),
-            run.clone(),
-        );
-        let (total, senders) = (args.requests, args.senders);
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total {
-                    break;
-                }
-                let b = body(i, senders, &run);
-                let sig = whatsapp_client::webhook::sign(secret.as_bytes(), b.as_bytes());
-                let t = Instant::now();
-                let res = client
-                    .post(url.as_str())
-                    .header("content-type", "application/json")
-                    .header(whatsapp_client::webhook::SIGNATURE_HEADER, sig)
-                    .body(b)
-                    .send()
-                    .await;
-                let ok = match res {
-                    Ok(r) if r.status().is_success() => match r.json::<serde_json::Value>().await {
-                        // Every message must have been answered exactly once.
-                        Ok(v) => v["data"]["replies"] == 1 && v["data"]["messages"] == 1,
-                        Err(_) => false,
-                    },
-                    _ => false,
-                };
-                lat.push(t.elapsed());
-                if !ok {
-                    failures.fetch_add(1, Ordering::Relaxed);
-                }
+    let run = Arc::new(reference_server::db::new_id());
+    let senders = args.senders;
+    let result = common::run(args.requests, args.concurrency, move |i| {
+        let b = body(i, senders, &run);
+        let sig = whatsapp_client::webhook::sign(secret.as_bytes(), b.as_bytes());
+        let request = client
+            .post(url.as_str())
+            .header("content-type", "application/json")
+            .header(whatsapp_client::webhook::SIGNATURE_HEADER, sig)
+            .body(b)
+            .send();
+        async move {
+            match request.await {
+                Ok(r) if r.status().is_success() => match r.json::<serde_json::Value>().await {
+                    // Every message must have been answered exactly once.
+                    Ok(v) => v["data"]["replies"] == 1 && v["data"]["messages"] == 1,
+                    Err(_) => false,
+                },
+                _ => false,
             }
-            lat
-        }));
-    }
-    let mut all: Vec<Duration> = Vec::with_capacity(args.requests as usize);
-    for t in tasks {
-        all.extend(t.await?);
-    }
-    let elapsed = started.elapsed();
-    all.sort_unstable();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
-    let failed = failures.load(Ordering::Relaxed);
-    let report = format!(
-        "inbound webhook -> bot reply (simulator): {} requests, concurrency {}, {} failed\n  \
-         throughput: {:.0} replies/s over {:.2} s\n  \
-         latency: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        all.len(),
-        args.concurrency,
-        failed,
-        all.len() as f64 / elapsed.as_secs_f64(),
-        elapsed.as_secs_f64(),
-        pct(0.50).as_secs_f64() * 1e3,
-        pct(0.90).as_secs_f64() * 1e3,
-        pct(0.99).as_secs_f64() * 1e3,
-        all.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
-    );
+        }
+    })
+    .await?;
+    let failed = result.failed;
+    let report = result.report("inbound webhook -> bot reply (simulator)", args.concurrency);
     // The figure is the program's output.
     #[allow(clippy::print_stdout)]
     {
