@@ -66,27 +66,14 @@ impl Simulator {
         to: &str,
         message: &serde_json::Value,
     ) -> Result<String, sqlx::Error> {
-        let provider_message_id = format!("sim.{}", uuid::Uuid::new_v4().simple());
-        sqlx::query(
-            "INSERT INTO sim_outbox (id, tenant_id, device_id, to_number, message_json, \
-             provider_message_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        record_on(
+            &self.pool,
+            self.tenant_id.as_deref(),
+            self.device_id.as_deref(),
+            to,
+            message,
         )
-        .bind(new_id())
-        .bind(self.tenant_id.clone())
-        .bind(self.device_id.clone())
-        .bind(to)
-        .bind(message.to_string())
-        .bind(&provider_message_id)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
-        tracing::info!(
-            sender = self.device_id.as_deref().unwrap_or("platform"),
-            %to,
-            message = %message,
-            "simulator: message sent"
-        );
-        Ok(provider_message_id)
+        .await
     }
 
     /// The latest messages sent by this sender to `to` (newest first).
@@ -100,6 +87,42 @@ impl Simulator {
         )
         .await
     }
+}
+
+/// Stores one simulated send on `exec` (the pool, or the caller's
+/// transaction, so the bots store a reply and its "sending" together) and
+/// returns its `sim.<uuid>` provider message id.
+pub(crate) async fn record_on<'e, E>(
+    exec: E,
+    tenant_id: Option<&str>,
+    device_id: Option<&str>,
+    to: &str,
+    message: &serde_json::Value,
+) -> Result<String, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let provider_message_id = format!("sim.{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(
+        "INSERT INTO sim_outbox (id, tenant_id, device_id, to_number, message_json, \
+             provider_message_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(new_id())
+    .bind(tenant_id)
+    .bind(device_id)
+    .bind(to)
+    .bind(message.to_string())
+    .bind(&provider_message_id)
+    .bind(now_ms())
+    .execute(exec)
+    .await?;
+    tracing::info!(
+        sender = device_id.unwrap_or("platform"),
+        %to,
+        message = %message,
+        "simulator: message sent"
+    );
+    Ok(provider_message_id)
 }
 
 /// Lists outbox rows of one sender (`tenant_id`/`device_id` `None` = the

@@ -22,6 +22,7 @@ use whatsapp_client::{OutgoingMessage, PhoneNumber};
 
 use crate::AppState;
 use crate::db::now_ms;
+use crate::devices::DeviceKind;
 use crate::devices::registry::{DeviceRuntime, Lookup};
 use crate::http::AppError;
 use crate::inbox::store::{self as inbox, NewMessage, OWNER_AGENT};
@@ -225,7 +226,13 @@ pub async fn handle_message(
                 matched: what,
             } => {
                 matched.extend(what);
-                let result = rt.provider.send(&m.from, &message).await;
+                // A simulator's "send" is an insert: it joins the write
+                // transaction below instead of taking a turn of its own.
+                let result = if rt.kind == DeviceKind::Simulator {
+                    None
+                } else {
+                    Some(rt.provider.send(&m.from, &message).await)
+                };
                 sent.push((message, result));
             }
             BotAction::SetState(s) => new_state = Some(s),
@@ -235,13 +242,20 @@ pub async fn handle_message(
             }
         }
     }
-    let replies = sent.iter().filter(|(_, r)| r.is_ok()).count() as u32;
     if sent.is_empty() && matched.is_empty() && new_state.is_none() && !handoff {
-        return Ok(Outcome::Handled { replies });
+        return Ok(Outcome::Handled { replies: 0 });
     }
     let mut w = super::begin_write(state).await?;
-    for (message, result) in &sent {
-        store_outgoing(&mut w.tx, rt, &conv.id, message, result, "bot").await?;
+    let mut replies = 0u32;
+    for (message, result) in sent {
+        let result = match result {
+            Some(r) => r,
+            None => simulate_send(&mut w.tx, rt, &m.from, &message).await?,
+        };
+        if result.is_ok() {
+            replies += 1;
+        }
+        store_outgoing(&mut w.tx, rt, &conv.id, &message, &result, "bot").await?;
     }
     if replies > 0 {
         // Bot replies answer a customer; they are counted, not refused.
@@ -270,6 +284,37 @@ pub async fn handle_message(
     }
     w.commit().await?;
     Ok(Outcome::Handled { replies })
+}
+
+/// The simulator device's send inside the caller's transaction: the
+/// message is validated like a provider would, then stored in the
+/// simulator outbox.
+async fn simulate_send(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    rt: &DeviceRuntime,
+    to: &PhoneNumber,
+    message: &OutgoingMessage,
+) -> Result<Result<whatsapp_client::SendReceipt, whatsapp_client::Error>, sqlx::Error> {
+    if let Err(e) = message.validate() {
+        return Ok(Err(e.into()));
+    }
+    let json = match serde_json::to_value(message) {
+        Ok(j) => j,
+        Err(e) => {
+            return Ok(Err(whatsapp_client::Error::InvalidInput(format!(
+                "message not serializable: {e}"
+            ))));
+        }
+    };
+    let id = crate::simulator::record_on(
+        &mut **tx,
+        Some(&rt.tenant_id),
+        Some(&rt.id),
+        to.as_ref(),
+        &json,
+    )
+    .await?;
+    Ok(Ok(whatsapp_client::SendReceipt::new(Some(id))))
 }
 
 /// Whether the vendor ever queued or sent a campaign message to `phone`.
