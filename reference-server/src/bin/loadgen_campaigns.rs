@@ -456,10 +456,17 @@ impl Setup {
     }
 }
 
-fn vm_rss_kib(pid: u32) -> Option<u64> {
+/// A `kB` line of `/proc/<pid>/status` (`VmRSS`, `RssAnon`, `RssFile`, `RssShmem`).
+fn proc_status_kib(pid: u32, key: &str) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let line = s
+        .lines()
+        .find(|l| l.starts_with(key) && l[key.len()..].starts_with(':'))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn vm_rss_kib(pid: u32) -> Option<u64> {
+    proc_status_kib(pid, "VmRSS")
 }
 
 async fn run(figure: Figure) -> Result<(), BoxError> {
@@ -521,9 +528,13 @@ async fn run(figure: Figure) -> Result<(), BoxError> {
                     if let Some(kib) = vm_rss_kib(pid) {
                         samples.push(kib);
                         let sent = log.lock().map(|l| l.len()).unwrap_or(0);
+                        let part = |k: &str| proc_status_kib(pid, k).unwrap_or(0);
                         println!(
-                            "t={:>4}s sent={sent:>7} VmRSS={kib} KiB",
-                            t.elapsed().as_secs()
+                            "t={:>4}s sent={sent:>7} VmRSS={kib} KiB (anon {}, file {}, shmem {})",
+                            t.elapsed().as_secs(),
+                            part("RssAnon"),
+                            part("RssFile"),
+                            part("RssShmem")
                         );
                     }
                 })
