@@ -381,50 +381,7 @@ async fn campaign_messages_tracked_from_webhooks(kind: DbKind) {
     .await;
     let dev = d["id"].as_str().unwrap().to_owned();
     let phones = ["+6281211110001", "+6281211110002", "+6281211110003"];
-    for (i, p) in phones.iter().enumerate() {
-        data(
-            app.post(
-                "/api/v1/contacts",
-                &v.token,
-                json!({"phone": p, "name": format!("Pelanggan {i}"), "tags": ["vip"]}),
-            )
-            .await,
-            200,
-        )
-        .await;
-    }
-    let t = data(
-        app.post(
-            "/api/v1/templates",
-            &v.token,
-            json!({"name": "promo", "body": "Halo {name}, ada promo!"}),
-        )
-        .await,
-        200,
-    )
-    .await;
-    let c = data(
-        app.post(
-            "/api/v1/campaigns",
-            &v.token,
-            json!({"name": "Promo", "template_id": t["id"], "audience": {"tags": ["vip"]},
-                   "devices": [{"device_id": dev, "rate_per_minute": 6000}]}),
-        )
-        .await,
-        200,
-    )
-    .await;
-    let cid = c["id"].as_str().unwrap().to_owned();
-    data(
-        app.post(
-            &format!("/api/v1/campaigns/{cid}/start"),
-            &v.token,
-            json!({}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    let cid = bots_support::started_vip_campaign(&app, &v.token, &dev, &phones, json!({})).await;
     eventually(60, || async {
         let c = data(
             app.get(&format!("/api/v1/campaigns/{cid}"), &v.token).await,

@@ -588,50 +588,14 @@ async fn opt_out_cancels_queued_campaign_messages(kind: DbKind) {
     let app = spawn_app(kind).await;
     let v = vendor(&app, "Toko Opt").await;
     let dev = sim_device(&app, &v).await;
-    for p in [CUSTOMER_E164, "+6281211112222"] {
-        data(
-            app.post(
-                "/api/v1/contacts",
-                &v.token,
-                json!({"phone": p, "tags": ["vip"]}),
-            )
-            .await,
-            200,
-        )
-        .await;
-    }
-    let t = data(
-        app.post(
-            "/api/v1/templates",
-            &v.token,
-            json!({"name": "promo", "body": "Promo besok!"}),
-        )
-        .await,
-        200,
-    )
-    .await;
     // Scheduled a day ahead: the messages wait in the queue.
     let at = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
-    let c = data(
-        app.post(
-            "/api/v1/campaigns",
-            &v.token,
-            json!({"name": "Besok", "template_id": t["id"], "audience": {"tags": ["vip"]},
-                   "schedule_at": at, "devices": [{"device_id": dev}]}),
-        )
-        .await,
-        200,
-    )
-    .await;
-    let cid = c["id"].as_str().unwrap().to_owned();
-    data(
-        app.post(
-            &format!("/api/v1/campaigns/{cid}/start"),
-            &v.token,
-            json!({}),
-        )
-        .await,
-        200,
+    let cid = bots_support::started_vip_campaign(
+        &app,
+        &v.token,
+        &dev,
+        &[CUSTOMER_E164, "+6281211112222"],
+        json!({"schedule_at": at}),
     )
     .await;
     let r = inject(&app, &v.token, &dev, "BERHENTI").await;

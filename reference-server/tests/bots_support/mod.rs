@@ -90,3 +90,52 @@ pub fn keyword_config() -> Value {
 pub fn ensure_plugins() {
     let _ = bot_core::testing::plugin_dir();
 }
+
+/// Contacts tagged `vip` with these numbers, a template, and a started
+/// campaign to them through `device` (`extra` is merged into the campaign,
+/// e.g. `schedule_at`). Returns the campaign id.
+pub async fn started_vip_campaign(
+    app: &crate::common::TestApp,
+    token: &str,
+    device: &str,
+    phones: &[&str],
+    extra: Value,
+) -> String {
+    use crate::common::data;
+    for p in phones {
+        data(
+            app.post(
+                "/api/v1/contacts",
+                token,
+                json!({"phone": p, "tags": ["vip"]}),
+            )
+            .await,
+            200,
+        )
+        .await;
+    }
+    let t = data(
+        app.post(
+            "/api/v1/templates",
+            token,
+            json!({"name": "promo", "body": "Halo {name}, ada promo!"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let mut body = json!({"name": "Promo", "template_id": t["id"], "audience": {"tags": ["vip"]},
+                          "devices": [{"device_id": device, "rate_per_minute": 6000}]});
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    let c = data(app.post("/api/v1/campaigns", token, body).await, 200).await;
+    let cid = c["id"].as_str().unwrap().to_owned();
+    data(
+        app.post(&format!("/api/v1/campaigns/{cid}/start"), token, json!({}))
+            .await,
+        200,
+    )
+    .await;
+    cid
+}
