@@ -77,6 +77,79 @@ impl std::fmt::Debug for MidtransConfig {
     }
 }
 
+/// Which provider the platform's own WhatsApp number uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PlatformProvider {
+    /// The built-in simulator: messages land in `sim_outbox` and the log
+    /// (the default, so a fresh machine needs no account).
+    #[default]
+    Simulator,
+    /// Meta WhatsApp Cloud API (`phone_number_id`, `access_token`).
+    CloudApi,
+    /// Fonnte (`token`).
+    Fonnte,
+    /// A generic HTTP gateway (`gateway_url`, `header_name`, `token`).
+    Gateway,
+}
+
+impl PlatformProvider {
+    fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "simulator" => Some(Self::Simulator),
+            "cloud_api" | "cloud" | "meta" => Some(Self::CloudApi),
+            "fonnte" => Some(Self::Fonnte),
+            "gateway" => Some(Self::Gateway),
+            _ => None,
+        }
+    }
+}
+
+/// The platform's own WhatsApp sender: OTP codes for sign-up, login and
+/// password reset, and payment receipts go out through it.
+///
+/// File section `[platform_whatsapp]`; environment variables
+/// `PLATFORM_WA_*`. Which fields are required depends on `provider`;
+/// [`crate::platform::sender`] checks them at start-up and names the
+/// missing one.
+#[derive(Clone, Default)]
+pub struct PlatformWhatsAppConfig {
+    /// The provider (`provider`, `PLATFORM_WA_PROVIDER`: `simulator`,
+    /// `cloud_api`, `fonnte` or `gateway`).
+    pub provider: PlatformProvider,
+    /// Cloud API phone number id (`PLATFORM_WA_PHONE_NUMBER_ID`).
+    pub phone_number_id: Option<String>,
+    /// Cloud API access token (`PLATFORM_WA_ACCESS_TOKEN`).
+    pub access_token: Option<SecretString>,
+    /// Cloud API Graph version override (`PLATFORM_WA_API_VERSION`).
+    pub api_version: Option<String>,
+    /// Fonnte or gateway token (`PLATFORM_WA_TOKEN`).
+    pub token: Option<SecretString>,
+    /// Base URL override of the Cloud API or Fonnte (`PLATFORM_WA_BASE_URL`;
+    /// tests point it at a mock server).
+    pub base_url: Option<String>,
+    /// Gateway endpoint (`PLATFORM_WA_GATEWAY_URL`).
+    pub gateway_url: Option<String>,
+    /// Header carrying the gateway token (`PLATFORM_WA_HEADER_NAME`).
+    pub header_name: Option<String>,
+}
+
+impl std::fmt::Debug for PlatformWhatsAppConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redact = |s: &Option<SecretString>| s.as_ref().map(|_| "[redacted]");
+        f.debug_struct("PlatformWhatsAppConfig")
+            .field("provider", &self.provider)
+            .field("phone_number_id", &self.phone_number_id)
+            .field("access_token", &redact(&self.access_token))
+            .field("api_version", &self.api_version)
+            .field("token", &redact(&self.token))
+            .field("base_url", &self.base_url)
+            .field("gateway_url", &self.gateway_url)
+            .field("header_name", &self.header_name)
+            .finish()
+    }
+}
+
 /// Rate limits of the account endpoints (sign-up, login, OTP, reset).
 #[derive(Debug, Clone, Copy)]
 pub struct RateLimitConfig {
@@ -180,6 +253,8 @@ pub struct Config {
     pub otp_max_sends_per_ip_per_hour: u32,
     /// The campaign sender.
     pub campaigns: CampaignConfig,
+    /// The platform's own WhatsApp number (OTP codes, receipts).
+    pub platform_whatsapp: PlatformWhatsAppConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -208,6 +283,7 @@ impl std::fmt::Debug for Config {
                 &self.otp_max_sends_per_ip_per_hour,
             )
             .field("campaigns", &self.campaigns)
+            .field("platform_whatsapp", &self.platform_whatsapp)
             .finish()
     }
 }
@@ -241,6 +317,27 @@ struct FileConfig {
     midtrans: FileMidtrans,
     #[serde(default)]
     campaigns: FileCampaigns,
+    #[serde(default)]
+    platform_whatsapp: FilePlatformWhatsApp,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePlatformWhatsApp {
+    provider: Option<String>,
+    phone_number_id: Option<String>,
+    access_token: Option<String>,
+    api_version: Option<String>,
+    token: Option<String>,
+    base_url: Option<String>,
+    gateway_url: Option<String>,
+    header_name: Option<String>,
+}
+
+impl std::fmt::Debug for FilePlatformWhatsApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FilePlatformWhatsApp { .. }")
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -306,6 +403,7 @@ impl Config {
             otp_resend_cooldown_secs: 60,
             otp_max_sends_per_ip_per_hour: 20,
             campaigns: CampaignConfig::default(),
+            platform_whatsapp: PlatformWhatsAppConfig::default(),
         }
     }
 
@@ -407,6 +505,27 @@ impl Config {
             cc.backoff_ms = v;
         }
         cc.normalize();
+        let w = file.platform_whatsapp;
+        let pw = &mut self.platform_whatsapp;
+        if let Some(v) = w.provider {
+            pw.provider = PlatformProvider::parse(&v).ok_or_else(|| ConfigError::Parse {
+                path: path.to_owned(),
+                message: format!(
+                    "[platform_whatsapp] provider `{v}` is not one of simulator, cloud_api, fonnte, gateway"
+                ),
+            })?;
+        }
+        set_opt(&mut pw.phone_number_id, w.phone_number_id);
+        set_opt(&mut pw.api_version, w.api_version);
+        set_opt(&mut pw.base_url, w.base_url);
+        set_opt(&mut pw.gateway_url, w.gateway_url);
+        set_opt(&mut pw.header_name, w.header_name);
+        if let Some(v) = w.access_token {
+            pw.access_token = Some(SecretString::from(v));
+        }
+        if let Some(v) = w.token {
+            pw.token = Some(SecretString::from(v));
+        }
         Ok(())
     }
 
@@ -509,6 +628,24 @@ impl Config {
             cc.backoff_ms = parse("CAMPAIGN_BACKOFF_MS", &v)?;
         }
         cc.normalize();
+        let pw = &mut self.platform_whatsapp;
+        if let Some(v) = get("PLATFORM_WA_PROVIDER") {
+            pw.provider = PlatformProvider::parse(&v).ok_or_else(|| ConfigError::Env {
+                name: "PLATFORM_WA_PROVIDER",
+                message: "expected simulator, cloud_api, fonnte or gateway".to_owned(),
+            })?;
+        }
+        set_opt(&mut pw.phone_number_id, get("PLATFORM_WA_PHONE_NUMBER_ID"));
+        set_opt(&mut pw.api_version, get("PLATFORM_WA_API_VERSION"));
+        set_opt(&mut pw.base_url, get("PLATFORM_WA_BASE_URL"));
+        set_opt(&mut pw.gateway_url, get("PLATFORM_WA_GATEWAY_URL"));
+        set_opt(&mut pw.header_name, get("PLATFORM_WA_HEADER_NAME"));
+        if let Some(v) = get("PLATFORM_WA_ACCESS_TOKEN").filter(|v| !v.trim().is_empty()) {
+            pw.access_token = Some(SecretString::from(v));
+        }
+        if let Some(v) = get("PLATFORM_WA_TOKEN").filter(|v| !v.trim().is_empty()) {
+            pw.token = Some(SecretString::from(v));
+        }
         Ok(())
     }
 
@@ -535,6 +672,13 @@ impl Config {
         } else {
             "sqlite"
         }
+    }
+}
+
+/// Overwrites `slot` with a non-empty `value`.
+fn set_opt(slot: &mut Option<String>, value: Option<String>) {
+    if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
+        *slot = Some(v);
     }
 }
 
@@ -635,5 +779,44 @@ mod tests {
             .apply_file(Path::new("x.toml"), "[campaigns]\nbatch = 1\n")
             .unwrap_err();
         assert!(matches!(err, ConfigError::Parse { .. }));
+    }
+
+    #[test]
+    fn platform_whatsapp_from_file_and_env_secrets_redacted() {
+        let mut c = Config::default();
+        assert_eq!(c.platform_whatsapp.provider, PlatformProvider::Simulator);
+        c.apply_file(
+            Path::new("x.toml"),
+            "[platform_whatsapp]\nprovider = \"cloud-api\"\nphone_number_id = \"1055\"\naccess_token = \"EAAG-SECRET\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.platform_whatsapp.provider, PlatformProvider::CloudApi);
+        assert_eq!(c.platform_whatsapp.phone_number_id.as_deref(), Some("1055"));
+        c.apply_env(|n| match n {
+            "PLATFORM_WA_PROVIDER" => Some("fonnte".to_owned()),
+            "PLATFORM_WA_TOKEN" => Some("fonnte-SECRET".to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.platform_whatsapp.provider, PlatformProvider::Fonnte);
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        let err = c
+            .apply_env(|n| (n == "PLATFORM_WA_PROVIDER").then(|| "twilio".to_owned()))
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Env {
+                name: "PLATFORM_WA_PROVIDER",
+                ..
+            }
+        ));
+        let err = c
+            .apply_file(
+                Path::new("x.toml"),
+                "[platform_whatsapp]\nprovider = \"pigeon\"\n",
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("pigeon"), "{err}");
     }
 }

@@ -23,6 +23,7 @@ pub mod http;
 pub mod inbox;
 pub mod messaging;
 pub mod phone;
+pub mod platform;
 pub mod simulator;
 mod state;
 pub mod templates;
@@ -67,7 +68,17 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     db::migrate(&pool).await?;
     let crypto = crypto::Crypto::from_config_or_file(config.secret_key.as_ref(), &config.data_dir)?;
     let (shutdown, _) = watch::channel(false);
-    let platform_sender = simulator::Simulator::platform(pool.clone());
+    let write_gate = bots::WriteGate::new(kind);
+    let platform_sender = platform::sender(
+        &config.platform_whatsapp,
+        &pool,
+        write_gate.clone(),
+        reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| AppError::internal(format!("http client: {e}")))?,
+    )?;
     let otp_store = otp::SqlStore::new(pool.clone());
     otp_store
         .migrate()
@@ -94,6 +105,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         otp,
         midtrans,
         platform_sender,
+        write_gate,
         rate_limits: auth::ratelimit::RateLimiters::new(&config.rate_limits),
         shutdown,
         bots: bots::BotsRuntime::default(),

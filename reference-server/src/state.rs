@@ -8,7 +8,6 @@ use crate::auth::ratelimit::RateLimiters;
 use crate::config::Config;
 use crate::crypto::Crypto;
 use crate::db::DbKind;
-use crate::simulator::Simulator;
 
 /// Everything a handler needs. Cheap to clone (pool and `Arc`s).
 ///
@@ -41,8 +40,11 @@ impl std::fmt::Debug for AppState {
 pub struct Services {
     /// At-rest encryption of secrets.
     pub crypto: Crypto,
-    /// The platform's own WhatsApp sender (simulator by default).
-    pub platform_sender: Simulator,
+    /// The platform's own WhatsApp sender (simulator by default; see
+    /// [`crate::platform`]).
+    pub platform_sender: crate::platform::PlatformSender,
+    /// Makes SQLite writers take turns (see [`crate::bots::WriteGate`]).
+    pub write_gate: crate::bots::WriteGate,
     /// OTP engine (codes over WhatsApp from the platform sender; SQL store
     /// in the same database).
     pub otp: otp::Otp,

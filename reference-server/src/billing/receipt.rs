@@ -64,10 +64,8 @@ pub(crate) async fn send(
             .await?;
     let to = PhoneNumber::parse(&whatsapp).map_err(AppError::internal)?;
     let message = OutgoingMessage::text(text(&locale, plan, amount_idr, order_id, expires_at_ms));
-    // The simulator stores the message: a write, taking its SQLite turn.
-    let turn = crate::bots::runtime(state).write_gate.turn().await;
+    // The platform's simulator takes its SQLite writer turn itself.
     let sent = state.services.platform_sender.send(&to, &message).await;
-    drop(turn);
     sent.map_err(|e| AppError::Upstream(e.to_string()))?;
     Ok(())
 }

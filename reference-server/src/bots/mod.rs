@@ -55,8 +55,6 @@ pub(crate) struct Inner {
     pub(crate) llm: Arc<llm::TenantLlm>,
     /// The plugin host and per-device pipelines.
     pub(crate) plugins: pipeline::Plugins,
-    /// Turns of the inbound path's writes on SQLite (see [`begin_write`]).
-    pub(crate) write_gate: WriteGate,
 }
 
 /// Makes the inbound path's SQLite writes take turns on an async lock
@@ -65,10 +63,11 @@ pub(crate) struct Inner {
 /// in steps of milliseconds; in the queue they wait only as long as the
 /// writer ahead of them needs. PostgreSQL writes do not take turns.
 #[derive(Debug, Clone)]
-pub(crate) struct WriteGate(Option<Arc<tokio::sync::Mutex<()>>>);
+pub struct WriteGate(Option<Arc<tokio::sync::Mutex<()>>>);
 
 impl WriteGate {
-    fn new(db: crate::db::DbKind) -> Self {
+    /// A gate for `db` (a no-op on PostgreSQL).
+    pub fn new(db: crate::db::DbKind) -> Self {
         Self((db == crate::db::DbKind::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(()))))
     }
 
@@ -104,7 +103,7 @@ impl WriteTx {
 /// Begins a write transaction of the inbound path after waiting for its
 /// turn (see [`WriteGate`]).
 pub(crate) async fn begin_write(state: &AppState) -> Result<WriteTx, sqlx::Error> {
-    let turn = runtime(state).write_gate.turn().await;
+    let turn = state.services.write_gate.turn().await;
     let tx = state.begin_write().await?;
     Ok(WriteTx { tx, _turn: turn })
 }
@@ -129,7 +128,6 @@ pub(crate) fn runtime(state: &AppState) -> &Inner {
                 &state.config.data_dir,
             ),
             llm,
-            write_gate: WriteGate::new(state.db),
         }
     })
 }

@@ -159,10 +159,6 @@ pub fn forget(state: &AppState, device_id: &str) {
     crate::bots::runtime(state).devices.remove(device_id);
 }
 
-fn bad_settings(field: &str, e: impl std::fmt::Display) -> AppError {
-    AppError::internal(format!("stored device setting {field} unusable: {e}"))
-}
-
 /// Sender rate for Fonnte and gateway devices: these drive a phone's
 /// WhatsApp session, where bursts get numbers banned.
 const GATEWAY_PER_SECOND: u32 = 10;
@@ -177,8 +173,37 @@ fn build_provider(
     secrets: &DeviceSecrets,
 ) -> Result<Arc<dyn Provider>, AppError> {
     use whatsapp_client::{Paced, PacingConfig};
-    let missing = |f: &str| AppError::internal(format!("device {device_id}: {f} missing"));
     let client = crate::bots::runtime(state).http.clone();
+    let label = format!("device {device_id}");
+    if let Some(p) = remote_provider(kind, settings, secrets, client, &label)? {
+        return Ok(p);
+    }
+    // The simulator sends nowhere, so it is not rate limited (the wrapper
+    // stays, so the path is the same as for real devices).
+    Ok(Arc::new(Paced::new(
+        SimSender::new(
+            crate::simulator::Simulator::for_device(state.pool.clone(), tenant_id, device_id),
+            state.services.write_gate.clone(),
+        ),
+        &PacingConfig::unlimited(),
+    )))
+}
+
+/// The paced sender of a provider that is reached over HTTP (Cloud API,
+/// Fonnte, gateway); `None` for the simulator. `label` names the sender in
+/// errors ("device ...", "platform WhatsApp").
+pub(crate) fn remote_provider(
+    kind: DeviceKind,
+    settings: &DeviceSettings,
+    secrets: &DeviceSecrets,
+    client: reqwest::Client,
+    label: &str,
+) -> Result<Option<Arc<dyn Provider>>, AppError> {
+    use whatsapp_client::{Paced, PacingConfig};
+    let missing = |f: &str| AppError::internal(format!("{label}: {f} missing"));
+    let bad = |field: &str, e: &dyn std::fmt::Display| {
+        AppError::internal(format!("{label}: setting {field} unusable: {e}"))
+    };
     let provider: Arc<dyn Provider> = match kind {
         DeviceKind::CloudApi => {
             let token = secrets
@@ -195,9 +220,7 @@ fn build_provider(
                 c = c.with_version(v.clone());
             }
             if let Some(base) = &settings.base_url {
-                c = c
-                    .with_base_url(base)
-                    .map_err(|e| bad_settings("base_url", e))?;
+                c = c.with_base_url(base).map_err(|e| bad("base_url", &e))?;
             }
             Arc::new(Paced::new(c, &PacingConfig::cloud_api()))
         }
@@ -206,9 +229,7 @@ fn build_provider(
             let mut c = whatsapp_client::fonnte::Fonnte::new(token.expose_secret())
                 .with_http_client(client);
             if let Some(base) = &settings.base_url {
-                c = c
-                    .with_base_url(base)
-                    .map_err(|e| bad_settings("base_url", e))?;
+                c = c.with_base_url(base).map_err(|e| bad("base_url", &e))?;
             }
             Arc::new(Paced::new(
                 c,
@@ -220,36 +241,35 @@ fn build_provider(
             let url = settings
                 .gateway_url
                 .as_deref()
-                .ok_or_else(|| missing("url"))?;
+                .ok_or_else(|| missing("gateway_url"))?;
             let header = settings
                 .header_name
                 .as_deref()
                 .ok_or_else(|| missing("header_name"))?;
             let c = whatsapp_client::gateway::Gateway::new(url, header, token.expose_secret())
-                .map_err(|e| bad_settings("url", e))?
+                .map_err(|e| bad("gateway_url", &e))?
                 .with_http_client(client);
             Arc::new(Paced::new(
                 c,
                 &PacingConfig::cloud_api().per_second(GATEWAY_PER_SECOND),
             ))
         }
-        // The simulator sends nowhere, so it is not rate limited (the
-        // wrapper stays, so the path is the same as for real devices).
-        DeviceKind::Simulator => Arc::new(Paced::new(
-            SimSender(
-                crate::simulator::Simulator::for_device(state.pool.clone(), tenant_id, device_id),
-                crate::bots::runtime(state).write_gate.clone(),
-            ),
-            &PacingConfig::unlimited(),
-        )),
+        DeviceKind::Simulator => return Ok(None),
     };
-    Ok(provider)
+    Ok(Some(provider))
 }
 
 /// The simulator as a [`Provider`]: the message is stored in `sim_outbox`
 /// in its JSON wire form and gets a `sim.<uuid>` provider id. The insert
 /// takes its turn with the inbound path's other writes.
-struct SimSender(crate::simulator::Simulator, crate::bots::WriteGate);
+pub(crate) struct SimSender(crate::simulator::Simulator, crate::bots::WriteGate);
+
+impl SimSender {
+    /// The simulator `sim`, its writes taking turns at `gate`.
+    pub(crate) fn new(sim: crate::simulator::Simulator, gate: crate::bots::WriteGate) -> Self {
+        Self(sim, gate)
+    }
+}
 
 #[async_trait::async_trait]
 impl Provider for SimSender {
