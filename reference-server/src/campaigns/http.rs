@@ -88,8 +88,8 @@ pub struct CreateCampaign {
     /// offset. Absent: as soon as started.
     #[serde(default)]
     pub schedule_at: Option<String>,
-    /// IANA time zone of the vendor (default `Asia/Jakarta`); also the day
-    /// boundary of daily caps.
+    /// IANA time zone in which `schedule_at` is read and daily caps count
+    /// days (default: the vendor's time zone, `PATCH /api/v1/tenant`).
     #[serde(default)]
     pub time_zone: Option<String>,
     /// Optional follow-up to recipients who did not reply.
@@ -272,6 +272,21 @@ fn bad(code: &'static str, msg: impl Into<String>) -> AppError {
     AppError::bad_request(code, msg)
 }
 
+/// The vendor's own time zone (`tenants.time_zone`).
+async fn vendor_time_zone(state: &AppState, tenant_id: &str) -> Result<String, AppError> {
+    let tz: Option<String> = sqlx::query_scalar("SELECT time_zone FROM tenants WHERE id = $1")
+        .bind(tenant_id)
+        .fetch_optional(&state.pool)
+        .await?;
+    Ok(tz.unwrap_or_else(|| "Asia/Jakarta".to_owned()))
+}
+
+/// Now on the campaign engine's clock: whether a schedule time has come is
+/// decided on the same clock the engine starts scheduled campaigns by.
+fn engine_now(state: &AppState) -> i64 {
+    state.config.campaigns.clock.now_ms()
+}
+
 fn validate_devices(devices: &[DeviceAssignment]) -> Result<(), AppError> {
     if devices.is_empty() || devices.len() > 20 {
         return Err(bad("invalid_devices", "give 1 to 20 sending devices"));
@@ -333,7 +348,10 @@ async fn create_campaign(
     }
     req.audience.validate()?;
     validate_devices(&req.devices)?;
-    let tz_name = req.time_zone.unwrap_or_else(|| "Asia/Jakarta".to_owned());
+    let tz_name = match req.time_zone {
+        Some(t) => t,
+        None => vendor_time_zone(&state, tenant).await?,
+    };
     let tz: chrono_tz::Tz = tz_name.parse().map_err(|_| {
         bad(
             "invalid_time_zone",
@@ -585,7 +603,7 @@ async fn start_campaign(
         ));
     }
     limits::consume(&state.pool, tenant, Limit::MessagesPerMonth, n).await?;
-    let now = now_ms();
+    let now = engine_now(&state);
     let start_at = c.scheduled_at.filter(|t| *t > now);
     let devices: Vec<(String, i64)> = c
         .devices
@@ -666,7 +684,7 @@ async fn transition(
             format!("cannot go from {} to {to}", c.status),
         ));
     }
-    let now = now_ms();
+    let now = engine_now(state);
     let target = if to == "running" && c.scheduled_at.is_some_and(|t| t > now) {
         "scheduled"
     } else {

@@ -6,14 +6,16 @@
 //! once for everything else).
 //!
 //! Functions for the WhatsApp webhook handler (BOTS area):
-//! [`on_status`] for delivery statuses and [`on_reply`] for inbound
-//! messages from a number.
+//! [`on_device_status`] for delivery statuses (including the Cloud API's
+//! late 24-hour-window failures) and [`on_reply`] for inbound messages from
+//! a number.
 
 pub mod audience;
 mod clock;
 mod http;
 pub mod pacing;
 pub mod queue;
+pub mod texts;
 pub mod worker;
 
 use std::sync::Arc;
@@ -85,6 +87,9 @@ pub(crate) async fn set_status(
 /// `failed` (with the provider's error). Other statuses (`sent`, unknown)
 /// change nothing. Returns the number of rows updated (0 when the id is
 /// not a campaign message). A status never moves backwards.
+///
+/// Not scoped by vendor and without the 24-hour-window fallback: the
+/// webhook handler calls [`on_device_status`].
 pub async fn on_status(
     pool: &AnyPool,
     provider_message_id: &str,
@@ -115,6 +120,126 @@ pub async fn on_status(
         _ => return Ok(0),
     };
     Ok(q.execute(pool).await?.rows_affected())
+}
+
+/// Applies a status webhook of one of the vendor's devices to the
+/// vendor's campaign message with this provider message id, like
+/// [`on_status`], with two additions for `failed`:
+///
+/// * `needs_template` (the provider's error says the 24-hour window is
+///   closed, Cloud API 131047): the Cloud API accepts a free-form text and
+///   reports the closed window later in this webhook. The recipient is put
+///   back in the queue, once, to be sent as the template's mapped approved
+///   Cloud API template (a completed campaign runs again for it). Without
+///   a mapping, or when the template itself was refused, it fails with an
+///   error saying so in the vendor's language.
+/// * a failed first message cancels its queued follow-up.
+///
+/// Returns the number of rows changed.
+pub async fn on_device_status(
+    state: &AppState,
+    tenant_id: &str,
+    provider_message_id: &str,
+    status: &str,
+    error: Option<&str>,
+    needs_template: bool,
+) -> Result<u64, sqlx::Error> {
+    let pool = &state.pool;
+    let now = state.config.campaigns.clock.now_ms();
+    match status {
+        "delivered" | "read" => {
+            let read = if status == "read" {
+                "read_at = COALESCE(read_at, $1), "
+            } else {
+                ""
+            };
+            let n = sqlx::query(&format!(
+                "UPDATE campaign_recipients SET {read}delivered_at = COALESCE(delivered_at, $1) \
+                 WHERE tenant_id = $2 AND provider_message_id = $3 AND state = 'sent'"
+            ))
+            .bind(now)
+            .bind(tenant_id)
+            .bind(provider_message_id)
+            .execute(pool)
+            .await?
+            .rows_affected();
+            return Ok(n);
+        }
+        "failed" => {}
+        _ => return Ok(0),
+    }
+    let row: Option<(String, String, i64, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT r.id, r.stage, r.used_template, c.status, t.cloud_template, tn.locale \
+         FROM campaign_recipients r \
+         JOIN campaigns c ON c.id = r.campaign_id AND c.tenant_id = r.tenant_id \
+         JOIN tenants tn ON tn.id = r.tenant_id \
+         LEFT JOIN message_templates t ON t.tenant_id = r.tenant_id \
+           AND t.id = CASE WHEN r.stage = 'followup' THEN c.followup_template_id ELSE c.template_id END \
+         WHERE r.tenant_id = $1 AND r.provider_message_id = $2 AND r.state = 'sent' AND r.delivered_at IS NULL",
+    )
+    .bind(tenant_id)
+    .bind(provider_message_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some((id, stage, used_template, campaign_status, cloud_template, locale)) = row else {
+        return Ok(0);
+    };
+    let lang = texts::Lang::of(&locale);
+    let provider_error = error.unwrap_or("failed (reported by the provider)");
+    let mapped = cloud_template.is_some_and(|c| !c.trim().is_empty());
+    let mut tx = crate::db::begin_write(pool, state.db).await?;
+    if needs_template && used_template == 0 && mapped && campaign_status != "cancelled" {
+        let note = texts::requeued_for_template(lang, provider_error);
+        if queue::requeue_for_template(&mut tx, tenant_id, &id, provider_message_id, now, &note)
+            .await?
+        {
+            // The campaign may have completed in the meantime.
+            sqlx::query(
+                "UPDATE campaigns SET status = 'running', finished_at = NULL, updated_at = $1 \
+                 WHERE tenant_id = $2 AND id = (SELECT campaign_id FROM campaign_recipients WHERE id = $3) \
+                 AND status = 'completed'",
+            )
+            .bind(now)
+            .bind(tenant_id)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            return Ok(1);
+        }
+    }
+    let text = match (needs_template, used_template != 0) {
+        (true, true) => format!("{provider_error} ({})", texts::template_refused(lang)),
+        (true, false) if !mapped => {
+            format!("{provider_error} ({})", texts::no_cloud_template(lang))
+        }
+        _ => provider_error.to_owned(),
+    };
+    let n = sqlx::query(
+        "UPDATE campaign_recipients SET state = 'failed', failed_at = $1, error = $2 \
+         WHERE tenant_id = $3 AND id = $4 AND provider_message_id = $5 AND state = 'sent' AND delivered_at IS NULL",
+    )
+    .bind(now)
+    .bind(&text)
+    .bind(tenant_id)
+    .bind(&id)
+    .bind(provider_message_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n > 0 && stage == "main" {
+        sqlx::query(
+            "UPDATE campaign_recipients SET state = 'cancelled', error = $1 \
+             WHERE tenant_id = $2 AND id = $3 AND state = 'queued'",
+        )
+        .bind(texts::first_message_failed(lang))
+        .bind(tenant_id)
+        .bind(format!("{id}:f"))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(n)
 }
 
 /// How long after a campaign message a reply still counts as a reply to it.

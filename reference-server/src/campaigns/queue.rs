@@ -3,8 +3,11 @@
 //! Row states: `queued` -> `sending` (claimed: `claimed_at` and
 //! `claim_token` written BEFORE the provider is called) -> `sent` (provider
 //! message id recorded) or `failed`; `queued` -> `cancelled` / `skipped`.
-//! A row goes back from `sending` to `queued` only when the device's lease
-//! is taken over after its holder died (see `requeue_orphans`).
+//! A row goes back from `sending` to `queued` only when a new sender task
+//! takes the device's lease and finds rows no live send owns (see
+//! [`requeue_orphans`]). A `sent` row goes back to `queued` once, marked to
+//! be sent as the mapped Cloud API template, when the provider reports the
+//! 24-hour window closed after accepting it (see [`requeue_for_template`]).
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
@@ -28,6 +31,9 @@ pub struct Claimed {
     pub stage: String,
     /// Tries so far, this one included.
     pub attempts: i64,
+    /// Send the mapped Cloud API template instead of the free-form text
+    /// (the provider reported the 24-hour window closed for the text).
+    pub used_template: bool,
 }
 
 fn claimed_from_row(row: &AnyRow) -> Result<Claimed, sqlx::Error> {
@@ -39,6 +45,7 @@ fn claimed_from_row(row: &AnyRow) -> Result<Claimed, sqlx::Error> {
         phone: row.try_get("phone")?,
         stage: row.try_get("stage")?,
         attempts: row.try_get("attempts")?,
+        used_template: row.try_get::<i64, _>("used_template")? != 0,
     })
 }
 
@@ -119,26 +126,78 @@ pub async fn release_lease(
     Ok(())
 }
 
-/// Puts back rows of the device left in `sending` by an earlier holder of
-/// its lease: that holder died (or lost the lease) mid-send, so whether the
-/// provider got the message is unknown. They are sent again
+/// Puts back every row of the device left in `sending`: rows of an
+/// earlier holder of its lease that died (or lost the lease) mid-send, and
+/// rows of this process whose send result could not be written (the
+/// database failed for longer than the sender's retries). Whether the
+/// provider got those messages is unknown, so they are sent again
 /// (at-least-once): these rows, and only these, may reach the recipient
-/// twice. Call right after acquiring the lease.
+/// twice. A row that has had `max_attempts` tries already fails instead,
+/// so a result that can never be written cannot make the recipient get the
+/// message over and over. Returns (requeued, failed).
+///
+/// Call right after acquiring the lease, before claiming: a device has at
+/// most one sender task per process, and a task waits for all its sends
+/// before it ends, so no live send of this process owns a `sending` row of
+/// the device at that moment.
 pub async fn requeue_orphans(
     pool: &AnyPool,
     device_id: &str,
-    holder: &str,
-) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "UPDATE campaign_recipients SET state = 'queued', claim_token = NULL, \
-         error = 'requeued after the sending process stopped mid-send (possible duplicate)' \
-         WHERE device_id = $1 AND state = 'sending' AND (claim_token IS NULL OR claim_token <> $2)",
+    max_attempts: i64,
+    now: i64,
+) -> Result<(u64, u64), sqlx::Error> {
+    let failed = sqlx::query(
+        "UPDATE campaign_recipients SET state = 'failed', claim_token = NULL, failed_at = $1, \
+         error = 'outcome unknown: the sending process stopped (or could not record the result) on every try; not sent again' \
+         WHERE device_id = $2 AND state = 'sending' AND attempts >= $3",
     )
+    .bind(now)
     .bind(device_id)
-    .bind(holder)
+    .bind(max_attempts)
     .execute(pool)
     .await?
-    .rows_affected())
+    .rows_affected();
+    let requeued = sqlx::query(
+        "UPDATE campaign_recipients SET state = 'queued', claim_token = NULL, \
+         error = 'requeued after the sending process stopped mid-send (possible duplicate)' \
+         WHERE device_id = $1 AND state = 'sending'",
+    )
+    .bind(device_id)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok((requeued, failed))
+}
+
+/// Puts a `sent` (not yet delivered) row back in the queue to be sent again
+/// as the mapped Cloud API template, once: only a row not sent as a
+/// template yet qualifies. Clears the provider message id and `sent_at`
+/// (the status webhooks of the template message find the row by its new
+/// id) and records `note` as the row's last error. Returns whether the row
+/// was requeued.
+pub async fn requeue_for_template(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tenant_id: &str,
+    id: &str,
+    provider_message_id: &str,
+    not_before: i64,
+    note: &str,
+) -> Result<bool, sqlx::Error> {
+    let n = sqlx::query(
+        "UPDATE campaign_recipients SET state = 'queued', used_template = 1, not_before = $1, \
+         provider_message_id = NULL, sent_at = NULL, claim_token = NULL, error = $2 \
+         WHERE tenant_id = $3 AND id = $4 AND provider_message_id = $5 AND state = 'sent' \
+         AND delivered_at IS NULL AND used_template = 0",
+    )
+    .bind(not_before)
+    .bind(note)
+    .bind(tenant_id)
+    .bind(id)
+    .bind(provider_message_id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n > 0)
 }
 
 /// Claims the device's next due row of a running campaign, if our lease is
@@ -163,7 +222,7 @@ pub async fn claim(
                      ORDER BY r.not_before, r.id LIMIT 1{lock}) \
            AND state = 'queued' \
            AND EXISTS (SELECT 1 FROM campaign_device_leases l WHERE l.device_id = $3 AND l.holder = $2 AND l.expires_at > $1) \
-         RETURNING id, tenant_id, campaign_id, contact_id, phone, stage, attempts"
+         RETURNING id, tenant_id, campaign_id, contact_id, phone, stage, attempts, used_template"
     );
     let row = sqlx::query(&sql)
         .bind(now)

@@ -7,21 +7,24 @@
 //! `max_in_flight` calls per device at once).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use whatsapp_client::{ApiErrorKind, Error as SendError, PhoneNumber};
 
 use super::pacing::{DevicePacing, Timeline, backoff_ms, day_bounds_ms};
 use super::queue::{self, Claimed};
+use super::texts::{Lang, followup_quota_exhausted, no_cloud_template, template_refused};
 use crate::AppState;
 use crate::billing::limits::{self, Limit};
 use crate::config::CampaignConfig;
 use crate::db::new_id;
+use crate::http::AppError;
 use crate::templates::{Compiled, contact_vars, seed_for};
 
 /// What a device task needs to know about one campaign.
@@ -32,6 +35,8 @@ struct CampaignInfo {
     main: Arc<Compiled>,
     followup: Option<Arc<Compiled>>,
     followup_after_ms: Option<i64>,
+    /// Language of the texts written for the vendor.
+    lang: Lang,
     loaded_at: i64,
 }
 
@@ -131,10 +136,12 @@ impl Engine {
             i64,
             i64,
             Option<i64>,
+            String,
         )> = sqlx::query_as(
             "SELECT c.template_id, c.followup_template_id, c.followup_after_ms, c.time_zone, \
-             d.rate_per_minute, d.delay_min_ms, d.delay_max_ms, d.daily_cap \
+             d.rate_per_minute, d.delay_min_ms, d.delay_max_ms, d.daily_cap, t.locale \
              FROM campaigns c JOIN campaign_devices d ON d.campaign_id = c.id AND d.device_id = $2 \
+             JOIN tenants t ON t.id = c.tenant_id \
              WHERE c.id = $1 AND c.tenant_id = $3",
         )
         .bind(campaign_id)
@@ -143,7 +150,7 @@ impl Engine {
         .fetch_optional(pool)
         .await
         .map_err(|e| e.to_string())?;
-        let (tpl, fu_tpl, fu_after, tz, rate, dmin, dmax, cap) =
+        let (tpl, fu_tpl, fu_after, tz, rate, dmin, dmax, cap, locale) =
             row.ok_or("campaign or device assignment missing")?;
         let main = crate::templates::compile_stored(pool, tenant_id, &tpl)
             .await
@@ -167,36 +174,137 @@ impl Engine {
             main: Arc::new(main),
             followup,
             followup_after_ms: fu_after.filter(|_| fu_tpl.is_some()),
+            lang: Lang::of(&locale),
             loaded_at: self.now_ms(),
         })
     }
 
     /// Sends for one device while it holds the device's lease.
+    ///
+    /// A separate task renews the lease every third of `lease_ms` for as
+    /// long as this runs, so sends that hang do not let the lease expire
+    /// while their rows are in flight. When a renewal fails the loop stops
+    /// claiming. Every send started here is awaited before the lease is
+    /// released, also when the loop ends with an error.
     async fn run_device(self: &Arc<Self>, device_id: &str) -> Result<(), sqlx::Error> {
         let pool = self.state.pool.clone();
-        let lease_ms = self.config.lease_ms;
-        let Some(next_send_at) =
-            queue::acquire_lease(&pool, device_id, &self.holder, self.now_ms(), lease_ms).await?
+        let Some(next_send_at) = queue::acquire_lease(
+            &pool,
+            device_id,
+            &self.holder,
+            self.now_ms(),
+            self.config.lease_ms,
+        )
+        .await?
         else {
             return Ok(());
         };
-        let orphans = queue::requeue_orphans(&pool, device_id, &self.holder).await?;
-        if orphans > 0 {
-            tracing::warn!(device = %device_id, rows = orphans, "requeued rows left in flight by a stopped process");
+        let (lost, _) = watch::channel(false);
+        let run = Arc::new(DeviceRun {
+            next_send_ms: AtomicI64::new(next_send_at),
+            lost,
+            restart: AtomicBool::new(false),
+        });
+        let (done_tx, done_rx) = watch::channel(false);
+        let renewer = tokio::spawn(Arc::clone(self).keep_lease(
+            device_id.to_owned(),
+            Arc::clone(&run),
+            done_rx,
+        ));
+        let mut in_flight: JoinSet<()> = JoinSet::new();
+        let result = self.send_loop(device_id, &run, &mut in_flight).await;
+        while in_flight.join_next().await.is_some() {}
+        done_tx.send_replace(true);
+        if let Err(e) = renewer.await {
+            tracing::warn!(device = %device_id, error = %e, "campaign lease renewer failed");
+        }
+        queue::release_lease(
+            &pool,
+            device_id,
+            &self.holder,
+            run.next_send_ms.load(Ordering::Relaxed),
+        )
+        .await?;
+        result
+    }
+
+    /// Renews the device's lease until `done`, storing the pacing position
+    /// each time; marks the lease lost when it is no longer ours or could
+    /// not be renewed for a whole lease length.
+    async fn keep_lease(
+        self: Arc<Self>,
+        device_id: String,
+        run: Arc<DeviceRun>,
+        mut done: watch::Receiver<bool>,
+    ) {
+        let lease_ms = self.config.lease_ms;
+        let every = Duration::from_millis(u64::try_from(lease_ms / 3).unwrap_or(1).max(1));
+        let mut last_renewed = self.now_ms();
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(every) => {}
+                () = stopped(&mut done) => return,
+            }
+            let now = self.now_ms();
+            match queue::renew_lease(
+                &self.state.pool,
+                &device_id,
+                &self.holder,
+                now,
+                lease_ms,
+                run.next_send_ms.load(Ordering::Relaxed),
+            )
+            .await
+            {
+                Ok(true) => last_renewed = now,
+                Ok(false) => {
+                    tracing::warn!(device = %device_id, "campaign lease lost; stopping this device's sender");
+                    run.lost.send_replace(true);
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(device = %device_id, error = %e, "campaign lease not renewed");
+                    if now - last_renewed >= lease_ms {
+                        run.lost.send_replace(true);
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Claims and starts sends on the device's pacing timeline until there
+    /// is nothing due, the server stops, or the lease is lost.
+    async fn send_loop(
+        self: &Arc<Self>,
+        device_id: &str,
+        run: &Arc<DeviceRun>,
+        in_flight: &mut JoinSet<()>,
+    ) -> Result<(), sqlx::Error> {
+        let pool = self.state.pool.clone();
+        let (requeued, failed) =
+            queue::requeue_orphans(&pool, device_id, self.config.max_attempts, self.now_ms())
+                .await?;
+        if requeued > 0 || failed > 0 {
+            tracing::warn!(device = %device_id, requeued, failed, "rows left in flight by a stopped sender");
         }
         let mut stop = self.state.services.shutdown.subscribe();
-        let mut timeline = Timeline::new(next_send_at.saturating_mul(1000), 1_000_000);
+        let mut lost = run.lost.subscribe();
+        let mut timeline = Timeline::new(
+            run.next_send_ms
+                .load(Ordering::Relaxed)
+                .saturating_mul(1000),
+            1_000_000,
+        );
         let mut rng = StdRng::from_os_rng();
         let permits = Arc::new(Semaphore::new(self.config.max_in_flight));
-        let mut in_flight: JoinSet<()> = JoinSet::new();
         let mut campaigns: HashMap<String, Arc<CampaignInfo>> = HashMap::new();
         // (campaign, day start) -> sends counted today.
         let mut daily: HashMap<String, (i64, i64)> = HashMap::new();
-        let mut last_renew = self.now_ms();
         let mut idle_rounds = 0u32;
         loop {
             while in_flight.try_join_next().is_some() {}
-            if *stop.borrow() {
+            if *stop.borrow() || *lost.borrow() || run.restart.load(Ordering::Relaxed) {
                 break;
             }
             let now_us = self.config.clock.now_us();
@@ -206,28 +314,20 @@ impl Engine {
                 tokio::select! {
                     () = tokio::time::sleep(Duration::from_micros(wait.unsigned_abs())) => {}
                     () = stopped(&mut stop) => break,
+                    () = stopped(&mut lost) => break,
                 }
             }
-            let now = self.now_ms();
-            if now - last_renew >= lease_ms / 3 {
-                if !queue::renew_lease(
-                    &pool,
-                    device_id,
-                    &self.holder,
-                    now,
-                    lease_ms,
-                    timeline.next_us() / 1000,
-                )
-                .await?
-                {
-                    tracing::warn!(device = %device_id, "campaign lease lost; stopping this device's sender");
-                    break;
-                }
-                last_renew = now;
-            }
-            let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
-                break;
+            // A slow provider holds every permit: wait for one, but give up
+            // as soon as the lease is gone (the claim would fail anyway).
+            let permit = tokio::select! {
+                p = Arc::clone(&permits).acquire_owned() => match p {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+                () = stopped(&mut lost) => break,
+                () = stopped(&mut stop) => break,
             };
+            let now = self.now_ms();
             let Some(row) =
                 queue::claim(&pool, self.state.db, device_id, &self.holder, now).await?
             else {
@@ -244,6 +344,7 @@ impl Engine {
                 tokio::select! {
                     () = tokio::time::sleep(self.poll()) => {}
                     () = stopped(&mut stop) => break,
+                    () = stopped(&mut lost) => break,
                 }
                 continue;
             };
@@ -293,30 +394,78 @@ impl Engine {
             let me = Arc::clone(self);
             let device = device_id.to_owned();
             let info2 = Arc::clone(&info);
+            let run2 = Arc::clone(run);
             in_flight.spawn(async move {
-                let id = row.id.clone();
-                if let Err(e) = me.send_one(&device, row, &info2).await {
-                    tracing::warn!(row = %id, error = %e, "campaign send bookkeeping failed");
-                }
+                me.process(&device, row, &info2, &run2).await;
                 drop(permit);
             });
             timeline.advance(now_us, info.pacing.gap_us(&mut rng));
+            run.next_send_ms
+                .store(timeline.next_us() / 1000, Ordering::Relaxed);
         }
-        while in_flight.join_next().await.is_some() {}
-        queue::release_lease(&pool, device_id, &self.holder, timeline.next_us() / 1000).await?;
         Ok(())
     }
 
-    /// Renders and sends one claimed row and records the outcome.
-    async fn send_one(
+    /// Sends one claimed row and writes the outcome, retrying the write
+    /// while the database fails. A row whose outcome cannot be written at
+    /// all stays `sending`; the device's sender task then restarts, and the
+    /// new task requeues it (at-least-once, like a crash).
+    async fn process(&self, device_id: &str, row: Claimed, info: &CampaignInfo, run: &DeviceRun) {
+        let mut consumed = false;
+        let outcome = match self.attempt(device_id, &row, info, &mut consumed).await {
+            Ok(o) => o,
+            Err(e) => {
+                // Reading the contact or the quota failed before anything
+                // was sent: give the row back without counting the try.
+                tracing::warn!(row = %row.id, error = %e, "campaign send prepared with a database error; retrying later");
+                Outcome::Unclaim {
+                    not_before: self.now_ms() + self.config.backoff_ms,
+                    pause_campaign: false,
+                }
+            }
+        };
+        if consumed && !matches!(outcome, Outcome::Sent { .. }) {
+            // The follow-up was not sent: give its quota back.
+            if let Err(e) = limits::record(
+                &self.state.pool,
+                &row.tenant_id,
+                Limit::MessagesPerMonth,
+                -1,
+            )
+            .await
+            {
+                tracing::warn!(error = %e, "usage counter not corrected");
+            }
+        }
+        let mut delay = RECORD_FIRST_DELAY;
+        for attempt in 1..=RECORD_TRIES {
+            match self.write_outcome(device_id, &row, info, &outcome).await {
+                Ok(()) => return,
+                Err(e) if attempt == RECORD_TRIES => {
+                    tracing::error!(row = %row.id, error = %e, "campaign send result not recorded; the row is requeued when the device's sender restarts (possible duplicate)");
+                    run.restart.store(true, Ordering::Relaxed);
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(row = %row.id, error = %e, attempt, "campaign send result not recorded yet; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(RECORD_MAX_DELAY);
+                }
+            }
+        }
+    }
+
+    /// Renders and sends one claimed row; returns what to write. Errors
+    /// (of the database) come back only from the reads and the quota check
+    /// before the provider is called.
+    async fn attempt(
         &self,
         device_id: &str,
-        row: Claimed,
+        row: &Claimed,
         info: &CampaignInfo,
-    ) -> Result<(), sqlx::Error> {
+        consumed: &mut bool,
+    ) -> Result<Outcome, AppError> {
         let pool = &self.state.pool;
-        let holder = self.holder.as_str();
-        let now = self.now_ms();
         // The contact may have opted out or been deleted since enqueueing.
         let contact: Option<(String, String, i64)> = sqlx::query_as(
             "SELECT name, fields, opted_out FROM contacts WHERE tenant_id = $1 AND id = $2",
@@ -326,10 +475,10 @@ impl Engine {
         .fetch_optional(pool)
         .await?;
         let Some((name, fields, opted_out)) = contact else {
-            return queue::finish(pool, &row.id, holder, "cancelled", "contact_deleted", now).await;
+            return Ok(Outcome::finish("cancelled", "contact_deleted"));
         };
         if opted_out != 0 {
-            return queue::finish(pool, &row.id, holder, "skipped", "opted_out", now).await;
+            return Ok(Outcome::finish("skipped", "opted_out"));
         }
         let compiled = if row.stage == "followup" {
             let replied: Option<Option<i64>> = sqlx::query_scalar(
@@ -340,21 +489,11 @@ impl Engine {
             .fetch_optional(pool)
             .await?;
             if matches!(replied, Some(Some(_))) {
-                return queue::finish(pool, &row.id, holder, "cancelled", "replied", now).await;
+                return Ok(Outcome::finish("cancelled", "replied"));
             }
             match &info.followup {
                 Some(f) => Arc::clone(f),
-                None => {
-                    return queue::finish(
-                        pool,
-                        &row.id,
-                        holder,
-                        "cancelled",
-                        "follow-up removed",
-                        now,
-                    )
-                    .await;
-                }
+                None => return Ok(Outcome::finish("cancelled", "follow-up removed")),
             }
         } else {
             Arc::clone(&info.main)
@@ -365,58 +504,61 @@ impl Engine {
             &crate::contacts::store::parse_fields(&fields),
         );
         let seed = seed_for(&row.id);
-        let message = match compiled.render(&vars, seed) {
-            Ok(m) => m,
-            Err(e) => {
-                return queue::finish(
-                    pool,
-                    &row.id,
-                    holder,
-                    "failed",
-                    &format!("render: {e}"),
-                    now,
-                )
-                .await;
+        // A row requeued by a status webhook (24-hour window closed after
+        // the text was accepted) goes out as the mapped template directly.
+        let first = if row.used_template {
+            match compiled.render_cloud(&vars, seed) {
+                Ok(Some(m)) => m,
+                Ok(None) => {
+                    return Ok(Outcome::finish("failed", no_cloud_template(info.lang)));
+                }
+                Err(e) => return Ok(Outcome::finish("failed", format!("render: {e}"))),
+            }
+        } else {
+            match compiled.render(&vars, seed) {
+                Ok(m) => m,
+                Err(e) => return Ok(Outcome::finish("failed", format!("render: {e}"))),
             }
         };
         let to = match PhoneNumber::parse(&row.phone) {
             Ok(p) => p,
-            Err(e) => {
-                return queue::finish(
-                    pool,
-                    &row.id,
-                    holder,
-                    "failed",
-                    &format!("invalid number: {e}"),
-                    now,
-                )
-                .await;
-            }
+            Err(e) => return Ok(Outcome::finish("failed", format!("invalid number: {e}"))),
         };
         let provider = match super::device_provider(&self.state, &row.tenant_id, device_id).await {
             Ok(Some(p)) => p,
             Ok(None) => {
                 // The vendor is not active (banned / unapproved): pause the
                 // campaign and keep the row for a later resume.
-                queue::unclaim(pool, &row.id, holder, now).await?;
-                super::set_status(pool, &row.tenant_id, &row.campaign_id, "paused").await?;
-                return Ok(());
+                return Ok(Outcome::Unclaim {
+                    not_before: self.now_ms(),
+                    pause_campaign: true,
+                });
             }
             Err(e) => {
-                return queue::finish(
-                    pool,
-                    &row.id,
-                    holder,
+                return Ok(Outcome::finish(
                     "failed",
-                    &format!("device unavailable: {e}"),
-                    now,
-                )
-                .await;
+                    format!("device unavailable: {e}"),
+                ));
             }
         };
-        let mut used_template = false;
-        let mut result = provider.send(&to, &message).await;
-        if let Err(e) = &result
+        if row.stage == "followup" {
+            // First messages were counted when the campaign started;
+            // follow-ups count when sent and must fit the plan.
+            match limits::consume(pool, &row.tenant_id, Limit::MessagesPerMonth, 1).await {
+                Ok(()) => *consumed = true,
+                Err(e @ AppError::PaymentRequired { .. }) => {
+                    return Ok(Outcome::finish(
+                        "failed",
+                        followup_quota_exhausted(info.lang, &e.to_string()),
+                    ));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let mut used_template = row.used_template;
+        let mut result = provider.send(&to, &first).await;
+        if !used_template
+            && let Err(e) = &result
             && e.as_api()
                 .is_some_and(|a| a.kind == ApiErrorKind::NeedsTemplate)
             && let Ok(Some(fallback)) = compiled.render_cloud(&vars, seed)
@@ -424,56 +566,146 @@ impl Engine {
             used_template = true;
             result = provider.send(&to, &fallback).await;
         }
-        self.record(device_id, &row, info, result, used_template)
-            .await
+        Ok(self.outcome_of(row, info, result, used_template))
     }
 
-    async fn record(
+    /// What a provider answer means for the row.
+    fn outcome_of(
         &self,
-        device_id: &str,
         row: &Claimed,
         info: &CampaignInfo,
         result: Result<whatsapp_client::SendReceipt, SendError>,
         used_template: bool,
-    ) -> Result<(), sqlx::Error> {
-        let pool = &self.state.pool;
-        let now = self.now_ms();
+    ) -> Outcome {
         match result {
-            Ok(receipt) => {
-                let recorded = queue::mark_sent(
-                    pool,
-                    self.state.db,
-                    row,
-                    &self.holder,
-                    receipt.message_id.as_deref(),
-                    used_template,
-                    now,
-                    info.followup_after_ms,
-                    device_id,
-                )
-                .await?;
-                if recorded && row.stage == "followup" {
-                    // Main messages were counted when the campaign started.
-                    if let Err(e) =
-                        limits::record(pool, &row.tenant_id, Limit::MessagesPerMonth, 1).await
-                    {
-                        tracing::warn!(error = %e, "usage counter not updated");
-                    }
-                }
-                Ok(())
-            }
+            Ok(receipt) => Outcome::Sent {
+                message_id: receipt.message_id,
+                used_template,
+            },
             Err(e) if e.is_retryable() && row.attempts < self.config.max_attempts => {
                 let retry_after = e
                     .retry_after()
                     .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
                 let delay = backoff_ms(row.attempts, self.config.backoff_ms, retry_after);
-                queue::retry_later(pool, &row.id, &self.holder, now + delay, &e.to_string()).await
+                Outcome::Retry {
+                    not_before: self.now_ms() + delay,
+                    error: e.to_string(),
+                }
             }
             Err(e) => {
-                queue::finish(pool, &row.id, &self.holder, "failed", &e.to_string(), now).await
+                let needs_template = e
+                    .as_api()
+                    .is_some_and(|a| a.kind == ApiErrorKind::NeedsTemplate);
+                let text = match (needs_template, used_template) {
+                    (true, true) => format!("{e} ({})", template_refused(info.lang)),
+                    (true, false) => format!("{e} ({})", no_cloud_template(info.lang)),
+                    _ => e.to_string(),
+                };
+                Outcome::finish("failed", text)
             }
         }
     }
+
+    /// Writes one outcome (a single try).
+    async fn write_outcome(
+        &self,
+        device_id: &str,
+        row: &Claimed,
+        info: &CampaignInfo,
+        outcome: &Outcome,
+    ) -> Result<(), sqlx::Error> {
+        let pool = &self.state.pool;
+        let holder = self.holder.as_str();
+        let now = self.now_ms();
+        match outcome {
+            Outcome::Sent {
+                message_id,
+                used_template,
+            } => {
+                let recorded = queue::mark_sent(
+                    pool,
+                    self.state.db,
+                    row,
+                    holder,
+                    message_id.as_deref(),
+                    *used_template,
+                    now,
+                    info.followup_after_ms,
+                    device_id,
+                )
+                .await?;
+                if !recorded {
+                    tracing::warn!(row = %row.id, "campaign row was taken over while its send was in flight");
+                }
+                Ok(())
+            }
+            Outcome::Retry { not_before, error } => {
+                queue::retry_later(pool, &row.id, holder, *not_before, error).await
+            }
+            Outcome::Unclaim {
+                not_before,
+                pause_campaign,
+            } => {
+                queue::unclaim(pool, &row.id, holder, *not_before).await?;
+                if *pause_campaign {
+                    super::set_status(pool, &row.tenant_id, &row.campaign_id, "paused").await?;
+                }
+                Ok(())
+            }
+            Outcome::Finish { state, error } => {
+                queue::finish(pool, &row.id, holder, state, error, now).await
+            }
+        }
+    }
+}
+
+/// Tries to write a send's outcome before giving the row up.
+const RECORD_TRIES: u32 = 10;
+/// Wait before the second try; doubles per try up to [`RECORD_MAX_DELAY`]
+/// (about 11 s over all tries).
+const RECORD_FIRST_DELAY: Duration = Duration::from_millis(100);
+/// Longest wait between two tries.
+const RECORD_MAX_DELAY: Duration = Duration::from_secs(2);
+
+/// What became of a claimed row, to be written to the queue.
+#[derive(Debug)]
+enum Outcome {
+    /// Accepted by the provider.
+    Sent {
+        message_id: Option<String>,
+        used_template: bool,
+    },
+    /// A retryable error: queued again for `not_before`.
+    Retry { not_before: i64, error: String },
+    /// Given back without counting the try (vendor inactive, database
+    /// error before sending).
+    Unclaim {
+        not_before: i64,
+        pause_campaign: bool,
+    },
+    /// Ended in `state` (`failed`, `skipped`, `cancelled`) with a reason.
+    Finish { state: &'static str, error: String },
+}
+
+impl Outcome {
+    fn finish(state: &'static str, error: impl Into<String>) -> Self {
+        Self::Finish {
+            state,
+            error: error.into(),
+        }
+    }
+}
+
+/// What a device's send loop, its lease renewer and its sends share.
+#[derive(Debug)]
+struct DeviceRun {
+    /// The pacing position stored with each renewal and at release (unix ms).
+    next_send_ms: AtomicI64,
+    /// Flips to `true` when the lease is lost: stop claiming.
+    lost: watch::Sender<bool>,
+    /// A send's outcome could not be written: end the task so the next one
+    /// requeues the row.
+    restart: AtomicBool,
 }
 
 /// Resolves once the server is shutting down.

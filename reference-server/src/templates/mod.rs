@@ -33,6 +33,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Variables every contact has.
 pub const BUILTIN_VARIABLES: &[&str] = &["name", "first_name", "phone"];
 
+/// What `{name}` and `{first_name}` render as for a contact without a
+/// name: "Kak", the polite Indonesian address the bot plugins use too
+/// (`plugin_sdk`'s contact variables), so "Halo {name}," reads "Halo Kak,".
+pub const NAME_FALLBACK: &str = "Kak";
+
 /// Longest body accepted, in characters.
 pub const MAX_BODY_CHARS: usize = 4096;
 
@@ -273,7 +278,8 @@ fn render(t: &Template, vars: &HashMap<String, String>, seed: u64) -> Result<Str
 }
 
 /// The variables of a contact: `name`, `first_name`, `phone` and its
-/// custom fields.
+/// custom fields. A contact without a name (empty or only spaces) gets
+/// [`NAME_FALLBACK`] for `name` and `first_name`.
 pub fn contact_vars(
     name: &str,
     phone: &str,
@@ -281,6 +287,10 @@ pub fn contact_vars(
 ) -> HashMap<String, String> {
     let mut vars: HashMap<String, String> =
         fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let name = match name.trim() {
+        "" => NAME_FALLBACK,
+        n => n,
+    };
     vars.insert("name".to_owned(), name.to_owned());
     vars.insert(
         "first_name".to_owned(),
@@ -338,6 +348,17 @@ mod tests {
         let c = Compiled::compile("Promo {name}", Some(&media), None, &known()).unwrap();
         let m = c.render(&vars, 3).unwrap();
         assert_eq!(m.kind(), "image");
+    }
+
+    #[test]
+    fn nameless_contact_is_kak() {
+        let c = Compiled::compile("Halo {name}, {first_name}!", None, None, &[]).unwrap();
+        for blank in ["", "   "] {
+            let vars = contact_vars(blank, "+6281234567890", &Default::default());
+            assert_eq!(c.render_text(&vars, 1).unwrap(), "Halo Kak, Kak!");
+        }
+        let vars = contact_vars(" Budi Santoso ", "+6281234567890", &Default::default());
+        assert_eq!(c.render_text(&vars, 1).unwrap(), "Halo Budi Santoso, Budi!");
     }
 
     #[test]

@@ -132,3 +132,79 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// Another server process stand-in: a second `AppState` (own pool, own
+/// campaign engine) and HTTP server on the database of `app`, with the
+/// same data directory (so it reads the same secret key).
+pub struct SecondServer {
+    pub state: reference_server::AppState,
+    pub base: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl SecondServer {
+    /// Starts it; `configure` may change the campaign settings.
+    pub async fn start(
+        app: &TestApp,
+        configure: impl FnOnce(&mut reference_server::Config),
+    ) -> Self {
+        let mut config = (*app.state.config).clone();
+        config.bind = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        configure(&mut config);
+        let state = reference_server::build_state(config).await.unwrap();
+        let (listener, addr) = reference_server::bind(state.config.bind).await.unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(reference_server::serve(state.clone(), listener, async {
+            let _ = rx.await;
+        }));
+        Self {
+            state,
+            base: format!("http://{addr}"),
+            shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    /// Stops it gracefully (sends in flight finish, the lease is released).
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(s) = self.server.take() {
+            s.await.unwrap().unwrap();
+        }
+    }
+}
+
+impl Drop for SecondServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A generic-gateway device sending to `gw` (`POST {gw}/send`).
+pub async fn gateway_device(app: &TestApp, v: &Vendor, gw: &wiremock::MockServer) -> String {
+    device(
+        app,
+        v,
+        json!({"kind": "gateway", "url": format!("{}/send", gw.uri()), "header_name": "x-api-key", "token": "rahasia"}),
+    )
+    .await
+}
+
+/// How many messages the gateway mock received per number (`number` of
+/// the generic gateway body).
+pub async fn gateway_counts(
+    gw: &wiremock::MockServer,
+) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for r in gw.received_requests().await.unwrap() {
+        let body: Value = r.body_json().unwrap();
+        let number = body["number"].as_str().unwrap_or_default().to_owned();
+        *counts.entry(number).or_insert(0) += 1;
+    }
+    counts
+}
