@@ -2,8 +2,10 @@
 //! and running them per message under CPU, memory and output limits.
 
 mod cache;
+mod glue;
 mod state;
-pub(crate) mod v0_1_0;
+mod v0_1_0;
+mod v0_2_0;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -14,7 +16,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use wasmtime::component::Linker;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolConcurrencyLimitError, PoolingAllocationConfig,
+    Store, UpdateDeadline,
+};
 use whatsapp_client::webhook::InboundMessage;
 
 use crate::handler::{Handler, HandlerError};
@@ -35,6 +40,15 @@ pub struct HostConfig {
     pub epoch_tick: Duration,
     /// Wall-clock limit per event including host calls (default 30 s).
     pub wall_timeout: Duration,
+    /// Time kept back from `wall_timeout` when a plugin calls the LLM
+    /// (default 5 s): the host ends an LLM call that is still running when
+    /// only this much of the event's wall time is left and answers the
+    /// plugin with a refusal, so the plugin can still send its fallback
+    /// text instead of being stopped. Keep the LLM router's budget
+    /// ([`crate::llm::LlmRouter::with_budget`], default 20 s) below
+    /// `wall_timeout - llm_reserve` so every provider of the fallback list
+    /// gets its turn first.
+    pub llm_reserve: Duration,
     /// Linear memory a plugin instance may use (default 32 MiB).
     pub memory_limit: usize,
     /// Plugin instances that may run at the same time (pool size, default 64).
@@ -59,6 +73,7 @@ impl Default for HostConfig {
             cpu_deadline: Duration::from_millis(50),
             epoch_tick: Duration::from_millis(5),
             wall_timeout: Duration::from_secs(30),
+            llm_reserve: Duration::from_secs(5),
             memory_limit: 32 << 20,
             max_instances: 64,
             max_actions: 16,
@@ -83,6 +98,14 @@ impl HostConfig {
     #[must_use]
     pub fn wall_timeout(mut self, d: Duration) -> Self {
         self.wall_timeout = d;
+        self
+    }
+
+    /// Sets the time kept back from the wall timeout for the plugin to act on
+    /// an LLM call's outcome.
+    #[must_use]
+    pub fn llm_reserve(mut self, d: Duration) -> Self {
+        self.llm_reserve = d;
         self
     }
 
@@ -139,7 +162,8 @@ pub enum LoadError {
     Engine(String),
 }
 
-/// A configuration rejected by a plugin's JSON Schema.
+/// A configuration rejected by a plugin's JSON Schema or by the plugin
+/// itself (`validate-config`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid configuration for plugin `{plugin}`: {}", .errors.join("; "))]
 pub struct ConfigError {
@@ -218,6 +242,7 @@ impl PluginHost {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         v0_1_0::add_to_linker(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        v0_2_0::add_to_linker(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         if let Some(dir) = &config.cache_dir {
             std::fs::create_dir_all(dir).map_err(|source| LoadError::Io {
                 path: dir.clone(),
@@ -309,8 +334,27 @@ impl PluginHost {
         } else {
             self.cache_misses.fetch_add(1, Ordering::Relaxed);
         }
-        let pre = v0_1_0::Pre::new(&self.linker, &component)?;
-        let manifest = pre.manifest(self).await?;
+        // Newest first: a 0.2.0 component also type-checks as 0.1.0 (its
+        // `manifest` and `handle` are the same), the reverse is not true.
+        let pre = match v0_2_0::Pre::new(&self.linker, &component) {
+            Ok(pre) => Versioned::V0_2_0(pre),
+            Err(LoadError::UnsupportedContract(newest)) => {
+                match v0_1_0::Pre::new(&self.linker, &component) {
+                    Ok(pre) => Versioned::V0_1_0(pre),
+                    Err(LoadError::UnsupportedContract(oldest)) => {
+                        return Err(LoadError::UnsupportedContract(format!(
+                            "not botcore:plugin@0.2.0 ({newest}) nor @0.1.0 ({oldest})"
+                        )));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        let manifest = match &pre {
+            Versioned::V0_1_0(p) => p.manifest(self).await?,
+            Versioned::V0_2_0(p) => p.manifest(self).await?,
+        };
         check_manifest(&manifest)?;
         let schema: serde_json::Value = serde_json::from_str(&manifest.config_schema)
             .map_err(|e| LoadError::Manifest(format!("config schema is not JSON: {e}")))?;
@@ -319,21 +363,69 @@ impl PluginHost {
         })?;
         Ok(Arc::new(PluginComponent {
             host: self.clone(),
-            pre: Versioned::V0_1_0(pre),
+            pre,
             manifest,
             validator,
         }))
     }
 
-    fn new_state(&self, tenant: &str, plugin: &str) -> HostState {
-        HostState::new(
+    /// A store for one plugin call, with the memory limiter and the CPU
+    /// deadline (time spent awaiting host calls is credited back).
+    fn new_store(&self, tenant: &str, plugin: &str) -> Store<HostState> {
+        let state = HostState::new(
             tenant,
             plugin,
             &self.config,
             self.services.clone(),
             self.ticks.clone(),
-        )
+        );
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        store.set_epoch_deadline(self.config.deadline_ticks());
+        store.epoch_deadline_callback(|mut ctx| {
+            let s = ctx.data_mut();
+            let credit = std::mem::take(&mut s.credit);
+            if credit > 0 {
+                Ok(UpdateDeadline::Continue(credit))
+            } else {
+                s.timed_out = true;
+                Ok(UpdateDeadline::Interrupt)
+            }
+        });
+        store
     }
+}
+
+/// Where a plugin call failed.
+enum CallError {
+    /// Creating the instance failed.
+    Instantiate(wasmtime::Error),
+    /// The exported function trapped or was interrupted.
+    Call(wasmtime::Error),
+    /// The wall-clock limit passed.
+    WallTimeout,
+}
+
+/// Turns a failed call into a [`HandlerError`] from typed facts (the
+/// store's flags, the error's type and the stage it happened in), never
+/// from the error's text: a plugin controls that text (its panic message,
+/// its function names in the backtrace).
+fn classify(config: &HostConfig, data: &HostState, e: CallError) -> HandlerError {
+    let error = match e {
+        CallError::WallTimeout => return HandlerError::Timeout(config.wall_timeout),
+        _ if data.timed_out => return HandlerError::Timeout(config.cpu_deadline),
+        _ if data.limits.hit_memory => return HandlerError::OutOfMemory(data.limits.memory),
+        CallError::Instantiate(e) => {
+            if e.is::<PoolConcurrencyLimitError>() || e.downcast_ref::<wasmtime::Trap>().is_none() {
+                return HandlerError::Instantiate(format!("{e:#}"));
+            }
+            // A trap while starting (e.g. in the component's start function)
+            // is the plugin's fault like any other trap.
+            e
+        }
+        CallError::Call(e) => e,
+    };
+    HandlerError::Trap(format!("{error:#}"))
 }
 
 fn check_manifest(m: &Manifest) -> Result<(), LoadError> {
@@ -361,6 +453,7 @@ fn check_manifest(m: &Manifest) -> Result<(), LoadError> {
 
 enum Versioned {
     V0_1_0(v0_1_0::Pre),
+    V0_2_0(v0_2_0::Pre),
 }
 
 /// A loaded, validated plugin component (shared by every tenant using it).
@@ -391,15 +484,110 @@ impl PluginComponent {
     pub fn contract_version(&self) -> &'static str {
         match self.pre {
             Versioned::V0_1_0(_) => "0.1.0",
+            Versioned::V0_2_0(_) => "0.2.0",
         }
     }
 
-    /// Checks `config` against the plugin's schema and returns a handler for
-    /// a pipeline. Every problem is reported with the field it concerns.
+    /// Checks `config` and returns a handler for a pipeline. Every problem
+    /// is reported with the field it concerns (a JSON pointer).
+    ///
+    /// The configuration must satisfy the plugin's JSON Schema; then, for a
+    /// plugin of contract 0.2.0 or later, the plugin's own `validate-config`
+    /// judges what a schema cannot (a broken reply template, a regex that
+    /// does not compile, opening hours that end before they start), so a
+    /// configuration is refused when it is set rather than failing every
+    /// event. A 0.1.0 plugin is checked against its schema only.
+    ///
+    /// This call blocks the calling thread while the plugin runs (usually
+    /// well under a millisecond; at most the CPU deadline, or the wall
+    /// timeout for a plugin waiting on the host). In async code prefer
+    /// [`PluginComponent::configure_async`].
     pub fn configure(
         self: &Arc<Self>,
         config: &serde_json::Value,
     ) -> Result<WasmHandler, ConfigError> {
+        self.check_schema(config)?;
+        let text = config.to_string();
+        if let Versioned::V0_2_0(pre) = &self.pre {
+            // The guest runs on the async engine; a private current-thread
+            // runtime on a scoped thread lets a sync caller (even one on an
+            // async worker thread) wait for it without nesting runtimes.
+            let outcome = std::thread::scope(|scope| {
+                scope
+                    .spawn(|| {
+                        let rt = tokio::runtime::Builder::new_current_thread()
+                            .enable_time()
+                            .build()
+                            .map_err(|e| {
+                                HandlerError::Instantiate(format!("cannot start a runtime: {e}"))
+                            })?;
+                        rt.block_on(pre.validate_config(&self.host, &self.manifest.name, &text))
+                    })
+                    .join()
+            });
+            let outcome = outcome.unwrap_or_else(|_| {
+                Err(HandlerError::Instantiate(
+                    "the configuration check panicked".into(),
+                ))
+            });
+            self.judge(outcome)?;
+        }
+        Ok(self.handler(text))
+    }
+
+    /// Like [`PluginComponent::configure`], without blocking the thread.
+    pub async fn configure_async(
+        self: &Arc<Self>,
+        config: &serde_json::Value,
+    ) -> Result<WasmHandler, ConfigError> {
+        self.check_schema(config)?;
+        let text = config.to_string();
+        if let Versioned::V0_2_0(pre) = &self.pre {
+            let outcome = pre
+                .validate_config(&self.host, &self.manifest.name, &text)
+                .await;
+            self.judge(outcome)?;
+        }
+        Ok(self.handler(text))
+    }
+
+    fn judge(
+        &self,
+        outcome: Result<Vec<(String, String)>, HandlerError>,
+    ) -> Result<(), ConfigError> {
+        let errors: Vec<String> = match outcome {
+            Ok(problems) => problems
+                .into_iter()
+                .map(|(field, message)| format!("{field}: {message}"))
+                .collect(),
+            Err(e) => {
+                tracing::warn!(plugin = %self.manifest.name, error = %e, "plugin failed while checking a configuration");
+                vec![format!(
+                    "/: the plugin could not check the configuration: {e}"
+                )]
+            }
+        };
+        if errors.is_empty() {
+            return Ok(());
+        }
+        Err(ConfigError {
+            plugin: self.manifest.name.clone(),
+            errors,
+        })
+    }
+
+    fn handler(self: &Arc<Self>, config: String) -> WasmHandler {
+        WasmHandler {
+            component: self.clone(),
+            config: Arc::from(config),
+            debounce: self
+                .manifest
+                .debounce_ms
+                .map(|ms| Duration::from_millis(u64::from(ms))),
+        }
+    }
+
+    fn check_schema(&self, config: &serde_json::Value) -> Result<(), ConfigError> {
         let errors: Vec<String> = self
             .validator
             .iter_errors(config)
@@ -419,14 +607,7 @@ impl PluginComponent {
                 errors,
             });
         }
-        Ok(WasmHandler {
-            component: self.clone(),
-            config: Arc::from(config.to_string()),
-            debounce: self
-                .manifest
-                .debounce_ms
-                .map(|ms| Duration::from_millis(u64::from(ms))),
-        })
+        Ok(())
     }
 }
 
@@ -491,6 +672,10 @@ impl Handler for WasmHandler {
         let c = &self.component;
         match &c.pre {
             Versioned::V0_1_0(pre) => {
+                pre.handle(&c.host, &c.manifest.name, message, ctx, &self.config)
+                    .await
+            }
+            Versioned::V0_2_0(pre) => {
                 pre.handle(&c.host, &c.manifest.name, message, ctx, &self.config)
                     .await
             }

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
@@ -60,6 +61,11 @@ pub(crate) struct HostState {
     pub(crate) max_llm_calls: u32,
     pub(crate) max_kv_key: usize,
     pub(crate) max_kv_value: usize,
+    /// Set while the guest's `validate-config` runs: no kv, no LLM.
+    pub(crate) validating: bool,
+    /// When the host's wall timeout for this call ends.
+    wall_deadline: Instant,
+    llm_reserve: Duration,
 }
 
 impl HostState {
@@ -89,7 +95,21 @@ impl HostState {
             max_llm_calls: config.max_llm_calls,
             max_kv_key: config.max_kv_key,
             max_kv_value: config.max_kv_value,
+            validating: false,
+            wall_deadline: Instant::now() + config.wall_timeout,
+            llm_reserve: config.llm_reserve,
         }
+    }
+
+    /// How long an LLM call may take now: what is left of the wall timeout
+    /// minus the reserve the plugin keeps for acting on the outcome; `None`
+    /// when nothing is left.
+    pub(crate) fn llm_budget(&self) -> Option<Duration> {
+        let left = self
+            .wall_deadline
+            .saturating_duration_since(Instant::now())
+            .saturating_sub(self.llm_reserve);
+        (!left.is_zero()).then_some(left)
     }
 
     /// The current tick count; pair with [`HostState::credit_since`].

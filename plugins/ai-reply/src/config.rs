@@ -196,6 +196,23 @@ impl std::fmt::Display for ConfigError {
     }
 }
 
+impl ConfigError {
+    /// The JSON pointer of the field that is wrong.
+    #[must_use]
+    pub fn field(&self) -> String {
+        match self {
+            Self::HistoryWindowTooLarge(_) => "/history_window".into(),
+            Self::MaxTokensOutOfRange(_) => "/max_tokens".into(),
+            Self::TemperatureOutOfRange => "/temperature".into(),
+            // Persona and knowledge share the limit; the knowledge is what
+            // usually grows.
+            Self::PromptTooLong(_) => "/knowledge".into(),
+            Self::EmptyKeyword => "/escalation_keywords".into(),
+            Self::EmptySnippet(i) => format!("/knowledge/{i}/text"),
+        }
+    }
+}
+
 impl std::error::Error for ConfigError {}
 
 impl Config {
@@ -248,5 +265,48 @@ impl Config {
             .as_deref()
             .filter(|t| !t.trim().is_empty())
             .unwrap_or_else(|| self.language.default_handoff())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn problem(v: serde_json::Value) -> (String, String) {
+        let c: Config = serde_json::from_value(v).unwrap();
+        let e = c.validate().unwrap_err();
+        (e.field(), e.to_string())
+    }
+
+    #[test]
+    fn every_refusal_names_its_field() {
+        assert!(
+            serde_json::from_value::<Config>(serde_json::json!({}))
+                .unwrap()
+                .validate()
+                .is_ok()
+        );
+        assert_eq!(
+            problem(serde_json::json!({"max_tokens": 0})).0,
+            "/max_tokens"
+        );
+        assert_eq!(
+            problem(serde_json::json!({"history_window": 10_000})).0,
+            "/history_window"
+        );
+        assert_eq!(
+            problem(serde_json::json!({"temperature": 3.5})).0,
+            "/temperature"
+        );
+        let (field, message) = problem(serde_json::json!({
+            "knowledge": [{"text": "Buka 08-17"}, {"title": "Harga", "text": "  "}]
+        }));
+        assert_eq!(field, "/knowledge/1/text");
+        assert_eq!(message, "knowledge snippet 1 has no text");
+        assert_eq!(
+            problem(serde_json::json!({"escalation_keywords": ["admin", "!!"]})).0,
+            "/escalation_keywords"
+        );
     }
 }

@@ -18,7 +18,7 @@ pub const NAME: &str = "ai-reply";
 #[cfg(feature = "guest")]
 mod guest {
     use plugin_sdk::llm::{self, LlmError, Message, Request, Role};
-    use plugin_sdk::{Action, Context, Direction, Event, EventKind, Plugin, log};
+    use plugin_sdk::{Action, ConfigProblem, Context, Direction, Event, EventKind, Plugin, log};
 
     use crate::agent::{Agent, Outcome, Step};
     use crate::config::{Config, DEBOUNCE_MS};
@@ -39,6 +39,12 @@ mod guest {
 
         fn debounce_ms() -> Option<u32> {
             Some(DEBOUNCE_MS)
+        }
+
+        fn validate(config: Config) -> Result<(), Vec<ConfigProblem>> {
+            config
+                .validate()
+                .map_err(|e| vec![ConfigProblem::new(e.field(), e.to_string())])
         }
 
         fn new(config: Config) -> Result<Self, String> {

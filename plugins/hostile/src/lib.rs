@@ -2,7 +2,8 @@
 //! bot-core's tests can prove the host's limits. Never load it in production.
 
 use plugin_sdk::{
-    Action, Button, ButtonsMessage, Context, Event, Plugin, Reply, ReplyContent, kv, llm,
+    Action, Button, ButtonsMessage, ConfigProblem, Context, Event, Plugin, Reply, ReplyContent, kv,
+    llm,
 };
 
 /// What the plugin does.
@@ -19,6 +20,16 @@ enum Behaviour {
     Trap,
     /// Panics.
     Panic,
+    /// Panics with a message (and in a function) that reads like the host's
+    /// instance-pool error, to prove the host does not classify by text.
+    PanicMaximum,
+    /// `validate-config` spins forever (events are echoed).
+    ValidateLoop,
+    /// `validate-config` refuses the configuration, naming `/behaviour`.
+    ValidateRefuse,
+    /// `validate-config` tries the kv store and the LLM, which the host
+    /// withholds there, and refuses with what it got.
+    ValidateProbe,
     /// Returns an error string.
     Fail,
     /// Returns a buttons reply with an empty body and five buttons.
@@ -47,6 +58,36 @@ impl Plugin for Hostile {
     const NAME: &'static str = "hostile";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
+    fn validate(config: Config) -> Result<(), Vec<ConfigProblem>> {
+        match config.behaviour {
+            Behaviour::ValidateLoop => {
+                let mut n: u64 = 0;
+                loop {
+                    n = std::hint::black_box(n.wrapping_add(1));
+                }
+            }
+            Behaviour::ValidateRefuse => Err(vec![ConfigProblem::new(
+                "/behaviour",
+                "validate-refuse is refused on purpose",
+            )]),
+            Behaviour::ValidateProbe => {
+                let kv_get = kv::get("last").is_some();
+                let kv_set = kv::set("probe", b"x").is_ok();
+                let llm = llm::complete(&llm::Request {
+                    system: None,
+                    messages: vec![],
+                    max_tokens: 1,
+                    temperature: None,
+                })
+                .is_ok();
+                Err(vec![ConfigProblem::root(format!(
+                    "kv get {kv_get}, kv set {kv_set}, llm {llm}"
+                ))])
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn new(config: Config) -> Result<Self, String> {
         Ok(Self(config.behaviour))
     }
@@ -54,7 +95,13 @@ impl Plugin for Hostile {
     fn handle(&mut self, event: &Event, _ctx: &Context) -> Result<Vec<Action>, String> {
         let text = event.text().unwrap_or_default().to_owned();
         match self.0 {
-            Behaviour::Echo => Ok(vec![Action::reply_text(format!("echo: {text}"))]),
+            Behaviour::Echo | Behaviour::ValidateLoop => {
+                Ok(vec![Action::reply_text(format!("echo: {text}"))])
+            }
+            Behaviour::ValidateRefuse | Behaviour::ValidateProbe => {
+                Err("not reachable: validate-config refuses this configuration".to_owned())
+            }
+            Behaviour::PanicMaximum => maximum_concurrent_pooling_limit_reached(),
             Behaviour::Loop => {
                 let mut n: u64 = 0;
                 loop {
@@ -118,6 +165,13 @@ impl Plugin for Hostile {
 }
 
 plugin_sdk::register_plugin!(Hostile);
+
+/// The name (in the wasm backtrace) and the message both contain the words
+/// the host's pool-exhaustion error uses.
+#[inline(never)]
+fn maximum_concurrent_pooling_limit_reached() -> ! {
+    panic!("maximum concurrent limit of 1 for pooling instances reached (plugin panic)")
+}
 
 /// Executes the wasm `unreachable` instruction (a trap) in the component; on
 /// other targets (host builds of the workspace) the process aborts instead.

@@ -13,7 +13,7 @@ pub fn out_of_hours_key(phone: &str) -> String {
 #[cfg(feature = "guest")]
 mod guest {
     use plugin_sdk::text::seed_from;
-    use plugin_sdk::{Action, Context, Event, Plugin, kv, log};
+    use plugin_sdk::{Action, ConfigProblem, Context, Event, Plugin, kv, log};
 
     use crate::rules::{Config, Input, Rules};
 
@@ -25,8 +25,19 @@ mod guest {
         const NAME: &'static str = "keyword-rules";
         const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
+        fn validate(config: Config) -> Result<(), Vec<ConfigProblem>> {
+            // Everything, regexes included, once when the vendor saves.
+            Rules::new(config)
+                .map(|_| ())
+                .map_err(|e| vec![ConfigProblem::new(e.field(), e.message())])
+        }
+
         fn new(config: Config) -> Result<Self, String> {
-            Rules::new(config).map(Self).map_err(|e| e.to_string())
+            // The instance lives for one event (the contract gives a fresh
+            // one per message), so nothing compiled here can be kept for the
+            // next. The host ran `validate` when the configuration was set;
+            // compile regexes only when a message reaches their rule.
+            Rules::new_lazy(config).map(Self).map_err(|e| e.to_string())
         }
 
         fn handle(&mut self, event: &Event, ctx: &Context) -> Result<Vec<Action>, String> {

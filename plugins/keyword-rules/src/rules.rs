@@ -2,9 +2,10 @@
 //! (tests, and the native handler in bot-core's benchmark).
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
-use plugin_sdk::text::{self, Template, TemplateError, Vars};
-use regex::Regex;
+use plugin_sdk::text::{self, OrEmpty, Template, TemplateError, Vars};
+use regex::{Regex, RegexBuilder};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -22,7 +23,9 @@ pub enum MatchKind {
     /// The keyword appears as whole words (not inside another word).
     WholeWord,
     /// The keyword is a regular expression (Rust `regex` syntax), matched
-    /// against the folded message.
+    /// case-insensitively against the folded message (so `^Resi` matches
+    /// "resi 123"). With `fold_accents` the pattern's accents are removed
+    /// too, as they are from the message.
     Regex,
 }
 
@@ -67,8 +70,9 @@ pub struct Rule {
     /// Higher priority rules are tried first; ties keep the listed order.
     #[serde(default)]
     pub priority: i32,
-    /// The reply template: variables `{name}`, `{phone}`, custom fields, and
-    /// spintax `{Halo|Hai}` (nested allowed).
+    /// The reply template: variables `{name}` (`Kak` when the contact has no
+    /// name), `{phone}`, custom fields (empty text when the contact lacks
+    /// the field), and spintax `{Halo|Hai}` (nested allowed).
     pub reply: String,
     /// Extra conditions.
     #[serde(default)]
@@ -152,12 +156,14 @@ fn yes() -> bool {
     true
 }
 
-/// Why a configuration cannot be used.
+/// Why a configuration cannot be used. Each variant names the field as a
+/// JSON pointer into the configuration (`/rules/2/reply`), like the host's
+/// schema errors.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConfigError {
     /// A reply template is broken.
     Template {
-        /// Where (`rules[2].reply`, `default_reply` ...).
+        /// Where (`/rules/2/reply`, `/default_reply` ...).
         field: String,
         /// What is wrong and where in the template.
         error: TemplateError,
@@ -178,6 +184,28 @@ pub enum ConfigError {
     },
 }
 
+impl ConfigError {
+    /// The JSON pointer of the field that is wrong.
+    #[must_use]
+    pub fn field(&self) -> &str {
+        match self {
+            Self::Template { field, .. }
+            | Self::Regex { field, .. }
+            | Self::Hours { field, .. } => field,
+        }
+    }
+
+    /// What is wrong, without the field.
+    #[must_use]
+    pub fn message(&self) -> String {
+        match self {
+            Self::Template { error, .. } => error.to_string(),
+            Self::Regex { error, .. } => format!("invalid regex: {error}"),
+            Self::Hours { value, .. } => format!("`{value}` is not valid"),
+        }
+    }
+}
+
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -192,7 +220,18 @@ impl std::error::Error for ConfigError {}
 
 enum Matcher {
     Words(Vec<String>),
-    Regex(Vec<Regex>),
+    /// Patterns (already accent-stripped when folding accents) and their
+    /// compiled form, built on first use in lazy mode.
+    Regex(Vec<(String, OnceLock<Regex>)>),
+}
+
+fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        // Keyword patterns are short; refuse ones that compile to something
+        // huge instead of spending a plugin's memory on them.
+        .size_limit(1 << 20)
+        .build()
 }
 
 struct CompiledRule {
@@ -272,10 +311,24 @@ impl Rules {
     /// Compiles `config`: templates, regexes and hours are checked here, so
     /// a broken configuration fails with the field that is wrong.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
+        Self::build(config, true)
+    }
+
+    /// Like [`Rules::new`], but each regex is compiled when a message first
+    /// reaches its rule rather than up front (templates and hours are still
+    /// checked). For a configuration already accepted by [`Rules::new`]
+    /// (the plugin's `validate-config`), when the rules live for one
+    /// message only: rules after the first match never pay for their
+    /// regexes. A pattern that does not compile fails [`Rules::decide`].
+    pub fn new_lazy(config: Config) -> Result<Self, ConfigError> {
+        Self::build(config, false)
+    }
+
+    fn build(config: Config, eager: bool) -> Result<Self, ConfigError> {
         let mut compiled = Vec::with_capacity(config.rules.len());
         for (index, rule) in config.rules.iter().enumerate() {
             let reply = Template::parse(&rule.reply).map_err(|error| ConfigError::Template {
-                field: format!("rules[{index}].reply"),
+                field: format!("/rules/{index}/reply"),
                 error,
             })?;
             let matcher = match rule.match_kind {
@@ -284,10 +337,20 @@ impl Rules {
                         .iter()
                         .enumerate()
                         .map(|(k, pattern)| {
-                            Regex::new(pattern).map_err(|e| ConfigError::Regex {
-                                field: format!("rules[{index}].keywords[{k}]"),
-                                error: e.to_string(),
-                            })
+                            let pattern = if config.fold_accents {
+                                text::strip_accents(pattern)
+                            } else {
+                                pattern.clone()
+                            };
+                            let cell = OnceLock::new();
+                            if eager {
+                                let re = build_regex(&pattern).map_err(|e| ConfigError::Regex {
+                                    field: format!("/rules/{index}/keywords/{k}"),
+                                    error: e.to_string(),
+                                })?;
+                                let _ = cell.set(re);
+                            }
+                            Ok((pattern, cell))
                         })
                         .collect::<Result<_, _>>()?,
                 ),
@@ -312,15 +375,15 @@ impl Rules {
             .map(Template::parse)
             .transpose()
             .map_err(|error| ConfigError::Template {
-                field: "default_reply".into(),
+                field: "/default_reply".into(),
                 error,
             })?;
         let mut windows: [Vec<(u16, u16)>; 7] = Default::default();
         let mut ooh_reply = None;
         if let Some(bh) = &config.business_hours {
             for (day, list) in &bh.days {
-                for w in list {
-                    let field = format!("business_hours.days.{}", day_name(*day));
+                for (i, w) in list.iter().enumerate() {
+                    let field = format!("/business_hours/days/{}/{i}", day_name(*day));
                     let bad = || ConfigError::Hours {
                         field: field.clone(),
                         value: w.0.clone(),
@@ -339,7 +402,7 @@ impl Rules {
             for (i, h) in bh.holidays.iter().enumerate() {
                 if !valid_date(h) {
                     return Err(ConfigError::Hours {
-                        field: format!("business_hours.holidays[{i}]"),
+                        field: format!("/business_hours/holidays/{i}"),
                         value: h.clone(),
                     });
                 }
@@ -350,7 +413,7 @@ impl Rules {
                 .map(Template::parse)
                 .transpose()
                 .map_err(|error| ConfigError::Template {
-                    field: "business_hours.out_of_hours_reply".into(),
+                    field: "/business_hours/out_of_hours_reply".into(),
                     error,
                 })?;
         }
@@ -406,10 +469,13 @@ impl Rules {
     }
 
     /// Decides what to do with one message.
-    pub fn decide<V: Vars + ?Sized>(
-        &self,
-        input: &Input<'_, V>,
-    ) -> Result<Decision, TemplateError> {
+    ///
+    /// Variables without a value (a custom field the contact lacks) render
+    /// as empty text; the only error is a regex that does not compile,
+    /// which [`Rules::new`] would have refused and [`Rules::new_lazy`]
+    /// finds here.
+    pub fn decide<V: Vars + ?Sized>(&self, input: &Input<'_, V>) -> Result<Decision, ConfigError> {
+        let vars = OrEmpty(input.vars);
         let folded = fold(input.text, self.config.fold_accents);
         let seed = self.config.seed.unwrap_or(input.fallback_seed);
         let open = self.is_open(input.weekday, input.minute_of_day, input.date);
@@ -419,19 +485,25 @@ impl Rules {
             && let Some(t) = &self.ooh_reply
         {
             d.replies
-                .push((t.render(input.vars, seed)?, "out-of-hours".to_owned()));
+                .push((render(t, &vars, seed), "out-of-hours".to_owned()));
             d.out_of_hours_sent = true;
         }
-        let hit = self.compiled.iter().find(|c| {
+        let mut hit = None;
+        for c in &self.compiled {
             let rule = &self.config.rules[c.index];
-            matches(&c.matcher, rule.match_kind, &folded)
-                && self.conditions_hold(&rule.when, input, open)
-        });
+            // Conditions first: they are cheap and spare a lazy regex.
+            if self.conditions_hold(&rule.when, input, open)
+                && matches(&c.matcher, rule.match_kind, &folded, c.index)?
+            {
+                hit = Some(c);
+                break;
+            }
+        }
         match hit {
             Some(c) => {
                 let rule = &self.config.rules[c.index];
                 d.replies
-                    .push((c.reply.render(input.vars, seed)?, rule.id.clone()));
+                    .push((render(&c.reply, &vars, seed), rule.id.clone()));
                 d.set_state = rule
                     .set_state
                     .as_ref()
@@ -446,12 +518,18 @@ impl Rules {
             None => {
                 if let Some(t) = &self.default_reply {
                     d.replies
-                        .push((t.render(input.vars, seed)?, "default".to_owned()));
+                        .push((render(t, &vars, seed), "default".to_owned()));
                 }
             }
         }
         Ok(d)
     }
+}
+
+/// Renders with variables that never miss (see [`OrEmpty`]), so rendering
+/// cannot fail: parsing already checked the template.
+fn render<V: Vars>(t: &Template, vars: &OrEmpty<V>, seed: u64) -> String {
+    t.render(vars, seed).unwrap_or_default()
 }
 
 fn day_name(d: Day) -> &'static str {
@@ -489,15 +567,32 @@ fn whole_word(haystack: &str, needle: &str) -> bool {
     })
 }
 
-fn matches(m: &Matcher, kind: MatchKind, text: &str) -> bool {
+fn matches(m: &Matcher, kind: MatchKind, text: &str, rule: usize) -> Result<bool, ConfigError> {
     match m {
-        Matcher::Regex(res) => res.iter().any(|r| r.is_match(text)),
-        Matcher::Words(words) => words.iter().any(|k| match kind {
+        Matcher::Regex(res) => {
+            for (k, (pattern, cell)) in res.iter().enumerate() {
+                let re = match cell.get() {
+                    Some(re) => re,
+                    None => {
+                        let re = build_regex(pattern).map_err(|e| ConfigError::Regex {
+                            field: format!("/rules/{rule}/keywords/{k}"),
+                            error: e.to_string(),
+                        })?;
+                        cell.get_or_init(|| re)
+                    }
+                };
+                if re.is_match(text) {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        Matcher::Words(words) => Ok(words.iter().any(|k| match kind {
             MatchKind::Exact => text == k,
             MatchKind::Contains => !k.is_empty() && text.contains(k.as_str()),
             MatchKind::StartsWith => !k.is_empty() && text.starts_with(k.as_str()),
             MatchKind::WholeWord | MatchKind::Regex => whole_word(text, k),
-        }),
+        })),
     }
 }
 
@@ -658,20 +753,97 @@ mod tests {
                 .to_string()
         };
         assert!(bad(json!({"rules": [{"id": "a", "keywords": ["x"], "reply": "ok"}, {"id": "b", "keywords": ["x"], "reply": "{Halo|Hai"}]}))
-            .starts_with("rules[1].reply: template error at line 1, column 1"));
+            .starts_with("/rules/1/reply: template error at line 1, column 1"));
         assert!(
             bad(
                 json!({"rules": [{"id": "a", "keywords": ["(x"], "match": "regex", "reply": "ok"}]})
             )
-            .starts_with("rules[0].keywords[0]: invalid regex")
+            .starts_with("/rules/0/keywords/0: invalid regex")
         );
         assert_eq!(
-            bad(json!({"business_hours": {"days": {"tue": ["17:00-08:00"]}}})),
-            "business_hours.days.tue: `17:00-08:00` is not valid"
+            bad(json!({"business_hours": {"days": {"tue": ["08:00-12:00", "17:00-08:00"]}}})),
+            "/business_hours/days/tue/1: `17:00-08:00` is not valid"
         );
         assert!(
             bad(json!({"business_hours": {"holidays": ["25-12-2026"]}}))
-                .starts_with("business_hours.holidays[0]")
+                .starts_with("/business_hours/holidays/0")
         );
+        let e = Rules::new(serde_json::from_value(json!({"default_reply": "Halo {name"})).unwrap())
+            .err()
+            .unwrap();
+        assert_eq!(e.field(), "/default_reply");
+        assert_eq!(
+            e.message(),
+            "template error at line 1, column 6: `{` is never closed"
+        );
+    }
+
+    #[test]
+    fn missing_custom_field_renders_empty_and_the_reply_is_sent() {
+        let r = rules(json!({"rules": [
+            {"id": "kirim", "keywords": ["kirim"], "reply": "Halo {name}, kami kirim ke {kota}."}
+        ]}));
+        let bare: &[(&str, &str)] = &[("name", "Budi")];
+        let d = r.decide(&input("kirim dong", &[], bare)).unwrap();
+        assert_eq!(
+            d.replies,
+            vec![("Halo Budi, kami kirim ke .".to_owned(), "kirim".to_owned())]
+        );
+        let d = r.decide(&input("kirim dong", &[], VARS)).unwrap();
+        assert_eq!(d.replies[0].0, "Halo Budi, kami kirim ke Solo.");
+    }
+
+    #[test]
+    fn regex_is_case_insensitive_and_accent_folded() {
+        let r = rules(json!({"rules": [
+            {"id": "resi", "keywords": ["^Resi\\s+[A-Z0-9]+$"], "match": "regex", "reply": "R"},
+            {"id": "kafe", "keywords": ["^KAFÉ"], "match": "regex", "reply": "K"}
+        ]}));
+        let id = |t: &str| {
+            r.decide(&input(t, &[], VARS))
+                .unwrap()
+                .replies
+                .first()
+                .map(|x| x.1.clone())
+        };
+        assert_eq!(id("RESI jne123"), Some("resi".into()));
+        assert_eq!(id("resi   JNE123"), Some("resi".into()));
+        assert_eq!(id("cek resi jne123"), None);
+        assert_eq!(id("Kafe buka?"), Some("kafe".into()));
+        assert_eq!(id("kafé buka?"), Some("kafe".into()));
+        // Without accent folding the accent must match, the case still not.
+        let r = rules(json!({"fold_accents": false, "rules": [
+            {"id": "kafe", "keywords": ["^KAFÉ"], "match": "regex", "reply": "K"}
+        ]}));
+        let hit = |t: &str| !r.decide(&input(t, &[], VARS)).unwrap().replies.is_empty();
+        assert!(hit("kafé buka?"));
+        assert!(!hit("kafe buka?"));
+    }
+
+    #[test]
+    fn lazy_mode_compiles_a_regex_only_when_a_message_reaches_it() {
+        let config = json!({"rules": [
+            {"id": "harga", "keywords": ["harga"], "reply": "H"},
+            {"id": "bad", "keywords": ["(unclosed"], "match": "regex", "reply": "B"}
+        ]});
+        assert!(Rules::new(serde_json::from_value(config.clone()).unwrap()).is_err());
+        let lazy = Rules::new_lazy(serde_json::from_value(config).unwrap()).unwrap();
+        let d = lazy.decide(&input("harga?", &[], VARS)).unwrap();
+        assert_eq!(d.replies[0].1, "harga", "the first rule answers first");
+        let e = lazy.decide(&input("lain", &[], VARS)).unwrap_err();
+        assert_eq!(e.field(), "/rules/1/keywords/0");
+        // Lazy and eager agree on a good configuration.
+        let good = json!({"rules": [
+            {"id": "resi", "keywords": ["^resi\\s+\\w+$"], "match": "regex", "reply": "R"}
+        ]});
+        let eager = Rules::new(serde_json::from_value(good.clone()).unwrap()).unwrap();
+        let lazy = Rules::new_lazy(serde_json::from_value(good).unwrap()).unwrap();
+        for t in ["Resi ABC", "resi", "no resi x"] {
+            assert_eq!(
+                eager.decide(&input(t, &[], VARS)).unwrap(),
+                lazy.decide(&input(t, &[], VARS)).unwrap(),
+                "{t}"
+            );
+        }
     }
 }

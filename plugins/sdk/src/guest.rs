@@ -1,11 +1,11 @@
-//! The guest side: bindings for `botcore:plugin@0.1.0`, the [`Plugin`]
+//! The guest side: bindings for `botcore:plugin@0.2.0`, the [`Plugin`]
 //! trait and the [`register_plugin!`](crate::register_plugin) macro.
 
 use std::borrow::Cow;
 
 use serde::de::DeserializeOwned;
 
-/// The generated bindings of the WIT world `botcore:plugin/plugin@0.1.0`.
+/// The generated bindings of the WIT world `botcore:plugin/plugin@0.2.0`.
 ///
 /// Plugin authors rarely need this module: the types are re-exported at the
 /// crate root and the host imports are wrapped in [`log`](crate::log),
@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 )]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../bot-core/wit/since_v0.1.0",
+        path: "../../bot-core/wit/since_v0.2.0",
         world: "plugin",
         pub_export_macro: true,
         export_macro_name: "__export_plugin",
@@ -31,8 +31,8 @@ pub mod bindings {
 }
 
 pub use bindings::botcore::plugin::types::{
-    Action, Button, ButtonsMessage, Contact, Context, Direction, Event, EventKind, Field,
-    HistoryEntry, InboundMedia, InboundMessage, InteractiveReply, ListMessage, ListRow,
+    Action, Button, ButtonsMessage, ConfigProblem, Contact, Context, Direction, Event, EventKind,
+    Field, HistoryEntry, InboundMedia, InboundMessage, InteractiveReply, ListMessage, ListRow,
     ListSection, LocalTime, Location, Manifest, MediaKind, MediaMessage, MessageContent, Reply,
     ReplyContent,
 };
@@ -41,7 +41,9 @@ pub use bindings::botcore::plugin::types::{
 ///
 /// Implement it and call [`register_plugin!`](crate::register_plugin) once.
 /// The host creates a fresh instance for every event, so `new` runs once per
-/// event with the (already schema-validated) configuration.
+/// event with the configuration; nothing survives from one event to the
+/// next (keep `new` cheap). The configuration was validated when it was
+/// set: against the schema, then by [`Plugin::validate`].
 pub trait Plugin: Sized {
     /// The plugin's configuration; its JSON Schema (from `schemars`) is put
     /// into the manifest and the host validates every configuration against it.
@@ -64,7 +66,21 @@ pub trait Plugin: Sized {
         None
     }
 
-    /// Builds the plugin from its configuration.
+    /// Checks a configuration beyond what its JSON Schema says (templates
+    /// that must parse, patterns that must compile, ranges that depend on
+    /// each other). The host calls it when a vendor sets a configuration and
+    /// refuses the configuration on any problem, so `new` and `handle` only
+    /// ever see accepted configurations. No kv or LLM is available here.
+    ///
+    /// Default: calls [`Plugin::new`] and reports its error for the whole
+    /// configuration (`/`). Override it to name the field.
+    fn validate(config: Self::Config) -> Result<(), Vec<ConfigProblem>> {
+        Self::new(config)
+            .map(|_| ())
+            .map_err(|e| vec![ConfigProblem::root(e)])
+    }
+
+    /// Builds the plugin from its configuration, for one event.
     fn new(config: Self::Config) -> Result<Self, String>;
 
     /// Handles one event and returns the actions for the host to perform.
@@ -76,7 +92,7 @@ pub trait Plugin: Sized {
 pub mod __private {
     pub use wit_bindgen;
 
-    use super::{Action, Context, Event, Manifest, Plugin};
+    use super::{Action, ConfigProblem, Context, Event, Manifest, Plugin};
 
     pub fn manifest<P: Plugin>() -> Manifest {
         let schema = schemars::schema_for!(P::Config);
@@ -87,6 +103,17 @@ pub mod __private {
             config_schema: serde_json::to_string(&schema).unwrap_or_else(|_| "{}".to_owned()),
             debounce_ms: P::debounce_ms(),
         }
+    }
+
+    // The export glue hands over owned values; the signature follows it.
+    #[allow(clippy::needless_pass_by_value)]
+    pub fn validate_config<P: Plugin>(config: String) -> Result<(), Vec<ConfigProblem>> {
+        let config: P::Config = serde_json::from_str(&config).map_err(|e| {
+            vec![ConfigProblem::root(format!(
+                "does not fit the plugin's configuration type: {e}"
+            ))]
+        })?;
+        P::validate(config)
     }
 
     // The export glue hands over owned values; the signature follows it.
@@ -114,6 +141,12 @@ macro_rules! register_plugin {
         impl $crate::bindings::Guest for __PluginSdkExport {
             fn manifest() -> $crate::Manifest {
                 $crate::__private::manifest::<$plugin>()
+            }
+
+            fn validate_config(
+                config: ::std::string::String,
+            ) -> ::std::result::Result<(), ::std::vec::Vec<$crate::ConfigProblem>> {
+                $crate::__private::validate_config::<$plugin>(config)
             }
 
             fn handle(
@@ -244,6 +277,24 @@ impl Action {
             content: ReplyContent::Text(text.into()),
             matched: Some(matched.into()),
         })
+    }
+}
+
+impl ConfigProblem {
+    /// A problem with the field at `field` (a JSON pointer such as
+    /// `/rules/2/reply`).
+    #[must_use]
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A problem with the configuration as a whole (field `/`).
+    #[must_use]
+    pub fn root(message: impl Into<String>) -> Self {
+        Self::new("/", message)
     }
 }
 

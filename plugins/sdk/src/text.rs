@@ -68,6 +68,21 @@ pub fn fold(input: &str) -> String {
     out
 }
 
+/// Removes accents (combining marks after canonical decomposition) and
+/// nothing else: case, whitespace and ASCII punctuation stay as they are,
+/// so it is safe on regular-expression source (`\S` stays `\S`).
+///
+/// ```
+/// assert_eq!(plugin_sdk::text::strip_accents(r"^Résí\s+\S"), r"^Resi\s+\S");
+/// ```
+#[must_use]
+pub fn strip_accents(input: &str) -> String {
+    if input.is_ascii() {
+        return input.to_owned();
+    }
+    input.nfd().filter(|c| !is_combining_mark(*c)).collect()
+}
+
 /// Folds only the case (lowercase) and whitespace, keeping accents.
 #[must_use]
 pub fn fold_case(input: &str) -> String {
@@ -115,6 +130,27 @@ impl<K: AsRef<str>, V: AsRef<str>> Vars for Vec<(K, V)> {
 impl<T: Vars + ?Sized> Vars for &T {
     fn get(&self, name: &str) -> Option<Cow<'_, str>> {
         (**self).get(name)
+    }
+}
+
+/// Variables where a name without a value renders as empty text instead of
+/// failing with [`TemplateErrorKind::MissingVariable`]: what a customer-facing
+/// reply wants when a contact lacks a custom field (`{kota}`), since a reply
+/// with a gap beats no reply at all.
+///
+/// ```
+/// use plugin_sdk::text::{OrEmpty, render};
+///
+/// let vars = [("name", "Budi")];
+/// assert!(render("Halo {name} dari {kota}", &vars[..], 1).is_err());
+/// assert_eq!(render("Halo {name} dari {kota}", &OrEmpty(&vars[..]), 1).unwrap(), "Halo Budi dari ");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct OrEmpty<V>(pub V);
+
+impl<V: Vars> Vars for OrEmpty<V> {
+    fn get(&self, name: &str) -> Option<Cow<'_, str>> {
+        Some(self.0.get(name).unwrap_or(Cow::Borrowed("")))
     }
 }
 
@@ -527,6 +563,30 @@ mod tests {
             Template::parse(&deep).unwrap_err().kind,
             TemplateErrorKind::TooDeep
         );
+    }
+
+    #[test]
+    fn or_empty_renders_missing_variables_as_empty_text() {
+        let t = Template::parse("{Halo|Hai} {name} dari {kota}{negara}.").unwrap();
+        let bare = HashMap::from([("name", "Siti")]);
+        assert!(matches!(
+            t.render(&bare, 1).unwrap_err().kind,
+            TemplateErrorKind::MissingVariable(ref n) if n == "kota"
+        ));
+        let out = t.render(&OrEmpty(&bare), 1).unwrap();
+        assert!(out.ends_with(" Siti dari ."), "{out}");
+        // Present values still win.
+        assert!(
+            t.render(&OrEmpty(&vars()), 1)
+                .unwrap()
+                .ends_with("dari Bandung.")
+        );
+    }
+
+    #[test]
+    fn strip_accents_keeps_everything_else() {
+        assert_eq!(strip_accents("Café \\S+ CRÈME"), "Cafe \\S+ CREME");
+        assert_eq!(strip_accents("plain"), "plain");
     }
 
     #[test]

@@ -1,0 +1,517 @@
+//! The host side of the contract that is the same in every version:
+//! the `log`, `kv` and `llm` imports and the conversions between the
+//! runtime's types and the WIT types.
+//!
+//! Each contract version has its own generated bindings, so its types are
+//! distinct Rust types even where the WIT is identical. Rather than copy this
+//! code into every version module, a version module generates its bindings,
+//! brings `types`, `log`, `kv` and `llm` into scope and expands
+//! [`contract_glue!`]. A version that changes one of these parts expands
+//! the macro's parts it keeps and writes the changed one itself.
+
+/// Expands the shared host impls and conversions for the bindings modules
+/// `types`, `log`, `kv` and `llm` in scope at the call site.
+macro_rules! contract_glue {
+    () => {
+        use chrono::{Datelike, Offset, Timelike};
+        use whatsapp_client::webhook::{InboundMessage, MessageContent as WaContent};
+        use whatsapp_client::{
+            ListRow as WaRow, ListSection as WaSection, MediaKind as WaMediaKind, MediaSource,
+            OutgoingMessage, ReplyButton,
+        };
+
+        use super::{CallError, HostState, LoadError, PluginHost, classify};
+        use crate::handler::HandlerError;
+        use crate::llm::{ChatMessage, ChatRequest, LlmError, Role};
+        use crate::model::{Action, EventKind, HandlerContext};
+
+        pub(super) fn add_to_linker(
+            linker: &mut wasmtime::component::Linker<HostState>,
+        ) -> wasmtime::Result<()> {
+            Plugin::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(
+                linker,
+                |s| s,
+            )
+        }
+
+        /// A pre-linked plugin of this contract version.
+        pub(super) struct Pre(PluginPre<HostState>);
+
+        impl Pre {
+            /// Links `component` against this version; fails when it does not
+            /// implement this version's world.
+            pub(super) fn new(
+                linker: &wasmtime::component::Linker<HostState>,
+                component: &wasmtime::component::Component,
+            ) -> Result<Self, LoadError> {
+                let pre = linker
+                    .instantiate_pre(component)
+                    .map_err(|e| LoadError::UnsupportedContract(format!("{e:#}")))?;
+                PluginPre::new(pre)
+                    .map(Self)
+                    .map_err(|e| LoadError::UnsupportedContract(format!("{e:#}")))
+            }
+
+            pub(super) async fn manifest(
+                &self,
+                host: &std::sync::Arc<PluginHost>,
+            ) -> Result<crate::model::Manifest, LoadError> {
+                let mut store = host.new_store("", "manifest");
+                let fut = async {
+                    let plugin = self
+                        .0
+                        .instantiate_async(&mut store)
+                        .await
+                        .map_err(CallError::Instantiate)?;
+                    plugin
+                        .call_manifest(&mut store)
+                        .await
+                        .map_err(CallError::Call)
+                };
+                let outcome = match tokio::time::timeout(host.config.wall_timeout, fut).await {
+                    Ok(r) => r,
+                    Err(_) => Err(CallError::WallTimeout),
+                };
+                let m = outcome.map_err(|e| {
+                    LoadError::Manifest(format!(
+                        "manifest call failed: {}",
+                        classify(&host.config, store.data(), e)
+                    ))
+                })?;
+                Ok(crate::model::Manifest {
+                    name: m.name,
+                    version: m.version,
+                    events: m.events.into_iter().map(kind_from).collect(),
+                    config_schema: m.config_schema,
+                    debounce_ms: m.debounce_ms,
+                })
+            }
+
+            pub(super) async fn handle(
+                &self,
+                host: &std::sync::Arc<PluginHost>,
+                plugin: &str,
+                message: &InboundMessage,
+                ctx: &HandlerContext,
+                config: &str,
+            ) -> Result<Vec<Action>, HandlerError> {
+                let event = event_to_wit(message);
+                let context = context_to_wit(ctx, config);
+                let mut store = host.new_store(&ctx.tenant, plugin);
+                let fut = async {
+                    let instance = self
+                        .0
+                        .instantiate_async(&mut store)
+                        .await
+                        .map_err(CallError::Instantiate)?;
+                    instance
+                        .call_handle(&mut store, &event, &context)
+                        .await
+                        .map_err(CallError::Call)
+                };
+                let outcome = match tokio::time::timeout(host.config.wall_timeout, fut).await {
+                    Ok(r) => r,
+                    Err(_) => Err(CallError::WallTimeout),
+                };
+                let result = outcome.map_err(|e| classify(&host.config, store.data(), e))?;
+                let actions =
+                    result.map_err(|e| HandlerError::Failed(e.chars().take(1000).collect()))?;
+                if actions.len() > host.config.max_actions {
+                    return Err(HandlerError::BadOutput(format!(
+                        "{} actions (at most {})",
+                        actions.len(),
+                        host.config.max_actions
+                    )));
+                }
+                actions
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, a)| {
+                        action_from(a, host.config.max_state)
+                            .map_err(|e| HandlerError::BadOutput(format!("action {i}: {e}")))
+                    })
+                    .collect()
+            }
+        }
+
+        impl types::Host for HostState {}
+
+        impl log::Host for HostState {
+            async fn log(&mut self, level: log::Level, message: String) -> wasmtime::Result<()> {
+                // Plugin text is data: bounded and logged as a field, never as format.
+                let message: String = message.chars().take(2000).collect();
+                let (tenant, plugin) = (&*self.tenant, &*self.plugin);
+                match level {
+                    log::Level::Trace => tracing::trace!(tenant, plugin, message, "plugin log"),
+                    log::Level::Debug => tracing::debug!(tenant, plugin, message, "plugin log"),
+                    log::Level::Info => tracing::info!(tenant, plugin, message, "plugin log"),
+                    log::Level::Warn => tracing::warn!(tenant, plugin, message, "plugin log"),
+                    log::Level::Error => tracing::error!(tenant, plugin, message, "plugin log"),
+                }
+                Ok(())
+            }
+        }
+
+        impl kv::Host for HostState {
+            async fn get(&mut self, key: String) -> wasmtime::Result<Option<Vec<u8>>> {
+                if self.validating || key.len() > self.max_kv_key {
+                    return Ok(None);
+                }
+                let start = self.tick();
+                let r = self
+                    .services
+                    .store
+                    .kv_get(&self.tenant, &self.plugin, &key)
+                    .await;
+                self.credit_since(start);
+                r.map_err(|e| wasmtime::format_err!("kv store failed: {e}"))
+            }
+
+            async fn set(
+                &mut self,
+                key: String,
+                value: Vec<u8>,
+            ) -> wasmtime::Result<Result<(), String>> {
+                if self.validating {
+                    return Ok(Err(
+                        "kv is not available while validating a configuration".into()
+                    ));
+                }
+                if key.is_empty() || key.len() > self.max_kv_key {
+                    return Ok(Err(format!(
+                        "kv key must be 1 to {} bytes",
+                        self.max_kv_key
+                    )));
+                }
+                if value.len() > self.max_kv_value {
+                    return Ok(Err(format!(
+                        "kv value must be at most {} bytes",
+                        self.max_kv_value
+                    )));
+                }
+                let start = self.tick();
+                let r = self
+                    .services
+                    .store
+                    .kv_set(&self.tenant, &self.plugin, &key, &value)
+                    .await;
+                self.credit_since(start);
+                r.map_err(|e| wasmtime::format_err!("kv store failed: {e}"))?;
+                Ok(Ok(()))
+            }
+
+            async fn delete(&mut self, key: String) -> wasmtime::Result<()> {
+                if self.validating || key.len() > self.max_kv_key {
+                    return Ok(());
+                }
+                let start = self.tick();
+                let r = self
+                    .services
+                    .store
+                    .kv_delete(&self.tenant, &self.plugin, &key)
+                    .await;
+                self.credit_since(start);
+                r.map_err(|e| wasmtime::format_err!("kv store failed: {e}"))
+            }
+        }
+
+        impl llm::Host for HostState {
+            async fn complete(
+                &mut self,
+                request: llm::Request,
+            ) -> wasmtime::Result<Result<llm::Response, llm::LlmError>> {
+                if self.validating {
+                    return Ok(Err(llm::LlmError::Refused(
+                        "no LLM calls while validating a configuration".into(),
+                    )));
+                }
+                let Some(service) = self.services.llm.clone() else {
+                    return Ok(Err(llm::LlmError::NotConfigured));
+                };
+                // The call must end early enough for the plugin to act on a
+                // failure (send its fallback text) before the host's wall
+                // timeout stops it; see `HostConfig::llm_reserve`.
+                let Some(budget) = self.llm_budget() else {
+                    return Ok(Err(llm::LlmError::Refused(
+                        "no time left in this event for an LLM call".into(),
+                    )));
+                };
+                if self.llm_calls >= self.max_llm_calls {
+                    return Ok(Err(llm::LlmError::Refused(format!(
+                        "at most {} LLM calls per event",
+                        self.max_llm_calls
+                    ))));
+                }
+                self.llm_calls += 1;
+                let request = ChatRequest {
+                    system: request.system,
+                    messages: request
+                        .messages
+                        .into_iter()
+                        .map(|m| ChatMessage {
+                            role: match m.role {
+                                llm::Role::User => Role::User,
+                                llm::Role::Assistant => Role::Assistant,
+                            },
+                            content: m.content,
+                        })
+                        .collect(),
+                    max_tokens: request.max_tokens,
+                    temperature: request.temperature,
+                };
+                let start = self.tick();
+                let r = tokio::time::timeout(budget, service.complete(&self.tenant, request)).await;
+                self.credit_since(start);
+                let Ok(r) = r else {
+                    tracing::warn!(
+                        tenant = &*self.tenant,
+                        plugin = &*self.plugin,
+                        budget_ms = budget.as_millis() as u64,
+                        "LLM call cut off to leave the plugin time for its fallback"
+                    );
+                    return Ok(Err(llm::LlmError::Refused(format!(
+                        "the LLM call did not finish within the {} ms left for this event",
+                        budget.as_millis()
+                    ))));
+                };
+                Ok(match r {
+                    Ok(r) => Ok(llm::Response {
+                        text: r.text,
+                        usage: llm::Usage {
+                            input_tokens: r.usage.input_tokens,
+                            output_tokens: r.usage.output_tokens,
+                        },
+                        provider: r.provider,
+                        model: r.model,
+                    }),
+                    Err(LlmError::NotConfigured) => Err(llm::LlmError::NotConfigured),
+                    Err(LlmError::LimitExceeded) => Err(llm::LlmError::LimitExceeded),
+                    Err(LlmError::Provider {
+                        provider,
+                        message,
+                        retryable,
+                    }) => Err(llm::LlmError::Provider(llm::ProviderError {
+                        provider,
+                        message,
+                        retryable,
+                    })),
+                })
+            }
+        }
+
+        fn kind_from(k: types::EventKind) -> EventKind {
+            match k {
+                types::EventKind::Text => EventKind::Text,
+                types::EventKind::Media => EventKind::Media,
+                types::EventKind::Interactive => EventKind::Interactive,
+                types::EventKind::Location => EventKind::Location,
+                types::EventKind::Other => EventKind::Other,
+            }
+        }
+
+        fn media_kind_to(k: WaMediaKind) -> types::MediaKind {
+            match k {
+                WaMediaKind::Image => types::MediaKind::Image,
+                WaMediaKind::Video => types::MediaKind::Video,
+                WaMediaKind::Audio => types::MediaKind::Audio,
+                WaMediaKind::Document => types::MediaKind::Document,
+                _ => types::MediaKind::Sticker,
+            }
+        }
+
+        fn media_kind_from(k: types::MediaKind) -> WaMediaKind {
+            match k {
+                types::MediaKind::Image => WaMediaKind::Image,
+                types::MediaKind::Video => WaMediaKind::Video,
+                types::MediaKind::Audio => WaMediaKind::Audio,
+                types::MediaKind::Document => WaMediaKind::Document,
+                types::MediaKind::Sticker => WaMediaKind::Sticker,
+            }
+        }
+
+        pub(crate) fn event_to_wit(m: &InboundMessage) -> types::Event {
+            let content = match &m.content {
+                WaContent::Text { body } => types::MessageContent::Text(body.clone()),
+                WaContent::Media(media) => types::MessageContent::Media(types::InboundMedia {
+                    kind: media_kind_to(media.kind),
+                    id: media.id.clone(),
+                    url: media.url.clone(),
+                    caption: media.caption.clone(),
+                    mime_type: media.mime_type.clone(),
+                    filename: media.filename.clone(),
+                }),
+                WaContent::ButtonReply { id, title } | WaContent::ListReply { id, title, .. } => {
+                    types::MessageContent::Interactive(types::InteractiveReply {
+                        id: id.clone(),
+                        title: title.clone(),
+                    })
+                }
+                WaContent::TemplateButton { payload, text } => {
+                    types::MessageContent::Interactive(types::InteractiveReply {
+                        id: payload.clone().unwrap_or_default(),
+                        title: text.clone(),
+                    })
+                }
+                WaContent::Location {
+                    latitude,
+                    longitude,
+                    name,
+                    address,
+                } => types::MessageContent::Location(types::Location {
+                    latitude: *latitude,
+                    longitude: *longitude,
+                    name: name.clone(),
+                    address: address.clone(),
+                }),
+                other => types::MessageContent::Other(other.kind().to_owned()),
+            };
+            types::Event::Message(types::InboundMessage {
+                id: m.id.clone(),
+                content,
+                timestamp_ms: m
+                    .timestamp
+                    .map(|t| t.timestamp_millis())
+                    .unwrap_or_default(),
+            })
+        }
+
+        pub(crate) fn context_to_wit(ctx: &HandlerContext, config: &str) -> types::Context {
+            let now = &ctx.now;
+            types::Context {
+                tenant: ctx.tenant.clone(),
+                contact: types::Contact {
+                    phone: ctx.contact.phone.e164().to_owned(),
+                    name: ctx.contact.name.clone(),
+                    tags: ctx.contact.tags.clone(),
+                    fields: ctx
+                        .contact
+                        .fields
+                        .iter()
+                        .map(|(k, v)| types::Field {
+                            key: k.clone(),
+                            value: v.clone(),
+                        })
+                        .collect(),
+                },
+                state: ctx.state.clone(),
+                history: ctx
+                    .history
+                    .iter()
+                    .map(|h| types::HistoryEntry {
+                        direction: if h.author.is_inbound() {
+                            types::Direction::Inbound
+                        } else {
+                            types::Direction::Outbound
+                        },
+                        text: h.text.clone(),
+                        timestamp_ms: h.at_ms,
+                    })
+                    .collect(),
+                config: config.to_owned(),
+                now: types::LocalTime {
+                    timestamp_ms: now.timestamp_millis(),
+                    time_zone: now.timezone().name().to_owned(),
+                    utc_offset_seconds: now.offset().fix().local_minus_utc(),
+                    year: now.year(),
+                    month: now.month() as u8,
+                    day: now.day() as u8,
+                    hour: now.hour() as u8,
+                    minute: now.minute() as u8,
+                    second: now.second() as u8,
+                    weekday: now.weekday().number_from_monday() as u8,
+                },
+            }
+        }
+
+        fn action_from(a: types::Action, max_state: usize) -> Result<Action, String> {
+            Ok(match a {
+                types::Action::Reply(r) => {
+                    let message = match r.content {
+                        types::ReplyContent::Text(t) => OutgoingMessage::text(t),
+                        types::ReplyContent::Media(m) => {
+                            let mut msg = whatsapp_client::MediaMessage::new(
+                                media_kind_from(m.kind),
+                                MediaSource::link(m.url),
+                            );
+                            msg.caption = m.caption;
+                            msg.filename = m.filename;
+                            OutgoingMessage::Media(msg)
+                        }
+                        types::ReplyContent::Buttons(b) => {
+                            let msg = OutgoingMessage::buttons(
+                                b.body,
+                                b.buttons
+                                    .into_iter()
+                                    .map(|x| ReplyButton::new(x.id, x.title))
+                                    .collect(),
+                            );
+                            with_footer(msg, b.footer)
+                        }
+                        types::ReplyContent::List(l) => {
+                            let sections = l
+                                .sections
+                                .into_iter()
+                                .map(|s| {
+                                    let rows = s
+                                        .rows
+                                        .into_iter()
+                                        .map(|r| {
+                                            let row = WaRow::new(r.id, r.title);
+                                            match r.description {
+                                                Some(d) => row.with_description(d),
+                                                None => row,
+                                            }
+                                        })
+                                        .collect();
+                                    WaSection::new((!s.title.is_empty()).then_some(s.title), rows)
+                                })
+                                .collect();
+                            with_footer(
+                                OutgoingMessage::list(l.body, l.button_label, sections),
+                                l.footer,
+                            )
+                        }
+                    };
+                    message
+                        .validate()
+                        .map_err(|e| format!("invalid reply: {e}"))?;
+                    Action::Reply {
+                        message,
+                        matched: r.matched.map(|m| m.chars().take(200).collect()),
+                    }
+                }
+                types::Action::SetState(s) => {
+                    if s.as_ref().is_some_and(|s| s.len() > max_state) {
+                        return Err(format!("state larger than {max_state} bytes"));
+                    }
+                    Action::SetState(s)
+                }
+                types::Action::Tag(t) => Action::Tag(check_tag(&t)?),
+                types::Action::Untag(t) => Action::Untag(check_tag(&t)?),
+                types::Action::Handoff(reason) => {
+                    Action::Handoff(reason.map(|r| r.chars().take(500).collect()))
+                }
+                types::Action::Stop => Action::Stop,
+            })
+        }
+
+        fn with_footer(msg: OutgoingMessage, footer: Option<String>) -> OutgoingMessage {
+            match (msg, footer) {
+                (OutgoingMessage::Interactive(i), Some(f)) => {
+                    OutgoingMessage::Interactive(i.with_footer(f))
+                }
+                (m, _) => m,
+            }
+        }
+
+        fn check_tag(t: &str) -> Result<String, String> {
+            let t = t.trim().to_owned();
+            if t.is_empty() || t.chars().count() > 64 {
+                return Err("a tag must be 1 to 64 characters".into());
+            }
+            Ok(t)
+        }
+    };
+}
+
+pub(super) use contract_glue;
