@@ -34,8 +34,27 @@ use crate::http::AppError;
 /// the test plugins, are ignored).
 pub const AVAILABLE_PLUGINS: [&str; 2] = ["keyword-rules", "ai-reply"];
 
-/// Messages of history given to plugins.
-const HISTORY: i64 = 10;
+/// Messages of history given to a plugin that does not say how many it
+/// reads (ai-reply's `history_window` default).
+const DEFAULT_HISTORY: i64 = 10;
+
+/// Most messages of history any plugin gets (ai-reply's maximum window).
+const MAX_HISTORY: i64 = 50;
+
+/// How much history a configured plugin reads: keyword-rules none (its
+/// conditions look at tags and state, not at past messages), ai-reply its
+/// `history_window`, anything else the default.
+fn history_depth(plugin: &str, config: &serde_json::Value) -> i64 {
+    match plugin {
+        "keyword-rules" => 0,
+        "ai-reply" => config
+            .get("history_window")
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(DEFAULT_HISTORY)
+            .clamp(0, MAX_HISTORY),
+        _ => DEFAULT_HISTORY,
+    }
+}
 
 /// What the pipeline asks the engine to do, in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,7 +97,13 @@ struct Loaded {
     components: BTreeMap<String, Arc<PluginComponent>>,
 }
 
-type Pipeline = Arc<[Arc<dyn Handler>]>;
+/// A device's configured handlers and the history they need.
+#[derive(Clone)]
+struct Pipeline {
+    handlers: Arc<[Arc<dyn Handler>]>,
+    /// Messages of history to load for a turn (0: none, no query).
+    history: i64,
+}
 
 /// The process's plugin host, loaded components and cached pipelines.
 pub(crate) struct Plugins {
@@ -218,28 +243,35 @@ impl Plugins {
             .get(&device.id)
             && *v == device.version
         {
-            return Ok(Arc::clone(p));
+            return Ok(p.clone());
         }
         let loaded = self.loaded().await?;
         let rows = super::load_device_plugins(&self.pool, &device.tenant_id, &device.id).await?;
         let mut handlers: Vec<Arc<dyn Handler>> = Vec::new();
+        let mut history = 0;
         for row in rows.into_iter().filter(|r| r.enabled) {
             let Some(c) = loaded.components.get(&row.plugin) else {
                 tracing::warn!(device = %device.id, plugin = %row.plugin, "configured plugin is not available; skipped");
                 continue;
             };
             match c.configure(&row.config) {
-                Ok(h) => handlers.push(Arc::new(h)),
+                Ok(h) => {
+                    history = history.max(history_depth(&row.plugin, &row.config));
+                    handlers.push(Arc::new(h));
+                }
                 Err(e) => {
                     tracing::warn!(device = %device.id, error = %e, "stored plugin configuration no longer valid; skipped")
                 }
             }
         }
-        let p: Pipeline = handlers.into();
+        let p = Pipeline {
+            handlers: handlers.into(),
+            history,
+        };
         self.pipelines
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(device.id.clone(), (device.version, Arc::clone(&p)));
+            .insert(device.id.clone(), (device.version, p.clone()));
         let _ = &loaded.host;
         Ok(p)
     }
@@ -278,20 +310,25 @@ async fn contact_details(
     Ok((name, tags, fields))
 }
 
-/// Recent messages of the conversation, oldest first, without `skip_id`.
+/// The `depth` most recent messages of the conversation, oldest first,
+/// without the inbound message `skip_provider_id` (the one being handled).
 async fn history(
     pool: &AnyPool,
     tenant_id: &str,
     conversation_id: &str,
     skip_provider_id: &str,
+    depth: i64,
 ) -> Result<Vec<HistoryEntry>, sqlx::Error> {
+    if depth <= 0 {
+        return Ok(Vec::new());
+    }
     let rows = sqlx::query(
         "SELECT direction, sender, kind, body, provider_message_id, created_at FROM messages \
          WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
     )
     .bind(tenant_id)
     .bind(conversation_id)
-    .bind(HISTORY + 1)
+    .bind(depth + 1)
     .fetch_all(pool)
     .await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -315,7 +352,9 @@ async fn history(
             at_ms: r.try_get("created_at")?,
         });
     }
-    let excess = out.len().saturating_sub(HISTORY as usize);
+    let excess = out
+        .len()
+        .saturating_sub(usize::try_from(depth).unwrap_or(usize::MAX));
     out.drain(..excess);
     Ok(out)
 }
@@ -323,37 +362,45 @@ async fn history(
 /// Runs the device's pipeline for one message and returns what to do.
 /// A failing plugin is logged (with tenant, device and plugin) and skipped;
 /// the others still run.
+///
+/// A plugin with a debounce window (ai-reply) first waits it out; if the
+/// customer wrote again meanwhile, this message's turn skips the plugin
+/// and the later message's turn answers the whole burst (its history holds
+/// the earlier messages). "Later" is read from the stored conversation, so
+/// it holds across server processes. When a human agent took the
+/// conversation over during the wait, the pipeline stops.
 pub async fn run(state: &AppState, turn: &Turn<'_>) -> Result<Vec<BotAction>, AppError> {
     let plugins = &super::runtime(state).plugins;
     let pipeline = plugins.pipeline(turn.device).await?;
-    if pipeline.is_empty() {
-        return Ok(Vec::new());
-    }
     let kind = bot_core::EventKind::of(turn.message);
-    if !pipeline.iter().any(|h| h.wants(kind)) {
+    if !pipeline.handlers.iter().any(|h| h.wants(kind)) {
         return Ok(Vec::new());
     }
     let tenant = &turn.device.tenant_id;
-    let (stored_name, tags, fields) = contact_details(&state.pool, tenant, turn.contact).await?;
-    let history = history(&state.pool, tenant, turn.conversation_id, &turn.message.id).await?;
-    let ctx = HandlerContext {
-        tenant: tenant.clone(),
-        contact: bot_core::Contact {
-            phone: turn.message.from.clone(),
-            name: stored_name.or_else(|| turn.contact_name.map(str::to_owned)),
-            tags,
-            fields,
-        },
-        state: turn.state.map(str::to_owned),
-        history,
-        now: chrono::Utc::now().with_timezone(&turn.time_zone),
-    };
+    let mut ctx: Option<HandlerContext> = None;
     let mut out = Vec::new();
-    for h in pipeline.iter() {
+    for h in pipeline.handlers.iter() {
         if !h.wants(kind) {
             continue;
         }
-        let actions = match h.handle(turn.message, &ctx).await {
+        if let Some(window) = h.debounce() {
+            tokio::time::sleep(window).await;
+            match burst_state(&state.pool, tenant, turn.conversation_id).await? {
+                BurstState::Human => break,
+                BurstState::Latest(id) if id.as_deref() != Some(turn.message.id.as_str()) => {
+                    tracing::debug!(tenant = %tenant, plugin = h.name(), "a later message answers the burst; skipped");
+                    continue;
+                }
+                BurstState::Latest(_) => {}
+            }
+            // Built after the wait, so the history holds the whole burst.
+            ctx = None;
+        }
+        let ctx = match &mut ctx {
+            Some(c) => &*c,
+            slot => &*slot.insert(context(state, turn, pipeline.history).await?),
+        };
+        let actions = match h.handle(turn.message, ctx).await {
             Ok(a) => a,
             Err(error) => {
                 tracing::warn!(tenant = %tenant, device = %turn.device.id, plugin = h.name(), %error, "plugin failed; skipped");
@@ -385,6 +432,70 @@ pub async fn run(state: &AppState, turn: &Turn<'_>) -> Result<Vec<BotAction>, Ap
         }
     }
     Ok(out)
+}
+
+/// The context plugins see for `turn`: the stored contact, `depth`
+/// messages of history and "now" in the vendor's time zone.
+async fn context(
+    state: &AppState,
+    turn: &Turn<'_>,
+    depth: i64,
+) -> Result<HandlerContext, AppError> {
+    let tenant = &turn.device.tenant_id;
+    let (stored_name, tags, fields) = contact_details(&state.pool, tenant, turn.contact).await?;
+    let history = history(
+        &state.pool,
+        tenant,
+        turn.conversation_id,
+        &turn.message.id,
+        depth,
+    )
+    .await?;
+    Ok(HandlerContext {
+        tenant: tenant.clone(),
+        contact: bot_core::Contact {
+            phone: turn.message.from.clone(),
+            name: stored_name.or_else(|| turn.contact_name.map(str::to_owned)),
+            tags,
+            fields,
+        },
+        state: turn.state.map(str::to_owned),
+        history,
+        now: chrono::Utc::now().with_timezone(&turn.time_zone),
+    })
+}
+
+/// Who holds the conversation after a debounce wait.
+enum BurstState {
+    /// A human agent took it over.
+    Human,
+    /// The bot; with the provider id of the newest inbound message.
+    Latest(Option<String>),
+}
+
+async fn burst_state(
+    pool: &AnyPool,
+    tenant_id: &str,
+    conversation_id: &str,
+) -> Result<BurstState, sqlx::Error> {
+    let owner: Option<(String,)> =
+        sqlx::query_as("SELECT owner FROM conversations WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(conversation_id)
+            .fetch_optional(pool)
+            .await?;
+    if owner.is_some_and(|(o,)| o == crate::inbox::store::OWNER_AGENT) {
+        return Ok(BurstState::Human);
+    }
+    let latest: Option<(Option<String>,)> = sqlx::query_as(
+        "SELECT provider_message_id FROM messages WHERE tenant_id = $1 AND conversation_id = $2 \
+         AND direction = 'in' ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(tenant_id)
+    .bind(conversation_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(BurstState::Latest(latest.and_then(|(id,)| id)))
 }
 
 /// Adds or removes a contact tag in the contacts area's tables (creating
