@@ -62,7 +62,7 @@ impl Anthropic {
         self
     }
 
-    /// Sets the timeout of one attempt (default 30 s).
+    /// Sets the timeout of one attempt (default [`crate::llm::DEFAULT_ATTEMPT_TIMEOUT`], 10 s).
     #[must_use]
     pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.options.timeout = timeout;

@@ -18,8 +18,10 @@ mod usage;
 pub use anthropic::{ANTHROPIC_VERSION, Anthropic};
 pub use key::ApiKey;
 pub use openai::{OpenAiCompatible, TokenLimitField};
-pub use provider::{ChatProvider, HttpOptions, ProviderError, RetryPolicy};
-pub use router::{LlmRouter, USAGE_STORE_PROVIDER};
+pub use provider::{
+    ChatProvider, DEFAULT_ATTEMPT_TIMEOUT, HttpOptions, ProviderError, RetryPolicy,
+};
+pub use router::{DEFAULT_REQUEST_BUDGET, LlmRouter, USAGE_STORE_PROVIDER};
 pub use scripted::ScriptedLlm;
 pub use usage::{
     InMemoryUsageStore, LimitCheck, TenantUsage, UsageLimit, UsageRecord, UsageStore,

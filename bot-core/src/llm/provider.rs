@@ -143,8 +143,8 @@ impl Default for RetryPolicy {
         Self {
             max_retries: 2,
             initial_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(8),
-            max_retry_after: Duration::from_secs(20),
+            max_backoff: Duration::from_secs(4),
+            max_retry_after: Duration::from_secs(5),
         }
     }
 }
@@ -198,6 +198,13 @@ impl RetryPolicy {
     }
 }
 
+/// The default time allowed for one provider attempt: 10 s. Well below the
+/// router's budget ([`super::DEFAULT_REQUEST_BUDGET`], 20 s) so that a
+/// provider that hangs still leaves the next provider of the fallback list
+/// its turn, and both below the plugin host's wall timeout (30 s), so the
+/// plugin is never stopped while it waits for a model.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Timeout and retry settings of one provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -212,7 +219,7 @@ pub struct HttpOptions {
 impl Default for HttpOptions {
     fn default() -> Self {
         Self {
-            timeout: Duration::from_secs(30),
+            timeout: DEFAULT_ATTEMPT_TIMEOUT,
             retry: RetryPolicy::default(),
         }
     }

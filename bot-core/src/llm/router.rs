@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -15,6 +16,14 @@ pub const USAGE_STORE_PROVIDER: &str = "usage-store";
 
 type Route = Arc<[Arc<dyn ChatProvider>]>;
 
+/// The default total time one request may spend across all providers of
+/// the fallback list: 20 s. It is below the plugin host's default wall
+/// timeout minus its LLM reserve (30 s - 5 s, see
+/// [`crate::HostConfig::llm_reserve`]), and twice the default per-attempt
+/// timeout ([`super::DEFAULT_ATTEMPT_TIMEOUT`], 10 s), so a provider that hangs leaves
+/// the next one 10 s and the plugin still has time for its fallback text.
+pub const DEFAULT_REQUEST_BUDGET: Duration = Duration::from_secs(20);
+
 /// Routes a tenant's request through that tenant's providers in order,
 /// falling back to the next one when a provider fails, and accounts usage.
 ///
@@ -26,7 +35,9 @@ type Route = Arc<[Arc<dyn ChatProvider>]>;
 ///    (a failing store refuses too, with provider [`USAGE_STORE_PROVIDER`]);
 /// 3. tries the providers in order (each retries transient failures itself)
 ///    and returns the first answer, whose [`ChatResponse::provider`] names the
-///    provider that answered;
+///    provider that answered; all of it within the router's budget
+///    ([`DEFAULT_REQUEST_BUDGET`], [`LlmRouter::with_budget`]): a provider still
+///    running when the budget ends is abandoned and no further one is tried;
 /// 4. records the answer's usage for the tenant and that provider.
 ///
 /// When every provider fails, the last provider's error is returned as
@@ -51,6 +62,7 @@ pub struct LlmRouter {
     routes: RwLock<HashMap<String, Route>>,
     default_route: RwLock<Option<Route>>,
     usage: Arc<dyn UsageStore>,
+    budget: Duration,
 }
 
 impl std::fmt::Debug for LlmRouter {
@@ -58,6 +70,7 @@ impl std::fmt::Debug for LlmRouter {
         let tenants = self.routes.read().map(|r| r.len()).unwrap_or_default();
         f.debug_struct("LlmRouter")
             .field("tenants", &tenants)
+            .field("budget", &self.budget)
             .finish_non_exhaustive()
     }
 }
@@ -69,7 +82,23 @@ impl LlmRouter {
             routes: RwLock::default(),
             default_route: RwLock::default(),
             usage,
+            budget: DEFAULT_REQUEST_BUDGET,
         }
+    }
+
+    /// Sets the total time one request may take across all providers
+    /// (default [`DEFAULT_REQUEST_BUDGET`]). Keep it below the plugin host's
+    /// `wall_timeout - llm_reserve`, or the host cuts the call first and the
+    /// later providers of the list never get their turn.
+    #[must_use]
+    pub fn with_budget(mut self, budget: Duration) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// The total time one request may take across all providers.
+    pub fn budget(&self) -> Duration {
+        self.budget
     }
 
     /// Sets the ordered fallback list of `tenant` (replacing any earlier
@@ -145,9 +174,27 @@ impl LlmService for LlmRouter {
                 });
             }
         }
+        let deadline = tokio::time::Instant::now() + self.budget;
         let mut last = None;
         for provider in route.iter() {
-            match provider.chat(&request).await {
+            let Ok(outcome) = tokio::time::timeout_at(deadline, provider.chat(&request)).await
+            else {
+                tracing::warn!(
+                    tenant,
+                    provider = provider.name(),
+                    budget_ms = self.budget.as_millis() as u64,
+                    "LLM request budget used up; no further provider is tried"
+                );
+                return Err(LlmError::Provider {
+                    provider: provider.name().to_owned(),
+                    message: format!(
+                        "no answer within the request budget of {} ms",
+                        self.budget.as_millis()
+                    ),
+                    retryable: true,
+                });
+            };
+            match outcome {
                 Ok(mut response) => {
                     // The router, not the provider, decides the reported name.
                     provider.name().clone_into(&mut response.provider);
