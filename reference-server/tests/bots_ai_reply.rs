@@ -17,7 +17,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const CUSTOMER: &str = "0812-5555-0101";
 
-fn completion(content: Value) -> ResponseTemplate {
+fn completion(content: &Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({
         "id": "chatcmpl-1",
         "object": "chat.completion",
@@ -50,7 +50,7 @@ async fn burst_gets_one_ai_answer(kind: DbKind) {
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
         .and(header("authorization", "Bearer sk-vendor-key"))
-        .respond_with(completion(json!({
+        .respond_with(completion(&json!({
             "intent": "question",
             "answer": "Ongkir ke Solo Rp12.000, Kak.",
             "can_answer": true
