@@ -2,14 +2,17 @@
 //! tenant-scoped endpoint under `/api/v1` (security `session` or
 //! `api_key`), vendor B can neither read nor change vendor A's resources.
 //!
-//! * Paths with parameters: each parameter gets a resource of vendor A
-//!   from `common::fixtures`; B's request (session and API key) must be
-//!   refused (400/403/404/422, never 2xx), and afterwards A still reads the
+//! * First every path parameter gets a resource of vendor A from
+//!   `common::fixtures` (a parameter without a fixture fails the test), so
+//!   A owns one of everything before B tries anything.
+//! * Paths with parameters: B's request (session and API key), with a body
+//!   that would be valid for A, must be refused (400/403/404/422, never
+//!   2xx) without echoing A's ids, and afterwards A still reads the
 //!   resource unchanged.
-//! * Collection GETs: B's answer must not contain any of A's ids.
-//!
-//! Endpoints added later by other areas are covered automatically once
-//! their path parameters have a fixture; the rest are printed as skipped.
+//! * Collection GETs: B's answer contains none of A's ids.
+//! * Collection POSTs that name other resources in the body (send a
+//!   message from A's device, a campaign over A's template, contacts and
+//!   device): refused for B.
 #![allow(clippy::print_stdout, clippy::unwrap_used, missing_docs)]
 
 mod common;
@@ -22,21 +25,50 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// Path prefixes owned by the platform: every parameter under them must
-/// have a fixture, so a forgotten one fails the test instead of skipping.
-const PLATFORM_PREFIXES: &[&str] = &[
-    "/api/v1/members",
-    "/api/v1/api-keys",
-    "/api/v1/billing",
-    "/api/v1/tenant",
-    "/api/v1/me",
-];
-
 fn params_of(path: &str) -> Vec<String> {
     path.split('/')
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
         .map(str::to_owned)
         .collect()
+}
+
+/// The fixture key of a parameter: its name, or `<collection>:id` for a
+/// plain `{id}` (several collections use that name).
+fn fixture_key(path: &str, param: &str) -> String {
+    if param == "id" {
+        let collection = path
+            .trim_start_matches("/api/v1/")
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        format!("{collection}:id")
+    } else {
+        param.to_owned()
+    }
+}
+
+/// A body that A could send to this endpoint, so B's request gets past
+/// validation and meets the ownership check (an empty body might be
+/// refused as invalid before ownership is ever looked at).
+fn body_for(m: &Method, path: &str, ids: &BTreeMap<String, Option<String>>) -> Value {
+    let id = |k: &str| ids.get(k).cloned().flatten().unwrap_or_default();
+    match (m.as_str(), path) {
+        ("PATCH", "/api/v1/contacts/{contact_id}")
+        | ("PATCH", "/api/v1/members/{member_id}")
+        | ("PATCH", "/api/v1/devices/{id}")
+        | ("PATCH", "/api/v1/llm-providers/{id}") => json!({"name": "B was here"}),
+        ("PUT", "/api/v1/templates/{template_id}") => json!({"name": "b", "body": "B was here"}),
+        ("POST", "/api/v1/templates/{template_id}/preview") => json!({}),
+        ("PUT", "/api/v1/devices/{id}/plugins") => json!({"plugins": []}),
+        ("POST", "/api/v1/conversations/{id}/messages") => json!({"text": "B was here"}),
+        ("POST", "/api/v1/simulator/{device}/inbound") => {
+            json!({"from": "081299990009", "text": "B was here"})
+        }
+        ("POST" | "DELETE", "/api/v1/contact-groups/{group_id}/members") => {
+            json!({"contact_ids": [id("contact_id")]})
+        }
+        _ => json!({}),
+    }
 }
 
 fn is_tenant_scoped(op: &Value) -> bool {
@@ -52,6 +84,7 @@ async fn call(
     path: &str,
     session: Option<&str>,
     api_key: Option<&str>,
+    body: &Value,
 ) -> (u16, String) {
     let mut req = app.client.request(m.clone(), app.url(path));
     if let Some(t) = session {
@@ -60,8 +93,11 @@ async fn call(
     if let Some(k) = api_key {
         req = req.header("x-api-key", k);
     }
-    if matches!(*m, Method::POST | Method::PUT | Method::PATCH) {
-        req = req.json(&json!({}));
+    if matches!(
+        *m,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) {
+        req = req.json(body);
     }
     let res = req.send().await.unwrap();
     let status = res.status().as_u16();
@@ -98,9 +134,22 @@ async fn matrix(kind: DbKind) {
         .unwrap();
     let paths = doc["paths"].as_object().unwrap();
 
+    // A owns one of everything before B tries anything.
     let mut ids: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for p in paths.keys() {
+        if !p.starts_with("/api/v1/") || p.starts_with("/api/v1/admin") {
+            continue;
+        }
+        for param in params_of(p) {
+            let key = fixture_key(p, &param);
+            if !ids.contains_key(&key) {
+                let id = common::fixtures::create(&app, &a, &key).await;
+                ids.insert(key, id);
+            }
+        }
+    }
     let mut checked = Vec::new();
-    let mut skipped = Vec::new();
+    let mut missing_fixtures = Vec::new();
     let mut snapshots: Vec<(String, String)> = Vec::new();
 
     for (p, item) in paths {
@@ -114,13 +163,10 @@ async fn matrix(kind: DbKind) {
         let mut concrete = p.clone();
         let mut missing = None;
         for param in &params {
-            if !ids.contains_key(param) {
-                let id = common::fixtures::create(&app, &a, param).await;
-                ids.insert(param.clone(), id);
-            }
-            match &ids[param] {
+            let key = fixture_key(p, param);
+            match &ids[&key] {
                 Some(id) => concrete = concrete.replace(&format!("{{{param}}}"), id),
-                None => missing = Some(param.clone()),
+                None => missing = Some(key),
             }
         }
         for (m, op) in item.as_object().unwrap() {
@@ -130,15 +176,8 @@ async fn matrix(kind: DbKind) {
             if !is_tenant_scoped(op) {
                 continue;
             }
-            if let Some(param) = &missing {
-                assert!(
-                    !PLATFORM_PREFIXES.iter().any(|pre| p.starts_with(pre)),
-                    "platform endpoint {m} {p} has no fixture for {{{param}}}"
-                );
-                skipped.push(format!(
-                    "{} {p} (no fixture for {{{param}}})",
-                    m.to_uppercase()
-                ));
+            if let Some(key) = &missing {
+                missing_fixtures.push(format!("{} {p} (no fixture for `{key}`)", m.to_uppercase()));
                 continue;
             }
             if params.is_empty() {
@@ -147,7 +186,8 @@ async fn matrix(kind: DbKind) {
                     for (session, key) in
                         [(Some(b.token.as_str()), None), (None, Some(b_key.as_str()))]
                     {
-                        let (status, body) = call(&app, &method, p, session, key).await;
+                        let (status, body) =
+                            call(&app, &method, p, session, key, &Value::Null).await;
                         assert!(status < 500, "GET {p} as B: {status} {body}");
                         for id in ids.values().flatten().chain([&a.tenant_id, &a.member_id]) {
                             assert!(
@@ -162,16 +202,24 @@ async fn matrix(kind: DbKind) {
             }
             // A's view before B tries anything.
             if item.get("get").is_some() {
-                let (status, body) =
-                    call(&app, &Method::GET, &concrete, Some(&a.token), None).await;
+                let (status, body) = call(
+                    &app,
+                    &Method::GET,
+                    &concrete,
+                    Some(&a.token),
+                    None,
+                    &Value::Null,
+                )
+                .await;
                 assert_eq!(
                     status, 200,
                     "fixture for {p} is not readable by its owner: {body}"
                 );
                 snapshots.push((concrete.clone(), body));
             }
+            let payload = body_for(&method, p, &ids);
             for (session, key) in [(Some(b.token.as_str()), None), (None, Some(b_key.as_str()))] {
-                let (status, body) = call(&app, &method, &concrete, session, key).await;
+                let (status, body) = call(&app, &method, &concrete, session, key, &payload).await;
                 assert!(
                     matches!(status, 400 | 403 | 404 | 422),
                     "{} {p} as vendor B answered {status}: {body}",
@@ -188,9 +236,61 @@ async fn matrix(kind: DbKind) {
             checked.push(format!("{} {p}", m.to_uppercase()));
         }
     }
+    assert!(
+        missing_fixtures.is_empty(),
+        "tenant-scoped endpoints without a fixture (add one in tests/common/fixtures.rs):\n  {}",
+        missing_fixtures.join("\n  ")
+    );
+
+    // Collection POSTs naming A's resources in the body.
+    let id = |k: &str| ids[k].clone().unwrap();
+    let cross: [(&str, Value); 2] = [
+        (
+            "/api/v1/messages",
+            json!({"device_id": id("device"), "to": "081299990008", "text": "B was here"}),
+        ),
+        (
+            "/api/v1/campaigns",
+            json!({"name": "B", "template_id": id("template_id"),
+                   "audience": {"contact_ids": [id("contact_id")]},
+                   "devices": [{"device_id": id("device")}]}),
+        ),
+    ];
+    for (p, payload) in &cross {
+        for (session, key) in [(Some(b.token.as_str()), None), (None, Some(b_key.as_str()))] {
+            let (status, body) = call(&app, &Method::POST, p, session, key, payload).await;
+            assert!(
+                matches!(status, 400 | 403 | 404 | 422),
+                "POST {p} naming A's resources as vendor B answered {status}: {body}"
+            );
+        }
+        checked.push(format!("POST {p} (A's ids in the body)"));
+    }
+    let outbox = app
+        .get(
+            &format!("/api/v1/simulator/{}/outbox", id("device")),
+            &a.token,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !outbox.contains("B was here"),
+        "B sent from A's device: {outbox}"
+    );
+
     // Nothing B tried changed A's resources.
     for (concrete, before) in snapshots {
-        let (status, after) = call(&app, &Method::GET, &concrete, Some(&a.token), None).await;
+        let (status, after) = call(
+            &app,
+            &Method::GET,
+            &concrete,
+            Some(&a.token),
+            None,
+            &Value::Null,
+        )
+        .await;
         assert_eq!(status, 200, "A lost {concrete}");
         assert_eq!(
             before, after,
@@ -204,14 +304,16 @@ async fn matrix(kind: DbKind) {
     for c in &checked {
         println!("  checked  {c}");
     }
-    for s in &skipped {
-        println!("  SKIPPED  {s}");
-    }
     // The platform's own resources are all in the matrix.
     for must in [
         "GET /api/v1/members/{member_id}",
         "DELETE /api/v1/api-keys/{api_key_id}",
         "GET /api/v1/billing/orders/{order_id}",
+        "GET /api/v1/devices/{id}",
+        "PATCH /api/v1/llm-providers/{id}",
+        "POST /api/v1/conversations/{id}/messages",
+        "POST /api/v1/simulator/{device}/inbound",
+        "POST /api/v1/messages (A's ids in the body)",
     ] {
         assert!(checked.iter().any(|c| c == must), "{must} not checked");
     }

@@ -3,10 +3,12 @@
 //! The matrix reads every `/api/v1` path of the OpenAPI document; for a
 //! path parameter such as `{member_id}` it asks [`create`] for a resource
 //! of vendor A with that id, then checks that vendor B can neither read nor
-//! change it. Paths with a parameter that has no fixture are skipped and
-//! printed. To cover a new resource, add ONE line to the `match` below
+//! change it. A path with a parameter that has no fixture fails the
+//! matrix. To cover a new resource, add ONE line to the `match` below
 //! naming the parameter and an async fn (in this file, below the marker)
-//! that creates the resource as `owner` and returns its id.
+//! that creates the resource as `owner` and returns its id. A parameter
+//! named plainly `{id}` is looked up as `<collection>:id`, e.g.
+//! `devices:id` for `/api/v1/devices/{id}`.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use serde_json::json;
@@ -24,6 +26,9 @@ pub async fn create(app: &TestApp, owner: &VendorSession, param: &str) -> Option
         "group_id" => contact_group(app, owner).await,
         "template_id" => message_template(app, owner).await,
         "campaign_id" => campaign(app, owner).await,
+        "devices:id" | "device" => device(app, owner).await,
+        "llm-providers:id" => llm_provider(app, owner).await,
+        "conversations:id" => conversation(app, owner).await,
         // fixture hooks: add `"your_param" => your_fixture(app, owner).await,` here
         _ => return None,
     })
@@ -127,6 +132,75 @@ async fn message_template(app: &TestApp, owner: &VendorSession) -> String {
     t["id"].as_str().unwrap().to_owned()
 }
 
+/// The vendor's first device; a simulator device is created when it has
+/// none (the trial plan allows one device, shared by every fixture).
+pub async fn device(app: &TestApp, owner: &VendorSession) -> String {
+    let devices: serde_json::Value = app
+        .get("/api/v1/devices", &owner.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    if let Some(id) = devices["data"]
+        .as_array()
+        .and_then(|d| d.first())
+        .and_then(|d| d["id"].as_str())
+    {
+        return id.to_owned();
+    }
+    let d = data(
+        app.post(
+            "/api/v1/devices",
+            &owner.token,
+            json!({"name": "Fixture", "provider": {"kind": "simulator"}}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    d["id"].as_str().unwrap().to_owned()
+}
+
+/// An OpenAI-compatible provider at an address nothing listens on (the
+/// matrix never makes it answer).
+async fn llm_provider(app: &TestApp, owner: &VendorSession) -> String {
+    let p = data(
+        app.post(
+            "/api/v1/llm-providers",
+            &owner.token,
+            json!({"name": "fixture", "kind": "openai", "base_url": "http://127.0.0.1:9/v1",
+                   "model": "gpt-4o-mini", "api_key": "sk-fixture-secret"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    p["id"].as_str().unwrap().to_owned()
+}
+
+/// A conversation opened by a customer message injected on the vendor's
+/// simulator device.
+async fn conversation(app: &TestApp, owner: &VendorSession) -> String {
+    let dev = device(app, owner).await;
+    data(
+        app.post(
+            &format!("/api/v1/simulator/{dev}/inbound"),
+            &owner.token,
+            json!({"from": "081299990003", "name": "Fixture", "text": "halo"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let list = data(app.get("/api/v1/conversations", &owner.token).await, 200).await;
+    list.as_array()
+        .and_then(|l| l.first())
+        .or_else(|| list["items"].as_array().and_then(|l| l.first()))
+        .and_then(|c| c["id"].as_str())
+        .expect("the injected message opened a conversation")
+        .to_owned()
+}
+
 /// A draft campaign to one contact through the vendor's first device (a
 /// simulator device is created when it has none).
 async fn campaign(app: &TestApp, owner: &VendorSession) -> String {
@@ -150,30 +224,7 @@ async fn campaign(app: &TestApp, owner: &VendorSession) -> String {
         200,
     )
     .await;
-    let devices: serde_json::Value = app
-        .get("/api/v1/devices", &owner.token)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let existing = devices["data"]
-        .as_array()
-        .and_then(|d| d.first())
-        .map(|d| d["id"].clone());
-    let device = match existing {
-        Some(id) => id,
-        None => {
-            let res = app
-                .post(
-                    "/api/v1/devices",
-                    &owner.token,
-                    json!({"name": "Fixture", "provider": {"kind": "simulator"}}),
-                )
-                .await;
-            let body: serde_json::Value = res.json().await.unwrap();
-            body["data"]["id"].clone()
-        }
-    };
+    let device = device(app, owner).await;
     let c = data(
         app.post(
             "/api/v1/campaigns",
