@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor, Transaction};
+use sqlx::{AnyConnection, AnyPool, Executor, Transaction};
 
 /// Which database engine the pool talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +69,10 @@ pub async fn connect(url: &SecretString) -> Result<(AnyPool, DbKind), DbError> {
             DbKind::Postgres => 20,
         })
         .acquire_timeout(Duration::from_secs(10))
+        // A checkout pings the connection first by default: one more round
+        // trip (on SQLite, to the connection's thread) per query. Broken
+        // connections still surface as errors on use.
+        .test_before_acquire(false)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if kind == DbKind::Sqlite {
@@ -78,6 +82,10 @@ pub async fn connect(url: &SecretString) -> Result<(AnyPool, DbKind), DbError> {
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
+                    // Pages are read through a memory map instead of a
+                    // read() call each (readers re-read pages another
+                    // connection's commit changed).
+                    conn.execute("PRAGMA mmap_size = 268435456").await?;
                 }
                 Ok(())
             })
@@ -134,4 +142,177 @@ pub fn new_id() -> String {
 /// Whether `e` is a unique-constraint violation (SQLite or PostgreSQL).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// The future a [`Writer`] job returns, borrowing the connection it runs on.
+pub type JobFuture<'c, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, sqlx::Error>> + Send + 'c>>;
+
+type Output = Box<dyn std::any::Any + Send>;
+type ErasedJob = Box<dyn for<'c> FnMut(&'c mut AnyConnection) -> JobFuture<'c, Output> + Send>;
+
+struct Job {
+    run: ErasedJob,
+    reply: tokio::sync::oneshot::Sender<Result<Output, sqlx::Error>>,
+}
+
+/// Runs short write transactions of the hot paths (payment notifications,
+/// inbound messages, simulated sends).
+///
+/// On SQLite, where only one writer can hold the database at a time, one
+/// task owns a dedicated connection and commits the jobs that are waiting
+/// together: up to [`Writer::MAX_BATCH`] jobs share one `BEGIN IMMEDIATE
+/// ... COMMIT` (group commit), so a job pays for its own statements only,
+/// not for a transaction, a pool checkout and a turn at the write lock of
+/// its own. A job's answer is sent after the commit, so nobody acts on
+/// writes that could still be rolled back. If any job of a batch fails,
+/// the batch is rolled back and its jobs are run again one transaction
+/// each, so one failing job never takes the others down with it; jobs must
+/// therefore only touch the database (no HTTP, no other side effects),
+/// which they can because they get nothing but the connection.
+///
+/// On PostgreSQL, which runs writers in parallel, every job is its own
+/// transaction on a pooled connection, with the same SQL.
+#[derive(Clone)]
+pub struct Writer(WriterMode);
+
+#[derive(Clone)]
+enum WriterMode {
+    Batched(tokio::sync::mpsc::Sender<Job>),
+    Direct(AnyPool),
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.0 {
+            WriterMode::Batched(_) => "Writer(batched)",
+            WriterMode::Direct(_) => "Writer(direct)",
+        })
+    }
+}
+
+impl Writer {
+    /// Most jobs committed together.
+    pub const MAX_BATCH: usize = 128;
+
+    /// A writer for `pool`: batched on SQLite (spawns the writer task; the
+    /// process's other SQLite writers wait for its commits in SQLite's busy
+    /// handler, as they wait for each other), direct on PostgreSQL.
+    pub fn new(pool: AnyPool, kind: DbKind) -> Self {
+        match kind {
+            DbKind::Postgres => Self(WriterMode::Direct(pool)),
+            DbKind::Sqlite => {
+                let (tx, rx) = tokio::sync::mpsc::channel(4 * Self::MAX_BATCH);
+                tokio::spawn(writer_loop(pool, rx));
+                Self(WriterMode::Batched(tx))
+            }
+        }
+    }
+
+    /// Runs `job` in a write transaction and returns its result once
+    /// committed. `job` may run more than once (see the type's docs), each
+    /// time from the same database state.
+    pub async fn run<T, F>(&self, mut job: F) -> Result<T, sqlx::Error>
+    where
+        T: Send + 'static,
+        F: for<'c> FnMut(&'c mut AnyConnection) -> JobFuture<'c, T> + Send + 'static,
+    {
+        match &self.0 {
+            WriterMode::Direct(pool) => {
+                let mut tx = pool.begin().await?;
+                let out = job(&mut tx).await?;
+                tx.commit().await?;
+                Ok(out)
+            }
+            WriterMode::Batched(queue) => {
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                let run: ErasedJob = Box::new(move |c| {
+                    let fut = job(c);
+                    Box::pin(async move { fut.await.map(|t| Box::new(t) as Output) })
+                });
+                queue
+                    .send(Job { run, reply })
+                    .await
+                    .map_err(|_| sqlx::Error::PoolClosed)?;
+                let out = answer.await.map_err(|_| sqlx::Error::PoolClosed)??;
+                out.downcast::<T>().map(|b| *b).map_err(|_| {
+                    sqlx::Error::Protocol("writer job answered with another type".into())
+                })
+            }
+        }
+    }
+}
+
+async fn writer_loop(pool: AnyPool, mut rx: tokio::sync::mpsc::Receiver<Job>) {
+    let mut conn: Option<AnyConnection> = None;
+    let mut batch: Vec<Job> = Vec::with_capacity(Writer::MAX_BATCH);
+    while rx.recv_many(&mut batch, Writer::MAX_BATCH).await > 0 {
+        let c = match &mut conn {
+            Some(c) => c,
+            slot => match pool.acquire().await {
+                Ok(c) => slot.insert(c.detach()),
+                Err(e) => {
+                    let text = e.to_string();
+                    for job in batch.drain(..) {
+                        let _ = job.reply.send(Err(sqlx::Error::Protocol(text.clone())));
+                    }
+                    continue;
+                }
+            },
+        };
+        match run_batch(c, &mut batch).await {
+            Ok(outputs) => {
+                for (job, out) in batch.drain(..).zip(outputs) {
+                    let _ = job.reply.send(Ok(out));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, jobs = batch.len(), "write batch failed; running its jobs one by one");
+                for mut job in batch.drain(..) {
+                    let result = run_alone(c, &mut job.run).await;
+                    let _ = job.reply.send(result);
+                }
+                // A connection that cannot even roll back is not reused.
+                if sqlx::query("SELECT 1").execute(&mut *c).await.is_err() {
+                    conn = None;
+                }
+            }
+        }
+    }
+}
+
+async fn run_batch(c: &mut AnyConnection, batch: &mut [Job]) -> Result<Vec<Output>, sqlx::Error> {
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *c).await?;
+    let mut outputs = Vec::with_capacity(batch.len());
+    for job in batch.iter_mut() {
+        match (job.run)(&mut *c).await {
+            Ok(out) => outputs.push(out),
+            Err(e) => {
+                let _ = sqlx::query("ROLLBACK").execute(&mut *c).await;
+                return Err(e);
+            }
+        }
+    }
+    if let Err(e) = sqlx::query("COMMIT").execute(&mut *c).await {
+        let _ = sqlx::query("ROLLBACK").execute(&mut *c).await;
+        return Err(e);
+    }
+    Ok(outputs)
+}
+
+async fn run_alone(c: &mut AnyConnection, run: &mut ErasedJob) -> Result<Output, sqlx::Error> {
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *c).await?;
+    match run(&mut *c).await {
+        Ok(out) => match sqlx::query("COMMIT").execute(&mut *c).await {
+            Ok(_) => Ok(out),
+            Err(e) => {
+                let _ = sqlx::query("ROLLBACK").execute(&mut *c).await;
+                Err(e)
+            }
+        },
+        Err(e) => {
+            let _ = sqlx::query("ROLLBACK").execute(&mut *c).await;
+            Err(e)
+        }
+    }
 }

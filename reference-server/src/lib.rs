@@ -68,11 +68,10 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     db::migrate(&pool).await?;
     let crypto = crypto::Crypto::from_config_or_file(config.secret_key.as_ref(), &config.data_dir)?;
     let (shutdown, _) = watch::channel(false);
-    let write_gate = bots::WriteGate::new(kind);
+    let writer = db::Writer::new(pool.clone(), kind);
     let platform_sender = platform::sender(
         &config.platform_whatsapp,
-        &pool,
-        write_gate.clone(),
+        writer.clone(),
         reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
@@ -105,7 +104,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         otp,
         midtrans,
         platform_sender,
-        write_gate,
+        writer: writer.clone(),
         rate_limits: auth::ratelimit::RateLimiters::new(&config.rate_limits),
         shutdown,
         bots: bots::BotsRuntime::default(),

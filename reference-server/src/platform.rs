@@ -13,15 +13,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::AnyPool;
 use whatsapp_client::{OutgoingMessage, PhoneNumber, Provider, Retrying, SendReceipt};
 
-use crate::bots::WriteGate;
 use crate::config::{PlatformProvider, PlatformWhatsAppConfig};
+use crate::db::Writer;
 use crate::devices::model::{DeviceKind, DeviceSecrets, DeviceSettings};
 use crate::devices::registry::{SimSender, remote_provider};
 use crate::http::AppError;
-use crate::simulator::Simulator;
 
 /// The platform's sender: paced, retried on transient provider errors,
 /// cheap to clone.
@@ -46,8 +44,7 @@ impl std::fmt::Debug for PlatformSender {
 /// names it (never its value).
 pub fn sender(
     config: &PlatformWhatsAppConfig,
-    pool: &AnyPool,
-    gate: WriteGate,
+    writer: Writer,
     http: reqwest::Client,
 ) -> Result<PlatformSender, AppError> {
     let kind = match config.provider {
@@ -80,7 +77,7 @@ pub fn sender(
                     .base_delay(Duration::from_millis(300))
                     .max_delay(Duration::from_secs(5)),
             )),
-            None => Arc::new(SimSender::new(Simulator::platform(pool.clone()), gate)),
+            None => Arc::new(SimSender::new(None, None, writer)),
         };
     Ok(PlatformSender {
         inner,

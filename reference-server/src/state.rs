@@ -43,8 +43,8 @@ pub struct Services {
     /// The platform's own WhatsApp sender (simulator by default; see
     /// [`crate::platform`]).
     pub platform_sender: crate::platform::PlatformSender,
-    /// Makes SQLite writers take turns (see [`crate::bots::WriteGate`]).
-    pub write_gate: crate::bots::WriteGate,
+    /// Group-committed writes of the hot paths (see [`crate::db::Writer`]).
+    pub writer: crate::db::Writer,
     /// OTP engine (codes over WhatsApp from the platform sender; SQL store
     /// in the same database).
     pub otp: otp::Otp,

@@ -48,25 +48,39 @@ pub fn text(
     }
 }
 
+/// A receipt to send.
+#[derive(Debug)]
+pub(crate) struct Receipt<'a> {
+    /// The vendor's WhatsApp number as stored.
+    pub(crate) whatsapp: &'a str,
+    /// The vendor's locale (`id` or `en`).
+    pub(crate) locale: &'a str,
+    /// Our order.
+    pub(crate) order_id: &'a str,
+    /// The plan's name.
+    pub(crate) plan: &'a str,
+    /// What was paid.
+    pub(crate) amount_idr: i64,
+    /// The new subscription expiry, unix milliseconds.
+    pub(crate) expires_at_ms: i64,
+}
+
 /// Sends the receipt from the platform sender to the vendor's number.
-pub(crate) async fn send(
-    state: &AppState,
-    tenant_id: &str,
-    order_id: &str,
-    plan: &str,
-    amount_idr: i64,
-    expires_at_ms: i64,
-) -> Result<(), AppError> {
-    let (whatsapp, locale): (String, String) =
-        sqlx::query_as("SELECT whatsapp, locale FROM tenants WHERE id = $1")
-            .bind(tenant_id)
-            .fetch_one(&state.pool)
-            .await?;
-    let to = PhoneNumber::parse(&whatsapp).map_err(AppError::internal)?;
-    let message = OutgoingMessage::text(text(&locale, plan, amount_idr, order_id, expires_at_ms));
-    // The platform's simulator takes its SQLite writer turn itself.
-    let sent = state.services.platform_sender.send(&to, &message).await;
-    sent.map_err(|e| AppError::Upstream(e.to_string()))?;
+pub(crate) async fn send_to(state: &AppState, r: &Receipt<'_>) -> Result<(), AppError> {
+    let to = PhoneNumber::parse(r.whatsapp).map_err(AppError::internal)?;
+    let message = OutgoingMessage::text(text(
+        r.locale,
+        r.plan,
+        r.amount_idr,
+        r.order_id,
+        r.expires_at_ms,
+    ));
+    state
+        .services
+        .platform_sender
+        .send(&to, &message)
+        .await
+        .map_err(|e| AppError::Upstream(e.to_string()))?;
     Ok(())
 }
 

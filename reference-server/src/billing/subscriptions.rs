@@ -78,57 +78,50 @@ pub async fn grant_trial(
 }
 
 /// Applies a paid order to the tenant's subscription, exactly once per
-/// order (the `subscription_periods` primary key): an active subscription
-/// is extended from its current expiry, an expired or missing one starts
-/// now. Returns the new expiry, or `None` when this order was already
-/// applied.
+/// order (primary key on the order in `subscription_periods`): the period
+/// starts at the current expiry while the subscription is still active,
+/// else now. Returns the new expiry, or `None` when the order was already
+/// applied. Two statements, in the caller's transaction. (`WHERE true`:
+/// SQLite would read the upsert's `ON` as a join constraint of the
+/// `SELECT ... FROM` without it.)
 pub async fn apply_paid_order(
-    tx: &mut Transaction<'static, Any>,
+    c: &mut sqlx::AnyConnection,
     order_id: &str,
     tenant_id: &str,
     plan_id: &str,
     duration_days: i64,
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let current: Option<(String, i64)> =
-        sqlx::query_as("SELECT status, expires_at FROM subscriptions WHERE tenant_id = $1")
-            .bind(tenant_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    let starts_at = match current {
-        Some((status, expires_at)) if status == "active" && expires_at > now => expires_at,
-        _ => now,
-    };
-    let ends_at = starts_at + duration_days * DAY_MS;
-    let inserted = sqlx::query(
+    let ends_at: Option<i64> = sqlx::query_scalar(
         "INSERT INTO subscription_periods (order_id, tenant_id, plan_id, starts_at, ends_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING",
+         SELECT $1, $2, $3, s.start, s.start + $4, $5 FROM (SELECT COALESCE( \
+           (SELECT expires_at FROM subscriptions WHERE tenant_id = $2 AND status = 'active' AND expires_at > $5), \
+           $5) AS start) s WHERE true \
+         ON CONFLICT (order_id) DO NOTHING RETURNING ends_at",
     )
     .bind(order_id)
     .bind(tenant_id)
     .bind(plan_id)
-    .bind(starts_at)
-    .bind(ends_at)
+    .bind(duration_days * DAY_MS)
     .bind(now)
-    .execute(&mut **tx)
+    .fetch_optional(&mut *c)
     .await?;
-    if inserted.rows_affected() == 0 {
+    let Some(ends_at) = ends_at else {
         return Ok(None);
-    }
+    };
     sqlx::query(
         "INSERT INTO subscriptions (tenant_id, plan_id, status, started_at, expires_at, updated_at) \
-         VALUES ($1, $2, 'active', $3, $4, $5) \
+         VALUES ($1, $2, 'active', $3, $4, $3) \
          ON CONFLICT (tenant_id) DO UPDATE SET plan_id = $2, status = 'active', \
-           started_at = CASE WHEN subscriptions.status = 'active' AND subscriptions.expires_at > $5 \
+           started_at = CASE WHEN subscriptions.status = 'active' AND subscriptions.expires_at > $3 \
                              THEN subscriptions.started_at ELSE $3 END, \
-           expires_at = $4, updated_at = $5",
+           expires_at = $4, updated_at = $3",
     )
     .bind(tenant_id)
     .bind(plan_id)
-    .bind(starts_at)
-    .bind(ends_at)
     .bind(now)
-    .execute(&mut **tx)
+    .bind(ends_at)
+    .execute(&mut *c)
     .await?;
     Ok(Some(ends_at))
 }

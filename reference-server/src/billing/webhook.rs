@@ -57,17 +57,6 @@ fn state_name(s: PaymentState) -> &'static str {
     }
 }
 
-fn parse_state(s: &str) -> PaymentState {
-    match s {
-        "paid" => PaymentState::Paid,
-        "pending" => PaymentState::Pending,
-        "challenge" => PaymentState::Challenge,
-        "failed" => PaymentState::Failed,
-        "refunded" => PaymentState::Refunded,
-        _ => PaymentState::Unknown,
-    }
-}
-
 fn count(outcome: &'static str) {
     metrics::counter!("midtrans_notifications_total", "outcome" => outcome).increment(1);
 }
@@ -109,14 +98,18 @@ async fn midtrans_notification(
             message: "the notification signature is not valid".to_owned(),
         });
     }
-    let order: Option<(String, String, String, i64, String, i64)> = sqlx::query_as(
-        "SELECT o.tenant_id, o.plan_id, o.status, o.amount_idr, p.name, p.duration_days \
-         FROM orders o JOIN plans p ON p.id = o.plan_id WHERE o.id = $1",
+    let order: Option<(String, String, String, i64, String, i64, String, String)> = sqlx::query_as(
+        "SELECT o.tenant_id, o.plan_id, o.status, o.amount_idr, p.name, p.duration_days, \
+         t.whatsapp, t.locale \
+         FROM orders o JOIN plans p ON p.id = o.plan_id JOIN tenants t ON t.id = o.tenant_id \
+         WHERE o.id = $1",
     )
     .bind(&notification.order_id)
     .fetch_optional(&state.pool)
     .await?;
-    let Some((tenant_id, plan_id, _, amount_idr, plan_name, duration_days)) = order else {
+    let Some((tenant_id, plan_id, _, amount_idr, plan_name, duration_days, whatsapp, locale)) =
+        order
+    else {
         count("unknown_order");
         return Err(AppError::NotFound("order"));
     };
@@ -163,91 +156,197 @@ async fn midtrans_notification(
         .as_ref()
         .map(|f| f.as_str().to_owned());
 
-    let now = now_ms();
-    // Takes its turn with the process's other SQLite writers (no-op on
-    // PostgreSQL), so concurrent notifications queue instead of colliding.
-    let mut w = crate::bots::begin_write(&state).await?;
-    let tx = &mut w.tx;
-    sqlx::query(
-        "INSERT INTO payments (id, order_id, tenant_id, transaction_id, transaction_status, fraud_status, \
-         payment_type, gross_amount, outcome, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-         ON CONFLICT (order_id, transaction_id, transaction_status) DO NOTHING",
-    )
-    .bind(new_id())
-    .bind(&notification.order_id)
-    .bind(&tenant_id)
-    .bind(&transaction_id)
-    .bind(&transaction_status)
-    .bind(fraud)
-    .bind(payment_type.clone())
-    .bind(&notification.gross_amount)
-    .bind(state_name(new_state))
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    // Read the status inside the write transaction: the compare-and-set
-    // below only succeeds against this value.
-    let current: String =
-        sqlx::query_scalar("SELECT status FROM orders WHERE id = $1 AND tenant_id = $2")
-            .bind(&notification.order_id)
-            .bind(&tenant_id)
-            .fetch_one(&mut **tx)
-            .await?;
-    let mut changed = false;
-    let mut extended = None;
-    if new_state.supersedes(parse_state(&current)) {
-        let done = sqlx::query(
-            "UPDATE orders SET status = $1, transaction_id = $2, payment_type = COALESCE($3, payment_type), \
-             paid_at = CASE WHEN $1 = 'paid' THEN $4 ELSE paid_at END, updated_at = $4 \
-             WHERE id = $5 AND tenant_id = $6 AND status = $7",
-        )
-        .bind(state_name(new_state))
-        .bind(&transaction_id)
-        .bind(payment_type)
-        .bind(now)
-        .bind(&notification.order_id)
-        .bind(&tenant_id)
-        .bind(&current)
-        .execute(&mut **tx)
+    let event = std::sync::Arc::new(PaymentEvent {
+        order_id: notification.order_id.clone(),
+        tenant_id: tenant_id.clone(),
+        plan_id,
+        duration_days,
+        transaction_id,
+        transaction_status,
+        fraud,
+        payment_type,
+        gross_amount: notification.gross_amount.clone(),
+        new_state,
+        now: now_ms(),
+    });
+    // One job of the group-committing writer: on SQLite it shares its
+    // transaction with the other writes waiting at that moment.
+    let applied = state
+        .services
+        .writer
+        .run(move |c| {
+            let event = std::sync::Arc::clone(&event);
+            Box::pin(async move { apply(c, &event).await })
+        })
         .await?;
-        changed = done.rows_affected() == 1;
-        if changed && new_state == PaymentState::Paid {
-            extended = subscriptions::apply_paid_order(
-                tx,
-                &notification.order_id,
-                &tenant_id,
-                &plan_id,
-                duration_days,
-                now,
-            )
-            .await?;
-        }
-    }
-    w.commit().await?;
+    let (changed, current, extended) = (applied.changed, applied.status, applied.extended);
     count(if changed { "applied" } else { "unchanged" });
     if let Some(expires_at) = extended {
         let state2 = state.clone();
         let order_id = notification.order_id.clone();
-        let tenant = tenant_id.clone();
         tokio::spawn(async move {
-            if let Err(e) = super::receipt::send(
-                &state2, &tenant, &order_id, &plan_name, amount_idr, expires_at,
-            )
-            .await
-            {
+            let receipt = super::receipt::Receipt {
+                whatsapp: &whatsapp,
+                locale: &locale,
+                order_id: &order_id,
+                plan: &plan_name,
+                amount_idr,
+                expires_at_ms: expires_at,
+            };
+            if let Err(e) = super::receipt::send_to(&state2, &receipt).await {
                 tracing::warn!(%order_id, error = %e, "payment receipt not sent");
             }
         });
     }
-    let status = if changed {
-        state_name(new_state).to_owned()
-    } else {
-        current
-    };
+    let status = current;
     Ok(ok(NotificationResult {
         order_id: notification.order_id,
         status,
         changed,
         subscription_expires_at: extended,
     }))
+}
+
+/// A confirmed payment event, owned so a writer job can be run again.
+struct PaymentEvent {
+    order_id: String,
+    tenant_id: String,
+    plan_id: String,
+    duration_days: i64,
+    transaction_id: String,
+    transaction_status: String,
+    fraud: Option<String>,
+    payment_type: Option<String>,
+    gross_amount: String,
+    new_state: PaymentState,
+    now: i64,
+}
+
+/// What applying an event did.
+struct Applied {
+    changed: bool,
+    /// The order's status afterwards.
+    status: String,
+    extended: Option<i64>,
+}
+
+/// Known order statuses the event must NOT overwrite (see
+/// [`PaymentState::supersedes`]); any other stored status may be.
+fn protected_statuses(new_state: PaymentState) -> Vec<&'static str> {
+    [
+        PaymentState::Paid,
+        PaymentState::Pending,
+        PaymentState::Challenge,
+        PaymentState::Failed,
+        PaymentState::Refunded,
+    ]
+    .into_iter()
+    .filter(|s| !new_state.supersedes(*s))
+    .map(state_name)
+    .collect()
+}
+
+/// Records the event and moves the order forward, in the caller's
+/// transaction: the payment row once (unique key on order, transaction and
+/// status); the order with a compare-and-set UPDATE that only matches a
+/// status the new state supersedes, so a repeat or a stale event changes
+/// nothing even when two race; a move to `paid` extends the subscription
+/// exactly once.
+async fn apply(c: &mut sqlx::AnyConnection, e: &PaymentEvent) -> Result<Applied, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO payments (id, order_id, tenant_id, transaction_id, transaction_status, fraud_status, \
+         payment_type, gross_amount, outcome, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (order_id, transaction_id, transaction_status) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(&e.order_id)
+    .bind(&e.tenant_id)
+    .bind(&e.transaction_id)
+    .bind(&e.transaction_status)
+    .bind(e.fraud.clone())
+    .bind(e.payment_type.clone())
+    .bind(&e.gross_amount)
+    .bind(state_name(e.new_state))
+    .bind(e.now)
+    .execute(&mut *c)
+    .await?;
+    let mut changed = false;
+    if e.new_state != PaymentState::Unknown {
+        // The protected names are this module's constants, not input.
+        let protected = protected_statuses(e.new_state)
+            .iter()
+            .map(|s| format!("'{s}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let guard = if protected.is_empty() {
+            String::new()
+        } else {
+            format!(" AND status NOT IN ({protected})")
+        };
+        let done = sqlx::query(&format!(
+            "UPDATE orders SET status = $1, transaction_id = $2, payment_type = COALESCE($3, payment_type), \
+             paid_at = CASE WHEN $1 = 'paid' THEN $4 ELSE paid_at END, updated_at = $4 \
+             WHERE id = $5 AND tenant_id = $6{guard}"
+        ))
+        .bind(state_name(e.new_state))
+        .bind(&e.transaction_id)
+        .bind(e.payment_type.clone())
+        .bind(e.now)
+        .bind(&e.order_id)
+        .bind(&e.tenant_id)
+        .execute(&mut *c)
+        .await?;
+        changed = done.rows_affected() == 1;
+    }
+    if !changed {
+        let status: String =
+            sqlx::query_scalar("SELECT status FROM orders WHERE id = $1 AND tenant_id = $2")
+                .bind(&e.order_id)
+                .bind(&e.tenant_id)
+                .fetch_one(&mut *c)
+                .await?;
+        return Ok(Applied {
+            changed,
+            status,
+            extended: None,
+        });
+    }
+    let extended = if e.new_state == PaymentState::Paid {
+        subscriptions::apply_paid_order(
+            c,
+            &e.order_id,
+            &e.tenant_id,
+            &e.plan_id,
+            e.duration_days,
+            e.now,
+        )
+        .await?
+    } else {
+        None
+    };
+    Ok(Applied {
+        changed,
+        status: state_name(e.new_state).to_owned(),
+        extended,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protected_statuses_follow_supersedes() {
+        assert_eq!(
+            protected_statuses(PaymentState::Paid),
+            vec!["paid", "failed", "refunded"]
+        );
+        assert_eq!(
+            protected_statuses(PaymentState::Pending),
+            vec!["paid", "pending", "challenge", "failed", "refunded"]
+        );
+        // A reversal may turn a paid order into a failed one.
+        assert!(!protected_statuses(PaymentState::Failed).contains(&"paid"));
+        assert_eq!(protected_statuses(PaymentState::Refunded), vec!["refunded"]);
+    }
 }

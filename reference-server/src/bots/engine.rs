@@ -1,17 +1,20 @@
 //! The inbound path: one customer message on one device, from webhook (or
 //! simulator injection) to the bot's replies.
 //!
-//! 1. In one write transaction: find or create the conversation and insert
-//!    the inbound message keyed by (device, direction, provider message
-//!    id) — a provider retry inserts nothing and stops here, so it never
-//!    gets a second reply. Then the campaigns area hears of the reply, and
+//! 1. In one write job of the group-committing [`crate::db::Writer`]: find
+//!    or create the conversation and insert the inbound message keyed by
+//!    (device, direction, provider message id) — a provider retry inserts
+//!    nothing and stops here, so it never gets a second reply (an opt-out
+//!    it carries is still recorded, in case the first delivery's process
+//!    stopped in between). Then the campaigns area hears of the reply, and
 //!    an opt-out (STOP / BERHENTI) is recorded in the contacts area.
 //! 2. If the vendor is active, the device's bots are on and no human agent
 //!    owns the conversation (or the device's handoff timeout passed): run
 //!    the device's plugin pipeline, with "now" in the vendor's time zone.
 //! 3. Send each reply through the device's (paced) provider, then store in
-//!    one write transaction the replies with their provider message ids and
-//!    statuses (`sent` or `failed`), the usage, the keyword hits and the
+//!    one write job the replies with their provider message ids and
+//!    statuses (`sent` or `failed`; a simulator device's sends are its
+//!    outbox inserts in that same job), the usage, the keyword hits and the
 //!    pipeline's conversation state / handoff.
 
 use std::sync::Arc;
@@ -130,40 +133,34 @@ pub async fn handle_message(
         .as_deref()
         .is_some_and(crate::contacts::is_opt_out_keyword);
 
-    let mut w = super::begin_write(state).await?;
-    let conv = inbox::upsert_conversation(&mut w.tx, &rt.tenant_id, &rt.id, &contact, now).await?;
-    let inserted = inbox::insert_message(
-        &mut *w.tx,
-        &NewMessage {
-            tenant_id: &rt.tenant_id,
-            conversation_id: &conv.id,
-            device_id: &rt.id,
-            direction: "in",
-            sender: "contact",
-            provider_message_id: Some(&m.id),
-            kind: &kind,
-            body: body.as_deref(),
-            payload: &payload,
-            status: "received",
-            error: None,
-        },
+    let ingest = Arc::new(Ingest {
+        tenant_id: rt.tenant_id.clone(),
+        device_id: rt.id.clone(),
+        contact: contact.clone(),
+        provider_message_id: m.id.clone(),
+        kind,
+        body: body.clone(),
+        payload,
+        from_name: m.from_name.clone(),
         now,
-    )
-    .await?;
-    if inserted.is_none() {
-        w.rollback().await?;
+    });
+    let conv = state
+        .services
+        .writer
+        .run(move |c| {
+            let ingest = Arc::clone(&ingest);
+            Box::pin(async move { ingest.store(c).await })
+        })
+        .await?;
+    let Some(conv) = conv else {
+        if opt_out {
+            // The first delivery may have been stored by a process that
+            // stopped before recording the opt-out; the provider's retry
+            // records it (idempotent).
+            crate::contacts::mark_opted_out(&state.pool, &rt.tenant_id, &contact).await?;
+        }
         return Ok(Outcome::Duplicate);
-    }
-    inbox::touch_conversation(
-        &mut *w.tx,
-        &rt.tenant_id,
-        &conv.id,
-        body.as_deref(),
-        m.from_name.as_deref(),
-        now,
-    )
-    .await?;
-    w.commit().await?;
+    };
     // Any message from the number counts as a reply to the vendor's recent
     // campaign messages (and stops its queued follow-ups). Only a number
     // with campaign messages can change anything there; checking that with
@@ -245,76 +242,44 @@ pub async fn handle_message(
     if sent.is_empty() && matched.is_empty() && new_state.is_none() && !handoff {
         return Ok(Outcome::Handled { replies: 0 });
     }
-    let mut w = super::begin_write(state).await?;
-    let mut replies = 0u32;
+    let mut outgoing = Vec::with_capacity(sent.len());
     for (message, result) in sent {
+        // A simulator's "send" is the insert in the job below; what a
+        // provider would refuse is refused here.
         let result = match result {
-            Some(r) => r,
-            None => simulate_send(&mut w.tx, rt, &m.from, &message).await?,
+            Some(r) => Some(r),
+            None => match message.validate() {
+                Ok(()) => None,
+                Err(e) => Some(Err(e.into())),
+            },
         };
-        if result.is_ok() {
-            replies += 1;
-        }
-        store_outgoing(&mut w.tx, rt, &conv.id, &message, &result, "bot").await?;
+        outgoing.push(Outgoing::new(&message, result, "bot"));
     }
-    if replies > 0 {
-        // Bot replies answer a customer; they are counted, not refused.
-        crate::billing::limits::record(
-            &mut *w.tx,
-            &rt.tenant_id,
-            crate::billing::limits::Limit::MessagesPerMonth,
-            i64::from(replies),
-        )
+    let record = Arc::new(TurnRecord {
+        tenant_id: rt.tenant_id.clone(),
+        device_id: rt.id.clone(),
+        conversation_id: conv.id.clone(),
+        to: m.from.e164().to_owned(),
+        outgoing,
+        day: chrono::Utc::now()
+            .with_timezone(&found.time_zone)
+            .format("%Y-%m-%d")
+            .to_string(),
+        matched,
+        save_outcome: new_state.is_some() || handoff,
+        // `None` inside means "clear" (the empty string); `None` keeps it.
+        state_text: new_state.map(Option::unwrap_or_default),
+        handoff,
+    });
+    let replies = state
+        .services
+        .writer
+        .run(move |c| {
+            let record = Arc::clone(&record);
+            Box::pin(async move { record.store(c).await })
+        })
         .await?;
-    }
-    if !matched.is_empty() {
-        record_keyword_hits(&mut w.tx, &rt.tenant_id, found.time_zone, &matched).await?;
-    }
-    if new_state.is_some() || handoff {
-        // `None` inside means "clear"; store the empty string's absence as NULL.
-        let state_text = new_state.as_ref().map(|s| s.clone().unwrap_or_default());
-        inbox::save_bot_outcome(
-            &mut *w.tx,
-            &rt.tenant_id,
-            &conv.id,
-            state_text.as_deref(),
-            handoff,
-        )
-        .await?;
-    }
-    w.commit().await?;
     Ok(Outcome::Handled { replies })
-}
-
-/// The simulator device's send inside the caller's transaction: the
-/// message is validated like a provider would, then stored in the
-/// simulator outbox.
-async fn simulate_send(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    rt: &DeviceRuntime,
-    to: &PhoneNumber,
-    message: &OutgoingMessage,
-) -> Result<Result<whatsapp_client::SendReceipt, whatsapp_client::Error>, sqlx::Error> {
-    if let Err(e) = message.validate() {
-        return Ok(Err(e.into()));
-    }
-    let json = match serde_json::to_value(message) {
-        Ok(j) => j,
-        Err(e) => {
-            return Ok(Err(whatsapp_client::Error::InvalidInput(format!(
-                "message not serializable: {e}"
-            ))));
-        }
-    };
-    let id = crate::simulator::record_on(
-        &mut **tx,
-        Some(&rt.tenant_id),
-        Some(&rt.id),
-        to.as_ref(),
-        &json,
-    )
-    .await?;
-    Ok(Ok(whatsapp_client::SendReceipt::new(Some(id))))
 }
 
 /// Whether the vendor ever queued or sent a campaign message to `phone`.
@@ -357,17 +322,13 @@ async fn handoff_expired(
 }
 
 /// Counts what the plugins' replies matched (keyword rule ids ...) in
-/// `bot_keyword_hits`, under today's date in the vendor's time zone.
+/// `bot_keyword_hits`, under `day` (today in the vendor's time zone).
 async fn record_keyword_hits(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    c: &mut sqlx::AnyConnection,
     tenant_id: &str,
-    time_zone: chrono_tz::Tz,
+    day: &str,
     matched: &[String],
 ) -> Result<(), sqlx::Error> {
-    let day = chrono::Utc::now()
-        .with_timezone(&time_zone)
-        .format("%Y-%m-%d")
-        .to_string();
     let mut counts: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
     for m in matched {
         *counts.entry(m.as_str()).or_default() += 1;
@@ -378,10 +339,10 @@ async fn record_keyword_hits(
              ON CONFLICT (tenant_id, day, keyword) DO UPDATE SET hits = bot_keyword_hits.hits + $4",
         )
         .bind(tenant_id)
-        .bind(&day)
+        .bind(day)
         .bind(keyword)
         .bind(n)
-        .execute(&mut **tx)
+        .execute(&mut *c)
         .await?;
     }
     Ok(())
@@ -407,64 +368,256 @@ pub(crate) async fn send_and_store(
     sender: &str,
 ) -> Result<Stored, AppError> {
     let result = rt.provider.send(to, msg).await;
-    let mut w = super::begin_write(state).await?;
-    let message_id = store_outgoing(&mut w.tx, rt, conversation_id, msg, &result, sender).await?;
-    w.commit().await?;
+    let accepted = result.is_ok();
+    let record = Arc::new(TurnRecord {
+        tenant_id: rt.tenant_id.clone(),
+        device_id: rt.id.clone(),
+        conversation_id: conversation_id.to_owned(),
+        to: to.e164().to_owned(),
+        outgoing: vec![Outgoing::new(msg, Some(result), sender)],
+        day: String::new(),
+        matched: Vec::new(),
+        save_outcome: false,
+        state_text: None,
+        handoff: false,
+    });
+    let ids = state
+        .services
+        .writer
+        .run(move |c| {
+            let record = Arc::clone(&record);
+            Box::pin(async move { record.store_messages(c).await })
+        })
+        .await?;
+    let message_id = ids
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::internal("stored message vanished"))?;
     Ok(Stored {
         message_id,
-        accepted: result.is_ok(),
+        accepted,
     })
 }
 
-/// Stores a message sent (or attempted) through the device in the
-/// conversation and moves the conversation's last message forward.
-/// Returns the stored message's id.
-async fn store_outgoing(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    rt: &DeviceRuntime,
-    conversation_id: &str,
-    msg: &OutgoingMessage,
-    result: &Result<whatsapp_client::SendReceipt, whatsapp_client::Error>,
-    sender: &str,
-) -> Result<String, AppError> {
-    let (kind, body) = describe_outgoing(msg);
-    let payload = serde_json::to_string(msg).unwrap_or_else(|_| "{}".to_owned());
-    let now = now_ms();
-    let (status, provider_id, error) = match result {
-        Ok(receipt) => ("sent", receipt.message_id.clone(), None),
-        Err(e) => {
-            tracing::warn!(tenant = %rt.tenant_id, device = %rt.id, error = %e, "sending a reply failed");
-            ("failed", None, Some(e.to_string()))
+/// One inbound message to store (a [`crate::db::Writer`] job; owned, so the
+/// job can run again).
+struct Ingest {
+    tenant_id: String,
+    device_id: String,
+    contact: String,
+    provider_message_id: String,
+    kind: String,
+    body: Option<String>,
+    payload: String,
+    from_name: Option<String>,
+    now: i64,
+}
+
+impl Ingest {
+    /// Finds or creates the conversation and inserts the message keyed by
+    /// (device, direction, provider message id); `None` when that message
+    /// was stored before (a provider retry: nothing else happens).
+    async fn store(
+        &self,
+        c: &mut sqlx::AnyConnection,
+    ) -> Result<Option<inbox::ConversationRef>, sqlx::Error> {
+        let conv = inbox::upsert_conversation(
+            c,
+            &self.tenant_id,
+            &self.device_id,
+            &self.contact,
+            self.now,
+        )
+        .await?;
+        let inserted = inbox::insert_message(
+            &mut *c,
+            &NewMessage {
+                tenant_id: &self.tenant_id,
+                conversation_id: &conv.id,
+                device_id: &self.device_id,
+                direction: "in",
+                sender: "contact",
+                provider_message_id: Some(&self.provider_message_id),
+                kind: &self.kind,
+                body: self.body.as_deref(),
+                payload: &self.payload,
+                status: "received",
+                error: None,
+            },
+            self.now,
+        )
+        .await?;
+        if inserted.is_none() {
+            return Ok(None);
         }
-    };
-    let message_id = inbox::insert_outbound(
-        tx,
-        &NewMessage {
-            tenant_id: &rt.tenant_id,
-            conversation_id,
-            device_id: &rt.id,
-            direction: "out",
-            sender,
-            provider_message_id: provider_id.as_deref(),
-            kind: &kind,
-            body: body.as_deref(),
-            payload: &payload,
-            status,
-            error: error.as_deref(),
-        },
-        now,
-    )
-    .await?;
-    inbox::touch_conversation(
-        &mut **tx,
-        &rt.tenant_id,
-        conversation_id,
-        body.as_deref(),
-        None,
-        now,
-    )
-    .await?;
-    Ok(message_id)
+        inbox::touch_conversation(
+            &mut *c,
+            &self.tenant_id,
+            &conv.id,
+            self.body.as_deref(),
+            self.from_name.as_deref(),
+            self.now,
+        )
+        .await?;
+        Ok(Some(conv))
+    }
+}
+
+/// A message sent (or attempted) through a device, ready to store.
+struct Outgoing {
+    kind: String,
+    body: Option<String>,
+    payload: String,
+    /// JSON wire form, for the simulator outbox.
+    json: serde_json::Value,
+    sender: String,
+    /// The provider's answer; `None`: a simulator device, whose send is
+    /// the outbox insert in the same job.
+    result: Option<Result<Option<String>, String>>,
+}
+
+impl Outgoing {
+    fn new(
+        msg: &OutgoingMessage,
+        result: Option<Result<whatsapp_client::SendReceipt, whatsapp_client::Error>>,
+        sender: &str,
+    ) -> Self {
+        let (kind, body) = describe_outgoing(msg);
+        let json = serde_json::to_value(msg).unwrap_or_else(|_| json!({}));
+        Self {
+            kind,
+            body,
+            payload: json.to_string(),
+            json,
+            sender: sender.to_owned(),
+            result: result.map(|r| {
+                r.map(|receipt| receipt.message_id)
+                    .map_err(|e| e.to_string())
+            }),
+        }
+    }
+}
+
+/// What one bot turn (or one agent / API send) stores (a
+/// [`crate::db::Writer`] job).
+struct TurnRecord {
+    tenant_id: String,
+    device_id: String,
+    conversation_id: String,
+    /// The customer, E.164.
+    to: String,
+    outgoing: Vec<Outgoing>,
+    /// Today in the vendor's time zone (keyword hits).
+    day: String,
+    matched: Vec<String>,
+    save_outcome: bool,
+    state_text: Option<String>,
+    handoff: bool,
+}
+
+impl TurnRecord {
+    /// Stores the messages (a simulator device's sends into its outbox
+    /// first) and moves the conversation's last message forward once.
+    /// Returns the stored message ids, in order.
+    async fn store_messages(
+        &self,
+        c: &mut sqlx::AnyConnection,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        let now = now_ms();
+        let mut ids = Vec::with_capacity(self.outgoing.len());
+        let mut last_body = None;
+        for o in &self.outgoing {
+            let result = match &o.result {
+                Some(r) => r.clone(),
+                None => Ok(Some(
+                    crate::simulator::record_on(
+                        &mut *c,
+                        Some(&self.tenant_id),
+                        Some(&self.device_id),
+                        &self.to,
+                        &o.json,
+                    )
+                    .await?,
+                )),
+            };
+            let (status, provider_id, error) = match &result {
+                Ok(id) => ("sent", id.as_deref(), None),
+                Err(e) => {
+                    tracing::warn!(tenant = %self.tenant_id, device = %self.device_id, error = %e, "sending a reply failed");
+                    ("failed", None, Some(e.as_str()))
+                }
+            };
+            let id = inbox::insert_outbound(
+                c,
+                &NewMessage {
+                    tenant_id: &self.tenant_id,
+                    conversation_id: &self.conversation_id,
+                    device_id: &self.device_id,
+                    direction: "out",
+                    sender: &o.sender,
+                    provider_message_id: provider_id,
+                    kind: &o.kind,
+                    body: o.body.as_deref(),
+                    payload: &o.payload,
+                    status,
+                    error,
+                },
+                now,
+            )
+            .await?;
+            ids.push(id);
+            last_body = Some(o.body.as_deref());
+        }
+        if let Some(body) = last_body {
+            inbox::touch_conversation(
+                &mut *c,
+                &self.tenant_id,
+                &self.conversation_id,
+                body,
+                None,
+                now,
+            )
+            .await?;
+        }
+        Ok(ids)
+    }
+
+    /// Stores the turn: the replies, the usage, the keyword hits and the
+    /// conversation state / handoff. Returns how many replies were sent.
+    async fn store(&self, c: &mut sqlx::AnyConnection) -> Result<u32, sqlx::Error> {
+        self.store_messages(c).await?;
+        let replies = self
+            .outgoing
+            .iter()
+            .filter(|o| !matches!(o.result, Some(Err(_))))
+            .count();
+        let replies = u32::try_from(replies).unwrap_or(u32::MAX);
+        if replies > 0 {
+            // Bot replies answer a customer; they are counted, not refused.
+            crate::billing::limits::record(
+                &mut *c,
+                &self.tenant_id,
+                crate::billing::limits::Limit::MessagesPerMonth,
+                i64::from(replies),
+            )
+            .await
+            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        }
+        if !self.matched.is_empty() {
+            record_keyword_hits(c, &self.tenant_id, &self.day, &self.matched).await?;
+        }
+        if self.save_outcome {
+            inbox::save_bot_outcome(
+                &mut *c,
+                &self.tenant_id,
+                &self.conversation_id,
+                self.state_text.as_deref(),
+                self.handoff,
+            )
+            .await?;
+        }
+        Ok(replies)
+    }
 }
 
 /// Applies a provider status webhook to the stored outbound message and to

@@ -57,57 +57,6 @@ pub(crate) struct Inner {
     pub(crate) plugins: pipeline::Plugins,
 }
 
-/// Makes the inbound path's SQLite writes take turns on an async lock
-/// before they ask SQLite for its single write lock. Without it, concurrent
-/// writers collide inside SQLite and wait in its busy handler, which sleeps
-/// in steps of milliseconds; in the queue they wait only as long as the
-/// writer ahead of them needs. PostgreSQL writes do not take turns.
-#[derive(Debug, Clone)]
-pub struct WriteGate(Option<Arc<tokio::sync::Mutex<()>>>);
-
-impl WriteGate {
-    /// A gate for `db` (a no-op on PostgreSQL).
-    pub fn new(db: crate::db::DbKind) -> Self {
-        Self((db == crate::db::DbKind::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(()))))
-    }
-
-    /// Waits for this writer's turn (immediately on PostgreSQL); the turn
-    /// lasts until the returned guard is dropped.
-    pub(crate) async fn turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
-        match &self.0 {
-            Some(m) => Some(Arc::clone(m).lock_owned().await),
-            None => None,
-        }
-    }
-}
-
-/// A write transaction of the inbound path, holding its writer turn.
-pub(crate) struct WriteTx {
-    /// The transaction.
-    pub(crate) tx: sqlx::Transaction<'static, sqlx::Any>,
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
-}
-
-impl WriteTx {
-    /// Commits and ends the turn.
-    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
-    }
-
-    /// Rolls back and ends the turn.
-    pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
-    }
-}
-
-/// Begins a write transaction of the inbound path after waiting for its
-/// turn (see [`WriteGate`]).
-pub(crate) async fn begin_write(state: &AppState) -> Result<WriteTx, sqlx::Error> {
-    let turn = state.services.write_gate.turn().await;
-    let tx = state.begin_write().await?;
-    Ok(WriteTx { tx, _turn: turn })
-}
-
 /// The bots runtime of `state`, started on first use.
 pub(crate) fn runtime(state: &AppState) -> &Inner {
     state.services.bots.inner.get_or_init(|| {

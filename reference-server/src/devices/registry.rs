@@ -182,8 +182,9 @@ fn build_provider(
     // stays, so the path is the same as for real devices).
     Ok(Arc::new(Paced::new(
         SimSender::new(
-            crate::simulator::Simulator::for_device(state.pool.clone(), tenant_id, device_id),
-            state.services.write_gate.clone(),
+            Some(tenant_id),
+            Some(device_id),
+            state.services.writer.clone(),
         ),
         &PacingConfig::unlimited(),
     )))
@@ -261,13 +262,26 @@ pub(crate) fn remote_provider(
 
 /// The simulator as a [`Provider`]: the message is stored in `sim_outbox`
 /// in its JSON wire form and gets a `sim.<uuid>` provider id. The insert
-/// takes its turn with the inbound path's other writes.
-pub(crate) struct SimSender(crate::simulator::Simulator, crate::bots::WriteGate);
+/// is a job of the group-committing [`crate::db::Writer`].
+pub(crate) struct SimSender {
+    tenant_id: Option<Arc<str>>,
+    device_id: Option<Arc<str>>,
+    writer: crate::db::Writer,
+}
 
 impl SimSender {
-    /// The simulator `sim`, its writes taking turns at `gate`.
-    pub(crate) fn new(sim: crate::simulator::Simulator, gate: crate::bots::WriteGate) -> Self {
-        Self(sim, gate)
+    /// The simulator sender of a tenant's device, or of the platform
+    /// (both `None`).
+    pub(crate) fn new(
+        tenant_id: Option<&str>,
+        device_id: Option<&str>,
+        writer: crate::db::Writer,
+    ) -> Self {
+        Self {
+            tenant_id: tenant_id.map(Arc::from),
+            device_id: device_id.map(Arc::from),
+            writer,
+        }
     }
 }
 
@@ -283,12 +297,29 @@ impl Provider for SimSender {
         message: &whatsapp_client::OutgoingMessage,
     ) -> Result<whatsapp_client::SendReceipt, whatsapp_client::Error> {
         message.validate()?;
-        let json = serde_json::to_value(message).map_err(|e| {
+        let json = Arc::new(serde_json::to_value(message).map_err(|e| {
             whatsapp_client::Error::InvalidInput(format!("message not serializable: {e}"))
-        })?;
-        let turn = self.1.turn().await;
-        let recorded = self.0.record(to.as_ref(), &json).await;
-        drop(turn);
+        })?);
+        let (tenant, device, to) = (
+            self.tenant_id.clone(),
+            self.device_id.clone(),
+            Arc::<str>::from(to.e164()),
+        );
+        let recorded = self
+            .writer
+            .run(move |c| {
+                let (tenant, device, to, json) = (
+                    tenant.clone(),
+                    device.clone(),
+                    Arc::clone(&to),
+                    Arc::clone(&json),
+                );
+                Box::pin(async move {
+                    crate::simulator::record_on(c, tenant.as_deref(), device.as_deref(), &to, &json)
+                        .await
+                })
+            })
+            .await;
         let id = recorded.map_err(|e| {
             whatsapp_client::Error::Transport(whatsapp_client::TransportError::new(
                 format!("simulator outbox: {e}"),

@@ -5,7 +5,7 @@
 //! webhook's device was loaded) and the provider's message id.
 
 use serde::Serialize;
-use sqlx::{Any, AnyPool, Row, Transaction, any::AnyRow};
+use sqlx::{Any, AnyPool, Row, any::AnyRow};
 use utoipa::ToSchema;
 
 use crate::db::{new_id, now_ms};
@@ -114,7 +114,7 @@ pub(crate) struct ConversationRef {
 
 /// Finds or creates the conversation of `contact` on `device`.
 pub(crate) async fn upsert_conversation(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut sqlx::AnyConnection,
     tenant_id: &str,
     device_id: &str,
     contact: &str,
@@ -134,7 +134,7 @@ pub(crate) async fn upsert_conversation(
     .bind(contact)
     .bind(OWNER_BOT)
     .bind(now)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     let owner_tenant: String = row.try_get("tenant_id")?;
     if owner_tenant != tenant_id {
@@ -213,11 +213,11 @@ where
 ///   keeps everything that was sent and status webhooks for that id keep
 ///   updating the first message.
 pub(crate) async fn insert_outbound(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut sqlx::AnyConnection,
     m: &NewMessage<'_>,
     now: i64,
 ) -> Result<String, sqlx::Error> {
-    if let Some(id) = insert_message(&mut **tx, m, now).await? {
+    if let Some(id) = insert_message(&mut *tx, m, now).await? {
         return Ok(id);
     }
     let existing: Option<(String, String, String)> = sqlx::query_as(
@@ -228,7 +228,7 @@ pub(crate) async fn insert_outbound(
     .bind(m.direction)
     .bind(m.provider_message_id)
     .bind(m.tenant_id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?;
     if let Some((id, kind, payload)) = existing
         && kind == m.kind
@@ -245,7 +245,7 @@ pub(crate) async fn insert_outbound(
         provider_message_id: None,
         ..m.clone()
     };
-    insert_message(&mut **tx, &without_id, now)
+    insert_message(&mut *tx, &without_id, now)
         .await?
         .ok_or(sqlx::Error::RowNotFound)
 }
