@@ -223,6 +223,10 @@ pub struct Config {
     pub database_url: Option<SecretString>,
     /// Maximum size of a request body in bytes.
     pub body_limit_bytes: usize,
+    /// After a shutdown signal, how long in-flight requests may take to
+    /// finish before the server stops anyway (`shutdown_grace_secs`,
+    /// `SHUTDOWN_GRACE_SECS`; default 30).
+    pub shutdown_grace_secs: u64,
     /// Public base URL of this server, used to print webhook URLs
     /// (e.g. `https://wa.example.com`).
     pub public_base_url: String,
@@ -264,6 +268,7 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("database", &self.database_kind_label())
             .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .field("public_base_url", &self.public_base_url)
             .field(
                 "secret_key",
@@ -302,6 +307,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     body_limit_bytes: Option<usize>,
+    shutdown_grace_secs: Option<u64>,
     public_base_url: Option<String>,
     secret_key: Option<String>,
     session_ttl_hours: Option<i64>,
@@ -381,6 +387,7 @@ impl Config {
             data_dir: dir.into(),
             database_url: None,
             body_limit_bytes: 1024 * 1024,
+            shutdown_grace_secs: 30,
             public_base_url: "http://127.0.0.1:8080".to_owned(),
             secret_key: None,
             session_ttl_hours: 24 * 30,
@@ -437,6 +444,9 @@ impl Config {
         }
         if let Some(v) = file.body_limit_bytes {
             self.body_limit_bytes = v;
+        }
+        if let Some(v) = file.shutdown_grace_secs {
+            self.shutdown_grace_secs = v;
         }
         if let Some(v) = file.public_base_url {
             self.public_base_url = v;
@@ -561,6 +571,9 @@ impl Config {
         }
         if let Some(v) = get("BODY_LIMIT_BYTES") {
             self.body_limit_bytes = parse("BODY_LIMIT_BYTES", &v)?;
+        }
+        if let Some(v) = get("SHUTDOWN_GRACE_SECS") {
+            self.shutdown_grace_secs = parse("SHUTDOWN_GRACE_SECS", &v)?;
         }
         if let Some(v) = get("PUBLIC_BASE_URL") {
             self.public_base_url = v;

@@ -30,7 +30,7 @@ pub mod templates;
 pub mod tenants;
 pub mod webhooks;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -194,8 +194,10 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let jobs = spawn_background_jobs(&state);
     let stop = state.services.shutdown.clone();
+    let mut stopping = state.services.shutdown.subscribe();
+    let grace = Duration::from_secs(state.config.shutdown_grace_secs);
     let app = http::router(state.clone());
-    let result = axum::serve(
+    let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
@@ -204,7 +206,25 @@ pub async fn serve(
         // Stop the jobs as soon as shutdown starts, not after the last request.
         stop.send_replace(true);
     })
-    .await;
+    .into_future();
+    // A request that never finishes (a client that stalls mid-body, a hung
+    // upstream) must not keep the process alive forever: once shutdown has
+    // begun, in-flight requests get `grace` to finish.
+    let deadline = async move {
+        while !*stopping.borrow_and_update() {
+            if stopping.changed().await.is_err() {
+                break;
+            }
+        }
+        tokio::time::sleep(grace).await;
+    };
+    let result = tokio::select! {
+        r = server => r,
+        () = deadline => {
+            tracing::warn!(grace_secs = grace.as_secs(), "shutdown grace period over; dropping unfinished requests");
+            Ok(())
+        }
+    };
     state.services.shutdown.send_replace(true);
     for job in jobs {
         let _ = job.await;

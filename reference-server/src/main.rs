@@ -20,7 +20,15 @@ use reference_server::{Config, admin, auth::password};
         password once.\n\n\
         Settings come from environment variables (DATABASE_URL, BIND_ADDR, DATA_DIR, \
         MIDTRANS_SERVER_KEY, ...) and an optional TOML file (--config); see \
-        docs/src/operators-guide.md for the full list."
+        docs/src/operators-guide.md for the full list.",
+    after_long_help = "Examples:\n  \
+        reference-server                                  serve on 127.0.0.1:8080 (SQLite in ./data)\n  \
+        DATABASE_URL=postgres://u:p@db/wa reference-server migrate\n  \
+        reference-server serve --bind 0.0.0.0:8080 --config /etc/wa/server.toml\n  \
+        reference-server admin create --email ops@example.com   (prints a generated password)\n  \
+        reference-server admin reset-password             (new password for admin@localhost)\n  \
+        reference-server generate-secret-key              (value for SECRET_KEY)\n\n\
+        API documentation: GET /openapi.json on the running server."
 )]
 struct Cli {
     /// TOML configuration file (environment variables override it).
@@ -35,6 +43,10 @@ enum Command {
     /// Run the HTTP server (the default when no command is given).
     Serve(ServeArgs),
     /// Apply the database migrations and exit.
+    ///
+    /// Uses DATABASE_URL (PostgreSQL or SQLite) or, when unset, the SQLite
+    /// file in DATA_DIR. `serve` applies them too; run this before rolling
+    /// out several replicas.
     Migrate,
     /// Manage platform admins.
     #[command(subcommand)]

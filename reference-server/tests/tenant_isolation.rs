@@ -142,9 +142,9 @@ async fn matrix(kind: DbKind) {
         }
         for param in params_of(p) {
             let key = fixture_key(p, &param);
-            if !ids.contains_key(&key) {
-                let id = common::fixtures::create(&app, &a, &key).await;
-                ids.insert(key, id);
+            if let std::collections::btree_map::Entry::Vacant(slot) = ids.entry(key) {
+                let id = common::fixtures::create(&app, &a, slot.key()).await;
+                slot.insert(id);
             }
         }
     }

@@ -170,9 +170,9 @@ async fn admin_login(
     )
     .await?
     {
-        return Err(AppError::Unauthorized);
+        return Err(AppError::wrong_credentials());
     }
-    let (admin_id, _) = row.ok_or(AppError::Unauthorized)?;
+    let (admin_id, _) = row.ok_or_else(AppError::wrong_credentials)?;
     let s = session::create(
         &state.pool,
         SubjectKind::Admin,

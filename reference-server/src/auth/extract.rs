@@ -101,7 +101,17 @@ impl CurrentMember {
         } else {
             Err(AppError::forbidden(
                 "insufficient_role",
-                format!("this action needs the {} role or higher", min.as_str()),
+                match crate::http::i18n::current() {
+                    crate::http::i18n::Lang::Id => {
+                        format!(
+                            "tindakan ini perlu peran {} atau lebih tinggi",
+                            min.as_str()
+                        )
+                    }
+                    crate::http::i18n::Lang::En => {
+                        format!("this action needs the {} role or higher", min.as_str())
+                    }
+                },
             ))
         }
     }
@@ -113,7 +123,10 @@ impl CurrentMember {
             AuthMethod::Session { session_id } => Ok(session_id),
             AuthMethod::ApiKey { .. } => Err(AppError::forbidden(
                 "session_required",
-                "this action needs a logged-in member, not an API key",
+                crate::http::i18n::pick(
+                    "tindakan ini perlu anggota yang login, bukan kunci API",
+                    "this action needs a logged-in member, not an API key",
+                ),
             )),
         }
     }
@@ -133,11 +146,17 @@ fn tenant_gate(status: &str) -> Result<(), AppError> {
         Some(TenantStatus::Active) => Ok(()),
         Some(TenantStatus::Banned) => Err(AppError::forbidden(
             "tenant_banned",
-            "this vendor account is banned; contact the platform",
+            crate::http::i18n::pick(
+                "akun vendor ini diblokir; hubungi pengelola platform",
+                "this vendor account is banned; contact the platform",
+            ),
         )),
         _ => Err(AppError::forbidden(
             "tenant_not_active",
-            "this vendor account is not active yet",
+            crate::http::i18n::pick(
+                "akun vendor ini belum aktif",
+                "this vendor account is not active yet",
+            ),
         )),
     }
 }

@@ -73,7 +73,7 @@ pub(crate) fn normalize_email(email: &str) -> Result<String, AppError> {
     } else {
         Err(AppError::bad_request(
             "invalid_email",
-            "the email address is not valid",
+            crate::http::i18n::pick("alamat email tidak valid", "the email address is not valid"),
         ))
     }
 }
@@ -92,7 +92,7 @@ async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<SessionResponse> {
     state.services.rate_limits.check(ip, Some(&req.email))?;
-    let email = normalize_email(&req.email).map_err(|_| AppError::Unauthorized)?;
+    let email = normalize_email(&req.email).map_err(|_| AppError::wrong_credentials())?;
     let row: Option<(String, String, String, String, String)> = sqlx::query_as(
         "SELECT m.id, m.tenant_id, m.role, m.password_hash, t.status FROM members m \
          JOIN tenants t ON t.id = m.tenant_id WHERE m.email = $1",
@@ -108,29 +108,38 @@ async fn login(
     )
     .await?
     {
-        return Err(AppError::Unauthorized);
+        return Err(AppError::wrong_credentials());
     }
     let Some((member_id, tenant_id, role, _, status)) = row else {
-        return Err(AppError::Unauthorized);
+        return Err(AppError::wrong_credentials());
     };
     match TenantStatus::parse(&status) {
         Some(TenantStatus::Active) => {}
         Some(TenantStatus::Banned) => {
             return Err(AppError::forbidden(
                 "tenant_banned",
-                "this vendor account is banned; contact the platform",
+                crate::http::i18n::pick(
+                    "akun vendor ini diblokir; hubungi pengelola platform",
+                    "this vendor account is banned; contact the platform",
+                ),
             ));
         }
         Some(TenantStatus::PendingApproval) => {
             return Err(AppError::forbidden(
                 "tenant_pending_approval",
-                "this vendor account waits for approval by the platform",
+                crate::http::i18n::pick(
+                    "akun vendor ini menunggu persetujuan pengelola platform",
+                    "this vendor account waits for approval by the platform",
+                ),
             ));
         }
         _ => {
             return Err(AppError::forbidden(
                 "tenant_not_verified",
-                "verify the WhatsApp number with the code sent at sign-up first",
+                crate::http::i18n::pick(
+                    "verifikasi dulu nomor WhatsApp dengan kode yang dikirim saat pendaftaran",
+                    "verify the WhatsApp number with the code sent at sign-up first",
+                ),
             ));
         }
     }

@@ -64,6 +64,15 @@ impl Limit {
         }
     }
 
+    fn label_id(self) -> &'static str {
+        match self {
+            Self::Devices => "perangkat",
+            Self::Contacts => "kontak",
+            Self::MessagesPerMonth => "pesan bulan ini",
+            Self::AiRequestsPerMonth => "permintaan AI bulan ini",
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Self::Devices => "devices",
@@ -97,7 +106,10 @@ async fn active_limit(
         .await?;
     row.ok_or_else(|| AppError::PaymentRequired {
         code: "subscription_required",
-        message: "this vendor has no active plan; buy or renew a plan first".to_owned(),
+        message: crate::http::i18n::pick(
+            "vendor ini tidak punya paket aktif; beli atau perpanjang paket dulu",
+            "this vendor has no active plan; buy or renew a plan first",
+        ),
     })
 }
 
@@ -134,10 +146,16 @@ async fn count_rows(pool: &AnyPool, tenant_id: &str, limit: Limit) -> Result<i64
 fn exceeded(limit: Limit, max: i64, current: i64, adding: i64, plan: &str) -> AppError {
     AppError::PaymentRequired {
         code: "plan_limit_exceeded",
-        message: format!(
-            "plan {plan} allows {max} {}; {current} used, {adding} more requested",
-            limit.label()
-        ),
+        message: match crate::http::i18n::current() {
+            crate::http::i18n::Lang::Id => format!(
+                "paket {plan} mengizinkan {max} {}; terpakai {current}, diminta {adding} lagi",
+                limit.label_id()
+            ),
+            crate::http::i18n::Lang::En => format!(
+                "plan {plan} allows {max} {}; {current} used, {adding} more requested",
+                limit.label()
+            ),
+        },
     }
 }
 

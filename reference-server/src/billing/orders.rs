@@ -130,7 +130,15 @@ async fn create_order(
     let plan = super::plans::get(&state.pool, &req.plan_id)
         .await?
         .filter(|p| p.active && p.price_idr > 0)
-        .ok_or_else(|| AppError::bad_request("plan_unavailable", "this plan cannot be bought"))?;
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "plan_unavailable",
+                crate::http::i18n::pick(
+                    "paket ini tidak bisa dibeli",
+                    "this plan cannot be bought",
+                ),
+            )
+        })?;
     let (email, name, whatsapp): (String, String, String) = sqlx::query_as(
         "SELECT m.email, m.name, t.whatsapp FROM members m JOIN tenants t ON t.id = m.tenant_id \
          WHERE m.id = $1 AND m.tenant_id = $2",

@@ -128,6 +128,16 @@ impl AppError {
         }
     }
 
+    /// 401 `unauthorized` answering a login with a wrong email or password
+    /// (the same answer for both, so emails cannot be probed).
+    pub fn wrong_credentials() -> Self {
+        Self::Status {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unauthorized",
+            message: super::i18n::pick("email atau kata sandi salah", "wrong email or password"),
+        }
+    }
+
     /// A 500 whose detail is logged only.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         Self::Internal(detail.to_string())
@@ -173,15 +183,42 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let lang = super::i18n::current();
         let message = match &self {
             Self::Internal(_) | Self::Database(_) => {
                 tracing::error!(error = %self, "request failed");
-                "internal server error".to_owned()
+                lang.pick("terjadi kesalahan di server", "internal server error")
             }
             Self::Upstream(_) => {
                 tracing::warn!(error = %self, "upstream failure");
-                "an upstream service failed; try again later".to_owned()
+                lang.pick(
+                    "layanan luar (pembayaran atau WhatsApp) gagal; coba lagi nanti",
+                    "an upstream service failed; try again later",
+                )
             }
+            Self::Unauthorized => lang.pick(
+                "perlu login: kirim token sesi (Authorization: Bearer ...) atau X-Api-Key yang valid",
+                "authentication required: send a valid session token (Authorization: Bearer ...) \
+                 or X-Api-Key",
+            ),
+            Self::NotFound(what) => match lang {
+                super::i18n::Lang::Id => {
+                    format!("{} tidak ditemukan", super::i18n::resource_id(what))
+                }
+                super::i18n::Lang::En => format!("{what} not found"),
+            },
+            Self::RateLimited { retry_after_secs } => match lang {
+                super::i18n::Lang::Id => {
+                    format!("terlalu banyak permintaan; coba lagi dalam {retry_after_secs} detik")
+                }
+                super::i18n::Lang::En => {
+                    format!("too many requests; retry in {retry_after_secs} s")
+                }
+            },
+            Self::PayloadTooLarge => lang.pick(
+                "isi permintaan lebih besar dari batas yang diizinkan server",
+                "the request body is larger than the configured limit",
+            ),
             other => other.to_string(),
         };
         let body = ErrorBody {
@@ -206,9 +243,19 @@ impl From<JsonRejection> for AppError {
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::bad_request(
                 "unsupported_media_type",
-                "expected Content-Type: application/json",
+                super::i18n::pick(
+                    "kirim Content-Type: application/json",
+                    "expected Content-Type: application/json",
+                ),
             ),
-            _ => Self::bad_request("invalid_json", rejection.body_text()),
+            _ => Self::bad_request(
+                "invalid_json",
+                format!(
+                    "{}: {}",
+                    super::i18n::pick("JSON tidak valid", "invalid JSON"),
+                    rejection.body_text()
+                ),
+            ),
         }
     }
 }

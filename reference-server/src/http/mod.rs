@@ -8,6 +8,7 @@
 mod error;
 pub mod extract;
 mod health;
+pub mod i18n;
 pub mod metrics;
 
 use std::sync::Arc;
@@ -144,6 +145,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(metrics::track))
+        .layer(axum::middleware::from_fn(envelope_guard))
+        .layer(axum::middleware::from_fn(i18n::negotiate))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -151,19 +154,96 @@ pub fn router(state: AppState) -> Router {
 
 /// Any path no route matches: the JSON error envelope, 404 `not_found`.
 async fn unknown_route(uri: axum::http::Uri) -> AppError {
+    let path = uri.path();
     AppError::Status {
         status: axum::http::StatusCode::NOT_FOUND,
         code: "not_found",
-        message: format!("no API route at {}", uri.path()),
+        message: match i18n::current() {
+            i18n::Lang::Id => format!("tidak ada rute API di {path}"),
+            i18n::Lang::En => format!("no API route at {path}"),
+        },
     }
 }
 
 /// A known path called with a method it does not have: the JSON error
 /// envelope, 405 `method_not_allowed` (axum adds the `Allow` header).
 async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> AppError {
+    let path = uri.path();
     AppError::Status {
         status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
         code: "method_not_allowed",
-        message: format!("{} does not accept {method}", uri.path()),
+        message: match i18n::current() {
+            i18n::Lang::Id => format!("{path} tidak menerima metode {method}"),
+            i18n::Lang::En => format!("{path} does not accept {method}"),
+        },
     }
+}
+
+/// Stable code of an error status that reached the client without the
+/// envelope.
+fn code_of(status: axum::http::StatusCode) -> &'static str {
+    use axum::http::StatusCode as S;
+    match status {
+        S::BAD_REQUEST => "bad_request",
+        S::UNAUTHORIZED => "unauthorized",
+        S::FORBIDDEN => "forbidden",
+        S::NOT_FOUND => "not_found",
+        S::METHOD_NOT_ALLOWED => "method_not_allowed",
+        S::REQUEST_TIMEOUT => "request_timeout",
+        S::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        S::UNPROCESSABLE_ENTITY => "unprocessable_entity",
+        S::TOO_MANY_REQUESTS => "rate_limited",
+        s if s.is_server_error() => "internal_error",
+        _ => "bad_request",
+    }
+}
+
+/// Keeps every error answer in the `{"error": {"code", "message"}}`
+/// envelope, also those produced outside [`AppError`]: axum's own
+/// rejections (e.g. `Bytes` over the body limit answers a plain-text 413,
+/// a malformed path a plain-text 400) and layers. Headers such as `Allow`
+/// and `Retry-After` are kept; a 5xx keeps its detail out of the body.
+async fn envelope_guard(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let detail = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let error = if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::PayloadTooLarge
+    } else if status.is_server_error() {
+        AppError::internal(format!("{status}: {detail}"))
+    } else {
+        AppError::Status {
+            status,
+            code: code_of(status),
+            message: if detail.is_empty() {
+                status.canonical_reason().unwrap_or("error").to_owned()
+            } else {
+                detail
+            },
+        }
+    };
+    let mut fresh = error.into_response();
+    *fresh.status_mut() = status;
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    parts.headers.remove(axum::http::header::CONTENT_TYPE);
+    for (name, value) in &parts.headers {
+        fresh.headers_mut().entry(name).or_insert(value.clone());
+    }
+    fresh
 }

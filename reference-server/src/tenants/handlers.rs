@@ -112,7 +112,10 @@ pub fn validate_name(name: &str) -> Result<String, AppError> {
     if n.is_empty() || n.chars().count() > 100 {
         return Err(AppError::bad_request(
             "invalid_name",
-            "the name must have 1 to 100 characters",
+            crate::http::i18n::pick(
+                "nama harus 1 sampai 100 karakter",
+                "the name must have 1 to 100 characters",
+            ),
         ));
     }
     Ok(n.to_owned())
@@ -126,7 +129,14 @@ pub fn validate_time_zone(name: &str) -> Result<String, AppError> {
         .map_err(|_| {
             AppError::bad_request(
                 "invalid_time_zone",
-                format!("time_zone: `{name}` is not an IANA time zone such as Asia/Jakarta"),
+                match crate::http::i18n::current() {
+                    crate::http::i18n::Lang::Id => {
+                        format!("time_zone: `{name}` bukan zona waktu IANA seperti Asia/Jakarta")
+                    }
+                    crate::http::i18n::Lang::En => {
+                        format!("time_zone: `{name}` is not an IANA time zone such as Asia/Jakarta")
+                    }
+                },
             )
         })
 }
@@ -137,7 +147,10 @@ pub fn validate_locale(locale: &str) -> Result<String, AppError> {
         l @ ("id" | "en") => Ok(l.to_owned()),
         _ => Err(AppError::bad_request(
             "invalid_locale",
-            "the locale must be \"id\" or \"en\"",
+            crate::http::i18n::pick(
+                "locale harus \"id\" atau \"en\"",
+                "the locale must be \"id\" or \"en\"",
+            ),
         )),
     }
 }

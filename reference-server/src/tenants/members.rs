@@ -125,7 +125,10 @@ async fn add_member(
         Role::Owner => {
             return Err(AppError::bad_request(
                 "invalid_role",
-                "a vendor has exactly one owner",
+                crate::http::i18n::pick(
+                    "satu vendor hanya punya satu pemilik (owner)",
+                    "a vendor has exactly one owner",
+                ),
             ));
         }
         Role::Admin => member.require(Role::Owner)?,
@@ -162,7 +165,7 @@ async fn add_member(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            AppError::conflict("email_taken", "this email is already registered")
+            AppError::conflict("email_taken", crate::http::i18n::pick("email ini sudah terdaftar", "this email is already registered"))
         } else {
             e.into()
         }
@@ -218,7 +221,10 @@ async fn update_member(
         if role == Role::Owner || target.role == Role::Owner {
             return Err(AppError::bad_request(
                 "invalid_role",
-                "the owner's role cannot be changed",
+                crate::http::i18n::pick(
+                    "peran pemilik (owner) tidak bisa diubah",
+                    "the owner's role cannot be changed",
+                ),
             ));
         }
     }
@@ -258,7 +264,10 @@ async fn remove_member(
     if target.role == Role::Owner {
         return Err(AppError::bad_request(
             "invalid_role",
-            "the owner cannot be removed",
+            crate::http::i18n::pick(
+                "pemilik (owner) tidak bisa dihapus",
+                "the owner cannot be removed",
+            ),
         ));
     }
     if target.role == Role::Admin {
