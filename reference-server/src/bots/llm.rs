@@ -415,7 +415,7 @@ fn month_start_ms() -> i64 {
 #[utoipa::path(
     get, path = "/api/v1/llm-providers", tag = "bots",
     security(("session" = []), ("api_key" = [])),
-    responses((status = 200, description = "Providers", body = Vec<LlmProviderView>))
+    responses((status = 200, description = "Providers", body = inline(crate::http::Data<Vec<LlmProviderView>>)))
 )]
 pub(crate) async fn list_llm_providers(
     State(state): State<AppState>,
@@ -431,7 +431,7 @@ pub(crate) async fn list_llm_providers(
     security(("session" = []), ("api_key" = [])),
     request_body = CreateLlmProvider,
     responses(
-        (status = 201, description = "Created", body = LlmProviderView),
+        (status = 201, description = "Created", body = inline(crate::http::Data<LlmProviderView>)),
         (status = 400, description = "Invalid field", body = crate::http::ErrorBody),
     )
 )]
@@ -511,7 +511,7 @@ pub(crate) async fn create_llm_provider(
     params(("id" = String, Path, description = "Provider id")),
     request_body = UpdateLlmProvider,
     responses(
-        (status = 200, description = "Updated", body = LlmProviderView),
+        (status = 200, description = "Updated", body = inline(crate::http::Data<LlmProviderView>)),
         (status = 404, description = "No such provider", body = crate::http::ErrorBody),
     )
 )]
@@ -606,7 +606,7 @@ pub(crate) async fn delete_llm_provider(
 #[utoipa::path(
     get, path = "/api/v1/llm-usage", tag = "bots",
     security(("session" = []), ("api_key" = [])),
-    responses((status = 200, description = "Usage", body = LlmUsageView))
+    responses((status = 200, description = "Usage", body = inline(crate::http::Data<LlmUsageView>)))
 )]
 pub(crate) async fn get_llm_usage(
     State(state): State<AppState>,

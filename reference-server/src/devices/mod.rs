@@ -158,7 +158,7 @@ fn check_name(name: &str) -> Result<String, AppError> {
 #[utoipa::path(
     get, path = "/api/v1/devices", tag = "devices",
     security(("session" = []), ("api_key" = [])),
-    responses((status = 200, description = "The devices", body = Vec<DeviceView>))
+    responses((status = 200, description = "The devices", body = inline(crate::http::Data<Vec<DeviceView>>)))
 )]
 async fn list_devices(
     State(state): State<AppState>,
@@ -174,7 +174,7 @@ async fn list_devices(
     security(("session" = []), ("api_key" = [])),
     request_body = CreateDevice,
     responses(
-        (status = 201, description = "Created", body = DeviceView),
+        (status = 201, description = "Created", body = inline(crate::http::Data<DeviceView>)),
         (status = 400, description = "Invalid settings (the message names the field)", body = crate::http::ErrorBody),
         (status = 402, description = "Plan device limit reached", body = crate::http::ErrorBody),
     )
@@ -232,7 +232,7 @@ async fn create_device(
     security(("session" = []), ("api_key" = [])),
     params(("id" = String, Path, description = "Device id")),
     responses(
-        (status = 200, description = "The device", body = DeviceView),
+        (status = 200, description = "The device", body = inline(crate::http::Data<DeviceView>)),
         (status = 404, description = "No such device", body = crate::http::ErrorBody),
     )
 )]
@@ -255,7 +255,7 @@ async fn get_device(
     params(("id" = String, Path, description = "Device id")),
     request_body = UpdateDevice,
     responses(
-        (status = 200, description = "Updated", body = DeviceView),
+        (status = 200, description = "Updated", body = inline(crate::http::Data<DeviceView>)),
         (status = 400, description = "Invalid settings", body = crate::http::ErrorBody),
         (status = 404, description = "No such device", body = crate::http::ErrorBody),
     )

@@ -90,7 +90,7 @@ pub(crate) fn message_from(
     get, path = "/api/v1/conversations", tag = "inbox",
     security(("session" = []), ("api_key" = [])),
     params(ConversationQuery),
-    responses((status = 200, description = "Conversations", body = Vec<ConversationView>))
+    responses((status = 200, description = "Conversations", body = inline(crate::http::Data<Vec<ConversationView>>)))
 )]
 #[allow(unused_qualifications)] // utoipa's expansion of `Query<T>`
 async fn list_conversations(
@@ -126,7 +126,7 @@ async fn list_conversations(
     security(("session" = []), ("api_key" = [])),
     params(("id" = String, Path, description = "Conversation id")),
     responses(
-        (status = 200, description = "The conversation", body = ConversationView),
+        (status = 200, description = "The conversation", body = inline(crate::http::Data<ConversationView>)),
         (status = 404, description = "No such conversation", body = crate::http::ErrorBody),
     )
 )]
@@ -148,7 +148,7 @@ async fn get_conversation(
     security(("session" = []), ("api_key" = [])),
     params(("id" = String, Path, description = "Conversation id"), HistoryQuery),
     responses(
-        (status = 200, description = "Messages", body = Vec<MessageView>),
+        (status = 200, description = "Messages", body = inline(crate::http::Data<Vec<MessageView>>)),
         (status = 404, description = "No such conversation", body = crate::http::ErrorBody),
     )
 )]
@@ -178,7 +178,7 @@ async fn list_messages(
     security(("session" = []), ("api_key" = [])),
     params(("id" = String, Path, description = "Conversation id")),
     responses(
-        (status = 200, description = "Now owned by the calling agent", body = ConversationView),
+        (status = 200, description = "Now owned by the calling agent", body = inline(crate::http::Data<ConversationView>)),
         (status = 404, description = "No such conversation", body = crate::http::ErrorBody),
     )
 )]
@@ -205,7 +205,7 @@ async fn take_over(
     security(("session" = []), ("api_key" = [])),
     params(("id" = String, Path, description = "Conversation id")),
     responses(
-        (status = 200, description = "Now owned by the bot", body = ConversationView),
+        (status = 200, description = "Now owned by the bot", body = inline(crate::http::Data<ConversationView>)),
         (status = 404, description = "No such conversation", body = crate::http::ErrorBody),
     )
 )]
@@ -229,7 +229,7 @@ async fn hand_back(
     params(("id" = String, Path, description = "Conversation id")),
     request_body = AgentReply,
     responses(
-        (status = 200, description = "The stored message (status `sent` or `failed`)", body = MessageView),
+        (status = 200, description = "The stored message (status `sent` or `failed`)", body = inline(crate::http::Data<MessageView>)),
         (status = 400, description = "Invalid message", body = crate::http::ErrorBody),
         (status = 402, description = "Message quota used up", body = crate::http::ErrorBody),
         (status = 404, description = "No such conversation or its device is gone", body = crate::http::ErrorBody),

@@ -64,7 +64,7 @@ pub struct SentMessage {
     security(("session" = []), ("api_key" = [])),
     request_body = SendMessage,
     responses(
-        (status = 200, description = "Sent", body = SentMessage),
+        (status = 200, description = "Sent", body = inline(crate::http::Data<SentMessage>)),
         (status = 400, description = "Invalid recipient or message", body = crate::http::ErrorBody),
         (status = 402, description = "Message quota used up", body = crate::http::ErrorBody),
         (status = 404, description = "No such device", body = crate::http::ErrorBody),
@@ -154,7 +154,7 @@ async fn simulator_device(
     params(("device" = String, Path, description = "Simulator device id")),
     request_body = SimulatedInbound,
     responses(
-        (status = 200, description = "Handled", body = SimulatedResult),
+        (status = 200, description = "Handled", body = inline(crate::http::Data<SimulatedResult>)),
         (status = 400, description = "Not a simulator device, or bad number", body = crate::http::ErrorBody),
         (status = 404, description = "No such device", body = crate::http::ErrorBody),
     )
@@ -230,7 +230,7 @@ pub struct OutboxQuery {
     security(("session" = []), ("api_key" = [])),
     params(("device" = String, Path, description = "Simulator device id"), OutboxQuery),
     responses(
-        (status = 200, description = "Sent messages", body = Vec<SimMessage>),
+        (status = 200, description = "Sent messages", body = inline(crate::http::Data<Vec<SimMessage>>)),
         (status = 400, description = "Not a simulator device", body = crate::http::ErrorBody),
         (status = 404, description = "No such device", body = crate::http::ErrorBody),
     )
