@@ -44,6 +44,30 @@ fn config() -> serde_json::Value {
 /// embedding them natively would).
 struct NativeRules(Rules);
 
+/// The same rules natively, but doing what the WASM plugin has to do per
+/// event (its instance lives for one message): parse the configuration JSON
+/// and build the rules (`Rules::new_lazy`) for every message. The gap
+/// between this and the WASM figure is the sandbox's own cost.
+struct NativePerEvent(String);
+
+#[async_trait]
+impl Handler for NativePerEvent {
+    fn name(&self) -> &str {
+        "keyword-rules-native-per-event"
+    }
+
+    async fn handle(
+        &self,
+        m: &InboundMessage,
+        ctx: &HandlerContext,
+    ) -> Result<Vec<Action>, HandlerError> {
+        let config =
+            serde_json::from_str(&self.0).map_err(|e| HandlerError::Failed(e.to_string()))?;
+        let rules = Rules::new_lazy(config).map_err(|e| HandlerError::Failed(e.to_string()))?;
+        decide(&rules, m, ctx)
+    }
+}
+
 #[async_trait]
 impl Handler for NativeRules {
     fn name(&self) -> &str {
@@ -55,48 +79,55 @@ impl Handler for NativeRules {
         m: &InboundMessage,
         ctx: &HandlerContext,
     ) -> Result<Vec<Action>, HandlerError> {
-        let Some(text) = m.text() else {
-            return Ok(vec![]);
-        };
-        let mut vars: Vec<(String, String)> = ctx
-            .contact
-            .fields
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        vars.push((
-            "name".into(),
-            ctx.contact.name.clone().unwrap_or_else(|| "Kak".into()),
-        ));
-        vars.push(("phone".into(), ctx.contact.phone.e164().to_owned()));
-        let date = ctx.local_date();
-        let d = self
-            .0
-            .decide(&Input {
-                text,
-                tags: &ctx.contact.tags,
-                state: ctx.state.as_deref(),
-                vars: &vars,
-                weekday: ctx.weekday(),
-                minute_of_day: ctx.minute_of_day(),
-                date: &date,
-                fallback_seed: seed_from(&[&m.id, ctx.contact.phone.e164()]),
-                out_of_hours_sent_today: false,
-            })
-            .map_err(|e| HandlerError::Failed(e.to_string()))?;
-        let mut actions: Vec<Action> = d
-            .replies
-            .into_iter()
-            .map(|(t, matched)| Action::Reply {
-                message: whatsapp_client::OutgoingMessage::text(t),
-                matched: Some(matched),
-            })
-            .collect();
-        if d.stop {
-            actions.push(Action::Stop);
-        }
-        Ok(actions)
+        decide(&self.0, m, ctx)
     }
+}
+
+fn decide(
+    rules: &Rules,
+    m: &InboundMessage,
+    ctx: &HandlerContext,
+) -> Result<Vec<Action>, HandlerError> {
+    let Some(text) = m.text() else {
+        return Ok(vec![]);
+    };
+    let mut vars: Vec<(String, String)> = ctx
+        .contact
+        .fields
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    vars.push((
+        "name".into(),
+        ctx.contact.name.clone().unwrap_or_else(|| "Kak".into()),
+    ));
+    vars.push(("phone".into(), ctx.contact.phone.e164().to_owned()));
+    let date = ctx.local_date();
+    let d = rules
+        .decide(&Input {
+            text,
+            tags: &ctx.contact.tags,
+            state: ctx.state.as_deref(),
+            vars: &vars,
+            weekday: ctx.weekday(),
+            minute_of_day: ctx.minute_of_day(),
+            date: &date,
+            fallback_seed: seed_from(&[&m.id, ctx.contact.phone.e164()]),
+            out_of_hours_sent_today: false,
+        })
+        .map_err(|e| HandlerError::Failed(e.to_string()))?;
+    let mut actions: Vec<Action> = d
+        .replies
+        .into_iter()
+        .map(|(t, matched)| Action::Reply {
+            message: whatsapp_client::OutgoingMessage::text(t),
+            matched: Some(matched),
+        })
+        .collect();
+    if d.stop {
+        actions.push(Action::Stop);
+    }
+    Ok(actions)
 }
 
 fn message(id: u64, from: &PhoneNumber) -> InboundMessage {
@@ -153,12 +184,22 @@ fn benches(c: &mut Criterion) {
     let native: Arc<dyn Handler> = Arc::new(NativeRules(
         Rules::new(serde_json::from_value(config()).unwrap()).unwrap(),
     ));
+    let per_event: Arc<dyn Handler> = Arc::new(NativePerEvent(config().to_string()));
+    // The sandbox's floor: a plugin that only echoes the text.
+    let echo: Arc<dyn Handler> = Arc::new(rt.block_on(async {
+        let comp = runtime
+            .host()
+            .load_file(bot_core::testing::plugin_path("echo"))
+            .await
+            .unwrap();
+        comp.configure(&serde_json::json!({"prefix": ""})).unwrap()
+    }));
     let from = PhoneNumber::parse("081234567890").unwrap();
     let msg = message(1, &from);
     let cx = ctx(&from);
 
     // Sanity: both answer the same rule.
-    for h in [&wasm, &native] {
+    for h in [&wasm, &native, &per_event] {
         let a = rt.block_on(h.handle(&msg, &cx)).unwrap();
         assert!(
             matches!(&a[0], Action::Reply { matched: Some(m), .. } if m == "harga"),
@@ -172,6 +213,12 @@ fn benches(c: &mut Criterion) {
     });
     g.bench_function("native_handle", |b| {
         b.to_async(&rt).iter(|| native.handle(&msg, &cx))
+    });
+    g.bench_function("wasm_echo_floor", |b| {
+        b.to_async(&rt).iter(|| echo.handle(&msg, &cx))
+    });
+    g.bench_function("native_per_event_handle", |b| {
+        b.to_async(&rt).iter(|| per_event.handle(&msg, &cx))
     });
     g.finish();
 
@@ -227,12 +274,26 @@ fn benches(c: &mut Criterion) {
                 .collect(),
         )
     };
-    let (w, n) = (sample(&wasm), sample(&native));
+    let (w, n, e, f) = (
+        sample(&wasm),
+        sample(&native),
+        sample(&per_event),
+        sample(&echo),
+    );
     println!(
         "\nSUMMARY handle one message: wasm median {:.1} us, native median {:.2} us, ratio WASM/native = {:.1}x",
         w.as_secs_f64() * 1e6,
         n.as_secs_f64() * 1e6,
         w.as_secs_f64() / n.as_secs_f64()
+    );
+    println!(
+        "SUMMARY native rebuilding the rules per message (what the plugin does): median {:.2} us, ratio WASM/native-per-event = {:.1}x",
+        e.as_secs_f64() * 1e6,
+        w.as_secs_f64() / e.as_secs_f64()
+    );
+    println!(
+        "SUMMARY sandbox floor (echo plugin, instantiate + handle): median {:.1} us",
+        f.as_secs_f64() * 1e6
     );
 }
 

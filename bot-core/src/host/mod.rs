@@ -17,8 +17,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use wasmtime::component::Linker;
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolConcurrencyLimitError, PoolingAllocationConfig,
-    Store, UpdateDeadline,
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolConcurrencyLimitError,
+    PoolingAllocationConfig, Store, UpdateDeadline,
 };
 use whatsapp_client::webhook::InboundMessage;
 
@@ -232,7 +232,15 @@ impl PluginHost {
             .total_memories(n.saturating_mul(2))
             .total_tables(n.saturating_mul(4))
             .total_stacks(n)
-            .max_memory_size(config.memory_limit);
+            .max_memory_size(config.memory_limit)
+            // A slot is reused for every message. Resetting it with madvise
+            // made every next instance page-fault its stack, data and heap
+            // back in (a third of the time per message went to the kernel).
+            // Instead keep pages resident and reset only the dirty ones
+            // (found with PAGEMAP_SCAN on Linux >= 6.7, else the low bytes).
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(64 << 10)
+            .pagemap_scan(Enabled::Auto);
         let mut wt = Config::new();
         wt.epoch_interruption(true)
             .wasm_component_model(true)
@@ -427,6 +435,11 @@ fn classify(config: &HostConfig, data: &HostState, e: CallError) -> HandlerError
     };
     HandlerError::Trap(format!("{error:#}"))
 }
+
+/// Bytes of each pooled linear memory kept resident between instances
+/// (reset by `memset`, dirty pages only where the kernel can tell). A
+/// message to keyword-rules touches well under this.
+const KEEP_RESIDENT: usize = 4 << 20;
 
 fn check_manifest(m: &Manifest) -> Result<(), LoadError> {
     let ok_name = !m.name.is_empty()

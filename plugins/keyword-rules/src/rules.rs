@@ -234,10 +234,71 @@ fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
         .build()
 }
 
+/// A rule's matcher and reply, built up front ([`Rules::new`]) or when a
+/// message first reaches the rule ([`Rules::new_lazy`]).
 struct CompiledRule {
     index: usize,
-    matcher: Matcher,
-    reply: Template,
+    matcher: OnceLock<Matcher>,
+    reply: OnceLock<Template>,
+}
+
+fn parse_reply(rule: &Rule, index: usize) -> Result<Template, ConfigError> {
+    Template::parse(&rule.reply).map_err(|error| ConfigError::Template {
+        field: format!("/rules/{index}/reply"),
+        error,
+    })
+}
+
+/// Builds a rule's matcher; with `eager`, regexes are compiled now (and
+/// checked), otherwise on first use.
+fn build_matcher(
+    rule: &Rule,
+    index: usize,
+    fold_accents: bool,
+    eager: bool,
+) -> Result<Matcher, ConfigError> {
+    Ok(match rule.match_kind {
+        MatchKind::Regex => Matcher::Regex(
+            rule.keywords
+                .iter()
+                .enumerate()
+                .map(|(k, pattern)| {
+                    let pattern = if fold_accents {
+                        text::strip_accents(pattern)
+                    } else {
+                        pattern.clone()
+                    };
+                    let cell = OnceLock::new();
+                    if eager {
+                        let re = build_regex(&pattern).map_err(|e| ConfigError::Regex {
+                            field: format!("/rules/{index}/keywords/{k}"),
+                            error: e.to_string(),
+                        })?;
+                        let _ = cell.set(re);
+                    }
+                    Ok((pattern, cell))
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        _ => Matcher::Words(
+            rule.keywords
+                .iter()
+                .map(|k| fold(k, fold_accents))
+                .collect(),
+        ),
+    })
+}
+
+/// The value in `cell`, made by `make` the first time.
+fn get_or_try<T>(
+    cell: &OnceLock<T>,
+    make: impl FnOnce() -> Result<T, ConfigError>,
+) -> Result<&T, ConfigError> {
+    if let Some(v) = cell.get() {
+        return Ok(v);
+    }
+    let v = make()?;
+    Ok(cell.get_or_init(|| v))
 }
 
 /// What the engine needs to know about one message.
@@ -314,12 +375,13 @@ impl Rules {
         Self::build(config, true)
     }
 
-    /// Like [`Rules::new`], but each regex is compiled when a message first
-    /// reaches its rule rather than up front (templates and hours are still
-    /// checked). For a configuration already accepted by [`Rules::new`]
-    /// (the plugin's `validate-config`), when the rules live for one
-    /// message only: rules after the first match never pay for their
-    /// regexes. A pattern that does not compile fails [`Rules::decide`].
+    /// Like [`Rules::new`], but each rule's keywords are folded, its regexes
+    /// compiled and its reply parsed when a message first reaches the rule,
+    /// rather than up front (the default and out-of-hours replies and the
+    /// hours are still checked here). For a configuration already accepted
+    /// by [`Rules::new`] (the plugin's `validate-config`), when the rules
+    /// live for one message only: rules after the first match cost nothing.
+    /// A rule that turns out broken fails [`Rules::decide`].
     pub fn new_lazy(config: Config) -> Result<Self, ConfigError> {
         Self::build(config, false)
     }
@@ -327,40 +389,11 @@ impl Rules {
     fn build(config: Config, eager: bool) -> Result<Self, ConfigError> {
         let mut compiled = Vec::with_capacity(config.rules.len());
         for (index, rule) in config.rules.iter().enumerate() {
-            let reply = Template::parse(&rule.reply).map_err(|error| ConfigError::Template {
-                field: format!("/rules/{index}/reply"),
-                error,
-            })?;
-            let matcher = match rule.match_kind {
-                MatchKind::Regex => Matcher::Regex(
-                    rule.keywords
-                        .iter()
-                        .enumerate()
-                        .map(|(k, pattern)| {
-                            let pattern = if config.fold_accents {
-                                text::strip_accents(pattern)
-                            } else {
-                                pattern.clone()
-                            };
-                            let cell = OnceLock::new();
-                            if eager {
-                                let re = build_regex(&pattern).map_err(|e| ConfigError::Regex {
-                                    field: format!("/rules/{index}/keywords/{k}"),
-                                    error: e.to_string(),
-                                })?;
-                                let _ = cell.set(re);
-                            }
-                            Ok((pattern, cell))
-                        })
-                        .collect::<Result<_, _>>()?,
-                ),
-                _ => Matcher::Words(
-                    rule.keywords
-                        .iter()
-                        .map(|k| fold(k, config.fold_accents))
-                        .collect(),
-                ),
-            };
+            let (matcher, reply) = (OnceLock::new(), OnceLock::new());
+            if eager {
+                let _ = reply.set(parse_reply(rule, index)?);
+                let _ = matcher.set(build_matcher(rule, index, config.fold_accents, true)?);
+            }
             compiled.push(CompiledRule {
                 index,
                 matcher,
@@ -471,9 +504,9 @@ impl Rules {
     /// Decides what to do with one message.
     ///
     /// Variables without a value (a custom field the contact lacks) render
-    /// as empty text; the only error is a regex that does not compile,
-    /// which [`Rules::new`] would have refused and [`Rules::new_lazy`]
-    /// finds here.
+    /// as empty text; the only error is a broken rule (a regex that does
+    /// not compile, a reply that does not parse), which [`Rules::new`]
+    /// would have refused and [`Rules::new_lazy`] finds here.
     pub fn decide<V: Vars + ?Sized>(&self, input: &Input<'_, V>) -> Result<Decision, ConfigError> {
         let vars = OrEmpty(input.vars);
         let folded = fold(input.text, self.config.fold_accents);
@@ -492,9 +525,13 @@ impl Rules {
         for c in &self.compiled {
             let rule = &self.config.rules[c.index];
             // Conditions first: they are cheap and spare a lazy regex.
-            if self.conditions_hold(&rule.when, input, open)
-                && matches(&c.matcher, rule.match_kind, &folded, c.index)?
-            {
+            if !self.conditions_hold(&rule.when, input, open) {
+                continue;
+            }
+            let matcher = get_or_try(&c.matcher, || {
+                build_matcher(rule, c.index, self.config.fold_accents, false)
+            })?;
+            if matches(matcher, rule.match_kind, &folded, c.index)? {
                 hit = Some(c);
                 break;
             }
@@ -502,8 +539,9 @@ impl Rules {
         match hit {
             Some(c) => {
                 let rule = &self.config.rules[c.index];
+                let reply = get_or_try(&c.reply, || parse_reply(rule, c.index))?;
                 d.replies
-                    .push((render(&c.reply, &vars, seed), rule.id.clone()));
+                    .push((render(reply, &vars, seed), rule.id.clone()));
                 d.set_state = rule
                     .set_state
                     .as_ref()
@@ -832,6 +870,19 @@ mod tests {
         assert_eq!(d.replies[0].1, "harga", "the first rule answers first");
         let e = lazy.decide(&input("lain", &[], VARS)).unwrap_err();
         assert_eq!(e.field(), "/rules/1/keywords/0");
+        // A reply is parsed only for the rule that matched.
+        let config = json!({"rules": [
+            {"id": "harga", "keywords": ["harga"], "reply": "H"},
+            {"id": "bad", "keywords": ["promo"], "reply": "{Halo|"}
+        ]});
+        assert!(Rules::new(serde_json::from_value(config.clone()).unwrap()).is_err());
+        let lazy = Rules::new_lazy(serde_json::from_value(config).unwrap()).unwrap();
+        assert_eq!(
+            lazy.decide(&input("harga", &[], VARS)).unwrap().replies[0].0,
+            "H"
+        );
+        let e = lazy.decide(&input("promo", &[], VARS)).unwrap_err();
+        assert_eq!(e.field(), "/rules/1/reply");
         // Lazy and eager agree on a good configuration.
         let good = json!({"rules": [
             {"id": "resi", "keywords": ["^resi\\s+\\w+$"], "match": "regex", "reply": "R"}
