@@ -107,8 +107,16 @@ async fn midtrans_notification(
     .bind(&notification.order_id)
     .fetch_optional(&state.pool)
     .await?;
-    let Some((tenant_id, plan_id, _, amount_idr, plan_name, duration_days, whatsapp, locale)) =
-        order
+    let Some((
+        tenant_id,
+        plan_id,
+        observed_status,
+        amount_idr,
+        plan_name,
+        duration_days,
+        whatsapp,
+        locale,
+    )) = order
     else {
         count("unknown_order");
         return Err(AppError::NotFound("order"));
@@ -167,6 +175,7 @@ async fn midtrans_notification(
         payment_type,
         gross_amount: notification.gross_amount.clone(),
         new_state,
+        observed_status,
         now: now_ms(),
     });
     // One job of the group-committing writer: on SQLite it shares its
@@ -219,6 +228,8 @@ struct PaymentEvent {
     payment_type: Option<String>,
     gross_amount: String,
     new_state: PaymentState,
+    /// The order's status read before the job (outside its transaction).
+    observed_status: String,
     now: i64,
 }
 
@@ -270,10 +281,20 @@ async fn apply(c: &mut sqlx::AnyConnection, e: &PaymentEvent) -> Result<Applied,
     .bind(e.now)
     .execute(&mut *c)
     .await?;
-    let mut changed = false;
-    if e.new_state != PaymentState::Unknown {
+    let protected = protected_statuses(e.new_state);
+    // Statuses only move forward, and what an event may not overwrite stays
+    // so under every forward move: an order already seen in a protected
+    // status (a repeated or stale notification) needs no UPDATE at all.
+    if e.new_state == PaymentState::Unknown || protected.contains(&e.observed_status.as_str()) {
+        return Ok(Applied {
+            changed: false,
+            status: e.observed_status.clone(),
+            extended: None,
+        });
+    }
+    let changed = {
         // The protected names are this module's constants, not input.
-        let protected = protected_statuses(e.new_state)
+        let protected = protected
             .iter()
             .map(|s| format!("'{s}'"))
             .collect::<Vec<_>>()
@@ -296,8 +317,8 @@ async fn apply(c: &mut sqlx::AnyConnection, e: &PaymentEvent) -> Result<Applied,
         .bind(&e.tenant_id)
         .execute(&mut *c)
         .await?;
-        changed = done.rows_affected() == 1;
-    }
+        done.rows_affected() == 1
+    };
     if !changed {
         let status: String =
             sqlx::query_scalar("SELECT status FROM orders WHERE id = $1 AND tenant_id = $2")

@@ -165,7 +165,8 @@ pub async fn handle_message(
     // campaign messages (and stops its queued follow-ups). Only a number
     // with campaign messages can change anything there; checking that with
     // a read keeps SQLite's write lock free in the common case.
-    if has_campaign_messages(&state.pool, &rt.tenant_id, &contact).await? {
+    let stored = pipeline::contact_snapshot(&state.pool, &rt.tenant_id, &contact).await?;
+    if stored.in_campaigns {
         crate::campaigns::on_reply(&state.pool, &rt.tenant_id, &contact).await?;
     }
     if opt_out {
@@ -208,6 +209,7 @@ pub async fn handle_message(
         state: conv.bot_state.as_deref(),
         message: &m,
         time_zone: found.time_zone,
+        stored: &stored,
     };
     let actions = pipeline::run(state, &turn).await?;
     // Send every reply first, then store them and the turn's bookkeeping
@@ -280,22 +282,6 @@ pub async fn handle_message(
         })
         .await?;
     Ok(Outcome::Handled { replies })
-}
-
-/// Whether the vendor ever queued or sent a campaign message to `phone`.
-async fn has_campaign_messages(
-    pool: &sqlx::AnyPool,
-    tenant_id: &str,
-    phone: &str,
-) -> Result<bool, sqlx::Error> {
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT id FROM campaign_recipients WHERE tenant_id = $1 AND phone = $2 LIMIT 1",
-    )
-    .bind(tenant_id)
-    .bind(phone)
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.is_some())
 }
 
 /// Whether an agent-owned conversation goes back to the bot: the device's

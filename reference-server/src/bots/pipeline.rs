@@ -90,6 +90,8 @@ pub struct Turn<'a> {
     pub message: &'a InboundMessage,
     /// The vendor's time zone: plugins see "now" in it (business hours).
     pub time_zone: chrono_tz::Tz,
+    /// The stored contact.
+    pub stored: &'a ContactSnapshot,
 }
 
 struct Loaded {
@@ -277,37 +279,58 @@ impl Plugins {
     }
 }
 
+/// What the inbound path knows of the customer before the bot runs, read
+/// in one query.
+#[derive(Debug, Clone, Default)]
+pub struct ContactSnapshot {
+    /// Stored contact name (`None`: no stored contact, or no name).
+    pub name: Option<String>,
+    /// The contact's tags, sorted.
+    pub tags: Vec<String>,
+    /// The contact's custom fields.
+    pub fields: BTreeMap<String, String>,
+    /// Whether the vendor ever queued or sent a campaign message to the
+    /// number (only then can a message count as a campaign reply).
+    pub in_campaigns: bool,
+}
+
 /// The contact's name, tags and custom fields from the contacts area's
-/// tables (empty when the customer is not a stored contact).
-async fn contact_details(
+/// tables (empty when the customer is not a stored contact) and whether
+/// campaigns ever reached the number, in one query.
+pub(crate) async fn contact_snapshot(
     pool: &AnyPool,
     tenant_id: &str,
     phone: &str,
-) -> Result<(Option<String>, Vec<String>, BTreeMap<String, String>), sqlx::Error> {
+) -> Result<ContactSnapshot, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT c.name, c.fields, t.tag FROM contacts c LEFT JOIN contact_tags t \
-         ON t.contact_id = c.id AND t.tenant_id = c.tenant_id WHERE c.tenant_id = $1 AND c.phone = $2",
+        "SELECT (SELECT COUNT(*) FROM (SELECT 1 AS x FROM campaign_recipients \
+           WHERE tenant_id = $1 AND phone = $2 LIMIT 1) r) AS in_campaigns, \
+         c.name, c.fields, t.tag FROM (SELECT 1 AS one) o \
+         LEFT JOIN contacts c ON c.tenant_id = $1 AND c.phone = $2 \
+         LEFT JOIN contact_tags t ON t.contact_id = c.id AND t.tenant_id = c.tenant_id",
     )
     .bind(tenant_id)
     .bind(phone)
     .fetch_all(pool)
     .await?;
-    let mut name = None;
-    let mut fields = BTreeMap::new();
-    let mut tags = Vec::new();
+    let mut out = ContactSnapshot::default();
     for (i, r) in rows.iter().enumerate() {
         if i == 0 {
-            let n: String = r.try_get("name")?;
-            name = Some(n).filter(|n| !n.is_empty());
-            let f: String = r.try_get("fields")?;
-            fields = serde_json::from_str(&f).unwrap_or_default();
+            let n: i64 = r.try_get("in_campaigns")?;
+            out.in_campaigns = n > 0;
+            let name: Option<String> = r.try_get("name")?;
+            out.name = name.filter(|n| !n.is_empty());
+            let f: Option<String> = r.try_get("fields")?;
+            out.fields = f
+                .and_then(|f| serde_json::from_str(&f).ok())
+                .unwrap_or_default();
         }
         if let Some(tag) = r.try_get::<Option<String>, _>("tag")? {
-            tags.push(tag);
+            out.tags.push(tag);
         }
     }
-    tags.sort();
-    Ok((name, tags, fields))
+    out.tags.sort();
+    Ok(out)
 }
 
 /// The `depth` most recent messages of the conversation, oldest first,
@@ -442,7 +465,6 @@ async fn context(
     depth: i64,
 ) -> Result<HandlerContext, AppError> {
     let tenant = &turn.device.tenant_id;
-    let (stored_name, tags, fields) = contact_details(&state.pool, tenant, turn.contact).await?;
     let history = history(
         &state.pool,
         tenant,
@@ -455,9 +477,13 @@ async fn context(
         tenant: tenant.clone(),
         contact: bot_core::Contact {
             phone: turn.message.from.clone(),
-            name: stored_name.or_else(|| turn.contact_name.map(str::to_owned)),
-            tags,
-            fields,
+            name: turn
+                .stored
+                .name
+                .clone()
+                .or_else(|| turn.contact_name.map(str::to_owned)),
+            tags: turn.stored.tags.clone(),
+            fields: turn.stored.fields.clone(),
         },
         state: turn.state.map(str::to_owned),
         history,
