@@ -62,10 +62,8 @@ async fn every_documented_route_is_served_and_guarded(kind: DbKind) {
                 "{m} {p} documents no response"
             );
             // Success bodies are documented with the `{"data": ...}` envelope
-            // they are served in. The plugin-pipeline routes (bots/mod.rs)
-            // are still documented without it.
-            let plugin_routes = p == "/api/v1/plugins" || p.ends_with("/plugins");
-            if p.starts_with("/api/v1/") && !plugin_routes {
+            // they are served in.
+            if p.starts_with("/api/v1/") {
                 for (code, r) in op["responses"].as_object().unwrap() {
                     let schema = &r["content"]["application/json"]["schema"];
                     if code.starts_with('2') && !schema.is_null() {

@@ -8,9 +8,10 @@
 //!    it carries is still recorded, in case the first delivery's process
 //!    stopped in between). Then the campaigns area hears of the reply, and
 //!    an opt-out (STOP / BERHENTI) is recorded in the contacts area.
-//! 2. If the vendor is active, the device's bots are on and no human agent
-//!    owns the conversation (or the device's handoff timeout passed): run
-//!    the device's plugin pipeline, with "now" in the vendor's time zone.
+//! 2. If the vendor is active, the device's bots are on, no human agent
+//!    owns the conversation (or the device's handoff timeout passed) and
+//!    the vendor's plan is active with messages left this month: run the
+//!    device's plugin pipeline, with "now" in the vendor's time zone.
 //! 3. Send each reply through the device's (paced) provider, then store in
 //!    one write job the replies with their provider message ids and
 //!    statuses (`sent` or `failed`; a simulator device's sends are its
@@ -198,6 +199,17 @@ pub async fn handle_message(
         return Ok(Outcome::Handled { replies: 0 });
     }
     if conv.owner == OWNER_AGENT && !handoff_expired(state, rt, &conv, now).await? {
+        return Ok(Outcome::Handled { replies: 0 });
+    }
+    if !stored.plan_has_room(1) {
+        // No active plan, or this month's messages are used up: the message
+        // is stored for the inbox, the bot stays quiet.
+        tracing::info!(
+            tenant = %rt.tenant_id,
+            device = %rt.id,
+            "plan_limit_exceeded: no active plan or no messages left this month; the bot does not answer"
+        );
+        metrics::counter!("bot_turns_refused_total", "reason" => "plan_limit").increment(1);
         return Ok(Outcome::Handled { replies: 0 });
     }
 

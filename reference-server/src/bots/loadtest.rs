@@ -32,6 +32,28 @@ pub async fn start(data_dir: &Path) -> Result<(String, String, String), StartErr
     .bind(now)
     .execute(&state.pool)
     .await?;
+    // Bot replies count against the plan: the load test's vendor gets one
+    // with room for any run.
+    let plan_id = new_id();
+    sqlx::query(
+        "INSERT INTO plans (id, code, name, price_idr, duration_days, max_devices, max_contacts, \
+         max_messages_per_month, max_ai_requests_per_month, active, created_at, updated_at) \
+         VALUES ($1, 'loadtest', 'Load test', 0, 365, 10, 1000000, 1000000000, 1000000, 1, $2, $2)",
+    )
+    .bind(&plan_id)
+    .bind(now)
+    .execute(&state.pool)
+    .await?;
+    sqlx::query(
+        "INSERT INTO subscriptions (tenant_id, plan_id, status, started_at, expires_at, updated_at) \
+         VALUES ($1, $2, 'active', $3, $4, $3)",
+    )
+    .bind(&tenant_id)
+    .bind(&plan_id)
+    .bind(now)
+    .bind(now + 365 * 86_400_000)
+    .execute(&state.pool)
+    .await?;
     let secret = format!("load-{}", new_id());
     let device_id = new_id();
     let secrets = DeviceSecrets {

@@ -168,7 +168,7 @@ pub struct PutDevicePlugins {
 #[utoipa::path(
     get, path = "/api/v1/plugins", tag = "bots",
     security(("session" = []), ("api_key" = [])),
-    responses((status = 200, description = "Available plugins", body = Vec<PluginInfo>))
+    responses((status = 200, description = "Available plugins", body = inline(crate::http::Data<Vec<PluginInfo>>)))
 )]
 async fn list_plugins(
     State(state): State<AppState>,
@@ -219,7 +219,7 @@ pub(crate) async fn load_device_plugins(
     security(("session" = []), ("api_key" = [])),
     params(("id" = String, Path, description = "Device id")),
     responses(
-        (status = 200, description = "The pipeline, in order", body = Vec<DevicePlugin>),
+        (status = 200, description = "The pipeline, in order", body = inline(crate::http::Data<Vec<DevicePlugin>>)),
         (status = 404, description = "No such device", body = crate::http::ErrorBody),
     )
 )]
@@ -243,7 +243,7 @@ async fn get_device_plugins(
     params(("id" = String, Path, description = "Device id")),
     request_body = PutDevicePlugins,
     responses(
-        (status = 200, description = "The stored pipeline", body = Vec<DevicePlugin>),
+        (status = 200, description = "The stored pipeline", body = inline(crate::http::Data<Vec<DevicePlugin>>)),
         (status = 400, description = "Unknown plugin or invalid configuration", body = crate::http::ErrorBody),
         (status = 404, description = "No such device", body = crate::http::ErrorBody),
     )

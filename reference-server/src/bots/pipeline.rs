@@ -292,11 +292,27 @@ pub struct ContactSnapshot {
     /// Whether the vendor ever queued or sent a campaign message to the
     /// number (only then can a message count as a campaign reply).
     pub in_campaigns: bool,
+    /// Messages per month of the vendor's active plan (`None`: no active
+    /// subscription).
+    pub max_messages: Option<i64>,
+    /// Messages counted this month (UTC).
+    pub used_messages: i64,
+}
+
+impl ContactSnapshot {
+    /// Whether the plan has room for `n` more bot replies this month
+    /// (checked before each bot turn; turns running at the same moment may
+    /// together pass the limit by the replies in flight).
+    pub fn plan_has_room(&self, n: i64) -> bool {
+        self.max_messages
+            .is_some_and(|max| self.used_messages.saturating_add(n) <= max)
+    }
 }
 
 /// The contact's name, tags and custom fields from the contacts area's
-/// tables (empty when the customer is not a stored contact) and whether
-/// campaigns ever reached the number, in one query.
+/// tables (empty when the customer is not a stored contact), whether
+/// campaigns ever reached the number, and the vendor's monthly message
+/// allowance and usage, in one query.
 pub(crate) async fn contact_snapshot(
     pool: &AnyPool,
     tenant_id: &str,
@@ -305,12 +321,18 @@ pub(crate) async fn contact_snapshot(
     let rows = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM (SELECT 1 AS x FROM campaign_recipients \
            WHERE tenant_id = $1 AND phone = $2 LIMIT 1) r) AS in_campaigns, \
+         (SELECT p.max_messages_per_month FROM subscriptions s JOIN plans p ON p.id = s.plan_id \
+           WHERE s.tenant_id = $1 AND s.status = 'active' AND s.expires_at > $3) AS max_messages, \
+         (SELECT u.count FROM usage_counters u WHERE u.tenant_id = $1 AND u.metric = 'messages' \
+           AND u.period = $4) AS used_messages, \
          c.name, c.fields, t.tag FROM (SELECT 1 AS one) o \
          LEFT JOIN contacts c ON c.tenant_id = $1 AND c.phone = $2 \
          LEFT JOIN contact_tags t ON t.contact_id = c.id AND t.tenant_id = c.tenant_id",
     )
     .bind(tenant_id)
     .bind(phone)
+    .bind(crate::db::now_ms())
+    .bind(crate::billing::limits::current_period())
     .fetch_all(pool)
     .await?;
     let mut out = ContactSnapshot::default();
@@ -318,6 +340,8 @@ pub(crate) async fn contact_snapshot(
         if i == 0 {
             let n: i64 = r.try_get("in_campaigns")?;
             out.in_campaigns = n > 0;
+            out.max_messages = r.try_get("max_messages")?;
+            out.used_messages = r.try_get::<Option<i64>, _>("used_messages")?.unwrap_or(0);
             let name: Option<String> = r.try_get("name")?;
             out.name = name.filter(|n| !n.is_empty());
             let f: Option<String> = r.try_get("fields")?;
