@@ -86,6 +86,12 @@ pub async fn connect(url: &SecretString) -> Result<(AnyPool, DbKind), DbError> {
                     // read() call each (readers re-read pages another
                     // connection's commit changed).
                     conn.execute("PRAGMA mmap_size = 268435456").await?;
+                    // No connection checkpoints the WAL as part of a commit
+                    // (that write-back and its fsync would stall every
+                    // request queued behind that commit); the writer's
+                    // background checkpointer does it (see `Writer::new`),
+                    // and SQLite does when the last connection closes.
+                    conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
                 }
                 Ok(())
             })
@@ -203,6 +209,7 @@ impl Writer {
             DbKind::Postgres => Self(WriterMode::Direct(pool)),
             DbKind::Sqlite => {
                 let (tx, rx) = tokio::sync::mpsc::channel(4 * Self::MAX_BATCH);
+                tokio::spawn(checkpointer(pool.clone(), tx.downgrade()));
                 tokio::spawn(writer_loop(pool, rx));
                 Self(WriterMode::Batched(tx))
             }
@@ -239,6 +246,29 @@ impl Writer {
                     sqlx::Error::Protocol("writer job answered with another type".into())
                 })
             }
+        }
+    }
+}
+
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Checkpoints the SQLite WAL in the background while the writer lives
+/// (`PASSIVE`: it never blocks the writer or readers; pages still needed
+/// by an open read are copied on a later round).
+async fn checkpointer(pool: AnyPool, alive: tokio::sync::mpsc::WeakSender<Job>) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if alive.upgrade().is_none() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            tracing::debug!(error = %e, "WAL checkpoint skipped");
         }
     }
 }
