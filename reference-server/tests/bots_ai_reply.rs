@@ -10,7 +10,6 @@ mod common;
 use std::time::Duration;
 
 use common::{DbKind, data, spawn_app};
-use reqwest::Method;
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -32,16 +31,7 @@ fn completion(content: &Value) -> ResponseTemplate {
 }
 
 async fn inject(app: &common::TestApp, token: &str, dev: &str, text: &str) -> Value {
-    data(
-        app.post(
-            &format!("/api/v1/simulator/{dev}/inbound"),
-            token,
-            json!({"from": CUSTOMER, "name": "Sari", "text": text}),
-        )
-        .await,
-        200,
-    )
-    .await
+    bots_support::inject(app, token, dev, CUSTOMER, text).await
 }
 
 async fn burst_gets_one_ai_answer(kind: DbKind) {
@@ -70,30 +60,15 @@ async fn burst_gets_one_ai_answer(kind: DbKind) {
         201,
     )
     .await;
-    let d = data(
-        app.post(
-            "/api/v1/devices",
-            &v.token,
-            json!({"name": "Sim", "provider": {"kind": "simulator"}}),
-        )
-        .await,
-        201,
-    )
-    .await;
-    let dev = d["id"].as_str().unwrap().to_owned();
-    data(
-        app.request(
-            Method::PUT,
-            &format!("/api/v1/devices/{dev}/plugins"),
-            Some(&v.token),
-            Some(json!({"plugins": [{"plugin": "ai-reply", "config": {
-                "business_name": "Toko AI",
-                "knowledge": [{"title": "Ongkir", "text": "Ongkir ke Solo Rp12.000"}],
-                "history_window": 5
-            }}]})),
-        )
-        .await,
-        200,
+    let dev = bots_support::simulator_device(
+        &app,
+        &v.token,
+        json!({}),
+        json!([{"plugin": "ai-reply", "config": {
+            "business_name": "Toko AI",
+            "knowledge": [{"title": "Ongkir", "text": "Ongkir ke Solo Rp12.000"}],
+            "history_window": 5
+        }}]),
     )
     .await;
 

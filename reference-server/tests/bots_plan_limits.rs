@@ -8,22 +8,12 @@ mod common;
 
 use common::{DbKind, data, spawn_app};
 use reference_server::billing::limits::{self, Limit};
-use reqwest::Method;
 use serde_json::{Value, json};
 
 const CUSTOMER: &str = "0812-7777-0202";
 
 async fn inject(app: &common::TestApp, token: &str, dev: &str, text: &str) -> Value {
-    data(
-        app.post(
-            &format!("/api/v1/simulator/{dev}/inbound"),
-            token,
-            json!({"from": CUSTOMER, "text": text}),
-        )
-        .await,
-        200,
-    )
-    .await
+    bots_support::inject(app, token, dev, CUSTOMER, text).await
 }
 
 async fn messages_in(app: &common::TestApp, token: &str) -> usize {
@@ -46,26 +36,11 @@ async fn plan_gates_bot_replies(kind: DbKind) {
     bots_support::ensure_plugins();
     let app = spawn_app(kind).await;
     let v = app.signup_vendor("Toko Paket").await;
-    let d = data(
-        app.post(
-            "/api/v1/devices",
-            &v.token,
-            json!({"name": "Sim", "provider": {"kind": "simulator"}}),
-        )
-        .await,
-        201,
-    )
-    .await;
-    let dev = d["id"].as_str().unwrap().to_owned();
-    data(
-        app.request(
-            Method::PUT,
-            &format!("/api/v1/devices/{dev}/plugins"),
-            Some(&v.token),
-            Some(json!({"plugins": [{"plugin": "keyword-rules", "config": bots_support::keyword_config()}]})),
-        )
-        .await,
-        200,
+    let dev = bots_support::simulator_device(
+        &app,
+        &v.token,
+        json!({}),
+        json!([{"plugin": "keyword-rules", "config": bots_support::keyword_config()}]),
     )
     .await;
     // The trial plan answers.

@@ -318,24 +318,13 @@ both_dbs!(simulator_loop);
 
 /// A simulator device with the keyword-rules plugin configured with `config`.
 async fn sim_with_rules(app: &common::TestApp, token: &str, extra: Value, config: Value) -> String {
-    let mut body = json!({"name": "Sim", "provider": {"kind": "simulator"}});
-    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
-        b.extend(e.clone());
-    }
-    let d = data(app.post("/api/v1/devices", token, body).await, 201).await;
-    let dev = d["id"].as_str().unwrap().to_owned();
-    data(
-        app.request(
-            Method::PUT,
-            &format!("/api/v1/devices/{dev}/plugins"),
-            Some(token),
-            Some(json!({"plugins": [{"plugin": "keyword-rules", "config": config}]})),
-        )
-        .await,
-        200,
+    bots_support::simulator_device(
+        app,
+        token,
+        extra,
+        json!([{"plugin": "keyword-rules", "config": config}]),
     )
-    .await;
-    dev
+    .await
 }
 
 async fn handoff_timeout_hands_back(kind: DbKind) {

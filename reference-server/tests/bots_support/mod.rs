@@ -139,3 +139,54 @@ pub async fn started_vip_campaign(
     .await;
     cid
 }
+
+/// A simulator device (`extra` merged into the create body, e.g. a handoff
+/// timeout) whose pipeline is `plugins` (`[{"plugin": ..., "config": ...}]`).
+/// Returns the device id.
+pub async fn simulator_device(
+    app: &crate::common::TestApp,
+    token: &str,
+    extra: Value,
+    plugins: Value,
+) -> String {
+    use crate::common::data;
+    let mut body = json!({"name": "Sim", "provider": {"kind": "simulator"}});
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    let d = data(app.post("/api/v1/devices", token, body).await, 201).await;
+    let dev = d["id"].as_str().unwrap().to_owned();
+    data(
+        app.request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/devices/{dev}/plugins"),
+            Some(token),
+            Some(json!({ "plugins": plugins })),
+        )
+        .await,
+        200,
+    )
+    .await;
+    dev
+}
+
+/// Injects a customer's text on a simulator device; returns the result
+/// (`replies`, `outbox`, ...).
+pub async fn inject(
+    app: &crate::common::TestApp,
+    token: &str,
+    dev: &str,
+    from: &str,
+    text: &str,
+) -> Value {
+    crate::common::data(
+        app.post(
+            &format!("/api/v1/simulator/{dev}/inbound"),
+            token,
+            json!({"from": from, "text": text}),
+        )
+        .await,
+        200,
+    )
+    .await
+}
