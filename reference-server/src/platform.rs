@@ -18,8 +18,9 @@ use whatsapp_client::{OutgoingMessage, PhoneNumber, Provider, Retrying, SendRece
 use crate::config::{PlatformProvider, PlatformWhatsAppConfig};
 use crate::db::Writer;
 use crate::devices::model::{DeviceKind, DeviceSecrets, DeviceSettings};
-use crate::devices::registry::{SimSender, remote_provider};
+use crate::devices::registry::remote_provider;
 use crate::http::AppError;
+use crate::simulator::SimSender;
 
 /// The platform's sender: paced, retried on transient provider errors,
 /// cheap to clone.

@@ -4,23 +4,18 @@
 //! device, recipient, message JSON, a `sim.<uuid>` provider message id), so
 //! the whole product runs locally with no WhatsApp account: the platform's
 //! own OTP device uses it by default, and so do vendor devices of kind
-//! `simulator`. Messages are also logged at info level, because seeing them
+//! `simulator`. The inserts are jobs of the group-committing
+//! [`crate::db::Writer`] ([`SimSender`]); a bot turn on a simulator device
+//! makes them inside its own job ([`record_on`]). Messages are also logged at info level, because seeing them
 //! is the point of a simulator (it never carries real traffic).
+
+use std::sync::Arc;
 
 use serde::Serialize;
 use sqlx::AnyPool;
 use utoipa::ToSchema;
 
 use crate::db::{new_id, now_ms};
-
-/// The simulator provider bound to one sender (the platform, or a
-/// tenant's device). Cheap to clone.
-#[derive(Debug, Clone)]
-pub struct Simulator {
-    pool: AnyPool,
-    tenant_id: Option<String>,
-    device_id: Option<String>,
-}
 
 /// One stored outgoing message.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -39,54 +34,6 @@ pub struct SimMessage {
     pub provider_message_id: String,
     /// Unix milliseconds.
     pub created_at: i64,
-}
-
-impl Simulator {
-    /// The platform's own sender (OTP codes, receipts).
-    pub fn platform(pool: AnyPool) -> Self {
-        Self {
-            pool,
-            tenant_id: None,
-            device_id: None,
-        }
-    }
-
-    /// A tenant device's sender.
-    pub fn for_device(pool: AnyPool, tenant_id: &str, device_id: &str) -> Self {
-        Self {
-            pool,
-            tenant_id: Some(tenant_id.to_owned()),
-            device_id: Some(device_id.to_owned()),
-        }
-    }
-
-    /// Stores one outgoing message and returns its provider message id.
-    pub async fn record(
-        &self,
-        to: &str,
-        message: &serde_json::Value,
-    ) -> Result<String, sqlx::Error> {
-        record_on(
-            &self.pool,
-            self.tenant_id.as_deref(),
-            self.device_id.as_deref(),
-            to,
-            message,
-        )
-        .await
-    }
-
-    /// The latest messages sent by this sender to `to` (newest first).
-    pub async fn sent_to(&self, to: &str, limit: i64) -> Result<Vec<SimMessage>, sqlx::Error> {
-        list(
-            &self.pool,
-            self.tenant_id.as_deref(),
-            self.device_id.as_deref(),
-            Some(to),
-            limit,
-        )
-        .await
-    }
 }
 
 /// Stores one simulated send on `exec` (the pool, or the caller's
@@ -173,26 +120,71 @@ pub async fn list(
         .collect())
 }
 
+/// The simulator as a [`whatsapp_client::Provider`]: the message is stored in `sim_outbox`
+/// in its JSON wire form and gets a `sim.<uuid>` provider id. The insert
+/// is a job of the group-committing [`crate::db::Writer`].
+pub(crate) struct SimSender {
+    tenant_id: Option<Arc<str>>,
+    device_id: Option<Arc<str>>,
+    writer: crate::db::Writer,
+}
+
+impl SimSender {
+    /// The simulator sender of a tenant's device, or of the platform
+    /// (both `None`).
+    pub(crate) fn new(
+        tenant_id: Option<&str>,
+        device_id: Option<&str>,
+        writer: crate::db::Writer,
+    ) -> Self {
+        Self {
+            tenant_id: tenant_id.map(Arc::from),
+            device_id: device_id.map(Arc::from),
+            writer,
+        }
+    }
+}
+
 #[async_trait::async_trait]
-impl whatsapp_client::Provider for Simulator {
+impl whatsapp_client::Provider for SimSender {
     fn kind(&self) -> &'static str {
         "simulator"
     }
 
-    /// Validates the message like a real provider would, then stores it.
     async fn send(
         &self,
         to: &whatsapp_client::PhoneNumber,
         message: &whatsapp_client::OutgoingMessage,
     ) -> Result<whatsapp_client::SendReceipt, whatsapp_client::Error> {
         message.validate()?;
-        let json = serde_json::to_value(message)
-            .map_err(|e| whatsapp_client::Error::InvalidInput(e.to_string()))?;
-        let id = self.record(to.e164(), &json).await.map_err(|e| {
-            whatsapp_client::Error::Api(
-                whatsapp_client::error::ApiError::new("simulator", 503, e.to_string())
-                    .with_kind(whatsapp_client::error::ApiErrorKind::Temporary),
-            )
+        let json = Arc::new(serde_json::to_value(message).map_err(|e| {
+            whatsapp_client::Error::InvalidInput(format!("message not serializable: {e}"))
+        })?);
+        let (tenant, device, to) = (
+            self.tenant_id.clone(),
+            self.device_id.clone(),
+            Arc::<str>::from(to.e164()),
+        );
+        let recorded = self
+            .writer
+            .run(move |c| {
+                let (tenant, device, to, json) = (
+                    tenant.clone(),
+                    device.clone(),
+                    Arc::clone(&to),
+                    Arc::clone(&json),
+                );
+                Box::pin(async move {
+                    record_on(c, tenant.as_deref(), device.as_deref(), &to, &json).await
+                })
+            })
+            .await;
+        let id = recorded.map_err(|e| {
+            whatsapp_client::Error::Transport(whatsapp_client::TransportError::new(
+                format!("simulator outbox: {e}"),
+                false,
+                false,
+            ))
         })?;
         Ok(whatsapp_client::SendReceipt::new(Some(id)))
     }
