@@ -179,7 +179,8 @@ struct Job {
 /// the batch is rolled back and its jobs are run again one transaction
 /// each, so one failing job never takes the others down with it; jobs must
 /// therefore only touch the database (no HTTP, no other side effects),
-/// which they can because they get nothing but the connection.
+/// which they can because they get nothing but the connection. A job that
+/// panics fails with an error of its own; the writer goes on.
 ///
 /// On PostgreSQL, which runs writers in parallel, every job is its own
 /// transaction on a pooled connection, with the same SQL.
@@ -230,8 +231,14 @@ impl Writer {
     {
         match &self.0 {
             WriterMode::Direct(pool) => {
+                use futures::FutureExt as _;
                 let mut tx = pool.begin().await?;
-                let out = job(&mut tx).await?;
+                // Same contract as the batched writer: a panicking job is
+                // that job's error (its transaction rolls back on drop).
+                let out = std::panic::AssertUnwindSafe(job(&mut tx))
+                    .catch_unwind()
+                    .await
+                    .map_err(|_| sqlx::Error::Protocol("a write job panicked".into()))??;
                 tx.commit().await?;
                 Ok(out)
             }
@@ -315,11 +322,21 @@ async fn writer_loop(pool: AnyPool, mut rx: tokio::sync::mpsc::Receiver<Job>) {
     }
 }
 
+/// Runs one job, turning a panic inside it into that job's error: the
+/// writer task serves the whole process and must outlive a faulty job.
+async fn guarded(run: &mut ErasedJob, c: &mut AnyConnection) -> Result<Output, sqlx::Error> {
+    use futures::FutureExt as _;
+    match std::panic::AssertUnwindSafe(run(c)).catch_unwind().await {
+        Ok(result) => result,
+        Err(_) => Err(sqlx::Error::Protocol("a write job panicked".into())),
+    }
+}
+
 async fn run_batch(c: &mut AnyConnection, batch: &mut [Job]) -> Result<Vec<Output>, sqlx::Error> {
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *c).await?;
     let mut outputs = Vec::with_capacity(batch.len());
     for job in batch.iter_mut() {
-        match (job.run)(&mut *c).await {
+        match guarded(&mut job.run, &mut *c).await {
             Ok(out) => outputs.push(out),
             Err(e) => {
                 let _ = sqlx::query("ROLLBACK").execute(&mut *c).await;
@@ -336,7 +353,7 @@ async fn run_batch(c: &mut AnyConnection, batch: &mut [Job]) -> Result<Vec<Outpu
 
 async fn run_alone(c: &mut AnyConnection, run: &mut ErasedJob) -> Result<Output, sqlx::Error> {
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *c).await?;
-    match run(&mut *c).await {
+    match guarded(run, &mut *c).await {
         Ok(out) => match sqlx::query("COMMIT").execute(&mut *c).await {
             Ok(_) => Ok(out),
             Err(e) => {

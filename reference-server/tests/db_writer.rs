@@ -97,3 +97,48 @@ async fn concurrent_jobs_with_failures(kind: DbKind) {
     assert_eq!(side, ok, "failed jobs left nothing behind");
 }
 both_dbs!(concurrent_jobs_with_failures);
+
+async fn a_panicking_job_fails_alone(kind: DbKind) {
+    let dir = tempfile::tempdir().unwrap();
+    let (pool, kind) = pool(kind, &dir).await;
+    sqlx::query("CREATE TABLE p (k BIGINT PRIMARY KEY)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let writer = Writer::new(pool.clone(), kind);
+    let mut tasks = Vec::new();
+    for i in 0..40_i64 {
+        let writer = writer.clone();
+        tasks.push(tokio::spawn(async move {
+            writer
+                .run(move |c| {
+                    Box::pin(async move {
+                        sqlx::query("INSERT INTO p (k) VALUES ($1)")
+                            .bind(i)
+                            .execute(&mut *c)
+                            .await?;
+                        assert!(i != 13, "job 13 panics after its insert");
+                        Ok(i)
+                    })
+                })
+                .await
+        }));
+    }
+    for (i, t) in tasks.into_iter().enumerate() {
+        let r = t.await.unwrap();
+        assert_eq!(r.is_err(), i == 13, "job {i}: {r:?}");
+    }
+    // The writer still serves, and the panicking job left nothing behind.
+    let n = writer
+        .run(|c| {
+            Box::pin(async move {
+                sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM p")
+                    .fetch_one(&mut *c)
+                    .await
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(n, 39);
+}
+both_dbs!(a_panicking_job_fails_alone);
