@@ -50,6 +50,14 @@ pub trait Handler: Send + Sync {
         None
     }
 
+    /// How many recent history entries the handler reads from
+    /// [`HandlerContext::history`] (default `None`: the runtime's
+    /// [`history_limit`](crate::RuntimeBuilder::history_limit)). `Some(0)`
+    /// spares the runtime loading any history for this handler.
+    fn history_depth(&self) -> Option<u32> {
+        None
+    }
+
     /// Handles one inbound message.
     async fn handle(
         &self,

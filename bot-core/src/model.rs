@@ -272,6 +272,9 @@ pub struct Manifest {
     pub config_schema: String,
     /// Debounce window in milliseconds.
     pub debounce_ms: Option<u32>,
+    /// How many history entries the plugin reads (`None`: the host's
+    /// default). Declared from contract 0.3.0 on; `None` for older plugins.
+    pub history_depth: Option<u32>,
 }
 
 /// A short text for the history of a non-text message.

@@ -287,7 +287,9 @@ impl RuntimeBuilder {
         self
     }
 
-    /// How many history entries handlers see (default 20).
+    /// How many history entries handlers see when they do not declare
+    /// their own [`Handler::history_depth`](crate::Handler::history_depth)
+    /// (default 20).
     #[must_use]
     pub fn history_limit(mut self, n: u32) -> Self {
         self.history_limit = n;
@@ -468,7 +470,8 @@ impl Runtime {
                     break;
                 }
             }
-            let ctx = self.context(tenant, &cfg, msg).await?;
+            let depth = handler.history_depth().unwrap_or(self.history_limit);
+            let ctx = self.context(tenant, &cfg, msg, depth).await?;
             let actions = match handler.handle(msg, &ctx).await {
                 Ok(a) => a,
                 Err(error) => {
@@ -533,6 +536,7 @@ impl Runtime {
         tenant: &str,
         cfg: &TenantConfig,
         msg: &InboundMessage,
+        depth: u32,
     ) -> Result<HandlerContext, RuntimeError> {
         let phone = msg.from.e164();
         let conv = self
@@ -540,15 +544,17 @@ impl Runtime {
             .conversation(tenant, phone)
             .await?
             .unwrap_or_else(|| Conversation::new(tenant, phone, 0));
-        let mut history = self
-            .store
-            .history(tenant, phone, self.history_limit + 1)
-            .await?;
-        history.retain(|h| {
-            h.provider_message_id.as_deref() != Some(msg.id.as_str()) || !h.author.is_inbound()
-        });
-        let extra = history.len().saturating_sub(self.history_limit as usize);
-        history.drain(..extra);
+        let history = if depth == 0 {
+            Vec::new()
+        } else {
+            let mut history = self.store.history(tenant, phone, depth + 1).await?;
+            history.retain(|h| {
+                h.provider_message_id.as_deref() != Some(msg.id.as_str()) || !h.author.is_inbound()
+            });
+            let extra = history.len().saturating_sub(depth as usize);
+            history.drain(..extra);
+            history
+        };
         let now_ms = self.clock.now_ms();
         let now = chrono::DateTime::from_timestamp_millis(now_ms)
             .unwrap_or_default()

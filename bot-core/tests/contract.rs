@@ -1,5 +1,5 @@
-//! Contract versions, `validate-config`, load failures and how failures
-//! are classified.
+//! Contract versions, the configuration check (`validate-config`,
+//! `prepare-config`), load failures and how failures are classified.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod common;
@@ -29,7 +29,7 @@ fn errors(rt_result: Result<bot_core::WasmHandler, bot_core::ConfigError>) -> Ve
 async fn keyword_rules_refuses_broken_configs_when_configured_naming_the_field() {
     let rt = runtime();
     let c = load(&rt, "keyword-rules").await;
-    assert_eq!(c.contract_version(), "0.2.0");
+    assert_eq!(c.contract_version(), "0.3.0");
     let rule = |reply: &str| json!({"id": "a", "keywords": ["x"], "reply": reply});
 
     let e = errors(c.configure(&json!({"rules": [rule("ok"), rule("{Halo|Hai")]})));
@@ -88,7 +88,7 @@ async fn keyword_rules_refuses_broken_configs_when_configured_naming_the_field()
 async fn ai_reply_refuses_what_its_schema_cannot_express() {
     let rt = runtime();
     let c = load(&rt, "ai-reply").await;
-    assert_eq!(c.contract_version(), "0.2.0");
+    assert_eq!(c.contract_version(), "0.3.0");
     let e = errors(c.configure(&json!({"knowledge": [{"text": "Buka 08-17"}, {"text": "   "}]})));
     assert_eq!(e, ["/knowledge/1/text: knowledge snippet 1 has no text"]);
     assert!(c.configure(&json!({})).is_ok());
@@ -132,6 +132,88 @@ async fn a_plugin_of_the_frozen_0_1_0_contract_still_loads_and_answers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_of_the_frozen_0_2_0_contract_still_loads_is_checked_and_answers() {
+    let rt = runtime();
+    let c = load(&rt, "echo-v0-2").await;
+    assert_eq!(c.contract_version(), "0.2.0");
+    assert_eq!(c.manifest().history_depth, None);
+    // Its own validate-config still judges the configuration.
+    let e = errors(c.configure(&json!({"refuse": 1})));
+    assert_eq!(e, ["/refuse: echo-v0-2 refuses this key"]);
+    let h = c.configure(&json!({"fine": true})).unwrap();
+    assert!(h.prepared().is_empty(), "0.2.0 prepares nothing");
+    let p = RecordingProvider::new();
+    rt.set_tenant("lama", tenant(&p).handler(h));
+    rt.handle_event("lama", &text("m1", "081200000013", "halo"))
+        .await
+        .unwrap();
+    rt.handle_event("lama", &text("m2", "081200000013", "lagi"))
+        .await
+        .unwrap();
+    // No declared depth: the runtime's default history reaches the plugin
+    // (the first message and the reply to it).
+    assert_eq!(
+        sent_texts(&p),
+        ["v0.2: halo (history 0)", "v0.2: lagi (history 2)"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyword_rules_prepares_its_configuration_and_reads_no_history() {
+    let rt = runtime();
+    let c = load(&rt, "keyword-rules").await;
+    assert_eq!(c.manifest().history_depth, Some(0));
+    let config =
+        json!({"rules": [{"id": "harga", "keywords": ["harga"], "reply": "Mulai 75rb, {name}"}]});
+    let h = c.configure_async(&config).await.unwrap();
+    // The prepared form is the plugin's compact binary copy: not the JSON.
+    assert!(!h.prepared().is_empty());
+    assert_ne!(h.prepared(), config.to_string().as_bytes());
+    let p = RecordingProvider::new();
+    rt.set_tenant("toko", tenant(&p).handler(h));
+    for (id, body) in [("m1", "halo"), ("m2", "harga?"), ("m3", "harga lagi")] {
+        let r = rt
+            .handle_event("toko", &text(id, "081200000014", body))
+            .await
+            .unwrap();
+        assert_eq!(r.failures().count(), 0, "{r:?}");
+    }
+    assert_eq!(sent_texts(&p), ["Mulai 75rb, Kak", "Mulai 75rb, Kak"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_prepared_configuration_is_refused() {
+    let rt = runtime();
+    let c = load(&rt, "hostile").await;
+    let e = errors(c.configure(&json!({"behaviour": "prepare-huge"})));
+    assert_eq!(e.len(), 1);
+    assert!(
+        e[0].starts_with("/: the plugin's prepared form of this configuration is 2097152 bytes"),
+        "{e:?}"
+    );
+    // A host that allows more keeps it; the plugin then fails its events
+    // (it prepares bytes it cannot read back), which the runtime reports.
+    let roomy = runtime_with(host_config().max_prepared(4 << 20));
+    let c = load(&roomy, "hostile").await;
+    let h = c
+        .configure_async(&json!({"behaviour": "prepare-huge"}))
+        .await
+        .unwrap();
+    assert_eq!(h.prepared().len(), 2 << 20);
+    let p = RecordingProvider::new();
+    roomy.set_tenant("t", tenant(&p).handler(h));
+    let r = roomy
+        .handle_event("t", &text("m1", "081200000015", "hi"))
+        .await
+        .unwrap();
+    let (_, e) = r.failures().next().expect("a failure");
+    assert!(
+        matches!(e, HandlerError::Failed(m) if m.contains("from_prepared")),
+        "{e:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_component_of_another_world_is_an_unsupported_contract() {
     let rt = runtime();
     // A valid component whose `manifest` export has the wrong type.
@@ -141,7 +223,10 @@ async fn a_component_of_another_world_is_an_unsupported_contract() {
         (func (export "manifest") (canon lift (core func $i "f"))))"#;
     match rt.host().load_bytes(wat.as_bytes()).await {
         Err(LoadError::UnsupportedContract(m)) => {
-            assert!(m.contains("@0.2.0") && m.contains("@0.1.0"), "{m}")
+            assert!(
+                m.contains("@0.3.0") && m.contains("@0.2.0") && m.contains("@0.1.0"),
+                "{m}"
+            )
         }
         other => panic!("expected UnsupportedContract, got {other:?}"),
     }
@@ -176,6 +261,10 @@ async fn invalid_manifests_are_refused() {
     }
     match load_hostile_manifest(Some("bad-schema"), cpu).await {
         Err(LoadError::Manifest(m)) => assert!(m.contains("config schema is not JSON"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    match load_hostile_manifest(Some("bad-history"), cpu).await {
+        Err(LoadError::Manifest(m)) => assert!(m.contains("history-depth must be at most"), "{m}"),
         other => panic!("{other:?}"),
     }
 }

@@ -29,7 +29,7 @@ async fn the_guide_plugin_loads_and_answers() {
         err.errors[0].starts_with("/prefix: 5 is not of type \"string\""),
         "{err}"
     );
-    assert_eq!(echo.contract_version(), "0.2.0");
+    assert_eq!(echo.contract_version(), "0.3.0");
     let handler = echo
         .configure_async(&json!({"prefix": "Anda bilang: ", "count": true}))
         .await

@@ -42,7 +42,7 @@ async fn keyword_rules_manifest_and_schema() {
     let m = c.manifest();
     assert_eq!(m.name, "keyword-rules");
     assert_eq!(m.events, [EventKind::Text, EventKind::Interactive]);
-    assert_eq!(c.contract_version(), "0.2.0");
+    assert_eq!(c.contract_version(), "0.3.0");
     let schema: serde_json::Value = serde_json::from_str(&m.config_schema).unwrap();
     assert!(schema["properties"]["rules"].is_object(), "{schema}");
 

@@ -5,9 +5,11 @@
 //! Each contract version has its own generated bindings, so its types are
 //! distinct Rust types even where the WIT is identical. Rather than copy this
 //! code into every version module, a version module generates its bindings,
-//! brings `types`, `log`, `kv` and `llm` into scope and expands
-//! [`contract_glue!`]. A version that changes one of these parts expands
-//! the macro's parts it keeps and writes the changed one itself.
+//! brings `types`, `log`, `kv` and `llm` into scope, expands
+//! [`contract_glue!`] and writes the few parts that differ between
+//! versions: `CHECKS_CONFIG` (whether the world exports a configuration
+//! check), `prepare_call` (runs that check), `handle_call` (calls `handle`)
+//! and `manifest_from` (reads the manifest).
 
 /// Expands the shared host impls and conversions for the bindings modules
 /// `types`, `log`, `kv` and `llm` in scope at the call site.
@@ -78,13 +80,42 @@ macro_rules! contract_glue {
                         classify(&host.config, store.data(), e)
                     ))
                 })?;
-                Ok(crate::model::Manifest {
-                    name: m.name,
-                    version: m.version,
-                    events: m.events.into_iter().map(kind_from).collect(),
-                    config_schema: m.config_schema,
-                    debounce_ms: m.debounce_ms,
-                })
+                Ok(manifest_from(m))
+            }
+
+            /// Runs the guest's configuration check (0.2.0 `validate-config`,
+            /// 0.3.0 `prepare-config`) on `config` (JSON text that passed the
+            /// schema): `Ok(Ok(prepared))` when accepted (empty bytes when the
+            /// plugin prepares nothing), `Ok(Err(problems))` with one
+            /// `(field, message)` per problem, or why the call itself failed.
+            /// A version without a check accepts without running the plugin.
+            pub(super) async fn prepare_config(
+                &self,
+                host: &std::sync::Arc<PluginHost>,
+                plugin: &str,
+                config: &str,
+            ) -> Result<super::ConfigCheck, HandlerError> {
+                if !CHECKS_CONFIG {
+                    return Ok(Ok(Vec::new()));
+                }
+                let mut store = host.new_store("", plugin);
+                store.data_mut().validating = true;
+                let fut = async {
+                    let instance = self
+                        .0
+                        .instantiate_async(&mut store)
+                        .await
+                        .map_err(CallError::Instantiate)?;
+                    prepare_call(&instance, &mut store, config)
+                        .await
+                        .map_err(CallError::Call)
+                };
+                let outcome = match tokio::time::timeout(host.config.wall_timeout, fut).await {
+                    Ok(r) => r,
+                    Err(_) => Err(CallError::WallTimeout),
+                };
+                let result = outcome.map_err(|e| classify(&host.config, store.data(), e))?;
+                Ok(result.map_err(super::problem_list))
             }
 
             pub(super) async fn handle(
@@ -94,6 +125,7 @@ macro_rules! contract_glue {
                 message: &InboundMessage,
                 ctx: &HandlerContext,
                 config: &str,
+                prepared: &[u8],
             ) -> Result<Vec<Action>, HandlerError> {
                 let event = event_to_wit(message);
                 let context = context_to_wit(ctx, config);
@@ -104,8 +136,7 @@ macro_rules! contract_glue {
                         .instantiate_async(&mut store)
                         .await
                         .map_err(CallError::Instantiate)?;
-                    instance
-                        .call_handle(&mut store, &event, &context)
+                    handle_call(&instance, &mut store, &event, &context, prepared)
                         .await
                         .map_err(CallError::Call)
                 };

@@ -6,6 +6,7 @@ mod glue;
 mod state;
 mod v0_1_0;
 mod v0_2_0;
+mod v0_3_0;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -63,6 +64,10 @@ pub struct HostConfig {
     pub max_kv_value: usize,
     /// Largest conversation state a plugin may set, in bytes (default 4 KiB).
     pub max_state: usize,
+    /// Largest prepared configuration a plugin's `prepare-config` may
+    /// return, in bytes (default 1 MiB); a larger one refuses the
+    /// configuration.
+    pub max_prepared: usize,
     /// Where compiled plugins are cached (none: compile on every load).
     pub cache_dir: Option<PathBuf>,
 }
@@ -81,6 +86,7 @@ impl Default for HostConfig {
             max_kv_key: 256,
             max_kv_value: 64 << 10,
             max_state: 4 << 10,
+            max_prepared: 1 << 20,
             cache_dir: None,
         }
     }
@@ -120,6 +126,13 @@ impl HostConfig {
     #[must_use]
     pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Sets the largest prepared configuration a plugin may return.
+    #[must_use]
+    pub fn max_prepared(mut self, bytes: usize) -> Self {
+        self.max_prepared = bytes;
         self
     }
 
@@ -243,6 +256,8 @@ impl PluginHost {
             .pagemap_scan(Enabled::Auto);
         let mut wt = Config::new();
         wt.epoch_interruption(true)
+            .signals_based_traps(false)
+            .memory_guard_size(0)
             .wasm_component_model(true)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&wt).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
@@ -251,6 +266,7 @@ impl PluginHost {
             .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         v0_1_0::add_to_linker(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         v0_2_0::add_to_linker(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        v0_3_0::add_to_linker(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         if let Some(dir) = &config.cache_dir {
             std::fs::create_dir_all(dir).map_err(|source| LoadError::Io {
                 path: dir.clone(),
@@ -344,24 +360,33 @@ impl PluginHost {
         }
         // Newest first: a 0.2.0 component also type-checks as 0.1.0 (its
         // `manifest` and `handle` are the same), the reverse is not true.
-        let pre = match v0_2_0::Pre::new(&self.linker, &component) {
-            Ok(pre) => Versioned::V0_2_0(pre),
-            Err(LoadError::UnsupportedContract(newest)) => {
-                match v0_1_0::Pre::new(&self.linker, &component) {
-                    Ok(pre) => Versioned::V0_1_0(pre),
-                    Err(LoadError::UnsupportedContract(oldest)) => {
-                        return Err(LoadError::UnsupportedContract(format!(
-                            "not botcore:plugin@0.2.0 ({newest}) nor @0.1.0 ({oldest})"
-                        )));
-                    }
-                    Err(e) => return Err(e),
-                }
+        let mut refusals = Vec::new();
+        let pre = 'found: {
+            match v0_3_0::Pre::new(&self.linker, &component) {
+                Ok(pre) => break 'found Versioned::V0_3_0(pre),
+                Err(LoadError::UnsupportedContract(why)) => refusals.push(("0.3.0", why)),
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
+            match v0_2_0::Pre::new(&self.linker, &component) {
+                Ok(pre) => break 'found Versioned::V0_2_0(pre),
+                Err(LoadError::UnsupportedContract(why)) => refusals.push(("0.2.0", why)),
+                Err(e) => return Err(e),
+            }
+            match v0_1_0::Pre::new(&self.linker, &component) {
+                Ok(pre) => break 'found Versioned::V0_1_0(pre),
+                Err(LoadError::UnsupportedContract(why)) => refusals.push(("0.1.0", why)),
+                Err(e) => return Err(e),
+            }
+            let why: Vec<String> = refusals
+                .iter()
+                .map(|(v, why)| format!("not botcore:plugin@{v} ({why})"))
+                .collect();
+            return Err(LoadError::UnsupportedContract(why.join("; ")));
         };
         let manifest = match &pre {
             Versioned::V0_1_0(p) => p.manifest(self).await?,
             Versioned::V0_2_0(p) => p.manifest(self).await?,
+            Versioned::V0_3_0(p) => p.manifest(self).await?,
         };
         check_manifest(&manifest)?;
         let schema: serde_json::Value = serde_json::from_str(&manifest.config_schema)
@@ -456,6 +481,11 @@ fn check_manifest(m: &Manifest) -> Result<(), LoadError> {
     if m.version.trim().is_empty() {
         return Err(LoadError::Manifest("version is empty".into()));
     }
+    if m.history_depth.is_some_and(|d| d > MAX_HISTORY_DEPTH) {
+        return Err(LoadError::Manifest(format!(
+            "history-depth must be at most {MAX_HISTORY_DEPTH}"
+        )));
+    }
     if m.debounce_ms.is_some_and(|d| d > 60_000) {
         return Err(LoadError::Manifest(
             "debounce-ms must be at most 60000".into(),
@@ -464,9 +494,58 @@ fn check_manifest(m: &Manifest) -> Result<(), LoadError> {
     Ok(())
 }
 
+/// What a plugin's configuration check answered: its prepared bytes
+/// (empty when it prepares nothing), or `(field, message)` problems.
+type ConfigCheck = Result<Vec<u8>, Vec<(String, String)>>;
+
+/// The most history entries a plugin may ask for.
+pub const MAX_HISTORY_DEPTH: u32 = 200;
+
+/// Problems reported per configuration at most (the rest are dropped).
+const MAX_PROBLEMS: usize = 50;
+
+/// Plugin text shown to vendors: bounded and without control characters.
+fn bounded(s: &str, max: usize) -> String {
+    s.chars().filter(|c| !c.is_control()).take(max).collect()
+}
+
+/// A plugin's list of `(field, message)` problems, bounded for vendors; an
+/// empty list still refuses the configuration.
+fn problem_list(problems: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = problems
+        .into_iter()
+        .take(MAX_PROBLEMS)
+        .map(|(field, message)| {
+            let field = bounded(&field, 200);
+            let field = if field.is_empty() { "/".into() } else { field };
+            (field, bounded(&message, 500))
+        })
+        .collect();
+    if out.is_empty() {
+        out.push(("/".into(), "refused by the plugin".into()));
+    }
+    out
+}
+
 enum Versioned {
     V0_1_0(v0_1_0::Pre),
     V0_2_0(v0_2_0::Pre),
+    V0_3_0(v0_3_0::Pre),
+}
+
+impl Versioned {
+    async fn prepare_config(
+        &self,
+        host: &Arc<PluginHost>,
+        plugin: &str,
+        config: &str,
+    ) -> Result<ConfigCheck, HandlerError> {
+        match self {
+            Self::V0_1_0(p) => p.prepare_config(host, plugin, config).await,
+            Self::V0_2_0(p) => p.prepare_config(host, plugin, config).await,
+            Self::V0_3_0(p) => p.prepare_config(host, plugin, config).await,
+        }
+    }
 }
 
 /// A loaded, validated plugin component (shared by every tenant using it).
@@ -498,6 +577,7 @@ impl PluginComponent {
         match self.pre {
             Versioned::V0_1_0(_) => "0.1.0",
             Versioned::V0_2_0(_) => "0.2.0",
+            Versioned::V0_3_0(_) => "0.3.0",
         }
     }
 
@@ -505,11 +585,14 @@ impl PluginComponent {
     /// is reported with the field it concerns (a JSON pointer).
     ///
     /// The configuration must satisfy the plugin's JSON Schema; then, for a
-    /// plugin of contract 0.2.0 or later, the plugin's own `validate-config`
-    /// judges what a schema cannot (a broken reply template, a regex that
-    /// does not compile, opening hours that end before they start), so a
+    /// plugin of contract 0.2.0 or later, the plugin's own check
+    /// (`validate-config`, or `prepare-config` from 0.3.0) judges what a
+    /// schema cannot (a broken reply template, a regex that does not
+    /// compile, opening hours that end before they start), so a
     /// configuration is refused when it is set rather than failing every
-    /// event. A 0.1.0 plugin is checked against its schema only.
+    /// event. A 0.1.0 plugin is checked against its schema only. What a
+    /// 0.3.0 plugin's `prepare-config` returns is kept in the handler and
+    /// passed to every event, at most [`HostConfig::max_prepared`] bytes.
     ///
     /// This call blocks the calling thread while the plugin runs (usually
     /// well under a millisecond; at most the CPU deadline, or the wall
@@ -521,31 +604,32 @@ impl PluginComponent {
     ) -> Result<WasmHandler, ConfigError> {
         self.check_schema(config)?;
         let text = config.to_string();
-        if let Versioned::V0_2_0(pre) = &self.pre {
-            // The guest runs on the async engine; a private current-thread
-            // runtime on a scoped thread lets a sync caller (even one on an
-            // async worker thread) wait for it without nesting runtimes.
-            let outcome = std::thread::scope(|scope| {
-                scope
-                    .spawn(|| {
-                        let rt = tokio::runtime::Builder::new_current_thread()
-                            .enable_time()
-                            .build()
-                            .map_err(|e| {
-                                HandlerError::Instantiate(format!("cannot start a runtime: {e}"))
-                            })?;
-                        rt.block_on(pre.validate_config(&self.host, &self.manifest.name, &text))
-                    })
-                    .join()
-            });
-            let outcome = outcome.unwrap_or_else(|_| {
-                Err(HandlerError::Instantiate(
-                    "the configuration check panicked".into(),
-                ))
-            });
-            self.judge(outcome)?;
-        }
-        Ok(self.handler(text))
+        // The guest runs on the async engine; a private current-thread
+        // runtime on a scoped thread lets a sync caller (even one on an
+        // async worker thread) wait for it without nesting runtimes.
+        let outcome = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_time()
+                        .build()
+                        .map_err(|e| {
+                            HandlerError::Instantiate(format!("cannot start a runtime: {e}"))
+                        })?;
+                    rt.block_on(
+                        self.pre
+                            .prepare_config(&self.host, &self.manifest.name, &text),
+                    )
+                })
+                .join()
+        });
+        let outcome = outcome.unwrap_or_else(|_| {
+            Err(HandlerError::Instantiate(
+                "the configuration check panicked".into(),
+            ))
+        });
+        let prepared = self.judge(outcome)?;
+        Ok(self.handler(text, prepared))
     }
 
     /// Like [`PluginComponent::configure`], without blocking the thread.
@@ -555,48 +639,54 @@ impl PluginComponent {
     ) -> Result<WasmHandler, ConfigError> {
         self.check_schema(config)?;
         let text = config.to_string();
-        if let Versioned::V0_2_0(pre) = &self.pre {
-            let outcome = pre
-                .validate_config(&self.host, &self.manifest.name, &text)
-                .await;
-            self.judge(outcome)?;
-        }
-        Ok(self.handler(text))
+        let outcome = self
+            .pre
+            .prepare_config(&self.host, &self.manifest.name, &text)
+            .await;
+        let prepared = self.judge(outcome)?;
+        Ok(self.handler(text, prepared))
     }
 
-    fn judge(
-        &self,
-        outcome: Result<Vec<(String, String)>, HandlerError>,
-    ) -> Result<(), ConfigError> {
-        let errors: Vec<String> = match outcome {
-            Ok(problems) => problems
-                .into_iter()
-                .map(|(field, message)| format!("{field}: {message}"))
-                .collect(),
-            Err(e) => {
-                tracing::warn!(plugin = %self.manifest.name, error = %e, "plugin failed while checking a configuration");
-                vec![format!(
-                    "/: the plugin could not check the configuration: {e}"
-                )]
-            }
-        };
-        if errors.is_empty() {
-            return Ok(());
-        }
-        Err(ConfigError {
+    fn judge(&self, outcome: Result<ConfigCheck, HandlerError>) -> Result<Vec<u8>, ConfigError> {
+        let refuse = |errors: Vec<String>| ConfigError {
             plugin: self.manifest.name.clone(),
             errors,
-        })
+        };
+        match outcome {
+            Ok(Ok(prepared)) if prepared.len() > self.host.config.max_prepared => {
+                tracing::warn!(plugin = %self.manifest.name, bytes = prepared.len(), "prepared configuration too large");
+                Err(refuse(vec![format!(
+                    "/: the plugin's prepared form of this configuration is {} bytes (at most {})",
+                    prepared.len(),
+                    self.host.config.max_prepared
+                )]))
+            }
+            Ok(Ok(prepared)) => Ok(prepared),
+            Ok(Err(problems)) => Err(refuse(
+                problems
+                    .into_iter()
+                    .map(|(field, message)| format!("{field}: {message}"))
+                    .collect(),
+            )),
+            Err(e) => {
+                tracing::warn!(plugin = %self.manifest.name, error = %e, "plugin failed while checking a configuration");
+                Err(refuse(vec![format!(
+                    "/: the plugin could not check the configuration: {e}"
+                )]))
+            }
+        }
     }
 
-    fn handler(self: &Arc<Self>, config: String) -> WasmHandler {
+    fn handler(self: &Arc<Self>, config: String, prepared: Vec<u8>) -> WasmHandler {
         WasmHandler {
             component: self.clone(),
             config: Arc::from(config),
+            prepared: Arc::from(prepared),
             debounce: self
                 .manifest
                 .debounce_ms
                 .map(|ms| Duration::from_millis(u64::from(ms))),
+            history_depth: self.manifest.history_depth,
         }
     }
 
@@ -630,7 +720,10 @@ impl PluginComponent {
 pub struct WasmHandler {
     component: Arc<PluginComponent>,
     config: Arc<str>,
+    /// What the plugin's `prepare-config` returned for `config` (0.3.0).
+    prepared: Arc<[u8]>,
     debounce: Option<Duration>,
+    history_depth: Option<u32>,
 }
 
 impl fmt::Debug for WasmHandler {
@@ -638,6 +731,8 @@ impl fmt::Debug for WasmHandler {
         f.debug_struct("WasmHandler")
             .field("plugin", &self.component.manifest.name)
             .field("debounce", &self.debounce)
+            .field("history_depth", &self.history_depth)
+            .field("prepared_bytes", &self.prepared.len())
             .finish_non_exhaustive()
     }
 }
@@ -658,6 +753,24 @@ impl WasmHandler {
         self.debounce = window.map(|w| w.min(MAX_DEBOUNCE));
         self
     }
+
+    /// Overrides how many history entries the plugin gets (the manifest's
+    /// `history-depth` is the default; `None` leaves it to the runtime's
+    /// limit). Capped at [`MAX_HISTORY_DEPTH`], like manifests. Useful when
+    /// the depth follows the configuration (e.g. ai-reply's
+    /// `history_window`).
+    #[must_use]
+    pub fn with_history_depth(mut self, depth: Option<u32>) -> Self {
+        self.history_depth = depth.map(|d| d.min(MAX_HISTORY_DEPTH));
+        self
+    }
+
+    /// The bytes the plugin prepared from its configuration (empty when it
+    /// prepares nothing or its contract predates 0.3.0).
+    #[must_use]
+    pub fn prepared(&self) -> &[u8] {
+        &self.prepared
+    }
 }
 
 /// The longest debounce window a plugin may declare or be given: 60 s.
@@ -677,19 +790,28 @@ impl Handler for WasmHandler {
         self.debounce
     }
 
+    fn history_depth(&self) -> Option<u32> {
+        self.history_depth
+    }
+
     async fn handle(
         &self,
         message: &InboundMessage,
         ctx: &HandlerContext,
     ) -> Result<Vec<Action>, HandlerError> {
         let c = &self.component;
+        let (name, config, prepared) = (&c.manifest.name, &*self.config, &*self.prepared);
         match &c.pre {
             Versioned::V0_1_0(pre) => {
-                pre.handle(&c.host, &c.manifest.name, message, ctx, &self.config)
+                pre.handle(&c.host, name, message, ctx, config, prepared)
                     .await
             }
             Versioned::V0_2_0(pre) => {
-                pre.handle(&c.host, &c.manifest.name, message, ctx, &self.config)
+                pre.handle(&c.host, name, message, ctx, config, prepared)
+                    .await
+            }
+            Versioned::V0_3_0(pre) => {
+                pre.handle(&c.host, name, message, ctx, config, prepared)
                     .await
             }
         }

@@ -41,6 +41,12 @@ mod guest {
             Some(DEBOUNCE_MS)
         }
 
+        fn history_depth() -> Option<u32> {
+            // The most any configuration reads; a host that knows the
+            // configuration may pass just `history_window` entries.
+            Some(crate::config::MAX_HISTORY_WINDOW)
+        }
+
         fn validate(config: Config) -> Result<(), Vec<ConfigProblem>> {
             config
                 .validate()

@@ -8,6 +8,7 @@
 //! * unset or `loop`: spins forever (the CPU deadline must stop it);
 //! * `bad-name`: the name `Not A Valid Name!`;
 //! * `bad-schema`: a config schema that is not JSON;
+//! * `bad-history`: a history depth above what the host allows;
 //! * `ok`: a valid manifest named `hostile-manifest`.
 
 #[allow(
@@ -21,7 +22,7 @@
 )]
 mod bindings {
     wit_bindgen::generate!({
-        path: "../../bot-core/wit/since_v0.2.0",
+        path: "../../bot-core/wit/since_v0.3.0",
         world: "plugin",
     });
 }
@@ -40,6 +41,7 @@ fn manifest(name: &str, schema: &str) -> Manifest {
         events: vec![EventKind::Text],
         config_schema: schema.into(),
         debounce_ms: None,
+        history_depth: None,
     }
 }
 
@@ -49,6 +51,10 @@ impl bindings::Guest for HostileManifest {
         match mode.as_deref() {
             Some("bad-name") => manifest("Not A Valid Name!", "{}"),
             Some("bad-schema") => manifest("hostile-manifest", "{not json"),
+            Some("bad-history") => Manifest {
+                history_depth: Some(1_000_000),
+                ..manifest("hostile-manifest", "{}")
+            },
             Some("ok") => manifest("hostile-manifest", "{}"),
             _ => {
                 let mut n: u64 = 0;
@@ -59,11 +65,11 @@ impl bindings::Guest for HostileManifest {
         }
     }
 
-    fn validate_config(_config: String) -> Result<(), Vec<ConfigProblem>> {
-        Ok(())
+    fn prepare_config(_config: String) -> Result<Vec<u8>, Vec<ConfigProblem>> {
+        Ok(Vec::new())
     }
 
-    fn handle(_event: Event, _context: Context) -> Result<Vec<Action>, String> {
+    fn handle(_event: Event, _context: Context, _prepared: Vec<u8>) -> Result<Vec<Action>, String> {
         Ok(Vec::new())
     }
 }

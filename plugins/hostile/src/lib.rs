@@ -30,6 +30,9 @@ enum Behaviour {
     /// `validate-config` tries the kv store and the LLM, which the host
     /// withholds there, and refuses with what it got.
     ValidateProbe,
+    /// `prepare-config` returns 2 MiB of prepared bytes (more than the
+    /// host allows by default).
+    PrepareHuge,
     /// Returns an error string.
     Fail,
     /// Returns a buttons reply with an empty body and five buttons.
@@ -88,6 +91,13 @@ impl Plugin for Hostile {
         }
     }
 
+    fn prepare(config: Config) -> Result<Vec<u8>, Vec<ConfigProblem>> {
+        if matches!(config.behaviour, Behaviour::PrepareHuge) {
+            return Ok(vec![7u8; 2 << 20]);
+        }
+        Self::validate(config).map(|()| Vec::new())
+    }
+
     fn new(config: Config) -> Result<Self, String> {
         Ok(Self(config.behaviour))
     }
@@ -98,7 +108,7 @@ impl Plugin for Hostile {
             Behaviour::Echo | Behaviour::ValidateLoop => {
                 Ok(vec![Action::reply_text(format!("echo: {text}"))])
             }
-            Behaviour::ValidateRefuse | Behaviour::ValidateProbe => {
+            Behaviour::ValidateRefuse | Behaviour::ValidateProbe | Behaviour::PrepareHuge => {
                 Err("not reachable: validate-config refuses this configuration".to_owned())
             }
             Behaviour::PanicMaximum => maximum_concurrent_pooling_limit_reached(),

@@ -13,7 +13,7 @@ pub fn out_of_hours_key(phone: &str) -> String {
 #[cfg(feature = "guest")]
 mod guest {
     use plugin_sdk::text::seed_from;
-    use plugin_sdk::{Action, ConfigProblem, Context, Event, Plugin, kv, log};
+    use plugin_sdk::{Action, ConfigProblem, Context, Event, Plugin, kv, log, prepared};
 
     use crate::rules::{Config, Input, Rules};
 
@@ -25,6 +25,11 @@ mod guest {
         const NAME: &'static str = "keyword-rules";
         const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
+        fn history_depth() -> Option<u32> {
+            // Rules look at the current message only.
+            Some(0)
+        }
+
         fn validate(config: Config) -> Result<(), Vec<ConfigProblem>> {
             // Everything, regexes included, once when the vendor saves.
             Rules::new(config)
@@ -32,10 +37,22 @@ mod guest {
                 .map_err(|e| vec![ConfigProblem::new(e.field(), e.message())])
         }
 
+        fn prepare(config: Config) -> Result<Vec<u8>, Vec<ConfigProblem>> {
+            // Parsing the JSON was most of an event's work; the binary
+            // form decodes several times faster.
+            let bytes = prepared::encode(&config).map_err(|e| vec![ConfigProblem::root(e)])?;
+            Self::validate(config)?;
+            Ok(bytes)
+        }
+
+        fn from_prepared(bytes: &[u8]) -> Result<Self, String> {
+            Self::new(prepared::decode(bytes)?)
+        }
+
         fn new(config: Config) -> Result<Self, String> {
             // The instance lives for one event (the contract gives a fresh
             // one per message), so nothing compiled here can be kept for the
-            // next. The host ran `validate` when the configuration was set;
+            // next. The host ran `prepare` when the configuration was set;
             // compile regexes only when a message reaches their rule.
             Rules::new_lazy(config).map(Self).map_err(|e| e.to_string())
         }

@@ -1,11 +1,11 @@
-//! The guest side: bindings for `botcore:plugin@0.2.0`, the [`Plugin`]
+//! The guest side: bindings for `botcore:plugin@0.3.0`, the [`Plugin`]
 //! trait and the [`register_plugin!`](crate::register_plugin) macro.
 
 use std::borrow::Cow;
 
 use serde::de::DeserializeOwned;
 
-/// The generated bindings of the WIT world `botcore:plugin/plugin@0.2.0`.
+/// The generated bindings of the WIT world `botcore:plugin/plugin@0.3.0`.
 ///
 /// Plugin authors rarely need this module: the types are re-exported at the
 /// crate root and the host imports are wrapped in [`log`](crate::log),
@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 )]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../bot-core/wit/since_v0.2.0",
+        path: "../../bot-core/wit/since_v0.3.0",
         world: "plugin",
         pub_export_macro: true,
         export_macro_name: "__export_plugin",
@@ -40,10 +40,12 @@ pub use bindings::botcore::plugin::types::{
 /// A bot-core plugin.
 ///
 /// Implement it and call [`register_plugin!`](crate::register_plugin) once.
-/// The host creates a fresh instance for every event, so `new` runs once per
-/// event with the configuration; nothing survives from one event to the
-/// next (keep `new` cheap). The configuration was validated when it was
-/// set: against the schema, then by [`Plugin::validate`].
+/// The host creates a fresh instance for every event, so the plugin is
+/// built once per event (by [`Plugin::new`] from the JSON configuration,
+/// or by [`Plugin::from_prepared`] from what [`Plugin::prepare`] made of
+/// it); nothing survives from one event to the next, so keep building
+/// cheap. The configuration was checked when it was set: against the
+/// schema, then by [`Plugin::prepare`] (by default [`Plugin::validate`]).
 pub trait Plugin: Sized {
     /// The plugin's configuration; its JSON Schema (from `schemars`) is put
     /// into the manifest and the host validates every configuration against it.
@@ -66,6 +68,14 @@ pub trait Plugin: Sized {
         None
     }
 
+    /// How many recent messages the plugin reads from
+    /// [`Context::history`] (default `None`: whatever the host gives,
+    /// usually 20). Declare `Some(0)` when the plugin reads no history, so
+    /// the host loads none.
+    fn history_depth() -> Option<u32> {
+        None
+    }
+
     /// Checks a configuration beyond what its JSON Schema says (templates
     /// that must parse, patterns that must compile, ranges that depend on
     /// each other). The host calls it when a vendor sets a configuration and
@@ -78,6 +88,29 @@ pub trait Plugin: Sized {
         Self::new(config)
             .map(|_| ())
             .map_err(|e| vec![ConfigProblem::root(e)])
+    }
+
+    /// Checks a configuration like [`Plugin::validate`] and returns the
+    /// plugin's prepared form of it: bytes the host keeps with the
+    /// configuration and hands to every event, where
+    /// [`Plugin::from_prepared`] builds the plugin from them instead of
+    /// [`Plugin::new`] parsing JSON. Worth it when building from JSON is
+    /// the bulk of an event's work; [`prepared::encode`](crate::prepared::encode)
+    /// and [`prepared::decode`](crate::prepared::decode) are a compact
+    /// binary form of any serde type. Keep it small: the host refuses more
+    /// than 1 MiB by default.
+    ///
+    /// Default: runs [`Plugin::validate`] and prepares nothing (empty), so
+    /// every event goes through [`Plugin::new`].
+    fn prepare(config: Self::Config) -> Result<Vec<u8>, Vec<ConfigProblem>> {
+        Self::validate(config).map(|()| Vec::new())
+    }
+
+    /// Builds the plugin, for one event, from the non-empty bytes
+    /// [`Plugin::prepare`] returned. Implement it together with `prepare`.
+    fn from_prepared(prepared: &[u8]) -> Result<Self, String> {
+        let _ = prepared;
+        Err("the plugin prepared its configuration but does not implement `from_prepared`".into())
     }
 
     /// Builds the plugin from its configuration, for one event.
@@ -102,32 +135,64 @@ pub mod __private {
             events: P::events(),
             config_schema: serde_json::to_string(&schema).unwrap_or_else(|_| "{}".to_owned()),
             debounce_ms: P::debounce_ms(),
+            history_depth: P::history_depth(),
         }
     }
 
     // The export glue hands over owned values; the signature follows it.
     #[allow(clippy::needless_pass_by_value)]
-    pub fn validate_config<P: Plugin>(config: String) -> Result<(), Vec<ConfigProblem>> {
+    pub fn prepare_config<P: Plugin>(config: String) -> Result<Vec<u8>, Vec<ConfigProblem>> {
         let config: P::Config = serde_json::from_str(&config).map_err(|e| {
             vec![ConfigProblem::root(format!(
                 "does not fit the plugin's configuration type: {e}"
             ))]
         })?;
-        P::validate(config)
+        P::prepare(config)
     }
 
     // The export glue hands over owned values; the signature follows it.
     #[allow(clippy::needless_pass_by_value)]
-    pub fn handle<P: Plugin>(event: Event, context: Context) -> Result<Vec<Action>, String> {
-        let config: P::Config = serde_json::from_str(&context.config)
-            .map_err(|e| format!("invalid configuration: {e}"))?;
-        let mut plugin = P::new(config)?;
+    pub fn handle<P: Plugin>(
+        event: Event,
+        context: Context,
+        prepared: Vec<u8>,
+    ) -> Result<Vec<Action>, String> {
+        let mut plugin = if prepared.is_empty() {
+            let config: P::Config = serde_json::from_str(&context.config)
+                .map_err(|e| format!("invalid configuration: {e}"))?;
+            P::new(config)?
+        } else {
+            P::from_prepared(&prepared)?
+        };
         plugin.handle(&event, &context)
     }
 }
 
-/// Exports a [`Plugin`] implementation as the component's `manifest` and
-/// `handle` functions. Call it once, at the crate root.
+/// A compact binary form of serde types (postcard) for
+/// [`Plugin::prepare`] and [`Plugin::from_prepared`]: decoding it is several
+/// times cheaper than parsing the same data from JSON.
+pub mod prepared {
+    /// Encodes `value`.
+    ///
+    /// # Errors
+    /// When `value` cannot be serialized (e.g. a map with non-string keys
+    /// is fine, but a type whose `Serialize` fails is not).
+    pub fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, String> {
+        postcard::to_allocvec(value).map_err(|e| format!("cannot encode the configuration: {e}"))
+    }
+
+    /// Decodes what [`encode`] made.
+    ///
+    /// # Errors
+    /// When the bytes are not an encoding of `T`.
+    pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+        postcard::from_bytes(bytes)
+            .map_err(|e| format!("cannot decode the prepared configuration: {e}"))
+    }
+}
+
+/// Exports a [`Plugin`] implementation as the component's `manifest`,
+/// `prepare-config` and `handle` functions. Call it once, at the crate root.
 ///
 /// ```ignore
 /// plugin_sdk::register_plugin!(MyPlugin);
@@ -143,17 +208,19 @@ macro_rules! register_plugin {
                 $crate::__private::manifest::<$plugin>()
             }
 
-            fn validate_config(
+            fn prepare_config(
                 config: ::std::string::String,
-            ) -> ::std::result::Result<(), ::std::vec::Vec<$crate::ConfigProblem>> {
-                $crate::__private::validate_config::<$plugin>(config)
+            ) -> ::std::result::Result<::std::vec::Vec<u8>, ::std::vec::Vec<$crate::ConfigProblem>>
+            {
+                $crate::__private::prepare_config::<$plugin>(config)
             }
 
             fn handle(
                 event: $crate::Event,
                 context: $crate::Context,
+                prepared: ::std::vec::Vec<u8>,
             ) -> ::std::result::Result<::std::vec::Vec<$crate::Action>, ::std::string::String> {
-                $crate::__private::handle::<$plugin>(event, context)
+                $crate::__private::handle::<$plugin>(event, context, prepared)
             }
         }
 

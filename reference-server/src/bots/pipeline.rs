@@ -18,7 +18,7 @@ use std::sync::{Arc, RwLock};
 use bot_core::llm::LlmService;
 use bot_core::{
     Action, Author, ConversationStore, Handler, HandlerContext, HistoryEntry, HostConfig,
-    PluginComponent, PluginHost, SqlStore,
+    PluginComponent, PluginHost, SqlStore, WasmHandler,
 };
 use sqlx::{AnyPool, Row};
 use tokio::sync::OnceCell;
@@ -41,18 +41,22 @@ const DEFAULT_HISTORY: i64 = 10;
 /// Most messages of history any plugin gets (ai-reply's maximum window).
 const MAX_HISTORY: i64 = 50;
 
-/// How much history a configured plugin reads: keyword-rules none (its
-/// conditions look at tags and state, not at past messages), ai-reply its
-/// `history_window`, anything else the default.
-fn history_depth(plugin: &str, config: &serde_json::Value) -> i64 {
-    match plugin {
-        "keyword-rules" => 0,
+/// How much history a configured plugin reads: what its manifest declares
+/// (`history-depth`, contract 0.3.0; keyword-rules reads none), narrowed for
+/// ai-reply to its configured `history_window`; the default for a plugin
+/// that declares nothing.
+fn history_depth(handler: &WasmHandler, config: &serde_json::Value) -> i64 {
+    let declared = handler
+        .history_depth()
+        .map_or(DEFAULT_HISTORY, i64::from)
+        .clamp(0, MAX_HISTORY);
+    match handler.name() {
         "ai-reply" => config
             .get("history_window")
             .and_then(serde_json::Value::as_i64)
             .unwrap_or(DEFAULT_HISTORY)
-            .clamp(0, MAX_HISTORY),
-        _ => DEFAULT_HISTORY,
+            .clamp(0, declared),
+        _ => declared,
     }
 }
 
@@ -258,7 +262,7 @@ impl Plugins {
             };
             match c.configure(&row.config) {
                 Ok(h) => {
-                    history = history.max(history_depth(&row.plugin, &row.config));
+                    history = history.max(history_depth(&h, &row.config));
                     handlers.push(Arc::new(h));
                 }
                 Err(e) => {

@@ -1,0 +1,52 @@
+//! Host bindings for `botcore:plugin@0.3.0` (see `wit/since_v0.3.0`): the
+//! configuration check (`prepare-config`) returns the plugin's prepared
+//! form of its configuration, `handle` gets it back, and the manifest
+//! declares how much history the plugin reads.
+
+#[allow(missing_docs, unreachable_pub, clippy::all)]
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "wit/since_v0.3.0",
+        world: "plugin",
+        imports: { default: async | trappable },
+        exports: { default: async },
+    });
+}
+
+use bindings::botcore::plugin::{kv, llm, log, types};
+use bindings::{Plugin, PluginPre};
+use wasmtime::Store;
+
+super::glue::contract_glue!();
+
+const CHECKS_CONFIG: bool = true;
+
+async fn prepare_call(
+    plugin: &Plugin,
+    store: &mut Store<HostState>,
+    config: &str,
+) -> wasmtime::Result<super::ConfigCheck> {
+    let r = plugin.call_prepare_config(store, config).await?;
+    Ok(r.map_err(|ps| ps.into_iter().map(|p| (p.field, p.message)).collect()))
+}
+
+async fn handle_call(
+    plugin: &Plugin,
+    store: &mut Store<HostState>,
+    event: &types::Event,
+    context: &types::Context,
+    prepared: &[u8],
+) -> wasmtime::Result<Result<Vec<types::Action>, String>> {
+    plugin.call_handle(store, event, context, prepared).await
+}
+
+fn manifest_from(m: types::Manifest) -> crate::model::Manifest {
+    crate::model::Manifest {
+        name: m.name,
+        version: m.version,
+        events: m.events.into_iter().map(kind_from).collect(),
+        config_schema: m.config_schema,
+        debounce_ms: m.debounce_ms,
+        history_depth: m.history_depth,
+    }
+}
