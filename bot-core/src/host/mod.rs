@@ -534,6 +534,11 @@ enum Versioned {
 }
 
 impl Versioned {
+    /// Whether the plugin's world exports a configuration check.
+    fn checks_config(&self) -> bool {
+        !matches!(self, Self::V0_1_0(_))
+    }
+
     async fn prepare_config(
         &self,
         host: &Arc<PluginHost>,
@@ -604,6 +609,9 @@ impl PluginComponent {
     ) -> Result<WasmHandler, ConfigError> {
         self.check_schema(config)?;
         let text = config.to_string();
+        if !self.pre.checks_config() {
+            return Ok(self.handler(text, Vec::new()));
+        }
         // The guest runs on the async engine; a private current-thread
         // runtime on a scoped thread lets a sync caller (even one on an
         // async worker thread) wait for it without nesting runtimes.
