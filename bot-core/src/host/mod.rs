@@ -255,9 +255,17 @@ impl PluginHost {
             .table_keep_resident(64 << 10)
             .pagemap_scan(Enabled::Auto);
         let mut wt = Config::new();
+        // Bounds are checked by the generated code rather than by guard
+        // pages and a signal handler: with guard pages, every pooled memory
+        // that grew during a message was shrunk back with `mprotect` when
+        // its slot was reused and grown again by the next instance, and
+        // each `mprotect` flushed the TLB on every core (15% of the
+        // pipeline's time). Without them a memory grows by moving its
+        // bound, and each slot reserves only the memory limit.
         wt.epoch_interruption(true)
             .signals_based_traps(false)
             .memory_guard_size(0)
+            .memory_reservation((config.memory_limit as u64).next_multiple_of(1 << 16))
             .wasm_component_model(true)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&wt).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
