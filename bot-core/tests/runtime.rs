@@ -21,6 +21,7 @@ use whatsapp_client::webhook::InboundMessage;
 #[derive(Default)]
 struct Probe {
     window: Option<Duration>,
+    depth: Option<u32>,
     calls: AtomicUsize,
     seen: Mutex<Vec<(String, Vec<String>)>>,
 }
@@ -33,6 +34,10 @@ impl Handler for Probe {
 
     fn debounce(&self) -> Option<Duration> {
         self.window
+    }
+
+    fn history_depth(&self) -> Option<u32> {
+        self.depth
     }
 
     async fn handle(
@@ -61,6 +66,46 @@ fn runtime_clock(clock: &ManualClock) -> Arc<Runtime> {
             .build()
             .unwrap(),
     )
+}
+
+#[tokio::test]
+async fn each_handler_gets_the_history_it_declares() {
+    let rt = runtime_clock(&ManualClock::new(1_700_000_000_000));
+    let (none, one, default) = (
+        Arc::new(Probe {
+            depth: Some(0),
+            ..Probe::default()
+        }),
+        Arc::new(Probe {
+            depth: Some(1),
+            ..Probe::default()
+        }),
+        Arc::new(Probe::default()),
+    );
+    let p = RecordingProvider::new();
+    rt.set_tenant(
+        "toko",
+        tenant(&p)
+            .handler_arc(none.clone())
+            .handler_arc(one.clone())
+            .handler_arc(default.clone()),
+    );
+    for (id, body) in [("m1", "satu"), ("m2", "dua")] {
+        rt.handle_event("toko", &text(id, "081200000020", body))
+            .await
+            .unwrap();
+    }
+    let last = |p: &Probe| p.seen.lock().unwrap().last().unwrap().1.clone();
+    // For m2 each handler sees m1, the three replies to it and the replies
+    // the handlers before it already sent for m2, cut to what it declares.
+    assert_eq!(last(&none), Vec::<String>::new());
+    assert_eq!(last(&one), ["got dua"]);
+    assert_eq!(
+        last(&default),
+        [
+            "satu", "got satu", "got satu", "got satu", "got dua", "got dua"
+        ]
+    );
 }
 
 #[tokio::test(start_paused = true)]
