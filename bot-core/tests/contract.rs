@@ -112,6 +112,28 @@ async fn a_missing_custom_field_renders_empty_and_the_reply_is_still_sent() {
         .unwrap();
     assert_eq!(r.failures().count(), 0, "{r:?}");
     assert_eq!(sent_texts(&p), ["Kak, kami kirim ke ."]);
+
+    // An English-speaking vendor picks its own word for a nameless contact;
+    // a contact with a name keeps it.
+    let h = plugin(
+        &rt,
+        "keyword-rules",
+        json!({"name_fallback": "there", "rules": [{"id": "hi", "keywords": ["hello"], "reply": "Hi {name}!"}]}),
+    )
+    .await;
+    let p = RecordingProvider::new();
+    rt.set_tenant("shop", tenant(&p).handler(h));
+    rt.handle_event("shop", &text("e1", "081200000021", "hello"))
+        .await
+        .unwrap();
+    let named = match text("e2", "081200000022", "hello") {
+        whatsapp_client::webhook::Event::Message(m) => {
+            whatsapp_client::webhook::Event::Message(m.with_from_name("Budi"))
+        }
+        other => other,
+    };
+    rt.handle_event("shop", &named).await.unwrap();
+    assert_eq!(sent_texts(&p), ["Hi there!", "Hi Budi!"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,13 +12,31 @@ pub fn out_of_hours_key(phone: &str) -> String {
 
 #[cfg(feature = "guest")]
 mod guest {
-    use plugin_sdk::text::seed_from;
+    use std::borrow::Cow;
+
+    use plugin_sdk::text::{Vars, seed_from};
     use plugin_sdk::{Action, ConfigProblem, Context, Event, Plugin, kv, log, prepared};
 
     use crate::rules::{Config, Input, Rules};
 
     /// The keyword-rules plugin.
     pub(crate) struct KeywordRules(Rules);
+
+    /// The contact's variables, with the vendor's word for `{name}` when
+    /// the contact has no name.
+    struct ContactVars<'a> {
+        contact: &'a plugin_sdk::Contact,
+        name_fallback: Option<&'a str>,
+    }
+
+    impl Vars for ContactVars<'_> {
+        fn get(&self, name: &str) -> Option<Cow<'_, str>> {
+            match (name, &self.contact.name, self.name_fallback) {
+                ("name", None, Some(word)) => Some(Cow::Borrowed(word)),
+                _ => self.contact.get(name),
+            }
+        }
+    }
 
     impl Plugin for KeywordRules {
         type Config = Config;
@@ -85,7 +103,10 @@ mod guest {
                     text,
                     tags: &ctx.contact.tags,
                     state: ctx.state.as_deref(),
-                    vars: &ctx.contact,
+                    vars: &ContactVars {
+                        contact: &ctx.contact,
+                        name_fallback: self.0.config().name_fallback.as_deref(),
+                    },
                     weekday: now.weekday,
                     minute_of_day: u16::from(now.hour) * 60 + u16::from(now.minute),
                     date: &date,

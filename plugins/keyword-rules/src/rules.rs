@@ -150,6 +150,11 @@ pub struct Config {
     /// Stop the plugins after this one when a rule matched (default true).
     #[serde(default = "yes")]
     pub stop_on_match: bool,
+    /// What `{name}` says when the contact has no name (default `Kak`, the
+    /// Indonesian form of address; e.g. `there` for English replies).
+    #[serde(default)]
+    #[schemars(length(max = 40))]
+    pub name_fallback: Option<String>,
 }
 
 fn yes() -> bool {
