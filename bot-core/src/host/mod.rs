@@ -176,7 +176,7 @@ pub enum LoadError {
 }
 
 /// A configuration rejected by a plugin's JSON Schema or by the plugin
-/// itself (`validate-config`).
+/// itself (`prepare-config`, `validate-config` in 0.2.0).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid configuration for plugin `{plugin}`: {}", .errors.join("; "))]
 pub struct ConfigError {

@@ -61,7 +61,8 @@ pub(crate) struct HostState {
     pub(crate) max_llm_calls: u32,
     pub(crate) max_kv_key: usize,
     pub(crate) max_kv_value: usize,
-    /// Set while the guest's `validate-config` runs: no kv, no LLM.
+    /// Set while the guest checks a configuration (`prepare-config`,
+    /// `validate-config`): no kv, no LLM.
     pub(crate) validating: bool,
     /// When the host's wall timeout for this call ends.
     wall_deadline: Instant,

@@ -23,11 +23,13 @@ enum Behaviour {
     /// Panics with a message (and in a function) that reads like the host's
     /// instance-pool error, to prove the host does not classify by text.
     PanicMaximum,
-    /// `validate-config` spins forever (events are echoed).
+    /// The configuration check (`prepare-config`) spins forever (events
+    /// are echoed).
     ValidateLoop,
-    /// `validate-config` refuses the configuration, naming `/behaviour`.
+    /// The configuration check refuses the configuration, naming
+    /// `/behaviour`.
     ValidateRefuse,
-    /// `validate-config` tries the kv store and the LLM, which the host
+    /// The configuration check tries the kv store and the LLM, which the host
     /// withholds there, and refuses with what it got.
     ValidateProbe,
     /// `prepare-config` returns 2 MiB of prepared bytes (more than the
@@ -109,7 +111,7 @@ impl Plugin for Hostile {
                 Ok(vec![Action::reply_text(format!("echo: {text}"))])
             }
             Behaviour::ValidateRefuse | Behaviour::ValidateProbe | Behaviour::PrepareHuge => {
-                Err("not reachable: validate-config refuses this configuration".to_owned())
+                Err("not reachable: the configuration check refuses this configuration".to_owned())
             }
             Behaviour::PanicMaximum => maximum_concurrent_pooling_limit_reached(),
             Behaviour::Loop => {

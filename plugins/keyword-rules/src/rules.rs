@@ -384,7 +384,7 @@ impl Rules {
     /// compiled and its reply parsed when a message first reaches the rule,
     /// rather than up front (the default and out-of-hours replies and the
     /// hours are still checked here). For a configuration already accepted
-    /// by [`Rules::new`] (the plugin's `validate-config`), when the rules
+    /// by [`Rules::new`] (the plugin's `prepare-config`), when the rules
     /// live for one message only: rules after the first match cost nothing.
     /// A rule that turns out broken fails [`Rules::decide`].
     pub fn new_lazy(config: Config) -> Result<Self, ConfigError> {
