@@ -9,7 +9,8 @@
 //! [`contract_glue!`] and writes the few parts that differ between
 //! versions: `CHECKS_CONFIG` (whether the world exports a configuration
 //! check), `prepare_call` (runs that check), `handle_call` (calls `handle`)
-//! and `manifest_from` (reads the manifest).
+//! and `manifest_from` (reads the manifest); versions before 0.3.0 take the
+//! last two from [`before_v0_3_0!`].
 
 /// Expands the shared host impls and conversions for the bindings modules
 /// `types`, `log`, `kv` and `llm` in scope at the call site.
@@ -545,4 +546,33 @@ macro_rules! contract_glue {
     };
 }
 
+/// Expands `handle_call` and `manifest_from` for the versions before 0.3.0,
+/// whose `handle` takes no prepared bytes and whose manifest declares no
+/// history depth.
+macro_rules! before_v0_3_0 {
+    () => {
+        async fn handle_call(
+            plugin: &Plugin,
+            store: &mut Store<HostState>,
+            event: &types::Event,
+            context: &types::Context,
+            _prepared: &[u8],
+        ) -> wasmtime::Result<Result<Vec<types::Action>, String>> {
+            plugin.call_handle(store, event, context).await
+        }
+
+        fn manifest_from(m: types::Manifest) -> crate::model::Manifest {
+            crate::model::Manifest {
+                name: m.name,
+                version: m.version,
+                events: m.events.into_iter().map(kind_from).collect(),
+                config_schema: m.config_schema,
+                debounce_ms: m.debounce_ms,
+                history_depth: None,
+            }
+        }
+    };
+}
+
+pub(super) use before_v0_3_0;
 pub(super) use contract_glue;

@@ -544,7 +544,11 @@ enum Versioned {
 impl Versioned {
     /// Whether the plugin's world exports a configuration check.
     fn checks_config(&self) -> bool {
-        !matches!(self, Self::V0_1_0(_))
+        match self {
+            Self::V0_1_0(_) => v0_1_0::CHECKS_CONFIG,
+            Self::V0_2_0(_) => v0_2_0::CHECKS_CONFIG,
+            Self::V0_3_0(_) => v0_3_0::CHECKS_CONFIG,
+        }
     }
 
     async fn prepare_config(

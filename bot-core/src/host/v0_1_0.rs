@@ -20,9 +20,11 @@ use wasmtime::Store;
 
 super::glue::contract_glue!();
 
-const CHECKS_CONFIG: bool = false;
+pub(super) const CHECKS_CONFIG: bool = false;
 
-// Never called (`CHECKS_CONFIG` is false); the glue needs the function.
+// 0.1.0 has no check: a configuration that fits the schema is accepted and
+// prepares nothing. (The glue answers so itself without instantiating the
+// plugin, because `CHECKS_CONFIG` is false.)
 async fn prepare_call(
     _: &Plugin,
     _: &mut Store<HostState>,
@@ -31,23 +33,4 @@ async fn prepare_call(
     Ok(Ok(Vec::new()))
 }
 
-async fn handle_call(
-    plugin: &Plugin,
-    store: &mut Store<HostState>,
-    event: &types::Event,
-    context: &types::Context,
-    _prepared: &[u8],
-) -> wasmtime::Result<Result<Vec<types::Action>, String>> {
-    plugin.call_handle(store, event, context).await
-}
-
-fn manifest_from(m: types::Manifest) -> crate::model::Manifest {
-    crate::model::Manifest {
-        name: m.name,
-        version: m.version,
-        events: m.events.into_iter().map(kind_from).collect(),
-        config_schema: m.config_schema,
-        debounce_ms: m.debounce_ms,
-        history_depth: None,
-    }
-}
+super::glue::before_v0_3_0!();

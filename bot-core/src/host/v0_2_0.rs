@@ -17,7 +17,7 @@ use wasmtime::Store;
 
 super::glue::contract_glue!();
 
-const CHECKS_CONFIG: bool = true;
+pub(super) const CHECKS_CONFIG: bool = true;
 
 /// `validate-config`; 0.2.0 prepares nothing.
 async fn prepare_call(
@@ -30,23 +30,4 @@ async fn prepare_call(
         .map_err(|ps| ps.into_iter().map(|p| (p.field, p.message)).collect()))
 }
 
-async fn handle_call(
-    plugin: &Plugin,
-    store: &mut Store<HostState>,
-    event: &types::Event,
-    context: &types::Context,
-    _prepared: &[u8],
-) -> wasmtime::Result<Result<Vec<types::Action>, String>> {
-    plugin.call_handle(store, event, context).await
-}
-
-fn manifest_from(m: types::Manifest) -> crate::model::Manifest {
-    crate::model::Manifest {
-        name: m.name,
-        version: m.version,
-        events: m.events.into_iter().map(kind_from).collect(),
-        config_schema: m.config_schema,
-        debounce_ms: m.debounce_ms,
-        history_depth: None,
-    }
-}
+super::glue::before_v0_3_0!();

@@ -19,7 +19,7 @@ use wasmtime::Store;
 
 super::glue::contract_glue!();
 
-const CHECKS_CONFIG: bool = true;
+pub(super) const CHECKS_CONFIG: bool = true;
 
 async fn prepare_call(
     plugin: &Plugin,
