@@ -8,7 +8,8 @@ mod common;
 use std::collections::HashMap;
 
 use campaigns_support::{
-    Vendor, device, eventually, phone, sim_device, sim_sent, vendor, vendor_with_limits,
+    Vendor, device, eventually, gateway_accepts, gateway_device, phone, sim_device, sim_sent,
+    vendor, vendor_with_limits,
 };
 use common::{DbKind, TestApp, data, error_code, spawn_app, spawn_app_with};
 use reference_server::campaigns::Clock;
@@ -589,14 +590,8 @@ async fn schedule_followup_and_retry(kind: DbKind) {
         .up_to_n_times(1)
         .mount(&gw)
         .await;
-    wiremock::Mock::given(wiremock::matchers::method("POST"))
-        .respond_with(
-            wiremock::ResponseTemplate::new(200)
-                .set_body_json(json!({"status": true, "id": "gw-1"})),
-        )
-        .mount(&gw)
-        .await;
-    let gd = device(&app, &v, json!({"kind": "gateway", "url": format!("{}/send", gw.uri()), "header_name": "x-api-key", "token": "rahasia"})).await;
+    gateway_accepts(&gw, "gw-1", std::time::Duration::ZERO).await;
+    let gd = gateway_device(&app, &v, &gw).await;
     let c = data(
         app.post(
             "/api/v1/campaigns",

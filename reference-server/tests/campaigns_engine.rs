@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use campaigns_support::{
-    SecondServer, Vendor, device, eventually, gateway_counts, gateway_device, phone, sim_device,
-    sim_sent, vendor, vendor_with_limits,
+    SecondServer, Vendor, device, eventually, gateway_accepts, gateway_counts, gateway_device,
+    phone, sim_device, sim_sent, vendor, vendor_with_limits,
 };
 use common::{DbKind, TestApp, data, spawn_app_with};
 use reference_server::campaigns::Clock;
@@ -409,7 +409,6 @@ async fn schedule_in_vendor_time_zone_starts_on_time(kind: DbKind) {
 both_dbs!(schedule_in_vendor_time_zone_starts_on_time);
 
 async fn lease_renewed_while_sends_hang(kind: DbKind) {
-    use wiremock::matchers::method;
     let app = spawn_app_with(kind, |c| {
         c.campaigns.poll_ms = 100;
         c.campaigns.lease_ms = 600;
@@ -428,14 +427,7 @@ async fn lease_renewed_while_sends_hang(kind: DbKind) {
     add_contacts(&app, &v, 3, "lambat").await;
     // Each send takes 2.5 s, four lease lengths.
     let gw = wiremock::MockServer::start().await;
-    wiremock::Mock::given(method("POST"))
-        .respond_with(
-            wiremock::ResponseTemplate::new(200)
-                .set_body_json(json!({"status": true, "id": "gw-slow"}))
-                .set_delay(Duration::from_millis(2500)),
-        )
-        .mount(&gw)
-        .await;
+    gateway_accepts(&gw, "gw-slow", Duration::from_millis(2500)).await;
     let d = gateway_device(&app, &v, &gw).await;
     let tid = template(&app, &v, json!({"name": "t", "body": "Halo {name}"})).await;
     let id = start_campaign(
@@ -717,7 +709,6 @@ both_dbs!(nameless_contact_is_greeted_kak);
 /// other one takes over.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_a_device_exactly_once() {
-    use wiremock::matchers::method;
     let configure = |c: &mut reference_server::Config| {
         c.campaigns.poll_ms = 100;
         c.campaigns.lease_ms = 1000;
@@ -727,14 +718,7 @@ async fn two_instances_share_a_device_exactly_once() {
     let v = vendor(&app, "Toko Dua").await;
     add_contacts(&app, &v, 30, "dua").await;
     let gw = wiremock::MockServer::start().await;
-    wiremock::Mock::given(method("POST"))
-        .respond_with(
-            wiremock::ResponseTemplate::new(200)
-                .set_body_json(json!({"status": true, "id": "gw-2"}))
-                .set_delay(Duration::from_millis(20)),
-        )
-        .mount(&gw)
-        .await;
+    gateway_accepts(&gw, "gw-2", Duration::from_millis(20)).await;
     let d = gateway_device(&app, &v, &gw).await;
     let tid = template(&app, &v, json!({"name": "t", "body": "Halo {name}"})).await;
     // 20 messages a second: 1.5 s for the whole campaign.

@@ -195,6 +195,19 @@ pub async fn gateway_device(app: &TestApp, v: &Vendor, gw: &wiremock::MockServer
     .await
 }
 
+/// Makes the gateway mock `gw` accept every send, answering `id` after
+/// `delay` (mounted after any more specific mock, it answers the rest).
+pub async fn gateway_accepts(gw: &wiremock::MockServer, id: &str, delay: std::time::Duration) {
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .set_body_json(json!({"status": true, "id": id}))
+                .set_delay(delay),
+        )
+        .mount(gw)
+        .await;
+}
+
 /// How many messages the gateway mock received per number (`number` of
 /// the generic gateway body).
 pub async fn gateway_counts(
