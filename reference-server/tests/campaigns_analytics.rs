@@ -95,16 +95,7 @@ async fn vendor_overview_counts_real_traffic(kind: DbKind) {
     // An agent takes over and replies; the bot stays quiet meanwhile.
     let convs = data(app.get("/api/v1/conversations", &v.token).await, 200).await;
     let conv = convs[0]["id"].as_str().unwrap().to_owned();
-    data(
-        app.post(
-            &format!("/api/v1/conversations/{conv}/takeover"),
-            &v.token,
-            json!({}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    bots_support::take_over(&app, &v.token, &conv).await;
     let m = data(
         app.post(
             &format!("/api/v1/conversations/{conv}/messages"),

@@ -156,16 +156,7 @@ async fn simulator_loop(kind: DbKind) {
     let conv = convs[0]["id"].as_str().unwrap().to_owned();
     assert_eq!(convs[0]["contact_number"], CUSTOMER_E164);
     assert_eq!(convs[0]["contact_name"], "Budi");
-    let c = data(
-        app.post(
-            &format!("/api/v1/conversations/{conv}/takeover"),
-            &v.token,
-            json!({}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    let c = bots_support::take_over(&app, &v.token, &conv).await;
     assert_eq!(c["owner"], "agent");
     assert_eq!(c["agent_member_id"], v.member_id.as_str());
     let r = inject(&app, &v.token, &dev, "harga?").await;
@@ -366,16 +357,7 @@ async fn handoff_timeout_hands_back(kind: DbKind) {
     assert_eq!(inject(&app, &v.token, &dev, "halo").await["replies"], 1);
     let convs = data(app.get("/api/v1/conversations", &v.token).await, 200).await;
     let conv = convs[0]["id"].as_str().unwrap().to_owned();
-    data(
-        app.post(
-            &format!("/api/v1/conversations/{conv}/takeover"),
-            &v.token,
-            json!({}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    bots_support::take_over(&app, &v.token, &conv).await;
     data(
         app.post(
             &format!("/api/v1/conversations/{conv}/messages"),
@@ -447,16 +429,7 @@ async fn handoff_timeout_hands_back(kind: DbKind) {
         200,
     )
     .await;
-    data(
-        app.post(
-            &format!("/api/v1/conversations/{conv}/takeover"),
-            &v.token,
-            json!({}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    bots_support::take_over(&app, &v.token, &conv).await;
     sqlx::query("UPDATE conversations SET owner_changed_at = $1 WHERE id = $2")
         .bind(now - 100_000 * minute)
         .bind(&conv)

@@ -190,3 +190,18 @@ pub async fn inject(
     )
     .await
 }
+
+/// An agent of the vendor behind `token` takes the conversation over;
+/// returns the conversation as the API answers it.
+pub async fn take_over(app: &crate::common::TestApp, token: &str, conv: &str) -> Value {
+    crate::common::data(
+        app.post(
+            &format!("/api/v1/conversations/{conv}/takeover"),
+            token,
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await
+}
