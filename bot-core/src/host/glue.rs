@@ -60,21 +60,9 @@ macro_rules! contract_glue {
                 host: &std::sync::Arc<PluginHost>,
             ) -> Result<crate::model::Manifest, LoadError> {
                 let mut store = host.new_store("", "manifest");
-                let fut = async {
-                    let plugin = self
-                        .0
-                        .instantiate_async(&mut store)
-                        .await
-                        .map_err(CallError::Instantiate)?;
-                    plugin
-                        .call_manifest(&mut store)
-                        .await
-                        .map_err(CallError::Call)
-                };
-                let outcome = match tokio::time::timeout(host.config.wall_timeout, fut).await {
-                    Ok(r) => r,
-                    Err(_) => Err(CallError::WallTimeout),
-                };
+                let outcome = super::glue::guest_call!(self, host, store, |plugin| {
+                    plugin.call_manifest(&mut store)
+                });
                 let m = outcome.map_err(|e| {
                     LoadError::Manifest(format!(
                         "manifest call failed: {}",
@@ -101,20 +89,9 @@ macro_rules! contract_glue {
                 }
                 let mut store = host.new_store("", plugin);
                 store.data_mut().validating = true;
-                let fut = async {
-                    let instance = self
-                        .0
-                        .instantiate_async(&mut store)
-                        .await
-                        .map_err(CallError::Instantiate)?;
+                let outcome = super::glue::guest_call!(self, host, store, |instance| {
                     prepare_call(&instance, &mut store, config)
-                        .await
-                        .map_err(CallError::Call)
-                };
-                let outcome = match tokio::time::timeout(host.config.wall_timeout, fut).await {
-                    Ok(r) => r,
-                    Err(_) => Err(CallError::WallTimeout),
-                };
+                });
                 let result = outcome.map_err(|e| classify(&host.config, store.data(), e))?;
                 Ok(result.map_err(super::problem_list))
             }
@@ -131,20 +108,9 @@ macro_rules! contract_glue {
                 let event = event_to_wit(message);
                 let context = context_to_wit(ctx, config);
                 let mut store = host.new_store(&ctx.tenant, plugin);
-                let fut = async {
-                    let instance = self
-                        .0
-                        .instantiate_async(&mut store)
-                        .await
-                        .map_err(CallError::Instantiate)?;
+                let outcome = super::glue::guest_call!(self, host, store, |instance| {
                     handle_call(&instance, &mut store, &event, &context, prepared)
-                        .await
-                        .map_err(CallError::Call)
-                };
-                let outcome = match tokio::time::timeout(host.config.wall_timeout, fut).await {
-                    Ok(r) => r,
-                    Err(_) => Err(CallError::WallTimeout),
-                };
+                });
                 let result = outcome.map_err(|e| classify(&host.config, store.data(), e))?;
                 let actions =
                     result.map_err(|e| HandlerError::Failed(e.chars().take(1000).collect()))?;
@@ -546,6 +512,26 @@ macro_rules! contract_glue {
     };
 }
 
+/// Instantiates a pre-linked plugin (`$pre.0`) in `$store` and runs `$call`
+/// on the instance, all within the host's wall timeout: the outcome as a
+/// `Result<_, CallError>` that says which stage failed.
+macro_rules! guest_call {
+    ($pre:ident, $host:ident, $store:ident, |$instance:ident| $call:expr) => {{
+        let fut = async {
+            let $instance = $pre
+                .0
+                .instantiate_async(&mut $store)
+                .await
+                .map_err(CallError::Instantiate)?;
+            $call.await.map_err(CallError::Call)
+        };
+        match tokio::time::timeout($host.config.wall_timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(CallError::WallTimeout),
+        }
+    }};
+}
+
 /// Expands `handle_call` and `manifest_from` for the versions before 0.3.0,
 /// whose `handle` takes no prepared bytes and whose manifest declares no
 /// history depth.
@@ -576,3 +562,4 @@ macro_rules! before_v0_3_0 {
 
 pub(super) use before_v0_3_0;
 pub(super) use contract_glue;
+pub(super) use guest_call;
