@@ -2,33 +2,7 @@
 //! recipient): Indonesian by default, English for vendors whose locale is
 //! `en` (`tenants.locale`).
 
-/// The language of a vendor's texts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    /// Bahasa Indonesia (the default).
-    #[default]
-    Id,
-    /// English.
-    En,
-}
-
-impl Lang {
-    /// The language of a vendor locale (`id`, `en`; anything else is `id`).
-    pub fn of(locale: &str) -> Self {
-        if locale.eq_ignore_ascii_case("en") || locale.to_ascii_lowercase().starts_with("en-") {
-            Self::En
-        } else {
-            Self::Id
-        }
-    }
-
-    fn pick(self, id: &str, en: &str) -> String {
-        match self {
-            Self::Id => id.to_owned(),
-            Self::En => en.to_owned(),
-        }
-    }
-}
+pub use crate::http::i18n::Lang;
 
 /// A follow-up not sent because the plan's monthly message quota is used
 /// up; `detail` is the limit check's message.

@@ -47,6 +47,12 @@ impl Lang {
         }
     }
 
+    /// The language of a stored vendor locale (`tenants.locale`: `id`,
+    /// `en`, `en-US`, ...); anything unrecognised is Indonesian.
+    pub fn of(locale: &str) -> Self {
+        Self::of_tag(locale).unwrap_or_default()
+    }
+
     /// The language an `Accept-Language` value asks for: the recognised tag
     /// with the highest `q` (the first one on ties), else Indonesian.
     pub fn from_accept_language(header: &str) -> Self {
