@@ -161,9 +161,127 @@ pub type JobFuture<'c, T> =
 type Output = Box<dyn std::any::Any + Send>;
 type ErasedJob = Box<dyn for<'c> FnMut(&'c mut AnyConnection) -> JobFuture<'c, Output> + Send>;
 
+/// Items of one [`BatchJob`] type, type-erased, and the function that runs
+/// them together.
+type ErasedItem = std::sync::Arc<dyn std::any::Any + Send + Sync>;
+type GroupRunner = for<'c> fn(&'c mut AnyConnection, Vec<ErasedItem>) -> JobFuture<'c, Vec<Output>>;
+
+enum Work {
+    /// A closure of its own ([`Writer::run`]).
+    One(ErasedJob),
+    /// An item of a [`BatchJob`] ([`Writer::run_batched`]): the waiting
+    /// items of the same type run together.
+    Grouped {
+        kind: std::any::TypeId,
+        item: ErasedItem,
+        run: GroupRunner,
+    },
+}
+
 struct Job {
-    run: ErasedJob,
+    work: Work,
     reply: tokio::sync::oneshot::Sender<Result<Output, sqlx::Error>>,
+}
+
+/// A write job that the SQLite writer runs for all its waiting callers with
+/// one set of statements (multi-row `INSERT`s and `UPDATE ... FROM
+/// (VALUES ...)`) instead of one set per caller: each statement costs a
+/// round trip to the connection's thread, so a batch of inbound messages
+/// costs the statements of about one.
+///
+/// The same rules as for [`Writer::run`] jobs hold: database work only, and
+/// it may run again (alone, when a batch it was part of failed).
+pub trait BatchJob: Send + Sync + Sized + 'static {
+    /// What one item's caller gets back.
+    type Output: Send + 'static;
+
+    /// Runs `items` (in the order they were submitted) in the current write
+    /// transaction and returns one output per item, in the same order.
+    /// Items may touch the same rows (two messages of one conversation):
+    /// the result must be as if they ran one after the other.
+    fn run_many<'c>(
+        c: &'c mut AnyConnection,
+        items: &'c [std::sync::Arc<Self>],
+    ) -> JobFuture<'c, Vec<Self::Output>>;
+}
+
+fn group_runner<J: BatchJob>(
+    c: &mut AnyConnection,
+    items: Vec<ErasedItem>,
+) -> JobFuture<'_, Vec<Output>> {
+    Box::pin(async move {
+        let n = items.len();
+        let typed: Vec<std::sync::Arc<J>> = items
+            .into_iter()
+            .filter_map(|i| i.downcast::<J>().ok())
+            .collect();
+        if typed.len() != n {
+            return Err(sqlx::Error::Protocol(
+                "writer grouped jobs of different types".into(),
+            ));
+        }
+        let outputs = J::run_many(c, &typed).await?;
+        if outputs.len() != n {
+            return Err(sqlx::Error::Protocol(format!(
+                "a batch job answered {} of {n} items",
+                outputs.len()
+            )));
+        }
+        Ok(outputs.into_iter().map(|o| Box::new(o) as Output).collect())
+    })
+}
+
+/// Most rows one multi-row statement of a [`BatchJob`] writes: a batch is
+/// split into chunks of a power of two up to this, so each statement has
+/// few shapes in the connection's statement cache.
+pub const MAX_ROWS_PER_STATEMENT: usize = 32;
+
+/// The sizes to split `n` rows into (largest first, powers of two of at
+/// most [`MAX_ROWS_PER_STATEMENT`]).
+pub fn chunk_sizes(mut n: usize) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        if n == 0 {
+            return None;
+        }
+        let size = if n >= MAX_ROWS_PER_STATEMENT {
+            MAX_ROWS_PER_STATEMENT
+        } else {
+            1 << n.ilog2()
+        };
+        n -= size;
+        Some(size)
+    })
+}
+
+/// Splits `items` into chunks of [`chunk_sizes`].
+pub fn chunks<T>(items: &[T]) -> impl Iterator<Item = &[T]> {
+    let mut rest = items;
+    chunk_sizes(items.len()).map(move |size| {
+        let (head, tail) = rest.split_at(size);
+        rest = tail;
+        head
+    })
+}
+
+/// `($1, $2, ...), ($k, ...)`: `rows` tuples of `cols` numbered
+/// placeholders, for a multi-row `VALUES`.
+pub fn values_placeholders(rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * cols + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
 }
 
 /// Runs short write transactions of the hot paths (payment notifications,
@@ -231,34 +349,71 @@ impl Writer {
     {
         match &self.0 {
             WriterMode::Direct(pool) => {
-                use futures::FutureExt as _;
                 let mut tx = pool.begin().await?;
                 // Same contract as the batched writer: a panicking job is
                 // that job's error (its transaction rolls back on drop).
-                let out = std::panic::AssertUnwindSafe(job(&mut tx))
-                    .catch_unwind()
-                    .await
-                    .map_err(|_| sqlx::Error::Protocol("a write job panicked".into()))??;
+                let out = guarded(job(&mut tx)).await?;
                 tx.commit().await?;
                 Ok(out)
             }
             WriterMode::Batched(queue) => {
-                let (reply, answer) = tokio::sync::oneshot::channel();
                 let run: ErasedJob = Box::new(move |c| {
                     let fut = job(c);
                     Box::pin(async move { fut.await.map(|t| Box::new(t) as Output) })
                 });
-                queue
-                    .send(Job { run, reply })
-                    .await
-                    .map_err(|_| sqlx::Error::PoolClosed)?;
-                let out = answer.await.map_err(|_| sqlx::Error::PoolClosed)??;
-                out.downcast::<T>().map(|b| *b).map_err(|_| {
-                    sqlx::Error::Protocol("writer job answered with another type".into())
-                })
+                submit(queue, Work::One(run)).await
             }
         }
     }
+
+    /// Runs one item of a [`BatchJob`] in a write transaction and returns
+    /// its output once committed. On SQLite the items waiting at the
+    /// writer run together ([`BatchJob::run_many`]); on PostgreSQL each
+    /// item is its own transaction.
+    pub async fn run_batched<J: BatchJob>(
+        &self,
+        item: std::sync::Arc<J>,
+    ) -> Result<J::Output, sqlx::Error> {
+        match &self.0 {
+            WriterMode::Direct(_) => {
+                self.run(move |c| {
+                    let item = std::sync::Arc::clone(&item);
+                    Box::pin(async move {
+                        J::run_many(c, std::slice::from_ref(&item))
+                            .await?
+                            .pop()
+                            .ok_or_else(|| {
+                                sqlx::Error::Protocol("a batch job answered no item".into())
+                            })
+                    })
+                })
+                .await
+            }
+            WriterMode::Batched(queue) => {
+                let work = Work::Grouped {
+                    kind: std::any::TypeId::of::<J>(),
+                    item,
+                    run: group_runner::<J>,
+                };
+                submit(queue, work).await
+            }
+        }
+    }
+}
+
+async fn submit<T: 'static>(
+    queue: &tokio::sync::mpsc::Sender<Job>,
+    work: Work,
+) -> Result<T, sqlx::Error> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    queue
+        .send(Job { work, reply })
+        .await
+        .map_err(|_| sqlx::Error::PoolClosed)?;
+    let out = answer.await.map_err(|_| sqlx::Error::PoolClosed)??;
+    out.downcast::<T>()
+        .map(|b| *b)
+        .map_err(|_| sqlx::Error::Protocol("writer job answered with another type".into()))
 }
 
 /// How often the WAL is copied back into the database file.
@@ -288,6 +443,8 @@ async fn writer_loop(pool: AnyPool, mut rx: tokio::sync::mpsc::Receiver<Job>) {
     let mut conn: Option<AnyConnection> = None;
     let mut batch: Vec<Job> = Vec::with_capacity(Writer::MAX_BATCH);
     while rx.recv_many(&mut batch, Writer::MAX_BATCH).await > 0 {
+        #[allow(clippy::cast_precision_loss)]
+        metrics::histogram!("db_writer_batch_jobs").record(batch.len() as f64);
         let c = match &mut conn {
             Some(c) => c,
             slot => match pool.acquire().await {
@@ -310,7 +467,14 @@ async fn writer_loop(pool: AnyPool, mut rx: tokio::sync::mpsc::Receiver<Job>) {
             Err(e) => {
                 tracing::warn!(error = %e, jobs = batch.len(), "write batch failed; running its jobs one by one");
                 for mut job in batch.drain(..) {
-                    let result = run_alone(c, &mut job.run).await;
+                    let result =
+                        run_batch(c, std::slice::from_mut(&mut job))
+                            .await
+                            .and_then(|mut o| {
+                                o.pop().ok_or_else(|| {
+                                    sqlx::Error::Protocol("a write job got no answer".into())
+                                })
+                            });
                     let _ = job.reply.send(result);
                 }
                 // A connection that cannot even roll back is not reused.
@@ -322,28 +486,66 @@ async fn writer_loop(pool: AnyPool, mut rx: tokio::sync::mpsc::Receiver<Job>) {
     }
 }
 
-/// Runs one job, turning a panic inside it into that job's error: the
+/// Awaits a job, turning a panic inside it into that job's error: the
 /// writer task serves the whole process and must outlive a faulty job.
-async fn guarded(run: &mut ErasedJob, c: &mut AnyConnection) -> Result<Output, sqlx::Error> {
+async fn guarded<T>(job: JobFuture<'_, T>) -> Result<T, sqlx::Error> {
     use futures::FutureExt as _;
-    match std::panic::AssertUnwindSafe(run(c)).catch_unwind().await {
+    match std::panic::AssertUnwindSafe(job).catch_unwind().await {
         Ok(result) => result,
         Err(_) => Err(sqlx::Error::Protocol("a write job panicked".into())),
     }
 }
 
-async fn run_batch(c: &mut AnyConnection, batch: &mut [Job]) -> Result<Vec<Output>, sqlx::Error> {
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut *c).await?;
-    let mut outputs = Vec::with_capacity(batch.len());
-    for job in batch.iter_mut() {
-        match guarded(&mut job.run, &mut *c).await {
-            Ok(out) => outputs.push(out),
-            Err(e) => {
-                let _ = sqlx::query("ROLLBACK").execute(&mut *c).await;
-                return Err(e);
+/// The items of the batch's grouped jobs of `kind`, with their positions.
+fn group_of(batch: &[Job], kind: std::any::TypeId) -> (Vec<usize>, Vec<ErasedItem>) {
+    batch
+        .iter()
+        .enumerate()
+        .filter_map(|(i, job)| match &job.work {
+            Work::Grouped { kind: k, item, .. } if *k == kind => Some((i, ErasedItem::clone(item))),
+            _ => None,
+        })
+        .unzip()
+}
+
+/// Runs the batch's jobs (each grouped type once, for all its items) and
+/// returns each job's output at its position.
+async fn run_jobs(c: &mut AnyConnection, batch: &mut [Job]) -> Result<Vec<Output>, sqlx::Error> {
+    let mut outputs: Vec<Option<Output>> =
+        std::iter::repeat_with(|| None).take(batch.len()).collect();
+    for i in 0..batch.len() {
+        if outputs[i].is_some() {
+            // Ran with the first item of its type.
+            continue;
+        }
+        match &mut batch[i].work {
+            Work::One(run) => outputs[i] = Some(guarded(run(&mut *c)).await?),
+            Work::Grouped { kind, run, .. } => {
+                let (kind, run) = (*kind, *run);
+                let (positions, items) = group_of(batch, kind);
+                let outs = guarded(run(&mut *c, items)).await?;
+                for (j, out) in positions.into_iter().zip(outs) {
+                    outputs[j] = Some(out);
+                }
             }
         }
     }
+    outputs
+        .into_iter()
+        .map(|o| o.ok_or_else(|| sqlx::Error::Protocol("a write job got no answer".into())))
+        .collect()
+}
+
+/// Runs `batch` in one transaction; on any error it is rolled back.
+async fn run_batch(c: &mut AnyConnection, batch: &mut [Job]) -> Result<Vec<Output>, sqlx::Error> {
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *c).await?;
+    let outputs = match run_jobs(&mut *c, batch).await {
+        Ok(outputs) => outputs,
+        Err(e) => {
+            let _ = sqlx::query("ROLLBACK").execute(&mut *c).await;
+            return Err(e);
+        }
+    };
     if let Err(e) = sqlx::query("COMMIT").execute(&mut *c).await {
         let _ = sqlx::query("ROLLBACK").execute(&mut *c).await;
         return Err(e);
@@ -351,19 +553,33 @@ async fn run_batch(c: &mut AnyConnection, batch: &mut [Job]) -> Result<Vec<Outpu
     Ok(outputs)
 }
 
-async fn run_alone(c: &mut AnyConnection, run: &mut ErasedJob) -> Result<Output, sqlx::Error> {
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut *c).await?;
-    match guarded(run, &mut *c).await {
-        Ok(out) => match sqlx::query("COMMIT").execute(&mut *c).await {
-            Ok(_) => Ok(out),
-            Err(e) => {
-                let _ = sqlx::query("ROLLBACK").execute(&mut *c).await;
-                Err(e)
-            }
-        },
-        Err(e) => {
-            let _ = sqlx::query("ROLLBACK").execute(&mut *c).await;
-            Err(e)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_are_powers_of_two_covering_every_row() {
+        for n in 0..=200 {
+            let sizes: Vec<usize> = chunk_sizes(n).collect();
+            assert_eq!(sizes.iter().sum::<usize>(), n, "{n}: {sizes:?}");
+            assert!(
+                sizes
+                    .iter()
+                    .all(|s| s.is_power_of_two() && *s <= MAX_ROWS_PER_STATEMENT),
+                "{n}: {sizes:?}"
+            );
+            assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{n}: {sizes:?}");
         }
+        assert_eq!(chunk_sizes(45).collect::<Vec<_>>(), [32, 8, 4, 1]);
+        let items: Vec<u32> = (0..7).collect();
+        let parts: Vec<&[u32]> = chunks(&items).collect();
+        assert_eq!(parts, [&[0, 1, 2, 3][..], &[4, 5], &[6]]);
+    }
+
+    #[test]
+    fn placeholders_number_every_column_of_every_row() {
+        assert_eq!(values_placeholders(1, 2), "($1, $2)");
+        assert_eq!(values_placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values_placeholders(0, 3), "");
     }
 }

@@ -36,40 +36,81 @@ pub struct SimMessage {
     pub created_at: i64,
 }
 
-/// Stores one simulated send on `exec` (the pool, or the caller's
-/// transaction, so the bots store a reply and its "sending" together) and
-/// returns its `sim.<uuid>` provider message id.
-pub(crate) async fn record_on<'e, E>(
-    exec: E,
+/// Stores one simulated send in the caller's write job and returns its
+/// `sim.<uuid>` provider message id.
+pub(crate) async fn record_on(
+    c: &mut sqlx::AnyConnection,
     tenant_id: Option<&str>,
     device_id: Option<&str>,
     to: &str,
     message: &serde_json::Value,
-) -> Result<String, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let provider_message_id = format!("sim.{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(
-        "INSERT INTO sim_outbox (id, tenant_id, device_id, to_number, message_json, \
-             provider_message_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(new_id())
-    .bind(tenant_id)
-    .bind(device_id)
-    .bind(to)
-    .bind(message.to_string())
-    .bind(&provider_message_id)
-    .bind(now_ms())
-    .execute(exec)
-    .await?;
-    tracing::info!(
-        sender = device_id.unwrap_or("platform"),
-        %to,
-        message = %message,
-        "simulator: message sent"
-    );
-    Ok(provider_message_id)
+) -> Result<String, sqlx::Error> {
+    let send = SimSend {
+        tenant_id,
+        device_id,
+        to,
+        message,
+    };
+    record_many(c, std::slice::from_ref(&send))
+        .await?
+        .pop()
+        .ok_or(sqlx::Error::RowNotFound)
+}
+
+/// One simulated send ([`record_many`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SimSend<'a> {
+    /// The sending tenant (`None`: the platform itself).
+    pub(crate) tenant_id: Option<&'a str>,
+    /// The sending device (`None`: the platform device).
+    pub(crate) device_id: Option<&'a str>,
+    /// Recipient, E.164.
+    pub(crate) to: &'a str,
+    /// The `whatsapp_client::OutgoingMessage` wire form.
+    pub(crate) message: &'a serde_json::Value,
+}
+
+/// Stores simulated sends in the caller's write job (so the bots store a
+/// reply and its "sending" together), with one multi-row insert per chunk,
+/// and returns their `sim.<uuid>` provider message ids, in order.
+pub(crate) async fn record_many(
+    c: &mut sqlx::AnyConnection,
+    sends: &[SimSend<'_>],
+) -> Result<Vec<String>, sqlx::Error> {
+    let now = now_ms();
+    let ids: Vec<String> = sends
+        .iter()
+        .map(|_| format!("sim.{}", uuid::Uuid::new_v4().simple()))
+        .collect();
+    let rows: Vec<(&SimSend<'_>, &String)> = sends.iter().zip(&ids).collect();
+    for chunk in crate::db::chunks(&rows) {
+        let sql = format!(
+            "INSERT INTO sim_outbox (id, tenant_id, device_id, to_number, message_json, \
+             provider_message_id, created_at) VALUES {}",
+            crate::db::values_placeholders(chunk.len(), 7)
+        );
+        let mut q = sqlx::query(&sql);
+        for (send, provider_message_id) in chunk {
+            q = q
+                .bind(new_id())
+                .bind(send.tenant_id)
+                .bind(send.device_id)
+                .bind(send.to)
+                .bind(send.message.to_string())
+                .bind(provider_message_id.as_str())
+                .bind(now);
+        }
+        q.execute(&mut *c).await?;
+    }
+    for send in sends {
+        tracing::info!(
+            sender = send.device_id.unwrap_or("platform"),
+            to = %send.to,
+            message = %send.message,
+            "simulator: message sent"
+        );
+    }
+    Ok(ids)
 }
 
 /// Lists outbox rows of one sender (`tenant_id`/`device_id` `None` = the

@@ -467,3 +467,119 @@ async fn campaign_messages_tracked_from_webhooks(kind: DbKind) {
     app.stop().await;
 }
 both_dbs!(campaign_messages_tracked_from_webhooks);
+
+/// Many deliveries at once, each posted twice (a provider retrying while
+/// the first attempt is still running), several per conversation: on
+/// SQLite they share the writer's multi-row statements. Every message is
+/// stored and answered exactly once, and the counts add up.
+async fn concurrent_deliveries_each_answered_once(kind: DbKind) {
+    bots_support::ensure_plugins();
+    let app = spawn_app(kind).await;
+    let v = app.signup_vendor("Toko Ramai").await;
+    let secret = "sim-secret-7";
+    let dev = bots_support::simulator_device(
+        &app,
+        &v.token,
+        json!({"provider": {"kind": "simulator", "app_secret": secret}}),
+        json!([{"plugin": "keyword-rules", "config": keyword_config()}]),
+    )
+    .await;
+    let mut bodies = Vec::new();
+    for contact in 0..8 {
+        for n in 0..5 {
+            let text = if n % 2 == 0 { "berapa harga?" } else { "halo" };
+            bodies.push(cloud_text(
+                PNID,
+                &format!("6281300000{contact:03}"),
+                &format!("Pelanggan {contact}"),
+                &format!("wamid.C{contact}M{n}"),
+                text,
+            ));
+        }
+    }
+    let posts = bodies.iter().chain(bodies.iter()).map(|body| {
+        let (app, dev) = (&app, &dev);
+        async move { data(post_webhook(app, dev, body, &sign(secret, body)).await, 200).await }
+    });
+    let summaries = futures::future::join_all(posts).await;
+    let total = |field: &str| -> i64 { summaries.iter().map(|s| s[field].as_i64().unwrap()).sum() };
+    assert_eq!(total("messages"), 40);
+    assert_eq!(total("duplicates"), 40);
+    assert_eq!(total("replies"), 40);
+
+    let count = |sql: &'static str| {
+        let (pool, dev) = (app.state.pool.clone(), dev.clone());
+        async move {
+            let (n,): (i64,) = sqlx::query_as(sql)
+                .bind(dev)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            n
+        }
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM messages WHERE device_id = $1 AND direction = 'in'").await,
+        40
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM messages WHERE device_id = $1 AND direction = 'out'").await,
+        40
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM sim_outbox WHERE device_id = $1").await,
+        40
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM conversations WHERE device_id = $1").await,
+        8
+    );
+    // Every reply's provider id is its outbox row's.
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM messages m JOIN sim_outbox o \
+             ON o.provider_message_id = m.provider_message_id \
+             WHERE m.device_id = $1 AND m.direction = 'out' AND m.status = 'sent'"
+        )
+        .await,
+        40
+    );
+    // Each conversation shows its customer's name and a message of its own.
+    let convs = data(app.get("/api/v1/conversations", &v.token).await, 200).await;
+    let convs = convs.as_array().unwrap();
+    assert_eq!(convs.len(), 8);
+    for c in convs {
+        assert!(
+            c["contact_name"]
+                .as_str()
+                .unwrap()
+                .starts_with("Pelanggan "),
+            "{c}"
+        );
+        let preview = c["last_message_preview"].as_str().unwrap_or_default();
+        assert!(!preview.is_empty(), "{c}");
+    }
+    // Usage and keyword hits counted once per reply.
+    let (used,): (i64,) = sqlx::query_as(
+        "SELECT count FROM usage_counters WHERE tenant_id = $1 AND metric = 'messages'",
+    )
+    .bind(&v.tenant_id)
+    .fetch_one(&app.state.pool)
+    .await
+    .unwrap();
+    assert_eq!(used, 40);
+    let (hits,): (i64,) = sqlx::query_as(
+        "SELECT CAST(SUM(hits) AS BIGINT) FROM bot_keyword_hits \
+         WHERE tenant_id = $1 AND keyword = 'harga'",
+    )
+    .bind(&v.tenant_id)
+    .fetch_one(&app.state.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        hits, 24,
+        "three of each customer's five messages ask the price"
+    );
+    app.stop().await;
+}
+both_dbs!(concurrent_deliveries_each_answered_once);

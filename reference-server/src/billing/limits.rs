@@ -233,15 +233,54 @@ where
     let metric = limit
         .metric()
         .ok_or_else(|| AppError::internal("record() is for monthly limits"))?;
-    sqlx::query(
-        "INSERT INTO usage_counters (tenant_id, metric, period, count) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (tenant_id, metric, period) DO UPDATE SET count = usage_counters.count + $4",
-    )
-    .bind(tenant_id)
-    .bind(metric)
-    .bind(current_period())
-    .bind(n)
-    .execute(exec)
-    .await?;
+    let sql = record_sql(1);
+    sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(metric)
+        .bind(current_period())
+        .bind(n)
+        .execute(exec)
+        .await?;
     Ok(())
+}
+
+/// Adds `(tenant, n)` to the tenants' monthly counters of `limit` without
+/// checking the plan, inside the caller's transaction, with one statement
+/// per chunk (a tenant may repeat: its counts are summed first).
+pub(crate) async fn record_many(
+    tx: &mut sqlx::AnyConnection,
+    limit: Limit,
+    counts: &[(&str, i64)],
+) -> Result<(), AppError> {
+    let metric = limit
+        .metric()
+        .ok_or_else(|| AppError::internal("record_many() is for monthly limits"))?;
+    let mut summed: Vec<(&str, i64)> = Vec::with_capacity(counts.len());
+    for (tenant, n) in counts {
+        match summed.iter_mut().find(|(t, _)| t == tenant) {
+            Some((_, total)) => *total += n,
+            None => summed.push((tenant, *n)),
+        }
+    }
+    let period = current_period();
+    for chunk in crate::db::chunks(&summed) {
+        let sql = record_sql(chunk.len());
+        let mut q = sqlx::query(&sql);
+        for (tenant, n) in chunk {
+            q = q.bind(*tenant).bind(metric).bind(&period).bind(*n);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// The counter upsert of [`record`] for `rows` (tenant, metric, period,
+/// count) rows.
+fn record_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO usage_counters (tenant_id, metric, period, count) VALUES {} \
+         ON CONFLICT (tenant_id, metric, period) DO UPDATE \
+         SET count = usage_counters.count + excluded.count",
+        crate::db::values_placeholders(rows, 4)
+    )
 }

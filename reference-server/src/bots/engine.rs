@@ -1,8 +1,10 @@
 //! The inbound path: one customer message on one device, from webhook (or
 //! simulator injection) to the bot's replies.
 //!
-//! 1. In one write job of the group-committing [`crate::db::Writer`]: find
-//!    or create the conversation and insert the inbound message keyed by
+//! 1. In one write job of the group-committing [`crate::db::Writer`] (a
+//!    [`crate::db::BatchJob`]: on SQLite the messages arriving together
+//!    share its statements): find or create the conversation and insert
+//!    the inbound message keyed by
 //!    (device, direction, provider message id) — a provider retry inserts
 //!    nothing and stops here, so it never gets a second reply (an opt-out
 //!    it carries is still recorded, in case the first delivery's process
@@ -26,10 +28,14 @@ use whatsapp_client::{OutgoingMessage, PhoneNumber};
 
 use crate::AppState;
 use crate::db::now_ms;
+use crate::db::{BatchJob, JobFuture};
 use crate::devices::DeviceKind;
 use crate::devices::registry::{DeviceRuntime, Lookup};
 use crate::http::AppError;
-use crate::inbox::store::{self as inbox, NewMessage, OWNER_AGENT};
+use crate::inbox::store::{
+    self as inbox, BotOutcome, ConversationKey, NewMessage, OWNER_AGENT, Touch,
+};
+use crate::simulator::SimSend;
 
 use super::pipeline::{self, BotAction, Turn};
 
@@ -145,14 +151,7 @@ pub async fn handle_message(
         from_name: m.from_name.clone(),
         now,
     });
-    let conv = state
-        .services
-        .writer
-        .run(move |c| {
-            let ingest = Arc::clone(&ingest);
-            Box::pin(async move { ingest.store(c).await })
-        })
-        .await?;
+    let conv = state.services.writer.run_batched(ingest).await?;
     let Some(conv) = conv else {
         if opt_out {
             // The first delivery may have been stored by a process that
@@ -280,19 +279,13 @@ pub async fn handle_message(
             .format("%Y-%m-%d")
             .to_string(),
         matched,
+        count_usage: true,
         save_outcome: new_state.is_some() || handoff,
         // `None` inside means "clear" (the empty string); `None` keeps it.
         state_text: new_state.map(Option::unwrap_or_default),
         handoff,
     });
-    let replies = state
-        .services
-        .writer
-        .run(move |c| {
-            let record = Arc::clone(&record);
-            Box::pin(async move { record.store(c).await })
-        })
-        .await?;
+    let (_, replies) = state.services.writer.run_batched(record).await?;
     Ok(Outcome::Handled { replies })
 }
 
@@ -320,28 +313,30 @@ async fn handoff_expired(
 }
 
 /// Counts what the plugins' replies matched (keyword rule ids ...) in
-/// `bot_keyword_hits`, under `day` (today in the vendor's time zone).
+/// `bot_keyword_hits`: `(tenant, day, keyword)` per match, `day` being
+/// today in the vendor's time zone; one upsert per chunk of distinct keys.
 async fn record_keyword_hits(
     c: &mut sqlx::AnyConnection,
-    tenant_id: &str,
-    day: &str,
-    matched: &[String],
+    matched: &[(&str, &str, &str)],
 ) -> Result<(), sqlx::Error> {
-    let mut counts: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    let mut counts: std::collections::BTreeMap<(&str, &str, &str), i64> =
+        std::collections::BTreeMap::new();
     for m in matched {
-        *counts.entry(m.as_str()).or_default() += 1;
+        *counts.entry(*m).or_default() += 1;
     }
-    for (keyword, n) in counts {
-        sqlx::query(
-            "INSERT INTO bot_keyword_hits (tenant_id, day, keyword, hits) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (tenant_id, day, keyword) DO UPDATE SET hits = bot_keyword_hits.hits + $4",
-        )
-        .bind(tenant_id)
-        .bind(day)
-        .bind(keyword)
-        .bind(n)
-        .execute(&mut *c)
-        .await?;
+    let counts: Vec<((&str, &str, &str), i64)> = counts.into_iter().collect();
+    for chunk in crate::db::chunks(&counts) {
+        let sql = format!(
+            "INSERT INTO bot_keyword_hits (tenant_id, day, keyword, hits) VALUES {} \
+             ON CONFLICT (tenant_id, day, keyword) DO UPDATE \
+             SET hits = bot_keyword_hits.hits + excluded.hits",
+            crate::db::values_placeholders(chunk.len(), 4)
+        );
+        let mut q = sqlx::query(&sql);
+        for ((tenant, day, keyword), n) in chunk {
+            q = q.bind(*tenant).bind(*day).bind(*keyword).bind(*n);
+        }
+        q.execute(&mut *c).await?;
     }
     Ok(())
 }
@@ -375,18 +370,12 @@ pub(crate) async fn send_and_store(
         outgoing: vec![Outgoing::new(msg, Some(result), sender)],
         day: String::new(),
         matched: Vec::new(),
+        count_usage: false,
         save_outcome: false,
         state_text: None,
         handoff: false,
     });
-    let ids = state
-        .services
-        .writer
-        .run(move |c| {
-            let record = Arc::clone(&record);
-            Box::pin(async move { record.store_messages(c).await })
-        })
-        .await?;
+    let (ids, _) = state.services.writer.run_batched(record).await?;
     let message_id = ids
         .into_iter()
         .next()
@@ -397,7 +386,7 @@ pub(crate) async fn send_and_store(
     })
 }
 
-/// One inbound message to store (a [`crate::db::Writer`] job; owned, so the
+/// One inbound message to store (a [`crate::db::BatchJob`]; owned, so the
 /// job can run again).
 struct Ingest {
     tenant_id: String,
@@ -411,53 +400,73 @@ struct Ingest {
     now: i64,
 }
 
-impl Ingest {
-    /// Finds or creates the conversation and inserts the message keyed by
-    /// (device, direction, provider message id); `None` when that message
-    /// was stored before (a provider retry: nothing else happens).
-    async fn store(
-        &self,
-        c: &mut sqlx::AnyConnection,
-    ) -> Result<Option<inbox::ConversationRef>, sqlx::Error> {
-        let conv = inbox::upsert_conversation(
-            c,
-            &self.tenant_id,
-            &self.device_id,
-            &self.contact,
-            self.now,
-        )
-        .await?;
-        let inserted = inbox::insert_message(
-            &mut *c,
-            &NewMessage {
-                tenant_id: &self.tenant_id,
-                conversation_id: &conv.id,
-                device_id: &self.device_id,
-                direction: "in",
-                sender: "contact",
-                provider_message_id: Some(&self.provider_message_id),
-                kind: &self.kind,
-                body: self.body.as_deref(),
-                payload: &self.payload,
-                status: "received",
-                error: None,
-            },
-            self.now,
-        )
-        .await?;
-        if inserted.is_none() {
-            return Ok(None);
-        }
-        inbox::touch_conversation(
-            &mut *c,
-            &self.tenant_id,
-            &conv.id,
-            self.body.as_deref(),
-            self.from_name.as_deref(),
-            self.now,
-        )
-        .await?;
-        Ok(Some(conv))
+impl BatchJob for Ingest {
+    /// The conversation; `None` when the message was stored before (a
+    /// provider retry: nothing else happens).
+    type Output = Option<inbox::ConversationRef>;
+
+    /// Finds or creates the conversations and inserts the messages keyed
+    /// by (device, direction, provider message id), then moves the
+    /// conversations of the new messages forward.
+    fn run_many<'c>(
+        c: &'c mut sqlx::AnyConnection,
+        items: &'c [Arc<Self>],
+    ) -> JobFuture<'c, Vec<Self::Output>> {
+        Box::pin(async move {
+            let keys: Vec<ConversationKey<'_>> = items
+                .iter()
+                .map(|i| ConversationKey {
+                    tenant_id: &i.tenant_id,
+                    device_id: &i.device_id,
+                    contact: &i.contact,
+                })
+                .collect();
+            let first = items.iter().map(|i| i.now).min().unwrap_or_else(now_ms);
+            let convs = inbox::upsert_conversations(&mut *c, &keys, first).await?;
+            let ids: Vec<String> = items.iter().map(|_| crate::db::new_id()).collect();
+            let rows: Vec<(&str, NewMessage<'_>, i64)> = items
+                .iter()
+                .zip(&convs)
+                .zip(&ids)
+                .map(|((i, conv), id)| {
+                    let m = NewMessage {
+                        tenant_id: &i.tenant_id,
+                        conversation_id: &conv.id,
+                        device_id: &i.device_id,
+                        direction: "in",
+                        sender: "contact",
+                        provider_message_id: Some(&i.provider_message_id),
+                        kind: &i.kind,
+                        body: i.body.as_deref(),
+                        payload: &i.payload,
+                        status: "received",
+                        error: None,
+                    };
+                    (id.as_str(), m, i.now)
+                })
+                .collect();
+            let inserted = inbox::insert_messages(&mut *c, &rows).await?;
+            let touches: Vec<Touch<'_>> = items
+                .iter()
+                .zip(&convs)
+                .zip(&ids)
+                .filter(|(_, id)| inserted.contains(*id))
+                .map(|((i, conv), _)| Touch {
+                    tenant_id: &i.tenant_id,
+                    conversation_id: &conv.id,
+                    preview: i.body.as_deref(),
+                    contact_name: i.from_name.as_deref(),
+                    at: i.now,
+                })
+                .collect();
+            inbox::touch_conversations(&mut *c, &touches).await?;
+            drop((rows, touches));
+            Ok(convs
+                .into_iter()
+                .zip(&ids)
+                .map(|(conv, id)| inserted.contains(id).then_some(conv))
+                .collect())
+        })
     }
 }
 
@@ -497,7 +506,7 @@ impl Outgoing {
 }
 
 /// What one bot turn (or one agent / API send) stores (a
-/// [`crate::db::Writer`] job).
+/// [`crate::db::BatchJob`]).
 struct TurnRecord {
     tenant_id: String,
     device_id: String,
@@ -508,113 +517,155 @@ struct TurnRecord {
     /// Today in the vendor's time zone (keyword hits).
     day: String,
     matched: Vec<String>,
+    /// Bot replies count against the plan's messages (agent and API sends
+    /// were counted when they were accepted).
+    count_usage: bool,
     save_outcome: bool,
     state_text: Option<String>,
     handoff: bool,
 }
 
 impl TurnRecord {
-    /// Stores the messages (a simulator device's sends into its outbox
-    /// first) and moves the conversation's last message forward once.
-    /// Returns the stored message ids, in order.
-    async fn store_messages(
-        &self,
-        c: &mut sqlx::AnyConnection,
-    ) -> Result<Vec<String>, sqlx::Error> {
-        let now = now_ms();
-        let mut ids = Vec::with_capacity(self.outgoing.len());
-        let mut last_body = None;
-        for o in &self.outgoing {
-            let result = match &o.result {
-                Some(r) => r.clone(),
-                None => Ok(Some(
-                    crate::simulator::record_on(
-                        &mut *c,
-                        Some(&self.tenant_id),
-                        Some(&self.device_id),
-                        &self.to,
-                        &o.json,
-                    )
-                    .await?,
-                )),
-            };
-            let (status, provider_id, error) = match &result {
-                Ok(id) => ("sent", id.as_deref(), None),
-                Err(e) => {
-                    tracing::warn!(tenant = %self.tenant_id, device = %self.device_id, error = %e, "sending a reply failed");
-                    ("failed", None, Some(e.as_str()))
-                }
-            };
-            let id = inbox::insert_outbound(
-                c,
-                &NewMessage {
-                    tenant_id: &self.tenant_id,
-                    conversation_id: &self.conversation_id,
-                    device_id: &self.device_id,
-                    direction: "out",
-                    sender: &o.sender,
-                    provider_message_id: provider_id,
-                    kind: &o.kind,
-                    body: o.body.as_deref(),
-                    payload: &o.payload,
-                    status,
-                    error,
-                },
-                now,
-            )
-            .await?;
-            ids.push(id);
-            last_body = Some(o.body.as_deref());
-        }
-        if let Some(body) = last_body {
-            inbox::touch_conversation(
-                &mut *c,
-                &self.tenant_id,
-                &self.conversation_id,
-                body,
-                None,
-                now,
-            )
-            .await?;
-        }
-        Ok(ids)
-    }
-
-    /// Stores the turn: the replies, the usage, the keyword hits and the
-    /// conversation state / handoff. Returns how many replies were sent.
-    async fn store(&self, c: &mut sqlx::AnyConnection) -> Result<u32, sqlx::Error> {
-        self.store_messages(c).await?;
-        let replies = self
+    /// Replies the provider accepted (or the simulator will store).
+    fn replies(&self) -> u32 {
+        let n = self
             .outgoing
             .iter()
             .filter(|o| !matches!(o.result, Some(Err(_))))
             .count();
-        let replies = u32::try_from(replies).unwrap_or(u32::MAX);
-        if replies > 0 {
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+}
+
+impl BatchJob for TurnRecord {
+    /// The stored message ids, in order, and how many replies were sent.
+    type Output = (Vec<String>, u32);
+
+    /// Stores the turns: the messages (a simulator device's sends into its
+    /// outbox first), each conversation's last message, the usage, the
+    /// keyword hits and the conversation states / handoffs.
+    fn run_many<'c>(
+        c: &'c mut sqlx::AnyConnection,
+        items: &'c [Arc<Self>],
+    ) -> JobFuture<'c, Vec<Self::Output>> {
+        Box::pin(async move {
+            let now = now_ms();
+            let sims: Vec<SimSend<'_>> = items
+                .iter()
+                .flat_map(|i| {
+                    i.outgoing
+                        .iter()
+                        .filter(|o| o.result.is_none())
+                        .map(|o| SimSend {
+                            tenant_id: Some(&i.tenant_id),
+                            device_id: Some(&i.device_id),
+                            to: &i.to,
+                            message: &o.json,
+                        })
+                })
+                .collect();
+            let mut sim_ids = crate::simulator::record_many(&mut *c, &sims)
+                .await?
+                .into_iter();
+            drop(sims);
+            // Each reply's provider answer; a simulator's is its outbox id.
+            let results: Vec<Vec<Result<Option<String>, String>>> = items
+                .iter()
+                .map(|i| {
+                    i.outgoing
+                        .iter()
+                        .map(|o| match &o.result {
+                            Some(r) => r.clone(),
+                            None => Ok(sim_ids.next()),
+                        })
+                        .collect()
+                })
+                .collect();
+            let mut messages: Vec<(NewMessage<'_>, i64)> = Vec::new();
+            for (i, item_results) in items.iter().zip(&results) {
+                for (o, result) in i.outgoing.iter().zip(item_results) {
+                    let (status, provider_message_id, error) = match result {
+                        Ok(id) => ("sent", id.as_deref(), None),
+                        Err(e) => {
+                            tracing::warn!(tenant = %i.tenant_id, device = %i.device_id, error = %e, "sending a reply failed");
+                            ("failed", None, Some(e.as_str()))
+                        }
+                    };
+                    let m = NewMessage {
+                        tenant_id: &i.tenant_id,
+                        conversation_id: &i.conversation_id,
+                        device_id: &i.device_id,
+                        direction: "out",
+                        sender: &o.sender,
+                        provider_message_id,
+                        kind: &o.kind,
+                        body: o.body.as_deref(),
+                        payload: &o.payload,
+                        status,
+                        error,
+                    };
+                    messages.push((m, now));
+                }
+            }
+            let mut ids = inbox::insert_outbound(&mut *c, &messages)
+                .await?
+                .into_iter();
+            let ids: Vec<Vec<String>> = items
+                .iter()
+                .map(|i| ids.by_ref().take(i.outgoing.len()).collect())
+                .collect();
+            let touches: Vec<Touch<'_>> = items
+                .iter()
+                .filter_map(|i| {
+                    i.outgoing.last().map(|o| Touch {
+                        tenant_id: &i.tenant_id,
+                        conversation_id: &i.conversation_id,
+                        preview: o.body.as_deref(),
+                        contact_name: None,
+                        at: now,
+                    })
+                })
+                .collect();
+            inbox::touch_conversations(&mut *c, &touches).await?;
             // Bot replies answer a customer; they are counted, not refused.
-            crate::billing::limits::record(
+            let usage: Vec<(&str, i64)> = items
+                .iter()
+                .filter(|i| i.count_usage && i.replies() > 0)
+                .map(|i| (i.tenant_id.as_str(), i64::from(i.replies())))
+                .collect();
+            crate::billing::limits::record_many(
                 &mut *c,
-                &self.tenant_id,
                 crate::billing::limits::Limit::MessagesPerMonth,
-                i64::from(replies),
+                &usage,
             )
             .await
             .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-        }
-        if !self.matched.is_empty() {
-            record_keyword_hits(c, &self.tenant_id, &self.day, &self.matched).await?;
-        }
-        if self.save_outcome {
-            inbox::save_bot_outcome(
-                &mut *c,
-                &self.tenant_id,
-                &self.conversation_id,
-                self.state_text.as_deref(),
-                self.handoff,
-            )
-            .await?;
-        }
-        Ok(replies)
+            let hits: Vec<(&str, &str, &str)> = items
+                .iter()
+                .flat_map(|i| {
+                    i.matched
+                        .iter()
+                        .map(|m| (i.tenant_id.as_str(), i.day.as_str(), m.as_str()))
+                })
+                .collect();
+            record_keyword_hits(&mut *c, &hits).await?;
+            let outcomes: Vec<BotOutcome<'_>> = items
+                .iter()
+                .filter(|i| i.save_outcome)
+                .map(|i| BotOutcome {
+                    tenant_id: &i.tenant_id,
+                    conversation_id: &i.conversation_id,
+                    state: i.state_text.as_deref(),
+                    handoff: i.handoff,
+                })
+                .collect();
+            inbox::save_bot_outcomes(&mut *c, &outcomes, now).await?;
+            Ok(items
+                .iter()
+                .zip(ids)
+                .map(|(i, ids)| (ids, i.replies()))
+                .collect())
+        })
     }
 }
 

@@ -5,10 +5,12 @@
 //! webhook's device was loaded) and the provider's message id.
 
 use serde::Serialize;
-use sqlx::{Any, AnyPool, Row, any::AnyRow};
+use sqlx::{AnyPool, Row, any::AnyRow};
 use utoipa::ToSchema;
 
-use crate::db::{new_id, now_ms};
+use std::collections::{HashMap, HashSet};
+
+use crate::db::{self, new_id, now_ms};
 
 /// Who owns a conversation.
 pub(crate) const OWNER_BOT: &str = "bot";
@@ -120,34 +122,85 @@ pub(crate) async fn upsert_conversation(
     contact: &str,
     now: i64,
 ) -> Result<ConversationRef, sqlx::Error> {
-    // A no-op update on conflict so RETURNING yields the existing row in
-    // one statement on both engines.
-    let row = sqlx::query(
-        "INSERT INTO conversations (id, tenant_id, device_id, contact_number, owner, \
-         last_message_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
-         ON CONFLICT (device_id, contact_number) DO UPDATE SET owner = conversations.owner \
-         RETURNING id, tenant_id, owner, owner_changed_at, bot_state",
-    )
-    .bind(new_id())
-    .bind(tenant_id)
-    .bind(device_id)
-    .bind(contact)
-    .bind(OWNER_BOT)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    let owner_tenant: String = row.try_get("tenant_id")?;
-    if owner_tenant != tenant_id {
-        // Device ids are unique across tenants, so this cannot happen unless
-        // the data was edited by hand; refuse rather than mix tenants.
-        return Err(sqlx::Error::RowNotFound);
+    let key = ConversationKey {
+        tenant_id,
+        device_id,
+        contact,
+    };
+    upsert_conversations(tx, std::slice::from_ref(&key), now)
+        .await?
+        .pop()
+        .ok_or(sqlx::Error::RowNotFound)
+}
+
+/// The conversation of `contact` on `device`, as [`upsert_conversations`]
+/// finds or creates it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ConversationKey<'a> {
+    pub(crate) tenant_id: &'a str,
+    pub(crate) device_id: &'a str,
+    pub(crate) contact: &'a str,
+}
+
+/// Finds or creates the conversations of `keys` (a key may repeat) with
+/// one multi-row upsert per chunk; returns one per key, in order.
+pub(crate) async fn upsert_conversations(
+    tx: &mut sqlx::AnyConnection,
+    keys: &[ConversationKey<'_>],
+    now: i64,
+) -> Result<Vec<ConversationRef>, sqlx::Error> {
+    // PostgreSQL refuses an upsert that meets the same row twice.
+    let mut distinct: Vec<ConversationKey<'_>> = Vec::with_capacity(keys.len());
+    for k in keys {
+        if !distinct.contains(k) {
+            distinct.push(*k);
+        }
     }
-    Ok(ConversationRef {
-        id: row.try_get("id")?,
-        owner: row.try_get("owner")?,
-        owner_changed_at: row.try_get("owner_changed_at")?,
-        bot_state: row.try_get("bot_state")?,
-    })
+    let mut found: HashMap<(String, String), (String, ConversationRef)> =
+        HashMap::with_capacity(distinct.len());
+    for chunk in db::chunks(&distinct) {
+        // A no-op update on conflict so RETURNING yields the existing rows
+        // in one statement on both engines.
+        let sql = format!(
+            "INSERT INTO conversations (id, tenant_id, device_id, contact_number, owner, \
+             last_message_at, created_at) VALUES {} \
+             ON CONFLICT (device_id, contact_number) DO UPDATE SET owner = conversations.owner \
+             RETURNING id, tenant_id, device_id, contact_number, owner, owner_changed_at, bot_state",
+            db::values_placeholders(chunk.len(), 7)
+        );
+        let mut q = sqlx::query(&sql);
+        for k in chunk {
+            q = q
+                .bind(new_id())
+                .bind(k.tenant_id)
+                .bind(k.device_id)
+                .bind(k.contact)
+                .bind(OWNER_BOT)
+                .bind(now)
+                .bind(now);
+        }
+        for row in q.fetch_all(&mut *tx).await? {
+            let key = (row.try_get("device_id")?, row.try_get("contact_number")?);
+            let conv = ConversationRef {
+                id: row.try_get("id")?,
+                owner: row.try_get("owner")?,
+                owner_changed_at: row.try_get("owner_changed_at")?,
+                bot_state: row.try_get("bot_state")?,
+            };
+            found.insert(key, (row.try_get("tenant_id")?, conv));
+        }
+    }
+    keys.iter()
+        .map(|k| {
+            match found.get(&(k.device_id.to_owned(), k.contact.to_owned())) {
+                Some((owner_tenant, conv)) if owner_tenant == k.tenant_id => Ok(conv.clone()),
+                // Device ids are unique across tenants, so another tenant
+                // cannot own it unless the data was edited by hand; refuse
+                // rather than mix tenants.
+                _ => Err(sqlx::Error::RowNotFound),
+            }
+        })
+        .collect()
 }
 
 /// A message to store.
@@ -169,41 +222,61 @@ pub(crate) struct NewMessage<'a> {
 /// Inserts a message; returns its id, or `None` when a message with the
 /// same (device, direction, provider id) already exists: the
 /// de-duplication of provider retries.
-pub(crate) async fn insert_message<'e, E>(
-    exec: E,
+pub(crate) async fn insert_message(
+    tx: &mut sqlx::AnyConnection,
     m: &NewMessage<'_>,
     now: i64,
-) -> Result<Option<String>, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = Any>,
-{
+) -> Result<Option<String>, sqlx::Error> {
     let id = new_id();
-    let done = sqlx::query(
-        "INSERT INTO messages (id, tenant_id, conversation_id, device_id, direction, sender, \
-         provider_message_id, kind, body, payload, status, error, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) \
-         ON CONFLICT (device_id, direction, provider_message_id) DO NOTHING",
-    )
-    .bind(&id)
-    .bind(m.tenant_id)
-    .bind(m.conversation_id)
-    .bind(m.device_id)
-    .bind(m.direction)
-    .bind(m.sender)
-    .bind(m.provider_message_id)
-    .bind(m.kind)
-    .bind(m.body)
-    .bind(m.payload)
-    .bind(m.status)
-    .bind(m.error)
-    .bind(now)
-    .execute(exec)
-    .await?;
-    Ok((done.rows_affected() == 1).then_some(id))
+    let inserted = insert_messages(tx, &[(id.as_str(), m.clone(), now)]).await?;
+    Ok(inserted.contains(&id).then_some(id))
 }
 
-/// Stores an outbound message (sent, or failed without a provider id) and
-/// returns its id. Never fails on the (device, direction, provider id) key:
+/// Inserts messages `(id, message, time)` with one multi-row statement
+/// per chunk and returns the ids of those inserted: a message whose
+/// (device, direction, provider id) is already stored, or earlier in
+/// `rows`, is skipped (the de-duplication of provider retries).
+pub(crate) async fn insert_messages(
+    tx: &mut sqlx::AnyConnection,
+    rows: &[(&str, NewMessage<'_>, i64)],
+) -> Result<HashSet<String>, sqlx::Error> {
+    let mut inserted = HashSet::with_capacity(rows.len());
+    for chunk in db::chunks(rows) {
+        let sql = format!(
+            "INSERT INTO messages (id, tenant_id, conversation_id, device_id, direction, sender, \
+             provider_message_id, kind, body, payload, status, error, created_at, updated_at) \
+             VALUES {} ON CONFLICT (device_id, direction, provider_message_id) DO NOTHING \
+             RETURNING id",
+            db::values_placeholders(chunk.len(), 14)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, m, at) in chunk {
+            q = q
+                .bind(*id)
+                .bind(m.tenant_id)
+                .bind(m.conversation_id)
+                .bind(m.device_id)
+                .bind(m.direction)
+                .bind(m.sender)
+                .bind(m.provider_message_id)
+                .bind(m.kind)
+                .bind(m.body)
+                .bind(m.payload)
+                .bind(m.status)
+                .bind(m.error)
+                .bind(*at)
+                .bind(*at);
+        }
+        for row in q.fetch_all(&mut *tx).await? {
+            inserted.insert(row.try_get("id")?);
+        }
+    }
+    Ok(inserted)
+}
+
+/// Stores outbound messages `(message, time)` (sent, or failed without a
+/// provider id) and returns their ids, in order. Never fails on the
+/// (device, direction, provider id) key:
 ///
 /// - the provider id is already stored for the same message (same kind and
 ///   payload: a provider that de-duplicated a retried send): that row's id
@@ -214,12 +287,32 @@ where
 ///   updating the first message.
 pub(crate) async fn insert_outbound(
     tx: &mut sqlx::AnyConnection,
+    messages: &[(NewMessage<'_>, i64)],
+) -> Result<Vec<String>, sqlx::Error> {
+    let ids: Vec<String> = messages.iter().map(|_| new_id()).collect();
+    let rows: Vec<(&str, NewMessage<'_>, i64)> = ids
+        .iter()
+        .zip(messages)
+        .map(|(id, (m, at))| (id.as_str(), m.clone(), *at))
+        .collect();
+    let inserted = insert_messages(&mut *tx, &rows).await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for (id, (m, at)) in ids.into_iter().zip(messages) {
+        if inserted.contains(&id) {
+            out.push(id);
+        } else {
+            out.push(outbound_with_known_id(&mut *tx, m, *at).await?);
+        }
+    }
+    Ok(out)
+}
+
+/// [`insert_outbound`] for a message whose provider id is already stored.
+async fn outbound_with_known_id(
+    tx: &mut sqlx::AnyConnection,
     m: &NewMessage<'_>,
     now: i64,
 ) -> Result<String, sqlx::Error> {
-    if let Some(id) = insert_message(&mut *tx, m, now).await? {
-        return Ok(id);
-    }
     let existing: Option<(String, String, String)> = sqlx::query_as(
         "SELECT id, kind, payload FROM messages WHERE device_id = $1 AND direction = $2 \
          AND provider_message_id = $3 AND tenant_id = $4",
@@ -250,30 +343,53 @@ pub(crate) async fn insert_outbound(
         .ok_or(sqlx::Error::RowNotFound)
 }
 
-/// Moves the conversation's "last message" forward.
-pub(crate) async fn touch_conversation<'e, E>(
-    exec: E,
-    tenant_id: &str,
-    conversation_id: &str,
-    preview: Option<&str>,
-    contact_name: Option<&str>,
-    now: i64,
-) -> Result<(), sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = Any>,
-{
-    let preview = preview.map(|p| p.chars().take(120).collect::<String>());
-    sqlx::query(
-        "UPDATE conversations SET last_message_at = $1, last_message_preview = $2, \
-         contact_name = COALESCE($3, contact_name) WHERE tenant_id = $4 AND id = $5",
-    )
-    .bind(now)
-    .bind(preview)
-    .bind(contact_name)
-    .bind(tenant_id)
-    .bind(conversation_id)
-    .execute(exec)
-    .await?;
+/// A conversation's new "last message" ([`touch_conversations`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Touch<'a> {
+    pub(crate) tenant_id: &'a str,
+    pub(crate) conversation_id: &'a str,
+    /// The message's text (shortened to 120 characters for the preview).
+    pub(crate) preview: Option<&'a str>,
+    /// The customer's profile name, when the message carried one.
+    pub(crate) contact_name: Option<&'a str>,
+    pub(crate) at: i64,
+}
+
+/// Moves the conversations' "last message" forward, with one statement
+/// per chunk; of several touches of one conversation the last wins.
+pub(crate) async fn touch_conversations(
+    tx: &mut sqlx::AnyConnection,
+    touches: &[Touch<'_>],
+) -> Result<(), sqlx::Error> {
+    let mut last: Vec<&Touch<'_>> = Vec::with_capacity(touches.len());
+    for t in touches {
+        match last
+            .iter_mut()
+            .find(|l| l.conversation_id == t.conversation_id)
+        {
+            Some(l) => *l = t,
+            None => last.push(t),
+        }
+    }
+    for chunk in db::chunks(&last) {
+        let sql = format!(
+            "WITH v (id, tenant_id, at, preview, name) AS (VALUES {}) \
+             UPDATE conversations SET last_message_at = v.at, last_message_preview = v.preview, \
+             contact_name = COALESCE(v.name, conversations.contact_name) \
+             FROM v WHERE conversations.id = v.id AND conversations.tenant_id = v.tenant_id",
+            db::values_placeholders(chunk.len(), 5)
+        );
+        let mut q = sqlx::query(&sql);
+        for t in chunk {
+            q = q
+                .bind(t.conversation_id)
+                .bind(t.tenant_id)
+                .bind(t.at)
+                .bind(t.preview.map(|p| p.chars().take(120).collect::<String>()))
+                .bind(t.contact_name);
+        }
+        q.execute(&mut *tx).await?;
+    }
     Ok(())
 }
 
@@ -449,30 +565,59 @@ pub(crate) async fn set_owner(
     get_conversation(pool, tenant_id, id).await
 }
 
-/// Stores the bot's conversation state (JSON text) and, when the bot asked
-/// for a human, hands the conversation to an agent.
-pub(crate) async fn save_bot_outcome<'e, E>(
-    exec: E,
-    tenant_id: &str,
-    conversation_id: &str,
-    bot_state: Option<&str>,
-    handoff: bool,
-) -> Result<(), sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = Any>,
-{
-    sqlx::query(
-        "UPDATE conversations SET bot_state = COALESCE($1, bot_state), \
-         owner = CASE WHEN $2 = 1 THEN 'agent' ELSE owner END, \
-         owner_changed_at = CASE WHEN $2 = 1 THEN $3 ELSE owner_changed_at END \
-         WHERE tenant_id = $4 AND id = $5",
-    )
-    .bind(bot_state)
-    .bind(i64::from(handoff))
-    .bind(now_ms())
-    .bind(tenant_id)
-    .bind(conversation_id)
-    .execute(exec)
-    .await?;
+/// What a bot turn leaves on its conversation ([`save_bot_outcomes`]).
+#[derive(Debug, Clone)]
+pub(crate) struct BotOutcome<'a> {
+    pub(crate) tenant_id: &'a str,
+    pub(crate) conversation_id: &'a str,
+    /// The new state (JSON text; empty clears it); `None` keeps it.
+    pub(crate) state: Option<&'a str>,
+    /// The bot asked for a human: the conversation goes to an agent.
+    pub(crate) handoff: bool,
+}
+
+/// Stores the bots' conversation states and hands the conversations whose
+/// bot asked for a human to an agent, with one statement per chunk. Of
+/// several outcomes for one conversation the last state wins and any
+/// handoff holds.
+pub(crate) async fn save_bot_outcomes(
+    tx: &mut sqlx::AnyConnection,
+    outcomes: &[BotOutcome<'_>],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut merged: Vec<BotOutcome<'_>> = Vec::with_capacity(outcomes.len());
+    for o in outcomes {
+        match merged
+            .iter_mut()
+            .find(|m| m.conversation_id == o.conversation_id)
+        {
+            Some(m) => {
+                m.state = o.state.or(m.state);
+                m.handoff |= o.handoff;
+            }
+            None => merged.push(o.clone()),
+        }
+    }
+    for chunk in db::chunks(&merged) {
+        let sql = format!(
+            "WITH v (id, tenant_id, state, handoff, at) AS (VALUES {}) \
+             UPDATE conversations SET bot_state = COALESCE(v.state, conversations.bot_state), \
+             owner = CASE WHEN v.handoff = 1 THEN 'agent' ELSE conversations.owner END, \
+             owner_changed_at = CASE WHEN v.handoff = 1 THEN v.at \
+             ELSE conversations.owner_changed_at END \
+             FROM v WHERE conversations.id = v.id AND conversations.tenant_id = v.tenant_id",
+            db::values_placeholders(chunk.len(), 5)
+        );
+        let mut q = sqlx::query(&sql);
+        for o in chunk {
+            q = q
+                .bind(o.conversation_id)
+                .bind(o.tenant_id)
+                .bind(o.state)
+                .bind(i64::from(o.handoff))
+                .bind(now);
+        }
+        q.execute(&mut *tx).await?;
+    }
     Ok(())
 }
