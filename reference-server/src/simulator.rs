@@ -80,7 +80,7 @@ pub(crate) async fn record_many(
     let now = now_ms();
     let ids: Vec<String> = sends
         .iter()
-        .map(|_| format!("sim.{}", uuid::Uuid::new_v4().simple()))
+        .map(|_| format!("sim.{}", uuid::Uuid::now_v7().simple()))
         .collect();
     let rows: Vec<(&SimSend<'_>, &String)> = sends.iter().zip(&ids).collect();
     for chunk in crate::db::chunks(&rows) {

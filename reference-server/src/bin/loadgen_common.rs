@@ -1,6 +1,11 @@
 //! Shared by the load generators (`#[path]`-included, not a binary): the
 //! concurrent request loop, latency percentiles and the printed report.
 
+/// The server binary's allocator, so the in-process server is measured
+/// as it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
