@@ -269,6 +269,32 @@ pub fn chunks<T>(items: &[T]) -> impl Iterator<Item = &[T]> {
     })
 }
 
+/// A query being bound ([`execute_rows`]).
+pub type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Executes a multi-row statement over `rows` in [`chunks`]: `sql` gets
+/// the `VALUES` tuples of a chunk ([`values_placeholders`] with `cols`
+/// columns) and returns the statement; `bind` binds one row's `cols`
+/// values in order. Returns the rows affected.
+pub async fn execute_rows<T>(
+    c: &mut AnyConnection,
+    rows: &[T],
+    cols: usize,
+    sql: impl Fn(&str) -> String,
+    bind: impl for<'q> Fn(AnyQuery<'q>, &'q T) -> AnyQuery<'q>,
+) -> Result<u64, sqlx::Error> {
+    let mut affected = 0;
+    for chunk in chunks(rows) {
+        let text = sql(&values_placeholders(chunk.len(), cols));
+        let mut q = sqlx::query(&text);
+        for row in chunk {
+            q = bind(q, row);
+        }
+        affected += q.execute(&mut *c).await?.rows_affected();
+    }
+    Ok(affected)
+}
+
 /// `($1, $2, ...), ($k, ...)`: `rows` tuples of `cols` numbered
 /// placeholders, for a multi-row `VALUES`.
 pub fn values_placeholders(rows: usize, cols: usize) -> String {

@@ -83,25 +83,27 @@ pub(crate) async fn record_many(
         .map(|_| format!("sim.{}", uuid::Uuid::now_v7().simple()))
         .collect();
     let rows: Vec<(&SimSend<'_>, &String)> = sends.iter().zip(&ids).collect();
-    for chunk in crate::db::chunks(&rows) {
-        let sql = format!(
-            "INSERT INTO sim_outbox (id, tenant_id, device_id, to_number, message_json, \
-             provider_message_id, created_at) VALUES {}",
-            crate::db::values_placeholders(chunk.len(), 7)
-        );
-        let mut q = sqlx::query(&sql);
-        for (send, provider_message_id) in chunk {
-            q = q
-                .bind(new_id())
+    crate::db::execute_rows(
+        c,
+        &rows,
+        7,
+        |values| {
+            format!(
+                "INSERT INTO sim_outbox (id, tenant_id, device_id, to_number, message_json, \
+                 provider_message_id, created_at) VALUES {values}"
+            )
+        },
+        |q, (send, provider_message_id)| {
+            q.bind(new_id())
                 .bind(send.tenant_id)
                 .bind(send.device_id)
                 .bind(send.to)
                 .bind(send.message.to_string())
                 .bind(provider_message_id.as_str())
-                .bind(now);
-        }
-        q.execute(&mut *c).await?;
-    }
+                .bind(now)
+        },
+    )
+    .await?;
     for send in sends {
         tracing::info!(
             sender = send.device_id.unwrap_or("platform"),

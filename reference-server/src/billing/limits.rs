@@ -233,7 +233,7 @@ where
     let metric = limit
         .metric()
         .ok_or_else(|| AppError::internal("record() is for monthly limits"))?;
-    let sql = record_sql(1);
+    let sql = record_sql(&crate::db::values_placeholders(1, 4));
     sqlx::query(&sql)
         .bind(tenant_id)
         .bind(metric)
@@ -263,24 +263,19 @@ pub(crate) async fn record_many(
         }
     }
     let period = current_period();
-    for chunk in crate::db::chunks(&summed) {
-        let sql = record_sql(chunk.len());
-        let mut q = sqlx::query(&sql);
-        for (tenant, n) in chunk {
-            q = q.bind(*tenant).bind(metric).bind(&period).bind(*n);
-        }
-        q.execute(&mut *tx).await?;
-    }
+    crate::db::execute_rows(tx, &summed, 4, record_sql, |q, (tenant, n)| {
+        q.bind(*tenant).bind(metric).bind(&period).bind(*n)
+    })
+    .await?;
     Ok(())
 }
 
-/// The counter upsert of [`record`] for `rows` (tenant, metric, period,
-/// count) rows.
-fn record_sql(rows: usize) -> String {
+/// The counter upsert of [`record`] for the `values` tuples (tenant,
+/// metric, period, count).
+fn record_sql(values: &str) -> String {
     format!(
-        "INSERT INTO usage_counters (tenant_id, metric, period, count) VALUES {} \
+        "INSERT INTO usage_counters (tenant_id, metric, period, count) VALUES {values} \
          ON CONFLICT (tenant_id, metric, period) DO UPDATE \
-         SET count = usage_counters.count + excluded.count",
-        crate::db::values_placeholders(rows, 4)
+         SET count = usage_counters.count + excluded.count"
     )
 }

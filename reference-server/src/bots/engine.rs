@@ -325,19 +325,20 @@ async fn record_keyword_hits(
         *counts.entry(*m).or_default() += 1;
     }
     let counts: Vec<((&str, &str, &str), i64)> = counts.into_iter().collect();
-    for chunk in crate::db::chunks(&counts) {
-        let sql = format!(
-            "INSERT INTO bot_keyword_hits (tenant_id, day, keyword, hits) VALUES {} \
-             ON CONFLICT (tenant_id, day, keyword) DO UPDATE \
-             SET hits = bot_keyword_hits.hits + excluded.hits",
-            crate::db::values_placeholders(chunk.len(), 4)
-        );
-        let mut q = sqlx::query(&sql);
-        for ((tenant, day, keyword), n) in chunk {
-            q = q.bind(*tenant).bind(*day).bind(*keyword).bind(*n);
-        }
-        q.execute(&mut *c).await?;
-    }
+    crate::db::execute_rows(
+        c,
+        &counts,
+        4,
+        |values| {
+            format!(
+                "INSERT INTO bot_keyword_hits (tenant_id, day, keyword, hits) VALUES {values} \
+                 ON CONFLICT (tenant_id, day, keyword) DO UPDATE \
+                 SET hits = bot_keyword_hits.hits + excluded.hits"
+            )
+        },
+        |q, ((tenant, day, keyword), n)| q.bind(*tenant).bind(*day).bind(*keyword).bind(*n),
+    )
+    .await?;
     Ok(())
 }
 

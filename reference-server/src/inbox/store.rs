@@ -371,25 +371,28 @@ pub(crate) async fn touch_conversations(
             None => last.push(t),
         }
     }
-    for chunk in db::chunks(&last) {
-        let sql = format!(
-            "WITH v (id, tenant_id, at, preview, name) AS (VALUES {}) \
-             UPDATE conversations SET last_message_at = v.at, last_message_preview = v.preview, \
-             contact_name = COALESCE(v.name, conversations.contact_name) \
-             FROM v WHERE conversations.id = v.id AND conversations.tenant_id = v.tenant_id",
-            db::values_placeholders(chunk.len(), 5)
-        );
-        let mut q = sqlx::query(&sql);
-        for t in chunk {
-            q = q
-                .bind(t.conversation_id)
+    db::execute_rows(
+        tx,
+        &last,
+        5,
+        |values| {
+            format!(
+                "WITH v (id, tenant_id, at, preview, name) AS (VALUES {values}) \
+                 UPDATE conversations SET last_message_at = v.at, \
+                 last_message_preview = v.preview, \
+                 contact_name = COALESCE(v.name, conversations.contact_name) \
+                 FROM v WHERE conversations.id = v.id AND conversations.tenant_id = v.tenant_id"
+            )
+        },
+        |q, t| {
+            q.bind(t.conversation_id)
                 .bind(t.tenant_id)
                 .bind(t.at)
                 .bind(t.preview.map(|p| p.chars().take(120).collect::<String>()))
-                .bind(t.contact_name);
-        }
-        q.execute(&mut *tx).await?;
-    }
+                .bind(t.contact_name)
+        },
+    )
+    .await?;
     Ok(())
 }
 
@@ -598,26 +601,28 @@ pub(crate) async fn save_bot_outcomes(
             None => merged.push(o.clone()),
         }
     }
-    for chunk in db::chunks(&merged) {
-        let sql = format!(
-            "WITH v (id, tenant_id, state, handoff, at) AS (VALUES {}) \
-             UPDATE conversations SET bot_state = COALESCE(v.state, conversations.bot_state), \
-             owner = CASE WHEN v.handoff = 1 THEN 'agent' ELSE conversations.owner END, \
-             owner_changed_at = CASE WHEN v.handoff = 1 THEN v.at \
-             ELSE conversations.owner_changed_at END \
-             FROM v WHERE conversations.id = v.id AND conversations.tenant_id = v.tenant_id",
-            db::values_placeholders(chunk.len(), 5)
-        );
-        let mut q = sqlx::query(&sql);
-        for o in chunk {
-            q = q
-                .bind(o.conversation_id)
+    db::execute_rows(
+        tx,
+        &merged,
+        5,
+        |values| {
+            format!(
+                "WITH v (id, tenant_id, state, handoff, at) AS (VALUES {values}) \
+                 UPDATE conversations SET bot_state = COALESCE(v.state, conversations.bot_state), \
+                 owner = CASE WHEN v.handoff = 1 THEN 'agent' ELSE conversations.owner END, \
+                 owner_changed_at = CASE WHEN v.handoff = 1 THEN v.at \
+                 ELSE conversations.owner_changed_at END \
+                 FROM v WHERE conversations.id = v.id AND conversations.tenant_id = v.tenant_id"
+            )
+        },
+        |q, o| {
+            q.bind(o.conversation_id)
                 .bind(o.tenant_id)
                 .bind(o.state)
                 .bind(i64::from(o.handoff))
-                .bind(now);
-        }
-        q.execute(&mut *tx).await?;
-    }
+                .bind(now)
+        },
+    )
+    .await?;
     Ok(())
 }
