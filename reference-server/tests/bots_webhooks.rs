@@ -580,6 +580,19 @@ async fn concurrent_deliveries_each_answered_once(kind: DbKind) {
         hits, 24,
         "three of each customer's five messages ask the price"
     );
+    if kind == DbKind::Sqlite {
+        // The writer reports how many jobs each commit carried.
+        let metrics = app
+            .client
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(metrics.contains("db_writer_batch_jobs_bucket"), "{metrics}");
+    }
     app.stop().await;
 }
 both_dbs!(concurrent_deliveries_each_answered_once);

@@ -30,6 +30,11 @@ pub fn install() -> Option<&'static PrometheusHandle> {
                     ],
                 )
                 .ok()?
+                .set_buckets_for_metric(
+                    Matcher::Full("db_writer_batch_jobs".to_owned()),
+                    &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0],
+                )
+                .ok()?
                 .build_recorder();
             let handle = recorder.handle();
             metrics::set_global_recorder(recorder).ok()?;
