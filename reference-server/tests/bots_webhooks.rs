@@ -582,15 +582,7 @@ async fn concurrent_deliveries_each_answered_once(kind: DbKind) {
     );
     if kind == DbKind::Sqlite {
         // The writer reports how many jobs each commit carried.
-        let metrics = app
-            .client
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = app.metrics().await;
         assert!(metrics.contains("db_writer_batch_jobs_bucket"), "{metrics}");
     }
     app.stop().await;

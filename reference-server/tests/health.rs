@@ -78,15 +78,7 @@ async fn probes_openapi_metrics_and_shutdown(kind: DbKind) {
             .any(|p| p["code"] == "basic")
     );
 
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(metrics.contains("http_requests_total"), "{metrics}");
     assert!(metrics.contains("route=\"/api/v1/plans\""), "{metrics}");
 

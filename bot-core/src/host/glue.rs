@@ -4,18 +4,47 @@
 //!
 //! Each contract version has its own generated bindings, so its types are
 //! distinct Rust types even where the WIT is identical. Rather than copy this
-//! code into every version module, a version module generates its bindings,
-//! brings `types`, `log`, `kv` and `llm` into scope, expands
-//! [`contract_glue!`] and writes the few parts that differ between
+//! code into every version module, a version module expands
+//! [`contract_glue!`] with its WIT folder (which generates the bindings and
+//! the shared parts) and writes the few parts that differ between
 //! versions: `CHECKS_CONFIG` (whether the world exports a configuration
 //! check), `prepare_call` (runs that check), `handle_call` (calls `handle`)
-//! and `manifest_from` (reads the manifest); versions before 0.3.0 take the
-//! last two from [`before_v0_3_0!`].
+//! and `manifest_from` (reads the manifest, with [`manifest_of`] for the
+//! fields every version has); versions before 0.3.0 take the last two from
+//! [`before_v0_3_0!`].
 
-/// Expands the shared host impls and conversions for the bindings modules
-/// `types`, `log`, `kv` and `llm` in scope at the call site.
+/// Generates the bindings of the `plugin` world in the WIT folder `$wit`
+/// (module `bindings`, with `types`, `log`, `kv`, `llm`, `Plugin` and
+/// `PluginPre` in scope) and expands the shared host impls and conversions
+/// for them.
 macro_rules! contract_glue {
-    () => {
+    ($wit:literal) => {
+        #[allow(missing_docs, unreachable_pub, clippy::all)]
+        mod bindings {
+            wasmtime::component::bindgen!({
+                path: $wit,
+                world: "plugin",
+                imports: { default: async | trappable },
+                exports: { default: async },
+            });
+        }
+
+        use bindings::botcore::plugin::{kv, llm, log, types};
+        use bindings::{Plugin, PluginPre};
+        use wasmtime::Store;
+
+        /// The runtime's manifest from the fields every version's manifest
+        /// has, and the history depth where the version declares one.
+        fn manifest_of(m: types::Manifest, history_depth: Option<u32>) -> crate::model::Manifest {
+            crate::model::Manifest {
+                name: m.name,
+                version: m.version,
+                events: m.events.into_iter().map(kind_from).collect(),
+                config_schema: m.config_schema,
+                debounce_ms: m.debounce_ms,
+                history_depth,
+            }
+        }
         use chrono::{Datelike, Offset, Timelike};
         use whatsapp_client::webhook::{InboundMessage, MessageContent as WaContent};
         use whatsapp_client::{
@@ -548,14 +577,7 @@ macro_rules! before_v0_3_0 {
         }
 
         fn manifest_from(m: types::Manifest) -> crate::model::Manifest {
-            crate::model::Manifest {
-                name: m.name,
-                version: m.version,
-                events: m.events.into_iter().map(kind_from).collect(),
-                config_schema: m.config_schema,
-                debounce_ms: m.debounce_ms,
-                history_depth: None,
-            }
+            manifest_of(m, None)
         }
     };
 }

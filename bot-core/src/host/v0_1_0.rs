@@ -4,21 +4,7 @@
 //! configuration check of its own, so its configuration is checked against
 //! its JSON Schema only; anything else it refuses surfaces as a failed event.
 
-#[allow(missing_docs, unreachable_pub, clippy::all)]
-mod bindings {
-    wasmtime::component::bindgen!({
-        path: "wit/since_v0.1.0",
-        world: "plugin",
-        imports: { default: async | trappable },
-        exports: { default: async },
-    });
-}
-
-use bindings::botcore::plugin::{kv, llm, log, types};
-use bindings::{Plugin, PluginPre};
-use wasmtime::Store;
-
-super::glue::contract_glue!();
+super::glue::contract_glue!("wit/since_v0.1.0");
 
 pub(super) const CHECKS_CONFIG: bool = false;
 

@@ -1,21 +1,7 @@
 //! Host bindings for `botcore:plugin@0.2.0` (frozen; see `wit/since_v0.2.0`):
 //! the 0.1.0 world plus the `validate-config` export.
 
-#[allow(missing_docs, unreachable_pub, clippy::all)]
-mod bindings {
-    wasmtime::component::bindgen!({
-        path: "wit/since_v0.2.0",
-        world: "plugin",
-        imports: { default: async | trappable },
-        exports: { default: async },
-    });
-}
-
-use bindings::botcore::plugin::{kv, llm, log, types};
-use bindings::{Plugin, PluginPre};
-use wasmtime::Store;
-
-super::glue::contract_glue!();
+super::glue::contract_glue!("wit/since_v0.2.0");
 
 pub(super) const CHECKS_CONFIG: bool = true;
 

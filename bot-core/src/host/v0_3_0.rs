@@ -3,21 +3,7 @@
 //! form of its configuration, `handle` gets it back, and the manifest
 //! declares how much history the plugin reads.
 
-#[allow(missing_docs, unreachable_pub, clippy::all)]
-mod bindings {
-    wasmtime::component::bindgen!({
-        path: "wit/since_v0.3.0",
-        world: "plugin",
-        imports: { default: async | trappable },
-        exports: { default: async },
-    });
-}
-
-use bindings::botcore::plugin::{kv, llm, log, types};
-use bindings::{Plugin, PluginPre};
-use wasmtime::Store;
-
-super::glue::contract_glue!();
+super::glue::contract_glue!("wit/since_v0.3.0");
 
 pub(super) const CHECKS_CONFIG: bool = true;
 
@@ -41,12 +27,6 @@ async fn handle_call(
 }
 
 fn manifest_from(m: types::Manifest) -> crate::model::Manifest {
-    crate::model::Manifest {
-        name: m.name,
-        version: m.version,
-        events: m.events.into_iter().map(kind_from).collect(),
-        config_schema: m.config_schema,
-        debounce_ms: m.debounce_ms,
-        history_depth: m.history_depth,
-    }
+    let depth = m.history_depth;
+    manifest_of(m, depth)
 }

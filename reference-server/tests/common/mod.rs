@@ -151,6 +151,12 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// The Prometheus text of `GET /metrics`.
+    pub async fn metrics(&self) -> String {
+        let res = self.client.get(self.url("/metrics")).send().await.unwrap();
+        res.text().await.unwrap()
+    }
+
     /// GET with a bearer token.
     pub async fn get(&self, path: &str, token: &str) -> Response {
         self.request(Method::GET, path, Some(token), None).await
