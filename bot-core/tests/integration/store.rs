@@ -1,0 +1,241 @@
+//! The same conformance checks on the memory store, SQLite and PostgreSQL,
+//! and end-to-end de-duplication on SQL.
+
+use crate::common;
+
+use std::sync::Arc;
+
+use bot_core::{
+    Author, ConversationStore, HistoryEntry, MemoryStore, Outcome, Owner, Runtime, SqlStore,
+};
+use common::*;
+use whatsapp_client::testing::RecordingProvider;
+
+fn entry(author: Author, text: &str, at_ms: i64) -> HistoryEntry {
+    HistoryEntry {
+        author,
+        text: text.into(),
+        provider_message_id: Some(format!("id-{text}")),
+        at_ms,
+    }
+}
+
+async fn conformance(s: Arc<dyn ConversationStore>) {
+    // De-duplication: concurrent claims of one id, exactly one wins.
+    let claims = futures::future::join_all((0..8).map(|_| {
+        let s = s.clone();
+        async move { s.claim_inbound("t1", "wamid.A", 1).await.unwrap() }
+    }))
+    .await;
+    assert_eq!(claims.iter().filter(|c| **c).count(), 1);
+    assert!(
+        s.claim_inbound("t2", "wamid.A", 1).await.unwrap(),
+        "ids are per tenant"
+    );
+
+    // Forgetting old claims: only those before the cut go, and a forgotten
+    // id can be claimed again.
+    assert!(s.claim_inbound("t1", "wamid.late", 500).await.unwrap());
+    assert_eq!(s.forget_inbound_before(100).await.unwrap(), 2);
+    assert!(!s.claim_inbound("t1", "wamid.late", 501).await.unwrap());
+    assert!(s.claim_inbound("t1", "wamid.A", 502).await.unwrap());
+    assert_eq!(s.forget_inbound_before(100).await.unwrap(), 0);
+
+    // Conversations.
+    assert!(s.conversation("t1", "+621").await.unwrap().is_none());
+    let c = s.touch("t1", "+621", Some("Ani"), 10).await.unwrap();
+    assert_eq!(
+        (c.owner, c.name.as_deref(), c.updated_ms),
+        (Owner::Bot, Some("Ani"), 10)
+    );
+    let c = s.touch("t1", "+621", None, 5).await.unwrap();
+    assert_eq!(
+        (c.name.as_deref(), c.updated_ms),
+        (Some("Ani"), 10),
+        "name kept, time never goes back"
+    );
+    s.touch("t1", "+622", None, 20).await.unwrap();
+    s.touch("t2", "+629", None, 30).await.unwrap();
+
+    s.set_owner("t1", "+621", Owner::Human, Some("minta admin"), 11)
+        .await
+        .unwrap();
+    s.set_state("t1", "+621", Some("checkout")).await.unwrap();
+    s.add_tag("t1", "+621", "vip").await.unwrap();
+    s.add_tag("t1", "+621", "lead").await.unwrap();
+    s.add_tag("t1", "+621", "vip").await.unwrap();
+    s.set_field("t1", "+621", "kota", Some("Solo"))
+        .await
+        .unwrap();
+    s.set_field("t1", "+621", "kota", Some("Medan"))
+        .await
+        .unwrap();
+    s.set_field("t1", "+621", "x", Some("1")).await.unwrap();
+    s.set_field("t1", "+621", "x", None).await.unwrap();
+    let c = s.conversation("t1", "+621").await.unwrap().unwrap();
+    assert_eq!(c.owner, Owner::Human);
+    assert_eq!(c.owner_since_ms, Some(11));
+    assert_eq!(c.handoff_reason.as_deref(), Some("minta admin"));
+    assert_eq!(c.state.as_deref(), Some("checkout"));
+    assert_eq!(c.tags, ["lead", "vip"]);
+    assert_eq!(c.fields.get("kota").map(String::as_str), Some("Medan"));
+    assert_eq!(c.fields.len(), 1);
+    s.remove_tag("t1", "+621", "lead").await.unwrap();
+    s.set_state("t1", "+621", None).await.unwrap();
+    let c = s.conversation("t1", "+621").await.unwrap().unwrap();
+    assert_eq!(
+        (c.tags.as_slice(), c.state),
+        (&["vip".to_owned()][..], None)
+    );
+
+    // History: ordered, limited to the most recent, scoped.
+    for i in 0..5 {
+        s.append(
+            "t1",
+            "+621",
+            &entry(
+                if i % 2 == 0 {
+                    Author::Customer
+                } else {
+                    Author::Bot
+                },
+                &format!("m{i}"),
+                100 + i,
+            ),
+        )
+        .await
+        .unwrap();
+    }
+    let h = s.history("t1", "+621", 3).await.unwrap();
+    assert_eq!(
+        h.iter().map(|e| e.text.as_str()).collect::<Vec<_>>(),
+        ["m2", "m3", "m4"]
+    );
+    assert_eq!(h[1].author, Author::Bot);
+    assert_eq!(h[2].provider_message_id.as_deref(), Some("id-m4"));
+    assert!(s.history("t2", "+621", 3).await.unwrap().is_empty());
+    // Concurrent appends all land.
+    futures::future::join_all((0..6).map(|i| {
+        let s = s.clone();
+        async move {
+            s.append(
+                "t1",
+                "+622",
+                &entry(Author::Customer, &format!("c{i}"), 200),
+            )
+            .await
+            .unwrap()
+        }
+    }))
+    .await;
+    assert_eq!(s.history("t1", "+622", 100).await.unwrap().len(), 6);
+
+    // Listing: most recent first, per tenant.
+    let list = s.conversations("t1", 10).await.unwrap();
+    assert_eq!(
+        list.iter().map(|c| c.phone.as_str()).collect::<Vec<_>>(),
+        ["+622", "+621"]
+    );
+    assert_eq!(s.conversations("t1", 1).await.unwrap().len(), 1);
+    assert_eq!(s.conversations("t2", 10).await.unwrap().len(), 1);
+
+    // kv scoped to (tenant, plugin), binary safe.
+    s.kv_set("t1", "p", "k", &[0, 159, 255]).await.unwrap();
+    s.kv_set("t1", "p", "k", &[1, 2]).await.unwrap();
+    assert_eq!(s.kv_get("t1", "p", "k").await.unwrap(), Some(vec![1, 2]));
+    assert_eq!(s.kv_get("t1", "q", "k").await.unwrap(), None);
+    assert_eq!(s.kv_get("t2", "p", "k").await.unwrap(), None);
+    s.kv_delete("t1", "p", "k").await.unwrap();
+    assert_eq!(s.kv_get("t1", "p", "k").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn memory_store_drops_ids_older_than_its_window_as_new_ones_arrive() {
+    let s = MemoryStore::new().with_dedupe_window(std::time::Duration::from_secs(10));
+    assert!(s.claim_inbound("t", "a", 0).await.unwrap());
+    assert!(s.claim_inbound("t", "b", 5_000).await.unwrap());
+    assert!(
+        !s.claim_inbound("t", "a", 9_999).await.unwrap(),
+        "inside window"
+    );
+    assert_eq!(s.remembered_inbound(), 2);
+    // 10.001 s after `a`: it is forgotten, `b` is not.
+    assert!(s.claim_inbound("t", "c", 10_001).await.unwrap());
+    assert_eq!(s.remembered_inbound(), 2);
+    assert!(!s.claim_inbound("t", "b", 10_002).await.unwrap());
+    // Memory stays bounded by the window however many ids pass through.
+    for i in 0..1_000_i64 {
+        s.claim_inbound("t", &format!("m{i}"), 20_000 + i * 100)
+            .await
+            .unwrap();
+    }
+    assert_eq!(s.remembered_inbound(), 101, "10 s of ids at one per 100 ms");
+}
+
+#[tokio::test]
+async fn memory_store_conformance() {
+    conformance(Arc::new(MemoryStore::new())).await;
+}
+
+async fn sqlite() -> (Arc<SqlStore>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("bot.db").display());
+    let s = SqlStore::connect(&url).await.unwrap();
+    s.migrate().await.unwrap();
+    s.migrate().await.unwrap();
+    (Arc::new(s), dir)
+}
+
+#[tokio::test]
+async fn sqlite_store_conformance() {
+    let (s, _dir) = sqlite().await;
+    conformance(s).await;
+}
+
+#[tokio::test]
+async fn postgres_store_conformance() {
+    let url = pg_harness::fresh_database().await;
+    let s = SqlStore::connect(&url).await.unwrap();
+    s.migrate().await.unwrap();
+    s.migrate().await.unwrap();
+    conformance(Arc::new(s)).await;
+}
+
+async fn concurrent_duplicate_deliveries(store: Arc<dyn ConversationStore>) {
+    let rt = Arc::new(
+        Runtime::builder(store)
+            .host_config(host_config())
+            .build()
+            .unwrap(),
+    );
+    let p = RecordingProvider::new();
+    let echo = plugin(&rt, "hostile", serde_json::json!({"behaviour": "echo"})).await;
+    rt.set_tenant("t", tenant(&p).handler(echo));
+    let ev = text("wamid.retry", "081200000001", "halo");
+    let reports = futures::future::join_all((0..4).map(|_| {
+        let (rt, ev) = (rt.clone(), ev.clone());
+        tokio::spawn(async move { rt.handle_event("t", &ev).await.unwrap().outcome })
+    }))
+    .await;
+    let handled = reports
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|o| *o == Outcome::Handled)
+        .count();
+    assert_eq!(handled, 1);
+    assert_eq!(sent_texts(&p), ["echo: halo"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_dedupe_end_to_end() {
+    let (s, _dir) = sqlite().await;
+    concurrent_duplicate_deliveries(s).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_dedupe_end_to_end() {
+    let url = pg_harness::fresh_database().await;
+    let s = SqlStore::connect(&url).await.unwrap();
+    s.migrate().await.unwrap();
+    concurrent_duplicate_deliveries(Arc::new(s)).await;
+}

@@ -1,0 +1,29 @@
+//! The crate's integration tests, one binary: each module was a test
+//! target of its own, and one binary links the crate and its
+//! dependencies once instead of once per file.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+#[macro_use]
+mod common;
+mod bots_support;
+mod campaigns_support;
+
+mod accounts;
+mod admin;
+mod billing;
+mod bots_ai_reply;
+mod bots_plan_limits;
+mod bots_webhooks;
+mod campaigns_analytics;
+mod campaigns_api;
+mod campaigns_contacts_cli;
+mod campaigns_crash;
+mod campaigns_engine;
+mod contacts_api;
+mod db_writer;
+mod devices_api;
+mod health;
+mod http_conventions;
+mod inbox_handoff;
+mod platform_whatsapp;
+mod tenant_isolation;

@@ -1,0 +1,199 @@
+//! Pacing and retry wrappers, driven by paused tokio time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use whatsapp_client::testing::RecordingProvider;
+use whatsapp_client::{
+    ApiError, Error, OutgoingMessage, Paced, PacingConfig, PhoneNumber, Provider, RetryPolicy,
+    Retrying, TransportError,
+};
+
+fn number(i: u32) -> PhoneNumber {
+    PhoneNumber::parse(&format!("+62812{:08}", 10_000_000 + i)).unwrap()
+}
+
+fn text() -> OutgoingMessage {
+    OutgoingMessage::text("x")
+}
+
+#[tokio::test(start_paused = true)]
+async fn sender_limit_spreads_sends() {
+    let rec = RecordingProvider::new();
+    let paced = Arc::new(Paced::new(
+        rec.clone(),
+        &PacingConfig::unlimited().per_second(80),
+    ));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..240 {
+        let p = paced.clone();
+        tasks.push(tokio::spawn(async move {
+            p.send(&number(i), &text()).await.map(|_| Instant::now())
+        }));
+    }
+    let mut times = Vec::new();
+    for t in tasks {
+        times.push(t.await.unwrap().unwrap() - start);
+    }
+    assert_eq!(rec.sent().len(), 240);
+    // Burst of 80 at t=0, then one every 12.5 ms: the last at (240-80)*12.5ms = 2 s.
+    times.sort();
+    assert_eq!(times[79], Duration::ZERO);
+    assert!(times[80] > Duration::ZERO);
+    assert_eq!(*times.last().unwrap(), Duration::from_millis(2000));
+    // No one-second window holds more than 80 + 80 sends (burst + refill).
+    for (i, t) in times.iter().enumerate() {
+        let in_window = times[i..]
+            .iter()
+            .take_while(|u| **u < *t + Duration::from_secs(1))
+            .count();
+        assert!(in_window <= 160, "window at {t:?} has {in_window}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn pair_limit_only_delays_that_recipient() {
+    let rec = RecordingProvider::new();
+    let cfg = PacingConfig::unlimited().pair_limit(Duration::from_secs(6), 2);
+    let paced = Arc::new(Paced::new(rec.clone(), &cfg));
+    let busy = number(1);
+    let start = Instant::now();
+    // Three messages to one customer: two go at once, the third waits 6 s.
+    let p = paced.clone();
+    let b = busy.clone();
+    let chatty = tokio::spawn(async move {
+        for _ in 0..3 {
+            p.send(&b, &text()).await.unwrap();
+        }
+        Instant::now() - start
+    });
+    // Meanwhile another customer is not held up.
+    tokio::task::yield_now().await;
+    paced.send(&number(2), &text()).await.unwrap();
+    let other_done = Instant::now() - start;
+    let chatty_done = chatty.await.unwrap();
+    assert_eq!(other_done, Duration::ZERO);
+    assert_eq!(chatty_done, Duration::from_secs(6));
+    assert_eq!(rec.sent_to(&busy).len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cloud_defaults_apply_both_limits() {
+    let rec = RecordingProvider::new();
+    let paced = Paced::cloud_api(rec.clone());
+    let to = number(3);
+    let start = Instant::now();
+    for _ in 0..7 {
+        paced.send(&to, &text()).await.unwrap();
+    }
+    // Burst of 5 to one recipient, then 6 s apart.
+    assert_eq!(Instant::now() - start, Duration::from_secs(12));
+    assert_eq!(paced.kind(), "recording");
+}
+
+fn rate_limited(after: Option<Duration>) -> Error {
+    Error::Api(
+        ApiError::new("cloud_api", 429, "slow down")
+            .with_cloud_code(130429, None)
+            .with_retry_after(after),
+    )
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_retryable_errors_with_backoff() {
+    let rec = RecordingProvider::new();
+    rec.fail_next(2, rate_limited(None));
+    let policy = RetryPolicy::default()
+        .base_delay(Duration::from_millis(100))
+        .jitter(false);
+    let retrying = Retrying::new(rec.clone(), policy);
+    let start = Instant::now();
+    let r = retrying.send(&number(4), &text()).await.unwrap();
+    assert_eq!(r.message_id.as_deref(), Some("rec-1"));
+    assert_eq!(rec.attempts(), 3);
+    // 100 ms + 200 ms.
+    assert_eq!(Instant::now() - start, Duration::from_millis(300));
+}
+
+#[tokio::test(start_paused = true)]
+async fn jitter_stays_within_bounds() {
+    let rec = RecordingProvider::new();
+    rec.fail_next(
+        3,
+        Error::Transport(TransportError::new("refused", true, false)),
+    );
+    let policy = RetryPolicy::default().base_delay(Duration::from_millis(1000));
+    let retrying = Retrying::new(rec.clone(), policy);
+    let start = Instant::now();
+    retrying.send(&number(5), &text()).await.unwrap();
+    let waited = Instant::now() - start;
+    // Backoffs 1 s, 2 s, 4 s, each jittered into [half, full].
+    assert!(
+        waited >= Duration::from_millis(3500) && waited <= Duration::from_millis(7000),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn honors_retry_after() {
+    let rec = RecordingProvider::new();
+    rec.fail_next(1, rate_limited(Some(Duration::from_secs(9))));
+    let retrying = Retrying::new(rec.clone(), RetryPolicy::default());
+    let start = Instant::now();
+    retrying.send(&number(6), &text()).await.unwrap();
+    assert_eq!(Instant::now() - start, Duration::from_secs(9));
+
+    // Longer than max_delay: give up at once instead of stalling.
+    rec.fail_next(1, rate_limited(Some(Duration::from_secs(600))));
+    let start = Instant::now();
+    let err = retrying.send(&number(6), &text()).await.unwrap_err();
+    assert!(err.is_retryable());
+    assert_eq!(Instant::now() - start, Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn terminal_errors_are_not_retried() {
+    let rec = RecordingProvider::new();
+    let needs_template =
+        Error::Api(ApiError::new("cloud_api", 400, "window closed").with_cloud_code(131047, None));
+    rec.fail_next(1, needs_template);
+    let retrying = Retrying::new(rec.clone(), RetryPolicy::default());
+    let err = retrying.send(&number(7), &text()).await.unwrap_err();
+    assert_eq!(rec.attempts(), 1);
+    assert_eq!(err.as_api().unwrap().code, Some(131047));
+    // A timeout may have delivered the message: not retried either.
+    rec.fail_next(
+        1,
+        Error::Transport(TransportError::new("timeout", false, true)),
+    );
+    assert!(retrying.send(&number(7), &text()).await.is_err());
+    assert_eq!(rec.attempts(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn gives_up_after_max_retries() {
+    let rec = RecordingProvider::new();
+    rec.fail_next(10, rate_limited(None));
+    let retrying = Retrying::new(
+        rec.clone(),
+        RetryPolicy::default().max_retries(2).jitter(false),
+    );
+    assert!(retrying.send(&number(8), &text()).await.is_err());
+    assert_eq!(rec.attempts(), 3);
+}
+
+#[tokio::test]
+async fn wrappers_compose_as_trait_objects() {
+    let rec = RecordingProvider::new();
+    let stack: Arc<dyn Provider> = Arc::new(Retrying::new(
+        Paced::new(rec.clone(), &PacingConfig::cloud_api()),
+        RetryPolicy::default(),
+    ));
+    stack.send(&number(9), &text()).await.unwrap();
+    let boxed: Box<dyn Provider> = Box::new(stack.clone());
+    boxed.send(&number(9), &text()).await.unwrap();
+    assert_eq!(rec.sent().len(), 2);
+    assert_eq!(boxed.kind(), "recording");
+}
