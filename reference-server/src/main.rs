@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 use tracing_subscriber::EnvFilter;
 
+use reference_server::http::i18n::{self, Lang};
 use reference_server::{Config, admin, auth::password};
 
 /// mimalloc instead of the system allocator: the request path allocates
@@ -137,19 +138,23 @@ async fn main() -> ExitCode {
         }
     };
     init_tracing(config.log_json);
-    match run(
-        cli.command.unwrap_or(Command::Serve(ServeArgs::default())),
-        config,
-    )
-    .await
-    {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("{e}");
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
+    let command = cli.command.unwrap_or(Command::Serve(ServeArgs::default()));
+    // A command's own language (`contacts import --lang`), for its error too.
+    let lang = match &command {
+        Command::Contacts(c) => c.lang(),
+        _ => Lang::default(),
+    };
+    i18n::scope(lang, async {
+        match Box::pin(run(command, config)).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!("{e}");
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
         }
-    }
+    })
+    .await
 }
 
 #[allow(clippy::print_stdout)]

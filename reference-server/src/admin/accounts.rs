@@ -12,6 +12,7 @@ use crate::auth::session::{self, SubjectKind};
 use crate::auth::{AdminUser, normalize_email, password};
 use crate::db::{is_unique_violation, new_id, now_ms};
 use crate::http::extract::ClientIp;
+use crate::http::i18n::Text;
 use crate::http::{ApiJson, ApiResult, AppError, ok};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -83,7 +84,13 @@ pub async fn create_admin(state: &AppState, email: &str, pw: SecretString) -> Re
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            AppError::conflict("email_taken", "a platform admin with this email exists")
+            AppError::conflict(
+                "email_taken",
+                Text::new(
+                    "sudah ada admin platform dengan email ini",
+                    "a platform admin with this email exists",
+                ),
+            )
         } else {
             e.into()
         }

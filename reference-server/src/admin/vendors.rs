@@ -16,6 +16,7 @@ use crate::auth::AdminUser;
 use crate::auth::session;
 use crate::billing::orders::{ORDER_COLUMNS, OrderRow, OrderView, order_view};
 use crate::db::now_ms;
+use crate::http::i18n::{Text, tr};
 use crate::http::{ApiJson, ApiResult, AppError, ok};
 use crate::tenants::TenantStatus;
 
@@ -163,14 +164,13 @@ async fn transition(
         return Ok(current);
     }
     if !from.contains(&current.status) {
-        return Err(AppError::conflict(
-            "invalid_transition",
-            format!(
-                "a vendor in status {} cannot become {}",
-                current.status.as_str(),
-                to.as_str()
-            ),
-        ));
+        return Err(AppError::conflict("invalid_transition", {
+            let (from, to) = (current.status.as_str(), to.as_str());
+            tr!(
+                "vendor berstatus {from} tidak bisa menjadi {to}",
+                "a vendor in status {from} cannot become {to}"
+            )
+        }));
     }
     let done = sqlx::query(
         "UPDATE tenants SET status = $1, ban_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5",
@@ -185,7 +185,10 @@ async fn transition(
     if done.rows_affected() == 0 {
         return Err(AppError::conflict(
             "concurrent_change",
-            "the vendor changed meanwhile; retry",
+            Text::new(
+                "vendor berubah saat diproses; coba lagi",
+                "the vendor changed meanwhile; retry",
+            ),
         ));
     }
     load(state, tenant_id).await

@@ -27,6 +27,7 @@ use crate::auth::CurrentMember;
 use crate::campaigns::Counts;
 use crate::contacts::{encode_table, encode_tables, export_format, file_response};
 use crate::db::now_ms;
+use crate::http::i18n::{Text, tr};
 use crate::http::{ApiResult, AppError, Data, ErrorBody, ok};
 
 /// The analytics routes.
@@ -171,7 +172,7 @@ async fn campaign_analytics(
         Some(_) => {
             return Err(AppError::bad_request(
                 "invalid_bucket",
-                "bucket must be hour or day",
+                Text::new("bucket harus hour atau day", "bucket must be hour or day"),
             ));
         }
     };
@@ -372,12 +373,15 @@ async fn build_overview(
     if !(1..=366).contains(&days) {
         return Err(AppError::bad_request(
             "invalid_days",
-            "days must be 1..=366",
+            Text::new("days harus 1..=366", "days must be 1..=366"),
         ));
     }
     let top_n = q.top.unwrap_or(10);
     if !(1..=100).contains(&top_n) {
-        return Err(AppError::bad_request("invalid_top", "top must be 1..=100"));
+        return Err(AppError::bad_request(
+            "invalid_top",
+            Text::new("top harus 1..=100", "top must be 1..=100"),
+        ));
     }
     let tz_name = match &q.time_zone {
         Some(t) => t.clone(),
@@ -391,7 +395,10 @@ async fn build_overview(
     let tz: chrono_tz::Tz = tz_name.parse().map_err(|_| {
         AppError::bad_request(
             "invalid_time_zone",
-            format!("unknown time zone {tz_name:?}"),
+            tr!(
+                "zona waktu {tz_name:?} tidak dikenal",
+                "unknown time zone {tz_name:?}"
+            ),
         )
     })?;
     let now = now_ms();

@@ -99,20 +99,13 @@ impl CurrentMember {
         if self.role.at_least(min) {
             Ok(())
         } else {
-            Err(AppError::forbidden(
-                "insufficient_role",
-                match crate::http::i18n::current() {
-                    crate::http::i18n::Lang::Id => {
-                        format!(
-                            "tindakan ini perlu peran {} atau lebih tinggi",
-                            min.as_str()
-                        )
-                    }
-                    crate::http::i18n::Lang::En => {
-                        format!("this action needs the {} role or higher", min.as_str())
-                    }
-                },
-            ))
+            Err(AppError::forbidden("insufficient_role", {
+                let role = min.as_str();
+                crate::http::i18n::tr!(
+                    "tindakan ini perlu peran {role} atau lebih tinggi",
+                    "this action needs the {role} role or higher"
+                )
+            }))
         }
     }
 
@@ -123,7 +116,7 @@ impl CurrentMember {
             AuthMethod::Session { session_id } => Ok(session_id),
             AuthMethod::ApiKey { .. } => Err(AppError::forbidden(
                 "session_required",
-                crate::http::i18n::pick(
+                crate::http::i18n::Text::new(
                     "tindakan ini perlu anggota yang login, bukan kunci API",
                     "this action needs a logged-in member, not an API key",
                 ),
@@ -146,14 +139,14 @@ fn tenant_gate(status: &str) -> Result<(), AppError> {
         Some(TenantStatus::Active) => Ok(()),
         Some(TenantStatus::Banned) => Err(AppError::forbidden(
             "tenant_banned",
-            crate::http::i18n::pick(
+            crate::http::i18n::Text::new(
                 "akun vendor ini diblokir; hubungi pengelola platform",
                 "this vendor account is banned; contact the platform",
             ),
         )),
         _ => Err(AppError::forbidden(
             "tenant_not_active",
-            crate::http::i18n::pick(
+            crate::http::i18n::Text::new(
                 "akun vendor ini belum aktif",
                 "this vendor account is not active yet",
             ),

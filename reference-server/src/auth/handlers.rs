@@ -73,7 +73,10 @@ pub(crate) fn normalize_email(email: &str) -> Result<String, AppError> {
     } else {
         Err(AppError::bad_request(
             "invalid_email",
-            crate::http::i18n::pick("alamat email tidak valid", "the email address is not valid"),
+            crate::http::i18n::Text::new(
+                "alamat email tidak valid",
+                "the email address is not valid",
+            ),
         ))
     }
 }
@@ -118,7 +121,7 @@ async fn login(
         Some(TenantStatus::Banned) => {
             return Err(AppError::forbidden(
                 "tenant_banned",
-                crate::http::i18n::pick(
+                crate::http::i18n::Text::new(
                     "akun vendor ini diblokir; hubungi pengelola platform",
                     "this vendor account is banned; contact the platform",
                 ),
@@ -127,7 +130,7 @@ async fn login(
         Some(TenantStatus::PendingApproval) => {
             return Err(AppError::forbidden(
                 "tenant_pending_approval",
-                crate::http::i18n::pick(
+                crate::http::i18n::Text::new(
                     "akun vendor ini menunggu persetujuan pengelola platform",
                     "this vendor account waits for approval by the platform",
                 ),
@@ -136,7 +139,7 @@ async fn login(
         _ => {
             return Err(AppError::forbidden(
                 "tenant_not_verified",
-                crate::http::i18n::pick(
+                crate::http::i18n::Text::new(
                     "verifikasi dulu nomor WhatsApp dengan kode yang dikirim saat pendaftaran",
                     "verify the WhatsApp number with the code sent at sign-up first",
                 ),

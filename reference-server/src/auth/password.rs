@@ -18,27 +18,19 @@ pub fn validate(password: &str) -> Result<(), AppError> {
     if n < MIN_PASSWORD_CHARS {
         return Err(AppError::bad_request(
             "weak_password",
-            match crate::http::i18n::current() {
-                crate::http::i18n::Lang::Id => {
-                    format!("kata sandi minimal {MIN_PASSWORD_CHARS} karakter")
-                }
-                crate::http::i18n::Lang::En => {
-                    format!("the password must have at least {MIN_PASSWORD_CHARS} characters")
-                }
-            },
+            crate::http::i18n::tr!(
+                "kata sandi minimal {MIN_PASSWORD_CHARS} karakter",
+                "the password must have at least {MIN_PASSWORD_CHARS} characters"
+            ),
         ));
     }
     if n > MAX_PASSWORD_CHARS {
         return Err(AppError::bad_request(
             "invalid_password",
-            match crate::http::i18n::current() {
-                crate::http::i18n::Lang::Id => {
-                    format!("kata sandi maksimal {MAX_PASSWORD_CHARS} karakter")
-                }
-                crate::http::i18n::Lang::En => {
-                    format!("the password must have at most {MAX_PASSWORD_CHARS} characters")
-                }
-            },
+            crate::http::i18n::tr!(
+                "kata sandi maksimal {MAX_PASSWORD_CHARS} karakter",
+                "the password must have at most {MAX_PASSWORD_CHARS} characters"
+            ),
         ));
     }
     Ok(())

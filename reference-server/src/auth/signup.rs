@@ -42,7 +42,13 @@ fn otp_error(e: otp::OtpError) -> AppError {
         429 => AppError::RateLimited {
             retry_after_secs: e.retry_after().map_or(60, |d| d.as_secs().max(1)),
         },
-        400 => AppError::bad_request("otp_invalid_request", e.user_message(otp_locale())),
+        400 => AppError::bad_request(
+            "otp_invalid_request",
+            crate::http::i18n::Text::new(
+                e.user_message(otp::Locale::Indonesian),
+                e.user_message(otp::Locale::English),
+            ),
+        ),
         502 | 503 => AppError::Upstream(format!("OTP delivery failed: {e}")),
         _ => AppError::internal(format!("otp: {e}")),
     }
@@ -58,15 +64,10 @@ fn otp_outcome_error(outcome: &otp::VerifyOutcome) -> AppError {
     AppError::Status {
         status: StatusCode::from_u16(outcome.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
         code,
-        message: outcome.user_message(otp_locale()),
-    }
-}
-
-/// The OTP crate's texts in the request's language.
-fn otp_locale() -> otp::Locale {
-    match crate::http::i18n::current() {
-        crate::http::i18n::Lang::Id => otp::Locale::Indonesian,
-        crate::http::i18n::Lang::En => otp::Locale::English,
+        message: crate::http::i18n::Text::new(
+            outcome.user_message(otp::Locale::Indonesian),
+            outcome.user_message(otp::Locale::English),
+        ),
     }
 }
 
@@ -195,7 +196,7 @@ async fn signup(
         if is_unique_violation(&e) {
             AppError::conflict(
                 "whatsapp_taken",
-                crate::http::i18n::pick(
+                crate::http::i18n::Text::new(
                     "nomor WhatsApp ini sudah terdaftar",
                     "this WhatsApp number is already registered",
                 ),
@@ -220,7 +221,7 @@ async fn signup(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            AppError::conflict("email_taken", crate::http::i18n::pick("email ini sudah terdaftar", "this email is already registered"))
+            AppError::conflict("email_taken", crate::http::i18n::Text::new("email ini sudah terdaftar", "this email is already registered"))
         } else {
             e.into()
         }

@@ -31,6 +31,7 @@ use sqlx::AnyPool;
 
 use crate::db::now_ms;
 use crate::http::AppError;
+use crate::http::i18n::Text;
 
 /// A limit of a plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +107,7 @@ async fn active_limit(
         .await?;
     row.ok_or_else(|| AppError::PaymentRequired {
         code: "subscription_required",
-        message: crate::http::i18n::pick(
+        message: Text::new(
             "vendor ini tidak punya paket aktif; beli atau perpanjang paket dulu",
             "this vendor has no active plan; buy or renew a plan first",
         ),
@@ -146,16 +147,16 @@ async fn count_rows(pool: &AnyPool, tenant_id: &str, limit: Limit) -> Result<i64
 fn exceeded(limit: Limit, max: i64, current: i64, adding: i64, plan: &str) -> AppError {
     AppError::PaymentRequired {
         code: "plan_limit_exceeded",
-        message: match crate::http::i18n::current() {
-            crate::http::i18n::Lang::Id => format!(
+        message: Text::new(
+            format!(
                 "paket {plan} mengizinkan {max} {}; terpakai {current}, diminta {adding} lagi",
                 limit.label_id()
             ),
-            crate::http::i18n::Lang::En => format!(
+            format!(
                 "plan {plan} allows {max} {}; {current} used, {adding} more requested",
                 limit.label()
             ),
-        },
+        ),
     }
 }
 

@@ -13,6 +13,7 @@ use super::subscriptions::{self, SubscriptionView};
 use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::db::{new_id, now_ms};
+use crate::http::i18n::Text;
 use crate::http::{ApiJson, ApiResult, AppError, ok};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -124,19 +125,17 @@ async fn create_order(
         .services
         .midtrans
         .as_ref()
-        .ok_or(AppError::NotConfigured(
+        .ok_or(AppError::NotConfigured(Text::new(
+            "pembayaran belum dikonfigurasi (MIDTRANS_SERVER_KEY)",
             "payments are not configured (MIDTRANS_SERVER_KEY)",
-        ))?;
+        )))?;
     let plan = super::plans::get(&state.pool, &req.plan_id)
         .await?
         .filter(|p| p.active && p.price_idr > 0)
         .ok_or_else(|| {
             AppError::bad_request(
                 "plan_unavailable",
-                crate::http::i18n::pick(
-                    "paket ini tidak bisa dibeli",
-                    "this plan cannot be bought",
-                ),
+                Text::new("paket ini tidak bisa dibeli", "this plan cannot be bought"),
             )
         })?;
     let (email, name, whatsapp): (String, String, String) = sqlx::query_as(

@@ -10,6 +10,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::AdminUser;
 use crate::db::{is_unique_violation, new_id, now_ms};
+use crate::http::i18n::{Text, tr};
 use crate::http::{ApiJson, ApiResult, AppError, ok};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -149,7 +150,10 @@ fn validate(input: &PlanInput) -> Result<(), AppError> {
     {
         return Err(AppError::bad_request(
             "invalid_code",
-            "the code must be 1-40 of [a-z0-9-]",
+            Text::new(
+                "kode harus 1-40 karakter [a-z0-9-]",
+                "the code must be 1-40 of [a-z0-9-]",
+            ),
         ));
     }
     if let Some(name) = &input.name {
@@ -161,7 +165,10 @@ fn validate(input: &PlanInput) -> Result<(), AppError> {
     {
         return Err(AppError::bad_request(
             "invalid_price",
-            "the price must be 0 or more rupiah",
+            Text::new(
+                "harga harus 0 rupiah atau lebih",
+                "the price must be 0 or more rupiah",
+            ),
         ));
     }
     if input
@@ -170,7 +177,10 @@ fn validate(input: &PlanInput) -> Result<(), AppError> {
     {
         return Err(AppError::bad_request(
             "invalid_duration",
-            "the duration must be 1 to 3660 days",
+            Text::new(
+                "durasi harus 1 sampai 3660 hari",
+                "the duration must be 1 to 3660 days",
+            ),
         ));
     }
     for v in [
@@ -185,7 +195,7 @@ fn validate(input: &PlanInput) -> Result<(), AppError> {
         if v < 0 {
             return Err(AppError::bad_request(
                 "invalid_limit",
-                "limits must be 0 or more",
+                Text::new("batas harus 0 atau lebih", "limits must be 0 or more"),
             ));
         }
     }
@@ -193,12 +203,21 @@ fn validate(input: &PlanInput) -> Result<(), AppError> {
 }
 
 fn missing(field: &'static str) -> AppError {
-    AppError::bad_request("missing_field", format!("`{field}` is required"))
+    AppError::bad_request(
+        "missing_field",
+        tr!("`{field}` wajib diisi", "`{field}` is required"),
+    )
 }
 
 fn map_conflict(e: sqlx::Error) -> AppError {
     if is_unique_violation(&e) {
-        AppError::conflict("code_taken", "a plan with this code exists")
+        AppError::conflict(
+            "code_taken",
+            Text::new(
+                "sudah ada paket dengan kode ini",
+                "a plan with this code exists",
+            ),
+        )
     } else {
         e.into()
     }
@@ -352,7 +371,10 @@ async fn admin_delete_plan(
     if done.rows_affected() == 0 {
         return Err(AppError::conflict(
             "plan_in_use",
-            "the plan has orders or subscriptions; deactivate it instead",
+            Text::new(
+                "paket ini sudah punya pesanan atau langganan; nonaktifkan saja",
+                "the plan has orders or subscriptions; deactivate it instead",
+            ),
         ));
     }
     Ok(ok(plan))

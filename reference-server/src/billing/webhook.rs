@@ -27,6 +27,7 @@ use utoipa_axum::routes;
 use super::subscriptions;
 use crate::AppState;
 use crate::db::{new_id, now_ms};
+use crate::http::i18n::{Text, tr};
 use crate::http::{ApiResult, AppError, ok};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -79,14 +80,18 @@ async fn midtrans_notification(
         .services
         .midtrans
         .as_ref()
-        .ok_or(AppError::NotConfigured(
+        .ok_or(AppError::NotConfigured(Text::new(
+            "pembayaran belum dikonfigurasi (MIDTRANS_SERVER_KEY)",
             "payments are not configured (MIDTRANS_SERVER_KEY)",
-        ))?;
+        )))?;
     let notification = Notification::from_slice(&body).map_err(|_| {
         count("malformed");
         AppError::bad_request(
             "invalid_notification",
-            "the body is not a Midtrans notification",
+            Text::new(
+                "isi permintaan bukan notifikasi Midtrans",
+                "the body is not a Midtrans notification",
+            ),
         )
     })?;
     if client.verify_notification(&notification).is_err() {
@@ -95,7 +100,10 @@ async fn midtrans_notification(
         return Err(AppError::Status {
             status: axum::http::StatusCode::UNAUTHORIZED,
             code: "invalid_signature",
-            message: "the notification signature is not valid".to_owned(),
+            message: Text::new(
+                "tanda tangan notifikasi tidak valid",
+                "the notification signature is not valid",
+            ),
         });
     }
     let order: Option<(String, String, String, i64, String, i64, String, String)> = sqlx::query_as(
@@ -124,9 +132,13 @@ async fn midtrans_notification(
     let confirmed = client.confirm(&notification).await.map_err(|e| {
         count("confirm_failed");
         match e {
-            midtrans_client::Error::ConfirmationMismatch(m) => {
-                AppError::bad_request("confirmation_mismatch", m)
-            }
+            midtrans_client::Error::ConfirmationMismatch(m) => AppError::bad_request(
+                "confirmation_mismatch",
+                tr!(
+                    "konfirmasi Midtrans tidak cocok dengan notifikasi: {m}",
+                    "{m}"
+                ),
+            ),
             other => AppError::Upstream(format!("midtrans status: {other}")),
         }
     })?;
@@ -138,7 +150,10 @@ async fn midtrans_notification(
         count("amount_mismatch");
         return Err(AppError::bad_request(
             "amount_mismatch",
-            "the paid amount differs from the order amount",
+            Text::new(
+                "jumlah yang dibayar berbeda dari jumlah pesanan",
+                "the paid amount differs from the order amount",
+            ),
         ));
     }
     let new_state = confirmed.state;

@@ -24,6 +24,7 @@ use crate::auth::{CurrentMember, Role};
 use crate::billing::limits::{self, Limit};
 use crate::crypto::Crypto;
 use crate::db::{new_id, now_ms};
+use crate::http::i18n::{Text, tr};
 use crate::http::{ApiJson, ApiResult, AppError, Data, ok};
 
 /// Default base URL of `openai` providers.
@@ -224,7 +225,10 @@ fn check_text(field: &'static str, v: &str, max: usize) -> Result<String, AppErr
     if v.is_empty() || v.chars().count() > max {
         return Err(AppError::bad_request(
             "invalid_llm_provider",
-            format!("{field}: must be 1 to {max} characters"),
+            tr!(
+                "{field}: harus 1 sampai {max} karakter",
+                "{field}: must be 1 to {max} characters"
+            ),
         ));
     }
     Ok(v.to_owned())
@@ -234,13 +238,19 @@ fn check_base_url(v: &str) -> Result<String, AppError> {
     let u = url::Url::parse(v.trim()).map_err(|e| {
         AppError::bad_request(
             "invalid_llm_provider",
-            format!("base_url: not a valid URL: {e}"),
+            tr!(
+                "base_url: bukan URL yang valid: {e}",
+                "base_url: not a valid URL: {e}"
+            ),
         )
     })?;
     if u.scheme() != "http" && u.scheme() != "https" {
         return Err(AppError::bad_request(
             "invalid_llm_provider",
-            "base_url: must be http or https",
+            Text::new(
+                "base_url: harus http atau https",
+                "base_url: must be http or https",
+            ),
         ));
     }
     Ok(u.as_str().trim_end_matches('/').to_owned())
@@ -451,7 +461,10 @@ pub(crate) async fn create_llm_provider(
     if key.is_empty() && body.kind == LlmKind::Anthropic {
         return Err(AppError::bad_request(
             "invalid_llm_provider",
-            "api_key: required for anthropic",
+            Text::new(
+                "api_key: wajib diisi untuk anthropic",
+                "api_key: required for anthropic",
+            ),
         ));
     }
     let id = new_id();
@@ -543,7 +556,10 @@ pub(crate) async fn update_llm_provider(
         if k.is_empty() && r.kind == LlmKind::Anthropic {
             return Err(AppError::bad_request(
                 "invalid_llm_provider",
-                "api_key: required for anthropic",
+                Text::new(
+                    "api_key: wajib diisi untuk anthropic",
+                    "api_key: required for anthropic",
+                ),
             ));
         }
         r.api_key = if k.is_empty() {

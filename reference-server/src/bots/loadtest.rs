@@ -84,7 +84,9 @@ pub async fn start(data_dir: &Path) -> Result<(String, String, String), StartErr
     super::runtime(&state)
         .plugins
         .validate_config("keyword-rules", &config)
-        .await?;
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
     sqlx::query(
         "INSERT INTO device_plugins (id, tenant_id, device_id, plugin, position, enabled, config, \
          created_at, updated_at) VALUES ($1, $2, $3, 'keyword-rules', 0, 1, $4, $5, $5)",

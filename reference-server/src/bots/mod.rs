@@ -27,6 +27,7 @@ use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::db::{new_id, now_ms};
 use crate::devices::registry::DeviceRuntime;
+use crate::http::i18n::{Lang, tr};
 use crate::http::{ApiJson, ApiResult, AppError, ok};
 
 /// The bots area's long-lived state, kept in [`crate::state::Services`]:
@@ -259,19 +260,27 @@ async fn put_device_plugins(
     let plugins = &runtime(&state).plugins;
     let mut seen = std::collections::HashSet::new();
     for (i, p) in body.plugins.iter().enumerate() {
-        if !seen.insert(p.plugin.as_str()) {
+        let plugin = p.plugin.as_str();
+        if !seen.insert(plugin) {
             return Err(AppError::bad_request(
                 "invalid_plugin_config",
-                format!("plugins[{i}].plugin: {} appears twice", p.plugin),
+                tr!(
+                    "plugins[{i}].plugin: {plugin} muncul dua kali",
+                    "plugins[{i}].plugin: {plugin} appears twice"
+                ),
             ));
         }
         plugins
-            .validate_config(&p.plugin, &p.config)
-            .await
+            .validate_config(plugin, &p.config)
+            .await?
             .map_err(|message| {
+                let (id, en) = (message.get(Lang::Id), message.get(Lang::En));
                 AppError::bad_request(
                     "invalid_plugin_config",
-                    format!("plugins[{i}] ({}): {message}", p.plugin),
+                    tr!(
+                        "plugins[{i}] ({plugin}): {id}",
+                        "plugins[{i}] ({plugin}): {en}"
+                    ),
                 )
             })?;
     }

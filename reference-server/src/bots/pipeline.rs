@@ -29,6 +29,7 @@ use super::PluginInfo;
 use crate::AppState;
 use crate::devices::registry::DeviceRuntime;
 use crate::http::AppError;
+use crate::http::i18n::{Text, tr};
 
 /// Plugins a vendor may enable (other components in the folder, such as
 /// the test plugins, are ignored).
@@ -224,20 +225,26 @@ impl Plugins {
     }
 
     /// Checks a configuration against the plugin's schema; the error names
-    /// the field (JSON pointer).
+    /// the field (JSON pointer). The schema's own messages (from `bot-core`)
+    /// are English; the Indonesian text leads them with its own words.
+    /// The outer error is the server's (the plugins could not be loaded,
+    /// a 500), the inner one the configuration's.
     pub(crate) async fn validate_config(
         &self,
         plugin: &str,
         config: &serde_json::Value,
-    ) -> Result<(), String> {
-        let loaded = self.loaded().await.map_err(|e| e.to_string())?;
-        let c = loaded
-            .components
-            .get(plugin)
-            .ok_or_else(|| format!("unknown plugin `{plugin}` (see GET /api/v1/plugins)"))?;
-        c.configure(config)
-            .map(|_| ())
-            .map_err(|e| e.errors.join("; "))
+    ) -> Result<Result<(), Text>, AppError> {
+        let loaded = self.loaded().await?;
+        let Some(c) = loaded.components.get(plugin) else {
+            return Ok(Err(tr!(
+                "plugin `{plugin}` tidak dikenal (lihat GET /api/v1/plugins)",
+                "unknown plugin `{plugin}` (see GET /api/v1/plugins)"
+            )));
+        };
+        Ok(c.configure(config).map(|_| ()).map_err(|e| {
+            let errors = e.errors.join("; ");
+            tr!("konfigurasi tidak valid: {errors}", "{errors}")
+        }))
     }
 
     /// The pipeline of `device`, built from its stored configuration.

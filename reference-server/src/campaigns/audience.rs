@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::contacts::store::placeholders;
 use crate::http::AppError;
+use crate::http::i18n::Text;
 
 /// Who receives a campaign. `all` selects every contact; otherwise the
 /// union of the contacts with any of `tags`, the members of any of
@@ -40,13 +41,19 @@ impl Audience {
         {
             return Err(AppError::bad_request(
                 "invalid_audience",
-                "the audience is empty: set all, tags, groups or contact_ids",
+                Text::new(
+                    "audiens kosong: isi all, tags, groups atau contact_ids",
+                    "the audience is empty: set all, tags, groups or contact_ids",
+                ),
             ));
         }
         if self.contact_ids.len() > 10_000 {
             return Err(AppError::bad_request(
                 "invalid_audience",
-                "at most 10000 explicit contact_ids; use a group or tag for more",
+                Text::new(
+                    "contact_ids paling banyak 10000; gunakan grup kontak atau tag untuk lebih dari itu",
+                    "at most 10000 explicit contact_ids; use a group or tag for more",
+                ),
             ));
         }
         Ok(())

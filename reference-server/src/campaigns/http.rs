@@ -20,6 +20,7 @@ use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::billing::limits::{self, Limit};
 use crate::db::{new_id, now_ms};
+use crate::http::i18n::{Text, tr};
 use crate::http::{ApiJson, ApiResult, AppError, Data, ErrorBody, ok};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -268,7 +269,7 @@ pub(crate) async fn load(
     from_row(state, tenant_id, &row).await
 }
 
-fn bad(code: &'static str, msg: impl Into<String>) -> AppError {
+fn bad(code: &'static str, msg: Text) -> AppError {
     AppError::bad_request(code, msg)
 }
 
@@ -289,30 +290,55 @@ fn engine_now(state: &AppState) -> i64 {
 
 fn validate_devices(devices: &[DeviceAssignment]) -> Result<(), AppError> {
     if devices.is_empty() || devices.len() > 20 {
-        return Err(bad("invalid_devices", "give 1 to 20 sending devices"));
+        return Err(bad(
+            "invalid_devices",
+            Text::new(
+                "tentukan 1 sampai 20 perangkat pengirim",
+                "give 1 to 20 sending devices",
+            ),
+        ));
     }
     let mut seen = HashSet::new();
     for d in devices {
         if !seen.insert(d.device_id.as_str()) {
+            let device = &d.device_id;
             return Err(bad(
                 "invalid_devices",
-                format!("device {} is listed twice", d.device_id),
+                tr!(
+                    "perangkat {device} tercantum dua kali",
+                    "device {device} is listed twice"
+                ),
             ));
         }
         if !(1..=100).contains(&d.weight) {
-            return Err(bad("invalid_devices", "weight must be 1..=100"));
+            return Err(bad(
+                "invalid_devices",
+                Text::new("weight harus 1..=100", "weight must be 1..=100"),
+            ));
         }
         if !(1..=6000).contains(&d.rate_per_minute) {
-            return Err(bad("invalid_devices", "rate_per_minute must be 1..=6000"));
+            return Err(bad(
+                "invalid_devices",
+                Text::new(
+                    "rate_per_minute harus 1..=6000",
+                    "rate_per_minute must be 1..=6000",
+                ),
+            ));
         }
         if d.delay_min_ms < 0 || d.delay_max_ms < d.delay_min_ms || d.delay_max_ms > 3_600_000 {
             return Err(bad(
                 "invalid_devices",
-                "need 0 <= delay_min_ms <= delay_max_ms <= 3600000",
+                Text::new(
+                    "harus 0 <= delay_min_ms <= delay_max_ms <= 3600000",
+                    "need 0 <= delay_min_ms <= delay_max_ms <= 3600000",
+                ),
             ));
         }
         if d.daily_cap.is_some_and(|c| c < 1) {
-            return Err(bad("invalid_devices", "daily_cap must be at least 1"));
+            return Err(bad(
+                "invalid_devices",
+                Text::new("daily_cap minimal 1", "daily_cap must be at least 1"),
+            ));
         }
     }
     Ok(())
@@ -343,7 +369,10 @@ async fn create_campaign(
     if name.is_empty() || name.chars().count() > 200 {
         return Err(bad(
             "invalid_name",
-            "the name must have 1 to 200 characters",
+            Text::new(
+                "nama harus terdiri dari 1 sampai 200 karakter",
+                "the name must have 1 to 200 characters",
+            ),
         ));
     }
     req.audience.validate()?;
@@ -355,7 +384,10 @@ async fn create_campaign(
     let tz: chrono_tz::Tz = tz_name.parse().map_err(|_| {
         bad(
             "invalid_time_zone",
-            format!("unknown time zone {tz_name:?} (use an IANA name such as Asia/Jakarta)"),
+            tr!(
+                "zona waktu {tz_name:?} tidak dikenal (gunakan nama IANA seperti Asia/Jakarta)",
+                "unknown time zone {tz_name:?} (use an IANA name such as Asia/Jakarta)"
+            ),
         )
     })?;
     let scheduled_at = match req.schedule_at.as_deref() {
@@ -363,7 +395,10 @@ async fn create_campaign(
         Some(s) => Some(pacing::parse_schedule(s, tz).ok_or_else(|| {
             bad(
                 "invalid_schedule",
-                "schedule_at must look like 2026-11-24T09:00 (vendor time) or RFC 3339",
+                Text::new(
+                    "schedule_at harus berbentuk 2026-11-24T09:00 (waktu vendor) atau RFC 3339",
+                    "schedule_at must look like 2026-11-24T09:00 (vendor time) or RFC 3339",
+                ),
             )
         })?),
     };
@@ -372,7 +407,13 @@ async fn create_campaign(
         None => None,
         Some(f) => {
             if !(1..=10_080).contains(&f.after_minutes) {
-                return Err(bad("invalid_followup", "after_minutes must be 1..=10080"));
+                return Err(bad(
+                    "invalid_followup",
+                    Text::new(
+                        "after_minutes harus 1..=10080",
+                        "after_minutes must be 1..=10080",
+                    ),
+                ));
             }
             template_exists(&state, tenant, &f.template_id).await?;
             Some((f.template_id.clone(), f.after_minutes * 60_000))
@@ -400,7 +441,10 @@ async fn create_campaign(
         {
             return Err(bad(
                 "unknown_contact",
-                format!("no contact with id {bad_id}"),
+                tr!(
+                    "tidak ada kontak dengan id {bad_id}",
+                    "no contact with id {bad_id}"
+                ),
             ));
         }
     }
@@ -515,7 +559,10 @@ async fn delete_campaign(
     if c.status != "draft" {
         return Err(AppError::conflict(
             "campaign_not_draft",
-            "only draft campaigns can be deleted; cancel it instead",
+            Text::new(
+                "hanya kampanye berstatus draft yang bisa dihapus; batalkan saja kampanye ini",
+                "only draft campaigns can be deleted; cancel it instead",
+            ),
         ));
     }
     let mut tx = state.begin_write().await?;
@@ -588,9 +635,13 @@ async fn start_campaign(
     let tenant = member.tenant_id.as_str();
     let c = load(&state, tenant, &id).await?;
     if c.status != "draft" {
+        let status = &c.status;
         return Err(AppError::conflict(
             "campaign_not_draft",
-            format!("the campaign is {}, not a draft", c.status),
+            tr!(
+                "kampanye berstatus {status}, bukan draft",
+                "the campaign is {status}, not a draft"
+            ),
         ));
     }
     // The template may have been edited since the draft was made.
@@ -599,7 +650,10 @@ async fn start_campaign(
     if n == 0 {
         return Err(bad(
             "empty_audience",
-            "the audience selects no reachable contact",
+            Text::new(
+                "audiens tidak mencakup satu pun kontak yang bisa dihubungi",
+                "the audience selects no reachable contact",
+            ),
         ));
     }
     limits::consume(&state.pool, tenant, Limit::MessagesPerMonth, n).await?;
@@ -655,7 +709,10 @@ async fn start_campaign(
                 Err(e) => Err(e.into()),
                 _ => Err(AppError::conflict(
                     "campaign_not_draft",
-                    "the campaign was started concurrently",
+                    Text::new(
+                        "kampanye sudah dimulai oleh permintaan lain pada saat yang sama",
+                        "the campaign was started concurrently",
+                    ),
                 )),
             };
         }
@@ -679,9 +736,13 @@ async fn transition(
     member.require(Role::Admin)?;
     let c = load(state, &member.tenant_id, id).await?;
     if !from.contains(&c.status.as_str()) {
+        let status = &c.status;
         return Err(AppError::conflict(
             "invalid_campaign_state",
-            format!("cannot go from {} to {to}", c.status),
+            tr!(
+                "status tidak bisa berubah dari {status} ke {to}",
+                "cannot go from {status} to {to}"
+            ),
         ));
     }
     let now = engine_now(state);
@@ -712,7 +773,10 @@ async fn transition(
     if n == 0 {
         return Err(AppError::conflict(
             "invalid_campaign_state",
-            "the campaign changed concurrently; reload it",
+            Text::new(
+                "kampanye diubah oleh permintaan lain pada saat yang sama; muat ulang",
+                "the campaign changed concurrently; reload it",
+            ),
         ));
     }
     let mut refund = 0;

@@ -13,6 +13,7 @@ use super::http::{ImportReport, run_import};
 use super::import::ColumnMapping;
 use crate::AppState;
 use crate::http::AppError;
+use crate::http::i18n::{self, Lang, pick, tr};
 
 /// `reference-server contacts ...`.
 #[derive(Debug, Subcommand)]
@@ -50,6 +51,9 @@ pub struct ImportArgs {
     /// Validate and report without writing anything.
     #[arg(long)]
     pub dry_run: bool,
+    /// Language of the report and the errors: `id` (Indonesian) or `en`.
+    #[arg(long, default_value = "id", value_parser = Lang::parse_arg)]
+    pub lang: Lang,
 }
 
 /// Parses `--map phone=HP,name=Nama,kota=C`.
@@ -82,13 +86,23 @@ fn parse_mapping(s: &str) -> Result<ColumnMapping, String> {
 }
 
 impl ContactsCommand {
+    /// The language the command reports in (`--lang`).
+    pub fn lang(&self) -> Lang {
+        match self {
+            Self::Import(args) => args.lang,
+        }
+    }
+
     /// Runs the command, printing the report to `out`. An error means
     /// nothing was imported.
     pub async fn run(self, state: &AppState, out: &mut impl Write) -> Result<(), AppError> {
         match self {
             Self::Import(args) => {
-                let report = import(state, args).await?;
-                print_report(&report, out).map_err(AppError::internal)
+                i18n::scope(args.lang, async {
+                    let report = import(state, args).await?;
+                    print_report(&report, out).map_err(AppError::internal)
+                })
+                .await
             }
         }
     }
@@ -111,7 +125,10 @@ async fn resolve_tenant(state: &AppState, tenant: &str) -> Result<String, AppErr
     by_email.ok_or_else(|| {
         AppError::bad_request(
             "unknown_tenant",
-            format!("no vendor has the id or a member with the email {tenant:?}"),
+            tr!(
+                "tidak ada vendor dengan id atau anggota dengan email {tenant:?}",
+                "no vendor has the id or a member with the email {tenant:?}"
+            ),
         )
     })
 }
@@ -119,7 +136,11 @@ async fn resolve_tenant(state: &AppState, tenant: &str) -> Result<String, AppErr
 async fn import(state: &AppState, args: ImportArgs) -> Result<ImportReport, AppError> {
     let tenant_id = resolve_tenant(state, &args.tenant).await?;
     let bytes = tokio::fs::read(&args.file).await.map_err(|e| {
-        AppError::bad_request("invalid_file", format!("{}: {e}", args.file.display()))
+        let path = args.file.display();
+        AppError::bad_request(
+            "invalid_file",
+            tr!("berkas {path} tidak dapat dibaca: {e}", "{path}: {e}"),
+        )
     })?;
     let file_name = args
         .file
@@ -127,11 +148,16 @@ async fn import(state: &AppState, args: ImportArgs) -> Result<ImportReport, AppE
         .map(|n| n.to_string_lossy().into_owned());
     // Reading and validating a big workbook takes a while before the
     // first row is written: spin until the bar can show rows.
-    let bar = ProgressBar::new_spinner().with_message("reading and validating the file");
+    let bar = ProgressBar::new_spinner().with_message(pick(
+        "membaca dan memeriksa berkas",
+        "reading and validating the file",
+    ));
     bar.enable_steady_tick(Duration::from_millis(120));
-    let style =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} rows written ({per_sec}, {eta} left)")
-            .map_err(AppError::internal)?;
+    let style = ProgressStyle::with_template(&pick(
+        "{bar:40} {pos}/{len} baris ditulis ({per_sec}, sisa {eta})",
+        "{bar:40} {pos}/{len} rows written ({per_sec}, {eta} left)",
+    ))
+    .map_err(AppError::internal)?;
     let progress_bar = bar.clone();
     let result = run_import(
         state,
@@ -158,26 +184,39 @@ async fn import(state: &AppState, args: ImportArgs) -> Result<ImportReport, AppE
     result
 }
 
+/// Prints the report in the current language.
 fn print_report(r: &ImportReport, out: &mut impl Write) -> std::io::Result<()> {
+    let lang = i18n::current();
     for e in &r.rejected {
-        writeln!(out, "row {}: {} ({})", e.row, e.message, e.code)?;
+        let (row, message, code) = (e.row, e.message.get(lang), e.code);
+        let line = tr!(
+            "baris {row}: {message} ({code})",
+            "row {row}: {message} ({code})"
+        );
+        writeln!(out, "{}", line.get(lang))?;
     }
-    writeln!(
-        out,
-        "{}{} rows read: {} created, {} updated, {} unchanged, {} rejected",
-        if r.dry_run {
-            "dry run, nothing written: "
-        } else {
-            ""
-        },
-        r.rows,
-        r.created,
-        r.updated,
-        r.unchanged,
-        r.rejected.len()
-    )?;
+    let dry = if r.dry_run {
+        lang.pick(
+            "uji coba, tidak ada yang ditulis: ",
+            "dry run, nothing written: ",
+        )
+    } else {
+        String::new()
+    };
+    let (rows, created, updated, unchanged, rejected) =
+        (r.rows, r.created, r.updated, r.unchanged, r.rejected.len());
+    let summary = tr!(
+        "{dry}{rows} baris dibaca: {created} dibuat, {updated} diperbarui, {unchanged} tidak berubah, {rejected} ditolak",
+        "{dry}{rows} rows read: {created} created, {updated} updated, {unchanged} unchanged, {rejected} rejected"
+    );
+    writeln!(out, "{}", summary.get(lang))?;
     if !r.fields.is_empty() {
-        writeln!(out, "custom fields: {}", r.fields.join(", "))?;
+        let fields = r.fields.join(", ");
+        writeln!(
+            out,
+            "{}",
+            tr!("kolom kustom: {fields}", "custom fields: {fields}").get(lang)
+        )?;
     }
     Ok(())
 }

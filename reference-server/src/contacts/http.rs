@@ -22,6 +22,7 @@ use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::billing::limits::{self, Limit};
 use crate::db::{is_unique_violation, new_id, now_ms};
+use crate::http::i18n::{Text, tr};
 use crate::http::{ApiJson, ApiResult, AppError, Data, ErrorBody, ok};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -109,7 +110,7 @@ pub struct UpdateContact {
 fn normalize_phone(raw: &str) -> Result<String, AppError> {
     PhoneNumber::parse(raw)
         .map(|p| p.e164().to_owned())
-        .map_err(|e| AppError::bad_request("invalid_phone_number", format!("phone: {e}")))
+        .map_err(|e| crate::phone::invalid("phone", &e))
 }
 
 fn validate_name(name: &str) -> Result<String, AppError> {
@@ -117,7 +118,10 @@ fn validate_name(name: &str) -> Result<String, AppError> {
     if n.chars().count() > 200 {
         return Err(AppError::bad_request(
             "invalid_name",
-            "the name must have at most 200 characters",
+            Text::new(
+                "nama paling banyak 200 karakter",
+                "the name must have at most 200 characters",
+            ),
         ));
     }
     Ok(n.to_owned())
@@ -130,19 +134,28 @@ fn validate_fields(fields: BTreeMap<String, String>) -> Result<BTreeMap<String, 
         if name.is_empty() || name.chars().count() > 64 {
             return Err(AppError::bad_request(
                 "invalid_field",
-                format!("invalid custom field name {k:?}"),
+                tr!(
+                    "nama kolom kustom {k:?} tidak valid",
+                    "invalid custom field name {k:?}"
+                ),
             ));
         }
         if matches!(name.as_str(), "name" | "first_name" | "phone") {
             return Err(AppError::bad_request(
                 "invalid_field",
-                format!("{name:?} is a built-in variable and cannot be a custom field"),
+                tr!(
+                    "{name:?} adalah variabel bawaan dan tidak bisa dipakai sebagai kolom kustom",
+                    "{name:?} is a built-in variable and cannot be a custom field"
+                ),
             ));
         }
         if v.chars().count() > import::MAX_FIELD_CHARS {
             return Err(AppError::bad_request(
                 "invalid_field",
-                format!("custom field {name:?} is too long"),
+                tr!(
+                    "kolom kustom {name:?} terlalu panjang",
+                    "custom field {name:?} is too long"
+                ),
             ));
         }
         out.insert(name, v);
@@ -157,7 +170,10 @@ fn validate_tags(tags: Vec<String>) -> Result<Vec<String>, AppError> {
         if t.is_empty() || t.chars().count() > 64 {
             return Err(AppError::bad_request(
                 "invalid_tag",
-                "tags must have 1 to 64 characters",
+                Text::new(
+                    "tag harus terdiri dari 1 sampai 64 karakter",
+                    "tags must have 1 to 64 characters",
+                ),
             ));
         }
         if !out.contains(&t) {
@@ -170,7 +186,10 @@ fn validate_tags(tags: Vec<String>) -> Result<Vec<String>, AppError> {
 fn duplicate_phone() -> AppError {
     AppError::conflict(
         "contact_exists",
-        "a contact with this WhatsApp number already exists",
+        Text::new(
+            "kontak dengan nomor WhatsApp ini sudah ada",
+            "a contact with this WhatsApp number already exists",
+        ),
     )
 }
 
@@ -472,7 +491,7 @@ pub async fn run_import(
     progress: impl FnMut(usize, usize),
 ) -> Result<ImportReport, AppError> {
     let format = format.unwrap_or_else(|| import::detect_format(file_name, bytes));
-    let file_err = |e: FileError| AppError::bad_request("invalid_file", e.to_string());
+    let file_err = |e: FileError| AppError::bad_request("invalid_file", e.text());
     let table = import::read_table(format, bytes).map_err(file_err)?;
     let parsed = import::parse_rows(&table, mapping).map_err(file_err)?;
     let extra_tags = validate_tags(extra_tags)?;
@@ -560,7 +579,15 @@ async fn import_contacts(
     member.require(Role::Admin)?;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(req.content_base64.trim())
-        .map_err(|_| AppError::bad_request("invalid_file", "content_base64 is not valid base64"))?;
+        .map_err(|_| {
+            AppError::bad_request(
+                "invalid_file",
+                Text::new(
+                    "content_base64 bukan base64 yang valid",
+                    "content_base64 is not valid base64",
+                ),
+            )
+        })?;
     let report = run_import(
         &state,
         &member.tenant_id,
@@ -615,7 +642,7 @@ pub(crate) fn export_format(f: Option<&str>) -> Result<&'static str, AppError> {
         "xlsx" => Ok("xlsx"),
         _ => Err(AppError::bad_request(
             "invalid_format",
-            "format must be csv or xlsx",
+            Text::new("format harus csv atau xlsx", "format must be csv or xlsx"),
         )),
     }
 }
@@ -768,7 +795,10 @@ async fn create_group(
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::bad_request(
             "invalid_name",
-            "the name must have 1 to 100 characters",
+            Text::new(
+                "nama harus terdiri dari 1 sampai 100 karakter",
+                "the name must have 1 to 100 characters",
+            ),
         ));
     }
     let id = new_id();
@@ -784,7 +814,13 @@ async fn create_group(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            AppError::conflict("group_exists", "a group with this name already exists")
+            AppError::conflict(
+                "group_exists",
+                Text::new(
+                    "grup kontak dengan nama ini sudah ada",
+                    "a group with this name already exists",
+                ),
+            )
         } else {
             e.into()
         }
@@ -870,7 +906,10 @@ async fn add_group_members(
     if let Some(bad) = req.contact_ids.iter().find(|c| !known.contains(*c)) {
         return Err(AppError::bad_request(
             "unknown_contact",
-            format!("no contact with id {bad}"),
+            tr!(
+                "tidak ada kontak dengan id {bad}",
+                "no contact with id {bad}"
+            ),
         ));
     }
     let mut tx = state.begin_write().await?;

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use whatsapp_client::PhoneNumber;
 
+use crate::http::i18n::{Lang, Text, tr};
+
 /// Largest number of data rows one import accepts.
 pub const MAX_IMPORT_ROWS: usize = 200_000;
 /// Longest custom field value kept, in characters.
@@ -51,6 +53,31 @@ pub enum FileError {
     /// More rows than [`MAX_IMPORT_ROWS`].
     #[error("the file has more than {MAX_IMPORT_ROWS} rows; split it")]
     TooManyRows,
+}
+
+impl FileError {
+    /// The explanation in both languages, for API error messages.
+    pub fn text(&self) -> Text {
+        match self {
+            Self::Unreadable { format, message } => tr!(
+                "berkas tidak dapat dibaca sebagai {format}: {message}",
+                "cannot read the file as {format}: {message}"
+            ),
+            Self::Empty => Text::new("berkas kosong", "the file is empty"),
+            Self::NoPhoneColumn(headers) => tr!(
+                "tidak ada kolom nomor telepon: tentukan dengan mapping.phone (header yang ditemukan: {headers})",
+                "no phone column: map one with mapping.phone (headers found: {headers})"
+            ),
+            Self::UnknownColumn(column) => tr!(
+                "kolom {column:?} yang disebut di mapping tidak ada di baris header",
+                "column {column:?} named in the mapping is not in the header row"
+            ),
+            Self::TooManyRows => tr!(
+                "berkas berisi lebih dari {MAX_IMPORT_ROWS} baris; pecah menjadi beberapa berkas",
+                "the file has more than {MAX_IMPORT_ROWS} rows; split it"
+            ),
+        }
+    }
 }
 
 /// Which column holds what. Columns are named by their header text
@@ -97,8 +124,9 @@ pub struct RowError {
     /// Stable code: `missing_phone`, `invalid_phone`, `duplicate_in_file`,
     /// `value_too_long`.
     pub code: &'static str,
-    /// Why, in words.
-    pub message: String,
+    /// Why, in words (in the caller's language).
+    #[schema(value_type = String)]
+    pub message: Text,
 }
 
 /// The outcome of reading and validating a file.
@@ -372,7 +400,7 @@ pub fn parse_rows(table: &Table, mapping: &ColumnMapping) -> Result<Parsed, File
             out.errors.push(RowError {
                 row: *row,
                 code: "missing_phone",
-                message: "phone number is empty".to_owned(),
+                message: Text::new("nomor telepon kosong", "phone number is empty"),
             });
             continue;
         }
@@ -382,7 +410,11 @@ pub fn parse_rows(table: &Table, mapping: &ColumnMapping) -> Result<Parsed, File
                 out.errors.push(RowError {
                     row: *row,
                     code: "invalid_phone",
-                    message: format!("{raw_phone:?}: {e}"),
+                    message: {
+                        let why = crate::phone::why(&e);
+                        let (id, en) = (why.get(Lang::Id), why.get(Lang::En));
+                        tr!("{raw_phone:?}: {id}", "{raw_phone:?}: {en}")
+                    },
                 });
                 continue;
             }
@@ -391,7 +423,10 @@ pub fn parse_rows(table: &Table, mapping: &ColumnMapping) -> Result<Parsed, File
             out.errors.push(RowError {
                 row: *row,
                 code: "duplicate_in_file",
-                message: format!("{phone} already appears in row {first}"),
+                message: tr!(
+                    "{phone} sudah ada di baris {first}",
+                    "{phone} already appears in row {first}"
+                ),
             });
             continue;
         }
@@ -417,7 +452,10 @@ pub fn parse_rows(table: &Table, mapping: &ColumnMapping) -> Result<Parsed, File
             out.errors.push(RowError {
                 row: *row,
                 code: "value_too_long",
-                message: format!("{f} is longer than allowed"),
+                message: tr!(
+                    "{f} lebih panjang dari yang diizinkan",
+                    "{f} is longer than allowed"
+                ),
             });
             continue;
         }
@@ -531,7 +569,14 @@ mod tests {
                 (5, "duplicate_in_file")
             ]
         );
-        assert!(p.errors[2].message.contains("row 2"));
+        assert_eq!(
+            p.errors[2].message.get(Lang::En),
+            "+6281234567890 already appears in row 2"
+        );
+        assert_eq!(
+            p.errors[2].message.get(Lang::Id),
+            "+6281234567890 sudah ada di baris 2"
+        );
         assert_eq!(p.field_names, vec!["kota".to_owned()]);
     }
 

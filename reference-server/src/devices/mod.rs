@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::db::{new_id, now_ms};
+use crate::http::i18n::{Lang, Text, tr};
 use crate::http::{ApiJson, ApiResult, AppError, ok};
 
 pub use model::{
@@ -116,7 +117,8 @@ pub(crate) fn view(state: &AppState, row: &DeviceRow) -> DeviceView {
 }
 
 fn field_error(e: model::FieldError) -> AppError {
-    AppError::bad_request("invalid_device", format!("{}: {}", e.field, e.message))
+    let (field, id, en) = (e.field, e.message.get(Lang::Id), e.message.get(Lang::En));
+    AppError::bad_request("invalid_device", tr!("{field}: {id}", "{field}: {en}"))
 }
 
 fn parse_phone(raw: Option<String>) -> Result<Option<String>, AppError> {
@@ -124,21 +126,19 @@ fn parse_phone(raw: Option<String>) -> Result<Option<String>, AppError> {
         None => Ok(None),
         Some(s) => whatsapp_client::PhoneNumber::parse(&s)
             .map(|p| Some(p.to_string()))
-            .map_err(|e| {
-                AppError::bad_request("invalid_phone_number", format!("phone_number: {e}"))
-            }),
+            .map_err(|e| crate::phone::invalid("phone_number", &e)),
     }
 }
 
 fn check_handoff_timeout(minutes: u32) -> Result<u32, AppError> {
     if minutes > model::MAX_HANDOFF_TIMEOUT_MINUTES {
-        return Err(AppError::bad_request(
-            "invalid_device",
-            format!(
-                "handoff_timeout_minutes: at most {} (30 days); 0 means never",
-                model::MAX_HANDOFF_TIMEOUT_MINUTES
-            ),
-        ));
+        return Err(AppError::bad_request("invalid_device", {
+            let max = model::MAX_HANDOFF_TIMEOUT_MINUTES;
+            tr!(
+                "handoff_timeout_minutes: paling banyak {max} (30 hari); 0 berarti tidak pernah",
+                "handoff_timeout_minutes: at most {max} (30 days); 0 means never"
+            )
+        }));
     }
     Ok(minutes)
 }
@@ -148,7 +148,10 @@ fn check_name(name: &str) -> Result<String, AppError> {
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::bad_request(
             "invalid_device",
-            "name: must be 1 to 100 characters",
+            Text::new(
+                "name: harus 1 sampai 100 karakter",
+                "name: must be 1 to 100 characters",
+            ),
         ));
     }
     Ok(name.to_owned())
@@ -281,14 +284,13 @@ async fn update_device(
     }
     if let Some(provider) = body.provider {
         if provider.kind() != row.kind {
-            return Err(AppError::bad_request(
-                "invalid_device",
-                format!(
-                    "provider.kind: a {} device cannot become {}",
-                    row.kind.as_str(),
-                    provider.kind().as_str()
-                ),
-            ));
+            return Err(AppError::bad_request("invalid_device", {
+                let (from, to) = (row.kind.as_str(), provider.kind().as_str());
+                tr!(
+                    "provider.kind: perangkat {from} tidak bisa menjadi {to}",
+                    "provider.kind: a {from} device cannot become {to}"
+                )
+            }));
         }
         let mut secrets = decrypt_secrets(&state, &row)?;
         let mut settings = row.settings.clone();

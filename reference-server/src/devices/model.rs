@@ -13,6 +13,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::http::i18n::{Text, tr};
+
 /// The kind of WhatsApp connection behind a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -313,16 +315,13 @@ impl ProviderInput {
 pub struct FieldError {
     /// The field name as the API names it.
     pub field: &'static str,
-    /// What is wrong.
-    pub message: String,
+    /// What is wrong, in both languages.
+    pub message: Text,
 }
 
 impl FieldError {
-    fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            field,
-            message: message.into(),
-        }
+    fn new(field: &'static str, message: Text) -> Self {
+        Self { field, message }
     }
 }
 
@@ -330,7 +329,10 @@ fn require<T>(field: &'static str, v: Option<&T>) -> Result<(), FieldError> {
     if v.is_none() {
         return Err(FieldError::new(
             field,
-            format!("{field} is required for this device kind"),
+            tr!(
+                "{field} wajib diisi untuk jenis perangkat ini",
+                "{field} is required for this device kind"
+            ),
         ));
     }
     Ok(())
@@ -338,12 +340,22 @@ fn require<T>(field: &'static str, v: Option<&T>) -> Result<(), FieldError> {
 
 fn check_url(field: &'static str, v: Option<&String>) -> Result<(), FieldError> {
     if let Some(raw) = v {
-        let u = url::Url::parse(raw)
-            .map_err(|e| FieldError::new(field, format!("{field} is not a valid URL: {e}")))?;
+        let u = url::Url::parse(raw).map_err(|e| {
+            FieldError::new(
+                field,
+                tr!(
+                    "{field} bukan URL yang valid: {e}",
+                    "{field} is not a valid URL: {e}"
+                ),
+            )
+        })?;
         if u.scheme() != "http" && u.scheme() != "https" {
             return Err(FieldError::new(
                 field,
-                format!("{field} must be an http or https URL"),
+                tr!(
+                    "{field} harus berupa URL http atau https",
+                    "{field} must be an http or https URL"
+                ),
             ));
         }
     }
@@ -368,7 +380,10 @@ pub fn validate(
             {
                 return Err(FieldError::new(
                     "phone_number_id",
-                    "phone_number_id must be digits",
+                    Text::new(
+                        "phone_number_id harus berupa angka",
+                        "phone_number_id must be digits",
+                    ),
                 ));
             }
             if let Some(v) = &settings.api_version
@@ -378,7 +393,10 @@ pub fn validate(
             {
                 return Err(FieldError::new(
                     "api_version",
-                    "api_version must look like v21.0",
+                    Text::new(
+                        "api_version harus berformat seperti v21.0",
+                        "api_version must look like v21.0",
+                    ),
                 ));
             }
         }
@@ -393,7 +411,10 @@ pub fn validate(
             {
                 return Err(FieldError::new(
                     "header_name",
-                    "header_name is not a valid HTTP header name",
+                    Text::new(
+                        "header_name bukan nama header HTTP yang valid",
+                        "header_name is not a valid HTTP header name",
+                    ),
                 ));
             }
         }

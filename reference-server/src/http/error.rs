@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::i18n::{Text, tr};
+
 /// An error answered as `{"error": {"code": "...", "message": "..."}}`.
 ///
 /// Client errors carry a stable snake_case `code` and a human message; 5xx
@@ -19,8 +21,8 @@ pub enum AppError {
     BadRequest {
         /// Stable code, e.g. `invalid_phone_number`.
         code: &'static str,
-        /// Human-readable explanation.
-        message: String,
+        /// Human-readable explanation, in both languages.
+        message: Text,
     },
     /// No or invalid credentials (401).
     #[error("authentication required")]
@@ -30,8 +32,8 @@ pub enum AppError {
     Forbidden {
         /// Stable code, e.g. `tenant_banned`, `insufficient_role`.
         code: &'static str,
-        /// Human-readable explanation.
-        message: String,
+        /// Human-readable explanation, in both languages.
+        message: Text,
     },
     /// The resource does not exist for this caller (404). Resources of
     /// another tenant are reported exactly like missing ones.
@@ -42,8 +44,8 @@ pub enum AppError {
     Conflict {
         /// Stable code, e.g. `email_taken`.
         code: &'static str,
-        /// Human-readable explanation.
-        message: String,
+        /// Human-readable explanation, in both languages.
+        message: Text,
     },
     /// Too many requests (429).
     #[error("too many requests; retry in {retry_after_secs} s")]
@@ -57,14 +59,14 @@ pub enum AppError {
         /// Stable code: `plan_limit_exceeded` or `subscription_required`.
         code: &'static str,
         /// Human-readable explanation with the limit and current usage.
-        message: String,
+        message: Text,
     },
     /// An upstream service (Midtrans, a WhatsApp provider) failed (502).
     #[error("upstream service failed: {0}")]
     Upstream(String),
     /// A feature needs configuration that is missing (503).
     #[error("{0}")]
-    NotConfigured(&'static str),
+    NotConfigured(Text),
     /// The request body is larger than the configured limit (413).
     #[error("the request body is larger than the configured limit")]
     PayloadTooLarge,
@@ -76,8 +78,8 @@ pub enum AppError {
         status: StatusCode,
         /// Stable code.
         code: &'static str,
-        /// Human-readable explanation.
-        message: String,
+        /// Human-readable explanation, in both languages.
+        message: Text,
     },
     /// Anything else (500); the detail is logged, never returned.
     #[error("internal error: {0}")]
@@ -105,27 +107,18 @@ pub struct ErrorDetail {
 
 impl AppError {
     /// A 400 with a code and message.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::BadRequest {
-            code,
-            message: message.into(),
-        }
+    pub fn bad_request(code: &'static str, message: Text) -> Self {
+        Self::BadRequest { code, message }
     }
 
     /// A 403 with a code and message.
-    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Forbidden {
-            code,
-            message: message.into(),
-        }
+    pub fn forbidden(code: &'static str, message: Text) -> Self {
+        Self::Forbidden { code, message }
     }
 
     /// A 409 with a code and message.
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Conflict {
-            code,
-            message: message.into(),
-        }
+    pub fn conflict(code: &'static str, message: Text) -> Self {
+        Self::Conflict { code, message }
     }
 
     /// 401 `unauthorized` answering a login with a wrong email or password
@@ -134,7 +127,7 @@ impl AppError {
         Self::Status {
             status: StatusCode::UNAUTHORIZED,
             code: "unauthorized",
-            message: super::i18n::pick("email atau kata sandi salah", "wrong email or password"),
+            message: Text::new("email atau kata sandi salah", "wrong email or password"),
         }
     }
 
@@ -219,7 +212,12 @@ impl IntoResponse for AppError {
                 "isi permintaan lebih besar dari batas yang diizinkan server",
                 "the request body is larger than the configured limit",
             ),
-            other => other.to_string(),
+            Self::BadRequest { message, .. }
+            | Self::Forbidden { message, .. }
+            | Self::Conflict { message, .. }
+            | Self::PaymentRequired { message, .. }
+            | Self::Status { message, .. }
+            | Self::NotConfigured(message) => message.get(lang).to_owned(),
         };
         let body = ErrorBody {
             error: ErrorDetail {
@@ -243,31 +241,38 @@ impl From<JsonRejection> for AppError {
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::bad_request(
                 "unsupported_media_type",
-                super::i18n::pick(
+                Text::new(
                     "kirim Content-Type: application/json",
                     "expected Content-Type: application/json",
                 ),
             ),
-            _ => Self::bad_request(
-                "invalid_json",
-                format!(
-                    "{}: {}",
-                    super::i18n::pick("JSON tidak valid", "invalid JSON"),
-                    rejection.body_text()
-                ),
-            ),
+            _ => Self::bad_request("invalid_json", {
+                let detail = rejection.body_text();
+                tr!("JSON tidak valid: {detail}", "invalid JSON: {detail}")
+            }),
         }
     }
 }
 
 impl From<PathRejection> for AppError {
     fn from(rejection: PathRejection) -> Self {
-        Self::bad_request("invalid_path", rejection.body_text())
+        let detail = rejection.body_text();
+        Self::bad_request(
+            "invalid_path",
+            tr!("path tidak valid: {detail}", "invalid path: {detail}"),
+        )
     }
 }
 
 impl From<QueryRejection> for AppError {
     fn from(rejection: QueryRejection) -> Self {
-        Self::bad_request("invalid_query", rejection.body_text())
+        let detail = rejection.body_text();
+        Self::bad_request(
+            "invalid_query",
+            tr!(
+                "parameter query tidak valid: {detail}",
+                "invalid query: {detail}"
+            ),
+        )
     }
 }

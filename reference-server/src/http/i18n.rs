@@ -13,6 +13,9 @@
 //! The stable `code` of an error never changes with the language; clients
 //! branch on it, people read `message`.
 
+use std::borrow::Cow;
+use std::fmt;
+
 use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_LANGUAGE};
@@ -73,6 +76,12 @@ impl Lang {
         best.map_or_else(Self::default, |(l, _)| l)
     }
 
+    /// The language of a command-line value: `id` or `en` (also `in`,
+    /// `ind`, `eng`, `en-US`, ...); anything else is an error.
+    pub fn parse_arg(value: &str) -> Result<Self, String> {
+        Self::of_tag(value).ok_or_else(|| format!("{value:?} is not a language: use id or en"))
+    }
+
     /// `id` or `en`, whichever this language is.
     pub fn pick(self, id: &str, en: &str) -> String {
         match self {
@@ -89,6 +98,12 @@ tokio::task_local! {
 /// The language of the request being served (Indonesian outside requests).
 pub fn current() -> Lang {
     LANG.try_with(|l| *l).unwrap_or_default()
+}
+
+/// Runs `f` with `lang` as the current language: what a command-line
+/// tool uses in place of [`negotiate`].
+pub async fn scope<F: std::future::Future>(lang: Lang, f: F) -> F::Output {
+    LANG.scope(lang, f).await
 }
 
 /// The text in the current request's language.
@@ -110,6 +125,58 @@ pub async fn negotiate(req: Request, next: Next) -> Response {
         .or_insert(HeaderValue::from_static(lang.tag()));
     res
 }
+
+/// A user-facing text in both languages. Error messages of the API are
+/// [`Text`]s, so none can be written in one language only; the response
+/// picks the caller's language. Build one with [`Text::new`] or [`tr!`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    id: Cow<'static, str>,
+    en: Cow<'static, str>,
+}
+
+impl Text {
+    /// The text in Indonesian (`id`) and in English (`en`).
+    pub fn new(id: impl Into<Cow<'static, str>>, en: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            id: id.into(),
+            en: en.into(),
+        }
+    }
+
+    /// The text in `lang`.
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Id => &self.id,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// In the language of the request being served (Indonesian outside one).
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.get(current()))
+    }
+}
+
+/// Serialized in the language of the request being served, like
+/// [`Display`](fmt::Display): a report built inside a request (e.g. the
+/// rejected rows of an import) answers in the caller's language.
+impl serde::Serialize for Text {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.get(current()))
+    }
+}
+
+/// A [`Text`] from two format strings, Indonesian first:
+/// `tr!("{field}: wajib diisi", "{field}: is required")`.
+macro_rules! tr {
+    ($id:literal, $en:literal $(,)?) => {
+        $crate::http::i18n::Text::new(::std::format!($id), ::std::format!($en))
+    };
+}
+pub(crate) use tr;
 
 /// The Indonesian name of a resource named in a 404 (`"device"` ->
 /// `"perangkat"`); unknown names are kept.
@@ -151,5 +218,16 @@ mod tests {
         assert_eq!(Lang::from_accept_language("en;q=0"), Lang::Id);
         assert_eq!(Lang::from_accept_language(""), Lang::Id);
         assert_eq!(current(), Lang::Id);
+    }
+
+    #[tokio::test]
+    async fn texts_follow_the_request_language() {
+        let field = "name";
+        let text = tr!("{field}: wajib diisi", "{field}: is required");
+        assert_eq!(text.get(Lang::Id), "name: wajib diisi");
+        assert_eq!(text.get(Lang::En), "name: is required");
+        assert_eq!(text.to_string(), "name: wajib diisi");
+        let en = LANG.scope(Lang::En, async { text.to_string() }).await;
+        assert_eq!(en, "name: is required");
     }
 }

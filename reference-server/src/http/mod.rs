@@ -158,10 +158,7 @@ async fn unknown_route(uri: axum::http::Uri) -> AppError {
     AppError::Status {
         status: axum::http::StatusCode::NOT_FOUND,
         code: "not_found",
-        message: match i18n::current() {
-            i18n::Lang::Id => format!("tidak ada rute API di {path}"),
-            i18n::Lang::En => format!("no API route at {path}"),
-        },
+        message: i18n::tr!("tidak ada rute API di {path}", "no API route at {path}"),
     }
 }
 
@@ -172,10 +169,36 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
     AppError::Status {
         status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
         code: "method_not_allowed",
-        message: match i18n::current() {
-            i18n::Lang::Id => format!("{path} tidak menerima metode {method}"),
-            i18n::Lang::En => format!("{path} does not accept {method}"),
-        },
+        message: i18n::tr!(
+            "{path} tidak menerima metode {method}",
+            "{path} does not accept {method}"
+        ),
+    }
+}
+
+/// The message of an error answer that reached the client without the
+/// envelope: what the status means, then the producer's (English) detail.
+fn rejected(status: axum::http::StatusCode, detail: &str) -> i18n::Text {
+    use axum::http::StatusCode as S;
+    let (id, en) = match status {
+        S::BAD_REQUEST => ("permintaan tidak valid", "bad request"),
+        S::UNAUTHORIZED => ("perlu login", "authentication required"),
+        S::FORBIDDEN => ("akses ditolak", "forbidden"),
+        S::NOT_FOUND => ("tidak ditemukan", "not found"),
+        S::METHOD_NOT_ALLOWED => ("metode tidak diizinkan", "method not allowed"),
+        S::REQUEST_TIMEOUT => ("waktu permintaan habis", "request timeout"),
+        S::UNSUPPORTED_MEDIA_TYPE => ("jenis isi tidak didukung", "unsupported media type"),
+        S::UNPROCESSABLE_ENTITY => (
+            "isi permintaan tidak dapat diproses",
+            "unprocessable entity",
+        ),
+        S::TOO_MANY_REQUESTS => ("terlalu banyak permintaan", "too many requests"),
+        _ => ("permintaan ditolak", "request rejected"),
+    };
+    if detail.is_empty() {
+        i18n::Text::new(id, en)
+    } else {
+        i18n::tr!("{id}: {detail}", "{en}: {detail}")
     }
 }
 
@@ -231,11 +254,7 @@ async fn envelope_guard(
         AppError::Status {
             status,
             code: code_of(status),
-            message: if detail.is_empty() {
-                status.canonical_reason().unwrap_or("error").to_owned()
-            } else {
-                detail
-            },
+            message: rejected(status, &detail),
         }
     };
     let mut fresh = error.into_response();

@@ -16,6 +16,7 @@ use crate::auth::CurrentMember;
 use crate::billing::limits::{self, Limit};
 use crate::bots::engine;
 use crate::devices::registry;
+use crate::http::i18n::{Text, tr};
 use crate::http::{ApiJson, ApiResult, AppError, ok};
 
 pub use store::{ConversationView, MessageView};
@@ -76,12 +77,19 @@ pub(crate) fn message_from(
         _ => {
             return Err(AppError::bad_request(
                 "invalid_message",
-                "give exactly one of `text` or `message`",
+                Text::new(
+                    "isi tepat satu dari `text` atau `message`",
+                    "give exactly one of `text` or `message`",
+                ),
             ));
         }
     };
-    msg.validate()
-        .map_err(|e| AppError::bad_request("invalid_message", format!("message: {e}")))?;
+    msg.validate().map_err(|e| {
+        AppError::bad_request(
+            "invalid_message",
+            tr!("message: tidak valid: {e}", "message: {e}"),
+        )
+    })?;
     Ok(msg)
 }
 
@@ -104,7 +112,10 @@ async fn list_conversations(
     {
         return Err(AppError::bad_request(
             "invalid_query",
-            "owner: must be `bot` or `agent`",
+            Text::new(
+                "owner: harus `bot` atau `agent`",
+                "owner: must be `bot` or `agent`",
+            ),
         ));
     }
     let limit = q.limit.unwrap_or(50).clamp(1, 200);

@@ -17,6 +17,7 @@ use crate::bots::engine::{self, Outcome};
 use crate::db::{new_id, now_ms};
 use crate::devices::DeviceKind;
 use crate::devices::registry;
+use crate::http::i18n::Text;
 use crate::http::{ApiJson, ApiResult, AppError, ok};
 use crate::inbox::MessageView;
 use crate::inbox::store as inbox;
@@ -76,8 +77,7 @@ async fn send_message(
     member: CurrentMember,
     ApiJson(body): ApiJson<SendMessage>,
 ) -> ApiResult<SentMessage> {
-    let to = PhoneNumber::parse(&body.to)
-        .map_err(|e| AppError::bad_request("invalid_phone_number", format!("to: {e}")))?;
+    let to = PhoneNumber::parse(&body.to).map_err(|e| crate::phone::invalid("to", &e))?;
     let msg = crate::inbox::message_from(body.text, body.message)?;
     let (rt, _) = registry::get_for_tenant(&state, &member.tenant_id, &body.device_id).await?;
     limits::consume(&state.pool, &member.tenant_id, Limit::MessagesPerMonth, 1).await?;
@@ -139,7 +139,10 @@ async fn simulator_device(
     if found.device.kind != DeviceKind::Simulator {
         return Err(AppError::bad_request(
             "not_a_simulator",
-            "this endpoint works on devices of kind `simulator` only",
+            Text::new(
+                "endpoint ini hanya untuk perangkat jenis `simulator`",
+                "this endpoint works on devices of kind `simulator` only",
+            ),
         ));
     }
     Ok(found)
@@ -167,12 +170,11 @@ async fn simulator_inbound(
 ) -> ApiResult<SimulatedResult> {
     let found = simulator_device(&state, &member, &device).await?;
     let rt = &found.device;
-    let from = PhoneNumber::parse(&body.from)
-        .map_err(|e| AppError::bad_request("invalid_phone_number", format!("from: {e}")))?;
+    let from = PhoneNumber::parse(&body.from).map_err(|e| crate::phone::invalid("from", &e))?;
     if body.text.trim().is_empty() {
         return Err(AppError::bad_request(
             "invalid_message",
-            "text: must not be empty",
+            Text::new("text: tidak boleh kosong", "text: must not be empty"),
         ));
     }
     let id = body
@@ -246,7 +248,7 @@ async fn simulator_outbox(
     let to = match q.to.as_deref() {
         Some(raw) => Some(
             PhoneNumber::parse(raw)
-                .map_err(|e| AppError::bad_request("invalid_phone_number", format!("to: {e}")))?
+                .map_err(|e| crate::phone::invalid("to", &e))?
                 .to_string(),
         ),
         None => None,

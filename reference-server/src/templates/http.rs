@@ -17,6 +17,7 @@ use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::contacts::store as contacts;
 use crate::db::{is_unique_violation, new_id, now_ms};
+use crate::http::i18n::Text;
 use crate::http::{ApiJson, ApiResult, AppError, Data, ErrorBody, ok};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -118,7 +119,10 @@ fn validate_name(name: &str) -> Result<String, AppError> {
     if n.is_empty() || n.chars().count() > 100 {
         return Err(AppError::bad_request(
             "invalid_name",
-            "the name must have 1 to 100 characters",
+            Text::new(
+                "nama harus terdiri dari 1 sampai 100 karakter",
+                "the name must have 1 to 100 characters",
+            ),
         ));
     }
     Ok(n.to_owned())
@@ -128,7 +132,10 @@ fn name_taken(e: sqlx::Error) -> AppError {
     if is_unique_violation(&e) {
         AppError::conflict(
             "template_exists",
-            "a template with this name already exists",
+            Text::new(
+                "template dengan nama ini sudah ada",
+                "a template with this name already exists",
+            ),
         )
     } else {
         e.into()
@@ -291,7 +298,10 @@ async fn delete_template(
     if in_use > 0 {
         return Err(AppError::conflict(
             "template_in_use",
-            "a campaign that has not finished uses this template",
+            Text::new(
+                "template ini masih dipakai kampanye yang belum selesai",
+                "a campaign that has not finished uses this template",
+            ),
         ));
     }
     let n = sqlx::query("DELETE FROM message_templates WHERE tenant_id = $1 AND id = $2")

@@ -11,7 +11,7 @@ mod http;
 
 use std::collections::HashMap;
 
-use plugin_sdk::text::{Template, TemplateError, seed_from};
+use plugin_sdk::text::{MAX_DEPTH, Template, TemplateError, TemplateErrorKind, seed_from};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -21,6 +21,7 @@ use whatsapp_client::{
 
 use crate::AppState;
 use crate::http::AppError;
+use crate::http::i18n::{Text, tr};
 
 pub(crate) use http::compile_stored;
 pub use http::{Preview, PreviewRequest, TemplateInput, TemplateView};
@@ -73,8 +74,48 @@ pub struct Compiled {
 }
 
 /// Describes a template error with where it is, for API messages.
-fn describe(field: &str, e: &TemplateError) -> String {
-    format!("{field}: {e}")
+fn describe(field: &str, e: &TemplateError) -> Text {
+    let (line, column) = (e.position.line, e.position.column);
+    let (id, en): (String, String) = match &e.kind {
+        TemplateErrorKind::Unclosed => (
+            "`{` tidak pernah ditutup".into(),
+            "`{` is never closed".into(),
+        ),
+        TemplateErrorKind::UnexpectedClose => (
+            "`}` tanpa `{` pasangannya (tulis `}}` untuk kurung kurawal biasa)".into(),
+            "`}` without a matching `{` (write `}}` for a literal brace)".into(),
+        ),
+        TemplateErrorKind::Empty => ("`{}` kosong".into(), "`{}` is empty".into()),
+        TemplateErrorKind::BadVariableName(n) => (
+            format!(
+                "`{{{n}}}` bukan nama variabel maupun spintax (pilihan spintax dipisahkan dengan `|`)"
+            ),
+            format!(
+                "`{{{n}}}` is neither a variable name nor spintax (spintax options are separated by `|`)"
+            ),
+        ),
+        TemplateErrorKind::TooDeep => (
+            format!("spintax bersarang lebih dari {MAX_DEPTH} tingkat"),
+            format!("spintax nested deeper than {MAX_DEPTH} levels"),
+        ),
+        TemplateErrorKind::MissingVariable(n) => (
+            format!("variabel `{n}` tidak punya nilai"),
+            format!("variable `{n}` has no value"),
+        ),
+        // A kind added later: the library's own (English) words.
+        _ => {
+            let en = e.to_string();
+            let en = en
+                .split_once(": ")
+                .map_or(en.as_str(), |(_, w)| w)
+                .to_owned();
+            (en.clone(), en)
+        }
+    };
+    tr!(
+        "{field}: kesalahan template di baris {line}, kolom {column}: {id}",
+        "{field}: template error at line {line}, column {column}: {en}"
+    )
 }
 
 /// The position of the first `{name}` in `src`, skipping `{{` / `}}`.
@@ -114,13 +155,16 @@ pub fn check_text(field: &str, src: &str, known_fields: &[String]) -> Result<Tem
     if src.trim().is_empty() {
         return Err(AppError::bad_request(
             "invalid_template",
-            format!("{field}: the text is empty"),
+            tr!("{field}: teks kosong", "{field}: the text is empty"),
         ));
     }
     if src.chars().count() > MAX_BODY_CHARS {
         return Err(AppError::bad_request(
             "invalid_template",
-            format!("{field}: longer than {MAX_BODY_CHARS} characters"),
+            tr!(
+                "{field}: lebih dari {MAX_BODY_CHARS} karakter",
+                "{field}: longer than {MAX_BODY_CHARS} characters"
+            ),
         ));
     }
     let t = Template::parse(src)
@@ -128,14 +172,19 @@ pub fn check_text(field: &str, src: &str, known_fields: &[String]) -> Result<Tem
     for v in t.variables() {
         if !BUILTIN_VARIABLES.contains(&v) && !known_fields.iter().any(|k| k == v) {
             let (line, column) = locate_variable(src, v);
+            let known = BUILTIN_VARIABLES
+                .iter()
+                .copied()
+                .chain(known_fields.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(", ");
             return Err(AppError::bad_request(
                 "unknown_variable",
-                format!(
+                tr!(
+                    "{field}: kesalahan template di baris {line}, kolom {column}: variabel `{{{v}}}` \
+                     tidak dikenal (yang dikenal: {known})",
                     "{field}: template error at line {line}, column {column}: unknown variable `{{{v}}}` \
-                     (known: {}{}{})",
-                    BUILTIN_VARIABLES.join(", "),
-                    if known_fields.is_empty() { "" } else { ", " },
-                    known_fields.join(", ")
+                     (known: {known})"
                 ),
             ));
         }
@@ -169,14 +218,23 @@ impl Compiled {
                 let kind = media_kind(&m.kind).ok_or_else(|| {
                     AppError::bad_request(
                         "invalid_media",
-                        "media.kind must be image, video, document or audio",
+                        Text::new(
+                            "media.kind harus image, video, document atau audio",
+                            "media.kind must be image, video, document or audio",
+                        ),
                     )
                 })?;
                 let url = url::Url::parse(&m.url)
                     .ok()
                     .filter(|u| matches!(u.scheme(), "http" | "https"))
                     .ok_or_else(|| {
-                        AppError::bad_request("invalid_media", "media.url must be an http(s) URL")
+                        AppError::bad_request(
+                            "invalid_media",
+                            Text::new(
+                                "media.url harus berupa URL http(s)",
+                                "media.url must be an http(s) URL",
+                            ),
+                        )
                     })?;
                 Some((kind, url.to_string()))
             }
@@ -187,7 +245,10 @@ impl Compiled {
                 if c.name.trim().is_empty() || c.language.trim().is_empty() {
                     return Err(AppError::bad_request(
                         "invalid_template",
-                        "cloud_template: name and language are required",
+                        Text::new(
+                            "cloud_template: name dan language wajib diisi",
+                            "cloud_template: name and language are required",
+                        ),
                     ));
                 }
                 let params = c
@@ -372,15 +433,23 @@ mod tests {
         .unwrap_err();
         let msg = err.to_string();
         assert_eq!(err.code(), "unknown_variable");
-        assert!(msg.contains("line 2, column 22"), "{msg}");
+        assert!(msg.contains("baris 2, kolom 22"), "{msg}");
         assert!(msg.contains("{alamat}"), "{msg}");
+        let AppError::BadRequest { message, .. } = &err else {
+            panic!("not a 400: {err:?}")
+        };
+        let en = message.get(crate::http::i18n::Lang::En);
+        assert!(
+            en.contains("line 2, column 22: unknown variable `{alamat}`"),
+            "{en}"
+        );
     }
 
     #[test]
     fn broken_spintax_says_where() {
         let err = Compiled::compile("Halo {Kak|Bu", None, None, &[]).unwrap_err();
         assert_eq!(err.code(), "invalid_template");
-        assert!(err.to_string().contains("line 1, column 6"), "{err}");
+        assert!(err.to_string().contains("baris 1, kolom 6"), "{err}");
         let err = Compiled::compile(
             "ok",
             None,

@@ -112,7 +112,7 @@ pub fn validate_name(name: &str) -> Result<String, AppError> {
     if n.is_empty() || n.chars().count() > 100 {
         return Err(AppError::bad_request(
             "invalid_name",
-            crate::http::i18n::pick(
+            crate::http::i18n::Text::new(
                 "nama harus 1 sampai 100 karakter",
                 "the name must have 1 to 100 characters",
             ),
@@ -129,14 +129,10 @@ pub fn validate_time_zone(name: &str) -> Result<String, AppError> {
         .map_err(|_| {
             AppError::bad_request(
                 "invalid_time_zone",
-                match crate::http::i18n::current() {
-                    crate::http::i18n::Lang::Id => {
-                        format!("time_zone: `{name}` bukan zona waktu IANA seperti Asia/Jakarta")
-                    }
-                    crate::http::i18n::Lang::En => {
-                        format!("time_zone: `{name}` is not an IANA time zone such as Asia/Jakarta")
-                    }
-                },
+                crate::http::i18n::tr!(
+                    "time_zone: `{name}` bukan zona waktu IANA seperti Asia/Jakarta",
+                    "time_zone: `{name}` is not an IANA time zone such as Asia/Jakarta"
+                ),
             )
         })
 }
@@ -147,7 +143,7 @@ pub fn validate_locale(locale: &str) -> Result<String, AppError> {
         l @ ("id" | "en") => Ok(l.to_owned()),
         _ => Err(AppError::bad_request(
             "invalid_locale",
-            crate::http::i18n::pick(
+            crate::http::i18n::Text::new(
                 "locale harus \"id\" atau \"en\"",
                 "the locale must be \"id\" or \"en\"",
             ),

@@ -125,7 +125,7 @@ async fn add_member(
         Role::Owner => {
             return Err(AppError::bad_request(
                 "invalid_role",
-                crate::http::i18n::pick(
+                crate::http::i18n::Text::new(
                     "satu vendor hanya punya satu pemilik (owner)",
                     "a vendor has exactly one owner",
                 ),
@@ -165,7 +165,7 @@ async fn add_member(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            AppError::conflict("email_taken", crate::http::i18n::pick("email ini sudah terdaftar", "this email is already registered"))
+            AppError::conflict("email_taken", crate::http::i18n::Text::new("email ini sudah terdaftar", "this email is already registered"))
         } else {
             e.into()
         }
@@ -221,7 +221,7 @@ async fn update_member(
         if role == Role::Owner || target.role == Role::Owner {
             return Err(AppError::bad_request(
                 "invalid_role",
-                crate::http::i18n::pick(
+                crate::http::i18n::Text::new(
                     "peran pemilik (owner) tidak bisa diubah",
                     "the owner's role cannot be changed",
                 ),
@@ -264,7 +264,7 @@ async fn remove_member(
     if target.role == Role::Owner {
         return Err(AppError::bad_request(
             "invalid_role",
-            crate::http::i18n::pick(
+            crate::http::i18n::Text::new(
                 "pemilik (owner) tidak bisa dihapus",
                 "the owner cannot be removed",
             ),

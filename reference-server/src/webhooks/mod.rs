@@ -35,6 +35,7 @@ use crate::AppState;
 use crate::bots::engine::{self, Outcome};
 use crate::devices::DeviceKind;
 use crate::devices::registry::{self, DeviceRuntime};
+use crate::http::i18n::{Text, tr};
 use crate::http::{ApiResult, AppError, ok};
 
 /// Header carrying the device token for Fonnte and gateway webhooks (the
@@ -67,8 +68,77 @@ fn query_param(query: Option<&str>, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-fn unauthorized(message: &str) -> AppError {
-    AppError::forbidden("webhook_unauthorized", message.to_owned())
+fn unauthorized(message: Text) -> AppError {
+    AppError::forbidden("webhook_unauthorized", message)
+}
+
+/// Why Meta's subscription handshake was refused, in both languages.
+fn handshake_refused(e: &webhook::HandshakeError) -> Text {
+    match e {
+        webhook::HandshakeError::BadMode => Text::new(
+            "hub.mode harus \"subscribe\"",
+            "hub.mode must be \"subscribe\"",
+        ),
+        webhook::HandshakeError::TokenMismatch => Text::new(
+            "hub.verify_token tidak cocok",
+            "hub.verify_token does not match",
+        ),
+        webhook::HandshakeError::MissingChallenge => {
+            Text::new("hub.challenge tidak ada", "hub.challenge is missing")
+        }
+        other => {
+            let other = other.to_string();
+            tr!("handshake langganan ditolak: {other}", "{other}")
+        }
+    }
+}
+
+/// 403 for a failed signature check, in both languages.
+fn bad_signature(e: &webhook::SignatureError) -> AppError {
+    let (id, en) = match e {
+        webhook::SignatureError::Missing => (
+            "header tanda tangan tidak ada atau kosong",
+            "signature header is missing or empty",
+        ),
+        webhook::SignatureError::Malformed => (
+            "format header tanda tangan salah",
+            "signature header is malformed",
+        ),
+        webhook::SignatureError::Mismatch => {
+            ("tanda tangan tidak cocok", "signature does not match")
+        }
+        other => {
+            let other = other.to_string();
+            return unauthorized(tr!(
+                "pemeriksaan tanda tangan gagal: {other}",
+                "signature check failed: {other}"
+            ));
+        }
+    };
+    unauthorized(tr!(
+        "pemeriksaan tanda tangan gagal: {id}",
+        "signature check failed: {en}"
+    ))
+}
+
+/// 400 `invalid_webhook` for a body the provider's parser refused; the
+/// decoder's own detail is kept.
+fn invalid_webhook(e: &webhook::ParseError) -> AppError {
+    let message = match e {
+        webhook::ParseError::Syntax { format, message } => tr!(
+            "isi webhook bukan {format} yang valid: {message}",
+            "webhook body is not valid {format}: {message}"
+        ),
+        webhook::ParseError::Shape(detail) => tr!(
+            "bentuk isi webhook tidak sesuai: {detail}",
+            "webhook body has an unexpected shape: {detail}"
+        ),
+        other => {
+            let other = other.to_string();
+            tr!("webhook tidak valid: {other}", "{other}")
+        }
+    };
+    AppError::bad_request("invalid_webhook", message)
 }
 
 /// Meta's subscription handshake: echoes `hub.challenge` when
@@ -98,7 +168,10 @@ async fn verify_webhook(
     let Some(expected) = rt.secrets.verify_token.as_ref() else {
         return Err(AppError::bad_request(
             "handshake_not_supported",
-            "this device kind has no subscription handshake",
+            Text::new(
+                "jenis perangkat ini tidak punya handshake langganan",
+                "this device kind has no subscription handshake",
+            ),
         ));
     };
     match webhook::verify_subscription_query(
@@ -106,7 +179,7 @@ async fn verify_webhook(
         expected.expose_secret(),
     ) {
         Ok(challenge) => Ok((StatusCode::OK, challenge).into_response()),
-        Err(e) => Err(unauthorized(&e.to_string())),
+        Err(e) => Err(unauthorized(handshake_refused(&e))),
     }
 }
 
@@ -120,22 +193,25 @@ fn authenticate_and_parse(
     match rt.kind {
         DeviceKind::CloudApi | DeviceKind::Simulator => {
             let Some(secret) = rt.secrets.app_secret.as_ref() else {
-                return Err(unauthorized(
+                return Err(unauthorized(Text::new(
+                    "perangkat ini tidak punya app secret; tidak bisa menerima webhook",
                     "this device has no app secret; it cannot receive webhooks",
-                ));
+                )));
             };
             let header = headers
                 .get(webhook::SIGNATURE_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
             webhook::verify_signature(secret.expose_secret().as_bytes(), header, body)
-                .map_err(|e| unauthorized(&format!("signature check failed: {e}")))?;
-            webhook::parse_cloud(body)
-                .map_err(|e| AppError::bad_request("invalid_webhook", e.to_string()))
+                .map_err(|e| bad_signature(&e))?;
+            webhook::parse_cloud(body).map_err(|e| invalid_webhook(&e))
         }
         DeviceKind::Fonnte | DeviceKind::Gateway => {
             let Some(expected) = rt.secrets.token.as_ref() else {
-                return Err(unauthorized("this device has no token"));
+                return Err(unauthorized(Text::new(
+                    "perangkat ini tidak punya token",
+                    "this device has no token",
+                )));
             };
             let given = headers
                 .get(TOKEN_HEADER)
@@ -148,13 +224,14 @@ fn authenticate_and_parse(
                 .ct_eq(expected.expose_secret().as_bytes())
                 .into();
             if given.is_empty() || !ok {
-                return Err(unauthorized(
+                return Err(unauthorized(Text::new(
+                    "token perangkat tidak ada atau salah (?token= atau X-Webhook-Token)",
                     "missing or wrong device token (?token= or X-Webhook-Token)",
-                ));
+                )));
             }
             webhook::parse_fonnte(body)
                 .map(|e| vec![e])
-                .map_err(|e| AppError::bad_request("invalid_webhook", e.to_string()))
+                .map_err(|e| invalid_webhook(&e))
         }
     }
 }

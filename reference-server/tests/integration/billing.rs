@@ -302,7 +302,7 @@ async fn expiry_job_and_limits(kind: DbKind) {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "plan_limit_exceeded");
-    assert!(err.to_string().contains("1000"), "{err}");
+    assert!(err.to_string().contains("mengizinkan 1000"), "{err}");
     assert_eq!(
         limits::usage(pool, &v.tenant_id, Limit::MessagesPerMonth)
             .await

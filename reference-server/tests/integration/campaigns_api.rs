@@ -72,19 +72,31 @@ async fn templates_validate_and_preview(kind: DbKind) {
     let v = vendor(&app, "Toko T").await;
     let ids = add_contacts(&app, &v, 1, "a").await;
 
+    let broken = json!({"name": "x", "body": "Halo {name},\n{Promo|Diskon} {alamat}"});
     let res = app
-        .post(
-            "/api/v1/templates",
-            &v.token,
-            json!({"name": "x", "body": "Halo {name},\n{Promo|Diskon} {alamat}"}),
-        )
+        .post("/api/v1/templates", &v.token, broken.clone())
         .await;
+    assert_eq!(res.headers()["content-language"], "id");
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unknown_variable");
     let msg = body["error"]["message"].as_str().unwrap();
-    assert!(
-        msg.contains("line 2, column 16") && msg.contains("{alamat}"),
-        "{msg}"
+    assert_eq!(
+        msg,
+        "body: kesalahan template di baris 2, kolom 16: variabel `{alamat}` tidak dikenal \
+         (yang dikenal: name, first_name, phone, kota)"
+    );
+    // The same error in English on request; the code does not change.
+    let res = app
+        .post_in("en", "/api/v1/templates", &v.token, &broken)
+        .await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.headers()["content-language"], "en");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unknown_variable");
+    assert_eq!(
+        body["error"]["message"],
+        "body: template error at line 2, column 16: unknown variable `{alamat}` \
+         (known: name, first_name, phone, kota)"
     );
 
     let res = app
@@ -100,7 +112,7 @@ async fn templates_validate_and_preview(kind: DbKind) {
         body["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("line 1, column 6"),
+            .contains("baris 1, kolom 6"),
         "{body}"
     );
 

@@ -94,6 +94,8 @@ async fn cli_import(kind: DbKind) {
             "phone=HP,name=Nama,kota=C",
             "--tag",
             "impor-cli",
+            "--lang",
+            "en",
         ],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -155,11 +157,16 @@ async fn cli_import(kind: DbKind) {
     );
     assert!(out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
+    // The report is Indonesian without --lang.
     assert!(
         stdout.contains(&format!(
-            "{ROWS} rows read: 0 created, 0 updated, {} unchanged, 3 rejected",
+            "{ROWS} baris dibaca: 0 dibuat, 0 diperbarui, {} tidak berubah, 3 ditolak",
             ROWS - 3
         )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("baris 21: nomor telepon kosong (missing_phone)"),
         "{stdout}"
     );
     assert_eq!(count(v.tenant_id.clone()).await, (ROWS - 3) as i64);
@@ -171,7 +178,21 @@ async fn cli_import(kind: DbKind) {
         &["--tenant", "nobody@example.com", "--file", file],
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no vendor"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tidak ada vendor"));
+    let out = import(
+        dir.path(),
+        &db_url,
+        &[
+            "--tenant",
+            "nobody@example.com",
+            "--file",
+            file,
+            "--lang",
+            "en",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no vendor has"));
     // A mapping naming a column the file lacks; a malformed --map (clap: 2).
     for (map, code, says) in [
         ("phone=Nomor", 1, "\"Nomor\""),

@@ -37,15 +37,22 @@ async fn crud_and_secrets(kind: DbKind) {
         .as_object_mut()
         .unwrap()
         .remove("app_secret");
-    let res = app.post("/api/v1/devices", &v.token, bad).await;
+    let res = app.post("/api/v1/devices", &v.token, bad.clone()).await;
     assert_eq!(res.status(), 400);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "invalid_device");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("app_secret"),
+    // Indonesian by default, English on request; the code never changes.
+    assert_eq!(
+        body["error"]["message"], "app_secret: app_secret wajib diisi untuk jenis perangkat ini",
+        "{body}"
+    );
+    let res = app.post_in("en", "/api/v1/devices", &v.token, &bad).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.headers()["content-language"], "en");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_device");
+    assert_eq!(
+        body["error"]["message"], "app_secret: app_secret is required for this device kind",
         "{body}"
     );
 

@@ -168,6 +168,18 @@ impl TestApp {
             .await
     }
 
+    /// POST JSON with a bearer token and `Accept-Language: {lang}`.
+    pub async fn post_in(&self, lang: &str, path: &str, token: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("accept-language", lang)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// POST JSON without credentials.
     pub async fn post_anon(&self, path: &str, body: Value) -> Response {
         self.request(Method::POST, path, None, Some(body)).await
