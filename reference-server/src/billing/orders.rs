@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::db::{new_id, now_ms};
 use crate::http::i18n::Text;
-use crate::http::{ApiJson, ApiResult, AppError, ok};
+use crate::http::{ApiJson, ApiResult, AppError, Created, created, ok};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -111,7 +111,7 @@ pub struct NewOrder {
     security(("session" = []), ("api_key" = [])),
     request_body = NewOrder,
     responses(
-        (status = 200, description = "Order created", body = inline(crate::http::Data<OrderView>)),
+        (status = 201, description = "Order created", body = inline(crate::http::Data<OrderView>)),
         (status = 400, description = "Plan not available", body = crate::http::ErrorBody),
         (status = 502, description = "Midtrans failed", body = crate::http::ErrorBody),
         (status = 503, description = "Payments not configured", body = crate::http::ErrorBody)))]
@@ -119,7 +119,7 @@ async fn create_order(
     State(state): State<AppState>,
     member: CurrentMember,
     ApiJson(req): ApiJson<NewOrder>,
-) -> ApiResult<OrderView> {
+) -> Created<OrderView> {
     member.require(Role::Admin)?;
     let client = state
         .services
@@ -201,7 +201,9 @@ async fn create_order(
     .bind(&member.tenant_id)
     .execute(&state.pool)
     .await?;
-    Ok(ok(load(&state.pool, &member.tenant_id, &order_id).await?))
+    Ok(created(
+        load(&state.pool, &member.tenant_id, &order_id).await?,
+    ))
 }
 
 /// The vendor's orders, newest first.

@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::auth::AdminUser;
 use crate::db::{is_unique_violation, new_id, now_ms};
 use crate::http::i18n::{Text, tr};
-use crate::http::{ApiJson, ApiResult, AppError, ok};
+use crate::http::{ApiJson, ApiResult, AppError, Created, created, ok};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -228,14 +228,14 @@ fn map_conflict(e: sqlx::Error) -> AppError {
     security(("admin_session" = [])),
     request_body = PlanInput,
     responses(
-        (status = 200, description = "Created", body = inline(crate::http::Data<Plan>)),
+        (status = 201, description = "Created", body = inline(crate::http::Data<Plan>)),
         (status = 400, description = "Invalid or missing field", body = crate::http::ErrorBody),
         (status = 409, description = "Code taken", body = crate::http::ErrorBody)))]
 async fn admin_create_plan(
     State(state): State<AppState>,
     _admin: AdminUser,
     ApiJson(input): ApiJson<PlanInput>,
-) -> ApiResult<Plan> {
+) -> Created<Plan> {
     validate(&input)?;
     let id = new_id();
     let now = now_ms();
@@ -275,9 +275,11 @@ async fn admin_create_plan(
     .execute(&state.pool)
     .await
     .map_err(map_conflict)?;
-    Ok(ok(get(&state.pool, &id)
-        .await?
-        .ok_or(AppError::NotFound("plan"))?))
+    Ok(created(
+        get(&state.pool, &id)
+            .await?
+            .ok_or(AppError::NotFound("plan"))?,
+    ))
 }
 
 /// One plan.

@@ -25,7 +25,7 @@ use crate::billing::limits::{self, Limit};
 use crate::crypto::Crypto;
 use crate::db::{new_id, now_ms};
 use crate::http::i18n::{Text, tr};
-use crate::http::{ApiJson, ApiResult, AppError, Data, ok};
+use crate::http::{ApiJson, ApiResult, AppError, Created, created, ok};
 
 /// Default base URL of `openai` providers.
 pub const OPENAI_DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -449,7 +449,7 @@ pub(crate) async fn create_llm_provider(
     State(state): State<AppState>,
     member: CurrentMember,
     ApiJson(body): ApiJson<CreateLlmProvider>,
-) -> Result<(StatusCode, axum::Json<Data<LlmProviderView>>), AppError> {
+) -> Created<LlmProviderView> {
     member.require(Role::Admin)?;
     let name = check_text("name", &body.name, 60)?;
     let model = check_text("model", &body.model, 200)?;
@@ -514,7 +514,7 @@ pub(crate) async fn create_llm_provider(
         created_at: now,
         updated_at: now,
     };
-    Ok((StatusCode::CREATED, ok(row_view(&r))))
+    Ok(created(row_view(&r)))
 }
 
 /// Change an LLM provider (owner or admin).

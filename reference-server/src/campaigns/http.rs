@@ -21,7 +21,7 @@ use crate::auth::{CurrentMember, Role};
 use crate::billing::limits::{self, Limit};
 use crate::db::{new_id, now_ms};
 use crate::http::i18n::{Text, tr};
-use crate::http::{ApiJson, ApiResult, AppError, Data, ErrorBody, ok};
+use crate::http::{ApiJson, ApiResult, AppError, Created, Data, ErrorBody, created, ok};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -355,14 +355,14 @@ async fn template_exists(state: &AppState, tenant_id: &str, id: &str) -> Result<
     security(("session" = []), ("api_key" = [])),
     request_body = CreateCampaign,
     responses(
-        (status = 200, description = "Created (draft)", body = inline(Data<CampaignView>)),
+        (status = 201, description = "Created (draft)", body = inline(Data<CampaignView>)),
         (status = 400, description = "Invalid audience, devices, schedule or template", body = ErrorBody),
         (status = 404, description = "Unknown template or device", body = ErrorBody)))]
 async fn create_campaign(
     State(state): State<AppState>,
     member: CurrentMember,
     ApiJson(req): ApiJson<CreateCampaign>,
-) -> ApiResult<CampaignView> {
+) -> Created<CampaignView> {
     member.require(Role::Admin)?;
     let tenant = member.tenant_id.as_str();
     let name = req.name.trim().to_owned();
@@ -485,7 +485,7 @@ async fn create_campaign(
         .await?;
     }
     tx.commit().await?;
-    Ok(ok(load(&state, tenant, &id).await?))
+    Ok(created(load(&state, tenant, &id).await?))
 }
 
 /// Paging of campaign lists.

@@ -23,7 +23,7 @@ use crate::auth::{CurrentMember, Role};
 use crate::billing::limits::{self, Limit};
 use crate::db::{is_unique_violation, new_id, now_ms};
 use crate::http::i18n::{Text, tr};
-use crate::http::{ApiJson, ApiResult, AppError, Data, ErrorBody, ok};
+use crate::http::{ApiJson, ApiResult, AppError, Created, Data, ErrorBody, created, ok};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -205,7 +205,7 @@ async fn load_view(state: &AppState, tenant_id: &str, id: &str) -> Result<Contac
     security(("session" = []), ("api_key" = [])),
     request_body = CreateContact,
     responses(
-        (status = 200, description = "Created", body = inline(Data<ContactView>)),
+        (status = 201, description = "Created", body = inline(Data<ContactView>)),
         (status = 400, description = "Invalid number or field", body = ErrorBody),
         (status = 402, description = "Plan contact limit reached", body = ErrorBody),
         (status = 409, description = "Number already a contact", body = ErrorBody)))]
@@ -213,7 +213,7 @@ async fn create_contact(
     State(state): State<AppState>,
     member: CurrentMember,
     ApiJson(req): ApiJson<CreateContact>,
-) -> ApiResult<ContactView> {
+) -> Created<ContactView> {
     member.require(Role::Admin)?;
     let phone = normalize_phone(&req.phone)?;
     let name = validate_name(&req.name)?;
@@ -239,7 +239,7 @@ async fn create_contact(
     store::set_tags(&mut tx, &member.tenant_id, &id, &tags).await?;
     store::remember_fields(&mut tx, &member.tenant_id, fields.keys()).await?;
     tx.commit().await?;
-    Ok(ok(load_view(&state, &member.tenant_id, &id).await?))
+    Ok(created(load_view(&state, &member.tenant_id, &id).await?))
 }
 
 /// Contact list filters and paging.
@@ -783,13 +783,13 @@ async fn list_groups(
     security(("session" = []), ("api_key" = [])),
     request_body = CreateGroup,
     responses(
-        (status = 200, description = "Created", body = inline(Data<GroupView>)),
+        (status = 201, description = "Created", body = inline(Data<GroupView>)),
         (status = 409, description = "Name taken", body = ErrorBody)))]
 async fn create_group(
     State(state): State<AppState>,
     member: CurrentMember,
     ApiJson(req): ApiJson<CreateGroup>,
-) -> ApiResult<GroupView> {
+) -> Created<GroupView> {
     member.require(Role::Admin)?;
     let name = req.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 100 {
@@ -825,7 +825,7 @@ async fn create_group(
             e.into()
         }
     })?;
-    Ok(ok(GroupView {
+    Ok(created(GroupView {
         id,
         name,
         members: 0,

@@ -20,7 +20,7 @@ use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::db::{new_id, now_ms};
 use crate::http::i18n::{Lang, Text, tr};
-use crate::http::{ApiJson, ApiResult, AppError, ok};
+use crate::http::{ApiJson, ApiResult, AppError, Created, created, ok};
 
 pub use model::{
     CreateDevice, DeviceKind, DeviceSecrets, DeviceSettings, DeviceView, UpdateDevice,
@@ -186,7 +186,7 @@ async fn create_device(
     State(state): State<AppState>,
     member: CurrentMember,
     ApiJson(body): ApiJson<CreateDevice>,
-) -> Result<(StatusCode, axum::Json<crate::http::Data<DeviceView>>), AppError> {
+) -> Created<DeviceView> {
     member.require(Role::Admin)?;
     let name = check_name(&body.name)?;
     let phone_number = parse_phone(body.phone_number)?;
@@ -226,7 +226,7 @@ async fn create_device(
     };
     store::insert(&state.pool, &row).await?;
     tracing::info!(tenant = %row.tenant_id, device = %row.id, kind = kind.as_str(), "device created");
-    Ok((StatusCode::CREATED, ok(view(&state, &row))))
+    Ok(created(view(&state, &row)))
 }
 
 /// One device.

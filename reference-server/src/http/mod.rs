@@ -45,6 +45,15 @@ pub fn ok<T: Serialize>(value: T) -> axum::Json<Data<T>> {
 /// Result type of API handlers.
 pub type ApiResult<T> = Result<axum::Json<Data<T>>, AppError>;
 
+/// The result of a handler that creates a resource: 201 Created with the
+/// new resource in the envelope.
+pub type Created<T> = Result<(axum::http::StatusCode, axum::Json<Data<T>>), AppError>;
+
+/// 201 Created with `value` in the `{"data": ...}` envelope.
+pub fn created<T: Serialize>(value: T) -> (axum::http::StatusCode, axum::Json<Data<T>>) {
+    (axum::http::StatusCode::CREATED, ok(value))
+}
+
 /// Name of the session bearer-token security scheme in the OpenAPI document.
 pub const SECURITY_SESSION: &str = "session";
 /// Name of the `X-Api-Key` security scheme in the OpenAPI document.

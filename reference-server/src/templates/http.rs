@@ -18,7 +18,7 @@ use crate::auth::{CurrentMember, Role};
 use crate::contacts::store as contacts;
 use crate::db::{is_unique_violation, new_id, now_ms};
 use crate::http::i18n::Text;
-use crate::http::{ApiJson, ApiResult, AppError, Data, ErrorBody, ok};
+use crate::http::{ApiJson, ApiResult, AppError, Created, Data, ErrorBody, created, ok};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -168,14 +168,14 @@ async fn list_templates(
     security(("session" = []), ("api_key" = [])),
     request_body = TemplateInput,
     responses(
-        (status = 200, description = "Created", body = inline(Data<TemplateView>)),
+        (status = 201, description = "Created", body = inline(Data<TemplateView>)),
         (status = 400, description = "invalid_template / unknown_variable / invalid_media", body = ErrorBody),
         (status = 409, description = "Name taken", body = ErrorBody)))]
 async fn create_template(
     State(state): State<AppState>,
     member: CurrentMember,
     ApiJson(req): ApiJson<TemplateInput>,
-) -> ApiResult<TemplateView> {
+) -> Created<TemplateView> {
     member.require(Role::Admin)?;
     let name = validate_name(&req.name)?;
     let known = contacts::field_names(&state.pool, &member.tenant_id).await?;
@@ -202,7 +202,7 @@ async fn create_template(
     .execute(&state.pool)
     .await
     .map_err(name_taken)?;
-    Ok(ok(load(&state.pool, &member.tenant_id, &id).await?))
+    Ok(created(load(&state.pool, &member.tenant_id, &id).await?))
 }
 
 /// One template.

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::{CurrentMember, Role, token};
 use crate::db::{new_id, now_ms};
-use crate::http::{ApiJson, ApiResult, AppError, ok};
+use crate::http::{ApiJson, ApiResult, AppError, Created, created, ok};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -104,13 +104,13 @@ pub struct CreatedApiKey {
     security(("session" = [])),
     request_body = NewApiKey,
     responses(
-        (status = 200, description = "Created; the key is shown once", body = inline(crate::http::Data<CreatedApiKey>)),
+        (status = 201, description = "Created; the key is shown once", body = inline(crate::http::Data<CreatedApiKey>)),
         (status = 403, description = "Role too low or called with an API key", body = crate::http::ErrorBody)))]
 async fn create_key(
     State(state): State<AppState>,
     member: CurrentMember,
     ApiJson(req): ApiJson<NewApiKey>,
-) -> ApiResult<CreatedApiKey> {
+) -> Created<CreatedApiKey> {
     member.require_session()?;
     member.require(Role::Admin)?;
     let name = super::handlers::validate_name(&req.name)?;
@@ -130,7 +130,7 @@ async fn create_key(
     .bind(now_ms())
     .execute(&state.pool)
     .await?;
-    Ok(ok(CreatedApiKey {
+    Ok(created(CreatedApiKey {
         key,
         api_key: load(&state, &member.tenant_id, &id).await?,
     }))

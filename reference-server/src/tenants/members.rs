@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::{CurrentMember, Role, password};
 use crate::db::{is_unique_violation, new_id, now_ms};
-use crate::http::{ApiJson, ApiResult, AppError, ok};
+use crate::http::{ApiJson, ApiResult, AppError, Created, created, ok};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -111,14 +111,14 @@ impl std::fmt::Debug for NewMember {
     security(("session" = [])),
     request_body = NewMember,
     responses(
-        (status = 200, description = "Added", body = inline(crate::http::Data<MemberView>)),
+        (status = 201, description = "Added", body = inline(crate::http::Data<MemberView>)),
         (status = 403, description = "Role too low", body = crate::http::ErrorBody),
         (status = 409, description = "Email taken", body = crate::http::ErrorBody)))]
 async fn add_member(
     State(state): State<AppState>,
     member: CurrentMember,
     ApiJson(req): ApiJson<NewMember>,
-) -> ApiResult<MemberView> {
+) -> Created<MemberView> {
     member.require_session()?;
     member.require(Role::Admin)?;
     match req.role {
@@ -170,7 +170,7 @@ async fn add_member(
             e.into()
         }
     })?;
-    Ok(ok(load(&state, &member.tenant_id, &id).await?))
+    Ok(created(load(&state, &member.tenant_id, &id).await?))
 }
 
 /// One member of the vendor.

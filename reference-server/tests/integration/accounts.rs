@@ -199,7 +199,7 @@ async fn api_keys_and_roles(kind: DbKind) {
     let created = data(
         app.post("/api/v1/api-keys", &v.token, json!({"name": "backend"}))
             .await,
-        200,
+        201,
     )
     .await;
     let key = created["key"].as_str().unwrap().to_owned();
@@ -246,7 +246,7 @@ async fn api_keys_and_roles(kind: DbKind) {
             json!({"email": "agent@kunci.test", "name": "Agen", "password": "rahasia-123", "role": "agent"}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     let agent = data(

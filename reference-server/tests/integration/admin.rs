@@ -38,7 +38,7 @@ async fn plans_crud_and_exports(kind: DbKind) {
             "duration_days": 90, "max_devices": 10, "max_contacts": 50000, "max_messages_per_month": 500000,
             "max_ai_requests_per_month": 50000}))
         .await,
-        200,
+        201,
     )
     .await;
     let id = plan["id"].as_str().unwrap();

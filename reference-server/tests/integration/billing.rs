@@ -120,7 +120,7 @@ async fn payment_flow_is_idempotent(kind: DbKind) {
             json!({"plan_id": basic}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     assert_eq!(order["status"], "pending");
@@ -250,7 +250,7 @@ async fn amount_mismatch_and_unknown_orders(kind: DbKind) {
     let order = data(
         app.post("/api/v1/billing/orders", &v.token, json!({"plan_id": pro}))
             .await,
-        200,
+        201,
     )
     .await;
     let order_id = order["id"].as_str().unwrap().to_owned();
@@ -344,7 +344,7 @@ async fn expiry_job_and_limits(kind: DbKind) {
             json!({"plan_id": basic}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     let order_id = order["id"].as_str().unwrap().to_owned();

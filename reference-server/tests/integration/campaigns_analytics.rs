@@ -144,7 +144,7 @@ async fn vendor_overview_counts_real_traffic(kind: DbKind) {
                 json!({"phone": phone(i), "tags": ["angka"]}),
             )
             .await,
-            200,
+            201,
         )
         .await;
     }
@@ -155,7 +155,7 @@ async fn vendor_overview_counts_real_traffic(kind: DbKind) {
             json!({"name": "t", "body": "Halo {name}"}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     let c = data(
@@ -166,7 +166,7 @@ async fn vendor_overview_counts_real_traffic(kind: DbKind) {
                    "devices": [{"device_id": kw, "rate_per_minute": 6000}]}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     let cid = c["id"].as_str().unwrap().to_owned();

@@ -25,7 +25,7 @@ async fn add_contacts(app: &TestApp, v: &Vendor, n: usize, tag: &str) -> Vec<Str
                 json!({"phone": phone(i), "name": format!("Pelanggan {i}"), "fields": {"kota": format!("Kota{i}")}, "tags": [tag]}),
             )
             .await,
-            200,
+            201,
         )
         .await;
         ids.push(c["id"].as_str().unwrap().to_owned());
@@ -41,7 +41,7 @@ async fn template(app: &TestApp, v: &Vendor, name: &str, body: &str) -> String {
             json!({"name": name, "body": body}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     t["id"].as_str().unwrap().to_owned()
@@ -186,7 +186,7 @@ async fn campaign_sends_once_to_each_with_rotation(kind: DbKind) {
                                {"device_id": d2, "weight": 1, "rate_per_minute": 6000}]}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     assert_eq!(c["status"], "draft");
@@ -351,7 +351,7 @@ async fn add_contacts_extra(app: &TestApp, v: &Vendor) {
             json!({"phone": phone(500), "tags": ["lain"]}),
         )
         .await,
-        200,
+        201,
     )
     .await;
 }
@@ -366,7 +366,7 @@ async fn pause_resume_cancel_schedule_and_quota(kind: DbKind) {
         let app = &app;
         let v = &v;
         async move {
-            data(app.post("/api/v1/campaigns", &v.token, body).await, 200).await["id"]
+            data(app.post("/api/v1/campaigns", &v.token, body).await, 201).await["id"]
                 .as_str()
                 .unwrap()
                 .to_owned()
@@ -473,7 +473,7 @@ async fn pause_resume_cancel_schedule_and_quota(kind: DbKind) {
         "audience": {"all": true}, "devices": [{"device_id": sd}]}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     let cid = c["id"].as_str().unwrap();
@@ -512,7 +512,7 @@ async fn schedule_followup_and_retry(kind: DbKind) {
                    "devices": [{"device_id": d}], "schedule_at": tomorrow, "time_zone": "Asia/Jakarta"}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     let sid = c["id"].as_str().unwrap().to_owned();
@@ -546,7 +546,7 @@ async fn schedule_followup_and_retry(kind: DbKind) {
                    "devices": [{"device_id": d, "rate_per_minute": 6000}], "followup": {"template_id": fid, "after_minutes": 1}}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     let id = c["id"].as_str().unwrap().to_owned();
@@ -610,7 +610,7 @@ async fn schedule_followup_and_retry(kind: DbKind) {
             json!({"name": "retry", "template_id": tid, "audience": {"contact_ids": [ids[1]]}, "devices": [{"device_id": gd}]}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     let rid = c["id"].as_str().unwrap().to_owned();
@@ -705,7 +705,7 @@ async fn daily_cap_stops_and_resumes_next_day(kind: DbKind) {
                    "devices": [{"device_id": d, "rate_per_minute": 6000, "daily_cap": 2}]}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     let id = c["id"].as_str().unwrap().to_owned();
@@ -818,7 +818,7 @@ async fn cloud_window_error_falls_back_to_template(kind: DbKind) {
                    "cloud_template": {"name": "promo_akhir_tahun", "language": "id", "body_params": ["{first_name}", "{kota}"]}}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     let c = data(
@@ -829,7 +829,7 @@ async fn cloud_window_error_falls_back_to_template(kind: DbKind) {
                    "devices": [{"device_id": d, "rate_per_minute": 6000}]}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     let id = c["id"].as_str().unwrap().to_owned();
@@ -884,7 +884,7 @@ async fn cloud_window_error_falls_back_to_template(kind: DbKind) {
                    "devices": [{"device_id": d, "rate_per_minute": 6000}]}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     let pid = c["id"].as_str().unwrap().to_owned();

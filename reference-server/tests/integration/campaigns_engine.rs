@@ -30,7 +30,7 @@ async fn add_contacts(app: &TestApp, v: &Vendor, n: usize, tag: &str) -> Vec<Str
                 json!({"phone": phone(i), "name": format!("Pelanggan {i}"), "tags": [tag]}),
             )
             .await,
-            200,
+            201,
         )
         .await;
         ids.push(c["id"].as_str().unwrap().to_owned());
@@ -39,13 +39,13 @@ async fn add_contacts(app: &TestApp, v: &Vendor, n: usize, tag: &str) -> Vec<Str
 }
 
 async fn template(app: &TestApp, v: &Vendor, body: Value) -> String {
-    let t = data(app.post("/api/v1/templates", &v.token, body).await, 200).await;
+    let t = data(app.post("/api/v1/templates", &v.token, body).await, 201).await;
     t["id"].as_str().unwrap().to_owned()
 }
 
 /// Creates and starts a campaign; returns its id.
 async fn start_campaign(app: &TestApp, v: &Vendor, body: Value) -> String {
-    let c = data(app.post("/api/v1/campaigns", &v.token, body).await, 200).await;
+    let c = data(app.post("/api/v1/campaigns", &v.token, body).await, 201).await;
     let id = c["id"].as_str().unwrap().to_owned();
     data(
         app.post(
@@ -355,7 +355,7 @@ async fn schedule_in_vendor_time_zone_starts_on_time(kind: DbKind) {
                    "devices": [{"device_id": d, "rate_per_minute": 6000}], "schedule_at": local}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     assert_eq!(c["time_zone"], "Asia/Jayapura", "the vendor's zone");
@@ -649,7 +649,7 @@ async fn nameless_contact_is_greeted_kak(kind: DbKind) {
             json!({"phone": phone(0), "tags": ["sapa"]}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     data(
@@ -659,7 +659,7 @@ async fn nameless_contact_is_greeted_kak(kind: DbKind) {
             json!({"phone": phone(1), "name": "Siti Aminah", "tags": ["sapa"]}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     let tid = template(

@@ -26,7 +26,7 @@ async fn crud(kind: DbKind) {
             json!({"phone": "0812-3456-7890", "name": "Budi", "fields": {"Kota": "Bandung"}, "tags": ["vip", "vip", "baru"]}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     assert_eq!(c["phone"], "+6281234567890");
@@ -50,7 +50,7 @@ async fn crud(kind: DbKind) {
             json!({"phone": "6281234567890"}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     let bad = app
@@ -65,7 +65,7 @@ async fn crud(kind: DbKind) {
             json!({"phone": "081298765432", "name": "Sari"}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     let page = data(app.get("/api/v1/contacts?tag=vip", &v.token).await, 200).await;
@@ -115,7 +115,7 @@ async fn crud(kind: DbKind) {
             json!({"name": "Reseller"}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     let gid = g["id"].as_str().unwrap();

@@ -110,7 +110,7 @@ pub async fn started_vip_campaign(
                 json!({"phone": p, "tags": ["vip"]}),
             )
             .await,
-            200,
+            201,
         )
         .await;
     }
@@ -121,7 +121,7 @@ pub async fn started_vip_campaign(
             json!({"name": "promo", "body": "Halo {name}, ada promo!"}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     let mut body = json!({"name": "Promo", "template_id": t["id"], "audience": {"tags": ["vip"]},
@@ -129,7 +129,7 @@ pub async fn started_vip_campaign(
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         b.extend(e.clone());
     }
-    let c = data(app.post("/api/v1/campaigns", token, body).await, 200).await;
+    let c = data(app.post("/api/v1/campaigns", token, body).await, 201).await;
     let cid = c["id"].as_str().unwrap().to_owned();
     data(
         app.post(&format!("/api/v1/campaigns/{cid}/start"), token, json!({}))

@@ -43,7 +43,7 @@ async fn member(app: &TestApp, owner: &VendorSession) -> String {
             json!({"email": email, "name": "Fixture Agent", "password": "rahasia-123", "role": "agent"}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     m["id"].as_str().unwrap().to_owned()
@@ -53,7 +53,7 @@ async fn api_key(app: &TestApp, owner: &VendorSession) -> String {
     let k = data(
         app.post("/api/v1/api-keys", &owner.token, json!({"name": "fixture"}))
             .await,
-        200,
+        201,
     )
     .await;
     k["api_key"]["id"].as_str().unwrap().to_owned()
@@ -82,7 +82,7 @@ async fn order(app: &TestApp, owner: &VendorSession) -> Option<String> {
             json!({"plan_id": plan}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     Some(o["id"].as_str()?.to_owned())
@@ -98,7 +98,7 @@ async fn contact(app: &TestApp, owner: &VendorSession) -> String {
             json!({"phone": "081299990001", "name": "Fixture"}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     c["id"].as_str().unwrap().to_owned()
@@ -112,7 +112,7 @@ async fn contact_group(app: &TestApp, owner: &VendorSession) -> String {
             json!({"name": "Fixture"}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     g["id"].as_str().unwrap().to_owned()
@@ -126,7 +126,7 @@ async fn message_template(app: &TestApp, owner: &VendorSession) -> String {
             json!({"name": "fixture", "body": "Halo {name}"}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     t["id"].as_str().unwrap().to_owned()
@@ -211,7 +211,7 @@ async fn campaign(app: &TestApp, owner: &VendorSession) -> String {
             json!({"phone": "081299990002"}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     let t = data(
@@ -221,7 +221,7 @@ async fn campaign(app: &TestApp, owner: &VendorSession) -> String {
             json!({"name": "fixture-campaign", "body": "Halo"}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     let device = device(app, owner).await;
@@ -233,7 +233,7 @@ async fn campaign(app: &TestApp, owner: &VendorSession) -> String {
                    "devices": [{"device_id": device}]}),
         )
         .await,
-        200,
+        201,
     )
     .await;
     c["id"].as_str().unwrap().to_owned()

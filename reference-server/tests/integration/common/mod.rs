@@ -295,7 +295,7 @@ impl TestApp {
                 json!({"name": "test key"}),
             )
             .await,
-            200,
+            201,
         )
         .await;
         created["key"].as_str().unwrap().to_owned()
