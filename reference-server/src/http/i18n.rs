@@ -128,7 +128,8 @@ pub async fn negotiate(req: Request, next: Next) -> Response {
 
 /// A user-facing text in both languages. Error messages of the API are
 /// [`Text`]s, so none can be written in one language only; the response
-/// picks the caller's language. Build one with [`Text::new`] or [`tr!`].
+/// picks the caller's language. Build one with [`Text::new`] (or, inside
+/// this crate, the `tr!` macro).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text {
     id: Cow<'static, str>,
