@@ -4,17 +4,12 @@
 use whatsapp_client::PhoneError;
 
 use crate::http::AppError;
-use crate::http::i18n::{Lang, Text, tr};
+use crate::http::i18n::{Text, tr};
 
 /// 400 `invalid_phone_number` for the request field `field` (`to`,
 /// `phone`, ...), saying in both languages what is wrong with the number.
 pub fn invalid(field: &str, e: &PhoneError) -> AppError {
-    let why = why(e);
-    let (id, en) = (why.get(Lang::Id), why.get(Lang::En));
-    AppError::bad_request(
-        "invalid_phone_number",
-        tr!("{field}: {id}", "{field}: {en}"),
-    )
+    AppError::bad_request("invalid_phone_number", why(e).about(field))
 }
 
 /// What is wrong with a number, in both languages.
@@ -78,6 +73,7 @@ pub fn normalize(input: &str) -> Result<String, AppError> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::http::i18n::Lang;
 
     #[test]
     fn indonesian_forms_agree() {

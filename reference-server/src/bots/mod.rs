@@ -27,7 +27,7 @@ use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::db::{new_id, now_ms};
 use crate::devices::registry::DeviceRuntime;
-use crate::http::i18n::{Lang, tr};
+use crate::http::i18n::tr;
 use crate::http::{ApiJson, ApiResult, AppError, ok};
 
 /// The bots area's long-lived state, kept in [`crate::state::Services`]:
@@ -274,13 +274,9 @@ async fn put_device_plugins(
             .validate_config(plugin, &p.config)
             .await?
             .map_err(|message| {
-                let (id, en) = (message.get(Lang::Id), message.get(Lang::En));
                 AppError::bad_request(
                     "invalid_plugin_config",
-                    tr!(
-                        "plugins[{i}] ({plugin}): {id}",
-                        "plugins[{i}] ({plugin}): {en}"
-                    ),
+                    message.about(&format!("plugins[{i}] ({plugin})")),
                 )
             })?;
     }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use whatsapp_client::PhoneNumber;
 
-use crate::http::i18n::{Lang, Text, tr};
+use crate::http::i18n::{Text, tr};
 
 /// Largest number of data rows one import accepts.
 pub const MAX_IMPORT_ROWS: usize = 200_000;
@@ -410,11 +410,7 @@ pub fn parse_rows(table: &Table, mapping: &ColumnMapping) -> Result<Parsed, File
                 out.errors.push(RowError {
                     row: *row,
                     code: "invalid_phone",
-                    message: {
-                        let why = crate::phone::why(&e);
-                        let (id, en) = (why.get(Lang::Id), why.get(Lang::En));
-                        tr!("{raw_phone:?}: {id}", "{raw_phone:?}: {en}")
-                    },
+                    message: crate::phone::why(&e).about(&format!("{raw_phone:?}")),
                 });
                 continue;
             }
@@ -534,6 +530,7 @@ pub fn write_xlsx_sheets(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, String> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::http::i18n::Lang;
 
     #[test]
     fn csv_with_semicolons_auto_mapping_and_row_errors() {

@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::db::{new_id, now_ms};
-use crate::http::i18n::{Lang, Text, tr};
+use crate::http::i18n::{Text, tr};
 use crate::http::{ApiJson, ApiResult, AppError, Created, created, ok};
 
 pub use model::{
@@ -117,8 +117,7 @@ pub(crate) fn view(state: &AppState, row: &DeviceRow) -> DeviceView {
 }
 
 fn field_error(e: model::FieldError) -> AppError {
-    let (field, id, en) = (e.field, e.message.get(Lang::Id), e.message.get(Lang::En));
-    AppError::bad_request("invalid_device", tr!("{field}: {id}", "{field}: {en}"))
+    AppError::bad_request("invalid_device", e.message.about(e.field))
 }
 
 fn parse_phone(raw: Option<String>) -> Result<Option<String>, AppError> {

@@ -145,6 +145,15 @@ impl Text {
         }
     }
 
+    /// `{what}: {self}` in both languages: the field or value a reason is
+    /// about, before the reason.
+    pub fn about(&self, what: &str) -> Self {
+        Self::new(
+            format!("{what}: {}", self.id),
+            format!("{what}: {}", self.en),
+        )
+    }
+
     /// The text in `lang`.
     pub fn get(&self, lang: Lang) -> &str {
         match lang {
@@ -230,5 +239,10 @@ mod tests {
         assert_eq!(text.to_string(), "name: wajib diisi");
         let en = LANG.scope(Lang::En, async { text.to_string() }).await;
         assert_eq!(en, "name: is required");
+        let about = Text::new("kosong", "empty").about("to");
+        assert_eq!(
+            (about.get(Lang::Id), about.get(Lang::En)),
+            ("to: kosong", "to: empty")
+        );
     }
 }
