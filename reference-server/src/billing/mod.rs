@@ -28,6 +28,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(webhook::router())
 }
 
+/// The configured Midtrans client, or 503 `not_configured` without a
+/// server key.
+pub(crate) fn configured(
+    state: &AppState,
+) -> Result<&midtrans_client::MidtransClient, crate::http::AppError> {
+    state.services.midtrans.as_ref().ok_or_else(|| {
+        crate::http::AppError::NotConfigured(crate::http::i18n::Text::new(
+            "pembayaran belum dikonfigurasi (MIDTRANS_SERVER_KEY)",
+            "payments are not configured (MIDTRANS_SERVER_KEY)",
+        ))
+    })
+}
+
 /// The platform's Midtrans client, `None` without a server key.
 pub fn midtrans_client(
     config: &MidtransConfig,

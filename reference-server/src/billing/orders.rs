@@ -121,14 +121,7 @@ async fn create_order(
     ApiJson(req): ApiJson<NewOrder>,
 ) -> Created<OrderView> {
     member.require(Role::Admin)?;
-    let client = state
-        .services
-        .midtrans
-        .as_ref()
-        .ok_or(AppError::NotConfigured(Text::new(
-            "pembayaran belum dikonfigurasi (MIDTRANS_SERVER_KEY)",
-            "payments are not configured (MIDTRANS_SERVER_KEY)",
-        )))?;
+    let client = super::configured(&state)?;
     let plan = super::plans::get(&state.pool, &req.plan_id)
         .await?
         .filter(|p| p.active && p.price_idr > 0)

@@ -76,14 +76,7 @@ async fn midtrans_notification(
     State(state): State<AppState>,
     body: Bytes,
 ) -> ApiResult<NotificationResult> {
-    let client = state
-        .services
-        .midtrans
-        .as_ref()
-        .ok_or(AppError::NotConfigured(Text::new(
-            "pembayaran belum dikonfigurasi (MIDTRANS_SERVER_KEY)",
-            "payments are not configured (MIDTRANS_SERVER_KEY)",
-        )))?;
+    let client = super::configured(&state)?;
     let notification = Notification::from_slice(&body).map_err(|_| {
         count("malformed");
         AppError::bad_request(
