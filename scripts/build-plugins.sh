@@ -27,12 +27,12 @@ done
 args=()
 for p in "${pkgs[@]}"; do args+=(-p "$p"); done
 CARGO_TARGET_DIR="$root/target/wasm-build" \
-  cargo build --manifest-path "$root/Cargo.toml" --release --target wasm32-wasip2 "${args[@]}" >&2
+  cargo build --manifest-path "$root/Cargo.toml" --profile plugin --target wasm32-wasip2 "${args[@]}" >&2
 
 mkdir -p "$out"
 for p in "${pkgs[@]}"; do
   file=${p//-/_}.wasm
-  src="$root/target/wasm-build/wasm32-wasip2/release/$file"
+  src="$root/target/wasm-build/wasm32-wasip2/plugin/$file"
   [ -f "$src" ] || { echo "build-plugins: $src was not produced" >&2; exit 1; }
   # Copy only when changed so the content-hash compile cache stays warm.
   cmp -s "$src" "$out/$p.wasm" 2>/dev/null || cp "$src" "$out/$p.wasm"

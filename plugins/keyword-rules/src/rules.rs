@@ -248,10 +248,25 @@ struct CompiledRule {
 }
 
 fn parse_reply(rule: &Rule, index: usize) -> Result<Template, ConfigError> {
-    Template::parse(&rule.reply).map_err(|error| ConfigError::Template {
-        field: format!("/rules/{index}/reply"),
+    parse_template(&rule.reply, &format!("/rules/{index}/reply"))
+}
+
+fn parse_template(source: &str, field: &str) -> Result<Template, ConfigError> {
+    Template::parse(source).map_err(|error| ConfigError::Template {
+        field: field.to_owned(),
         error,
     })
+}
+
+const OOH_FIELD: &str = "/business_hours/out_of_hours_reply";
+
+/// The out-of-hours reply's template source, when there is one.
+fn ooh_source(config: &Config) -> Option<&str> {
+    config
+        .business_hours
+        .as_ref()?
+        .out_of_hours_reply
+        .as_deref()
 }
 
 /// Builds a rule's matcher; with `eager`, regexes are compiled now (and
@@ -351,8 +366,9 @@ pub struct Rules {
     config: Config,
     /// Sorted by priority (desc), stable.
     compiled: Vec<CompiledRule>,
-    default_reply: Option<Template>,
-    ooh_reply: Option<Template>,
+    /// Parsed up front, or on first use in lazy mode.
+    default_reply: OnceLock<Template>,
+    ooh_reply: OnceLock<Template>,
     /// Per ISO weekday (index 0 = Monday), windows in minutes.
     windows: [Vec<(u16, u16)>; 7],
 }
@@ -382,8 +398,8 @@ impl Rules {
 
     /// Like [`Rules::new`], but each rule's keywords are folded, its regexes
     /// compiled and its reply parsed when a message first reaches the rule,
-    /// rather than up front (the default and out-of-hours replies and the
-    /// hours are still checked here). For a configuration already accepted
+    /// and the default and out-of-hours replies parsed when first sent,
+    /// rather than up front (the hours are still checked here). For a configuration already accepted
     /// by [`Rules::new`] (the plugin's `prepare-config`), when the rules
     /// live for one message only: rules after the first match cost nothing.
     /// A rule that turns out broken fails [`Rules::decide`].
@@ -407,23 +423,21 @@ impl Rules {
         }
         // Stable: equal priorities keep the configured order.
         compiled.sort_by_key(|c| std::cmp::Reverse(config.rules[c.index].priority));
-        let default_reply = config
-            .default_reply
-            .as_deref()
-            .map(Template::parse)
-            .transpose()
-            .map_err(|error| ConfigError::Template {
-                field: "/default_reply".into(),
-                error,
-            })?;
+        let (default_reply, ooh_reply) = (OnceLock::new(), OnceLock::new());
+        if eager {
+            if let Some(t) = config.default_reply.as_deref() {
+                let _ = default_reply.set(parse_template(t, "/default_reply")?);
+            }
+            if let Some(t) = ooh_source(&config) {
+                let _ = ooh_reply.set(parse_template(t, OOH_FIELD)?);
+            }
+        }
         let mut windows: [Vec<(u16, u16)>; 7] = Default::default();
-        let mut ooh_reply = None;
         if let Some(bh) = &config.business_hours {
             for (day, list) in &bh.days {
                 for (i, w) in list.iter().enumerate() {
-                    let field = format!("/business_hours/days/{}/{i}", day_name(*day));
                     let bad = || ConfigError::Hours {
-                        field: field.clone(),
+                        field: format!("/business_hours/days/{}/{i}", day_name(*day)),
                         value: w.0.clone(),
                     };
                     let (a, b) = w.0.split_once('-').ok_or_else(bad)?;
@@ -445,15 +459,6 @@ impl Rules {
                     });
                 }
             }
-            ooh_reply = bh
-                .out_of_hours_reply
-                .as_deref()
-                .map(Template::parse)
-                .transpose()
-                .map_err(|error| ConfigError::Template {
-                    field: "/business_hours/out_of_hours_reply".into(),
-                    error,
-                })?;
         }
         Ok(Self {
             config,
@@ -520,8 +525,9 @@ impl Rules {
         let mut d = Decision::default();
         if !open
             && !input.out_of_hours_sent_today
-            && let Some(t) = &self.ooh_reply
+            && let Some(source) = ooh_source(&self.config)
         {
+            let t = get_or_try(&self.ooh_reply, || parse_template(source, OOH_FIELD))?;
             d.replies
                 .push((render(t, &vars, seed), "out-of-hours".to_owned()));
             d.out_of_hours_sent = true;
@@ -559,7 +565,10 @@ impl Rules {
             }
             None if d.out_of_hours_sent => {}
             None => {
-                if let Some(t) = &self.default_reply {
+                if let Some(source) = self.config.default_reply.as_deref() {
+                    let t = get_or_try(&self.default_reply, || {
+                        parse_template(source, "/default_reply")
+                    })?;
                     d.replies
                         .push((render(t, &vars, seed), "default".to_owned()));
                 }
@@ -888,6 +897,14 @@ mod tests {
         );
         let e = lazy.decide(&input("promo", &[], VARS)).unwrap_err();
         assert_eq!(e.field(), "/rules/1/reply");
+        // The default reply is parsed only when it is sent.
+        let config = json!({"rules": [{"id": "harga", "keywords": ["harga"], "reply": "H"}],
+                            "default_reply": "Maaf {name"});
+        assert!(Rules::new(serde_json::from_value(config.clone()).unwrap()).is_err());
+        let lazy = Rules::new_lazy(serde_json::from_value(config).unwrap()).unwrap();
+        assert!(lazy.decide(&input("harga", &[], VARS)).is_ok());
+        let e = lazy.decide(&input("lain", &[], VARS)).unwrap_err();
+        assert_eq!(e.field(), "/default_reply");
         // Lazy and eager agree on a good configuration.
         let good = json!({"rules": [
             {"id": "resi", "keywords": ["^resi\\s+\\w+$"], "match": "regex", "reply": "R"}

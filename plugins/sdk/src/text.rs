@@ -45,12 +45,20 @@ use unicode_normalization::char::is_combining_mark;
 /// ```
 #[must_use]
 pub fn fold(input: &str) -> String {
-    let mut out = String::with_capacity(input.len());
+    if input.is_ascii() {
+        // Most messages: nothing to decompose and no marks to drop, so the
+        // Unicode tables are not touched.
+        fold_chars(input.chars(), input.len())
+    } else {
+        fold_chars(input.nfd().filter(|c| !is_combining_mark(*c)), input.len())
+    }
+}
+
+/// Lowercases `chars` and collapses and trims their whitespace.
+fn fold_chars(chars: impl Iterator<Item = char>, len: usize) -> String {
+    let mut out = String::with_capacity(len);
     let mut pending_space = false;
-    for c in input.nfd() {
-        if is_combining_mark(c) {
-            continue;
-        }
+    for c in chars {
         if c.is_whitespace() {
             pending_space = !out.is_empty();
             continue;
@@ -500,6 +508,16 @@ mod tests {
         assert_eq!(fold("ÀPA  Kabar\tÉmile"), "apa kabar emile");
         assert_eq!(fold("  "), "");
         assert_eq!(fold_case(" Café  OK "), "café ok");
+    }
+
+    #[test]
+    fn ascii_text_folds_as_the_unicode_path_would() {
+        // Vertical tab included: `char::is_whitespace` counts it,
+        // `u8::is_ascii_whitespace` does not.
+        for ascii in ["  Harga\x0bKAOS\r\n berapa? ", "ONGKIR_ke-Solo", "", " \t "] {
+            let unicode = fold_chars(ascii.nfd().filter(|c| !is_combining_mark(*c)), 0);
+            assert_eq!(fold(ascii), unicode, "{ascii:?}");
+        }
     }
 
     #[test]
