@@ -45,10 +45,11 @@ fn config() -> serde_json::Value {
 struct NativeRules(Rules);
 
 /// The same rules natively, but doing what the WASM plugin has to do per
-/// event (its instance lives for one message): parse the configuration JSON
-/// and build the rules (`Rules::new_lazy`) for every message. The gap
-/// between this and the WASM figure is the sandbox's own cost.
-struct NativePerEvent(String);
+/// event (its instance lives for one message): decode the configuration
+/// its `prepare-config` made (postcard bytes) and build the rules
+/// (`Rules::new_lazy`) for every message. The gap between this and the
+/// WASM figure is the sandbox's own cost.
+struct NativePerEvent(Vec<u8>);
 
 #[async_trait]
 impl Handler for NativePerEvent {
@@ -61,8 +62,7 @@ impl Handler for NativePerEvent {
         m: &InboundMessage,
         ctx: &HandlerContext,
     ) -> Result<Vec<Action>, HandlerError> {
-        let config =
-            serde_json::from_str(&self.0).map_err(|e| HandlerError::Failed(e.to_string()))?;
+        let config = plugin_sdk::prepared::decode(&self.0).map_err(HandlerError::Failed)?;
         let rules = Rules::new_lazy(config).map_err(|e| HandlerError::Failed(e.to_string()))?;
         decide(&rules, m, ctx)
     }
@@ -173,18 +173,21 @@ fn benches(c: &mut Criterion) {
             .build()
             .unwrap(),
     );
-    let wasm: Arc<dyn Handler> = Arc::new(rt.block_on(async {
+    let wasm = rt.block_on(async {
         let comp = runtime
             .host()
             .load_file(bot_core::testing::plugin_path("keyword-rules"))
             .await
             .unwrap();
         comp.configure(&config()).unwrap()
-    }));
+    });
+    let prepared = wasm.prepared().to_vec();
+    let wasm: Arc<dyn Handler> = Arc::new(wasm);
     let native: Arc<dyn Handler> = Arc::new(NativeRules(
         Rules::new(serde_json::from_value(config()).unwrap()).unwrap(),
     ));
-    let per_event: Arc<dyn Handler> = Arc::new(NativePerEvent(config().to_string()));
+    // The very bytes the plugin prepared.
+    let per_event: Arc<dyn Handler> = Arc::new(NativePerEvent(prepared));
     // The sandbox's floor: a plugin that only echoes the text.
     let echo: Arc<dyn Handler> = Arc::new(rt.block_on(async {
         let comp = runtime

@@ -5,6 +5,8 @@
 #[cfg(feature = "guest")]
 extern crate self as plugin_sdk;
 
+#[cfg(feature = "prepared")]
+pub mod prepared;
 pub mod text;
 
 #[cfg(feature = "guest")]
