@@ -25,7 +25,7 @@ use crate::billing::limits::{self, Limit};
 use crate::config::CampaignConfig;
 use crate::db::new_id;
 use crate::http::AppError;
-use crate::templates::{Compiled, contact_vars, seed_for};
+use crate::templates::{Compiled, seed_for};
 
 /// What a device task needs to know about one campaign.
 #[derive(Debug)]
@@ -498,7 +498,7 @@ impl Engine {
         } else {
             Arc::clone(&info.main)
         };
-        let vars = contact_vars(
+        let vars = compiled.contact_vars(
             &name,
             &row.phone,
             &crate::contacts::store::parse_fields(&fields),

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{CloudTemplateMapping, Compiled, TemplateMedia, contact_vars};
+use super::{CloudTemplateMapping, Compiled, TemplateMedia};
 use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::contacts::store as contacts;
@@ -41,6 +41,9 @@ pub struct TemplateView {
     pub media: Option<TemplateMedia>,
     /// Optional Cloud API template mapping.
     pub cloud_template: Option<CloudTemplateMapping>,
+    /// What `{name}` and `{first_name}` say for a contact without a name
+    /// (none: `Kak`).
+    pub name_fallback: Option<String>,
     /// Unix milliseconds.
     pub created_at: i64,
     /// Unix milliseconds.
@@ -60,10 +63,15 @@ pub struct TemplateInput {
     /// Optional Cloud API template mapping.
     #[serde(default)]
     pub cloud_template: Option<CloudTemplateMapping>,
+    /// What `{name}` and `{first_name}` say for a contact without a name:
+    /// 1 to 40 characters, e.g. `there` for an English text ("Hi there").
+    /// Default `Kak`, the polite Indonesian address ("Halo Kak").
+    #[serde(default)]
+    pub name_fallback: Option<String>,
 }
 
-const COLUMNS: &str =
-    "id, name, body, media_kind, media_url, cloud_template, created_at, updated_at";
+const COLUMNS: &str = "id, name, body, media_kind, media_url, cloud_template, name_fallback, \
+     created_at, updated_at";
 
 fn from_row(row: &AnyRow) -> Result<TemplateView, AppError> {
     let media_kind: Option<String> = row.try_get("media_kind")?;
@@ -81,6 +89,7 @@ fn from_row(row: &AnyRow) -> Result<TemplateView, AppError> {
             .zip(media_url)
             .map(|(kind, url)| TemplateMedia { kind, url }),
         cloud_template,
+        name_fallback: row.try_get("name_fallback")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -111,7 +120,24 @@ pub(crate) async fn compile_stored(
 ) -> Result<Compiled, AppError> {
     let t = load(pool, tenant_id, id).await?;
     let known = contacts::field_names(pool, tenant_id).await?;
-    Compiled::compile(&t.body, t.media.as_ref(), t.cloud_template.as_ref(), &known)
+    let parts = super::Parts {
+        body: &t.body,
+        media: t.media.as_ref(),
+        cloud: t.cloud_template.as_ref(),
+        name_fallback: t.name_fallback.as_deref(),
+    };
+    Compiled::compile(&parts, &known)
+}
+
+impl TemplateInput {
+    fn parts(&self) -> super::Parts<'_> {
+        super::Parts {
+            body: &self.body,
+            media: self.media.as_ref(),
+            cloud: self.cloud_template.as_ref(),
+            name_fallback: self.name_fallback.as_deref(),
+        }
+    }
 }
 
 fn validate_name(name: &str) -> Result<String, AppError> {
@@ -179,17 +205,12 @@ async fn create_template(
     member.require(Role::Admin)?;
     let name = validate_name(&req.name)?;
     let known = contacts::field_names(&state.pool, &member.tenant_id).await?;
-    Compiled::compile(
-        &req.body,
-        req.media.as_ref(),
-        req.cloud_template.as_ref(),
-        &known,
-    )?;
+    let compiled = Compiled::compile(&req.parts(), &known)?;
     let id = new_id();
     let now = now_ms();
     sqlx::query(
         "INSERT INTO message_templates (id, tenant_id, name, body, media_kind, media_url, cloud_template, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+         name_fallback, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
     )
     .bind(&id)
     .bind(&member.tenant_id)
@@ -198,6 +219,7 @@ async fn create_template(
     .bind(req.media.as_ref().map(|m| m.kind.clone()))
     .bind(req.media.as_ref().map(|m| m.url.clone()))
     .bind(req.cloud_template.as_ref().map(|c| serde_json::to_string(c).unwrap_or_default()))
+    .bind(compiled.stored_name_fallback())
     .bind(now)
     .execute(&state.pool)
     .await
@@ -240,15 +262,10 @@ async fn update_template(
     member.require(Role::Admin)?;
     let name = validate_name(&req.name)?;
     let known = contacts::field_names(&state.pool, &member.tenant_id).await?;
-    Compiled::compile(
-        &req.body,
-        req.media.as_ref(),
-        req.cloud_template.as_ref(),
-        &known,
-    )?;
+    let compiled = Compiled::compile(&req.parts(), &known)?;
     let n = sqlx::query(
         "UPDATE message_templates SET name = $1, body = $2, media_kind = $3, media_url = $4, \
-         cloud_template = $5, updated_at = $6 WHERE tenant_id = $7 AND id = $8",
+         cloud_template = $5, name_fallback = $6, updated_at = $7 WHERE tenant_id = $8 AND id = $9",
     )
     .bind(&name)
     .bind(&req.body)
@@ -259,6 +276,7 @@ async fn update_template(
             .as_ref()
             .map(|c| serde_json::to_string(c).unwrap_or_default()),
     )
+    .bind(compiled.stored_name_fallback())
     .bind(now_ms())
     .bind(&member.tenant_id)
     .bind(&id)
@@ -359,7 +377,7 @@ async fn preview_template(
     let contact = contacts::get(&state.pool, &member.tenant_id, &req.contact_id)
         .await?
         .ok_or(AppError::NotFound("contact"))?;
-    let vars = contact_vars(&contact.name, &contact.phone, &contact.fields);
+    let vars = compiled.contact_vars(&contact.name, &contact.phone, &contact.fields);
     let seed = req.seed.unwrap_or_else(rand::random);
     let text = compiled.render_text(&vars, seed)?;
     let message =
@@ -389,13 +407,8 @@ async fn validate_template(
     ApiJson(req): ApiJson<TemplateInput>,
 ) -> ApiResult<serde_json::Value> {
     let known = contacts::field_names(&state.pool, &member.tenant_id).await?;
-    let c = Compiled::compile(
-        &req.body,
-        req.media.as_ref(),
-        req.cloud_template.as_ref(),
-        &known,
-    )?;
-    let sample = contact_vars("Budi Santoso", "+6281234567890", &Default::default());
+    let c = Compiled::compile(&req.parts(), &known)?;
+    let sample = c.contact_vars("Budi Santoso", "+6281234567890", &Default::default());
     Ok(ok(
         serde_json::json!({ "valid": true, "sample": c.render_text(&sample, 1)? }),
     ))

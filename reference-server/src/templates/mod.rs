@@ -71,7 +71,25 @@ pub struct Compiled {
     body: Template,
     media: Option<(MediaKind, String)>,
     cloud: Option<(CloudTemplateMapping, Vec<Template>)>,
+    /// The template's own word for a contact without a name.
+    name_fallback: Option<String>,
 }
+
+/// The parts of a template, as given or stored, for [`Compiled::compile`].
+#[derive(Debug, Clone, Copy)]
+pub struct Parts<'a> {
+    /// Text with `{variables}` and `{spin|tax}`.
+    pub body: &'a str,
+    /// Optional media.
+    pub media: Option<&'a TemplateMedia>,
+    /// Optional Cloud API template mapping.
+    pub cloud: Option<&'a CloudTemplateMapping>,
+    /// What `{name}` says for a contact without a name (none: [`NAME_FALLBACK`]).
+    pub name_fallback: Option<&'a str>,
+}
+
+/// Longest name fallback, in characters.
+pub const MAX_NAME_FALLBACK_CHARS: usize = 40;
 
 /// Describes a template error with where it is, for API messages.
 fn describe(field: &str, e: &TemplateError) -> Text {
@@ -192,6 +210,23 @@ pub fn check_text(field: &str, src: &str, known_fields: &[String]) -> Result<Tem
     Ok(t)
 }
 
+/// Checks a name fallback: trimmed, 1 to [`MAX_NAME_FALLBACK_CHARS`]
+/// characters, plain text (it is inserted as a value, never parsed).
+fn check_name_fallback(word: &str) -> Result<String, AppError> {
+    let word = word.trim();
+    let n = word.chars().count();
+    if n == 0 || n > MAX_NAME_FALLBACK_CHARS || word.chars().any(char::is_control) {
+        return Err(AppError::bad_request(
+            "invalid_name_fallback",
+            tr!(
+                "name_fallback harus 1 sampai {MAX_NAME_FALLBACK_CHARS} karakter tanpa karakter kontrol",
+                "name_fallback must be 1 to {MAX_NAME_FALLBACK_CHARS} characters without control characters"
+            ),
+        ));
+    }
+    Ok(word.to_owned())
+}
+
 /// Parses a media kind name.
 pub fn media_kind(kind: &str) -> Option<MediaKind> {
     match kind {
@@ -205,14 +240,10 @@ pub fn media_kind(kind: &str) -> Option<MediaKind> {
 
 impl Compiled {
     /// Checks a template's parts against the vendor's known custom fields.
-    pub fn compile(
-        body: &str,
-        media: Option<&TemplateMedia>,
-        cloud: Option<&CloudTemplateMapping>,
-        known_fields: &[String],
-    ) -> Result<Self, AppError> {
-        let body_t = check_text("body", body, known_fields)?;
-        let media = match media {
+    pub fn compile(parts: &Parts<'_>, known_fields: &[String]) -> Result<Self, AppError> {
+        let body_t = check_text("body", parts.body, known_fields)?;
+        let name_fallback = parts.name_fallback.map(check_name_fallback).transpose()?;
+        let media = match parts.media {
             None => None,
             Some(m) => {
                 let kind = media_kind(&m.kind).ok_or_else(|| {
@@ -239,7 +270,7 @@ impl Compiled {
                 Some((kind, url.to_string()))
             }
         };
-        let cloud = match cloud {
+        let cloud = match parts.cloud {
             None => None,
             Some(c) => {
                 if c.name.trim().is_empty() || c.language.trim().is_empty() {
@@ -266,7 +297,25 @@ impl Compiled {
             body: body_t,
             media,
             cloud,
+            name_fallback,
         })
+    }
+
+    /// The variables of a contact for this template ([`contact_vars`] with
+    /// the template's name fallback).
+    pub fn contact_vars(
+        &self,
+        name: &str,
+        phone: &str,
+        fields: &std::collections::BTreeMap<String, String>,
+    ) -> HashMap<String, String> {
+        let fallback = self.name_fallback.as_deref().unwrap_or(NAME_FALLBACK);
+        contact_vars(name, phone, fields, fallback)
+    }
+
+    /// The template's own name fallback as stored (none: the default).
+    pub fn stored_name_fallback(&self) -> Option<&str> {
+        self.name_fallback.as_deref()
     }
 
     /// Whether a Cloud API template mapping is configured.
@@ -340,16 +389,17 @@ fn render(t: &Template, vars: &HashMap<String, String>, seed: u64) -> Result<Str
 
 /// The variables of a contact: `name`, `first_name`, `phone` and its
 /// custom fields. A contact without a name (empty or only spaces) gets
-/// [`NAME_FALLBACK`] for `name` and `first_name`.
+/// `name_fallback` (usually [`NAME_FALLBACK`]) for `name` and `first_name`.
 pub fn contact_vars(
     name: &str,
     phone: &str,
     fields: &std::collections::BTreeMap<String, String>,
+    name_fallback: &str,
 ) -> HashMap<String, String> {
     let mut vars: HashMap<String, String> =
         fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let name = match name.trim() {
-        "" => NAME_FALLBACK,
+        "" => name_fallback,
         n => n,
     };
     vars.insert("name".to_owned(), name.to_owned());
@@ -379,11 +429,25 @@ mod tests {
         vec!["kota".to_owned()]
     }
 
+    fn compile(
+        body: &str,
+        media: Option<&TemplateMedia>,
+        cloud: Option<&CloudTemplateMapping>,
+        known: &[String],
+    ) -> Result<Compiled, AppError> {
+        let parts = Parts {
+            body,
+            media,
+            cloud,
+            name_fallback: None,
+        };
+        Compiled::compile(&parts, known)
+    }
+
     #[test]
     fn renders_variables_spintax_and_media() {
-        let c =
-            Compiled::compile("{Halo|Hai} {first_name} dari {kota}", None, None, &known()).unwrap();
-        let vars = contact_vars(
+        let c = compile("{Halo|Hai} {first_name} dari {kota}", None, None, &known()).unwrap();
+        let vars = c.contact_vars(
             "Budi Santoso",
             "+6281234567890",
             &[("kota".to_owned(), "Bandung".to_owned())].into(),
@@ -399,32 +463,56 @@ mod tests {
             "same seed, same text"
         );
         // A contact without the field renders it empty.
-        let bare = contact_vars("Sari", "+6281234567891", &Default::default());
+        let bare = c.contact_vars("Sari", "+6281234567891", &Default::default());
         assert!(c.render_text(&bare, 2).unwrap().ends_with("dari "));
 
         let media = TemplateMedia {
             kind: "image".into(),
             url: "https://example.com/p.jpg".into(),
         };
-        let c = Compiled::compile("Promo {name}", Some(&media), None, &known()).unwrap();
+        let c = compile("Promo {name}", Some(&media), None, &known()).unwrap();
         let m = c.render(&vars, 3).unwrap();
         assert_eq!(m.kind(), "image");
     }
 
     #[test]
     fn nameless_contact_is_kak() {
-        let c = Compiled::compile("Halo {name}, {first_name}!", None, None, &[]).unwrap();
+        let c = compile("Halo {name}, {first_name}!", None, None, &[]).unwrap();
         for blank in ["", "   "] {
-            let vars = contact_vars(blank, "+6281234567890", &Default::default());
+            let vars = c.contact_vars(blank, "+6281234567890", &Default::default());
             assert_eq!(c.render_text(&vars, 1).unwrap(), "Halo Kak, Kak!");
         }
-        let vars = contact_vars(" Budi Santoso ", "+6281234567890", &Default::default());
+        let vars = c.contact_vars(" Budi Santoso ", "+6281234567890", &Default::default());
         assert_eq!(c.render_text(&vars, 1).unwrap(), "Halo Budi Santoso, Budi!");
     }
 
     #[test]
+    fn a_template_may_name_its_own_fallback() {
+        fn parts(name_fallback: Option<&str>) -> Parts<'_> {
+            Parts {
+                body: "Hi {name}, {first_name}!",
+                media: None,
+                cloud: None,
+                name_fallback,
+            }
+        }
+        let c = Compiled::compile(&parts(Some("  there ")), &[]).unwrap();
+        assert_eq!(c.stored_name_fallback(), Some("there"));
+        let vars = c.contact_vars(" ", "+6281234567890", &Default::default());
+        assert_eq!(c.render_text(&vars, 1).unwrap(), "Hi there, there!");
+        // A named contact is unaffected.
+        let vars = c.contact_vars("Budi", "+6281234567890", &Default::default());
+        assert_eq!(c.render_text(&vars, 1).unwrap(), "Hi Budi, Budi!");
+        for bad in ["", "  ", "a\nb", &"x".repeat(MAX_NAME_FALLBACK_CHARS + 1)] {
+            let err = Compiled::compile(&parts(Some(bad)), &[]).unwrap_err();
+            assert_eq!(err.code(), "invalid_name_fallback", "{bad:?}");
+        }
+        assert!(Compiled::compile(&parts(Some(&"x".repeat(MAX_NAME_FALLBACK_CHARS))), &[]).is_ok());
+    }
+
+    #[test]
     fn unknown_variable_says_where() {
-        let err = Compiled::compile(
+        let err = compile(
             "Halo {name},\n{Promo|Diskon} untuk {alamat}",
             None,
             None,
@@ -447,10 +535,10 @@ mod tests {
 
     #[test]
     fn broken_spintax_says_where() {
-        let err = Compiled::compile("Halo {Kak|Bu", None, None, &[]).unwrap_err();
+        let err = compile("Halo {Kak|Bu", None, None, &[]).unwrap_err();
         assert_eq!(err.code(), "invalid_template");
         assert!(err.to_string().contains("baris 1, kolom 6"), "{err}");
-        let err = Compiled::compile(
+        let err = compile(
             "ok",
             None,
             Some(&CloudTemplateMapping {
@@ -474,8 +562,8 @@ mod tests {
             language: "id".into(),
             body_params: vec!["{name}".into()],
         };
-        let c = Compiled::compile("Halo {name}", None, Some(&mapping), &[]).unwrap();
-        let vars = contact_vars("Budi", "+6281234567890", &Default::default());
+        let c = compile("Halo {name}", None, Some(&mapping), &[]).unwrap();
+        let vars = c.contact_vars("Budi", "+6281234567890", &Default::default());
         let m = c.render_cloud(&vars, 9).unwrap().unwrap();
         let OutgoingMessage::Template(t) = m else {
             panic!("not a template")

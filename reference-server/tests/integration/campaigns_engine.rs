@@ -639,6 +639,31 @@ async fn followups_fit_the_monthly_quota(kind: DbKind) {
 }
 both_dbs!(followups_fit_the_monthly_quota);
 
+/// Runs a campaign of `template` to the contacts tagged `sapa` on device
+/// `d` and returns the texts sent that start with `prefix`, by number.
+async fn greet_tag_sapa(
+    app: &TestApp,
+    v: &Vendor,
+    d: &str,
+    template: &str,
+    prefix: &str,
+) -> HashMap<String, String> {
+    let id = start_campaign(
+        app,
+        v,
+        json!({"name": prefix, "template_id": template, "audience": {"tags": ["sapa"]},
+               "devices": [{"device_id": d, "rate_per_minute": 6000}]}),
+    )
+    .await;
+    wait_status(app, v, &id, "completed").await;
+    sim_sent(app, d)
+        .await
+        .into_iter()
+        .map(|(to, m)| (digits(&to), m["body"].as_str().unwrap().to_owned()))
+        .filter(|(_, body)| body.starts_with(prefix))
+        .collect()
+}
+
 async fn nameless_contact_is_greeted_kak(kind: DbKind) {
     let app = spawn_app_with(kind, |c| c.campaigns.poll_ms = 100).await;
     let v = vendor(&app, "Toko Sapa").await;
@@ -680,24 +705,51 @@ async fn nameless_contact_is_greeted_kak(kind: DbKind) {
     .await;
     assert_eq!(p["text"], "Halo Kak, apa kabar Kak?");
     let d = sim_device(&app, &v).await;
-    let id = start_campaign(
-        &app,
-        &v,
-        json!({"name": "sapa", "template_id": tid, "audience": {"tags": ["sapa"]},
-               "devices": [{"device_id": d, "rate_per_minute": 6000}]}),
-    )
-    .await;
-    wait_status(&app, &v, &id, "completed").await;
-    let sent: HashMap<String, String> = sim_sent(&app, &d)
-        .await
-        .into_iter()
-        .map(|(to, m)| (digits(&to), m["body"].as_str().unwrap().to_owned()))
-        .collect();
+    let sent = greet_tag_sapa(&app, &v, &d, &tid, "Halo").await;
     assert_eq!(sent[&digits(&phone(0))], "Halo Kak, apa kabar Kak?");
     assert_eq!(
         sent[&digits(&phone(1))],
         "Halo Siti Aminah, apa kabar Siti?"
     );
+
+    // An English template names its own word for a nameless contact.
+    let res = app
+        .post_in(
+            "en",
+            "/api/v1/templates",
+            &v.token,
+            &json!({"name": "hi", "body": "Hi {first_name}!", "name_fallback": "   "}),
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_name_fallback");
+    assert_eq!(
+        body["error"]["message"],
+        "name_fallback must be 1 to 40 characters without control characters"
+    );
+    let hi = template(
+        &app,
+        &v,
+        json!({"name": "hi", "body": "Hi {first_name}!", "name_fallback": " there "}),
+    )
+    .await;
+    let t = data(
+        app.get(&format!("/api/v1/templates/{hi}"), &v.token).await,
+        200,
+    )
+    .await;
+    assert_eq!(t["name_fallback"], "there");
+    let sent = greet_tag_sapa(&app, &v, &d, &hi, "Hi").await;
+    assert_eq!(sent[&digits(&phone(0))], "Hi there!");
+    assert_eq!(sent[&digits(&phone(1))], "Hi Siti!");
+    // The Indonesian template keeps its default.
+    let t = data(
+        app.get(&format!("/api/v1/templates/{tid}"), &v.token).await,
+        200,
+    )
+    .await;
+    assert_eq!(t["name_fallback"], Value::Null);
     app.stop().await;
 }
 both_dbs!(nameless_contact_is_greeted_kak);
