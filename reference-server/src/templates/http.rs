@@ -195,7 +195,7 @@ async fn list_templates(
     request_body = TemplateInput,
     responses(
         (status = 201, description = "Created", body = inline(Data<TemplateView>)),
-        (status = 400, description = "invalid_template / unknown_variable / invalid_media", body = ErrorBody),
+        (status = 400, description = "invalid_template / unknown_variable / invalid_media / invalid_name_fallback", body = ErrorBody),
         (status = 409, description = "Name taken", body = ErrorBody)))]
 async fn create_template(
     State(state): State<AppState>,
@@ -251,7 +251,7 @@ async fn get_template(
     request_body = TemplateInput,
     responses(
         (status = 200, description = "Updated", body = inline(Data<TemplateView>)),
-        (status = 400, description = "Invalid template", body = ErrorBody),
+        (status = 400, description = "invalid_template / unknown_variable / invalid_media / invalid_name_fallback", body = ErrorBody),
         (status = 404, description = "No such template", body = ErrorBody)))]
 async fn update_template(
     State(state): State<AppState>,

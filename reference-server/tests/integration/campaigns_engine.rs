@@ -750,6 +750,16 @@ async fn nameless_contact_is_greeted_kak(kind: DbKind) {
     )
     .await;
     assert_eq!(t["name_fallback"], Value::Null);
+    // Replacing a template without the field goes back to the default.
+    let res = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/templates/{hi}"),
+            Some(&v.token),
+            Some(json!({"name": "hi", "body": "Hi {first_name}!"})),
+        )
+        .await;
+    assert_eq!(data(res, 200).await["name_fallback"], Value::Null);
     app.stop().await;
 }
 both_dbs!(nameless_contact_is_greeted_kak);
