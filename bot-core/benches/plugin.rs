@@ -45,9 +45,9 @@ fn config() -> serde_json::Value {
 struct NativeRules(Rules);
 
 /// The same rules natively, but doing what the WASM plugin has to do per
-/// event (its instance lives for one message): decode the configuration
-/// its `prepare-config` made (postcard bytes) and build the rules
-/// (`Rules::new_lazy`) for every message. The gap between this and the
+/// event (its instance lives for one message): build the rules from the
+/// bytes its `prepare-config` made (`Rules::from_prepared`, which decodes a
+/// rule when a message reaches it) for every message. The gap between this and the
 /// WASM figure is the sandbox's own cost.
 struct NativePerEvent(Vec<u8>);
 
@@ -62,8 +62,8 @@ impl Handler for NativePerEvent {
         m: &InboundMessage,
         ctx: &HandlerContext,
     ) -> Result<Vec<Action>, HandlerError> {
-        let config = plugin_sdk::prepared::decode(&self.0).map_err(HandlerError::Failed)?;
-        let rules = Rules::new_lazy(config).map_err(|e| HandlerError::Failed(e.to_string()))?;
+        let rules =
+            Rules::from_prepared(&self.0).map_err(|e| HandlerError::Failed(e.to_string()))?;
         decide(&rules, m, ctx)
     }
 }

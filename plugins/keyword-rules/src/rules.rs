@@ -187,6 +187,8 @@ pub enum ConfigError {
         /// The bad value.
         value: String,
     },
+    /// Prepared bytes ([`Rules::prepare`]) that do not decode.
+    Prepared(String),
 }
 
 impl ConfigError {
@@ -197,6 +199,7 @@ impl ConfigError {
             Self::Template { field, .. }
             | Self::Regex { field, .. }
             | Self::Hours { field, .. } => field,
+            Self::Prepared(_) => "/",
         }
     }
 
@@ -207,6 +210,7 @@ impl ConfigError {
             Self::Template { error, .. } => error.to_string(),
             Self::Regex { error, .. } => format!("invalid regex: {error}"),
             Self::Hours { value, .. } => format!("`{value}` is not valid"),
+            Self::Prepared(e) => format!("prepared configuration unreadable: {e}"),
         }
     }
 }
@@ -217,6 +221,7 @@ impl std::fmt::Display for ConfigError {
             Self::Template { field, error } => write!(f, "{field}: {error}"),
             Self::Regex { field, error } => write!(f, "{field}: invalid regex: {error}"),
             Self::Hours { field, value } => write!(f, "{field}: `{value}` is not valid"),
+            Self::Prepared(e) => write!(f, "/: prepared configuration unreadable: {e}"),
         }
     }
 }
@@ -363,7 +368,10 @@ pub struct Decision {
 
 /// A compiled configuration.
 pub struct Rules {
+    /// The configuration; its `rules` are empty when the rules come from
+    /// prepared bytes (`source`).
     config: Config,
+    source: RuleSource,
     /// Sorted by priority (desc), stable.
     compiled: Vec<CompiledRule>,
     /// Parsed up front, or on first use in lazy mode.
@@ -409,7 +417,8 @@ impl Rules {
 
     fn build(config: Config, eager: bool) -> Result<Self, ConfigError> {
         let mut compiled = Vec::with_capacity(config.rules.len());
-        for (index, rule) in config.rules.iter().enumerate() {
+        for i in priority_order(&config.rules) {
+            let (index, rule) = (i as usize, &config.rules[i as usize]);
             let (matcher, reply) = (OnceLock::new(), OnceLock::new());
             if eager {
                 let _ = reply.set(parse_reply(rule, index)?);
@@ -421,8 +430,6 @@ impl Rules {
                 reply,
             });
         }
-        // Stable: equal priorities keep the configured order.
-        compiled.sort_by_key(|c| std::cmp::Reverse(config.rules[c.index].priority));
         let (default_reply, ooh_reply) = (OnceLock::new(), OnceLock::new());
         if eager {
             if let Some(t) = config.default_reply.as_deref() {
@@ -432,41 +439,98 @@ impl Rules {
                 let _ = ooh_reply.set(parse_template(t, OOH_FIELD)?);
             }
         }
-        let mut windows: [Vec<(u16, u16)>; 7] = Default::default();
-        if let Some(bh) = &config.business_hours {
-            for (day, list) in &bh.days {
-                for (i, w) in list.iter().enumerate() {
-                    let bad = || ConfigError::Hours {
-                        field: format!("/business_hours/days/{}/{i}", day_name(*day)),
-                        value: w.0.clone(),
-                    };
-                    let (a, b) = w.0.split_once('-').ok_or_else(bad)?;
-                    let (a, b) = (
-                        parse_hhmm(a).ok_or_else(bad)?,
-                        parse_hhmm(b).ok_or_else(bad)?,
-                    );
-                    if a >= b {
-                        return Err(bad());
-                    }
-                    windows[*day as usize].push((a, b));
-                }
-            }
-            for (i, h) in bh.holidays.iter().enumerate() {
-                if !valid_date(h) {
-                    return Err(ConfigError::Hours {
-                        field: format!("/business_hours/holidays/{i}"),
-                        value: h.clone(),
-                    });
-                }
-            }
-        }
+        let windows = opening_windows(&config)?;
         Ok(Self {
             config,
+            source: RuleSource::Config,
             compiled,
             default_reply,
             ooh_reply,
             windows,
         })
+    }
+
+    /// Checks `config` like [`Rules::new`] and encodes it for
+    /// [`Rules::from_prepared`]: the settings, the rules' order by priority
+    /// and each rule on its own, so a message decodes only the rules it
+    /// reaches.
+    pub fn prepare(config: Config) -> Result<Vec<u8>, ConfigError> {
+        Self::new(config.clone())?;
+        encode_prepared(config)
+    }
+
+    /// Rules from what [`Rules::prepare`] made, built lazily like
+    /// [`Rules::new_lazy`]: a rule is decoded, and its keywords folded,
+    /// when a message first reaches it. Bytes that do not decode fail here
+    /// or, for one rule's part, in [`Rules::decide`].
+    pub fn from_prepared(bytes: &[u8]) -> Result<Self, ConfigError> {
+        let unreadable = |e: postcard::Error| ConfigError::Prepared(e.to_string());
+        let (head, tail): (PreparedHead, &[u8]) =
+            postcard::take_from_bytes(bytes).map_err(unreadable)?;
+        let n = head.ends.len();
+        let mut ranges = Vec::with_capacity(n);
+        let mut start = 0;
+        for &end in &head.ends {
+            let end = end as usize;
+            if end < start || end > tail.len() {
+                return Err(ConfigError::Prepared("rule offsets out of range".into()));
+            }
+            ranges.push((start, end));
+            start = end;
+        }
+        let mut seen = vec![false; n];
+        for &i in &head.order {
+            match seen.get_mut(i as usize) {
+                Some(s) if !*s => *s = true,
+                _ => {
+                    return Err(ConfigError::Prepared(
+                        "rule order is not a permutation".into(),
+                    ));
+                }
+            }
+        }
+        if head.order.len() != n {
+            return Err(ConfigError::Prepared(
+                "rule order is not a permutation".into(),
+            ));
+        }
+        let windows = opening_windows(&head.config)?;
+        Ok(Self {
+            config: head.config,
+            source: RuleSource::Encoded {
+                raw: tail.to_vec(),
+                ranges,
+                decoded: (0..n).map(|_| OnceLock::new()).collect(),
+            },
+            compiled: head
+                .order
+                .iter()
+                .map(|&i| CompiledRule {
+                    index: i as usize,
+                    matcher: OnceLock::new(),
+                    reply: OnceLock::new(),
+                })
+                .collect(),
+            default_reply: OnceLock::new(),
+            ooh_reply: OnceLock::new(),
+            windows,
+        })
+    }
+
+    /// The rule at `index` of the configuration, decoded on first use when
+    /// it comes from prepared bytes.
+    fn rule(&self, index: usize) -> Result<&Rule, ConfigError> {
+        match &self.source {
+            RuleSource::Config => Ok(&self.config.rules[index]),
+            RuleSource::Encoded {
+                raw,
+                ranges,
+                decoded,
+            } => get_or_try(&decoded[index], || {
+                let (a, b) = ranges[index];
+                postcard::from_bytes(&raw[a..b]).map_err(|e| ConfigError::Prepared(e.to_string()))
+            }),
+        }
     }
 
     /// The configuration.
@@ -534,7 +598,7 @@ impl Rules {
         }
         let mut hit = None;
         for c in &self.compiled {
-            let rule = &self.config.rules[c.index];
+            let rule = self.rule(c.index)?;
             // Conditions first: they are cheap and spare a lazy regex.
             if !self.conditions_hold(&rule.when, input, open) {
                 continue;
@@ -549,7 +613,7 @@ impl Rules {
         }
         match hit {
             Some(c) => {
-                let rule = &self.config.rules[c.index];
+                let rule = self.rule(c.index)?;
                 let reply = get_or_try(&c.reply, || parse_reply(rule, c.index))?;
                 d.replies
                     .push((render(reply, &vars, seed), rule.id.clone()));
@@ -576,6 +640,92 @@ impl Rules {
         }
         Ok(d)
     }
+}
+
+/// Where [`Rules`] reads its rules from.
+enum RuleSource {
+    /// `Rules::config.rules`.
+    Config,
+    /// Prepared bytes: each rule's encoding (`raw[a..b]`), decoded on first use.
+    Encoded {
+        raw: Vec<u8>,
+        ranges: Vec<(usize, usize)>,
+        decoded: Vec<OnceLock<Rule>>,
+    },
+}
+
+/// The first part of [`Rules::prepare`]'s bytes; each rule's encoding
+/// follows, in configuration order.
+#[derive(Serialize, Deserialize)]
+struct PreparedHead {
+    /// The settings, with no rules.
+    config: Config,
+    /// Rule indices, highest priority first (stable).
+    order: Vec<u32>,
+    /// Where each rule's encoding ends in the bytes after the head.
+    ends: Vec<u32>,
+}
+
+fn encode_prepared(mut config: Config) -> Result<Vec<u8>, ConfigError> {
+    let failed = |e: postcard::Error| ConfigError::Prepared(e.to_string());
+    let rules = std::mem::take(&mut config.rules);
+    let mut tail = Vec::new();
+    let mut ends = Vec::with_capacity(rules.len());
+    for rule in &rules {
+        tail.extend(postcard::to_allocvec(rule).map_err(failed)?);
+        ends.push(
+            u32::try_from(tail.len()).map_err(|_| ConfigError::Prepared("too large".into()))?,
+        );
+    }
+    let head = PreparedHead {
+        order: priority_order(&rules),
+        config,
+        ends,
+    };
+    let mut out = postcard::to_allocvec(&head).map_err(failed)?;
+    out.extend(tail);
+    Ok(out)
+}
+
+/// Rule indices, highest priority first; equal priorities keep the
+/// configured order.
+fn priority_order(rules: &[Rule]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..rules.len() as u32).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(rules[i as usize].priority));
+    order
+}
+
+/// The opening windows per ISO weekday (index 0 = Monday), checked.
+fn opening_windows(config: &Config) -> Result<[Vec<(u16, u16)>; 7], ConfigError> {
+    let mut windows: [Vec<(u16, u16)>; 7] = Default::default();
+    if let Some(bh) = &config.business_hours {
+        for (day, list) in &bh.days {
+            for (i, w) in list.iter().enumerate() {
+                let bad = || ConfigError::Hours {
+                    field: format!("/business_hours/days/{}/{i}", day_name(*day)),
+                    value: w.0.clone(),
+                };
+                let (a, b) = w.0.split_once('-').ok_or_else(bad)?;
+                let (a, b) = (
+                    parse_hhmm(a).ok_or_else(bad)?,
+                    parse_hhmm(b).ok_or_else(bad)?,
+                );
+                if a >= b {
+                    return Err(bad());
+                }
+                windows[*day as usize].push((a, b));
+            }
+        }
+        for (i, h) in bh.holidays.iter().enumerate() {
+            if !valid_date(h) {
+                return Err(ConfigError::Hours {
+                    field: format!("/business_hours/holidays/{i}"),
+                    value: h.clone(),
+                });
+            }
+        }
+    }
+    Ok(windows)
 }
 
 /// Renders with variables that never miss (see [`OrEmpty`]), so rendering
@@ -918,5 +1068,87 @@ mod tests {
                 "{t}"
             );
         }
+    }
+
+    #[test]
+    fn prepared_rules_decide_like_eager_ones() {
+        let config = json!({
+            "rules": [
+                {"id": "salam", "keywords": ["halo"], "match": "starts-with", "reply": "{Halo|Hai} {name}!"},
+                {"id": "vip", "keywords": ["promo"], "priority": 5, "reply": "VIP", "when": {"tags_any": ["vip"]}},
+                {"id": "promo", "keywords": ["promo", "diskon"], "reply": "Diskon", "add_tags": ["promo"]},
+                {"id": "resi", "keywords": ["^resi\\s+\\w+$"], "match": "regex", "reply": "Dicek"},
+                {"id": "cs", "keywords": ["admin"], "match": "exact", "reply": "Sebentar", "handoff": true,
+                 "set_state": "cs"}
+            ],
+            "default_reply": "Maaf {name}",
+            "business_hours": {"days": {"mon": ["08:00-17:00"]}, "out_of_hours_reply": "Tutup"},
+            "seed": 3
+        });
+        let eager = Rules::new(serde_json::from_value(config.clone()).unwrap()).unwrap();
+        let bytes = Rules::prepare(serde_json::from_value(config).unwrap()).unwrap();
+        let prepared = Rules::from_prepared(&bytes).unwrap();
+        let vip = ["VIP".to_owned()];
+        for text in [
+            "Halo kak",
+            "promo dong",
+            "Resi AB12",
+            "admin",
+            "apa ini",
+            "",
+        ] {
+            for tags in [&[][..], &vip[..]] {
+                for minute in [10 * 60, 20 * 60] {
+                    let mut a = input(text, tags, VARS);
+                    a.minute_of_day = minute;
+                    assert_eq!(
+                        eager.decide(&a).unwrap(),
+                        prepared.decide(&a).unwrap(),
+                        "{text:?} {tags:?} {minute}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            prepared.config().default_reply.as_deref(),
+            Some("Maaf {name}")
+        );
+    }
+
+    #[test]
+    fn prepared_bytes_that_do_not_decode_are_refused() {
+        let config: Config = serde_json::from_value(json!({"rules": [
+            {"id": "a", "keywords": ["a"], "reply": "A"},
+            {"id": "b", "keywords": ["b"], "reply": "B"}
+        ]}))
+        .unwrap();
+        assert!(
+            Rules::prepare(
+                serde_json::from_value(json!({"rules": [
+                    {"id": "x", "keywords": ["("], "match": "regex", "reply": "X"}
+                ]}))
+                .unwrap()
+            )
+            .is_err(),
+            "prepare checks like new"
+        );
+        let last = postcard::to_allocvec(&config.rules[1]).unwrap().len();
+        let bytes = encode_prepared(config).unwrap();
+        for cut in [0, 3, bytes.len() - 1] {
+            let e = Rules::from_prepared(&bytes[..cut])
+                .err()
+                .expect("truncated bytes refused");
+            assert!(matches!(e, ConfigError::Prepared(_)), "{e}");
+        }
+        // A damaged rule fails when a message reaches it, not before.
+        let mut damaged = bytes.clone();
+        let at = damaged.len() - last;
+        damaged[at] = 0xff;
+        let r = Rules::from_prepared(&damaged).unwrap();
+        assert_eq!(r.decide(&input("a", &[], VARS)).unwrap().replies[0].1, "a");
+        let e = r.decide(&input("b", &[], VARS)).unwrap_err();
+        assert!(matches!(e, ConfigError::Prepared(_)), "{e}");
+        assert_eq!(e.field(), "/");
+        assert!(Rules::from_prepared(b"not postcard at all").is_err());
     }
 }
