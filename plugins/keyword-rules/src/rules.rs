@@ -533,7 +533,9 @@ impl Rules {
         }
     }
 
-    /// The configuration.
+    /// The configuration. Rules built by [`Rules::from_prepared`] keep
+    /// their rules encoded, so its `rules` list is empty there; every other
+    /// setting is present.
     #[must_use]
     pub fn config(&self) -> &Config {
         &self.config
