@@ -407,10 +407,11 @@ impl Rules {
     /// Like [`Rules::new`], but each rule's keywords are folded, its regexes
     /// compiled and its reply parsed when a message first reaches the rule,
     /// and the default and out-of-hours replies parsed when first sent,
-    /// rather than up front (the hours are still checked here). For a configuration already accepted
-    /// by [`Rules::new`] (the plugin's `prepare-config`), when the rules
-    /// live for one message only: rules after the first match cost nothing.
-    /// A rule that turns out broken fails [`Rules::decide`].
+    /// rather than up front (the hours are still checked here). For a
+    /// configuration already accepted by [`Rules::new`] (the plugin's
+    /// `prepare-config`), when the rules live for one message only: rules
+    /// after the first match cost nothing. A rule that turns out broken
+    /// fails [`Rules::decide`].
     pub fn new_lazy(config: Config) -> Result<Self, ConfigError> {
         Self::build(config, false)
     }
