@@ -44,6 +44,16 @@ async fn keyword_rules_refuses_broken_configs_when_configured_naming_the_field()
         e[0].starts_with("/rules/0/keywords/1: invalid regex"),
         "{e:?}"
     );
+    // The component's regex engine has Unicode word, digit and space
+    // classes and case folding, but no script or category tables: such a
+    // pattern is refused when saved, not when a message reaches it.
+    let e = errors(c.configure(
+        &json!({"rules": [{"id": "r", "keywords": ["\\p{Greek}+"], "match": "regex", "reply": "x"}]}),
+    ));
+    assert!(
+        e.len() == 1 && e[0].starts_with("/rules/0/keywords/0: invalid regex"),
+        "{e:?}"
+    );
     let e = errors(c.configure(&json!({"business_hours": {"days": {"mon": ["17:00-08:00"]}}})));
     assert_eq!(
         e,
@@ -81,6 +91,14 @@ async fn keyword_rules_refuses_broken_configs_when_configured_naming_the_field()
         .unwrap();
     assert_eq!(r.failures().count(), 0, "{r:?}");
     assert_eq!(sent_texts(&p), ["Dicek ya"]);
+    // `\w` is Unicode-aware: a receipt number in Arabic-Indic digits
+    // (not folded away) still matches.
+    let r = rt
+        .handle_event("toko", &text("m2", "081200000001", "resi ٣٤٥"))
+        .await
+        .unwrap();
+    assert_eq!(r.failures().count(), 0, "{r:?}");
+    assert_eq!(sent_texts(&p), ["Dicek ya", "Dicek ya"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

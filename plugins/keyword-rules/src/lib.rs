@@ -15,7 +15,7 @@ mod guest {
     use std::borrow::Cow;
 
     use plugin_sdk::text::{Vars, seed_from};
-    use plugin_sdk::{Action, ConfigProblem, Context, Event, Plugin, kv, log};
+    use plugin_sdk::{Action, ConfigProblem, Context, Event, Plugin, kv};
 
     use crate::rules::{Config, Input, Rules};
 
@@ -81,14 +81,14 @@ mod guest {
                 return Ok(Vec::new());
             };
             let now = &ctx.now;
-            let date = format!("{:04}-{:02}-{:02}", now.year, now.month, now.day);
-            let key = crate::out_of_hours_key(&ctx.contact.phone);
+            let date = iso_date(now.year, now.month, now.day);
             // Only look at the store when the answer matters (closed now).
             let closed = !self.0.is_open(
                 now.weekday,
                 u16::from(now.hour) * 60 + u16::from(now.minute),
                 &date,
             );
+            let key = || crate::out_of_hours_key(&ctx.contact.phone);
             let sent_today = closed
                 && self
                     .0
@@ -96,7 +96,7 @@ mod guest {
                     .business_hours
                     .as_ref()
                     .is_some_and(|b| b.out_of_hours_reply.is_some())
-                && kv::get_string(&key).as_deref() == Some(date.as_str());
+                && kv::get_string(&key()).as_deref() == Some(date.as_str());
             let msg_id = event.message().map(|m| m.id.as_str()).unwrap_or_default();
             let decision = self
                 .0
@@ -116,11 +116,12 @@ mod guest {
                 })
                 .map_err(|e| e.to_string())?;
             if decision.out_of_hours_sent {
-                kv::set(&key, date.as_bytes())?;
+                kv::set(&key(), date.as_bytes())?;
             }
+            // Each reply names what produced it (`matched`), which the host
+            // records; the plugin does not log it again.
             let mut actions = Vec::with_capacity(decision.replies.len() + 3);
             for (text, matched) in decision.replies {
-                log::debug(&format!("matched `{matched}`"));
                 actions.push(Action::reply_matched(text, matched));
             }
             if let Some(state) = decision.set_state {
@@ -137,5 +138,30 @@ mod guest {
         }
     }
 
+    /// `YYYY-MM-DD`, the form holidays and the out-of-hours mark use,
+    /// written digit by digit rather than through `format!`.
+    fn iso_date(year: i32, month: u8, day: u8) -> String {
+        let mut s = String::with_capacity(10);
+        let y = year.clamp(0, 9999).unsigned_abs();
+        for d in [y / 1000, y / 100 % 10, y / 10 % 10, y % 10] {
+            s.push(char::from(b'0' + d as u8));
+        }
+        for part in [month, day] {
+            s.push('-');
+            s.push(char::from(b'0' + part / 10 % 10));
+            s.push(char::from(b'0' + part % 10));
+        }
+        s
+    }
+
     plugin_sdk::register_plugin!(KeywordRules);
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn iso_dates_are_zero_padded() {
+            assert_eq!(super::iso_date(2026, 12, 1), "2026-12-01");
+            assert_eq!(super::iso_date(987, 3, 31), "0987-03-31");
+        }
+    }
 }

@@ -25,7 +25,11 @@ pub enum MatchKind {
     /// The keyword is a regular expression (Rust `regex` syntax), matched
     /// case-insensitively against the folded message (so `^Resi` matches
     /// "resi 123"). With `fold_accents` the pattern's accents are removed
-    /// too, as they are from the message.
+    /// too, as they are from the message. Unicode `\w`, `\d`, `\s` and
+    /// case folding are available; script and category classes
+    /// (`\p{Greek}`) are not in the plugin's build of the engine and are
+    /// refused (natively they work when another crate of the build enables
+    /// `regex`'s Unicode tables).
     Regex,
 }
 
@@ -253,7 +257,12 @@ struct CompiledRule {
 }
 
 fn parse_reply(rule: &Rule, index: usize) -> Result<Template, ConfigError> {
-    parse_template(&rule.reply, &format!("/rules/{index}/reply"))
+    // The field is named only on failure: formatting it for every reply
+    // cost more than parsing a short one.
+    Template::parse(&rule.reply).map_err(|error| ConfigError::Template {
+        field: format!("/rules/{index}/reply"),
+        error,
+    })
 }
 
 fn parse_template(source: &str, field: &str) -> Result<Template, ConfigError> {

@@ -243,21 +243,48 @@ pub struct Template {
     nodes: Vec<Node>,
 }
 
+/// The template parser. It walks the source by bytes: the three bytes
+/// that mean something (`{`, `}`, `|`) are ASCII, so every run of text
+/// between them is copied in one piece, and the position is counted only
+/// over those runs.
 struct Parser<'a> {
-    chars: std::iter::Peekable<std::str::Chars<'a>>,
+    src: &'a str,
+    /// Byte offset of the next unread byte.
+    at: usize,
     pos: Position,
 }
 
-impl Parser<'_> {
-    fn bump(&mut self) -> Option<char> {
-        let c = self.chars.next()?;
-        if c == '\n' {
-            self.pos.line += 1;
-            self.pos.column = 1;
-        } else {
-            self.pos.column += 1;
+impl<'a> Parser<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.src.as_bytes().get(self.at).copied()
+    }
+
+    /// Steps over one of the ASCII bytes `{`, `}` or `|`.
+    fn step(&mut self) {
+        self.at += 1;
+        self.pos.column += 1;
+    }
+
+    /// The text from here to the next byte that means something at this
+    /// depth (`|` separates options only inside a group), moving past it.
+    fn text_run(&mut self, depth: usize) -> &'a str {
+        let rest = &self.src.as_bytes()[self.at..];
+        let len = rest
+            .iter()
+            .position(|&b| b == b'{' || b == b'}' || (b == b'|' && depth > 0))
+            .unwrap_or(rest.len());
+        for &b in &rest[..len] {
+            if b == b'\n' {
+                self.pos.line += 1;
+                self.pos.column = 1;
+            } else if b & 0xC0 != 0x80 {
+                // Not a UTF-8 continuation byte: a new character.
+                self.pos.column += 1;
+            }
         }
-        Some(c)
+        let run = &self.src[self.at..self.at + len];
+        self.at += len;
+        run
     }
 
     fn err(kind: TemplateErrorKind, position: Position) -> TemplateError {
@@ -268,13 +295,14 @@ impl Parser<'_> {
     fn sequence(&mut self, depth: usize) -> Result<Vec<Node>, TemplateError> {
         let mut nodes = Vec::new();
         let mut text = String::new();
-        while let Some(&c) = self.chars.peek() {
-            match c {
-                '{' => {
+        loop {
+            text.push_str(self.text_run(depth));
+            match self.peek() {
+                Some(b'{') => {
                     let open = self.pos;
-                    self.bump();
-                    if self.chars.peek() == Some(&'{') {
-                        self.bump();
+                    self.step();
+                    if self.peek() == Some(b'{') {
+                        self.step();
                         text.push('{');
                         continue;
                     }
@@ -283,24 +311,18 @@ impl Parser<'_> {
                     }
                     nodes.push(self.group(open, depth + 1)?);
                 }
-                '}' => {
-                    if depth > 0 {
-                        break;
-                    }
+                Some(b'}') if depth == 0 => {
                     let at = self.pos;
-                    self.bump();
-                    if self.chars.peek() == Some(&'}') {
-                        self.bump();
+                    self.step();
+                    if self.peek() == Some(b'}') {
+                        self.step();
                         text.push('}');
                     } else {
                         return Err(Self::err(TemplateErrorKind::UnexpectedClose, at));
                     }
                 }
-                '|' if depth > 0 => break,
-                _ => {
-                    self.bump();
-                    text.push(c);
-                }
+                // The end, or the `}` / `|` that ends this option of a group.
+                _ => break,
             }
         }
         if !text.is_empty() {
@@ -317,9 +339,13 @@ impl Parser<'_> {
         let mut options = Vec::new();
         loop {
             options.push(self.sequence(depth)?);
-            match self.bump() {
-                Some('|') => continue,
-                Some('}') => break,
+            let closing = self.peek();
+            match closing {
+                Some(b'|') => self.step(),
+                Some(b'}') => {
+                    self.step();
+                    break;
+                }
                 _ => return Err(Self::err(TemplateErrorKind::Unclosed, open)),
             }
         }
@@ -372,7 +398,8 @@ impl Template {
     /// Parses `source`; the error says where the template is broken.
     pub fn parse(source: &str) -> Result<Self, TemplateError> {
         let mut p = Parser {
-            chars: source.chars().peekable(),
+            src: source,
+            at: 0,
             pos: Position { line: 1, column: 1 },
         };
         let nodes = p.sequence(0)?;
@@ -581,6 +608,29 @@ mod tests {
             Template::parse(&deep).unwrap_err().kind,
             TemplateErrorKind::TooDeep
         );
+    }
+
+    #[test]
+    fn literal_runs_keep_pipes_escapes_and_characters() {
+        // `|` is text outside a group; `{{` is a literal inside one, and a
+        // run of multi-byte text stays whole.
+        let t = Template::parse("Harga | ongkir {a {{b|c} — çà {name}").unwrap();
+        let outs: std::collections::BTreeSet<_> =
+            (0..50).map(|s| t.render(&vars(), s).unwrap()).collect();
+        let want: std::collections::BTreeSet<String> = [
+            "Harga | ongkir a {b — çà Siti",
+            "Harga | ongkir c — çà Siti",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        assert_eq!(outs, want);
+        // Columns count characters, not bytes, and restart on each line.
+        let e = Template::parse("ÀÉ\nçà — } x").unwrap_err();
+        assert_eq!(e.kind, TemplateErrorKind::UnexpectedClose);
+        assert_eq!(e.position, Position { line: 2, column: 6 });
+        let e = Template::parse("Halo 😀 {nama lengkap}").unwrap_err();
+        assert_eq!(e.position, Position { line: 1, column: 8 });
     }
 
     #[test]
