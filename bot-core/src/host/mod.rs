@@ -361,11 +361,12 @@ impl PluginHost {
         let this = self.clone();
         let owned = bytes.to_vec();
         // Compiling is CPU-heavy; keep it off the async workers.
-        let (component, hit) = tokio::task::spawn_blocking(move || {
+        let loaded = tokio::task::spawn_blocking(move || {
             cache::load_or_compile(&this.engine, &owned, this.config.cache_dir.as_deref())
         })
         .await
         .map_err(|e| LoadError::Engine(format!("compile task failed: {e}")))??;
+        let (component, hit) = (&loaded.component, loaded.hit);
         if hit {
             self.cache_hits.fetch_add(1, Ordering::Relaxed);
         } else {
@@ -375,17 +376,17 @@ impl PluginHost {
         // `manifest` and `handle` are the same), the reverse is not true.
         let mut refusals = Vec::new();
         let pre = 'found: {
-            match v0_3_0::Pre::new(&self.linker, &component) {
+            match v0_3_0::Pre::new(&self.linker, component) {
                 Ok(pre) => break 'found Versioned::V0_3_0(pre),
                 Err(LoadError::UnsupportedContract(why)) => refusals.push(("0.3.0", why)),
                 Err(e) => return Err(e),
             }
-            match v0_2_0::Pre::new(&self.linker, &component) {
+            match v0_2_0::Pre::new(&self.linker, component) {
                 Ok(pre) => break 'found Versioned::V0_2_0(pre),
                 Err(LoadError::UnsupportedContract(why)) => refusals.push(("0.2.0", why)),
                 Err(e) => return Err(e),
             }
-            match v0_1_0::Pre::new(&self.linker, &component) {
+            match v0_1_0::Pre::new(&self.linker, component) {
                 Ok(pre) => break 'found Versioned::V0_1_0(pre),
                 Err(LoadError::UnsupportedContract(why)) => refusals.push(("0.1.0", why)),
                 Err(e) => return Err(e),
@@ -396,7 +397,8 @@ impl PluginHost {
                 .collect();
             return Err(LoadError::UnsupportedContract(why.join("; ")));
         };
-        let manifest = match &pre {
+        let admin = pre.link_like(&self.linker, &loaded.admin)?;
+        let manifest = match &admin {
             Versioned::V0_1_0(p) => p.manifest(self).await?,
             Versioned::V0_2_0(p) => p.manifest(self).await?,
             Versioned::V0_3_0(p) => p.manifest(self).await?,
@@ -410,6 +412,7 @@ impl PluginHost {
         Ok(Arc::new(PluginComponent {
             host: self.clone(),
             pre,
+            admin,
             manifest,
             validator,
         }))
@@ -551,6 +554,19 @@ enum Versioned {
 }
 
 impl Versioned {
+    /// `component` linked as the same contract version as `self`.
+    fn link_like(
+        &self,
+        linker: &Linker<HostState>,
+        component: &wasmtime::component::Component,
+    ) -> Result<Self, LoadError> {
+        Ok(match self {
+            Self::V0_1_0(_) => Self::V0_1_0(v0_1_0::Pre::new(linker, component)?),
+            Self::V0_2_0(_) => Self::V0_2_0(v0_2_0::Pre::new(linker, component)?),
+            Self::V0_3_0(_) => Self::V0_3_0(v0_3_0::Pre::new(linker, component)?),
+        })
+    }
+
     /// Whether the plugin's world exports a configuration check.
     fn checks_config(&self) -> bool {
         match self {
@@ -577,7 +593,12 @@ impl Versioned {
 /// A loaded, validated plugin component (shared by every tenant using it).
 pub struct PluginComponent {
     host: Arc<PluginHost>,
+    /// Runs messages.
     pre: Versioned,
+    /// A second copy of the compiled component that runs the manifest and
+    /// the configuration checks, so their memory never lingers in the
+    /// pooled slots messages use (see `cache::Loaded`).
+    admin: Versioned,
     manifest: Manifest,
     validator: jsonschema::Validator,
 }
@@ -646,7 +667,7 @@ impl PluginComponent {
                             HandlerError::Instantiate(format!("cannot start a runtime: {e}"))
                         })?;
                     rt.block_on(
-                        self.pre
+                        self.admin
                             .prepare_config(&self.host, &self.manifest.name, &text),
                     )
                 })
@@ -669,7 +690,7 @@ impl PluginComponent {
         self.check_schema(config)?;
         let text = config.to_string();
         let outcome = self
-            .pre
+            .admin
             .prepare_config(&self.host, &self.manifest.name, &text)
             .await;
         let prepared = self.judge(outcome)?;
