@@ -1,7 +1,9 @@
 //! The on-disk cache of compiled plugin components.
 //!
 //! Loading a precompiled artifact is `unsafe` in wasmtime (the bytes become
-//! executable code), so this is the one module of the crate that allows it.
+//! executable code), so this module allows it. The only other `unsafe` of
+//! the crate is calling a plugin's `handle` export without checking its
+//! type again per message (`handle_call` in each contract version).
 #![allow(unsafe_code)]
 
 use std::hash::{Hash, Hasher};

@@ -67,7 +67,12 @@ macro_rules! contract_glue {
         }
 
         /// A pre-linked plugin of this contract version.
-        pub(super) struct Pre(PluginPre<HostState>);
+        pub(super) struct Pre {
+            pre: PluginPre<HostState>,
+            /// The `handle` export. `PluginPre::new` type-checked it (and
+            /// every other export) against this version's world.
+            handle: wasmtime::component::ComponentExportIndex,
+        }
 
         impl Pre {
             /// Links `component` against this version; fails when it does not
@@ -76,12 +81,13 @@ macro_rules! contract_glue {
                 linker: &wasmtime::component::Linker<HostState>,
                 component: &wasmtime::component::Component,
             ) -> Result<Self, LoadError> {
-                let pre = linker
-                    .instantiate_pre(component)
-                    .map_err(|e| LoadError::UnsupportedContract(format!("{e:#}")))?;
-                PluginPre::new(pre)
-                    .map(Self)
-                    .map_err(|e| LoadError::UnsupportedContract(format!("{e:#}")))
+                let unsupported = |e: wasmtime::Error| LoadError::UnsupportedContract(format!("{e:#}"));
+                let pre = PluginPre::new(linker.instantiate_pre(component).map_err(unsupported)?)
+                    .map_err(unsupported)?;
+                let handle = component
+                    .get_export_index(None, "handle")
+                    .ok_or_else(|| LoadError::UnsupportedContract("no `handle` export".into()))?;
+                Ok(Self { pre, handle })
             }
 
             pub(super) async fn manifest(
@@ -137,9 +143,27 @@ macro_rules! contract_glue {
                 let event = event_to_wit(message);
                 let context = context_to_wit(ctx, config);
                 let mut store = host.new_store(&ctx.tenant, plugin);
-                let outcome = super::glue::guest_call!(self, host, store, |instance| {
-                    handle_call(&instance, &mut store, &event, &context, prepared)
-                });
+                // Not through the bindings' `instantiate_async`: it
+                // type-checks every export again on every instantiation (a
+                // tenth of an echo message); `Pre::new` checked them once.
+                let fut = async {
+                    let instance = self
+                        .pre
+                        .instance_pre()
+                        .instantiate_async(&mut store)
+                        .await
+                        .map_err(CallError::Instantiate)?;
+                    let func = instance.get_func(&mut store, self.handle).ok_or_else(|| {
+                        CallError::Instantiate(wasmtime::format_err!("no `handle` export"))
+                    })?;
+                    handle_call(func, &mut store, &event, &context, prepared)
+                        .await
+                        .map_err(CallError::Call)
+                };
+                let outcome = match tokio::time::timeout(host.config.wall_timeout, fut).await {
+                    Ok(r) => r,
+                    Err(_) => Err(CallError::WallTimeout),
+                };
                 let result = outcome.map_err(|e| classify(&host.config, store.data(), e))?;
                 let actions =
                     result.map_err(|e| HandlerError::Failed(e.chars().take(1000).collect()))?;
@@ -548,7 +572,7 @@ macro_rules! guest_call {
     ($pre:ident, $host:ident, $store:ident, |$instance:ident| $call:expr) => {{
         let fut = async {
             let $instance = $pre
-                .0
+                .pre
                 .instantiate_async(&mut $store)
                 .await
                 .map_err(CallError::Instantiate)?;
@@ -567,13 +591,24 @@ macro_rules! guest_call {
 macro_rules! before_v0_3_0 {
     () => {
         async fn handle_call(
-            plugin: &Plugin,
+            handle: wasmtime::component::Func,
             store: &mut Store<HostState>,
             event: &types::Event,
             context: &types::Context,
             _prepared: &[u8],
         ) -> wasmtime::Result<Result<Vec<types::Action>, String>> {
-            plugin.call_handle(store, event, context).await
+            // SAFETY: `handle` is the `handle` export of an instance of a
+            // component whose `Pre::new` type-checked that export against
+            // this world (`PluginPre::new`), i.e. against these types.
+            #[allow(unsafe_code)]
+            let typed = unsafe {
+                wasmtime::component::TypedFunc::<
+                    (&types::Event, &types::Context),
+                    (Result<Vec<types::Action>, String>,),
+                >::new_unchecked(handle)
+            };
+            let (result,) = typed.call_async(store, (event, context)).await?;
+            Ok(result)
         }
 
         fn manifest_from(m: types::Manifest) -> crate::model::Manifest {

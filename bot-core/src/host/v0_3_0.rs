@@ -17,13 +17,24 @@ async fn prepare_call(
 }
 
 async fn handle_call(
-    plugin: &Plugin,
+    handle: wasmtime::component::Func,
     store: &mut Store<HostState>,
     event: &types::Event,
     context: &types::Context,
     prepared: &[u8],
 ) -> wasmtime::Result<Result<Vec<types::Action>, String>> {
-    plugin.call_handle(store, event, context, prepared).await
+    // SAFETY: `handle` is the `handle` export of an instance of a component
+    // whose `Pre::new` type-checked that export against this world
+    // (`PluginPre::new`), i.e. against these types.
+    #[allow(unsafe_code)]
+    let typed = unsafe {
+        wasmtime::component::TypedFunc::<
+            (&types::Event, &types::Context, &[u8]),
+            (Result<Vec<types::Action>, String>,),
+        >::new_unchecked(handle)
+    };
+    let (result,) = typed.call_async(store, (event, context, prepared)).await?;
+    Ok(result)
 }
 
 fn manifest_from(m: types::Manifest) -> crate::model::Manifest {
