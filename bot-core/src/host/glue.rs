@@ -81,9 +81,10 @@ macro_rules! contract_glue {
                 linker: &wasmtime::component::Linker<HostState>,
                 component: &wasmtime::component::Component,
             ) -> Result<Self, LoadError> {
-                let unsupported = |e: wasmtime::Error| LoadError::UnsupportedContract(format!("{e:#}"));
-                let pre = PluginPre::new(linker.instantiate_pre(component).map_err(unsupported)?)
-                    .map_err(unsupported)?;
+                let unsupported =
+                    |e: wasmtime::Error| LoadError::UnsupportedContract(format!("{e:#}"));
+                let linked = linker.instantiate_pre(component).map_err(unsupported)?;
+                let pre = PluginPre::new(linked).map_err(unsupported)?;
                 let handle = component
                     .get_export_index(None, "handle")
                     .ok_or_else(|| LoadError::UnsupportedContract("no `handle` export".into()))?;
@@ -160,10 +161,7 @@ macro_rules! contract_glue {
                         .await
                         .map_err(CallError::Call)
                 };
-                let outcome = match tokio::time::timeout(host.config.wall_timeout, fut).await {
-                    Ok(r) => r,
-                    Err(_) => Err(CallError::WallTimeout),
-                };
+                let outcome = super::glue::within_wall_timeout(host, fut).await;
                 let result = outcome.map_err(|e| classify(&host.config, store.data(), e))?;
                 let actions =
                     result.map_err(|e| HandlerError::Failed(e.chars().take(1000).collect()))?;
@@ -578,11 +576,19 @@ macro_rules! guest_call {
                 .map_err(CallError::Instantiate)?;
             $call.await.map_err(CallError::Call)
         };
-        match tokio::time::timeout($host.config.wall_timeout, fut).await {
-            Ok(r) => r,
-            Err(_) => Err(CallError::WallTimeout),
-        }
+        super::glue::within_wall_timeout($host, fut).await
     }};
+}
+
+/// Runs a plugin call (instantiation included) under the host's wall-clock
+/// limit.
+pub(super) async fn within_wall_timeout<T>(
+    host: &super::PluginHost,
+    call: impl Future<Output = Result<T, super::CallError>>,
+) -> Result<T, super::CallError> {
+    tokio::time::timeout(host.config.wall_timeout, call)
+        .await
+        .unwrap_or(Err(super::CallError::WallTimeout))
 }
 
 /// Expands `handle_call` and `manifest_from` for the versions before 0.3.0,
