@@ -234,6 +234,8 @@ impl std::error::Error for ConfigError {}
 
 enum Matcher {
     Words(Vec<String>),
+    /// The rule's own keywords: prepared rules carry them folded already.
+    PreparedWords,
     /// Patterns (already accent-stripped when folding accents) and their
     /// compiled form, built on first use in lazy mode.
     Regex(Vec<(String, OnceLock<Regex>)>),
@@ -291,17 +293,13 @@ fn build_matcher(
     fold_accents: bool,
     eager: bool,
 ) -> Result<Matcher, ConfigError> {
+    let keywords = folded_keywords(rule, fold_accents);
     Ok(match rule.match_kind {
         MatchKind::Regex => Matcher::Regex(
-            rule.keywords
-                .iter()
+            keywords
+                .into_iter()
                 .enumerate()
                 .map(|(k, pattern)| {
-                    let pattern = if fold_accents {
-                        text::strip_accents(pattern)
-                    } else {
-                        pattern.clone()
-                    };
                     let cell = OnceLock::new();
                     if eager {
                         let re = build_regex(&pattern).map_err(|e| ConfigError::Regex {
@@ -314,13 +312,35 @@ fn build_matcher(
                 })
                 .collect::<Result<_, _>>()?,
         ),
-        _ => Matcher::Words(
+        _ => Matcher::Words(keywords),
+    })
+}
+
+/// The matcher of a rule from prepared bytes, whose keywords
+/// [`encode_prepared`] folded (regex patterns: accents stripped) already.
+fn prepared_matcher(rule: &Rule) -> Matcher {
+    match rule.match_kind {
+        MatchKind::Regex => Matcher::Regex(
             rule.keywords
                 .iter()
-                .map(|k| fold(k, fold_accents))
+                .map(|p| (p.clone(), OnceLock::new()))
                 .collect(),
         ),
-    })
+        _ => Matcher::PreparedWords,
+    }
+}
+
+/// A rule's keywords as its matcher compares them: folded like messages
+/// are, regex patterns only without accents (and only with `fold_accents`).
+fn folded_keywords(rule: &Rule, fold_accents: bool) -> Vec<String> {
+    rule.keywords
+        .iter()
+        .map(|k| match rule.match_kind {
+            MatchKind::Regex if fold_accents => text::strip_accents(k),
+            MatchKind::Regex => k.clone(),
+            _ => fold(k, fold_accents),
+        })
+        .collect()
 }
 
 /// The value in `cell`, made by `make` the first time.
@@ -615,10 +635,11 @@ impl Rules {
             if !self.conditions_hold(&rule.when, input, open) {
                 continue;
             }
-            let matcher = get_or_try(&c.matcher, || {
-                build_matcher(rule, c.index, self.config.fold_accents, false)
+            let matcher = get_or_try(&c.matcher, || match self.source {
+                RuleSource::Config => build_matcher(rule, c.index, self.config.fold_accents, false),
+                RuleSource::Encoded { .. } => Ok(prepared_matcher(rule)),
             })?;
-            if matches(matcher, rule.match_kind, &folded, c.index)? {
+            if matches(matcher, rule, &folded, c.index)? {
                 hit = Some(c);
                 break;
             }
@@ -680,11 +701,13 @@ struct PreparedHead {
 
 fn encode_prepared(mut config: Config) -> Result<Vec<u8>, ConfigError> {
     let failed = |e: postcard::Error| ConfigError::Prepared(e.to_string());
-    let rules = std::mem::take(&mut config.rules);
+    let mut rules = std::mem::take(&mut config.rules);
     let mut tail = Vec::new();
     let mut ends = Vec::with_capacity(rules.len());
-    for rule in &rules {
-        tail.extend(postcard::to_allocvec(rule).map_err(failed)?);
+    for rule in &mut rules {
+        // Folded once here rather than for every message that reaches it.
+        rule.keywords = folded_keywords(rule, config.fold_accents);
+        tail.extend(postcard::to_allocvec(&*rule).map_err(failed)?);
         ends.push(
             u32::try_from(tail.len()).map_err(|_| ConfigError::Prepared("too large".into()))?,
         );
@@ -781,7 +804,7 @@ fn whole_word(haystack: &str, needle: &str) -> bool {
     })
 }
 
-fn matches(m: &Matcher, kind: MatchKind, text: &str, rule: usize) -> Result<bool, ConfigError> {
+fn matches(m: &Matcher, r: &Rule, text: &str, rule: usize) -> Result<bool, ConfigError> {
     match m {
         Matcher::Regex(res) => {
             for (k, (pattern, cell)) in res.iter().enumerate() {
@@ -801,13 +824,18 @@ fn matches(m: &Matcher, kind: MatchKind, text: &str, rule: usize) -> Result<bool
             }
             Ok(false)
         }
-        Matcher::Words(words) => Ok(words.iter().any(|k| match kind {
-            MatchKind::Exact => text == k,
-            MatchKind::Contains => !k.is_empty() && text.contains(k.as_str()),
-            MatchKind::StartsWith => !k.is_empty() && text.starts_with(k.as_str()),
-            MatchKind::WholeWord | MatchKind::Regex => whole_word(text, k),
-        })),
+        Matcher::Words(words) => Ok(words_match(words, r.match_kind, text)),
+        Matcher::PreparedWords => Ok(words_match(&r.keywords, r.match_kind, text)),
     }
+}
+
+fn words_match(words: &[String], kind: MatchKind, text: &str) -> bool {
+    words.iter().any(|k| match kind {
+        MatchKind::Exact => text == k,
+        MatchKind::Contains => !k.is_empty() && text.contains(k.as_str()),
+        MatchKind::StartsWith => !k.is_empty() && text.starts_with(k.as_str()),
+        MatchKind::WholeWord | MatchKind::Regex => whole_word(text, k),
+    })
 }
 
 #[cfg(test)]
@@ -1091,7 +1119,11 @@ mod tests {
                 {"id": "promo", "keywords": ["promo", "diskon"], "reply": "Diskon", "add_tags": ["promo"]},
                 {"id": "resi", "keywords": ["^resi\\s+\\w+$"], "match": "regex", "reply": "Dicek"},
                 {"id": "cs", "keywords": ["admin"], "match": "exact", "reply": "Sebentar", "handoff": true,
-                 "set_state": "cs"}
+                 "set_state": "cs"},
+                // Keywords the prepared form stores folded.
+                {"id": "ongkir", "keywords": ["Ongkos  KIRIM"], "match": "whole-word", "reply": "Ongkir"},
+                {"id": "kafe", "keywords": ["Kafé"], "match": "starts-with", "reply": "Kafe"},
+                {"id": "nota", "keywords": ["^Nótä\\s+\\d+$"], "match": "regex", "reply": "Nota"}
             ],
             "default_reply": "Maaf {name}",
             "business_hours": {"days": {"mon": ["08:00-17:00"]}, "out_of_hours_reply": "Tutup"},
@@ -1108,6 +1140,9 @@ mod tests {
             "admin",
             "apa ini",
             "",
+            "berapa ongkos kirim?",
+            "KAFE buka?",
+            "nota 12",
         ] {
             for tags in [&[][..], &vip[..]] {
                 for minute in [10 * 60, 20 * 60] {
@@ -1120,6 +1155,14 @@ mod tests {
                     );
                 }
             }
+        }
+        for (text, id) in [
+            ("berapa ongkos kirim?", "ongkir"),
+            ("KAFE buka?", "kafe"),
+            ("nota 12", "nota"),
+        ] {
+            let d = prepared.decide(&input(text, &[], VARS)).unwrap();
+            assert!(d.replies.iter().any(|(_, m)| m == id), "{text:?}: {d:?}");
         }
         assert_eq!(
             prepared.config().default_reply.as_deref(),
