@@ -354,6 +354,11 @@ impl PluginHost {
     /// Loads a plugin from component bytes: compiles it (or takes it from
     /// the cache), checks that it implements a known contract version, calls
     /// its manifest and checks the manifest and its config schema.
+    ///
+    /// The compiled code is mapped twice: one copy runs messages, the other
+    /// the manifest and configuration checks, so the memory a check
+    /// touches never stays in the pooled slots messages reuse. A plugin
+    /// therefore holds its code size twice (about 1 MB for keyword-rules).
     pub async fn load_bytes(
         self: &Arc<Self>,
         bytes: &[u8],
