@@ -259,8 +259,7 @@ struct CompiledRule {
 }
 
 fn parse_reply(rule: &Rule, index: usize) -> Result<Template, ConfigError> {
-    // The field is named only on failure: formatting it for every reply
-    // cost more than parsing a short one.
+    // The field is formatted only when the template fails.
     Template::parse(&rule.reply).map_err(|error| ConfigError::Template {
         field: format!("/rules/{index}/reply"),
         error,
@@ -490,22 +489,20 @@ impl Rules {
     }
 
     /// Rules from what [`Rules::prepare`] made, built lazily like
-    /// [`Rules::new_lazy`]: a rule is decoded, and its keywords folded,
-    /// when a message first reaches it. Bytes that do not decode fail here
-    /// or, for one rule's part, in [`Rules::decide`].
+    /// [`Rules::new_lazy`]: a rule is decoded when a message first reaches
+    /// it (its keywords were folded when prepared). Bytes that do not
+    /// decode fail here or, for one rule's part, in [`Rules::decide`].
     pub fn from_prepared(bytes: &[u8]) -> Result<Self, ConfigError> {
         let unreadable = |e: postcard::Error| ConfigError::Prepared(e.to_string());
         let (head, tail): (PreparedHead, &[u8]) =
             postcard::take_from_bytes(bytes).map_err(unreadable)?;
         let n = head.ends.len();
-        let mut ranges = Vec::with_capacity(n);
         let mut start = 0;
         for &end in &head.ends {
             let end = end as usize;
             if end < start || end > tail.len() {
                 return Err(ConfigError::Prepared("rule offsets out of range".into()));
             }
-            ranges.push((start, end));
             start = end;
         }
         let mut seen = vec![false; n];
@@ -529,7 +526,7 @@ impl Rules {
             config: head.config,
             source: RuleSource::Encoded {
                 raw: tail.to_vec(),
-                ranges,
+                ends: head.ends,
                 decoded: (0..n).map(|_| OnceLock::new()).collect(),
             },
             compiled: head
@@ -552,12 +549,10 @@ impl Rules {
     fn rule(&self, index: usize) -> Result<&Rule, ConfigError> {
         match &self.source {
             RuleSource::Config => Ok(&self.config.rules[index]),
-            RuleSource::Encoded {
-                raw,
-                ranges,
-                decoded,
-            } => get_or_try(&decoded[index], || {
-                let (a, b) = ranges[index];
+            RuleSource::Encoded { raw, ends, decoded } => get_or_try(&decoded[index], || {
+                // `from_prepared` checked that the ends rise within `raw`.
+                let a = index.checked_sub(1).map_or(0, |i| ends[i] as usize);
+                let b = ends[index] as usize;
                 postcard::from_bytes(&raw[a..b]).map_err(|e| ConfigError::Prepared(e.to_string()))
             }),
         }
@@ -679,10 +674,11 @@ impl Rules {
 enum RuleSource {
     /// `Rules::config.rules`.
     Config,
-    /// Prepared bytes: each rule's encoding (`raw[a..b]`), decoded on first use.
+    /// Prepared bytes: rule `i` is `raw[ends[i - 1]..ends[i]]` (from 0 for
+    /// the first), decoded on first use.
     Encoded {
         raw: Vec<u8>,
-        ranges: Vec<(usize, usize)>,
+        ends: Vec<u32>,
         decoded: Vec<OnceLock<Rule>>,
     },
 }

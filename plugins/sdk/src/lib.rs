@@ -5,7 +5,7 @@
 #[cfg(feature = "guest")]
 extern crate self as plugin_sdk;
 
-#[cfg(feature = "prepared")]
+#[cfg(feature = "guest")]
 pub mod prepared;
 pub mod text;
 

@@ -1,9 +1,6 @@
 //! A compact binary form of serde types (postcard) for a plugin's
 //! `Plugin::prepare` and `Plugin::from_prepared`: decoding it is several
 //! times cheaper than parsing the same data from JSON.
-//!
-//! Also available without the `guest` feature, so a host-side test or
-//! benchmark can decode what a plugin prepared.
 
 /// Encodes `value`.
 ///
