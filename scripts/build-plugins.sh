@@ -26,6 +26,9 @@ done
 
 args=()
 for p in "${pkgs[@]}"; do args+=(-p "$p"); done
+# From the root, so cargo reads .cargo/config.toml (the plugins' stack size)
+# wherever the script was started.
+cd "$root"
 CARGO_TARGET_DIR="$root/target/wasm-build" \
   cargo build --manifest-path "$root/Cargo.toml" --profile plugin --target wasm32-wasip2 "${args[@]}" >&2
 

@@ -101,6 +101,44 @@ async fn keyword_rules_refuses_broken_configs_when_configured_naming_the_field()
     assert_eq!(sent_texts(&p), ["Dicek ya", "Dicek ya"]);
 }
 
+/// The plugins are linked with a 256 KiB stack (`.cargo/config.toml`)
+/// instead of Rust's 1 MiB. The deepest pattern the regex parser accepts
+/// (nested 249 groups; 64 KiB of stack ran out at 150) still compiles when
+/// the configuration is saved, one nesting more is refused by the parser
+/// with its own error, and messages bigger than the SDK's 64 KiB event
+/// arena are answered from the system allocator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyword_rules_fits_its_stack_and_its_event_arena() {
+    let rt = runtime();
+    let c = load(&rt, "keyword-rules").await;
+    let nested = |depth: usize| {
+        json!({"rules": [{"id": "deep", "match": "regex", "reply": "Dalam {name}",
+            "keywords": [format!("{}a{}", "(".repeat(depth), ")".repeat(depth))]}]})
+    };
+    let h = c.configure(&nested(249)).unwrap();
+    let e = errors(c.configure(&nested(260)));
+    assert!(
+        e.len() == 1 && e[0].starts_with("/rules/0/keywords/0: invalid regex"),
+        "{e:?}"
+    );
+    let p = RecordingProvider::new();
+    rt.set_tenant("toko", tenant(&p).handler(h));
+    let r = rt
+        .handle_event("toko", &text("m1", "081200000001", "a"))
+        .await
+        .unwrap();
+    assert_eq!(r.failures().count(), 0, "{r:?}");
+    // 200 KiB of text: the host copies it into the instance and the plugin
+    // folds it, well past the arena.
+    let long = "A ".repeat(100 << 10);
+    let r = rt
+        .handle_event("toko", &text("m2", "081200000002", &long))
+        .await
+        .unwrap();
+    assert_eq!(r.failures().count(), 0, "{r:?}");
+    assert_eq!(sent_texts(&p), ["Dalam Kak", "Dalam Kak"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ai_reply_refuses_what_its_schema_cannot_express() {
     let rt = runtime();

@@ -618,9 +618,14 @@ impl Rules {
             && !input.out_of_hours_sent_today
             && let Some(source) = ooh_source(&self.config)
         {
-            let t = get_or_try(&self.ooh_reply, || parse_template(source, OOH_FIELD))?;
-            d.replies
-                .push((render(t, &vars, seed), "out-of-hours".to_owned()));
+            let text = reply_text(
+                &self.ooh_reply,
+                source,
+                || OOH_FIELD.to_owned(),
+                &vars,
+                seed,
+            )?;
+            d.replies.push((text, "out-of-hours".to_owned()));
             d.out_of_hours_sent = true;
         }
         let mut hit = None;
@@ -642,9 +647,9 @@ impl Rules {
         match hit {
             Some(c) => {
                 let rule = self.rule(c.index)?;
-                let reply = get_or_try(&c.reply, || parse_reply(rule, c.index))?;
-                d.replies
-                    .push((render(reply, &vars, seed), rule.id.clone()));
+                let field = || format!("/rules/{}/reply", c.index);
+                let text = reply_text(&c.reply, &rule.reply, field, &vars, seed)?;
+                d.replies.push((text, rule.id.clone()));
                 d.set_state = rule
                     .set_state
                     .as_ref()
@@ -658,11 +663,9 @@ impl Rules {
             None if d.out_of_hours_sent => {}
             None => {
                 if let Some(source) = self.config.default_reply.as_deref() {
-                    let t = get_or_try(&self.default_reply, || {
-                        parse_template(source, "/default_reply")
-                    })?;
-                    d.replies
-                        .push((render(t, &vars, seed), "default".to_owned()));
+                    let field = || "/default_reply".to_owned();
+                    let text = reply_text(&self.default_reply, source, field, &vars, seed)?;
+                    d.replies.push((text, "default".to_owned()));
                 }
             }
         }
@@ -763,6 +766,26 @@ fn opening_windows(config: &Config) -> Result<[Vec<(u16, u16)>; 7], ConfigError>
 /// cannot fail: parsing already checked the template.
 fn render<V: Vars>(t: &Template, vars: &OrEmpty<V>, seed: u64) -> String {
     t.render(vars, seed).unwrap_or_default()
+}
+
+/// A reply's text: from its parsed template when the rules were built
+/// eagerly, else straight from `source` (a lazy reply is rendered once per
+/// event, so parsing it into a template first is wasted work). A broken
+/// template fails with `field`.
+fn reply_text<V: Vars>(
+    parsed: &OnceLock<Template>,
+    source: &str,
+    field: impl FnOnce() -> String,
+    vars: &OrEmpty<V>,
+    seed: u64,
+) -> Result<String, ConfigError> {
+    if let Some(t) = parsed.get() {
+        return Ok(render(t, vars, seed));
+    }
+    text::render(source, vars, seed).map_err(|error| ConfigError::Template {
+        field: field(),
+        error,
+    })
 }
 
 fn day_name(d: Day) -> &'static str {

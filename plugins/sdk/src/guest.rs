@@ -135,6 +135,7 @@ pub mod __private {
     use super::{Action, ConfigProblem, Context, Event, Manifest, Plugin};
 
     pub fn manifest<P: Plugin>() -> Manifest {
+        crate::stop_bumping();
         let schema = schemars::schema_for!(P::Config);
         Manifest {
             name: P::NAME.to_owned(),
@@ -149,6 +150,7 @@ pub mod __private {
     // The export glue hands over owned values; the signature follows it.
     #[allow(clippy::needless_pass_by_value)]
     pub fn prepare_config<P: Plugin>(config: String) -> Result<Vec<u8>, Vec<ConfigProblem>> {
+        crate::stop_bumping();
         let config: P::Config = serde_json::from_str(&config).map_err(|e| {
             vec![ConfigProblem::root(format!(
                 "does not fit the plugin's configuration type: {e}"

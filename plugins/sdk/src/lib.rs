@@ -9,7 +9,22 @@ extern crate self as plugin_sdk;
 pub mod prepared;
 pub mod text;
 
+#[cfg(all(feature = "arena", target_family = "wasm"))]
+pub mod arena;
 #[cfg(feature = "guest")]
 mod guest;
 #[cfg(feature = "guest")]
 pub use guest::*;
+
+/// The instance's allocator: see [`arena`].
+#[cfg(all(feature = "arena", target_family = "wasm"))]
+#[global_allocator]
+static ALLOCATOR: arena::EventArena = arena::EventArena::new();
+
+/// From now on, allocate with the system allocator (the exports other than
+/// `handle`, which free what they allocate).
+#[cfg(feature = "guest")]
+fn stop_bumping() {
+    #[cfg(all(feature = "arena", target_family = "wasm"))]
+    ALLOCATOR.stop_bumping();
+}

@@ -467,13 +467,171 @@ fn render_nodes(
     Ok(())
 }
 
-/// Parses and renders in one step (see [`Template::render`]).
+/// Parses and renders in one step: the same text as
+/// `Template::parse(source)?.render(vars, seed)` (and the same error), but
+/// without building the template, so a template used once (a plugin's
+/// reply, rendered once per event) costs a walk over its source and the
+/// output string.
 pub fn render(
     source: &str,
     vars: &(impl Vars + ?Sized),
     seed: u64,
 ) -> Result<String, TemplateError> {
-    Template::parse(source)?.render(vars, seed)
+    let mut out = String::with_capacity(source.len() + 16);
+    let mut walk = Walk {
+        src: source.as_bytes(),
+        at: 0,
+    };
+    let mut emit = Emit {
+        out: &mut out,
+        vars,
+        rng: SplitMix64::new(seed),
+    };
+    match walk.sequence(0, Some(&mut emit)) {
+        Ok(()) => Ok(out),
+        // Broken templates (and missing variables) are rare: the parser
+        // and the tree's renderer say what and where.
+        Err(Broken) => Template::parse(source)?.render(vars, seed),
+    }
+}
+
+/// A template problem found by [`Walk`]; the parser then reports it.
+struct Broken;
+
+/// Where [`Walk`] writes the chosen text.
+struct Emit<'o, V: ?Sized> {
+    out: &'o mut String,
+    vars: &'o V,
+    rng: SplitMix64,
+}
+
+/// Walks a template's source by the grammar of [`Parser`] and writes the
+/// rendered text (or, without an [`Emit`], only checks the part it skips).
+/// Spintax choices are drawn in the order the parsed template draws them:
+/// each group on the rendered path, in text order, after its options are
+/// counted.
+struct Walk<'a> {
+    src: &'a [u8],
+    at: usize,
+}
+
+impl Walk<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.src.get(self.at).copied()
+    }
+
+    /// The text up to the next `{` or `}` (or `|` inside a group).
+    fn text_run(&mut self, depth: usize) -> &[u8] {
+        let rest = &self.src[self.at..];
+        let len = rest
+            .iter()
+            .position(|&b| b == b'{' || b == b'}' || (b == b'|' && depth > 0))
+            .unwrap_or(rest.len());
+        self.at += len;
+        &rest[..len]
+    }
+
+    fn sequence<V: Vars + ?Sized>(
+        &mut self,
+        depth: usize,
+        mut emit: Option<&mut Emit<'_, V>>,
+    ) -> Result<(), Broken> {
+        loop {
+            let run = self.text_run(depth);
+            if let Some(e) = emit.as_deref_mut() {
+                // Runs end at ASCII bytes of a `&str`, so they are UTF-8.
+                e.out
+                    .push_str(std::str::from_utf8(run).map_err(|_| Broken)?);
+            }
+            match self.peek() {
+                Some(b'{') => {
+                    self.at += 1;
+                    if self.peek() == Some(b'{') {
+                        self.at += 1;
+                        if let Some(e) = emit.as_deref_mut() {
+                            e.out.push('{');
+                        }
+                        continue;
+                    }
+                    self.group(depth + 1, emit.as_deref_mut())?;
+                }
+                Some(b'}') if depth == 0 => {
+                    self.at += 1;
+                    if self.peek() != Some(b'}') {
+                        return Err(Broken);
+                    }
+                    self.at += 1;
+                    if let Some(e) = emit.as_deref_mut() {
+                        e.out.push('}');
+                    }
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// Skips one option of a group and the `|` or `}` after it; `true`
+    /// when that was the group's `}`.
+    fn skip_option(&mut self, depth: usize) -> Result<bool, Broken> {
+        self.sequence::<HashMap<String, String>>(depth, None)?;
+        match self.peek() {
+            Some(b'|') => {
+                self.at += 1;
+                Ok(false)
+            }
+            Some(b'}') => {
+                self.at += 1;
+                Ok(true)
+            }
+            _ => Err(Broken),
+        }
+    }
+
+    /// A group, after its `{`.
+    fn group<V: Vars + ?Sized>(
+        &mut self,
+        depth: usize,
+        emit: Option<&mut Emit<'_, V>>,
+    ) -> Result<(), Broken> {
+        if depth > MAX_DEPTH {
+            return Err(Broken);
+        }
+        let first = self.at;
+        let mut options = 1u64;
+        while !self.skip_option(depth)? {
+            options += 1;
+        }
+        let end = self.at;
+        let Some(e) = emit else {
+            // Checking only: a single option must be a variable name.
+            return if options > 1 || is_variable_name_bytes(&self.src[first..end - 1]) {
+                Ok(())
+            } else {
+                Err(Broken)
+            };
+        };
+        if options == 1 {
+            let name = std::str::from_utf8(&self.src[first..end - 1]).map_err(|_| Broken)?;
+            if !is_variable_name(name) {
+                return Err(Broken);
+            }
+            let value = e.vars.get(name).ok_or(Broken)?;
+            e.out.push_str(&value);
+            return Ok(());
+        }
+        let chosen = e.rng.below(options);
+        self.at = first;
+        for _ in 0..chosen {
+            self.skip_option(depth)?;
+        }
+        self.sequence(depth, Some(e))?;
+        self.at = end;
+        Ok(())
+    }
+}
+
+fn is_variable_name_bytes(b: &[u8]) -> bool {
+    std::str::from_utf8(b).is_ok_and(is_variable_name)
 }
 
 /// A small deterministic pseudo-random generator (SplitMix64) used for
@@ -649,6 +807,35 @@ mod tests {
                 .unwrap()
                 .ends_with("dari Bandung.")
         );
+    }
+
+    #[test]
+    fn rendering_from_source_equals_parse_then_render() {
+        // Random templates over the bytes that mean something, letters
+        // that form variable names, and multi-byte text; broken ones too.
+        let pieces = [
+            "{", "}", "|", "{{", "}}", "a", "b", "name", "kota", " ", "\n", "é", "😀", "x.y",
+        ];
+        let vars = HashMap::from([("name", "Siti"), ("a", "A"), ("x.y", "XY"), ("b", "")]);
+        let mut rng = SplitMix64::new(9);
+        let (mut ok, mut broken) = (0, 0);
+        for case in 0..200_000u64 {
+            let len = rng.below(14) as usize;
+            let src: String = (0..len)
+                .map(|_| pieces[rng.below(pieces.len() as u64) as usize])
+                .collect();
+            let want = Template::parse(&src).and_then(|t| t.render(&vars, case));
+            let got = render(&src, &vars, case);
+            assert_eq!(got, want, "{src:?} seed {case}");
+            assert_eq!(
+                render(&src, &OrEmpty(&vars), case),
+                Template::parse(&src).and_then(|t| t.render(&OrEmpty(&vars), case)),
+                "{src:?} seed {case}"
+            );
+            if want.is_ok() { ok += 1 } else { broken += 1 }
+        }
+        // Both kinds were exercised.
+        assert!(ok > 20_000 && broken > 20_000, "{ok} {broken}");
     }
 
     #[test]
