@@ -582,11 +582,21 @@ macro_rules! guest_call {
 
 /// Runs a plugin call (instantiation included) under the host's wall-clock
 /// limit.
+///
+/// The timer is armed only when the call first waits: most plugins never
+/// await the host (no LLM, no store), so their whole call completes in the
+/// first poll, and registering and removing a timer for it cost more than
+/// a tenth of an echo message. The limit still counts from the start.
 pub(super) async fn within_wall_timeout<T>(
     host: &super::PluginHost,
     call: impl Future<Output = Result<T, super::CallError>>,
 ) -> Result<T, super::CallError> {
-    tokio::time::timeout(host.config.wall_timeout, call)
+    let deadline = tokio::time::Instant::now() + host.config.wall_timeout;
+    let mut call = std::pin::pin!(call);
+    if let std::task::Poll::Ready(done) = futures::poll!(call.as_mut()) {
+        return done;
+    }
+    tokio::time::timeout_at(deadline, call)
         .await
         .unwrap_or(Err(super::CallError::WallTimeout))
 }

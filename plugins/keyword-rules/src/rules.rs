@@ -317,12 +317,12 @@ fn build_matcher(
 
 /// The matcher of a rule from prepared bytes, whose keywords
 /// [`encode_prepared`] folded (regex patterns: accents stripped) already.
-fn prepared_matcher(rule: &Rule) -> Matcher {
+fn prepared_matcher(rule: &RuleRef<'_>) -> Matcher {
     match rule.match_kind {
         MatchKind::Regex => Matcher::Regex(
             rule.keywords
                 .iter()
-                .map(|p| (p.clone(), OnceLock::new()))
+                .map(|p| (p.to_owned(), OnceLock::new()))
                 .collect(),
         ),
         _ => Matcher::PreparedWords,
@@ -527,7 +527,6 @@ impl Rules {
             source: RuleSource::Encoded {
                 raw: tail.to_vec(),
                 ends: head.ends,
-                decoded: (0..n).map(|_| OnceLock::new()).collect(),
             },
             compiled: head
                 .order
@@ -544,17 +543,21 @@ impl Rules {
         })
     }
 
-    /// The rule at `index` of the configuration, decoded on first use when
-    /// it comes from prepared bytes.
-    fn rule(&self, index: usize) -> Result<&Rule, ConfigError> {
+    /// A view of the rule at `index` of the configuration; a rule from
+    /// prepared bytes is decoded in place (its text is borrowed from them,
+    /// nothing is copied), each time it is asked for: the rules live for
+    /// one message, which reaches each rule at most once.
+    fn rule(&self, index: usize) -> Result<RuleRef<'_>, ConfigError> {
         match &self.source {
-            RuleSource::Config => Ok(&self.config.rules[index]),
-            RuleSource::Encoded { raw, ends, decoded } => get_or_try(&decoded[index], || {
+            RuleSource::Config => Ok(RuleRef::from(&self.config.rules[index])),
+            RuleSource::Encoded { raw, ends } => {
                 // `from_prepared` checked that the ends rise within `raw`.
                 let a = index.checked_sub(1).map_or(0, |i| ends[i] as usize);
                 let b = ends[index] as usize;
-                postcard::from_bytes(&raw[a..b]).map_err(|e| ConfigError::Prepared(e.to_string()))
-            }),
+                postcard::from_bytes::<EncodedRule<'_>>(&raw[a..b])
+                    .map(RuleRef::from)
+                    .map_err(|e| ConfigError::Prepared(e.to_string()))
+            }
         }
     }
 
@@ -583,17 +586,17 @@ impl Rules {
 
     fn conditions_hold<V: Vars + ?Sized>(
         &self,
-        c: &Conditions,
+        c: &RuleRef<'_>,
         input: &Input<'_, V>,
         open: bool,
     ) -> bool {
-        let has = |t: &String| input.tags.iter().any(|x| x.eq_ignore_ascii_case(t));
+        let has = |t: &str| input.tags.iter().any(|x| x.eq_ignore_ascii_case(t));
         (c.tags_any.is_empty() || c.tags_any.iter().any(has))
             && !c.tags_none.iter().any(has)
-            && match &c.state {
+            && match c.state {
                 None => true,
-                Some(s) if s.is_empty() => input.state.is_none_or(str::is_empty),
-                Some(s) => input.state == Some(s.as_str()),
+                Some("") => input.state.is_none_or(str::is_empty),
+                Some(s) => input.state == Some(s),
             }
             && match c.hours {
                 Hours::Any => true,
@@ -632,29 +635,32 @@ impl Rules {
         for c in &self.compiled {
             let rule = self.rule(c.index)?;
             // Conditions first: they are cheap and spare a lazy regex.
-            if !self.conditions_hold(&rule.when, input, open) {
+            if !self.conditions_hold(&rule, input, open) {
                 continue;
             }
             let matcher = get_or_try(&c.matcher, || match self.source {
-                RuleSource::Config => build_matcher(rule, c.index, self.config.fold_accents, false),
-                RuleSource::Encoded { .. } => Ok(prepared_matcher(rule)),
+                RuleSource::Config => build_matcher(
+                    &self.config.rules[c.index],
+                    c.index,
+                    self.config.fold_accents,
+                    false,
+                ),
+                RuleSource::Encoded { .. } => Ok(prepared_matcher(&rule)),
             })?;
-            if matches(matcher, rule, &folded, c.index)? {
-                hit = Some(c);
+            if matches(matcher, &rule, &folded, c.index)? {
+                hit = Some((c, rule));
                 break;
             }
         }
         match hit {
-            Some(c) => {
-                let rule = self.rule(c.index)?;
+            Some((c, rule)) => {
                 let field = || format!("/rules/{}/reply", c.index);
-                let text = reply_text(&c.reply, &rule.reply, field, &vars, seed)?;
-                d.replies.push((text, rule.id.clone()));
+                let text = reply_text(&c.reply, rule.reply, field, &vars, seed)?;
+                d.replies.push((text, rule.id.to_owned()));
                 d.set_state = rule
                     .set_state
-                    .as_ref()
-                    .map(|s| (!s.is_empty()).then(|| s.clone()));
-                d.add_tags = rule.add_tags.clone();
+                    .map(|s| (!s.is_empty()).then(|| s.to_owned()));
+                d.add_tags = rule.add_tags.iter().map(str::to_owned).collect();
                 if rule.handoff {
                     d.handoff = Some(format!("keyword rule `{}`", rule.id));
                 }
@@ -678,12 +684,126 @@ enum RuleSource {
     /// `Rules::config.rules`.
     Config,
     /// Prepared bytes: rule `i` is `raw[ends[i - 1]..ends[i]]` (from 0 for
-    /// the first), decoded on first use.
-    Encoded {
-        raw: Vec<u8>,
-        ends: Vec<u32>,
-        decoded: Vec<OnceLock<Rule>>,
-    },
+    /// the first), an [`EncodedRule`], decoded when used.
+    Encoded { raw: Vec<u8>, ends: Vec<u32> },
+}
+
+/// A [`Rule`] as postcard encodes it, read without copying its text: the
+/// same fields in the same order (postcard writes no names, so this must
+/// follow `Rule` and `Conditions` field by field; a test checks it).
+#[derive(Deserialize)]
+struct EncodedRule<'a> {
+    id: &'a str,
+    #[serde(borrow)]
+    keywords: Vec<&'a str>,
+    match_kind: MatchKind,
+    _priority: i32,
+    reply: &'a str,
+    #[serde(borrow)]
+    when: EncodedConditions<'a>,
+    #[serde(borrow)]
+    set_state: Option<&'a str>,
+    #[serde(borrow)]
+    add_tags: Vec<&'a str>,
+    handoff: bool,
+}
+
+/// [`Conditions`] as postcard encodes them (see [`EncodedRule`]).
+#[derive(Deserialize)]
+struct EncodedConditions<'a> {
+    #[serde(borrow)]
+    tags_any: Vec<&'a str>,
+    #[serde(borrow)]
+    tags_none: Vec<&'a str>,
+    #[serde(borrow)]
+    state: Option<&'a str>,
+    hours: Hours,
+}
+
+/// Texts of a rule: the configuration's own, or borrowed from prepared bytes.
+#[derive(Debug)]
+enum Texts<'a> {
+    Config(&'a [String]),
+    Encoded(Vec<&'a str>),
+}
+
+impl Texts<'_> {
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        let (config, encoded): (&[String], &[&str]) = match self {
+            Self::Config(v) => (v, &[]),
+            Self::Encoded(v) => (&[], v),
+        };
+        config
+            .iter()
+            .map(String::as_str)
+            .chain(encoded.iter().copied())
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Self::Config(v) => v.is_empty(),
+            Self::Encoded(v) => v.is_empty(),
+        }
+    }
+}
+
+/// Equal when they hold the same texts, wherever they live.
+impl PartialEq for Texts<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+/// What deciding reads of a rule, from either source.
+#[derive(Debug, PartialEq)]
+struct RuleRef<'a> {
+    id: &'a str,
+    keywords: Texts<'a>,
+    match_kind: MatchKind,
+    reply: &'a str,
+    tags_any: Texts<'a>,
+    tags_none: Texts<'a>,
+    state: Option<&'a str>,
+    hours: Hours,
+    set_state: Option<&'a str>,
+    add_tags: Texts<'a>,
+    handoff: bool,
+}
+
+impl<'a> From<&'a Rule> for RuleRef<'a> {
+    fn from(r: &'a Rule) -> Self {
+        Self {
+            id: &r.id,
+            keywords: Texts::Config(&r.keywords),
+            match_kind: r.match_kind,
+            reply: &r.reply,
+            tags_any: Texts::Config(&r.when.tags_any),
+            tags_none: Texts::Config(&r.when.tags_none),
+            state: r.when.state.as_deref(),
+            hours: r.when.hours,
+            set_state: r.set_state.as_deref(),
+            add_tags: Texts::Config(&r.add_tags),
+            handoff: r.handoff,
+        }
+    }
+}
+
+impl<'a> From<EncodedRule<'a>> for RuleRef<'a> {
+    fn from(r: EncodedRule<'a>) -> Self {
+        Self {
+            id: r.id,
+            keywords: Texts::Encoded(r.keywords),
+            match_kind: r.match_kind,
+            reply: r.reply,
+            tags_any: Texts::Encoded(r.when.tags_any),
+            tags_none: Texts::Encoded(r.when.tags_none),
+            state: r.when.state,
+            hours: r.when.hours,
+            set_state: r.set_state,
+            add_tags: Texts::Encoded(r.add_tags),
+            handoff: r.handoff,
+        }
+    }
 }
 
 /// The first part of [`Rules::prepare`]'s bytes; each rule's encoding
@@ -823,7 +943,7 @@ fn whole_word(haystack: &str, needle: &str) -> bool {
     })
 }
 
-fn matches(m: &Matcher, r: &Rule, text: &str, rule: usize) -> Result<bool, ConfigError> {
+fn matches(m: &Matcher, r: &RuleRef<'_>, text: &str, rule: usize) -> Result<bool, ConfigError> {
     match m {
         Matcher::Regex(res) => {
             for (k, (pattern, cell)) in res.iter().enumerate() {
@@ -843,16 +963,20 @@ fn matches(m: &Matcher, r: &Rule, text: &str, rule: usize) -> Result<bool, Confi
             }
             Ok(false)
         }
-        Matcher::Words(words) => Ok(words_match(words, r.match_kind, text)),
-        Matcher::PreparedWords => Ok(words_match(&r.keywords, r.match_kind, text)),
+        Matcher::Words(words) => Ok(words_match(
+            words.iter().map(String::as_str),
+            r.match_kind,
+            text,
+        )),
+        Matcher::PreparedWords => Ok(words_match(r.keywords.iter(), r.match_kind, text)),
     }
 }
 
-fn words_match(words: &[String], kind: MatchKind, text: &str) -> bool {
-    words.iter().any(|k| match kind {
+fn words_match<'k>(mut words: impl Iterator<Item = &'k str>, kind: MatchKind, text: &str) -> bool {
+    words.any(|k| match kind {
         MatchKind::Exact => text == k,
-        MatchKind::Contains => !k.is_empty() && text.contains(k.as_str()),
-        MatchKind::StartsWith => !k.is_empty() && text.starts_with(k.as_str()),
+        MatchKind::Contains => !k.is_empty() && text.contains(k),
+        MatchKind::StartsWith => !k.is_empty() && text.starts_with(k),
         MatchKind::WholeWord | MatchKind::Regex => whole_word(text, k),
     })
 }
@@ -1187,6 +1311,29 @@ mod tests {
             prepared.config().default_reply.as_deref(),
             Some("Maaf {name}")
         );
+    }
+
+    #[test]
+    fn encoded_rules_read_back_every_field() {
+        // `EncodedRule` must follow `Rule` field by field: a rule with every
+        // field set reads back the same through both views.
+        let rule: Rule = serde_json::from_value(json!({
+            "id": "r1", "keywords": ["harga", "ongkir"], "match": "whole-word",
+            "priority": -3, "reply": "{Halo|Hai} {name}",
+            "when": {"tags_any": ["vip", "baru"], "tags_none": ["blokir"],
+                     "state": "tanya", "hours": "closed"},
+            "set_state": "jawab", "add_tags": ["minat"], "handoff": true
+        }))
+        .unwrap();
+        let bytes = postcard::to_allocvec(&rule).unwrap();
+        let encoded: EncodedRule<'_> = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(RuleRef::from(encoded), RuleRef::from(&rule));
+        // And a rule with every optional field left out.
+        let bare: Rule =
+            serde_json::from_value(json!({"id": "b", "keywords": [], "reply": ""})).unwrap();
+        let bytes = postcard::to_allocvec(&bare).unwrap();
+        let encoded: EncodedRule<'_> = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(RuleRef::from(encoded), RuleRef::from(&bare));
     }
 
     #[test]
