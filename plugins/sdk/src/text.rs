@@ -47,7 +47,16 @@ use unicode_normalization::char::is_combining_mark;
 pub fn fold(input: &str) -> String {
     if input.is_ascii() {
         // Most messages: nothing to decompose and no marks to drop, so the
-        // Unicode tables are not touched.
+        // Unicode tables are not touched; and when their only whitespace is
+        // single spaces between words, folding is lowercasing.
+        let b = input.as_bytes();
+        let plain_spaces = b.first() != Some(&b' ')
+            && b.last() != Some(&b' ')
+            && !b.windows(2).any(|w| w == b"  ")
+            && !b.iter().any(|&c| c != b' ' && (c as char).is_whitespace());
+        if plain_spaces {
+            return input.to_ascii_lowercase();
+        }
         fold_chars(input.chars(), input.len())
     } else {
         fold_chars(input.nfd().filter(|c| !is_combining_mark(*c)), input.len())
@@ -478,10 +487,7 @@ pub fn render(
     seed: u64,
 ) -> Result<String, TemplateError> {
     let mut out = String::with_capacity(source.len() + 16);
-    let mut walk = Walk {
-        src: source.as_bytes(),
-        at: 0,
-    };
+    let mut walk = Walk { src: source, at: 0 };
     let mut emit = Emit {
         out: &mut out,
         vars,
@@ -511,24 +517,27 @@ struct Emit<'o, V: ?Sized> {
 /// each group on the rendered path, in text order, after its options are
 /// counted.
 struct Walk<'a> {
-    src: &'a [u8],
+    src: &'a str,
+    /// A byte offset; it only ever stops at the ASCII bytes `{`, `}`, `|`
+    /// or the end, so it is always on a character boundary.
     at: usize,
 }
 
-impl Walk<'_> {
+impl<'a> Walk<'a> {
     fn peek(&self) -> Option<u8> {
-        self.src.get(self.at).copied()
+        self.src.as_bytes().get(self.at).copied()
     }
 
     /// The text up to the next `{` or `}` (or `|` inside a group).
-    fn text_run(&mut self, depth: usize) -> &[u8] {
-        let rest = &self.src[self.at..];
+    fn text_run(&mut self, depth: usize) -> &'a str {
+        let rest = &self.src.as_bytes()[self.at..];
         let len = rest
             .iter()
             .position(|&b| b == b'{' || b == b'}' || (b == b'|' && depth > 0))
             .unwrap_or(rest.len());
+        let run = self.src.get(self.at..self.at + len).unwrap_or_default();
         self.at += len;
-        &rest[..len]
+        run
     }
 
     fn sequence<V: Vars + ?Sized>(
@@ -539,9 +548,7 @@ impl Walk<'_> {
         loop {
             let run = self.text_run(depth);
             if let Some(e) = emit.as_deref_mut() {
-                // Runs end at ASCII bytes of a `&str`, so they are UTF-8.
-                e.out
-                    .push_str(std::str::from_utf8(run).map_err(|_| Broken)?);
+                e.out.push_str(run);
             }
             match self.peek() {
                 Some(b'{') => {
@@ -602,16 +609,18 @@ impl Walk<'_> {
             options += 1;
         }
         let end = self.at;
+        // Between the `{` and the `}`: both ASCII, so on boundaries.
+        let inside = self.src.get(first..end - 1).unwrap_or_default();
         let Some(e) = emit else {
             // Checking only: a single option must be a variable name.
-            return if options > 1 || is_variable_name_bytes(&self.src[first..end - 1]) {
+            return if options > 1 || is_variable_name(inside) {
                 Ok(())
             } else {
                 Err(Broken)
             };
         };
         if options == 1 {
-            let name = std::str::from_utf8(&self.src[first..end - 1]).map_err(|_| Broken)?;
+            let name = inside;
             if !is_variable_name(name) {
                 return Err(Broken);
             }
@@ -628,10 +637,6 @@ impl Walk<'_> {
         self.at = end;
         Ok(())
     }
-}
-
-fn is_variable_name_bytes(b: &[u8]) -> bool {
-    std::str::from_utf8(b).is_ok_and(is_variable_name)
 }
 
 /// A small deterministic pseudo-random generator (SplitMix64) used for
@@ -699,7 +704,19 @@ mod tests {
     fn ascii_text_folds_as_the_unicode_path_would() {
         // Vertical tab included: `char::is_whitespace` counts it,
         // `u8::is_ascii_whitespace` does not.
-        for ascii in ["  Harga\x0bKAOS\r\n berapa? ", "ONGKIR_ke-Solo", "", " \t "] {
+        for ascii in [
+            "  Harga\x0bKAOS\r\n berapa? ",
+            "ONGKIR_ke-Solo",
+            "",
+            " \t ",
+            " ",
+            "Harga  kaos",
+            "Harga kaos",
+            "harga kaos ",
+            " Harga",
+            "a\tb",
+            "A\x0cB C",
+        ] {
             let unicode = fold_chars(ascii.nfd().filter(|c| !is_combining_mark(*c)), 0);
             assert_eq!(fold(ascii), unicode, "{ascii:?}");
         }
