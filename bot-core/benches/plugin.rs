@@ -21,6 +21,12 @@ use whatsapp_client::PhoneNumber;
 use whatsapp_client::testing::RecordingProvider;
 use whatsapp_client::webhook::{Event, InboundMessage, MessageContent};
 
+/// The allocator the reference server runs bot-core with (its `main.rs`):
+/// the host allocates per message (the store, the instance's bookkeeping,
+/// the event and context it hands over), so the figures depend on it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn config() -> serde_json::Value {
     serde_json::json!({
         "rules": [

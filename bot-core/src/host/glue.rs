@@ -426,6 +426,8 @@ macro_rules! contract_glue {
 
         pub(crate) fn context_to_wit(ctx: &HandlerContext, config: &str) -> types::Context {
             let now = &ctx.now;
+            // The local fields from one conversion, not one per field.
+            let local = now.naive_local();
             types::Context {
                 tenant: ctx.tenant.clone(),
                 contact: types::Contact {
@@ -461,13 +463,13 @@ macro_rules! contract_glue {
                     timestamp_ms: now.timestamp_millis(),
                     time_zone: now.timezone().name().to_owned(),
                     utc_offset_seconds: now.offset().fix().local_minus_utc(),
-                    year: now.year(),
-                    month: now.month() as u8,
-                    day: now.day() as u8,
-                    hour: now.hour() as u8,
-                    minute: now.minute() as u8,
-                    second: now.second() as u8,
-                    weekday: now.weekday().number_from_monday() as u8,
+                    year: local.year(),
+                    month: local.month() as u8,
+                    day: local.day() as u8,
+                    hour: local.hour() as u8,
+                    minute: local.minute() as u8,
+                    second: local.second() as u8,
+                    weekday: local.weekday().number_from_monday() as u8,
                 },
             }
         }
