@@ -318,7 +318,6 @@ fn benches(c: &mut Criterion) {
         });
     }
     g.finish();
-
 }
 
 criterion_group!(name = plugin; config = Criterion::default(); targets = benches);
