@@ -278,10 +278,7 @@ impl<'a> Parser<'a> {
     /// depth (`|` separates options only inside a group), moving past it.
     fn text_run(&mut self, depth: usize) -> &'a str {
         let rest = &self.src.as_bytes()[self.at..];
-        let len = rest
-            .iter()
-            .position(|&b| b == b'{' || b == b'}' || (b == b'|' && depth > 0))
-            .unwrap_or(rest.len());
+        let len = run_length(rest, depth);
         for &b in &rest[..len] {
             if b == b'\n' {
                 self.pos.line += 1;
@@ -374,6 +371,15 @@ impl<'a> Parser<'a> {
             )),
         }
     }
+}
+
+/// The length of the text at the start of `rest`: up to the first `{` or
+/// `}`, or `|` inside a group (`depth > 0`), the bytes that mean something.
+#[inline]
+fn run_length(rest: &[u8], depth: usize) -> usize {
+    rest.iter()
+        .position(|&b| b == b'{' || b == b'}' || (b == b'|' && depth > 0))
+        .unwrap_or(rest.len())
 }
 
 fn flatten(nodes: &[Node]) -> String {
@@ -531,10 +537,7 @@ impl<'a> Walk<'a> {
     /// The text up to the next `{` or `}` (or `|` inside a group).
     fn text_run(&mut self, depth: usize) -> &'a str {
         let rest = &self.src.as_bytes()[self.at..];
-        let len = rest
-            .iter()
-            .position(|&b| b == b'{' || b == b'}' || (b == b'|' && depth > 0))
-            .unwrap_or(rest.len());
+        let len = run_length(rest, depth);
         let run = self.src.get(self.at..self.at + len).unwrap_or_default();
         self.at += len;
         run
