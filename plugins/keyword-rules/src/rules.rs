@@ -250,8 +250,9 @@ fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
         .build()
 }
 
-/// A rule's matcher and reply, built up front ([`Rules::new`]) or when a
-/// message first reaches the rule ([`Rules::new_lazy`]).
+/// A rule's matcher and reply: both built up front ([`Rules::new`]), or the
+/// matcher when a message first reaches the rule and no parsed reply
+/// ([`Rules::new_lazy`], [`Rules::from_prepared`]).
 struct CompiledRule {
     index: usize,
     matcher: OnceLock<Matcher>,
@@ -432,10 +433,10 @@ impl Rules {
         Self::build(config, true)
     }
 
-    /// Like [`Rules::new`], but each rule's keywords are folded, its regexes
-    /// compiled and its reply parsed when a message first reaches the rule,
-    /// and the default and out-of-hours replies parsed when first sent,
-    /// rather than up front (the hours are still checked here). For a
+    /// Like [`Rules::new`], but each rule's keywords are folded and its
+    /// regexes compiled when a message first reaches the rule, and replies
+    /// are rendered straight from their source when sent, rather than
+    /// parsed up front (the hours are still checked here). For a
     /// configuration already accepted by [`Rules::new`] (the plugin's
     /// `prepare-config`), when the rules live for one message only: rules
     /// after the first match cost nothing. A rule that turns out broken
@@ -489,9 +490,10 @@ impl Rules {
     }
 
     /// Rules from what [`Rules::prepare`] made, built lazily like
-    /// [`Rules::new_lazy`]: a rule is decoded when a message first reaches
-    /// it (its keywords were folded when prepared). Bytes that do not
-    /// decode fail here or, for one rule's part, in [`Rules::decide`].
+    /// [`Rules::new_lazy`]: a rule is read in place, without copying its
+    /// text, when a message reaches it (its keywords were folded when
+    /// prepared). Bytes that do not decode fail here or, for one rule's
+    /// part, in [`Rules::decide`].
     pub fn from_prepared(bytes: &[u8]) -> Result<Self, ConfigError> {
         let unreadable = |e: postcard::Error| ConfigError::Prepared(e.to_string());
         let (head, tail): (PreparedHead, &[u8]) =

@@ -101,10 +101,9 @@ impl Default for EventArena {
 
 // SAFETY: every pointer handed out is either from `System` (and given back
 // to it) or a distinct, aligned range of the block, which is never handed
-// out twice: `used` only grows (but for the last allocation, which is
-// resized in place), and the block is static. Freeing a
-// block pointer does nothing; reallocating one copies it (or grows it in
-// place when it is the last allocation).
+// out twice: `used` only grows, and the block is static. Freeing a block
+// pointer does nothing; reallocating one keeps it when it shrinks or is
+// the last allocation and still fits, and copies it otherwise.
 unsafe impl GlobalAlloc for EventArena {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if self.bumping.load(Relaxed)
