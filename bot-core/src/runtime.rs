@@ -288,8 +288,7 @@ impl RuntimeBuilder {
     }
 
     /// How many history entries handlers see when they do not declare
-    /// their own [`Handler::history_depth`](crate::Handler::history_depth)
-    /// (default 20).
+    /// their own [`Handler::history_depth`] (default 20).
     #[must_use]
     pub fn history_limit(mut self, n: u32) -> Self {
         self.history_limit = n;
