@@ -318,7 +318,7 @@ fn build_matcher(
 
 /// The matcher of a rule from prepared bytes, whose keywords
 /// [`encode_prepared`] folded (regex patterns: accents stripped) already.
-fn prepared_matcher(rule: &RuleRef<'_>) -> Matcher {
+fn prepared_matcher(rule: &KeywordsRef<'_>) -> Matcher {
     match rule.match_kind {
         MatchKind::Regex => Matcher::Regex(
             rule.keywords
@@ -545,20 +545,92 @@ impl Rules {
         })
     }
 
-    /// A view of the rule at `index` of the configuration; a rule from
-    /// prepared bytes is decoded in place (its text is borrowed from them,
-    /// nothing is copied), each time it is asked for: the rules live for
-    /// one message, which reaches each rule at most once.
-    fn rule(&self, index: usize) -> Result<RuleRef<'_>, ConfigError> {
+    /// The conditions of the rule at `index` of the configuration, and the
+    /// rest of its prepared bytes (empty for configured rules). A rule from
+    /// prepared bytes is read in place (its text is borrowed from them,
+    /// nothing is copied), part by part and each time it is asked for: the
+    /// rules live for one message, which reaches each rule at most once.
+    fn conditions(&self, index: usize) -> Result<(CondRef<'_>, &[u8]), ConfigError> {
         match &self.source {
-            RuleSource::Config => Ok(RuleRef::from(&self.config.rules[index])),
+            RuleSource::Config => {
+                let c = &self.config.rules[index].when;
+                let view = CondRef {
+                    tags_any: Texts::Config(&c.tags_any),
+                    tags_none: Texts::Config(&c.tags_none),
+                    state: c.state.as_deref(),
+                    hours: c.hours,
+                };
+                Ok((view, &[]))
+            }
             RuleSource::Encoded { raw, ends } => {
                 // `from_prepared` checked that the ends rise within `raw`.
                 let a = index.checked_sub(1).map_or(0, |i| ends[i] as usize);
                 let b = ends[index] as usize;
-                postcard::from_bytes::<EncodedRule<'_>>(&raw[a..b])
-                    .map(RuleRef::from)
-                    .map_err(|e| ConfigError::Prepared(e.to_string()))
+                let (c, rest): (EncodedConditions<'_>, _) =
+                    postcard::take_from_bytes(&raw[a..b]).map_err(prepared_error)?;
+                let view = CondRef {
+                    tags_any: Texts::Encoded(c.tags_any),
+                    tags_none: Texts::Encoded(c.tags_none),
+                    state: c.state,
+                    hours: c.hours,
+                };
+                Ok((view, rest))
+            }
+        }
+    }
+
+    /// The keywords of the rule at `index`; `rest` is what
+    /// [`Rules::conditions`] left of its prepared bytes.
+    fn keywords<'s>(
+        &'s self,
+        index: usize,
+        rest: &'s [u8],
+    ) -> Result<(KeywordsRef<'s>, &'s [u8]), ConfigError> {
+        match &self.source {
+            RuleSource::Config => {
+                let r = &self.config.rules[index];
+                let view = KeywordsRef {
+                    match_kind: r.match_kind,
+                    keywords: Texts::Config(&r.keywords),
+                };
+                Ok((view, &[]))
+            }
+            RuleSource::Encoded { .. } => {
+                let (EncodedKeywords(match_kind, keywords), rest) =
+                    postcard::take_from_bytes(rest).map_err(prepared_error)?;
+                let view = KeywordsRef {
+                    match_kind,
+                    keywords: Texts::Encoded(keywords),
+                };
+                Ok((view, rest))
+            }
+        }
+    }
+
+    /// What the rule at `index` does; `rest` is what [`Rules::keywords`]
+    /// left of its prepared bytes.
+    fn outcome<'s>(&'s self, index: usize, rest: &'s [u8]) -> Result<OutcomeRef<'s>, ConfigError> {
+        match &self.source {
+            RuleSource::Config => {
+                let r = &self.config.rules[index];
+                Ok(OutcomeRef {
+                    id: &r.id,
+                    reply: &r.reply,
+                    set_state: r.set_state.as_deref(),
+                    add_tags: Texts::Config(&r.add_tags),
+                    handoff: r.handoff,
+                })
+            }
+            RuleSource::Encoded { .. } => {
+                let EncodedOutcome(id, reply, set_state, add_tags, handoff) =
+                    postcard::from_bytes(rest).map_err(prepared_error)?;
+                Ok(OutcomeRef {
+                    id,
+                    reply,
+                    set_state,
+                    add_tags: Texts::Encoded(add_tags),
+                    handoff,
+                })
             }
         }
     }
@@ -588,7 +660,7 @@ impl Rules {
 
     fn conditions_hold<V: Vars + ?Sized>(
         &self,
-        c: &RuleRef<'_>,
+        c: &CondRef<'_>,
         input: &Input<'_, V>,
         open: bool,
     ) -> bool {
@@ -635,11 +707,13 @@ impl Rules {
         }
         let mut hit = None;
         for c in &self.compiled {
-            let rule = self.rule(c.index)?;
-            // Conditions first: they are cheap and spare a lazy regex.
-            if !self.conditions_hold(&rule, input, open) {
+            let (when, rest) = self.conditions(c.index)?;
+            // Conditions first: they are cheap and spare a lazy regex (and,
+            // for prepared rules, reading the rest of the rule).
+            if !self.conditions_hold(&when, input, open) {
                 continue;
             }
+            let (keywords, rest) = self.keywords(c.index, rest)?;
             let matcher = get_or_try(&c.matcher, || match self.source {
                 RuleSource::Config => build_matcher(
                     &self.config.rules[c.index],
@@ -647,15 +721,16 @@ impl Rules {
                     self.config.fold_accents,
                     false,
                 ),
-                RuleSource::Encoded { .. } => Ok(prepared_matcher(&rule)),
+                RuleSource::Encoded { .. } => Ok(prepared_matcher(&keywords)),
             })?;
-            if matches(matcher, &rule, &folded, c.index)? {
-                hit = Some((c, rule));
+            if matches(matcher, &keywords, &folded, c.index)? {
+                hit = Some((c, rest));
                 break;
             }
         }
         match hit {
-            Some((c, rule)) => {
+            Some((c, rest)) => {
+                let rule = self.outcome(c.index, rest)?;
                 let field = || format!("/rules/{}/reply", c.index);
                 let text = reply_text(&c.reply, rule.reply, field, &vars, seed)?;
                 d.replies.push((text, rule.id.to_owned()));
@@ -686,31 +761,13 @@ enum RuleSource {
     /// `Rules::config.rules`.
     Config,
     /// Prepared bytes: rule `i` is `raw[ends[i - 1]..ends[i]]` (from 0 for
-    /// the first), an [`EncodedRule`], decoded when used.
+    /// the first), as [`encode_rule`] wrote it, read when used.
     Encoded { raw: Vec<u8>, ends: Vec<u32> },
 }
 
-/// A [`Rule`] as postcard encodes it, read without copying its text: the
-/// same fields in the same order (postcard writes no names, so this must
-/// follow `Rule` and `Conditions` field by field; a test checks it).
-#[derive(Deserialize)]
-struct EncodedRule<'a> {
-    id: &'a str,
-    #[serde(borrow)]
-    keywords: Vec<&'a str>,
-    match_kind: MatchKind,
-    _priority: i32,
-    reply: &'a str,
-    #[serde(borrow)]
-    when: EncodedConditions<'a>,
-    #[serde(borrow)]
-    set_state: Option<&'a str>,
-    #[serde(borrow)]
-    add_tags: Vec<&'a str>,
-    handoff: bool,
-}
-
-/// [`Conditions`] as postcard encodes them (see [`EncodedRule`]).
+/// A rule's conditions as [`encode_rule`] writes them (postcard of
+/// [`Conditions`], so the same fields in the same order), read without
+/// copying their text.
 #[derive(Deserialize)]
 struct EncodedConditions<'a> {
     #[serde(borrow)]
@@ -720,6 +777,37 @@ struct EncodedConditions<'a> {
     #[serde(borrow)]
     state: Option<&'a str>,
     hours: Hours,
+}
+
+/// A rule's match kind and (folded) keywords, as [`encode_rule`] writes them.
+#[derive(Deserialize)]
+struct EncodedKeywords<'a>(MatchKind, #[serde(borrow)] Vec<&'a str>);
+
+/// What a matching rule does, as [`encode_rule`] writes it: id, reply,
+/// state to set, tags to add, hand-off.
+#[derive(Deserialize)]
+struct EncodedOutcome<'a>(
+    &'a str,
+    &'a str,
+    #[serde(borrow)] Option<&'a str>,
+    #[serde(borrow)] Vec<&'a str>,
+    bool,
+);
+
+/// A rule of prepared bytes: its conditions, then its keywords, then what
+/// it does, each part readable on its own, so a message decodes only what
+/// it gets to (a rule whose conditions fail is not read further).
+fn encode_rule(rule: &Rule) -> postcard::Result<Vec<u8>> {
+    let mut out = postcard::to_allocvec(&rule.when)?;
+    out.extend(postcard::to_allocvec(&(rule.match_kind, &rule.keywords))?);
+    out.extend(postcard::to_allocvec(&(
+        &rule.id,
+        &rule.reply,
+        &rule.set_state,
+        &rule.add_tags,
+        rule.handoff,
+    ))?);
+    Ok(out)
 }
 
 /// Texts of a rule: the configuration's own, or borrowed from prepared bytes.
@@ -756,56 +844,30 @@ impl PartialEq for Texts<'_> {
     }
 }
 
-/// What deciding reads of a rule, from either source.
+/// A rule's conditions, from either source.
 #[derive(Debug, PartialEq)]
-struct RuleRef<'a> {
-    id: &'a str,
-    keywords: Texts<'a>,
-    match_kind: MatchKind,
-    reply: &'a str,
+struct CondRef<'a> {
     tags_any: Texts<'a>,
     tags_none: Texts<'a>,
     state: Option<&'a str>,
     hours: Hours,
+}
+
+/// A rule's keywords and how they are compared, from either source.
+#[derive(Debug, PartialEq)]
+struct KeywordsRef<'a> {
+    match_kind: MatchKind,
+    keywords: Texts<'a>,
+}
+
+/// What a rule does when it matches, from either source.
+#[derive(Debug, PartialEq)]
+struct OutcomeRef<'a> {
+    id: &'a str,
+    reply: &'a str,
     set_state: Option<&'a str>,
     add_tags: Texts<'a>,
     handoff: bool,
-}
-
-impl<'a> From<&'a Rule> for RuleRef<'a> {
-    fn from(r: &'a Rule) -> Self {
-        Self {
-            id: &r.id,
-            keywords: Texts::Config(&r.keywords),
-            match_kind: r.match_kind,
-            reply: &r.reply,
-            tags_any: Texts::Config(&r.when.tags_any),
-            tags_none: Texts::Config(&r.when.tags_none),
-            state: r.when.state.as_deref(),
-            hours: r.when.hours,
-            set_state: r.set_state.as_deref(),
-            add_tags: Texts::Config(&r.add_tags),
-            handoff: r.handoff,
-        }
-    }
-}
-
-impl<'a> From<EncodedRule<'a>> for RuleRef<'a> {
-    fn from(r: EncodedRule<'a>) -> Self {
-        Self {
-            id: r.id,
-            keywords: Texts::Encoded(r.keywords),
-            match_kind: r.match_kind,
-            reply: r.reply,
-            tags_any: Texts::Encoded(r.when.tags_any),
-            tags_none: Texts::Encoded(r.when.tags_none),
-            state: r.when.state,
-            hours: r.when.hours,
-            set_state: r.set_state,
-            add_tags: Texts::Encoded(r.add_tags),
-            handoff: r.handoff,
-        }
-    }
 }
 
 /// The first part of [`Rules::prepare`]'s bytes; each rule's encoding
@@ -828,7 +890,7 @@ fn encode_prepared(mut config: Config) -> Result<Vec<u8>, ConfigError> {
     for rule in &mut rules {
         // Folded once here rather than for every message that reaches it.
         rule.keywords = folded_keywords(rule, config.fold_accents);
-        tail.extend(postcard::to_allocvec(&*rule).map_err(failed)?);
+        tail.extend(encode_rule(rule).map_err(failed)?);
         ends.push(
             u32::try_from(tail.len()).map_err(|_| ConfigError::Prepared("too large".into()))?,
         );
@@ -841,6 +903,12 @@ fn encode_prepared(mut config: Config) -> Result<Vec<u8>, ConfigError> {
     let mut out = postcard::to_allocvec(&head).map_err(failed)?;
     out.extend(tail);
     Ok(out)
+}
+
+// `map_err` hands the error over by value; the signature follows it.
+#[allow(clippy::needless_pass_by_value)]
+fn prepared_error(e: postcard::Error) -> ConfigError {
+    ConfigError::Prepared(e.to_string())
 }
 
 /// Rule indices, highest priority first; equal priorities keep the
@@ -945,7 +1013,7 @@ fn whole_word(haystack: &str, needle: &str) -> bool {
     })
 }
 
-fn matches(m: &Matcher, r: &RuleRef<'_>, text: &str, rule: usize) -> Result<bool, ConfigError> {
+fn matches(m: &Matcher, r: &KeywordsRef<'_>, text: &str, rule: usize) -> Result<bool, ConfigError> {
     match m {
         Matcher::Regex(res) => {
             for (k, (pattern, cell)) in res.iter().enumerate() {
@@ -1317,25 +1385,34 @@ mod tests {
 
     #[test]
     fn encoded_rules_read_back_every_field() {
-        // `EncodedRule` must follow `Rule` field by field: a rule with every
-        // field set reads back the same through both views.
-        let rule: Rule = serde_json::from_value(json!({
+        // A prepared rule reads back, part by part, what the configured
+        // rule says: every field set, and every optional field left out.
+        let full = json!({
             "id": "r1", "keywords": ["harga", "ongkir"], "match": "whole-word",
             "priority": -3, "reply": "{Halo|Hai} {name}",
             "when": {"tags_any": ["vip", "baru"], "tags_none": ["blokir"],
                      "state": "tanya", "hours": "closed"},
             "set_state": "jawab", "add_tags": ["minat"], "handoff": true
-        }))
-        .unwrap();
-        let bytes = postcard::to_allocvec(&rule).unwrap();
-        let encoded: EncodedRule<'_> = postcard::from_bytes(&bytes).unwrap();
-        assert_eq!(RuleRef::from(encoded), RuleRef::from(&rule));
-        // And a rule with every optional field left out.
-        let bare: Rule =
-            serde_json::from_value(json!({"id": "b", "keywords": [], "reply": ""})).unwrap();
-        let bytes = postcard::to_allocvec(&bare).unwrap();
-        let encoded: EncodedRule<'_> = postcard::from_bytes(&bytes).unwrap();
-        assert_eq!(RuleRef::from(encoded), RuleRef::from(&bare));
+        });
+        let bare = json!({"id": "b", "keywords": [], "reply": ""});
+        for rule in [full, bare] {
+            let config: Config = serde_json::from_value(json!({
+                "rules": [rule], "fold_accents": false
+            }))
+            .unwrap();
+            let configured = Rules::new(config.clone()).unwrap();
+            let prepared = Rules::from_prepared(&Rules::prepare(config).unwrap()).unwrap();
+            let (want_when, rest_c) = configured.conditions(0).unwrap();
+            let (got_when, rest_p) = prepared.conditions(0).unwrap();
+            assert_eq!(got_when, want_when);
+            let (want_kw, rest_c) = configured.keywords(0, rest_c).unwrap();
+            let (got_kw, rest_p) = prepared.keywords(0, rest_p).unwrap();
+            assert_eq!(got_kw, want_kw);
+            assert_eq!(
+                prepared.outcome(0, rest_p).unwrap(),
+                configured.outcome(0, rest_c).unwrap()
+            );
+        }
     }
 
     #[test]
@@ -1355,7 +1432,7 @@ mod tests {
             .is_err(),
             "prepare checks like new"
         );
-        let last = postcard::to_allocvec(&config.rules[1]).unwrap().len();
+        let last = encode_rule(&config.rules[1]).unwrap().len();
         let bytes = encode_prepared(config).unwrap();
         for cut in [0, 3, bytes.len() - 1] {
             let e = Rules::from_prepared(&bytes[..cut])
