@@ -109,7 +109,9 @@ async fn keyword_rules_refuses_broken_configs_when_configured_naming_the_field()
 /// arena are answered from the system allocator.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyword_rules_fits_its_stack_and_its_event_arena() {
-    let rt = runtime();
+    // Room for compiling the deep regex on a loaded machine: the test is
+    // about the stack, not the deadline.
+    let rt = runtime_with(host_config().cpu_deadline(Duration::from_secs(5)));
     let c = load(&rt, "keyword-rules").await;
     let nested = |depth: usize| {
         json!({"rules": [{"id": "deep", "match": "regex", "reply": "Dalam {name}",
@@ -260,7 +262,12 @@ async fn keyword_rules_prepares_its_configuration_and_reads_no_history() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_prepared_configuration_is_refused() {
-    let rt = runtime();
+    // The check fills 2 MiB of fresh memory (about 10 ms on its first run
+    // here, page faults included); the epoch deadline counts wall time, so
+    // under a loaded CI machine 50 ms was once not enough. This test is
+    // about the size, so it gives the check room.
+    let host = || host_config().cpu_deadline(Duration::from_secs(5));
+    let rt = runtime_with(host());
     let c = load(&rt, "hostile").await;
     let e = errors(c.configure(&json!({"behaviour": "prepare-huge"})));
     assert_eq!(e.len(), 1);
@@ -270,7 +277,7 @@ async fn an_oversized_prepared_configuration_is_refused() {
     );
     // A host that allows more keeps it; the plugin then fails its events
     // (it prepares bytes it cannot read back), which the runtime reports.
-    let roomy = runtime_with(host_config().max_prepared(4 << 20));
+    let roomy = runtime_with(host().max_prepared(4 << 20));
     let c = load(&roomy, "hostile").await;
     let h = c
         .configure_async(&json!({"behaviour": "prepare-huge"}))
