@@ -251,12 +251,13 @@ fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
 }
 
 /// A rule's matcher and reply: both built up front ([`Rules::new`]), or the
-/// matcher when a message first reaches the rule and no parsed reply
-/// ([`Rules::new_lazy`], [`Rules::from_prepared`]).
+/// matcher when a message first reaches the rule and no parsed reply (the
+/// reply is rendered from its source: [`Rules::new_lazy`],
+/// [`Rules::from_prepared`]).
 struct CompiledRule {
     index: usize,
     matcher: OnceLock<Matcher>,
-    reply: OnceLock<Template>,
+    reply: Option<Template>,
 }
 
 fn parse_reply(rule: &Rule, index: usize) -> Result<Template, ConfigError> {
@@ -403,9 +404,10 @@ pub struct Rules {
     source: RuleSource,
     /// Sorted by priority (desc), stable.
     compiled: Vec<CompiledRule>,
-    /// Parsed up front, or on first use in lazy mode.
-    default_reply: OnceLock<Template>,
-    ooh_reply: OnceLock<Template>,
+    /// Parsed up front ([`Rules::new`]); lazy rules render these replies
+    /// from their source.
+    default_reply: Option<Template>,
+    ooh_reply: Option<Template>,
     /// Per ISO weekday (index 0 = Monday), windows in minutes.
     windows: [Vec<(u16, u16)>; 7],
 }
@@ -449,9 +451,9 @@ impl Rules {
         let mut compiled = Vec::with_capacity(config.rules.len());
         for i in priority_order(&config.rules) {
             let (index, rule) = (i as usize, &config.rules[i as usize]);
-            let (matcher, reply) = (OnceLock::new(), OnceLock::new());
+            let (matcher, mut reply) = (OnceLock::new(), None);
             if eager {
-                let _ = reply.set(parse_reply(rule, index)?);
+                reply = Some(parse_reply(rule, index)?);
                 let _ = matcher.set(build_matcher(rule, index, config.fold_accents, true)?);
             }
             compiled.push(CompiledRule {
@@ -460,13 +462,13 @@ impl Rules {
                 reply,
             });
         }
-        let (default_reply, ooh_reply) = (OnceLock::new(), OnceLock::new());
+        let (mut default_reply, mut ooh_reply) = (None, None);
         if eager {
             if let Some(t) = config.default_reply.as_deref() {
-                let _ = default_reply.set(parse_template(t, "/default_reply")?);
+                default_reply = Some(parse_template(t, "/default_reply")?);
             }
             if let Some(t) = ooh_source(&config) {
-                let _ = ooh_reply.set(parse_template(t, OOH_FIELD)?);
+                ooh_reply = Some(parse_template(t, OOH_FIELD)?);
             }
         }
         let windows = opening_windows(&config)?;
@@ -495,9 +497,8 @@ impl Rules {
     /// prepared). Bytes that do not decode fail here or, for one rule's
     /// part, in [`Rules::decide`].
     pub fn from_prepared(bytes: &[u8]) -> Result<Self, ConfigError> {
-        let unreadable = |e: postcard::Error| ConfigError::Prepared(e.to_string());
         let (head, tail): (PreparedHead, &[u8]) =
-            postcard::take_from_bytes(bytes).map_err(unreadable)?;
+            postcard::take_from_bytes(bytes).map_err(prepared_error)?;
         let n = head.ends.len();
         let mut start = 0;
         for &end in &head.ends {
@@ -536,11 +537,11 @@ impl Rules {
                 .map(|&i| CompiledRule {
                     index: i as usize,
                     matcher: OnceLock::new(),
-                    reply: OnceLock::new(),
+                    reply: None,
                 })
                 .collect(),
-            default_reply: OnceLock::new(),
-            ooh_reply: OnceLock::new(),
+            default_reply: None,
+            ooh_reply: None,
             windows,
         })
     }
@@ -696,7 +697,7 @@ impl Rules {
             && let Some(source) = ooh_source(&self.config)
         {
             let text = reply_text(
-                &self.ooh_reply,
+                self.ooh_reply.as_ref(),
                 source,
                 || OOH_FIELD.to_owned(),
                 &vars,
@@ -732,7 +733,7 @@ impl Rules {
             Some((c, rest)) => {
                 let rule = self.outcome(c.index, rest)?;
                 let field = || format!("/rules/{}/reply", c.index);
-                let text = reply_text(&c.reply, rule.reply, field, &vars, seed)?;
+                let text = reply_text(c.reply.as_ref(), rule.reply, field, &vars, seed)?;
                 d.replies.push((text, rule.id.to_owned()));
                 d.set_state = rule
                     .set_state
@@ -747,7 +748,7 @@ impl Rules {
             None => {
                 if let Some(source) = self.config.default_reply.as_deref() {
                     let field = || "/default_reply".to_owned();
-                    let text = reply_text(&self.default_reply, source, field, &vars, seed)?;
+                    let text = reply_text(self.default_reply.as_ref(), source, field, &vars, seed)?;
                     d.replies.push((text, "default".to_owned()));
                 }
             }
@@ -883,14 +884,13 @@ struct PreparedHead {
 }
 
 fn encode_prepared(mut config: Config) -> Result<Vec<u8>, ConfigError> {
-    let failed = |e: postcard::Error| ConfigError::Prepared(e.to_string());
     let mut rules = std::mem::take(&mut config.rules);
     let mut tail = Vec::new();
     let mut ends = Vec::with_capacity(rules.len());
     for rule in &mut rules {
         // Folded once here rather than for every message that reaches it.
         rule.keywords = folded_keywords(rule, config.fold_accents);
-        tail.extend(encode_rule(rule).map_err(failed)?);
+        tail.extend(encode_rule(rule).map_err(prepared_error)?);
         ends.push(
             u32::try_from(tail.len()).map_err(|_| ConfigError::Prepared("too large".into()))?,
         );
@@ -900,7 +900,7 @@ fn encode_prepared(mut config: Config) -> Result<Vec<u8>, ConfigError> {
         config,
         ends,
     };
-    let mut out = postcard::to_allocvec(&head).map_err(failed)?;
+    let mut out = postcard::to_allocvec(&head).map_err(prepared_error)?;
     out.extend(tail);
     Ok(out)
 }
@@ -963,13 +963,13 @@ fn render<V: Vars>(t: &Template, vars: &OrEmpty<V>, seed: u64) -> String {
 /// event, so parsing it into a template first is wasted work). A broken
 /// template fails with `field`.
 fn reply_text<V: Vars>(
-    parsed: &OnceLock<Template>,
+    parsed: Option<&Template>,
     source: &str,
     field: impl FnOnce() -> String,
     vars: &OrEmpty<V>,
     seed: u64,
 ) -> Result<String, ConfigError> {
-    if let Some(t) = parsed.get() {
+    if let Some(t) = parsed {
         return Ok(render(t, vars, seed));
     }
     text::render(source, vars, seed).map_err(|error| ConfigError::Template {

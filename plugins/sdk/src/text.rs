@@ -492,6 +492,14 @@ pub fn render(
     vars: &(impl Vars + ?Sized),
     seed: u64,
 ) -> Result<String, TemplateError> {
+    // Broken templates (and missing variables) are rare: the parser and
+    // the tree's renderer say what and where.
+    walk_render(source, vars, seed).or_else(|Broken| Template::parse(source)?.render(vars, seed))
+}
+
+/// [`render`] by walking the source alone; `Err` for a broken template or
+/// a variable without a value.
+fn walk_render(source: &str, vars: &(impl Vars + ?Sized), seed: u64) -> Result<String, Broken> {
     let mut out = String::with_capacity(source.len() + 16);
     let mut walk = Walk { src: source, at: 0 };
     let mut emit = Emit {
@@ -499,12 +507,8 @@ pub fn render(
         vars,
         rng: SplitMix64::new(seed),
     };
-    match walk.sequence(0, Some(&mut emit)) {
-        Ok(()) => Ok(out),
-        // Broken templates (and missing variables) are rare: the parser
-        // and the tree's renderer say what and where.
-        Err(Broken) => Template::parse(source)?.render(vars, seed),
-    }
+    walk.sequence(0, Some(&mut emit))?;
+    Ok(out)
 }
 
 /// A template problem found by [`Walk`]; the parser then reports it.
@@ -847,11 +851,18 @@ mod tests {
             let want = Template::parse(&src).and_then(|t| t.render(&vars, case));
             let got = render(&src, &vars, case);
             assert_eq!(got, want, "{src:?} seed {case}");
+            let want_or_empty = Template::parse(&src).and_then(|t| t.render(&OrEmpty(&vars), case));
             assert_eq!(
                 render(&src, &OrEmpty(&vars), case),
-                Template::parse(&src).and_then(|t| t.render(&OrEmpty(&vars), case)),
+                want_or_empty,
                 "{src:?} seed {case}"
             );
+            // A template that parses is rendered by the walk itself, not by
+            // the fallback to the parser.
+            if let Ok(text) = &want_or_empty {
+                let walked = walk_render(&src, &OrEmpty(&vars), case).ok();
+                assert_eq!(walked.as_ref(), Some(text), "{src:?} seed {case}");
+            }
             if want.is_ok() { ok += 1 } else { broken += 1 }
         }
         // Both kinds were exercised.
