@@ -158,6 +158,11 @@ async fn the_router_budget_bounds_a_list_of_slow_providers() {
         matches!(&e, LlmError::Provider { provider, message, .. } if provider == "a" && message.contains("budget")),
         "{e:?}"
     );
+    assert_eq!(
+        slow.received_requests().await.unwrap().len(),
+        1,
+        "the budget was spent on the first provider"
+    );
 }
 
 /// A service that never answers in time.
