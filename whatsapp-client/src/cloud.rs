@@ -18,6 +18,7 @@ use crate::message::{
 };
 use crate::phone::PhoneNumber;
 use crate::provider::{Provider, SendReceipt};
+use crate::webhook::UserId;
 
 /// The default Graph API host.
 pub const DEFAULT_BASE_URL: &str = "https://graph.facebook.com";
@@ -129,6 +130,27 @@ impl CloudApi {
     pub async fn send_message(
         &self,
         to: &PhoneNumber,
+        message: &OutgoingMessage,
+    ) -> Result<SendReceipt, Error> {
+        self.post_message(To::Phone(to), message).await
+    }
+
+    /// Sends a message to a customer known only by a business-scoped user
+    /// id ([`crate::webhook::Event::UserIdMessage`]); the request names
+    /// them in `recipient` instead of `to`. Prefer [`Self::send_message`]
+    /// when the phone number is known. Some messages (e.g. authentication
+    /// templates) cannot go to a user id: Meta answers error 131062.
+    pub async fn send_message_to_user_id(
+        &self,
+        to: &UserId,
+        message: &OutgoingMessage,
+    ) -> Result<SendReceipt, Error> {
+        self.post_message(To::UserId(to), message).await
+    }
+
+    async fn post_message(
+        &self,
+        to: To<'_>,
         message: &OutgoingMessage,
     ) -> Result<SendReceipt, Error> {
         message.validate()?;
@@ -390,12 +412,22 @@ fn template_parameter(p: &TemplateParameter) -> Value {
     }
 }
 
+/// Whom a message goes to.
+#[derive(Clone, Copy)]
+enum To<'a> {
+    Phone(&'a PhoneNumber),
+    UserId(&'a UserId),
+}
+
 /// Builds the documented `/messages` request body.
-pub(crate) fn message_payload(to: &PhoneNumber, message: &OutgoingMessage) -> Result<Value, Error> {
+fn message_payload(to: To<'_>, message: &OutgoingMessage) -> Result<Value, Error> {
     let mut body = Map::new();
     body.insert("messaging_product".into(), json!("whatsapp"));
     body.insert("recipient_type".into(), json!("individual"));
-    body.insert("to".into(), json!(to.digits()));
+    match to {
+        To::Phone(phone) => body.insert("to".into(), json!(phone.digits())),
+        To::UserId(user) => body.insert("recipient".into(), json!(user.as_str())),
+    };
     let (kind, part): (&str, Value) =
         match message {
             OutgoingMessage::Text(t) => (

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{
     DeliveryStatus, Event, InboundMedia, InboundMessage, MessageContent, OtherEvent, ParseError,
-    StatusUpdate, WebhookError,
+    Sender, StatusUpdate, UserId, WebhookError,
 };
 use crate::message::{Contact, ContactEmail, ContactName, ContactPhone, MediaKind};
 use crate::phone::PhoneNumber;
@@ -149,26 +149,44 @@ fn parse_message(
     let Some(id) = str_of(msg, "id").filter(|s| !s.is_empty()) else {
         return other("message_without_id", msg);
     };
-    let Some(from_raw) = str_of(msg, "from") else {
-        return other("message_without_sender", msg);
+    let contacts: &[Value] = contacts.map_or(&[], Vec::as_slice);
+    let from_raw = str_of(msg, "from").filter(|s| !s.trim().is_empty());
+    let from_user_id = str_of(msg, "from_user_id").and_then(UserId::new);
+    // The contact entry that describes this sender: the one whose `wa_id`
+    // is the sender's number, or whose `user_id` is the sender's user id.
+    // A message that names its sender in neither field (BSUID-only
+    // webhooks) can only belong to the payload's single contact.
+    let contact = if from_raw.is_none() && from_user_id.is_none() {
+        match contacts {
+            [only] => Some(only),
+            _ => None,
+        }
+    } else {
+        contacts.iter().find(|c| {
+            from_raw.is_some_and(|f| str_of(c, "wa_id") == Some(f))
+                || from_user_id
+                    .as_ref()
+                    .is_some_and(|u| str_of(c, "user_id") == Some(u.as_str()))
+        })
     };
-    let Some(from) = wa_id_to_phone(from_raw) else {
-        return other("message_with_unparseable_sender", msg);
-    };
-    let from_name = contacts.and_then(|cs| {
-        cs.iter()
-            .find(|c| str_of(c, "wa_id") == Some(from_raw))
-            .or_else(|| if cs.len() == 1 { cs.first() } else { None })
-            .and_then(|c| c.get("profile"))
-            .and_then(|p| string_of(p, "name"))
+    let from_raw = from_raw.or_else(|| {
+        from_user_id
+            .is_none()
+            .then(|| contact.and_then(|c| str_of(c, "wa_id")))
+            .flatten()
     });
+    let user_id = from_user_id.or_else(|| {
+        contact
+            .and_then(|c| str_of(c, "user_id"))
+            .and_then(UserId::new)
+    });
+    let from_name = contact
+        .and_then(|c| c.get("profile"))
+        .and_then(|p| string_of(p, "name"));
+    let content = parse_content(msg);
     let context = msg.get("context");
-    let mut m = InboundMessage::new(PROVIDER, id, from, parse_content(msg));
-    m.from_name = from_name;
-    m.timestamp = timestamp_of(msg, "timestamp");
-    m.recipient = phone_number_id.map(str::to_owned);
-    m.reply_to = context.and_then(|c| string_of(c, "id"));
-    m.forwarded = context
+    let reply_to = context.and_then(|c| string_of(c, "id"));
+    let forwarded = context
         .map(|c| {
             c.get("forwarded").and_then(Value::as_bool).unwrap_or(false)
                 || c.get("frequently_forwarded")
@@ -176,7 +194,24 @@ fn parse_message(
                     .unwrap_or(false)
         })
         .unwrap_or(false);
-    Event::Message(m)
+    let fill = |from: Sender| -> Event {
+        let mut m = InboundMessage::new(PROVIDER, id, (), content);
+        m.user_id = user_id.clone();
+        m.from_name = from_name;
+        m.timestamp = timestamp_of(msg, "timestamp");
+        m.recipient = phone_number_id.map(str::to_owned);
+        m.reply_to = reply_to;
+        m.forwarded = forwarded;
+        m.with_sender(from)
+    };
+    match (from_raw, &user_id) {
+        (Some(raw), _) => match wa_id_to_phone(raw) {
+            Some(from) => fill(Sender::Phone(from)),
+            None => other("message_with_unparseable_sender", msg),
+        },
+        (None, Some(u)) => fill(Sender::UserId(u.clone())),
+        (None, None) => other("message_without_sender", msg),
+    }
 }
 
 fn unknown(kind: &str, raw: &Value) -> MessageContent {

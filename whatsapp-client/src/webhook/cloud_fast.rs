@@ -15,7 +15,8 @@ use serde::Deserialize;
 
 use super::cloud::{PROVIDER, wa_id_to_phone};
 use super::{
-    DeliveryStatus, Event, InboundMedia, InboundMessage, MessageContent, StatusUpdate, WebhookError,
+    DeliveryStatus, Event, InboundMedia, InboundMessage, MessageContent, StatusUpdate, UserId,
+    WebhookError,
 };
 use crate::message::MediaKind;
 
@@ -66,6 +67,8 @@ struct ContactProfile<'a> {
     #[serde(default, borrow)]
     wa_id: Option<Str<'a>>,
     #[serde(default, borrow)]
+    user_id: Option<Str<'a>>,
+    #[serde(default, borrow)]
     profile: Option<Profile<'a>>,
 }
 
@@ -81,6 +84,8 @@ struct Msg<'a> {
     id: Option<Str<'a>>,
     #[serde(default, borrow)]
     from: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    from_user_id: Option<Str<'a>>,
     #[serde(default, borrow)]
     timestamp: Option<Str<'a>>,
     #[serde(default, borrow, rename = "type")]
@@ -262,16 +267,21 @@ fn message(
     pnid: Option<&str>,
 ) -> Option<InboundMessage> {
     let id = m.id.filter(|s| !s.is_empty())?;
-    let from_raw = m.from?;
+    // Senders named only by a user id (or only by their contact entry)
+    // take the lenient path.
+    let from_raw = m.from.filter(|s| !s.trim().is_empty())?;
     let from = wa_id_to_phone(&from_raw)?;
-    let from_name = contacts
-        .iter()
-        .find(|c| c.wa_id.as_deref() == Some(&*from_raw))
-        .or(if contacts.len() == 1 {
-            contacts.first()
-        } else {
-            None
-        })
+    let from_user_id = m.from_user_id.as_deref().and_then(UserId::new);
+    // Only the contact entry that names this sender (see `cloud.rs`).
+    let contact = contacts.iter().find(|c| {
+        c.wa_id.as_deref() == Some(&*from_raw)
+            || from_user_id
+                .as_ref()
+                .is_some_and(|u| c.user_id.as_deref() == Some(u.as_str()))
+    });
+    let user_id =
+        from_user_id.or_else(|| contact.and_then(|c| c.user_id.as_deref().and_then(UserId::new)));
+    let from_name = contact
         .and_then(|c| c.profile.as_ref())
         .and_then(|p| p.name.clone())
         .map(Cow::into_owned);
@@ -346,6 +356,7 @@ fn message(
         _ => return None,
     };
     let mut out = InboundMessage::new(PROVIDER, id.into_owned(), from, content);
+    out.user_id = user_id;
     out.from_name = from_name;
     out.timestamp = timestamp(m.timestamp.as_ref());
     out.recipient = pnid.map(str::to_owned);

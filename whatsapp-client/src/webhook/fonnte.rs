@@ -21,12 +21,16 @@ const PROVIDER: &str = "fonnte";
 /// into one event.
 ///
 /// - incoming message (`sender`, `message`, `inboxid`/`id`, ...) →
-///   [`Event::Message`]; media (`url`, `filename`, `extension`) and
-///   `location` (`"lat,long"`) are recognized;
+///   [`Event::Message`]; media (`url`, `filename`, `extension`, or a
+///   nested `media` object with `url`, `mimetype`, `filename`), `location`
+///   (`"lat,long"` or `{"latitude", "longitude"}`) and button replies
+///   (the button text in `text`) are recognized. When `inboxid` is missing
+///   or 0, as on many real deliveries, the message id is derived from the
+///   message (see the [module docs](super) on de-duplicating);
 /// - message status (`id`, `stateid`, `status`, `state`) → [`Event::Status`];
 /// - device status (`device`, `status: connect|disconnect`, `reason`) →
 ///   [`Event::DeviceStatus`];
-/// - anything else, or a message whose sender or id is missing →
+/// - anything else, or a message whose sender is missing or unreadable →
 ///   [`Event::Other`].
 ///
 /// ```
@@ -153,21 +157,31 @@ fn message_status(v: Value) -> Event {
     Event::Status(update)
 }
 
+/// Fonnte's `text` field names the tapped button; on every other message
+/// it holds this placeholder.
+const NOT_A_BUTTON: &str = "non-button message";
+
 fn message(v: Value) -> Event {
-    let Some(id) = text(&v, "inboxid").or_else(|| text(&v, "id")) else {
-        return other("message_without_id", v);
-    };
+    let id = text(&v, "inboxid")
+        .or_else(|| text(&v, "id"))
+        .filter(|id| id != "0")
+        .unwrap_or_else(|| derived_id(&v));
     let sender = text(&v, "sender")
         .or_else(|| text(&v, "pengirim"))
         .unwrap_or_default();
-    let member = text(&v, "member");
+    // `member` is the person in a group: a number, or (some setups) an
+    // object `{"jid": "628...@s.whatsapp.net", "name": ...}`.
+    let member_obj = v.get("member").filter(|m| m.is_object());
+    let member = text(&v, "member").or_else(|| member_obj.and_then(|m| text(m, "jid")));
+    let flagged_group = v.get("isgroup").and_then(Value::as_bool);
     // In groups Fonnte puts the group id in `sender` and the person in
     // `member`.
-    let is_group = sender.contains('@') || member.is_some();
-    let (from_raw, group) = if is_group {
-        (member.clone().unwrap_or_default(), Some(sender.clone()))
-    } else {
-        (sender.clone(), None)
+    let is_group = flagged_group.unwrap_or_else(|| sender.ends_with("@g.us"))
+        || (sender.contains('@') && !sender.ends_with("@s.whatsapp.net"));
+    let (from_raw, group) = match (&member, is_group) {
+        (Some(member), true) => (member.clone(), Some(sender.clone())),
+        (None, true) => return other("group_message_without_member", v),
+        (_, false) => (sender.clone(), None),
     };
     let from_digits = from_raw.split('@').next().unwrap_or_default();
     // Fonnte normally sends `62...`; some setups send national `08...`.
@@ -177,47 +191,156 @@ fn message(v: Value) -> Event {
     };
     let content = content(&v);
     let mut m = InboundMessage::new(PROVIDER, id, from, content);
-    m.from_name = text(&v, "name");
+    m.from_name = text(&v, "name")
+        .or_else(|| text(&v, "pushname"))
+        .or_else(|| member_obj.and_then(|o| text(o, "name")));
     m.recipient = text(&v, "device");
     m.group = group;
-    m.timestamp = timestamp_of(&v, "timestamp");
+    m.timestamp = timestamp_of(&v, "timestamp").or_else(|| timestamp_of(&v, "messageTimestamp"));
+    m.forwarded = v
+        .get("isforwarded")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     Event::Message(m)
+}
+
+/// An id for a message Fonnte gave no usable `inboxid` for: the same body
+/// always gives the same id, and bodies that differ in who sent it, to
+/// which device, when, or what it says give different ids.
+fn derived_id(v: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    const FIELDS: [&str; 15] = [
+        "device",
+        "sender",
+        "pengirim",
+        "member",
+        "timestamp",
+        "messageTimestamp",
+        "message",
+        "pesan",
+        "text",
+        "url",
+        "media",
+        "location",
+        "filename",
+        "pollname",
+        "choices",
+    ];
+    let mut hasher = Sha256::new();
+    for field in FIELDS {
+        // Length-prefixed so that moving text between fields changes the
+        // digest.
+        let value = v.get(field).map(Value::to_string).unwrap_or_default();
+        hasher.update(field.as_bytes());
+        hasher.update((value.len() as u64).to_le_bytes());
+        hasher.update(value.as_bytes());
+    }
+    let digest = hasher.finalize();
+    format!("fonnte:{}", hex::encode(&digest[..16]))
+}
+
+fn media_kind(type_word: Option<&str>, mime: Option<&str>, extension: &str) -> MediaKind {
+    match type_word.map(str::to_ascii_lowercase).as_deref() {
+        Some("image") => return MediaKind::Image,
+        Some("video") => return MediaKind::Video,
+        Some("audio" | "ptt" | "voice") => return MediaKind::Audio,
+        Some("sticker") => return MediaKind::Sticker,
+        Some("document" | "file") => return MediaKind::Document,
+        _ => {}
+    }
+    if let Some(mime) = mime.map(str::to_ascii_lowercase) {
+        if mime == "image/webp" {
+            return MediaKind::Sticker;
+        }
+        for (prefix, kind) in [
+            ("image/", MediaKind::Image),
+            ("video/", MediaKind::Video),
+            ("audio/", MediaKind::Audio),
+        ] {
+            if mime.starts_with(prefix) {
+                return kind;
+            }
+        }
+        return MediaKind::Document;
+    }
+    match extension.trim_start_matches('.') {
+        "jpg" | "jpeg" | "png" | "gif" => MediaKind::Image,
+        "webp" => MediaKind::Sticker,
+        "mp4" | "3gp" | "mov" => MediaKind::Video,
+        "mp3" | "ogg" | "opus" | "m4a" | "aac" | "amr" | "wav" => MediaKind::Audio,
+        _ => MediaKind::Document,
+    }
+}
+
+fn extension_of(v: &Value, filename: Option<&str>) -> String {
+    text(v, "extension")
+        .or_else(|| filename.and_then(|f| f.rsplit_once('.').map(|(_, e)| e.to_owned())))
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+fn location(v: &Value) -> Option<(f64, f64)> {
+    match v.get("location")? {
+        Value::String(loc) => {
+            let mut parts = loc.split(',').map(|p| p.trim().parse::<f64>());
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(Ok(lat)), Some(Ok(long)), None) => Some((lat, long)),
+                _ => None,
+            }
+        }
+        obj @ Value::Object(_) => {
+            let number = |keys: [&str; 2]| {
+                keys.iter().find_map(|k| match obj.get(*k)? {
+                    Value::Number(n) => n.as_f64(),
+                    Value::String(s) => s.trim().parse().ok(),
+                    _ => None,
+                })
+            };
+            Some((number(["latitude", "lat"])?, number(["longitude", "long"])?))
+        }
+        _ => None,
+    }
+    .filter(|(lat, long)| lat.is_finite() && long.is_finite())
 }
 
 fn content(v: &Value) -> MessageContent {
     let body = text(v, "message").or_else(|| text(v, "pesan"));
-    if let Some(url) = text(v, "url") {
-        let extension = text(v, "extension")
-            .or_else(|| {
-                text(v, "filename").and_then(|f| f.rsplit_once('.').map(|(_, e)| e.to_owned()))
-            })
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let kind = match extension.trim_start_matches('.') {
-            "jpg" | "jpeg" | "png" | "gif" => MediaKind::Image,
-            "webp" => MediaKind::Sticker,
-            "mp4" | "3gp" | "mov" => MediaKind::Video,
-            "mp3" | "ogg" | "opus" | "m4a" | "aac" | "amr" | "wav" => MediaKind::Audio,
-            _ => MediaKind::Document,
+    if let Some(button) = text(v, "text").filter(|t| t != NOT_A_BUTTON) {
+        return MessageContent::TemplateButton {
+            payload: None,
+            text: button,
         };
-        let mut media = InboundMedia::new(kind);
+    }
+    // Attachments: the file's fields at the top level (Fonnte's documented
+    // shape) or in a nested `media` object (`url`, `mimetype`, `filename`).
+    let nested = v.get("media").filter(|m| m.is_object());
+    let url = text(v, "url").or_else(|| nested.and_then(|m| text(m, "url")));
+    if let Some(url) = url {
+        let filename = text(v, "filename").or_else(|| nested.and_then(|m| text(m, "filename")));
+        let mime = nested
+            .and_then(|m| text(m, "mimetype").or_else(|| text(m, "mime_type")))
+            .or_else(|| text(v, "mimetype"));
+        let extension = extension_of(v, filename.as_deref());
+        let type_word = text(v, "type").or_else(|| nested.and_then(|m| text(m, "type")));
+        let mut media = InboundMedia::new(media_kind(
+            type_word.as_deref(),
+            mime.as_deref(),
+            &extension,
+        ));
         media.url = Some(url);
-        media.filename = text(v, "filename");
+        media.filename = filename;
+        media.mime_type = mime;
         media.caption = body;
         return MessageContent::Media(media);
     }
-    if let Some(loc) = text(v, "location") {
-        let mut parts = loc.split(',').map(|p| p.trim().parse::<f64>());
-        if let (Some(Ok(latitude)), Some(Ok(longitude)), None) =
-            (parts.next(), parts.next(), parts.next())
-        {
-            return MessageContent::Location {
-                latitude,
-                longitude,
-                name: None,
-                address: None,
-            };
-        }
+    if let Some((latitude, longitude)) = location(v) {
+        let obj = v.get("location");
+        return MessageContent::Location {
+            latitude,
+            longitude,
+            name: obj.and_then(|o| text(o, "name")),
+            address: obj.and_then(|o| text(o, "address")),
+        };
     }
     match body {
         Some(body) => MessageContent::Text { body },

@@ -6,6 +6,32 @@
 //! header with [`verify_signature`] over the raw body bytes, then parse with
 //! [`parse_cloud`]. Fonnte posts are parsed with [`parse_fonnte`] (Fonnte
 //! does not sign its webhooks; protect the URL with a secret path segment).
+//!
+//! # De-duplicating deliveries
+//!
+//! Both providers deliver a webhook again when the receiver was slow or
+//! failed, so handlers must be idempotent. Store [`Event::dedup_key`] (or
+//! [`Event::message_id`]) under a unique constraint scoped to the receiving
+//! number (`recipient` of the message: the Cloud API `phone_number_id` or
+//! the Fonnte device) and skip an event whose key is already there.
+//!
+//! - **Cloud API**: the key is built from the `wamid`, which Meta assigns
+//!   once per message, so it is unique on its own. Status updates use
+//!   `status:<wamid>:<status>` because one message passes through several
+//!   statuses.
+//! - **Fonnte**: `inboxid` is the message id when the gateway fills it, but
+//!   real deliveries often carry `"inboxid": 0` (or none). Then the id is
+//!   derived from the message itself ([`InboundMessage::id`] starts with
+//!   `fonnte:`): a SHA-256 over the device, sender, group member,
+//!   timestamp and content. A redelivery of the same body gets the same id;
+//!   two different messages get different ids. Two identical texts from the
+//!   same sender in one second (or, when Fonnte sends no timestamp, ever)
+//!   are indistinguishable from a redelivery and count as one. Message
+//!   status updates carry Fonnte's own message id.
+//! - Device status events ([`Event::DeviceStatus`]) have no key: they are
+//!   idempotent state changes; keep the newest by timestamp.
+
+use std::fmt;
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -30,6 +56,10 @@ pub const SIGNATURE_HEADER: &str = "X-Hub-Signature-256";
 pub enum Event {
     /// A customer sent a message.
     Message(InboundMessage),
+    /// A customer WhatsApp identifies only by a business-scoped user id
+    /// (no phone number; Meta's usernames rollout) sent a message. Reply
+    /// with [`crate::cloud::CloudApi::send_message_to_user_id`].
+    UserIdMessage(InboundMessage<UserId>),
     /// A message we sent changed state (sent, delivered, read, failed).
     Status(StatusUpdate),
     /// A device (Fonnte) connected or disconnected.
@@ -46,6 +76,7 @@ impl Event {
     pub fn message_id(&self) -> Option<&str> {
         match self {
             Self::Message(m) => Some(&m.id),
+            Self::UserIdMessage(m) => Some(&m.id),
             Self::Status(s) => Some(&s.message_id),
             Self::DeviceStatus(_) | Self::Other(_) => None,
         }
@@ -53,10 +84,13 @@ impl Event {
 
     /// A key unique per logical event: `msg:<id>` for messages,
     /// `status:<id>:<status>` for status updates (one message goes through
-    /// several statuses). `None` for events without a provider id.
+    /// several statuses). `None` for events without a provider id. Scope it
+    /// to the receiving number (see the [module docs](self) on
+    /// de-duplicating each provider's deliveries).
     pub fn dedup_key(&self) -> Option<String> {
         match self {
             Self::Message(m) => Some(format!("msg:{}", m.id)),
+            Self::UserIdMessage(m) => Some(format!("msg:{}", m.id)),
             Self::Status(s) => Some(format!("status:{}:{}", s.message_id, s.status.as_str())),
             Self::DeviceStatus(_) | Self::Other(_) => None,
         }
@@ -66,24 +100,126 @@ impl Event {
     pub fn provider(&self) -> &'static str {
         match self {
             Self::Message(m) => m.provider,
+            Self::UserIdMessage(m) => m.provider,
             Self::Status(s) => s.provider,
             Self::DeviceStatus(d) => d.provider,
             Self::Other(o) => o.provider,
         }
     }
+
+    /// Who sent the message, for [`Event::Message`] and
+    /// [`Event::UserIdMessage`].
+    pub fn sender(&self) -> Option<Sender> {
+        match self {
+            Self::Message(m) => Some(m.sender()),
+            Self::UserIdMessage(m) => Some(m.sender()),
+            _ => None,
+        }
+    }
+}
+
+/// A business-scoped user id (BSUID, e.g. `US.13491208655302741918`):
+/// how the Cloud API names a WhatsApp user to one business, with or
+/// without a phone number. Opaque; compare and store it as given.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(String);
+
+impl UserId {
+    /// Wraps an id as the provider gave it; `None` if it is empty or
+    /// only whitespace.
+    pub fn new(id: impl Into<String>) -> Option<Self> {
+        let id = id.into();
+        if id.trim().is_empty() {
+            None
+        } else {
+            Some(Self(id))
+        }
+    }
+
+    /// The id as the provider gave it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Who sent an inbound message: a phone number, or only a business-scoped
+/// user id when WhatsApp does not share the number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Sender {
+    /// The sender's phone number.
+    Phone(PhoneNumber),
+    /// The sender's business-scoped user id (no phone number given).
+    UserId(UserId),
+}
+
+impl Sender {
+    /// The phone number, if the sender has one.
+    pub fn phone(&self) -> Option<&PhoneNumber> {
+        match self {
+            Self::Phone(p) => Some(p),
+            Self::UserId(_) => None,
+        }
+    }
+
+    /// The business-scoped user id, if the sender is known only by one.
+    pub fn user_id(&self) -> Option<&UserId> {
+        match self {
+            Self::UserId(u) => Some(u),
+            Self::Phone(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Sender {
+    /// E.164 for a phone number (`+6281234567890`), the id as given for a
+    /// user id.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Phone(p) => fmt::Display::fmt(p, f),
+            Self::UserId(u) => fmt::Display::fmt(u, f),
+        }
+    }
+}
+
+impl From<PhoneNumber> for Sender {
+    fn from(p: PhoneNumber) -> Self {
+        Self::Phone(p)
+    }
+}
+
+impl From<UserId> for Sender {
+    fn from(u: UserId) -> Self {
+        Self::UserId(u)
+    }
 }
 
 /// An inbound customer message.
+///
+/// `S` is how the sender is identified: a [`PhoneNumber`] (the default,
+/// [`Event::Message`]) or only a [`UserId`] ([`Event::UserIdMessage`]).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub struct InboundMessage {
+pub struct InboundMessage<S = PhoneNumber> {
     /// The provider kind (`cloud_api`, `fonnte`, ...).
     pub provider: &'static str,
-    /// The provider's message id (Cloud API `wamid...`, Fonnte `inboxid`).
+    /// The provider's message id: Cloud API `wamid...`; Fonnte `inboxid`
+    /// when it is set and not 0, otherwise an id derived from the message
+    /// (`fonnte:<hex>`, see the [module docs](self)).
     pub id: String,
     /// The sender.
-    pub from: PhoneNumber,
-    /// The sender's WhatsApp profile name, if given.
+    pub from: S,
+    /// The sender's business-scoped user id, when the provider gives one
+    /// (Cloud API `from_user_id`, or `user_id` of the sender's contact).
+    pub user_id: Option<UserId>,
+    /// The sender's WhatsApp profile name, if given (Cloud API: only from
+    /// the contact entry that names this sender).
     pub from_name: Option<String>,
     /// When the customer sent it, if the provider says.
     pub timestamp: Option<DateTime<Utc>>,
@@ -100,18 +236,19 @@ pub struct InboundMessage {
     pub content: MessageContent,
 }
 
-impl InboundMessage {
+impl<S> InboundMessage<S> {
     /// A message with only the required parts; for tests and simulators.
     pub fn new(
         provider: &'static str,
         id: impl Into<String>,
-        from: PhoneNumber,
+        from: S,
         content: MessageContent,
     ) -> Self {
         Self {
             provider,
             id: id.into(),
             from,
+            user_id: None,
             from_name: None,
             timestamp: None,
             recipient: None,
@@ -155,6 +292,32 @@ impl InboundMessage {
     pub fn text(&self) -> Option<&str> {
         self.content.text()
     }
+
+    /// Replaces the sender with another kind of sender identification,
+    /// keeping every other field.
+    pub fn map_from<T>(self, f: impl FnOnce(S) -> T) -> InboundMessage<T> {
+        InboundMessage {
+            provider: self.provider,
+            id: self.id,
+            from: f(self.from),
+            user_id: self.user_id,
+            from_name: self.from_name,
+            timestamp: self.timestamp,
+            recipient: self.recipient,
+            group: self.group,
+            reply_to: self.reply_to,
+            forwarded: self.forwarded,
+            content: self.content,
+        }
+    }
+
+    /// The sender as a [`Sender`].
+    pub fn sender(&self) -> Sender
+    where
+        S: Clone + Into<Sender>,
+    {
+        self.from.clone().into()
+    }
 }
 
 /// What an inbound message contains.
@@ -197,7 +360,9 @@ pub enum MessageContent {
         /// The row description.
         description: Option<String>,
     },
-    /// The customer tapped a quick-reply button of a template.
+    /// The customer tapped a quick-reply button of a template (Cloud API),
+    /// or a button of a Fonnte button message (Fonnte gives only the
+    /// button's text, in its `text` field; `payload` is then `None`).
     TemplateButton {
         /// The payload we set on the button.
         payload: Option<String>,
@@ -257,6 +422,17 @@ impl MessageContent {
     }
 }
 
+impl InboundMessage<()> {
+    /// Wraps a message whose sender is not yet filled in as the [`Event`]
+    /// variant for `sender`.
+    pub(crate) fn with_sender(self, sender: Sender) -> Event {
+        match sender {
+            Sender::Phone(p) => Event::Message(self.map_from(|()| p)),
+            Sender::UserId(u) => Event::UserIdMessage(self.map_from(|()| u)),
+        }
+    }
+}
+
 /// Media in an inbound message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -265,7 +441,7 @@ pub struct InboundMedia {
     pub kind: MediaKind,
     /// Cloud API media id (download with [`crate::cloud::CloudApi::download_media`]).
     pub id: Option<String>,
-    /// A direct URL (Fonnte).
+    /// A direct URL (Fonnte, top-level `url` or nested `media.url`).
     pub url: Option<String>,
     /// MIME type.
     pub mime_type: Option<String>,

@@ -518,3 +518,26 @@ fn debug_never_prints_the_token() {
     assert!(dbg.contains(PNID));
     assert!(CloudApi::new(PNID, TOKEN).with_base_url("ftp://x").is_err());
 }
+
+#[tokio::test]
+async fn sends_to_a_business_scoped_user_id_in_recipient() {
+    let server = strict_server().await;
+    expect_body(
+        &server,
+        json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "recipient": "US.13491208655302741918",
+            "type": "text",
+            "text": { "body": "Halo", "preview_url": false }
+        }),
+        "wamid.OUT-BSUID",
+    )
+    .await;
+    let user = whatsapp_client::webhook::UserId::new("US.13491208655302741918").unwrap();
+    let receipt = client(&server)
+        .send_message_to_user_id(&user, &OutgoingMessage::text("Halo"))
+        .await
+        .unwrap();
+    assert_eq!(receipt.message_id.as_deref(), Some("wamid.OUT-BSUID"));
+}

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod cloud_api;
+mod corpus;
 mod fonnte_gateway;
 mod pacing_retry;
 mod properties;

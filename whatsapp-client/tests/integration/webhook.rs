@@ -346,9 +346,28 @@ fn fonnte_form_bodies() {
 }
 
 #[test]
-fn fonnte_without_id_is_not_a_message() {
-    let event = parse_fonnte(br#"{"device":"1","sender":"6281234567890","message":"x"}"#).unwrap();
-    assert!(matches!(event, Event::Other(o) if o.kind == "message_without_id"));
+fn fonnte_without_id_gets_an_id_derived_from_the_message() {
+    let body = br#"{"device":"1","sender":"6281234567890","message":"x"}"#;
+    let Event::Message(m) = parse_fonnte(body).unwrap() else {
+        panic!("a message without inboxid is still a message")
+    };
+    assert!(m.id.starts_with("fonnte:"), "{}", m.id);
+    // A redelivery of the same body maps to the same key ...
+    assert_eq!(
+        parse_fonnte(body).unwrap().dedup_key(),
+        Some(format!("msg:{}", m.id))
+    );
+    // ... a different text from the same sender does not.
+    let other = parse_fonnte(br#"{"device":"1","sender":"6281234567890","message":"y"}"#).unwrap();
+    assert_ne!(other.message_id(), Some(m.id.as_str()));
+    // `inboxid: 0` is no id either.
+    let zero =
+        parse_fonnte(br#"{"device":"1","sender":"6281234567890","message":"x","inboxid":0}"#)
+            .unwrap();
+    assert!(
+        zero.message_id()
+            .is_some_and(|id| id.starts_with("fonnte:"))
+    );
     assert!(parse_fonnte(b"").is_err());
     assert!(parse_fonnte(b"{not json").is_err());
 }
