@@ -8,6 +8,7 @@ mod common;
 
 mod client;
 mod core_charge;
+mod corpus;
 mod iris;
 mod notifications;
 mod properties;
