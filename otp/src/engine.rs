@@ -74,6 +74,27 @@ impl IssueRequest {
     }
 }
 
+/// How [`Otp::issue_inner`] treats a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Send the code; every failure is reported.
+    Real,
+    /// Send nothing; the challenge cannot be verified.
+    Decoy,
+    /// Send the code, but answer a failed delivery like a sent code.
+    Undisclosed,
+}
+
+/// The answer for a stored challenge.
+fn issued(challenge_id: String, now: chrono::DateTime<chrono::Utc>, config: &OtpConfig) -> Issued {
+    let ttl = chrono::Duration::from_std(config.ttl).unwrap_or(chrono::Duration::MAX);
+    Issued {
+        challenge_id,
+        expires_at: now.checked_add_signed(ttl).unwrap_or(now),
+        resend_after: config.resend_cooldown,
+    }
+}
+
 /// One-time passcodes: issue a challenge, deliver its code, verify it.
 ///
 /// Cheap to clone; clones share everything. See the crate documentation for
@@ -195,7 +216,7 @@ impl Otp {
     /// resend) closes the earlier challenges once the new code is
     /// delivered, so only the newest code works.
     pub async fn issue(&self, request: IssueRequest) -> Result<Issued, OtpError> {
-        self.issue_inner(request, false).await
+        self.issue_inner(request, Mode::Real).await
     }
 
     /// Behaves like [`Otp::issue`] towards the caller but sends nothing and
@@ -207,19 +228,73 @@ impl Otp {
     /// real challenge, and it waits about as long as recent real deliveries
     /// took. The user-visible result therefore does not tell whether an
     /// account exists.
+    ///
+    /// Any kind of destination is accepted, also one the channel could not
+    /// deliver to: nothing is sent, so nothing about the destination can
+    /// make a decoy fail where a real send would not.
     pub async fn issue_decoy(&self, request: IssueRequest) -> Result<Issued, OtpError> {
-        self.issue_inner(request, true).await
+        self.issue_inner(request, Mode::Decoy).await
     }
 
-    async fn issue_inner(&self, request: IssueRequest, decoy: bool) -> Result<Issued, OtpError> {
+    /// Issues a code in a flow that must not reveal whether an account
+    /// exists (password reset, login by number): sends a real code when
+    /// `known` is `true`, a decoy otherwise, and answers the same way in
+    /// every case.
+    ///
+    /// Unlike [`Otp::issue`], a destination the channel cannot deliver to
+    /// and a failed delivery are not errors here: they are logged and
+    /// answered like a sent code (the challenge stays stored, and nobody
+    /// holds its code, so it behaves like a decoy). The only errors are
+    /// those a decoy gives too: [`OtpError::TooManyRequests`], a malformed
+    /// client key, and [`OtpError::Store`].
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use otp::testing::RecordingChannel;
+    /// use otp::{Destination, IssueRequest, MemoryStore, Otp, OtpSecret, Purpose};
+    ///
+    /// let channel = RecordingChannel::new();
+    /// let otp = Otp::builder(OtpSecret::random(), MemoryStore::new(), channel.clone())
+    ///     .build()
+    ///     .unwrap();
+    /// let known = IssueRequest::new(Purpose::PASSWORD_RESET, Destination::phone_e164("+6281234567890").unwrap());
+    /// let unknown = IssueRequest::new(Purpose::PASSWORD_RESET, Destination::email("nobody@example.com").unwrap());
+    /// let a = otp.issue_undisclosed(known, true).await.unwrap();
+    /// let b = otp.issue_undisclosed(unknown, false).await.unwrap();
+    /// assert_eq!(a.resend_after, b.resend_after);
+    /// assert_eq!(channel.sent().len(), 1);
+    /// # });
+    /// ```
+    pub async fn issue_undisclosed(
+        &self,
+        request: IssueRequest,
+        known: bool,
+    ) -> Result<Issued, OtpError> {
+        let mode = if !known {
+            Mode::Decoy
+        } else if self.inner.channel.supports(&request.destination) {
+            Mode::Undisclosed
+        } else {
+            tracing::warn!(
+                channel = self.inner.channel.name(),
+                destination = %request.destination.masked(),
+                "otp: the channel cannot deliver to this account's destination; answering as if sent"
+            );
+            Mode::Decoy
+        };
+        self.issue_inner(request, mode).await
+    }
+
+    async fn issue_inner(&self, request: IssueRequest, mode: Mode) -> Result<Issued, OtpError> {
         let inner = &*self.inner;
         let config = &inner.config;
+        let decoy = mode == Mode::Decoy;
         if let Some(key) = &request.client_key
             && (key.is_empty() || key.len() > 256)
         {
             return Err(InvalidRequest::ClientKey.into());
         }
-        if !inner.channel.supports(&request.destination) {
+        if mode == Mode::Real && !inner.channel.supports(&request.destination) {
             return Err(InvalidRequest::UnsupportedDestination {
                 channel: inner.channel.name(),
             }
@@ -306,6 +381,12 @@ impl Otp {
                     error = %e,
                     "otp: delivery failed"
                 );
+                if mode == Mode::Undisclosed {
+                    // The undelivered challenge stays, unverifiable by
+                    // anyone, and earlier codes keep working: the caller
+                    // sees what a decoy would show.
+                    return Ok(issued(id, now, config));
+                }
                 if let Err(store_error) = inner.store.delete_challenge(&id).await {
                     tracing::warn!(error = %store_error, "otp: could not discard an undelivered challenge");
                 }
@@ -322,12 +403,7 @@ impl Otp {
             destination = %request.destination.masked(),
             "otp: challenge issued"
         );
-        let ttl = chrono::Duration::from_std(config.ttl).unwrap_or(chrono::Duration::MAX);
-        Ok(Issued {
-            challenge_id: id,
-            expires_at: now.checked_add_signed(ttl).unwrap_or(now),
-            resend_after: config.resend_cooldown,
-        })
+        Ok(issued(id, now, config))
     }
 
     fn record_delivery_time(&self, took: Duration) {

@@ -67,19 +67,25 @@ pub fn sender(
         token: config.token.clone(),
         ..DeviceSecrets::default()
     };
-    let inner: Arc<dyn Provider> =
-        match remote_provider(kind, &settings, &secrets, http, "platform WhatsApp")? {
-            // A code that does not arrive locks a vendor out of sign-up:
-            // transient provider errors get a few quick retries.
-            Some(remote) => Arc::new(Retrying::new(
-                remote,
-                whatsapp_client::RetryPolicy::default()
-                    .max_retries(2)
-                    .base_delay(Duration::from_millis(300))
-                    .max_delay(Duration::from_secs(5)),
-            )),
-            None => Arc::new(SimSender::new(None, None, writer)),
-        };
+    let inner: Arc<dyn Provider> = match remote_provider(
+        kind,
+        &settings,
+        &secrets,
+        http,
+        "platform WhatsApp",
+        &kind.pacing(),
+    )? {
+        // A code that does not arrive locks a vendor out of sign-up:
+        // transient provider errors get a few quick retries.
+        Some(remote) => Arc::new(Retrying::new(
+            remote,
+            whatsapp_client::RetryPolicy::default()
+                .max_retries(2)
+                .base_delay(Duration::from_millis(300))
+                .max_delay(Duration::from_secs(5)),
+        )),
+        None => Arc::new(SimSender::new(None, None, writer)),
+    };
     Ok(PlatformSender {
         inner,
         provider: config.provider,

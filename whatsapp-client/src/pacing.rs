@@ -5,10 +5,22 @@
 //! conversation does not hold up others), then for the sender's overall
 //! rate. Waiting uses `tokio::time`, so tests with a paused clock are
 //! deterministic. Limits hold within one process; across replicas, lease
-//! each sender to one worker.
+//! each sender to one worker or reserve send slots in shared storage.
+//!
+//! The sender rate is a strict one: `per_second(n)` never lets more than
+//! `n` sends into any window of one second plus [`WINDOW_MARGIN`] (a
+//! provider such as the Cloud API counts its throughput limit over a
+//! sliding second and answers 130429 above it; the margin absorbs a few
+//! milliseconds of network jitter), and spaces them about `1/n` s apart
+//! rather than in bursts. When the provider still answers with a
+//! throughput error, every send of the sender waits for the provider's
+//! `retry_after` (one second when it gives none) and then goes on at the
+//! full rate.
 
+use std::collections::VecDeque;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use governor::clock::Clock;
@@ -28,6 +40,73 @@ pub const CLOUD_DEFAULT_PER_SECOND: u32 = 80;
 /// Cloud API pair rate limit: about one message every 6 seconds to the same
 /// recipient (bursts are tolerated, sustained traffic triggers 131056).
 pub const CLOUD_PAIR_INTERVAL: Duration = Duration::from_secs(6);
+
+/// How much longer than one second the window is in which a sender makes
+/// at most `n` sends: 1%, so a few milliseconds of network jitter cannot
+/// put `n + 1` requests into one second at the provider.
+pub const WINDOW_MARGIN: Duration = Duration::from_millis(10);
+
+/// Sends a sender may make back to back before the `1/n` s spacing
+/// applies; the window still caps them at `n`. Two let a send that woke a
+/// little late (timers fire on whole milliseconds) keep the average rate.
+const SENDER_BURST: u32 = 2;
+
+/// How long every send waits after a throughput error that came without a
+/// `retry_after`: one window of the provider's limit.
+pub const RATE_LIMITED_PAUSE: Duration = Duration::from_secs(1);
+
+/// The spacing of `per_second` evenly spaced sends such that no window of
+/// one second plus [`WINDOW_MARGIN`] holds more than `per_second`: for
+/// schedulers that reserve one slot per send (a shared slot table).
+pub fn send_spacing(per_second: NonZeroU32) -> Duration {
+    (Duration::from_secs(1) + WINDOW_MARGIN) / per_second.get()
+}
+
+/// The sender rate: at most `per_window` sends in any `window`, spaced by
+/// a GCRA that allows [`SENDER_BURST`] at once.
+struct SenderLimit {
+    per_window: usize,
+    window: Duration,
+    smooth: DirectLimiter,
+    /// Times of the sends in the last `window`, oldest first.
+    recent: Mutex<VecDeque<Duration>>,
+}
+
+impl SenderLimit {
+    fn new(per_second: NonZeroU32, clock: TokioClock) -> Option<Self> {
+        let quota = Quota::with_period(Duration::from_secs(1) / per_second.get())?
+            .allow_burst(NonZeroU32::new(SENDER_BURST).unwrap_or(NonZeroU32::MIN));
+        Some(Self {
+            per_window: per_second.get() as usize,
+            window: Duration::from_secs(1) + WINDOW_MARGIN,
+            smooth: RateLimiter::direct_with_clock(quota, clock),
+            recent: Mutex::new(VecDeque::with_capacity(per_second.get() as usize)),
+        })
+    }
+
+    /// Takes a send at `now`, or says how long to wait before trying again.
+    fn try_acquire(&self, now: Duration) -> Result<(), Duration> {
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        while recent
+            .front()
+            .is_some_and(|t| now.saturating_sub(*t) >= self.window)
+        {
+            recent.pop_front();
+        }
+        if recent.len() >= self.per_window
+            && let Some(oldest) = recent.front()
+        {
+            return Err((*oldest + self.window).saturating_sub(now));
+        }
+        match self.smooth.check() {
+            Ok(()) => {
+                recent.push_back(now);
+                Ok(())
+            }
+            Err(not_until) => Err(not_until.wait_time_from(now)),
+        }
+    }
+}
 
 /// Default burst allowed to one recipient before the pair interval applies
 /// (a reply is often two or three messages in a row).
@@ -60,7 +139,8 @@ impl Clock for TokioClock {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PacingConfig {
-    /// Messages per second for the whole sender; `None` for no limit.
+    /// Messages per second for the whole sender: at most this many in any
+    /// window of one second plus [`WINDOW_MARGIN`]; `None` for no limit.
     pub per_second: Option<NonZeroU32>,
     /// Minimum spacing between messages to one recipient once the burst is
     /// used; `None` for no pair limit.
@@ -131,16 +211,20 @@ type KeyedLimiter =
 /// for _ in 0..4 {
 ///     paced.send(&to, &OutgoingMessage::text("x")).await.unwrap();
 /// }
-/// // 2 per second: the 3rd and 4th message waited 0.5 s each.
-/// assert_eq!(start.elapsed(), Duration::from_millis(1000));
+/// // 2 per second: the 3rd and 4th message waited until the first two
+/// // left the window of 1 s plus the 10 ms margin.
+/// assert_eq!(start.elapsed(), Duration::from_millis(1010));
 /// # });
 /// ```
 pub struct Paced<P> {
     inner: P,
     clock: TokioClock,
-    sender: Option<DirectLimiter>,
+    sender: Option<SenderLimit>,
     pair: Option<KeyedLimiter>,
     sends: AtomicU64,
+    /// After a throughput error: no send before this many microseconds
+    /// of `clock` (0: no pause).
+    paused_until_us: AtomicU64,
 }
 
 impl<P: std::fmt::Debug> std::fmt::Debug for Paced<P> {
@@ -157,9 +241,7 @@ impl<P> Paced<P> {
     /// Wraps `inner` with the given limits.
     pub fn new(inner: P, config: &PacingConfig) -> Self {
         let clock = TokioClock::default();
-        let sender = config
-            .per_second
-            .map(|n| RateLimiter::direct_with_clock(Quota::per_second(n), clock));
+        let sender = config.per_second.and_then(|n| SenderLimit::new(n, clock));
         let pair = config
             .pair_interval
             .and_then(Quota::with_period)
@@ -170,6 +252,7 @@ impl<P> Paced<P> {
             sender,
             pair,
             sends: AtomicU64::new(0),
+            paused_until_us: AtomicU64::new(0),
         }
     }
 
@@ -200,15 +283,29 @@ impl<P> Paced<P> {
         }
     }
 
-    async fn wait_sender(&self) {
-        let Some(sender) = &self.sender else { return };
+    /// Holds every following send back for `pause` from now.
+    fn pause_for(&self, pause: Duration) {
+        let until = self.clock.now().saturating_add(pause);
+        let until = u64::try_from(until.as_micros()).unwrap_or(u64::MAX);
+        self.paused_until_us.fetch_max(until, Ordering::Relaxed);
+    }
+
+    async fn wait_pause(&self) {
         loop {
-            match sender.check() {
-                Ok(()) => return,
-                Err(not_until) => {
-                    tokio::time::sleep(not_until.wait_time_from(self.clock.now())).await;
-                }
+            let until = Duration::from_micros(self.paused_until_us.load(Ordering::Relaxed));
+            let now = self.clock.now();
+            if until <= now {
+                return;
             }
+            tokio::time::sleep(until - now).await;
+        }
+    }
+
+    async fn wait_sender(&self) {
+        self.wait_pause().await;
+        let Some(sender) = &self.sender else { return };
+        while let Err(wait) = sender.try_acquire(self.clock.now()) {
+            tokio::time::sleep(wait).await;
         }
     }
 }
@@ -234,6 +331,19 @@ impl<P: Provider> Provider for Paced<P> {
         ) {
             pair.retain_recent();
         }
-        self.inner.send(to, message).await
+        let result = self.inner.send(to, message).await;
+        if let Err(e) = &result
+            && let Some(api) = e.as_api()
+            && api.kind == crate::error::ApiErrorKind::RateLimited
+        {
+            let pause = api.retry_after.unwrap_or(RATE_LIMITED_PAUSE);
+            tracing::warn!(
+                provider = self.inner.kind(),
+                pause_ms = pause.as_millis() as u64,
+                "sender throughput limit reached: pausing this sender"
+            );
+            self.pause_for(pause);
+        }
+        result
     }
 }

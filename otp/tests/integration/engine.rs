@@ -421,6 +421,136 @@ async fn decoys_behave_like_real_challenges(b: Backend) {
     );
 }
 
+/// A channel that reaches phone numbers only, delivering to a recording.
+#[derive(Debug, Clone)]
+struct PhonesOnly(RecordingChannel);
+
+#[async_trait::async_trait]
+impl otp::Channel for PhonesOnly {
+    fn name(&self) -> &'static str {
+        "phones-only"
+    }
+    fn supports(&self, destination: &Destination) -> bool {
+        destination.as_phone_e164().is_some()
+    }
+    async fn deliver(&self, delivery: &otp::channel::Delivery<'_>) -> Result<(), DeliveryError> {
+        self.0.deliver(delivery).await
+    }
+}
+
+/// What a caller can observe of an answer: the variant, the id's length,
+/// the expiry and the cooldown.
+fn observable(
+    result: &Result<otp::Issued, OtpError>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    match result {
+        Ok(i) => format!(
+            "ok id={} ttl={} resend={:?}",
+            i.challenge_id.len(),
+            (i.expires_at - now).num_seconds(),
+            i.resend_after
+        ),
+        Err(e) => format!("err status={} {e}", e.http_status()),
+    }
+}
+
+async fn undisclosed_issues_answer_alike_whatever_happens(b: Backend) {
+    let channel = RecordingChannel::new();
+    let clock = ManualClock::at_epoch_2026();
+    let otp = Otp::builder(
+        OtpSecret::new(SECRET).unwrap(),
+        b.store.clone(),
+        PhonesOnly(channel.clone()),
+    )
+    .clock(clock.clone())
+    .build()
+    .unwrap();
+    let now = otp::Clock::now(&clock);
+    let request = |to: Destination| IssueRequest::new(Purpose::PASSWORD_RESET, to).client_key("ip");
+
+    // A known account that the channel reaches: a real code goes out.
+    let delivered = otp.issue_undisclosed(request(phone(70)), true).await;
+    assert_eq!(channel.sent().len(), 1);
+    let code = channel.last_code().unwrap();
+    let expected = observable(&delivered, now);
+    assert!(expected.starts_with("ok "), "{expected}");
+
+    // A known account whose delivery fails.
+    channel.fail_with(Some(DeliveryError::Transport {
+        provider: "recording",
+        message: "number has no WhatsApp".to_owned(),
+    }));
+    let failed = otp.issue_undisclosed(request(phone(71)), true).await;
+    channel.fail_with(None);
+    // A known account the channel cannot reach at all.
+    let unreachable = otp
+        .issue_undisclosed(request(Destination::email("a@b.example").unwrap()), true)
+        .await;
+    // Unknown accounts, of both kinds of destination.
+    let unknown_phone = otp.issue_undisclosed(request(phone(72)), false).await;
+    let unknown_email = otp
+        .issue_undisclosed(request(Destination::email("c@d.example").unwrap()), false)
+        .await;
+    for other in [&failed, &unreachable, &unknown_phone, &unknown_email] {
+        assert_eq!(observable(other, now), expected);
+    }
+    assert_eq!(
+        channel.sent().len(),
+        1,
+        "only the deliverable code was sent"
+    );
+
+    // The delivered code works; none of the others can be verified.
+    let id = delivered.unwrap().challenge_id;
+    for other in [failed, unreachable, unknown_phone, unknown_email] {
+        let outcome = otp
+            .verify(
+                &Purpose::PASSWORD_RESET,
+                &other.unwrap().challenge_id,
+                &code,
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome, VerifyOutcome::WrongCode { .. }),
+            "{outcome:?}"
+        );
+    }
+    assert!(
+        otp.verify(&Purpose::PASSWORD_RESET, &id, &code)
+            .await
+            .unwrap()
+            .is_verified()
+    );
+
+    // Limits apply the same way: a second request to one destination
+    // waits for the cooldown, known or not, deliverable or not.
+    for (to, known) in [(phone(70), true), (phone(71), true), (phone(72), false)] {
+        retry_after(otp.issue_undisclosed(request(to), known).await);
+    }
+}
+
+async fn a_failed_undisclosed_delivery_keeps_the_earlier_code(b: Backend) {
+    let env = Env::new(b, OtpConfig::default());
+    let to = phone(73);
+    let request = || IssueRequest::new(Purpose::LOGIN, to.clone());
+    let first = env.otp.issue_undisclosed(request(), true).await.unwrap();
+    let first_code = env.channel.last_code().unwrap();
+    env.advance(61);
+    env.channel.fail_with(Some(DeliveryError::Transport {
+        provider: "recording",
+        message: "down".to_owned(),
+    }));
+    env.otp.issue_undisclosed(request(), true).await.unwrap();
+    env.channel.fail_with(None);
+    assert!(
+        env.verify(&first.challenge_id, &first_code)
+            .await
+            .is_verified()
+    );
+}
+
 async fn purposes_do_not_replace_each_other(b: Backend) {
     let mut config = OtpConfig::default();
     config.resend_cooldown = Duration::ZERO;
@@ -701,6 +831,8 @@ on_every_store!(
     destination_refusal_gives_the_client_slot_back,
     failed_delivery_discards_the_new_code_and_keeps_the_old,
     decoys_behave_like_real_challenges,
+    undisclosed_issues_answer_alike_whatever_happens,
+    a_failed_undisclosed_delivery_keeps_the_earlier_code,
     purposes_do_not_replace_each_other,
     configuration_is_honoured,
     bad_requests_are_refused_before_counting,

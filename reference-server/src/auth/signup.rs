@@ -376,11 +376,12 @@ async fn resend_signup(
     let request = otp::IssueRequest::new(otp::Purpose::REGISTER, destination)
         .client_key(ip.to_string())
         .locale(locale_of(pending.as_deref().unwrap_or("id")));
-    let issued = match pending {
-        Some(_) => state.services.otp.issue(request).await,
-        None => state.services.otp.issue_decoy(request).await,
-    }
-    .map_err(otp_error)?;
+    let issued = state
+        .services
+        .otp
+        .issue_undisclosed(request, pending.is_some())
+        .await
+        .map_err(otp_error)?;
     Ok(ok(sent(&issued, None)))
 }
 
@@ -411,42 +412,36 @@ async fn request_reset(
     .bind(&email)
     .fetch_optional(&state.pool)
     .await?;
-    let issued = match row {
-        Some((Some(whatsapp), locale)) => {
-            let destination =
-                otp::Destination::phone_e164(&whatsapp).map_err(|e| otp_error(e.into()))?;
-            state
-                .services
-                .otp
-                .issue(
-                    otp::IssueRequest::new(otp::Purpose::PASSWORD_RESET, destination)
-                        .client_key(ip.to_string())
-                        .locale(locale_of(&locale)),
-                )
-                .await
-        }
-        _ => {
-            // A stand-in number derived from the email, so decoys for one
-            // unknown email hit the same send limits a real account would.
-            let digest = crate::auth::token::hash(&email);
-            let digits: String = digest
-                .bytes()
-                .map(|b| char::from(b'0' + b % 10))
-                .take(9)
-                .collect();
-            let destination = otp::Destination::phone_e164(&format!("+628{digits}"))
-                .map_err(|e| otp_error(e.into()))?;
-            state
-                .services
-                .otp
-                .issue_decoy(
-                    otp::IssueRequest::new(otp::Purpose::PASSWORD_RESET, destination)
-                        .client_key(ip.to_string()),
-                )
-                .await
-        }
-    }
-    .map_err(otp_error)?;
+    // Whatever the account, the answer is the same: a real code when the
+    // member has a number the channel reaches, else a decoy whose send
+    // limits are keyed by the email, so repeated requests for one unknown
+    // email hit the same limits a real account would.
+    let account = match row {
+        Some((Some(whatsapp), locale)) => otp::Destination::phone_e164(&whatsapp)
+            .ok()
+            .map(|destination| (destination, locale_of(&locale))),
+        _ => None,
+    };
+    let known = account.is_some();
+    let (destination, locale) = match account {
+        Some(account) => account,
+        None => (
+            otp::Destination::other("account", &crate::auth::token::hash(&email))
+                .map_err(|e| otp_error(e.into()))?,
+            otp::Locale::default(),
+        ),
+    };
+    let issued = state
+        .services
+        .otp
+        .issue_undisclosed(
+            otp::IssueRequest::new(otp::Purpose::PASSWORD_RESET, destination)
+                .client_key(ip.to_string())
+                .locale(locale),
+            known,
+        )
+        .await
+        .map_err(otp_error)?;
     Ok(ok(sent(&issued, None)))
 }
 

@@ -86,29 +86,72 @@ enum Figure {
 /// Every send the mock provider accepted: (recipient digits, when).
 type Log = Arc<Mutex<Vec<(String, Instant)>>>;
 
+/// The Cloud API's default throughput per number, which the mock enforces
+/// over every sliding one-second window, as Meta does.
+const PROVIDER_LIMIT: usize = 80;
+
+/// The mock provider's state.
+#[derive(Clone, Default)]
+struct Mock {
+    log: Log,
+    /// Per phone number id: arrival times within the last second.
+    windows: Arc<Mutex<HashMap<String, std::collections::VecDeque<Instant>>>>,
+    /// Requests answered with 130429.
+    refused: Arc<std::sync::atomic::AtomicUsize>,
+}
+
 async fn mock_send(
-    State(log): State<Log>,
+    State(mock): State<Mock>,
+    axum::extract::Path((_version, pnid)): axum::extract::Path<(String, String)>,
     axum::Json(body): axum::Json<Value>,
-) -> axum::Json<Value> {
-    let to = body["to"].as_str().unwrap_or_default().to_owned();
-    let n = {
-        let mut l = log
+) -> (axum::http::StatusCode, axum::Json<Value>) {
+    let now = Instant::now();
+    {
+        let mut windows = mock
+            .windows
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        l.push((to.clone(), Instant::now()));
+        let window = windows.entry(pnid).or_default();
+        while window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+        {
+            window.pop_front();
+        }
+        if window.len() >= PROVIDER_LIMIT {
+            mock.refused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return (
+                axum::http::StatusCode::BAD_REQUEST,
+                axum::Json(json!({"error": {"message": "(#130429) Rate limit hit",
+                    "type": "OAuthException", "code": 130429}})),
+            );
+        }
+        window.push_back(now);
+    }
+    let to = body["to"].as_str().unwrap_or_default().to_owned();
+    let n = {
+        let mut l = mock
+            .log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        l.push((to.clone(), now));
         l.len()
     };
-    axum::Json(
-        json!({"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}],
-                      "messages": [{"id": format!("wamid.LOAD{n}")}]}),
+    (
+        axum::http::StatusCode::OK,
+        axum::Json(
+            json!({"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}],
+                          "messages": [{"id": format!("wamid.LOAD{n}")}]}),
+        ),
     )
 }
 
 /// Starts the mock Cloud API on 127.0.0.1 and returns its base URL.
-async fn start_mock(log: Log) -> Result<String, BoxError> {
+async fn start_mock(mock: Mock) -> Result<String, BoxError> {
     let app = axum::Router::new()
         .route("/{version}/{pnid}/messages", axum::routing::post(mock_send))
-        .with_state(log);
+        .with_state(mock);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
@@ -293,6 +336,7 @@ struct Setup {
     devices: Vec<String>,
     template: String,
     log: Log,
+    refused: Arc<std::sync::atomic::AtomicUsize>,
     client: reqwest::Client,
     // Last: removed after the servers are stopped.
     _dir: TempDir,
@@ -318,8 +362,10 @@ async fn setup(
         "setup: {n} contacts inserted in {:.2} s",
         t.elapsed().as_secs_f64()
     );
-    let log: Log = Arc::default();
-    let mock = start_mock(Arc::clone(&log)).await?;
+    let provider = Mock::default();
+    let log = Arc::clone(&provider.log);
+    let refused = Arc::clone(&provider.refused);
+    let mock = start_mock(provider).await?;
     let client = reqwest::Client::builder().no_proxy().build()?;
     let mut servers = Vec::new();
     for _ in 0..processes {
@@ -348,6 +394,7 @@ async fn setup(
         devices: ids,
         template: tpl["id"].as_str().unwrap_or_default().to_owned(),
         log,
+        refused,
         client,
         _dir: dir,
     })
@@ -500,15 +547,17 @@ async fn run(figure: Figure) -> Result<(), BoxError> {
             let limit = Duration::from_secs(messages as u64 / rate.max(1) as u64 * 2 + 120);
             let done = s.wait_done(&id, limit, || {}).await?;
             let (requests, duplicates, lost, achieved) = s.check(&id).await?;
+            let expected = rate.min(PROVIDER_LIMIT as i64) as f64;
             println!(
-                "FIGURE send {} process(es) on {}: {requests} requests for {messages} recipients, configured {rate} msg/s, achieved {achieved:.2} msg/s ({:.1}%), duplicates {duplicates}, lost {lost}, counts {}",
+                "FIGURE send {} process(es) on {}: {requests} requests for {messages} recipients, configured {rate} msg/s, achieved {achieved:.2} msg/s ({:.1}% of {expected} msg/s, the provider's limit being {PROVIDER_LIMIT}), refused with 130429 {}, duplicates {duplicates}, lost {lost}, counts {}",
                 processes,
                 if postgres.is_some() {
                     "postgres"
                 } else {
                     "sqlite"
                 },
-                achieved / rate as f64 * 100.0,
+                achieved / expected * 100.0,
+                s.refused.load(std::sync::atomic::Ordering::Relaxed),
                 done["counts"]
             );
         }

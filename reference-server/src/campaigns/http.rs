@@ -55,6 +55,12 @@ pub struct DeviceAssignment {
     /// Sends per day (vendor time zone) of this campaign on this device.
     #[serde(default)]
     pub daily_cap: Option<i64>,
+    /// Sends per minute the device really makes: `rate_per_minute` capped
+    /// at what its provider takes from one number (Cloud API 4800, Fonnte
+    /// and gateways 600). Set in answers; ignored in requests.
+    #[serde(default, skip_deserializing)]
+    #[schema(read_only)]
+    pub effective_rate_per_minute: Option<i64>,
 }
 
 fn one() -> i64 {
@@ -206,9 +212,10 @@ async fn from_row(
     let audience: String = row.try_get("audience")?;
     let audience: Audience = serde_json::from_str(&audience)
         .map_err(|e| AppError::internal(format!("stored audience unreadable: {e}")))?;
-    let devices: Vec<(String, i64, i64, i64, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT device_id, weight, rate_per_minute, delay_min_ms, delay_max_ms, daily_cap FROM campaign_devices \
-         WHERE tenant_id = $1 AND campaign_id = $2 ORDER BY device_id",
+    let devices: Vec<(String, i64, i64, i64, i64, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT cd.device_id, cd.weight, cd.rate_per_minute, cd.delay_min_ms, cd.delay_max_ms, cd.daily_cap, dv.kind \
+         FROM campaign_devices cd LEFT JOIN devices dv ON dv.id = cd.device_id \
+         WHERE cd.tenant_id = $1 AND cd.campaign_id = $2 ORDER BY cd.device_id",
     )
     .bind(tenant_id)
     .bind(&id)
@@ -224,7 +231,15 @@ async fn from_row(
         devices: devices
             .into_iter()
             .map(
-                |(device_id, weight, rate_per_minute, delay_min_ms, delay_max_ms, daily_cap)| {
+                |(
+                    device_id,
+                    weight,
+                    rate_per_minute,
+                    delay_min_ms,
+                    delay_max_ms,
+                    daily_cap,
+                    kind,
+                )| {
                     DeviceAssignment {
                         device_id,
                         weight,
@@ -232,6 +247,13 @@ async fn from_row(
                         delay_min_ms,
                         delay_max_ms,
                         daily_cap,
+                        effective_rate_per_minute: Some(
+                            kind.as_deref()
+                                .and_then(crate::devices::DeviceKind::parse)
+                                .map_or(rate_per_minute, |k| {
+                                    k.effective_per_minute(rate_per_minute)
+                                }),
+                        ),
                     }
                 },
             )

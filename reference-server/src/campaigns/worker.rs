@@ -137,11 +137,12 @@ impl Engine {
             i64,
             Option<i64>,
             String,
+            String,
         )> = sqlx::query_as(
             "SELECT c.template_id, c.followup_template_id, c.followup_after_ms, c.time_zone, \
-             d.rate_per_minute, d.delay_min_ms, d.delay_max_ms, d.daily_cap, t.locale \
+             d.rate_per_minute, d.delay_min_ms, d.delay_max_ms, d.daily_cap, t.locale, dv.kind \
              FROM campaigns c JOIN campaign_devices d ON d.campaign_id = c.id AND d.device_id = $2 \
-             JOIN tenants t ON t.id = c.tenant_id \
+             JOIN tenants t ON t.id = c.tenant_id JOIN devices dv ON dv.id = d.device_id \
              WHERE c.id = $1 AND c.tenant_id = $3",
         )
         .bind(campaign_id)
@@ -150,8 +151,12 @@ impl Engine {
         .fetch_optional(pool)
         .await
         .map_err(|e| e.to_string())?;
-        let (tpl, fu_tpl, fu_after, tz, rate, dmin, dmax, cap, locale) =
+        let (tpl, fu_tpl, fu_after, tz, rate, dmin, dmax, cap, locale, kind) =
             row.ok_or("campaign or device assignment missing")?;
+        // Whatever the campaign asks for, the device never goes faster
+        // than its provider takes.
+        let rate =
+            crate::devices::DeviceKind::parse(&kind).map_or(rate, |k| k.effective_per_minute(rate));
         let main = crate::templates::compile_stored(pool, tenant_id, &tpl)
             .await
             .map_err(|e| e.to_string())?;
@@ -582,6 +587,22 @@ impl Engine {
                 message_id: receipt.message_id,
                 used_template,
             },
+            Err(e)
+                if e.as_api()
+                    .is_some_and(|a| a.kind == ApiErrorKind::RateLimited) =>
+            {
+                // The number's throughput limit, not a fault of this
+                // message: the sender pauses for the provider's window and
+                // the row goes back to the queue without using a try.
+                let pause = e
+                    .retry_after()
+                    .unwrap_or(whatsapp_client::pacing::RATE_LIMITED_PAUSE);
+                Outcome::Unclaim {
+                    not_before: self.now_ms()
+                        + i64::try_from(pause.as_millis()).unwrap_or(i64::MAX / 2),
+                    pause_campaign: false,
+                }
+            }
             Err(e) if e.is_retryable() && row.attempts < self.config.max_attempts => {
                 let retry_after = e
                     .retry_after()

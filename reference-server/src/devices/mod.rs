@@ -8,6 +8,7 @@
 
 pub mod model;
 pub mod registry;
+pub(crate) mod send_slots;
 pub(crate) mod store;
 
 use axum::extract::{Path, State};

@@ -40,6 +40,40 @@ impl DeviceKind {
         }
     }
 
+    /// The most messages per second the provider takes from one number:
+    /// the Cloud API's default throughput (80), and 10 for Fonnte and
+    /// gateways, which drive a phone's WhatsApp session where bursts get
+    /// numbers banned. `None` for the simulator, which sends nowhere.
+    pub fn max_per_second(self) -> Option<u32> {
+        match self {
+            Self::CloudApi => Some(whatsapp_client::pacing::CLOUD_DEFAULT_PER_SECOND),
+            Self::Fonnte | Self::Gateway => Some(10),
+            Self::Simulator => None,
+        }
+    }
+
+    /// [`DeviceKind::max_per_second`] per minute: the cap on a campaign's
+    /// `rate_per_minute` on a device of this kind.
+    pub fn max_per_minute(self) -> Option<i64> {
+        self.max_per_second().map(|n| i64::from(n) * 60)
+    }
+
+    /// The rate a campaign asking for `requested` per minute gets on a
+    /// device of this kind.
+    pub fn effective_per_minute(self, requested: i64) -> i64 {
+        self.max_per_minute()
+            .map_or(requested, |cap| requested.min(cap))
+    }
+
+    /// The pacing of this kind's sender: its rate (see
+    /// [`DeviceKind::max_per_second`]) and the Cloud API's pair limit.
+    pub fn pacing(self) -> whatsapp_client::PacingConfig {
+        match self.max_per_second() {
+            Some(n) => whatsapp_client::PacingConfig::cloud_api().per_second(n),
+            None => whatsapp_client::PacingConfig::unlimited(),
+        }
+    }
+
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
         match s {

@@ -159,11 +159,14 @@ pub fn forget(state: &AppState, device_id: &str) {
     crate::bots::runtime(state).devices.remove(device_id);
 }
 
-/// Sender rate for Fonnte and gateway devices: these drive a phone's
-/// WhatsApp session, where bursts get numbers banned.
-const GATEWAY_PER_SECOND: u32 = 10;
-
 /// Builds the paced sender of a device.
+///
+/// On PostgreSQL, where several server processes may send for one device
+/// (campaign sends on the lease holder, bot replies wherever the webhook
+/// lands), the device's rate is kept through send slots reserved in the
+/// database ([`super::send_slots`]); the in-process limiter then keeps only
+/// the pair limit. On SQLite one process sends, and the in-process limiter
+/// holds the rate.
 fn build_provider(
     state: &AppState,
     tenant_id: &str,
@@ -172,11 +175,25 @@ fn build_provider(
     settings: &DeviceSettings,
     secrets: &DeviceSecrets,
 ) -> Result<Arc<dyn Provider>, AppError> {
-    use whatsapp_client::{Paced, PacingConfig};
+    use whatsapp_client::Paced;
     let client = crate::bots::runtime(state).http.clone();
     let label = format!("device {device_id}");
-    if let Some(p) = remote_provider(kind, settings, secrets, client, &label)? {
-        return Ok(p);
+    let shared = state.db == crate::db::DbKind::Postgres;
+    let pacing = if shared {
+        kind.pacing().per_second(0)
+    } else {
+        kind.pacing()
+    };
+    if let Some(p) = remote_provider(kind, settings, secrets, client, &label, &pacing)? {
+        return Ok(match (shared, kind.max_per_second()) {
+            (true, Some(per_second)) => Arc::new(super::send_slots::SharedSlots::new(
+                p,
+                state.pool.clone(),
+                device_id.to_owned(),
+                per_second,
+            )),
+            _ => p,
+        });
     }
     // The simulator sends nowhere, so it is not rate limited (the wrapper
     // stays, so the path is the same as for real devices).
@@ -186,21 +203,22 @@ fn build_provider(
             Some(device_id),
             state.services.writer.clone(),
         ),
-        &PacingConfig::unlimited(),
+        &whatsapp_client::PacingConfig::unlimited(),
     )))
 }
 
 /// The paced sender of a provider that is reached over HTTP (Cloud API,
 /// Fonnte, gateway); `None` for the simulator. `label` names the sender in
-/// errors ("device ...", "platform WhatsApp").
+/// errors ("device ...", "platform WhatsApp"); `pacing` is its limits.
 pub(crate) fn remote_provider(
     kind: DeviceKind,
     settings: &DeviceSettings,
     secrets: &DeviceSecrets,
     client: reqwest::Client,
     label: &str,
+    pacing: &whatsapp_client::PacingConfig,
 ) -> Result<Option<Arc<dyn Provider>>, AppError> {
-    use whatsapp_client::{Paced, PacingConfig};
+    use whatsapp_client::Paced;
     let missing = |f: &str| AppError::internal(format!("{label}: {f} missing"));
     let bad = |field: &str, e: &dyn std::fmt::Display| {
         AppError::internal(format!("{label}: setting {field} unusable: {e}"))
@@ -223,7 +241,7 @@ pub(crate) fn remote_provider(
             if let Some(base) = &settings.base_url {
                 c = c.with_base_url(base).map_err(|e| bad("base_url", &e))?;
             }
-            Arc::new(Paced::new(c, &PacingConfig::cloud_api()))
+            Arc::new(Paced::new(c, pacing))
         }
         DeviceKind::Fonnte => {
             let token = secrets.token.as_ref().ok_or_else(|| missing("token"))?;
@@ -232,10 +250,7 @@ pub(crate) fn remote_provider(
             if let Some(base) = &settings.base_url {
                 c = c.with_base_url(base).map_err(|e| bad("base_url", &e))?;
             }
-            Arc::new(Paced::new(
-                c,
-                &PacingConfig::cloud_api().per_second(GATEWAY_PER_SECOND),
-            ))
+            Arc::new(Paced::new(c, pacing))
         }
         DeviceKind::Gateway => {
             let token = secrets.token.as_ref().ok_or_else(|| missing("token"))?;
@@ -250,10 +265,7 @@ pub(crate) fn remote_provider(
             let c = whatsapp_client::gateway::Gateway::new(url, header, token.expose_secret())
                 .map_err(|e| bad("gateway_url", &e))?
                 .with_http_client(client);
-            Arc::new(Paced::new(
-                c,
-                &PacingConfig::cloud_api().per_second(GATEWAY_PER_SECOND),
-            ))
+            Arc::new(Paced::new(c, pacing))
         }
         DeviceKind::Simulator => return Ok(None),
     };

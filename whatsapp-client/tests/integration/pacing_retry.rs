@@ -38,19 +38,67 @@ async fn sender_limit_spreads_sends() {
         times.push(t.await.unwrap().unwrap() - start);
     }
     assert_eq!(rec.sent().len(), 240);
-    // Burst of 80 at t=0, then one every 12.5 ms: the last at (240-80)*12.5ms = 2 s.
     times.sort();
-    assert_eq!(times[79], Duration::ZERO);
-    assert!(times[80] > Duration::ZERO);
-    assert_eq!(*times.last().unwrap(), Duration::from_millis(2000));
-    // No one-second window holds more than 80 + 80 sends (burst + refill).
-    for (i, t) in times.iter().enumerate() {
-        let in_window = times[i..]
-            .iter()
-            .take_while(|u| **u < *t + Duration::from_secs(1))
-            .count();
-        assert!(in_window <= 160, "window at {t:?} has {in_window}");
+    // Never more than 80 in a second, nor in the second plus margin.
+    assert_eq!(max_in_window(&times, Duration::from_secs(1)), 80);
+    assert_eq!(max_in_window(&times, Duration::from_millis(1010)), 80);
+    // Spread out, not in bursts: no more than two sends at one instant.
+    assert!(times.windows(3).all(|w| w[2] > w[0]), "{times:?}");
+    // And at the full rate: 240 sends take three windows.
+    let last = *times.last().unwrap();
+    assert!(
+        last >= Duration::from_millis(2 * 1010) && last < Duration::from_millis(3 * 1010),
+        "{last:?}"
+    );
+}
+
+/// The most sends that any window of length `window` (start inclusive,
+/// end exclusive) holds.
+fn max_in_window(sorted: &[Duration], window: Duration) -> usize {
+    sorted
+        .iter()
+        .enumerate()
+        .map(|(i, t)| sorted[i..].iter().take_while(|u| **u < *t + window).count())
+        .max()
+        .unwrap_or(0)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_throughput_error_pauses_the_sender_then_it_runs_at_full_rate() {
+    let rec = RecordingProvider::new();
+    let paced = Arc::new(Paced::new(
+        rec.clone(),
+        &PacingConfig::unlimited().per_second(80),
+    ));
+    let start = Instant::now();
+    // The provider answers the 11th send with 130429 (no retry-after).
+    for i in 0..10 {
+        paced.send(&number(i), &text()).await.unwrap();
     }
+    rec.fail_next(1, rate_limited(None));
+    let failed = paced.send(&number(10), &text()).await.unwrap_err();
+    assert!(failed.is_retryable());
+    let failed_at = Instant::now() - start;
+    let mut times = Vec::new();
+    for i in 11..91 {
+        paced.send(&number(i), &text()).await.unwrap();
+        times.push(Instant::now() - start);
+    }
+    // Every following send waited one second after the error ...
+    assert_eq!(times[0], failed_at + Duration::from_secs(1));
+    // ... and then went on at the full rate, not a reduced one: 80 sends
+    // in one window.
+    assert!(
+        *times.last().unwrap() - times[0] <= Duration::from_millis(1010),
+        "{times:?}"
+    );
+
+    // A retry-after from the provider sets the pause instead.
+    rec.fail_next(1, rate_limited(Some(Duration::from_secs(3))));
+    paced.send(&number(99), &text()).await.unwrap_err();
+    let before = Instant::now();
+    paced.send(&number(100), &text()).await.unwrap();
+    assert_eq!(Instant::now() - before, Duration::from_secs(3));
 }
 
 #[tokio::test(start_paused = true)]
