@@ -1,7 +1,10 @@
 //! Fuzz the webhook parsers and the signature check with arbitrary bodies.
 //!
 //! Run with `cargo +nightly fuzz run webhook` from `whatsapp-client/`;
-//! seed it with `mkdir -p fuzz/corpus/webhook && cp tests/fixtures/*.json fuzz/corpus/webhook/`.
+//! seed it with `mkdir -p fuzz/corpus/webhook && cp tests/fixtures/*.json fuzz/corpus/webhook/`
+//! (and the peer corpus, `../shared/peer-corpus/{whatsapp,fonnte}`).
+//! CI runs the bounded, stable-toolchain equivalent instead:
+//! `tests/integration/fuzz.rs` (proptest over arbitrary and damaged bodies).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -11,9 +14,16 @@ fuzz_target!(|data: &[u8]| {
     // Parsers must never panic; whatever they accept must carry usable ids.
     if let Ok(events) = parse_cloud(data) {
         for e in &events {
-            if let Event::Message(m) = e {
-                assert!(!m.id.is_empty());
-                assert!(m.from.e164().starts_with('+'));
+            match e {
+                Event::Message(m) => {
+                    assert!(!m.id.is_empty());
+                    assert!(m.from.e164().starts_with('+'));
+                }
+                Event::UserIdMessage(m) => {
+                    assert!(!m.id.is_empty());
+                    assert!(!m.from.as_str().trim().is_empty());
+                }
+                _ => {}
             }
             let _ = e.dedup_key();
         }

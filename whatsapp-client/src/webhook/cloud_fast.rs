@@ -237,7 +237,11 @@ fn timestamp(s: Option<&Str<'_>>) -> Option<chrono::DateTime<chrono::Utc>> {
 
 /// The fast path; `None` means "use the lenient parser".
 pub(super) fn parse(body: &[u8]) -> Option<Vec<Event>> {
-    let env: Envelope<'_> = serde_json::from_slice(body).ok()?;
+    // `from_slice` skips ignored strings without checking their UTF-8, so
+    // it would accept bodies the lenient parser (which defines the
+    // semantics) rejects as not JSON; check the whole body first.
+    let text = std::str::from_utf8(body).ok()?;
+    let env: Envelope<'_> = serde_json::from_str(text).ok()?;
     let mut events = Vec::new();
     for entry in env.entry {
         for change in entry.changes.into_iter().flatten() {

@@ -81,6 +81,21 @@ fn decode(body: &[u8]) -> Result<Map<String, Value>, ParseError> {
     let obj: Map<String, Value> = url::form_urlencoded::parse(body)
         .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
         .collect();
+    // Fonnte's field names are plain identifiers. Anything else is not a
+    // form body (for example damaged JSON), and keeping it as a field name
+    // could carry the device token into an event.
+    let plain = |k: &str| {
+        !k.is_empty()
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']'))
+    };
+    if !obj.keys().all(|k| plain(k)) {
+        // The name is not echoed: it may hold anything, the token included.
+        return Err(ParseError::Syntax {
+            format: "form",
+            message: "a field name is not a plain identifier".into(),
+        });
+    }
     if obj.is_empty() {
         return Err(ParseError::Shape("empty body".into()));
     }

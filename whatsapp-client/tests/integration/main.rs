@@ -6,6 +6,7 @@
 mod cloud_api;
 mod corpus;
 mod fonnte_gateway;
+mod fuzz;
 mod pacing_retry;
 mod properties;
 mod webhook;
