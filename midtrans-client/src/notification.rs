@@ -147,7 +147,16 @@ impl fmt::Debug for Notification {
 impl Notification {
     /// Parses a raw notification body.
     pub fn from_slice(body: &[u8]) -> Result<Self, Error> {
-        serde_json::from_slice(body).map_err(Error::InvalidNotification)
+        // `from_slice` skips the strings of ignored fields without checking
+        // their UTF-8, so a body that is not JSON could pass; check first.
+        match std::str::from_utf8(body) {
+            Ok(text) => Self::from_json(text),
+            // A body that is not UTF-8 is not JSON: report where it breaks.
+            Err(_) => match serde_json::from_slice::<serde_json::Value>(body) {
+                Err(e) => Err(Error::InvalidNotification(e)),
+                Ok(_) => serde_json::from_slice(body).map_err(Error::InvalidNotification),
+            },
+        }
     }
 
     /// Parses a raw notification body.

@@ -9,6 +9,7 @@ mod common;
 mod client;
 mod core_charge;
 mod corpus;
+mod fuzz;
 mod iris;
 mod notifications;
 mod properties;
