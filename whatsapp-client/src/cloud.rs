@@ -76,7 +76,18 @@ impl CloudApi {
         }
     }
 
-    /// Points the client at another host (a mock server or a proxy).
+    /// Points the client at another host (a mock server or a proxy):
+    /// requests go to `{base_url}/{version}/{phone_number_id}/...`. Fails
+    /// with [`Error::InvalidInput`] unless `base_url` is an absolute URL.
+    /// The crate docs' "Testing" section sends to a `wiremock` server.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), whatsapp_client::Error> {
+    /// use whatsapp_client::cloud::CloudApi;
+    /// let api = CloudApi::new("106540352242922", "token").with_base_url("http://127.0.0.1:8080")?;
+    /// assert!(CloudApi::new("1", "t").with_base_url("not a url").is_err());
+    /// # let _ = api; Ok(()) }
+    /// ```
     pub fn with_base_url(mut self, base_url: &str) -> Result<Self, Error> {
         self.base_url = http::parse_base_url(base_url)?;
         Ok(self)

@@ -299,18 +299,45 @@ impl TransportError {
     }
 }
 
+impl TransportError {
+    /// The underlying error (a `reqwest::Error` for requests this crate
+    /// made), for callers that want to inspect it; its whole chain of
+    /// causes is already part of the message.
+    pub fn cause(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        self.source.as_deref()
+    }
+}
+
 impl From<reqwest::Error> for TransportError {
     fn from(e: reqwest::Error) -> Self {
         // reqwest's Display includes the URL; our URLs never carry secrets
         // (tokens travel in headers), but strip it anyway to keep logs small.
         let e = e.without_url();
         Self {
-            message: e.to_string(),
+            message: chain(&e),
             connect: e.is_connect(),
             timeout: e.is_timeout(),
             source: Some(Arc::new(e)),
         }
     }
+}
+
+/// `e` and its causes joined with `: ` (`error sending request: client
+/// error (Connect): tcp connect error: Connection refused (os error 111)`):
+/// reqwest's own message alone says only "error sending request". A cause
+/// whose text the previous one already ends with is not repeated.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !text.is_empty() && !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = cause.source();
+    }
+    out
 }
 
 impl fmt::Debug for TransportError {
@@ -324,18 +351,16 @@ impl fmt::Debug for TransportError {
 }
 
 impl fmt::Display for TransportError {
+    /// `transport error: ` and the whole chain of causes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "transport error: {}", self.message)
     }
 }
 
-impl std::error::Error for TransportError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
-    }
-}
+// No `source()`: the causes are in the message already, and reporters that
+// walk the chain (anyhow, tracing-error) would print them twice. Use
+// `TransportError::cause` for the underlying error.
+impl std::error::Error for TransportError {}
 
 #[cfg(test)]
 mod tests {

@@ -541,3 +541,37 @@ async fn sends_to_a_business_scoped_user_id_in_recipient() {
         .unwrap();
     assert_eq!(receipt.message_id.as_deref(), Some("wamid.OUT-BSUID"));
 }
+
+#[tokio::test]
+async fn a_refused_connection_says_why_and_never_shows_the_token() {
+    // A port nobody listens on: bind one, then free it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let api = CloudApi::new(PNID, TOKEN)
+        .with_base_url(&format!("http://127.0.0.1:{port}"))
+        .unwrap();
+    let err = api
+        .send(&to(), &OutgoingMessage::text("halo"))
+        .await
+        .unwrap_err();
+    let Error::Transport(t) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(t.is_connect() && err.is_retryable());
+    let shown = err.to_string();
+    assert!(
+        shown.starts_with("transport error: error sending request"),
+        "{shown}"
+    );
+    assert!(shown.contains("tcp connect error"), "{shown}");
+    assert!(shown.contains("Connection refused"), "{shown}");
+    let debug = format!("{err:?}");
+    assert!(debug.contains("Connection refused"), "{debug}");
+    for text in [&shown, &debug] {
+        assert!(!text.contains(TOKEN), "{text}");
+    }
+    assert!(t.cause().is_some());
+}
