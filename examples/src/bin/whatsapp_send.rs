@@ -87,10 +87,36 @@ async fn provider() -> Result<Arc<dyn Provider>, Box<dyn std::error::Error>> {
     })
 }
 
+const USAGE: &str = "\
+usage: whatsapp_send [PHONE] [TEXT]
+
+Sends TEXT (default: a test greeting) to PHONE (default: 0812-3456-7890;
+national numbers are read as Indonesian) through the provider chosen by
+environment variables:
+
+  WHATSAPP_PROVIDER=cloud    WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_TOKEN
+  WHATSAPP_PROVIDER=fonnte   FONNTE_TOKEN
+  WHATSAPP_PROVIDER=gateway  GATEWAY_URL, GATEWAY_HEADER, GATEWAY_TOKEN
+  (unset)                    a local fake Cloud API on 127.0.0.1
+
+options:
+  -h, --help  print this help
+";
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        print!("{USAGE}");
+        return Ok(());
+    }
+    // Phone numbers never start with '-': anything that does is an option
+    // this program does not have, not a number to message.
+    if let Some(option) = args.iter().find(|a| a.starts_with('-') && a.len() > 1) {
+        return Err(format!("unknown option {option:?}\n\n{USAGE}").into());
+    }
     tracing_subscriber::fmt().with_env_filter("info").init();
-    let mut args = env::args().skip(1);
+    let mut args = args.into_iter();
     let to = args.next().unwrap_or_else(|| "0812-3456-7890".to_owned());
     let text = args
         .next()
