@@ -19,6 +19,7 @@ pub mod contacts;
 pub mod crypto;
 pub mod db;
 pub mod devices;
+pub mod domain;
 pub mod http;
 pub mod inbox;
 pub mod messaging;

@@ -81,13 +81,23 @@ pub enum AppError {
         /// Human-readable explanation, in both languages.
         message: Text,
     },
-    /// Anything else (500); the detail is logged, never returned.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// Anything else (500). What failed and its whole cause chain are
+    /// logged, never returned.
+    #[error("internal error: {context}")]
+    Internal {
+        /// What was being done.
+        context: String,
+        /// Why it failed, when another error caused it.
+        #[source]
+        source: Option<BoxError>,
+    },
     /// A database error (500).
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }
+
+/// The cause of an internal error.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// The error body: `{"error": {"code", "message"}}`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -133,7 +143,42 @@ impl AppError {
 
     /// A 500 whose detail is logged only.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
-        Self::Internal(detail.to_string())
+        Self::Internal {
+            context: detail.to_string(),
+            source: None,
+        }
+    }
+
+    /// A 500 caused by `source`: `context` says what was being done; both
+    /// and the source's own causes are logged, never returned.
+    pub fn internal_from(context: impl std::fmt::Display, source: impl Into<BoxError>) -> Self {
+        Self::Internal {
+            context: context.to_string(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// A 422: the request is well-formed but refers to something that
+    /// cannot be used (a row another one depends on, a value a check
+    /// constraint refuses).
+    pub fn unprocessable(code: &'static str, message: Text) -> Self {
+        Self::Status {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            message,
+        }
+    }
+
+    /// The error and every cause under it, `: `-separated, for logs.
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut next = std::error::Error::source(self);
+        while let Some(cause) = next {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            next = cause.source();
+        }
+        text
     }
 
     /// The HTTP status of this error.
@@ -150,7 +195,7 @@ impl AppError {
             Self::NotConfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Status { status, .. } => *status,
-            Self::Internal(_) | Self::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal { .. } | Self::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -168,7 +213,7 @@ impl AppError {
             Self::Upstream(_) => "upstream_error",
             Self::NotConfigured(_) => "not_configured",
             Self::PayloadTooLarge => "payload_too_large",
-            Self::Internal(_) | Self::Database(_) => "internal_error",
+            Self::Internal { .. } | Self::Database(_) => "internal_error",
         }
     }
 }
@@ -178,12 +223,12 @@ impl IntoResponse for AppError {
         let status = self.status();
         let lang = super::i18n::current();
         let message = match &self {
-            Self::Internal(_) | Self::Database(_) => {
-                tracing::error!(error = %self, "request failed");
+            Self::Internal { .. } | Self::Database(_) => {
+                tracing::error!(error = %self.chain(), "request failed");
                 lang.pick("terjadi kesalahan di server", "internal server error")
             }
             Self::Upstream(_) => {
-                tracing::warn!(error = %self, "upstream failure");
+                tracing::warn!(error = %self.chain(), "upstream failure");
                 lang.pick(
                     "layanan luar (pembayaran atau WhatsApp) gagal; coba lagi nanti",
                     "an upstream service failed; try again later",
@@ -274,5 +319,133 @@ impl From<QueryRejection> for AppError {
                 "invalid query: {detail}"
             ),
         )
+    }
+}
+
+/// Turns any error into an internal [`AppError`] that keeps it as its
+/// cause.
+pub trait ResultExt<T> {
+    /// On error: a 500 saying what was being done, caused by the error.
+    fn context(self, what: &'static str) -> Result<T, AppError>;
+}
+
+impl<T, E: Into<BoxError>> ResultExt<T> for Result<T, E> {
+    fn context(self, what: &'static str) -> Result<T, AppError> {
+        self.map_err(|e| AppError::internal_from(what, e))
+    }
+}
+
+/// Answers constraint violations of a database write with the client error
+/// they mean; every other database error stays a 500 with its cause.
+pub trait ConstraintExt<T> {
+    /// A unique violation becomes a 409 `code`.
+    fn on_unique(self, code: &'static str, message: Text) -> Result<T, AppError>;
+    /// A foreign-key violation becomes a 422 `code`.
+    fn on_foreign_key(self, code: &'static str, message: Text) -> Result<T, AppError>;
+}
+
+impl<T> ConstraintExt<T> for Result<T, sqlx::Error> {
+    fn on_unique(self, code: &'static str, message: Text) -> Result<T, AppError> {
+        self.map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                AppError::conflict(code, message)
+            }
+            _ => e.into(),
+        })
+    }
+
+    fn on_foreign_key(self, code: &'static str, message: Text) -> Result<T, AppError> {
+        self.map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                AppError::unprocessable(code, message)
+            }
+            _ => e.into(),
+        })
+    }
+}
+
+impl<T> ConstraintExt<T> for Result<T, AppError> {
+    fn on_unique(self, code: &'static str, message: Text) -> Result<T, AppError> {
+        self.map_err(|e| match e {
+            AppError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                AppError::conflict(code, message)
+            }
+            other => other,
+        })
+    }
+
+    fn on_foreign_key(self, code: &'static str, message: Text) -> Result<T, AppError> {
+        self.map_err(|e| match e {
+            AppError::Database(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => {
+                AppError::unprocessable(code, message)
+            }
+            other => other,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("disk full")]
+    struct Disk;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot write the export")]
+    struct Write(#[source] Disk);
+
+    #[test]
+    fn internal_errors_keep_their_cause_chain() {
+        let e: Result<(), Write> = Err(Write(Disk));
+        let e = e.context("exporting contacts").unwrap_err();
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            e.chain(),
+            "internal error: exporting contacts: cannot write the export: disk full"
+        );
+    }
+
+    #[tokio::test]
+    async fn constraint_violations_map_to_client_errors() {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        for sql in [
+            "PRAGMA foreign_keys = ON",
+            "CREATE TABLE p (id TEXT PRIMARY KEY)",
+            "CREATE TABLE c (id TEXT PRIMARY KEY, p TEXT NOT NULL REFERENCES p (id))",
+            "INSERT INTO p (id) VALUES ('a')",
+        ] {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        let text = || Text::new("x", "x");
+        let dup = sqlx::query("INSERT INTO p (id) VALUES ('a')")
+            .execute(&pool)
+            .await
+            .on_unique("taken", text())
+            .unwrap_err();
+        assert_eq!((dup.status(), dup.code()), (StatusCode::CONFLICT, "taken"));
+        let orphan = sqlx::query("INSERT INTO c (id, p) VALUES ('c', 'missing')")
+            .execute(&pool)
+            .await
+            .on_unique("taken", text())
+            .on_foreign_key("unknown_parent", text())
+            .unwrap_err();
+        assert_eq!(
+            (orphan.status(), orphan.code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "unknown_parent")
+        );
+        let other = sqlx::query("INSERT INTO nowhere (id) VALUES ('a')")
+            .execute(&pool)
+            .await
+            .on_unique("taken", text())
+            .unwrap_err();
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

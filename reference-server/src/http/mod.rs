@@ -22,7 +22,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
-pub use error::{AppError, ErrorBody, ErrorDetail};
+pub use error::{AppError, BoxError, ConstraintExt, ErrorBody, ErrorDetail, ResultExt};
 pub use extract::ApiJson;
 
 use crate::AppState;
