@@ -168,6 +168,18 @@ macro_rules! id_type {
             }
         }
 
+        // An id reads as the string it is, so code that takes `&str` (a
+        // bind, a log field, a helper not typed yet) accepts it; the other
+        // way round needs a conversion, which is what keeps two kinds of
+        // id from being swapped.
+        impl std::ops::Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {
                 &self.0

@@ -66,8 +66,8 @@ pub async fn start(data_dir: &Path) -> Result<(String, String, String), StartErr
             &crate::devices::secrets_aad(&tenant_id, &device_id),
         ),
         secret_names: vec!["app_secret".to_owned()],
-        id: device_id.clone(),
-        tenant_id: tenant_id.clone(),
+        id: device_id.as_str().into(),
+        tenant_id: tenant_id.as_str().into(),
         name: "load".to_owned(),
         kind: DeviceKind::Simulator,
         phone_number: None,
@@ -75,6 +75,7 @@ pub async fn start(data_dir: &Path) -> Result<(String, String, String), StartErr
         bot_enabled: true,
         created_at: now,
         updated_at: now,
+        connection: None,
     };
     store::insert(&state.pool, &row).await?;
     let config = serde_json::json!({

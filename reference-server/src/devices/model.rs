@@ -13,33 +13,39 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::DeviceId;
 use crate::http::i18n::{Text, tr};
 
-/// The kind of WhatsApp connection behind a device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeviceKind {
-    /// Meta WhatsApp Cloud API (official).
-    CloudApi,
-    /// Fonnte gateway.
-    Fonnte,
-    /// A generic HTTP gateway (`POST {url} {"number","message"}`).
-    Gateway,
-    /// The built-in simulator: messages are stored, never sent.
-    Simulator,
+crate::text_enum! {
+    /// The kind of WhatsApp connection behind a device.
+    pub enum DeviceKind {
+        /// Meta WhatsApp Cloud API (official).
+        CloudApi = "cloud_api",
+        /// Fonnte gateway.
+        Fonnte = "fonnte",
+        /// A generic HTTP gateway (`POST {url} {"number","message"}`).
+        Gateway = "gateway",
+        /// The built-in simulator: messages are stored, never sent.
+        Simulator = "simulator",
+    }
+}
+
+crate::text_enum! {
+    /// Whether a device's number is connected at its provider, as the
+    /// provider last reported it (Fonnte's connect and disconnect
+    /// webhooks).
+    pub enum ConnectionState {
+        /// Connected and able to send.
+        Connected = "connected",
+        /// Disconnected: messages will not go out until it reconnects.
+        Disconnected = "disconnected",
+        /// The provider reported a state this server does not know; the
+        /// reason holds the provider's word.
+        Unknown = "unknown",
+    }
 }
 
 impl DeviceKind {
-    /// The stored name of the kind.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::CloudApi => "cloud_api",
-            Self::Fonnte => "fonnte",
-            Self::Gateway => "gateway",
-            Self::Simulator => "simulator",
-        }
-    }
-
     /// The most messages per second the provider takes from one number:
     /// the Cloud API's default throughput (80), and 10 for Fonnte and
     /// gateways, which drive a phone's WhatsApp session where bursts get
@@ -71,17 +77,6 @@ impl DeviceKind {
         match self.max_per_second() {
             Some(n) => whatsapp_client::PacingConfig::cloud_api().per_second(n),
             None => whatsapp_client::PacingConfig::unlimited(),
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "cloud_api" => Some(Self::CloudApi),
-            "fonnte" => Some(Self::Fonnte),
-            "gateway" => Some(Self::Gateway),
-            "simulator" => Some(Self::Simulator),
-            _ => None,
         }
     }
 }
@@ -504,7 +499,7 @@ pub struct UpdateDevice {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DeviceView {
     /// Device id.
-    pub id: String,
+    pub id: DeviceId,
     /// Name.
     pub name: String,
     /// Provider kind.
@@ -525,6 +520,20 @@ pub struct DeviceView {
     pub created_at: i64,
     /// Last updated, unix milliseconds.
     pub updated_at: i64,
+    /// The connection state the provider last reported; absent until it
+    /// reports one (Cloud API and simulator devices do not).
+    pub connection: Option<Connection>,
+}
+
+/// A device's connection state as its provider reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Connection {
+    /// The state.
+    pub state: ConnectionState,
+    /// The provider's reason, if it gave one.
+    pub reason: Option<String>,
+    /// When it changed, unix milliseconds.
+    pub changed_at: i64,
 }
 
 #[cfg(test)]

@@ -24,6 +24,8 @@ pub struct DeviceRuntime {
     pub id: String,
     /// Owning tenant.
     pub tenant_id: String,
+    /// The vendor's name for the device.
+    pub name: String,
     /// Provider kind.
     pub kind: DeviceKind,
     /// Non-secret settings.
@@ -119,8 +121,9 @@ pub async fn lookup(state: &AppState, device_id: &str) -> Result<Option<Lookup>,
         &secrets,
     )?;
     let rt = Arc::new(DeviceRuntime {
-        id: row.id,
-        tenant_id: row.tenant_id,
+        id: row.id.into_string(),
+        tenant_id: row.tenant_id.into_string(),
+        name: row.name,
         kind: row.kind,
         settings: row.settings,
         secrets,

@@ -1,16 +1,18 @@
 //! SQL for the `devices` table. Every statement is scoped by tenant, except
-//! [`load_for_webhook`], which resolves a device id from a provider's call
-//! (the device id in the URL is the only thing the provider knows).
+//! [`load_for_webhook`] and [`set_connection`], which resolve a device id
+//! from a provider's call (the device id in the URL is the only thing the
+//! provider knows).
 
-use sqlx::{AnyPool, Row, any::AnyRow};
+use sqlx::AnyPool;
 
-use super::model::{DeviceKind, DeviceSettings};
+use super::model::{Connection, ConnectionState, DeviceKind, DeviceSettings};
+use crate::domain::{DeviceId, TenantId};
 
 /// A device row as stored (secrets still encrypted).
 #[derive(Clone)]
 pub(crate) struct DeviceRow {
-    pub(crate) id: String,
-    pub(crate) tenant_id: String,
+    pub(crate) id: DeviceId,
+    pub(crate) tenant_id: TenantId,
     pub(crate) name: String,
     pub(crate) kind: DeviceKind,
     pub(crate) phone_number: Option<String>,
@@ -20,6 +22,7 @@ pub(crate) struct DeviceRow {
     pub(crate) bot_enabled: bool,
     pub(crate) created_at: i64,
     pub(crate) updated_at: i64,
+    pub(crate) connection: Option<Connection>,
 }
 
 impl std::fmt::Debug for DeviceRow {
@@ -32,29 +35,63 @@ impl std::fmt::Debug for DeviceRow {
     }
 }
 
-pub(crate) const COLUMNS: &str = "id, tenant_id, name, kind, phone_number, config, secrets, \
-     secret_names, bot_enabled, created_at, updated_at";
+/// The `devices` columns as read.
+#[derive(sqlx::FromRow)]
+struct Record {
+    id: DeviceId,
+    tenant_id: TenantId,
+    name: String,
+    kind: DeviceKind,
+    phone_number: Option<String>,
+    config: String,
+    secrets: String,
+    secret_names: String,
+    bot_enabled: i64,
+    created_at: i64,
+    updated_at: i64,
+    connection_state: Option<ConnectionState>,
+    connection_reason: Option<String>,
+    connection_changed_at: Option<i64>,
+}
 
-pub(crate) fn from_row(row: &AnyRow) -> Result<DeviceRow, sqlx::Error> {
-    let kind: String = row.try_get("kind")?;
-    let config: String = row.try_get("config")?;
-    let names: String = row.try_get("secret_names")?;
-    let bot_enabled: i64 = row.try_get("bot_enabled")?;
-    Ok(DeviceRow {
-        id: row.try_get("id")?,
-        tenant_id: row.try_get("tenant_id")?,
-        name: row.try_get("name")?,
-        kind: DeviceKind::parse(&kind)
-            .ok_or_else(|| sqlx::Error::Decode(format!("unknown device kind {kind:?}").into()))?,
-        phone_number: row.try_get("phone_number")?,
-        settings: serde_json::from_str(&config)
-            .map_err(|e| sqlx::Error::Decode(format!("device config: {e}").into()))?,
-        secrets_ciphertext: row.try_get("secrets")?,
-        secret_names: serde_json::from_str(&names).unwrap_or_default(),
-        bot_enabled: bot_enabled != 0,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+const COLUMNS: &str = "id, tenant_id, name, kind, phone_number, config, secrets, \
+     secret_names, bot_enabled, created_at, updated_at, connection_state, connection_reason, \
+     connection_changed_at";
+
+impl TryFrom<Record> for DeviceRow {
+    type Error = sqlx::Error;
+
+    fn try_from(r: Record) -> Result<Self, sqlx::Error> {
+        let settings = serde_json::from_str(&r.config).map_err(|e| sqlx::Error::ColumnDecode {
+            index: "config".to_owned(),
+            source: Box::new(e),
+        })?;
+        let secret_names =
+            serde_json::from_str(&r.secret_names).map_err(|e| sqlx::Error::ColumnDecode {
+                index: "secret_names".to_owned(),
+                source: Box::new(e),
+            })?;
+        Ok(Self {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            name: r.name,
+            kind: r.kind,
+            phone_number: r.phone_number,
+            settings,
+            secrets_ciphertext: r.secrets,
+            secret_names,
+            bot_enabled: r.bot_enabled != 0,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            connection: r.connection_state.zip(r.connection_changed_at).map(
+                |(state, changed_at)| Connection {
+                    state,
+                    reason: r.connection_reason,
+                    changed_at,
+                },
+            ),
+        })
+    }
 }
 
 /// Inserts a device.
@@ -67,11 +104,11 @@ pub(crate) async fn insert(pool: &AnyPool, d: &DeviceRow) -> Result<(), sqlx::Er
     .bind(&d.id)
     .bind(&d.tenant_id)
     .bind(&d.name)
-    .bind(d.kind.as_str())
+    .bind(d.kind)
     .bind(&d.phone_number)
-    .bind(settings_json(&d.settings))
+    .bind(settings_json(&d.settings)?)
     .bind(&d.secrets_ciphertext)
-    .bind(names_json(&d.secret_names))
+    .bind(names_json(&d.secret_names)?)
     .bind(i64::from(d.bot_enabled))
     .bind(d.created_at)
     .bind(d.updated_at)
@@ -88,9 +125,9 @@ pub(crate) async fn update(pool: &AnyPool, d: &DeviceRow) -> Result<bool, sqlx::
     )
     .bind(&d.name)
     .bind(&d.phone_number)
-    .bind(settings_json(&d.settings))
+    .bind(settings_json(&d.settings)?)
     .bind(&d.secrets_ciphertext)
-    .bind(names_json(&d.secret_names))
+    .bind(names_json(&d.secret_names)?)
     .bind(i64::from(d.bot_enabled))
     .bind(d.updated_at)
     .bind(&d.tenant_id)
@@ -128,37 +165,50 @@ where
 /// One device of a tenant.
 pub(crate) async fn get(
     pool: &AnyPool,
-    tenant_id: &str,
-    id: &str,
+    tenant_id: &TenantId,
+    id: &DeviceId,
 ) -> Result<Option<DeviceRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 AND id = $2");
-    let row = sqlx::query(&sql)
+    sqlx::query_as::<_, Record>(&sql)
         .bind(tenant_id)
         .bind(id)
         .fetch_optional(pool)
-        .await?;
-    row.as_ref().map(from_row).transpose()
+        .await?
+        .map(DeviceRow::try_from)
+        .transpose()
 }
 
 /// A tenant's devices, oldest first.
-pub(crate) async fn list(pool: &AnyPool, tenant_id: &str) -> Result<Vec<DeviceRow>, sqlx::Error> {
+pub(crate) async fn list(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+) -> Result<Vec<DeviceRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 ORDER BY created_at, id");
-    let rows = sqlx::query(&sql).bind(tenant_id).fetch_all(pool).await?;
-    rows.iter().map(from_row).collect()
+    sqlx::query_as::<_, Record>(&sql)
+        .bind(tenant_id)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(DeviceRow::try_from)
+        .collect()
 }
 
 /// How many devices a tenant has.
-pub(crate) async fn count(pool: &AnyPool, tenant_id: &str) -> Result<i64, sqlx::Error> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM devices WHERE tenant_id = $1")
+pub(crate) async fn count(pool: &AnyPool, tenant_id: &TenantId) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM devices WHERE tenant_id = $1")
         .bind(tenant_id)
         .fetch_one(pool)
-        .await?;
-    row.try_get("n")
+        .await
 }
 
-/// Deletes a device and its plugin configuration; conversations and
-/// messages stay (the vendor's history). Returns whether it existed.
-pub(crate) async fn delete(pool: &AnyPool, tenant_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+/// Deletes a device and its plugin configuration (its send slot goes with
+/// it by the foreign key); conversations and messages stay (the vendor's
+/// history). Returns whether it existed.
+pub(crate) async fn delete(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    id: &DeviceId,
+) -> Result<bool, sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("DELETE FROM device_plugins WHERE tenant_id = $1 AND device_id = $2")
         .bind(tenant_id)
@@ -181,14 +231,56 @@ pub(crate) async fn load_for_webhook(
     id: &str,
 ) -> Result<Option<DeviceRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM devices WHERE id = $1");
-    let row = sqlx::query(&sql).bind(id).fetch_optional(pool).await?;
-    row.as_ref().map(from_row).transpose()
+    sqlx::query_as::<_, Record>(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .map(DeviceRow::try_from)
+        .transpose()
 }
 
-fn settings_json(s: &DeviceSettings) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "{}".to_owned())
+/// Records the connection state a provider reported at `at` (unix ms).
+/// A report older than the stored one changes nothing, so a late
+/// redelivery cannot undo a newer state. Returns the state stored before,
+/// or `None` when nothing changed (same state, stale report, no device).
+pub(crate) async fn set_connection(
+    pool: &AnyPool,
+    id: &DeviceId,
+    state: ConnectionState,
+    reason: Option<&str>,
+    at: i64,
+) -> Result<Option<Option<ConnectionState>>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let before: Option<(Option<ConnectionState>, Option<i64>)> =
+        sqlx::query_as("SELECT connection_state, connection_changed_at FROM devices WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((previous, changed_at)) = before else {
+        return Ok(None);
+    };
+    if previous == Some(state) || changed_at.is_some_and(|t| t > at) {
+        return Ok(None);
+    }
+    let done = sqlx::query(
+        "UPDATE devices SET connection_state = $1, connection_reason = $2, connection_changed_at = $3 \
+         WHERE id = $4 AND (connection_changed_at IS NULL OR connection_changed_at <= $3) \
+         AND (connection_state IS NULL OR connection_state <> $1)",
+    )
+    .bind(state)
+    .bind(reason)
+    .bind(at)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((done.rows_affected() == 1).then_some(previous))
 }
 
-fn names_json(n: &[String]) -> String {
-    serde_json::to_string(n).unwrap_or_else(|_| "[]".to_owned())
+fn settings_json(s: &DeviceSettings) -> Result<String, sqlx::Error> {
+    serde_json::to_string(s).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
+fn names_json(n: &[String]) -> Result<String, sqlx::Error> {
+    serde_json::to_string(n).map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }

@@ -58,7 +58,9 @@ pub struct WebhookSummary {
     pub replies: u32,
     /// Stored messages whose status changed.
     pub statuses: u32,
-    /// Events that were not messages or statuses.
+    /// Device connection reports that changed the device's state.
+    pub connection_changes: u32,
+    /// Events that were not messages, statuses or connection reports.
     pub ignored: u32,
 }
 
@@ -275,6 +277,13 @@ async fn receive_webhook(
             Event::Status(s) => {
                 if engine::handle_status(&state, rt, &s).await? {
                     summary.statuses += 1;
+                }
+            }
+            Event::DeviceStatus(d) => {
+                if let crate::devices::connection::Recorded::Changed(_) =
+                    crate::devices::connection::record(&state, rt, &d).await?
+                {
+                    summary.connection_changes += 1;
                 }
             }
             _ => summary.ignored += 1,

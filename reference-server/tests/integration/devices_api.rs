@@ -334,3 +334,101 @@ async fn tenant_isolation(kind: DbKind) {
     app.stop().await;
 }
 both_dbs!(tenant_isolation);
+
+/// Fonnte's connect and disconnect webhooks (bodies from the peer corpus)
+/// are stored on the device, shown by the API, and a change reaches the
+/// vendor over the platform's number once; a repeated or older report
+/// changes nothing.
+async fn connection_status_is_stored_shown_and_alerted(kind: DbKind) {
+    let corpus =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/peer-corpus/fonnte");
+    let read = |name: &str| {
+        std::fs::read_to_string(corpus.join(name)).unwrap_or_else(|e| {
+            panic!("peer corpus {name} missing ({e}); shared/ must sit beside the checkout")
+        })
+    };
+    let (connect, disconnect) = (
+        read("constructed_docs_device_connect.json"),
+        read("constructed_docs_device_disconnect.json"),
+    );
+    let app = spawn_app(kind).await;
+    let v = app.signup_vendor("Toko Sambung").await;
+    let d = data(
+        app.post(
+            "/api/v1/devices",
+            &v.token,
+            json!({"name": "Kasir", "provider": {"kind": "fonnte", "token": "fonnte-token"}}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(d["connection"], Value::Null);
+    let dev = d["id"].as_str().unwrap().to_owned();
+    let post = |body: String| {
+        let req = app
+            .client
+            .post(app.url(&format!("/webhooks/whatsapp/{dev}?token=fonnte-token")))
+            .header("content-type", "application/json")
+            .body(body);
+        async move { req.send().await.unwrap() }
+    };
+    let alerts = || async {
+        app.platform_messages_to(&v.whatsapp)
+            .await
+            .into_iter()
+            .filter(|m| m.message.to_string().contains("Kasir"))
+            .count()
+    };
+
+    // Connected first: stored, no alert (nothing went wrong).
+    let s = data(post(connect.clone()).await, 200).await;
+    assert_eq!(s["connection_changes"], 1, "{s}");
+    let d = data(
+        app.get(&format!("/api/v1/devices/{dev}"), &v.token).await,
+        200,
+    )
+    .await;
+    assert_eq!(d["connection"]["state"], "connected", "{d}");
+    assert_eq!(d["connection"]["changed_at"], 1_765_000_200_000_i64);
+    assert_eq!(alerts().await, 0);
+
+    // Disconnected: stored with the reason, and the vendor hears of it.
+    let s = data(post(disconnect.clone()).await, 200).await;
+    assert_eq!(s["connection_changes"], 1, "{s}");
+    let d = data(
+        app.get(&format!("/api/v1/devices/{dev}"), &v.token).await,
+        200,
+    )
+    .await;
+    assert_eq!(d["connection"]["state"], "disconnected");
+    assert_eq!(d["connection"]["reason"], "device logged out");
+    assert_eq!(alerts().await, 1);
+    let text = app.platform_messages_to(&v.whatsapp).await[0]
+        .message
+        .to_string();
+    assert!(text.contains("terputus (device logged out)"), "{text}");
+
+    // The same report again, and the older connect report delivered late:
+    // nothing changes, nobody is told twice.
+    for body in [disconnect, connect] {
+        let s = data(post(body).await, 200).await;
+        assert_eq!(s["connection_changes"], 0, "{s}");
+    }
+    let d = data(
+        app.get(&format!("/api/v1/devices/{dev}"), &v.token).await,
+        200,
+    )
+    .await;
+    assert_eq!(d["connection"]["state"], "disconnected");
+    assert_eq!(alerts().await, 1);
+
+    // Reconnected later: stored, and the vendor hears it is back.
+    let back = json!({"device": "6281100000000", "status": "connect", "timestamp": 1_765_000_400})
+        .to_string();
+    let s = data(post(back).await, 200).await;
+    assert_eq!(s["connection_changes"], 1, "{s}");
+    assert_eq!(alerts().await, 2);
+    app.stop().await;
+}
+both_dbs!(connection_status_is_stored_shown_and_alerted);

@@ -1,0 +1,282 @@
+//! The device routes: list, connect, read, change and disconnect a
+//! vendor's WhatsApp numbers.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+
+use super::model::{
+    self, CreateDevice, DeviceKind, DeviceSecrets, DeviceSettings, DeviceView, UpdateDevice,
+};
+use super::store::{self, DeviceRow};
+use super::{decrypt_secrets, encrypt_secrets, registry, webhook_url};
+use crate::AppState;
+use crate::auth::{CurrentMember, Role};
+use crate::db::now_ms;
+use crate::domain::{DeviceId, TenantId};
+use crate::http::i18n::{Text, tr};
+use crate::http::{ApiJson, ApiResult, AppError, Created, created, ok};
+
+fn webhook_note(kind: DeviceKind) -> &'static str {
+    match kind {
+        DeviceKind::CloudApi => {
+            "Paste this URL as the callback URL in Meta's WhatsApp configuration, with the \
+             verify token you set here; subscribe to the `messages` field."
+        }
+        DeviceKind::Fonnte => {
+            "Paste this URL with `?token=<your Fonnte device token>` appended as the webhook \
+             URL in Fonnte's device settings (Fonnte does not sign webhooks; the token proves \
+             the call is yours)."
+        }
+        DeviceKind::Gateway => {
+            "If your gateway can post inbound messages, point it at this URL and send the \
+             gateway token in the configured header or as `?token=`."
+        }
+        DeviceKind::Simulator => {
+            "Simulator devices need no webhook: inject messages with \
+             POST /api/v1/simulator/{device}/inbound and read replies from \
+             GET /api/v1/simulator/{device}/outbox."
+        }
+    }
+}
+
+pub(crate) fn view(state: &AppState, row: &DeviceRow) -> DeviceView {
+    DeviceView {
+        id: row.id.clone(),
+        name: row.name.clone(),
+        kind: row.kind,
+        phone_number: row.phone_number.clone(),
+        bot_enabled: row.bot_enabled,
+        settings: row.settings.clone(),
+        secrets_set: row.secret_names.clone(),
+        webhook_url: webhook_url(&state.config.public_base_url, &row.id),
+        webhook_note: webhook_note(row.kind).to_owned(),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        connection: row.connection.clone(),
+    }
+}
+
+fn field_error(e: model::FieldError) -> AppError {
+    AppError::bad_request("invalid_device", e.message.about(e.field))
+}
+
+fn parse_phone(raw: Option<String>) -> Result<Option<String>, AppError> {
+    match raw.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => whatsapp_client::PhoneNumber::parse(&s)
+            .map(|p| Some(p.to_string()))
+            .map_err(|e| crate::phone::invalid("phone_number", &e)),
+    }
+}
+
+fn check_handoff_timeout(minutes: u32) -> Result<u32, AppError> {
+    if minutes > model::MAX_HANDOFF_TIMEOUT_MINUTES {
+        return Err(AppError::bad_request("invalid_device", {
+            let max = model::MAX_HANDOFF_TIMEOUT_MINUTES;
+            tr!(
+                "handoff_timeout_minutes: paling banyak {max} (30 hari); 0 berarti tidak pernah",
+                "handoff_timeout_minutes: at most {max} (30 days); 0 means never"
+            )
+        }));
+    }
+    Ok(minutes)
+}
+
+fn check_name(name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::bad_request(
+            "invalid_device",
+            Text::new(
+                "name: harus 1 sampai 100 karakter",
+                "name: must be 1 to 100 characters",
+            ),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// List the vendor's devices.
+#[utoipa::path(
+    get, path = "/api/v1/devices", tag = "devices",
+    security(("session" = []), ("api_key" = [])),
+    responses((status = 200, description = "The devices", body = inline(crate::http::Data<Vec<DeviceView>>)))
+)]
+pub(super) async fn list_devices(
+    State(state): State<AppState>,
+    member: CurrentMember,
+) -> ApiResult<Vec<DeviceView>> {
+    let rows = store::list(&state.pool, &tenant_of(&member)).await?;
+    Ok(ok(rows.iter().map(|r| view(&state, r)).collect()))
+}
+
+/// Connect a WhatsApp number (owner or admin). Limited by the plan's device count.
+#[utoipa::path(
+    post, path = "/api/v1/devices", tag = "devices",
+    security(("session" = []), ("api_key" = [])),
+    request_body = CreateDevice,
+    responses(
+        (status = 201, description = "Created", body = inline(crate::http::Data<DeviceView>)),
+        (status = 400, description = "Invalid settings (the message names the field)", body = crate::http::ErrorBody),
+        (status = 402, description = "Plan device limit reached", body = crate::http::ErrorBody),
+    )
+)]
+pub(super) async fn create_device(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    ApiJson(body): ApiJson<CreateDevice>,
+) -> Created<DeviceView> {
+    member.require(Role::Admin)?;
+    let name = check_name(&body.name)?;
+    let phone_number = parse_phone(body.phone_number)?;
+    let kind = body.provider.kind();
+    let mut settings = DeviceSettings::default();
+    let mut secrets = DeviceSecrets::default();
+    body.provider
+        .apply(&mut settings, &mut secrets)
+        .map_err(field_error)?;
+    settings.handoff_timeout_minutes = body
+        .handoff_timeout_minutes
+        .map(check_handoff_timeout)
+        .transpose()?;
+    let tenant = tenant_of(&member);
+    let used = store::count(&state.pool, &tenant).await?;
+    crate::billing::limits::check_with_current(
+        &state.pool,
+        &member.tenant_id,
+        crate::billing::limits::Limit::Devices,
+        used,
+        1,
+    )
+    .await?;
+    let id = DeviceId::new();
+    let now = now_ms();
+    let row = DeviceRow {
+        secrets_ciphertext: encrypt_secrets(&state, &tenant, &id, &secrets),
+        secret_names: secrets.names().into_iter().map(str::to_owned).collect(),
+        id,
+        tenant_id: tenant.clone(),
+        name,
+        kind,
+        phone_number,
+        settings,
+        bot_enabled: body.bot_enabled.unwrap_or(true),
+        created_at: now,
+        updated_at: now,
+        connection: None,
+    };
+    store::insert(&state.pool, &row).await?;
+    tracing::info!(tenant = %row.tenant_id, device = %row.id, kind = kind.as_str(), "device created");
+    Ok(created(view(&state, &row)))
+}
+
+/// One device.
+#[utoipa::path(
+    get, path = "/api/v1/devices/{id}", tag = "devices",
+    security(("session" = []), ("api_key" = [])),
+    params(("id" = String, Path, description = "Device id")),
+    responses(
+        (status = 200, description = "The device", body = inline(crate::http::Data<DeviceView>)),
+        (status = 404, description = "No such device", body = crate::http::ErrorBody),
+    )
+)]
+pub(super) async fn get_device(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(id): Path<DeviceId>,
+) -> ApiResult<DeviceView> {
+    let row = store::get(&state.pool, &tenant_of(&member), &id)
+        .await?
+        .ok_or(AppError::NotFound("device"))?;
+    Ok(ok(view(&state, &row)))
+}
+
+/// Change a device (owner or admin). Absent fields, including absent
+/// secrets, keep their value; the provider `kind` cannot change.
+#[utoipa::path(
+    patch, path = "/api/v1/devices/{id}", tag = "devices",
+    security(("session" = []), ("api_key" = [])),
+    params(("id" = String, Path, description = "Device id")),
+    request_body = UpdateDevice,
+    responses(
+        (status = 200, description = "Updated", body = inline(crate::http::Data<DeviceView>)),
+        (status = 400, description = "Invalid settings", body = crate::http::ErrorBody),
+        (status = 404, description = "No such device", body = crate::http::ErrorBody),
+    )
+)]
+pub(super) async fn update_device(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(id): Path<DeviceId>,
+    ApiJson(body): ApiJson<UpdateDevice>,
+) -> ApiResult<DeviceView> {
+    member.require(Role::Admin)?;
+    let mut row = store::get(&state.pool, &tenant_of(&member), &id)
+        .await?
+        .ok_or(AppError::NotFound("device"))?;
+    if let Some(name) = &body.name {
+        row.name = check_name(name)?;
+    }
+    if body.phone_number.is_some() {
+        row.phone_number = parse_phone(body.phone_number)?;
+    }
+    if let Some(on) = body.bot_enabled {
+        row.bot_enabled = on;
+    }
+    if let Some(provider) = body.provider {
+        if provider.kind() != row.kind {
+            return Err(AppError::bad_request("invalid_device", {
+                let (from, to) = (row.kind.as_str(), provider.kind().as_str());
+                tr!(
+                    "provider.kind: perangkat {from} tidak bisa menjadi {to}",
+                    "provider.kind: a {from} device cannot become {to}"
+                )
+            }));
+        }
+        let mut secrets = decrypt_secrets(&state, &row)?;
+        let mut settings = row.settings.clone();
+        provider
+            .apply(&mut settings, &mut secrets)
+            .map_err(field_error)?;
+        row.settings = settings;
+        row.secret_names = secrets.names().into_iter().map(str::to_owned).collect();
+        row.secrets_ciphertext = encrypt_secrets(&state, &row.tenant_id, &row.id, &secrets);
+    }
+    if let Some(minutes) = body.handoff_timeout_minutes {
+        row.settings.handoff_timeout_minutes = Some(check_handoff_timeout(minutes)?);
+    }
+    row.updated_at = now_ms().max(row.updated_at + 1);
+    if !store::update(&state.pool, &row).await? {
+        return Err(AppError::NotFound("device"));
+    }
+    registry::forget(&state, &row.id);
+    Ok(ok(view(&state, &row)))
+}
+
+/// Disconnect a device (owner or admin). Its conversations stay in the inbox.
+#[utoipa::path(
+    delete, path = "/api/v1/devices/{id}", tag = "devices",
+    security(("session" = []), ("api_key" = [])),
+    params(("id" = String, Path, description = "Device id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such device", body = crate::http::ErrorBody),
+    )
+)]
+pub(super) async fn delete_device(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(id): Path<DeviceId>,
+) -> Result<StatusCode, AppError> {
+    member.require(Role::Admin)?;
+    if !store::delete(&state.pool, &tenant_of(&member), &id).await? {
+        return Err(AppError::NotFound("device"));
+    }
+    registry::forget(&state, &id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The member's vendor as a typed id.
+fn tenant_of(member: &CurrentMember) -> TenantId {
+    TenantId::from(member.tenant_id.as_str())
+}
