@@ -15,7 +15,8 @@
 //! rather than in bursts. When the provider still answers with a
 //! throughput error, every send of the sender waits for the provider's
 //! `retry_after` (one second when it gives none) and then goes on at the
-//! full rate.
+//! full rate; the refused send itself is tried again after the pause
+//! ([`PacingConfig::rate_limit_retries`]).
 
 use std::collections::VecDeque;
 use std::num::NonZeroU32;
@@ -108,6 +109,11 @@ impl SenderLimit {
     }
 }
 
+/// How often [`PacingConfig::cloud_api`] tries a send again that the
+/// provider refused for throughput: a refused message was not sent, so
+/// sending it after the pause cannot duplicate it.
+pub const DEFAULT_RATE_LIMIT_RETRIES: u32 = 2;
+
 /// Default burst allowed to one recipient before the pair interval applies
 /// (a reply is often two or three messages in a row).
 pub const DEFAULT_PAIR_BURST: u32 = 5;
@@ -147,6 +153,9 @@ pub struct PacingConfig {
     pub pair_interval: Option<Duration>,
     /// Messages one recipient may get back-to-back.
     pub pair_burst: NonZeroU32,
+    /// How often a send the provider refused for throughput (Cloud API
+    /// 130429) is tried again, after the sender's pause.
+    pub rate_limit_retries: u32,
 }
 
 impl PacingConfig {
@@ -157,6 +166,7 @@ impl PacingConfig {
             per_second: NonZeroU32::new(CLOUD_DEFAULT_PER_SECOND),
             pair_interval: Some(CLOUD_PAIR_INTERVAL),
             pair_burst: NonZeroU32::new(DEFAULT_PAIR_BURST).unwrap_or(NonZeroU32::MIN),
+            rate_limit_retries: DEFAULT_RATE_LIMIT_RETRIES,
         }
     }
 
@@ -166,6 +176,7 @@ impl PacingConfig {
             per_second: None,
             pair_interval: None,
             pair_burst: NonZeroU32::MIN,
+            rate_limit_retries: 0,
         }
     }
 
@@ -173,6 +184,14 @@ impl PacingConfig {
     #[must_use]
     pub fn per_second(mut self, n: u32) -> Self {
         self.per_second = NonZeroU32::new(n);
+        self
+    }
+
+    /// Sets how often a send refused for throughput is tried again after
+    /// the pause (0: the error goes to the caller at once).
+    #[must_use]
+    pub fn rate_limit_retries(mut self, n: u32) -> Self {
+        self.rate_limit_retries = n;
         self
     }
 
@@ -222,6 +241,7 @@ pub struct Paced<P> {
     sender: Option<SenderLimit>,
     pair: Option<KeyedLimiter>,
     sends: AtomicU64,
+    rate_limit_retries: u32,
     /// After a throughput error: no send before this many microseconds
     /// of `clock` (0: no pause).
     paused_until_us: AtomicU64,
@@ -252,6 +272,7 @@ impl<P> Paced<P> {
             sender,
             pair,
             sends: AtomicU64::new(0),
+            rate_limit_retries: config.rate_limit_retries,
             paused_until_us: AtomicU64::new(0),
         }
     }
@@ -331,19 +352,31 @@ impl<P: Provider> Provider for Paced<P> {
         ) {
             pair.retain_recent();
         }
-        let result = self.inner.send(to, message).await;
-        if let Err(e) = &result
-            && let Some(api) = e.as_api()
-            && api.kind == crate::error::ApiErrorKind::RateLimited
-        {
-            let pause = api.retry_after.unwrap_or(RATE_LIMITED_PAUSE);
+        let mut retries = 0;
+        loop {
+            let result = self.inner.send(to, message).await;
+            let Some(pause) = throughput_pause(&result) else {
+                return result;
+            };
             tracing::warn!(
                 provider = self.inner.kind(),
                 pause_ms = pause.as_millis() as u64,
                 "sender throughput limit reached: pausing this sender"
             );
             self.pause_for(pause);
+            if retries == self.rate_limit_retries {
+                return result;
+            }
+            retries += 1;
+            self.wait_sender().await;
         }
-        result
     }
+}
+
+/// How long to pause after `result`, when the provider refused the send
+/// for throughput (its `retry_after`, else [`RATE_LIMITED_PAUSE`]).
+pub fn throughput_pause<T>(result: &Result<T, Error>) -> Option<Duration> {
+    let api = result.as_ref().err()?.as_api()?;
+    (api.kind == crate::error::ApiErrorKind::RateLimited)
+        .then(|| api.retry_after.unwrap_or(RATE_LIMITED_PAUSE))
 }

@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::AdminUser;
 use crate::auth::session;
-use crate::billing::orders::{ORDER_COLUMNS, OrderRow, OrderView, order_view};
+use crate::billing::OrderView;
 use crate::db::now_ms;
 use crate::http::i18n::{Text, tr};
 use crate::http::{ApiJson, ApiResult, AppError, ok};
@@ -294,14 +294,12 @@ async fn list_orders(
     _admin: AdminUser,
     Query(filter): Query<TenantFilter>,
 ) -> ApiResult<Vec<OrderView>> {
-    let rows: Vec<OrderRow> = sqlx::query_as(&format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE ($1 IS NULL OR tenant_id = $1) \
-         ORDER BY created_at DESC, id DESC LIMIT 500"
-    ))
-    .bind(filter.tenant_id)
-    .fetch_all(&state.pool)
-    .await?;
-    Ok(ok(rows.into_iter().map(order_view).collect()))
+    Ok(ok(crate::billing::store::orders::list(
+        &state.pool,
+        filter.tenant_id.as_deref(),
+        500,
+    )
+    .await?))
 }
 
 /// A verified payment notification.

@@ -1,13 +1,13 @@
 //! Plan limits, enforced with clear errors, and monthly usage counters.
 //!
-//! Other areas call these before creating something or sending:
+//! Other features call these before creating something or sending:
 //!
 //! ```text
-//! // before inserting a device (BOTS):
+//! // before inserting a device:
 //! billing::limits::check(&state.pool, &tenant_id, Limit::Devices, 1).await?;
-//! // before importing 250 contacts (CAMPAIGNS):
+//! // before importing 250 contacts:
 //! billing::limits::check(&state.pool, &tenant_id, Limit::Contacts, 250).await?;
-//! // for each outgoing message, atomically check and count (BOTS, CAMPAIGNS):
+//! // for each outgoing message, atomically check and count:
 //! billing::limits::consume(&state.pool, &tenant_id, Limit::MessagesPerMonth, 1).await?;
 //! // for each LLM call:
 //! billing::limits::consume(&state.pool, &tenant_id, Limit::AiRequestsPerMonth, 1).await?;
@@ -16,7 +16,7 @@
 //! * [`check`] answers `Ok(())` when `current + adding <= max` of the
 //!   tenant's active plan. For [`Limit::Devices`] and [`Limit::Contacts`]
 //!   the current count is `SELECT COUNT(*) FROM devices|contacts WHERE
-//!   tenant_id = $1` (the tables of the BOTS and CAMPAIGNS areas); callers
+//!   tenant_id = $1` (the devices' and contacts' tables); callers
 //!   that count differently use [`check_with_current`]. For the monthly
 //!   limits the current value is the usage counter of this month (UTC).
 //! * [`consume`] checks and increments a monthly counter in one
@@ -29,7 +29,7 @@
 
 use sqlx::AnyPool;
 
-use crate::db::now_ms;
+use super::store;
 use crate::http::AppError;
 use crate::http::i18n::Text;
 
@@ -95,53 +95,24 @@ async fn active_limit(
     tenant_id: &str,
     limit: Limit,
 ) -> Result<(i64, String), AppError> {
-    let sql = format!(
-        "SELECT p.{}, p.name FROM subscriptions s JOIN plans p ON p.id = s.plan_id \
-         WHERE s.tenant_id = $1 AND s.status = 'active' AND s.expires_at > $2",
-        limit.column()
-    );
-    let row: Option<(i64, String)> = sqlx::query_as(&sql)
-        .bind(tenant_id)
-        .bind(now_ms())
-        .fetch_optional(pool)
-        .await?;
-    row.ok_or_else(|| AppError::PaymentRequired {
-        code: "subscription_required",
-        message: Text::new(
-            "vendor ini tidak punya paket aktif; beli atau perpanjang paket dulu",
-            "this vendor has no active plan; buy or renew a plan first",
-        ),
-    })
+    store::usage::active_limit(pool, tenant_id, limit.column())
+        .await?
+        .ok_or_else(|| AppError::PaymentRequired {
+            code: "subscription_required",
+            message: Text::new(
+                "vendor ini tidak punya paket aktif; beli atau perpanjang paket dulu",
+                "this vendor has no active plan; buy or renew a plan first",
+            ),
+        })
 }
 
-/// This month's usage of a monthly metric.
+/// The current usage of a limit: this month's counter for the monthly
+/// limits, the number of stored rows for devices and contacts.
 pub async fn usage(pool: &AnyPool, tenant_id: &str, limit: Limit) -> Result<i64, sqlx::Error> {
-    let Some(metric) = limit.metric() else {
-        return count_rows(pool, tenant_id, limit).await;
-    };
-    let n: Option<i64> = sqlx::query_scalar(
-        "SELECT count FROM usage_counters WHERE tenant_id = $1 AND metric = $2 AND period = $3",
-    )
-    .bind(tenant_id)
-    .bind(metric)
-    .bind(current_period())
-    .fetch_optional(pool)
-    .await?;
-    Ok(n.unwrap_or(0))
-}
-
-async fn count_rows(pool: &AnyPool, tenant_id: &str, limit: Limit) -> Result<i64, sqlx::Error> {
-    let table = match limit {
-        Limit::Devices => "devices",
-        Limit::Contacts => "contacts",
-        Limit::MessagesPerMonth | Limit::AiRequestsPerMonth => return Ok(0),
-    };
-    sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM {table} WHERE tenant_id = $1"
-    ))
-    .bind(tenant_id)
-    .fetch_one(pool)
-    .await
+    match limit.metric() {
+        Some(metric) => store::usage::count(pool, tenant_id, metric, &current_period()).await,
+        None => super::foreign::count_rows(pool, tenant_id, limit).await,
+    }
 }
 
 fn exceeded(limit: Limit, max: i64, current: i64, adding: i64, plan: &str) -> AppError {
@@ -206,19 +177,7 @@ pub async fn consume(
     if n > max {
         return Err(exceeded(limit, max, 0, n, &plan));
     }
-    let done = sqlx::query(
-        "INSERT INTO usage_counters (tenant_id, metric, period, count) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (tenant_id, metric, period) DO UPDATE SET count = usage_counters.count + $4 \
-         WHERE usage_counters.count + $4 <= $5",
-    )
-    .bind(tenant_id)
-    .bind(metric)
-    .bind(current_period())
-    .bind(n)
-    .bind(max)
-    .execute(pool)
-    .await?;
-    if done.rows_affected() == 0 {
+    if !store::usage::add_within(pool, tenant_id, metric, &current_period(), n, max).await? {
         let current = usage(pool, tenant_id, limit).await?;
         return Err(exceeded(limit, max, current, n, &plan));
     }
@@ -234,14 +193,7 @@ where
     let metric = limit
         .metric()
         .ok_or_else(|| AppError::internal("record() is for monthly limits"))?;
-    let sql = record_sql(&crate::db::values_placeholders(1, 4));
-    sqlx::query(&sql)
-        .bind(tenant_id)
-        .bind(metric)
-        .bind(current_period())
-        .bind(n)
-        .execute(exec)
-        .await?;
+    store::usage::add(exec, tenant_id, metric, &current_period(), n).await?;
     Ok(())
 }
 
@@ -263,20 +215,6 @@ pub(crate) async fn record_many(
             None => summed.push((tenant, *n)),
         }
     }
-    let period = current_period();
-    crate::db::execute_rows(tx, &summed, 4, record_sql, |q, (tenant, n)| {
-        q.bind(*tenant).bind(metric).bind(&period).bind(*n)
-    })
-    .await?;
+    store::usage::add_many(tx, metric, &current_period(), &summed).await?;
     Ok(())
-}
-
-/// The counter upsert of [`record`] for the `values` tuples (tenant,
-/// metric, period, count).
-fn record_sql(values: &str) -> String {
-    format!(
-        "INSERT INTO usage_counters (tenant_id, metric, period, count) VALUES {values} \
-         ON CONFLICT (tenant_id, metric, period) DO UPDATE \
-         SET count = usage_counters.count + excluded.count"
-    )
 }

@@ -1,20 +1,30 @@
-//! Plans, orders, subscriptions and Midtrans payments.
+//! Billing: plans, orders, subscriptions, usage and Midtrans payments.
 //!
-//! * [`limits`]: plan limits and usage counters other areas call.
-//! * [`plans`]: public plan list and admin CRUD.
-//! * [`orders`]: a vendor buys or renews a plan (Snap).
+//! Owns the tables `plans`, `orders`, `payments`, `subscriptions`,
+//! `subscription_periods` and `usage_counters`; all SQL on them is in
+//! [`store`].
+//!
+//! * [`limits`]: plan limits and usage counters other features call.
+//! * [`plans`]: public plan list and admin CRUD (handlers).
+//! * [`http`]: a vendor buys or renews a plan (Snap), its orders, its
+//!   subscription and usage.
 //! * [`webhook`]: `POST /webhooks/midtrans`, idempotent transitions.
 //! * [`subscriptions`]: trial, extension exactly once, the expiry job.
 //! * [`receipt`]: WhatsApp receipts.
 //! * [`loadtest`]: setup of the Midtrans load generator.
 
+mod foreign;
+pub mod http;
 pub mod limits;
 pub mod loadtest;
-pub mod orders;
+pub mod model;
 pub mod plans;
 pub mod receipt;
-pub mod subscriptions;
+pub mod store;
 pub mod webhook;
+
+pub use model::{OrderStatus, OrderView, Plan, SubscriptionState, SubscriptionView};
+pub use store::subscriptions;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -24,7 +34,7 @@ use crate::config::MidtransConfig;
 /// The billing routes (vendor, admin and webhook).
 pub fn router() -> OpenApiRouter<AppState> {
     plans::router()
-        .merge(orders::router())
+        .merge(http::router())
         .merge(webhook::router())
 }
 

@@ -183,7 +183,9 @@ fn build_provider(
     let label = format!("device {device_id}");
     let shared = state.db == crate::db::DbKind::Postgres;
     let pacing = if shared {
-        kind.pacing().per_second(0)
+        // The shared slots hold the rate and retry refused sends in their
+        // own turn.
+        kind.pacing().per_second(0).rate_limit_retries(0)
     } else {
         kind.pacing()
     };

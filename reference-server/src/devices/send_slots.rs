@@ -7,7 +7,8 @@
 //! processes send. A throughput error from the provider (Cloud API 130429)
 //! moves the device's next slot past the provider's `retry_after` (one
 //! second when it gives none) for every process, after which sends go on
-//! at the full rate. Slot times are read from each process's clock, so the
+//! at the full rate; the refused send takes a new turn (at most
+//! `DEFAULT_RATE_LIMIT_RETRIES` times). Slot times are read from each process's clock, so the
 //! processes' clocks must agree to within a few milliseconds (NTP).
 
 use std::num::NonZeroU32;
@@ -15,10 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::AnyPool;
-use whatsapp_client::pacing::{RATE_LIMITED_PAUSE, send_spacing};
-use whatsapp_client::{
-    ApiErrorKind, Error as SendError, OutgoingMessage, PhoneNumber, Provider, SendReceipt,
-};
+use whatsapp_client::pacing::{DEFAULT_RATE_LIMIT_RETRIES, send_spacing, throughput_pause};
+use whatsapp_client::{Error as SendError, OutgoingMessage, PhoneNumber, Provider, SendReceipt};
 
 /// A sender whose slots are reserved in the database.
 pub(crate) struct SharedSlots {
@@ -116,15 +115,19 @@ impl Provider for SharedSlots {
         to: &PhoneNumber,
         message: &OutgoingMessage,
     ) -> Result<SendReceipt, SendError> {
-        self.wait_turn().await;
-        let result = self.inner.send(to, message).await;
-        if let Err(e) = &result
-            && let Some(api) = e.as_api()
-            && api.kind == ApiErrorKind::RateLimited
-        {
-            self.pause(api.retry_after.unwrap_or(RATE_LIMITED_PAUSE))
-                .await;
+        let mut retries = 0;
+        loop {
+            self.wait_turn().await;
+            let result = self.inner.send(to, message).await;
+            let Some(pause) = throughput_pause(&result) else {
+                return result;
+            };
+            tracing::warn!(device = %self.device_id, pause_ms = pause.as_millis() as u64, "throughput limit reached: pausing the device");
+            self.pause(pause).await;
+            if retries == DEFAULT_RATE_LIMIT_RETRIES {
+                return result;
+            }
+            retries += 1;
         }
-        result
     }
 }

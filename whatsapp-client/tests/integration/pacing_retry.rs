@@ -68,7 +68,9 @@ async fn a_throughput_error_pauses_the_sender_then_it_runs_at_full_rate() {
     let rec = RecordingProvider::new();
     let paced = Arc::new(Paced::new(
         rec.clone(),
-        &PacingConfig::unlimited().per_second(80),
+        &PacingConfig::unlimited()
+            .per_second(80)
+            .rate_limit_retries(0),
     ));
     let start = Instant::now();
     // The provider answers the 11th send with 130429 (no retry-after).
@@ -99,6 +101,24 @@ async fn a_throughput_error_pauses_the_sender_then_it_runs_at_full_rate() {
     let before = Instant::now();
     paced.send(&number(100), &text()).await.unwrap();
     assert_eq!(Instant::now() - before, Duration::from_secs(3));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_send_refused_for_throughput_goes_out_after_the_pause() {
+    let rec = RecordingProvider::new();
+    let paced = Paced::new(rec.clone(), &PacingConfig::cloud_api());
+    rec.fail_next(2, rate_limited(None));
+    let start = Instant::now();
+    let receipt = paced.send(&number(7), &text()).await.unwrap();
+    assert!(receipt.message_id.is_some());
+    // Two refusals, two one-second pauses, then sent once.
+    assert_eq!(rec.attempts(), 3);
+    assert_eq!(rec.sent().len(), 1);
+    assert_eq!(Instant::now() - start, Duration::from_secs(2));
+    // With retries used up the error reaches the caller.
+    rec.fail_next(3, rate_limited(None));
+    let e = paced.send(&number(8), &text()).await.unwrap_err();
+    assert!(e.is_retryable());
 }
 
 #[tokio::test(start_paused = true)]

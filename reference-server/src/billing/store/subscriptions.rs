@@ -1,54 +1,27 @@
-//! Subscriptions: the trial at activation, extension by paid orders
-//! (exactly once per order), and the expiry job.
+//! The `subscriptions` and `subscription_periods` tables: the trial at
+//! activation, extension by paid orders (exactly once per order), and the
+//! expiry job.
 
-use serde::Serialize;
 use sqlx::{Any, AnyPool, Transaction};
-use utoipa::ToSchema;
 
+use crate::billing::model::SubscriptionView;
 use crate::db::now_ms;
 
 /// Milliseconds per day.
 const DAY_MS: i64 = 86_400_000;
-
-/// A tenant's current subscription.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SubscriptionView {
-    /// The plan.
-    pub plan_id: String,
-    /// The plan's code.
-    pub plan_code: String,
-    /// The plan's name.
-    pub plan_name: String,
-    /// `active` or `expired`.
-    pub status: String,
-    /// Unix milliseconds.
-    pub started_at: i64,
-    /// Unix milliseconds.
-    pub expires_at: i64,
-}
 
 /// The tenant's subscription, if it ever had one.
 pub async fn current(
     pool: &AnyPool,
     tenant_id: &str,
 ) -> Result<Option<SubscriptionView>, sqlx::Error> {
-    let row: Option<(String, String, String, String, i64, i64)> = sqlx::query_as(
-        "SELECT s.plan_id, p.code, p.name, s.status, s.started_at, s.expires_at \
-         FROM subscriptions s JOIN plans p ON p.id = s.plan_id WHERE s.tenant_id = $1",
+    sqlx::query_as(
+        "SELECT s.plan_id, p.code AS plan_code, p.name AS plan_name, s.status, s.started_at, \
+         s.expires_at FROM subscriptions s JOIN plans p ON p.id = s.plan_id WHERE s.tenant_id = $1",
     )
     .bind(tenant_id)
     .fetch_optional(pool)
-    .await?;
-    Ok(row.map(
-        |(plan_id, plan_code, plan_name, status, started_at, expires_at)| SubscriptionView {
-            plan_id,
-            plan_code,
-            plan_name,
-            status,
-            started_at,
-            expires_at,
-        },
-    ))
+    .await
 }
 
 /// Gives a newly activated tenant the `trial` plan (when that plan exists

@@ -1,0 +1,155 @@
+//! Billing's types: plans, orders, subscriptions and usage, as stored and as
+//! the API shows them.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::{OrderId, PlanId, TenantId};
+
+/// A plan.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Plan {
+    /// Id.
+    pub id: PlanId,
+    /// Stable short code, e.g. `basic`.
+    pub code: String,
+    /// Display name.
+    pub name: String,
+    /// Price in rupiah.
+    pub price_idr: i64,
+    /// Days added per purchase.
+    pub duration_days: i64,
+    /// Connected WhatsApp numbers.
+    pub max_devices: i64,
+    /// Stored contacts.
+    pub max_contacts: i64,
+    /// Outgoing messages per month.
+    pub max_messages_per_month: i64,
+    /// LLM requests per month.
+    pub max_ai_requests_per_month: i64,
+    /// Offered to vendors.
+    pub active: bool,
+}
+
+/// Fields of a plan (create: all required; update: any subset).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct PlanInput {
+    /// Short code, `[a-z0-9-]`, unique.
+    pub code: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
+    /// Price in rupiah (0 allowed for free plans; Midtrans needs >= 1 to pay).
+    pub price_idr: Option<i64>,
+    /// Days per purchase (1..=3660).
+    pub duration_days: Option<i64>,
+    /// Devices (>= 0).
+    pub max_devices: Option<i64>,
+    /// Contacts (>= 0).
+    pub max_contacts: Option<i64>,
+    /// Messages per month (>= 0).
+    pub max_messages_per_month: Option<i64>,
+    /// AI requests per month (>= 0).
+    pub max_ai_requests_per_month: Option<i64>,
+    /// Offered to vendors.
+    pub active: Option<bool>,
+}
+
+crate::text_enum! {
+    /// Where an order's payment stands. It only moves forward (see
+    /// `midtrans_client::PaymentState::supersedes`).
+    pub enum OrderStatus {
+        /// Waiting for the buyer to pay.
+        Pending = "pending",
+        /// Held by Midtrans' fraud check.
+        Challenge = "challenge",
+        /// Paid: the subscription was extended.
+        Paid = "paid",
+        /// Expired, denied, cancelled, or the Snap transaction failed.
+        Failed = "failed",
+        /// Refunded after payment.
+        Refunded = "refunded",
+    }
+}
+
+/// An order for a plan.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct OrderView {
+    /// Id (also the Midtrans `order_id`).
+    pub id: OrderId,
+    /// The vendor.
+    pub tenant_id: TenantId,
+    /// The plan bought.
+    pub plan_id: PlanId,
+    /// Amount in rupiah.
+    pub amount_idr: i64,
+    /// Payment state.
+    pub status: OrderStatus,
+    /// Snap token for the Snap JS pop-up.
+    pub snap_token: Option<String>,
+    /// Snap payment page.
+    pub redirect_url: Option<String>,
+    /// Midtrans transaction id once known.
+    pub transaction_id: Option<String>,
+    /// Payment method once known, e.g. `bank_transfer`, `qris`.
+    pub payment_type: Option<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Unix milliseconds.
+    pub paid_at: Option<i64>,
+}
+
+/// The plan to buy.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewOrder {
+    /// Plan id (from `GET /api/v1/plans`).
+    pub plan_id: PlanId,
+}
+
+crate::text_enum! {
+    /// Whether a subscription is in force.
+    pub enum SubscriptionState {
+        /// In force until `expires_at`.
+        Active = "active",
+        /// Past `expires_at` (set by the expiry job).
+        Expired = "expired",
+    }
+}
+
+/// A tenant's current subscription.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct SubscriptionView {
+    /// The plan.
+    pub plan_id: PlanId,
+    /// The plan's code.
+    pub plan_code: String,
+    /// The plan's name.
+    pub plan_name: String,
+    /// In force or expired.
+    pub status: SubscriptionState,
+    /// Unix milliseconds.
+    pub started_at: i64,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+}
+
+/// Usage of the plan's limits.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageView {
+    /// Devices connected.
+    pub devices: i64,
+    /// Contacts stored.
+    pub contacts: i64,
+    /// Messages sent this month.
+    pub messages_this_month: i64,
+    /// AI requests this month.
+    pub ai_requests_this_month: i64,
+}
+
+/// The subscription and this month's usage.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubscriptionStatus {
+    /// The current subscription, `None` if the vendor never had one.
+    pub subscription: Option<SubscriptionView>,
+    /// Usage counters.
+    pub usage: UsageView,
+}
