@@ -145,7 +145,7 @@ pub fn spawn_background_jobs(state: &AppState) -> Vec<JoinHandle<()>> {
         Duration::from_secs(state.config.expiry_job_interval_secs.max(1)),
         |state| billing::subscriptions::expiry_job(state.pool),
     ));
-    // area jobs
+    // feature jobs
     jobs.extend(campaigns::spawn_jobs(state));
     jobs.shrink_to_fit();
     jobs

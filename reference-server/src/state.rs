@@ -35,7 +35,7 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-/// Services shared by the areas.
+/// Services shared by the features.
 #[derive(Debug)]
 pub struct Services {
     /// At-rest encryption of secrets.
@@ -55,7 +55,7 @@ pub struct Services {
     /// Flips to `true` when the server shuts down; background jobs
     /// `subscribe()` and stop (see `crate::spawn_periodic`).
     pub shutdown: tokio::sync::watch::Sender<bool>,
-    /// Long-lived state of the bots area (device and pipeline caches).
+    /// Long-lived state of the bots feature (device and pipeline caches).
     pub bots: crate::bots::BotsRuntime,
 }
 

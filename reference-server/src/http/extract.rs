@@ -1,4 +1,4 @@
-//! Extractors shared by every area.
+//! Extractors shared by every feature.
 
 use std::net::{IpAddr, SocketAddr};
 

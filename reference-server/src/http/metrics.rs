@@ -1,5 +1,5 @@
 //! Prometheus metrics: request counts and latency by route, plus whatever
-//! the areas record with the `metrics` macros (e.g.
+//! the features record with the `metrics` macros (e.g.
 //! `midtrans_notifications_total`).
 //!
 //! The recorder is process-global (the `metrics` facade has one), so it is

@@ -1,9 +1,9 @@
 //! HTTP layer: the error type, the JSON envelope, extractors, metrics and
-//! the assembly of every area's router into one app with its OpenAPI
+//! the assembly of every feature's router into one app with its OpenAPI
 //! document.
 //!
-//! Areas expose `pub fn router() -> OpenApiRouter<AppState>` and are merged
-//! in [`router`] at the `// area routers` marker.
+//! Features expose `pub fn router() -> OpenApiRouter<AppState>` and are merged
+//! in [`router`], next to the others.
 
 mod error;
 pub mod extract;
@@ -110,7 +110,7 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// Every area's routes with their OpenAPI description (no state, no layers).
+/// Every feature's routes with their OpenAPI description (no state, no layers).
 pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
@@ -118,7 +118,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::tenants::router())
         .merge(crate::admin::router())
         .merge(crate::billing::router())
-        // area routers
+        // feature routers
         .merge(crate::contacts::router())
         .merge(crate::templates::router())
         .merge(crate::campaigns::router())
@@ -136,7 +136,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api_routes().1
 }
 
-/// Builds the complete application: every area, `/openapi.json`,
+/// Builds the complete application: every feature, `/openapi.json`,
 /// `/metrics`, body limit, tracing and request metrics.
 pub fn router(state: AppState) -> Router {
     let (routes, openapi) = api_routes();
