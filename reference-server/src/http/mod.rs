@@ -6,6 +6,7 @@
 //! in [`router`] at the `// area routers` marker.
 
 mod error;
+pub mod export;
 pub mod extract;
 mod health;
 pub mod i18n;
