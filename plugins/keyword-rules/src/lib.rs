@@ -14,7 +14,7 @@ pub fn out_of_hours_key(phone: &str) -> String {
 mod guest {
     use std::borrow::Cow;
 
-    use plugin_sdk::text::{Vars, seed_from};
+    use pesan_template::{Vars, seed_from};
     use plugin_sdk::{Action, ConfigProblem, Context, Event, Plugin, kv};
 
     use crate::rules::{Config, Input, Rules};

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use plugin_sdk::text::{self, OrEmpty, Template, TemplateError, Vars};
+use pesan_template::{self as text, OrEmpty, Template, TemplateError, Vars};
 use regex::{Regex, RegexBuilder};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

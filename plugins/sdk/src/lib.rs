@@ -7,7 +7,10 @@ extern crate self as plugin_sdk;
 
 #[cfg(feature = "guest")]
 pub mod prepared;
-pub mod text;
+
+/// Case/accent folding and message templates (variables, nested spintax):
+/// the [`pesan_template`] crate, which host code can depend on directly.
+pub use pesan_template as text;
 
 #[cfg(all(feature = "arena", target_family = "wasm"))]
 pub mod arena;

@@ -25,8 +25,8 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::CurrentMember;
 use crate::campaigns::Counts;
-use crate::contacts::{encode_table, encode_tables, export_format, file_response};
 use crate::db::now_ms;
+use crate::http::export::{self, ExportFormat, Table};
 use crate::http::i18n::{Text, tr};
 use crate::http::{ApiResult, AppError, Data, ErrorBody, ok};
 
@@ -213,7 +213,7 @@ async fn campaign_report(
     Path(id): Path<String>,
     Query(q): Query<FormatQuery>,
 ) -> Result<Response, AppError> {
-    let format = export_format(q.format.as_deref())?;
+    let format = ExportFormat::from_query(q.format.as_deref())?;
     let _ = crate::campaigns::load(&state, &member.tenant_id, &id).await?;
     let rows = sqlx::query(&format!(
         "SELECT {} FROM campaign_recipients WHERE tenant_id = $1 AND campaign_id = $2 ORDER BY stage, id",
@@ -258,8 +258,12 @@ async fn campaign_report(
             v.error.unwrap_or_default(),
         ]);
     }
-    let bytes = encode_table(format, "Laporan", &header, &table)?;
-    Ok(file_response(bytes, format, &format!("campaign-{id}")))
+    export::download(
+        format,
+        &format!("campaign-{id}"),
+        vec![Table::new("Laporan", header, table)],
+    )
+    .await
 }
 
 /// One day of a vendor's traffic.
@@ -548,7 +552,7 @@ async fn overview_export(
     member: CurrentMember,
     Query(q): Query<OverviewQuery>,
 ) -> Result<Response, AppError> {
-    let format = export_format(q.format.as_deref())?;
+    let format = ExportFormat::from_query(q.format.as_deref())?;
     let o = build_overview(&state, &member.tenant_id, &q).await?;
     let header: Vec<String> = [
         "date",
@@ -586,12 +590,13 @@ async fn overview_export(
         .iter()
         .map(|k| vec![k.keyword.clone(), k.hits.to_string()])
         .collect();
-    let bytes = encode_tables(
+    export::download(
         format,
-        &[
-            ("Ringkasan", &header, &rows),
-            ("Kata kunci", &kw_header, &kw_rows),
+        "overview",
+        vec![
+            Table::new("Ringkasan", header, rows),
+            Table::new("Kata kunci", kw_header, kw_rows),
         ],
-    )?;
-    Ok(file_response(bytes, format, "overview"))
+    )
+    .await
 }

@@ -7,8 +7,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -22,6 +21,7 @@ use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::billing::limits::{self, Limit};
 use crate::db::{is_unique_violation, new_id, now_ms};
+use crate::http::export::{self, ExportFormat, Table};
 use crate::http::i18n::{Text, tr};
 use crate::http::{ApiJson, ApiResult, AppError, Created, Data, ErrorBody, created, ok};
 
@@ -612,64 +612,6 @@ pub struct ExportQuery {
     pub format: Option<String>,
 }
 
-/// A file download response.
-pub(crate) fn file_response(bytes: Vec<u8>, format: &str, base_name: &str) -> Response {
-    let (ctype, ext) = if format == "xlsx" {
-        (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        )
-    } else {
-        ("text/csv; charset=utf-8", "csv")
-    };
-    (
-        [
-            (header::CONTENT_TYPE, ctype.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{base_name}.{ext}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
-/// Parses the `format` query value.
-pub(crate) fn export_format(f: Option<&str>) -> Result<&'static str, AppError> {
-    match f.unwrap_or("csv") {
-        "csv" => Ok("csv"),
-        "xlsx" => Ok("xlsx"),
-        _ => Err(AppError::bad_request(
-            "invalid_format",
-            Text::new("format harus csv atau xlsx", "format must be csv or xlsx"),
-        )),
-    }
-}
-
-/// Writes a table as CSV or XLSX.
-pub(crate) fn encode_table(
-    format: &str,
-    sheet: &str,
-    header: &[String],
-    rows: &[Vec<String>],
-) -> Result<Vec<u8>, AppError> {
-    encode_tables(format, &[(sheet, header, rows)])
-}
-
-/// Writes several tables as one CSV (sections separated by an empty line)
-/// or one XLSX workbook (a sheet each).
-pub(crate) fn encode_tables(
-    format: &str,
-    sheets: &[import::Sheet<'_>],
-) -> Result<Vec<u8>, AppError> {
-    if format == "xlsx" {
-        import::write_xlsx_sheets(sheets).map_err(AppError::internal)
-    } else {
-        import::write_csv_sections(sheets).map_err(AppError::internal)
-    }
-}
-
 /// Export every contact as CSV or XLSX (columns: phone, name, tags,
 /// opted_out, then one per custom field).
 #[utoipa::path(get, path = "/api/v1/contacts/export", tag = "contacts",
@@ -683,7 +625,7 @@ async fn export_contacts(
     member: CurrentMember,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, AppError> {
-    let format = export_format(q.format.as_deref())?;
+    let format = ExportFormat::from_query(q.format.as_deref())?;
     let contacts = store::all(&state.pool, &member.tenant_id).await?;
     let mut fields: Vec<String> = store::field_names(&state.pool, &member.tenant_id).await?;
     for c in &contacts {
@@ -715,8 +657,7 @@ async fn export_contacts(
             r
         })
         .collect();
-    let bytes = encode_table(format, "Kontak", &header, &rows)?;
-    Ok(file_response(bytes, format, "contacts"))
+    export::download(format, "contacts", vec![Table::new("Kontak", header, rows)]).await
 }
 
 /// Custom field names in use (the variables templates may use besides

@@ -1,7 +1,7 @@
 //! Contact files: reading CSV, `.xlsx` and `.xls` into rows, mapping
 //! columns, validating every row (each rejection carries its spreadsheet
-//! row number and a reason) and writing CSV / XLSX exports. Pure functions
-//! over bytes; the database side is in [`super::store`].
+//! row number and a reason). Pure functions over bytes; the database side
+//! is in [`super::store`], exports are written by [`crate::http::export`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
@@ -470,66 +470,11 @@ pub fn parse_rows(table: &Table, mapping: &ColumnMapping) -> Result<Parsed, File
     Ok(out)
 }
 
-/// One table of an export: a sheet name, a header row and data rows.
-pub type Sheet<'a> = (&'a str, &'a [String], &'a [Vec<String>]);
-
-/// Writes rows as CSV (header first).
-pub fn write_csv(header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, String> {
-    write_csv_sections(&[("", header, rows)])
-}
-
-/// Writes several tables into one CSV, one after the other, separated by
-/// an empty line (each with its own header row).
-pub fn write_csv_sections(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    for (i, (_, header, rows)) in sheets.iter().enumerate() {
-        if i > 0 {
-            out.push(b'\n');
-        }
-        let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(*header).map_err(|e| e.to_string())?;
-        for r in *rows {
-            w.write_record(r).map_err(|e| e.to_string())?;
-        }
-        w.flush().map_err(|e| e.to_string())?;
-    }
-    Ok(out)
-}
-
-/// Writes rows as an XLSX workbook with one sheet (header first, bold).
-/// Every cell is written as text so phone numbers keep their `+`.
-pub fn write_xlsx(sheet: &str, header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, String> {
-    write_xlsx_sheets(&[(sheet, header, rows)])
-}
-
-/// Writes an XLSX workbook with one sheet per table (header first, bold;
-/// every cell as text).
-pub fn write_xlsx_sheets(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, String> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (sheet, header, rows) in sheets {
-        let ws = book.add_worksheet();
-        ws.set_name(*sheet).map_err(|e| e.to_string())?;
-        for (c, h) in header.iter().enumerate() {
-            let c = u16::try_from(c).map_err(|e| e.to_string())?;
-            ws.write_string_with_format(0, c, h, &bold)
-                .map_err(|e| e.to_string())?;
-        }
-        for (r, row) in rows.iter().enumerate() {
-            let r = u32::try_from(r + 1).map_err(|e| e.to_string())?;
-            for (c, v) in row.iter().enumerate() {
-                let c = u16::try_from(c).map_err(|e| e.to_string())?;
-                ws.write_string(r, c, v).map_err(|e| e.to_string())?;
-            }
-        }
-    }
-    book.save_to_buffer().map_err(|e| e.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::http::export::{ExportFormat, Table, encode};
     use crate::http::i18n::Lang;
 
     #[test]
@@ -628,12 +573,12 @@ mod tests {
         assert_eq!(p.rows[1].phone, "+6281298765432");
         assert_eq!(p.rows[1].row, 3);
 
-        let out = write_xlsx(
+        let export = Table::new(
             "Kontak",
-            &["phone".into(), "name".into()],
-            &[vec!["+6281234567890".into(), "Joko".into()]],
-        )
-        .unwrap();
+            ["phone", "name"],
+            vec![vec!["+6281234567890".into(), "Joko".into()]],
+        );
+        let out = encode(ExportFormat::Xlsx, &[export]).unwrap();
         let back = read_table(FileFormat::Xlsx, &out).unwrap();
         assert_eq!(
             back[1].1,
@@ -651,33 +596,5 @@ mod tests {
             parse_rows(&Vec::new(), &ColumnMapping::default()),
             Err(FileError::Empty)
         );
-    }
-
-    #[test]
-    fn csv_sections_and_xlsx_sheets() {
-        let a = vec!["date".to_owned(), "n".to_owned()];
-        let b = vec!["keyword".to_owned(), "hits".to_owned()];
-        let ra = vec![vec!["2026-11-24".to_owned(), "3".to_owned()]];
-        let rb = vec![vec!["harga".to_owned(), "7".to_owned()]];
-        let out = write_csv_sections(&[("A", &a, &ra), ("B", &b, &rb)]).unwrap();
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "date,n\n2026-11-24,3\n\nkeyword,hits\nharga,7\n"
-        );
-        let book = write_xlsx_sheets(&[("Ringkasan", &a, &ra), ("Kata kunci", &b, &rb)]).unwrap();
-        use calamine::Reader;
-        let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(book)).unwrap();
-        assert_eq!(
-            wb.sheet_names(),
-            vec!["Ringkasan".to_owned(), "Kata kunci".to_owned()]
-        );
-        let r = wb.worksheet_range("Kata kunci").unwrap();
-        assert_eq!(r.get((1, 0)).unwrap().to_string(), "harga");
-    }
-
-    #[test]
-    fn csv_export_quotes() {
-        let out = write_csv(&["name".into()], &[vec!["a, \"b\"".into()]]).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "name\n\"a, \"\"b\"\"\"\n");
     }
 }

@@ -27,7 +27,6 @@ pub use http::{
     ContactPage, ContactView, CreateContact, CreateGroup, ExportQuery, GroupMembers, GroupView,
     ImportReport, ImportRequest, ListQuery, UpdateContact, run_import,
 };
-pub(crate) use http::{encode_table, encode_tables, export_format, file_response};
 
 /// The contacts routes (`/api/v1/contacts...`, `/api/v1/contact-groups...`).
 pub fn router() -> OpenApiRouter<AppState> {

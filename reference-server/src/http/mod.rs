@@ -6,6 +6,7 @@
 //! in [`router`], next to the others.
 
 mod error;
+pub mod export;
 pub mod extract;
 mod health;
 pub mod i18n;

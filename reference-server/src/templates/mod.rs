@@ -2,16 +2,16 @@
 //! nested spintax, optional media, and for Cloud API devices a mapping to
 //! an approved template (name, language, body parameters).
 //!
-//! The syntax and the renderer are `plugin_sdk::text`, the same code the
-//! bot plugins use, so a vendor learns one syntax. Templates are checked
-//! when saved: broken spintax and unknown variables are rejected with the
-//! line and column.
+//! The syntax and the renderer are the `pesan-template` crate, the same
+//! code the bot plugins use, so a vendor learns one syntax. Templates are
+//! checked when saved: broken spintax and unknown variables are rejected
+//! with the line and column.
 
 mod http;
 
 use std::collections::HashMap;
 
-use plugin_sdk::text::{MAX_DEPTH, Template, TemplateError, TemplateErrorKind, seed_from};
+use pesan_template::{MAX_DEPTH, Template, TemplateError, TemplateErrorKind, seed_from};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;

@@ -1,34 +1,4 @@
-//! Text utilities shared by plugins and the host: case and accent folding,
-//! and message templates with variables and nested spintax.
-//!
-//! This module does not need the WIT bindings, so host-side code (for
-//! example a campaign sender) can depend on `plugin-sdk` with
-//! `default-features = false` and render templates with the very same code
-//! the plugins use.
-//!
-//! # Template syntax
-//!
-//! * `{name}`: a variable (letters, digits, `_`, `-`, `.`; starts with a
-//!   letter or `_`). Its value comes from a [`Vars`] implementation.
-//! * `{Halo|Hai|Selamat datang}`: spintax, one option is chosen. Options may
-//!   contain variables and nested spintax: `{Halo|Hai|{Selamat pagi|Pagi}} {name}`.
-//!   An option may be empty: `{Kak |}`.
-//! * `{{` and `}}`: a literal `{` or `}`.
-//!
-//! ```
-//! use plugin_sdk::text::{Template, render};
-//! use std::collections::HashMap;
-//!
-//! let vars = HashMap::from([("name", "Budi")]);
-//! let t = Template::parse("{Halo|Hai} {name}!").unwrap();
-//! let a = t.render(&vars, 42).unwrap();
-//! assert!(a == "Halo Budi!" || a == "Hai Budi!");
-//! // The same seed always gives the same text.
-//! assert_eq!(a, render("{Halo|Hai} {name}!", &vars, 42).unwrap());
-//!
-//! let err = Template::parse("Halo {name").unwrap_err();
-//! assert_eq!(err.to_string(), "template error at line 1, column 6: `{` is never closed");
-//! ```
+#![doc = include_str!("../README.md")]
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -41,7 +11,7 @@ use unicode_normalization::char::is_combining_mark;
 /// whitespace collapsed into one space, trimmed.
 ///
 /// ```
-/// assert_eq!(plugin_sdk::text::fold("  Café   CRÈME "), "cafe creme");
+/// assert_eq!(pesan_template::fold("  Café   CRÈME "), "cafe creme");
 /// ```
 #[must_use]
 pub fn fold(input: &str) -> String {
@@ -90,7 +60,7 @@ fn fold_chars(chars: impl Iterator<Item = char>, len: usize) -> String {
 /// so it is safe on regular-expression source (`\S` stays `\S`).
 ///
 /// ```
-/// assert_eq!(plugin_sdk::text::strip_accents(r"^Résí\s+\S"), r"^Resi\s+\S");
+/// assert_eq!(pesan_template::strip_accents(r"^Résí\s+\S"), r"^Resi\s+\S");
 /// ```
 #[must_use]
 pub fn strip_accents(input: &str) -> String {
@@ -156,7 +126,7 @@ impl<T: Vars + ?Sized> Vars for &T {
 /// with a gap beats no reply at all.
 ///
 /// ```
-/// use plugin_sdk::text::{OrEmpty, render};
+/// use pesan_template::{OrEmpty, render};
 ///
 /// let vars = [("name", "Budi")];
 /// assert!(render("Halo {name} dari {kota}", &vars[..], 1).is_err());
