@@ -58,9 +58,8 @@ proptest! {
 
     #[test]
     fn errors_point_inside_the_template(src in source(), seed in any::<u64>()) {
-        let err = match Template::parse(&src).and_then(|t| t.render(&vars(), seed)) {
-            Ok(_) => return Ok(()),
-            Err(e) => e,
+        let Err(err) = Template::parse(&src).and_then(|t| t.render(&vars(), seed)) else {
+            return Ok(());
         };
         let line = src.split('\n').nth(err.position.line as usize - 1);
         prop_assert!(line.is_some(), "{err} in {src:?}");
