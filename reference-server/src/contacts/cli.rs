@@ -9,7 +9,8 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::http::{ImportReport, run_import};
+use super::http::run_import;
+use super::model::ImportReport;
 use super::import::ColumnMapping;
 use crate::AppState;
 use crate::http::AppError;

@@ -9,23 +9,30 @@
 //! `reference-server contacts import` ([`cli`]) runs the same import from
 //! the command line with a progress bar.
 //!
-//! Functions for other areas (the inbound webhook handler):
+//! Owns the tables `contacts`, `contact_tags`, `contact_groups`,
+//! `contact_group_members` and `contact_field_names`; all SQL on them is in
+//! [`store`].
+//!
+//! Functions for other features (the inbound webhook handler):
 //! [`find_or_create`], [`mark_opted_out`], [`is_opt_out_keyword`].
 
 pub mod cli;
+mod groups;
 mod http;
 pub mod import;
+pub mod model;
 pub mod store;
 
 use sqlx::AnyPool;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
-use crate::db::{new_id, now_ms};
+use crate::db::now_ms;
 
-pub use http::{
+pub use http::run_import;
+pub use model::{
     ContactPage, ContactView, CreateContact, CreateGroup, ExportQuery, GroupMembers, GroupView,
-    ImportReport, ImportRequest, ListQuery, UpdateContact, run_import,
+    ImportReport, ImportRequest, ListQuery, UpdateContact,
 };
 
 /// The contacts routes (`/api/v1/contacts...`, `/api/v1/contact-groups...`).
@@ -33,7 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     http::router()
 }
 
-/// A contact as other areas need it.
+/// A contact as other features need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactRef {
     /// Contact id.
@@ -70,28 +77,11 @@ pub async fn find_or_create(
     phone_e164: &str,
     name: Option<&str>,
 ) -> Result<ContactRef, sqlx::Error> {
-    let now = now_ms();
-    sqlx::query(
-        "INSERT INTO contacts (id, tenant_id, phone, name, fields, opted_out, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, '{}', 0, $5, $5) ON CONFLICT (tenant_id, phone) DO NOTHING",
-    )
-    .bind(new_id())
-    .bind(tenant_id)
-    .bind(phone_e164)
-    .bind(name.unwrap_or_default())
-    .bind(now)
-    .execute(pool)
-    .await?;
-    let (id, opted_out): (String, i64) =
-        sqlx::query_as("SELECT id, opted_out FROM contacts WHERE tenant_id = $1 AND phone = $2")
-            .bind(tenant_id)
-            .bind(phone_e164)
-            .fetch_one(pool)
-            .await?;
+    let (id, opted_out) = store::find_or_create(pool, tenant_id, phone_e164, name).await?;
     Ok(ContactRef {
         id,
         phone: phone_e164.to_owned(),
-        opted_out: opted_out != 0,
+        opted_out,
     })
 }
 
@@ -104,19 +94,9 @@ pub async fn mark_opted_out(
     phone_e164: &str,
 ) -> Result<bool, sqlx::Error> {
     let c = find_or_create(pool, tenant_id, phone_e164, None).await?;
-    let now = now_ms();
-    let changed = sqlx::query(
-        "UPDATE contacts SET opted_out = 1, opted_out_at = $1, updated_at = $1 \
-         WHERE tenant_id = $2 AND id = $3 AND opted_out = 0",
-    )
-    .bind(now)
-    .bind(tenant_id)
-    .bind(&c.id)
-    .execute(pool)
-    .await?
-    .rows_affected();
+    let changed = store::set_opted_out(pool, tenant_id, &c.id, true, now_ms()).await?;
     crate::campaigns::cancel_queued_for_contact(pool, tenant_id, &c.id, "opted_out").await?;
-    Ok(changed > 0)
+    Ok(changed)
 }
 
 #[cfg(test)]

@@ -463,3 +463,264 @@ pub async fn all(pool: &AnyPool, tenant_id: &str) -> Result<Vec<Contact>, sqlx::
     }
     Ok(out)
 }
+
+/// Inserts a contact without tags (a taken number is a unique violation).
+pub(crate) async fn insert(
+    tx: &mut Transaction<'static, Any>,
+    tenant_id: &str,
+    id: &str,
+    phone: &str,
+    name: &str,
+    fields: &BTreeMap<String, String>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO contacts (id, tenant_id, phone, name, fields, opted_out, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 0, $6, $6)",
+    )
+    .bind(id)
+    .bind(tenant_id)
+    .bind(phone)
+    .bind(name)
+    .bind(fields_json(fields))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether the tenant has this contact.
+pub(crate) async fn exists(
+    tx: &mut Transaction<'static, Any>,
+    tenant_id: &str,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT id FROM contacts WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// Changes the given number, name and fields of a contact (a taken number
+/// is a unique violation).
+pub(crate) async fn update(
+    tx: &mut Transaction<'static, Any>,
+    tenant_id: &str,
+    id: &str,
+    phone: Option<&str>,
+    name: Option<&str>,
+    fields: Option<&BTreeMap<String, String>>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE contacts SET phone = COALESCE($1, phone), name = COALESCE($2, name), \
+         fields = COALESCE($3, fields), updated_at = $4 WHERE tenant_id = $5 AND id = $6",
+    )
+    .bind(phone)
+    .bind(name)
+    .bind(fields.map(fields_json))
+    .bind(now)
+    .bind(tenant_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Opts a contact out of campaigns (keeping the first opt-out time) or
+/// back in; returns whether it changed.
+pub(crate) async fn set_opted_out<'e, E>(
+    exec: E,
+    tenant_id: &str,
+    id: &str,
+    opted_out: bool,
+    now: i64,
+) -> Result<bool, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let sql = if opted_out {
+        "UPDATE contacts SET opted_out = 1, opted_out_at = $1, updated_at = $1 \
+         WHERE tenant_id = $2 AND id = $3 AND opted_out = 0"
+    } else {
+        "UPDATE contacts SET opted_out = 0, opted_out_at = NULL, updated_at = $1 \
+         WHERE tenant_id = $2 AND id = $3 AND opted_out = 1"
+    };
+    let done = sqlx::query(sql)
+        .bind(now)
+        .bind(tenant_id)
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Deletes a contact with its tags and group memberships; returns whether
+/// it existed.
+pub(crate) async fn delete(
+    tx: &mut Transaction<'static, Any>,
+    tenant_id: &str,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    for sql in [
+        "DELETE FROM contact_tags WHERE tenant_id = $1 AND contact_id = $2",
+        "DELETE FROM contact_group_members WHERE tenant_id = $1 AND contact_id = $2",
+    ] {
+        sqlx::query(sql)
+            .bind(tenant_id)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let done = sqlx::query("DELETE FROM contacts WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Which of `ids` are the tenant's contacts.
+pub async fn known_ids(
+    pool: &AnyPool,
+    tenant_id: &str,
+    ids: &[String],
+) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT id FROM contacts WHERE tenant_id = $1 AND id IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query_scalar::<_, String>(&sql).bind(tenant_id);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        out.extend(q.fetch_all(pool).await?);
+    }
+    Ok(out)
+}
+
+/// The contact with this number, created (with `name`, or an empty name)
+/// when there is none: its id and whether it opted out.
+pub(crate) async fn find_or_create(
+    pool: &AnyPool,
+    tenant_id: &str,
+    phone_e164: &str,
+    name: Option<&str>,
+) -> Result<(String, bool), sqlx::Error> {
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO contacts (id, tenant_id, phone, name, fields, opted_out, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, '{}', 0, $5, $5) ON CONFLICT (tenant_id, phone) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(tenant_id)
+    .bind(phone_e164)
+    .bind(name.unwrap_or_default())
+    .bind(now)
+    .execute(pool)
+    .await?;
+    let (id, opted_out): (String, i64) =
+        sqlx::query_as("SELECT id, opted_out FROM contacts WHERE tenant_id = $1 AND phone = $2")
+            .bind(tenant_id)
+            .bind(phone_e164)
+            .fetch_one(pool)
+            .await?;
+    Ok((id, opted_out != 0))
+}
+
+/// The tenant's groups by name, with their member counts.
+pub(crate) async fn groups(
+    pool: &AnyPool,
+    tenant_id: &str,
+) -> Result<Vec<super::model::GroupView>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT g.id, g.name, g.created_at, \
+         (SELECT COUNT(*) FROM contact_group_members m WHERE m.tenant_id = $1 AND m.group_id = g.id) AS members \
+         FROM contact_groups g WHERE g.tenant_id = $1 ORDER BY g.name",
+    )
+    .bind(tenant_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Inserts a group (a taken name is a unique violation).
+pub(crate) async fn insert_group(
+    pool: &AnyPool,
+    tenant_id: &str,
+    id: &str,
+    name: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO contact_groups (id, tenant_id, name, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(tenant_id)
+    .bind(name)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Whether the tenant has this group.
+pub(crate) async fn group_exists(
+    pool: &AnyPool,
+    tenant_id: &str,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT id FROM contact_groups WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// Deletes a group and its memberships (the contacts stay); returns
+/// whether it existed.
+pub(crate) async fn delete_group(
+    tx: &mut Transaction<'static, Any>,
+    tenant_id: &str,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query("DELETE FROM contact_group_members WHERE tenant_id = $1 AND group_id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let done = sqlx::query("DELETE FROM contact_groups WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes contacts from a group; returns how many were members.
+pub(crate) async fn remove_from_group(
+    pool: &AnyPool,
+    tenant_id: &str,
+    group_id: &str,
+    contact_ids: &[String],
+) -> Result<u64, sqlx::Error> {
+    let mut removed = 0;
+    for cid in contact_ids {
+        removed += sqlx::query(
+            "DELETE FROM contact_group_members WHERE tenant_id = $1 AND group_id = $2 AND contact_id = $3",
+        )
+        .bind(tenant_id)
+        .bind(group_id)
+        .bind(cid)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    }
+    Ok(removed)
+}
