@@ -253,14 +253,6 @@ pub struct SubscriptionStatus {
     pub usage: UsageView,
 }
 
-async fn usage_or_zero(state: &AppState, tenant_id: &str, limit: Limit) -> i64 {
-    // The devices/contacts tables belong to other areas and may be absent
-    // in a partial deployment; a missing table reads as zero usage.
-    limits::usage(&state.pool, tenant_id, limit)
-        .await
-        .unwrap_or(0)
-}
-
 /// The vendor's subscription and usage.
 #[utoipa::path(get, path = "/api/v1/billing/subscription", tag = "billing",
     security(("session" = []), ("api_key" = [])),
@@ -274,10 +266,11 @@ async fn get_subscription(
     Ok(ok(SubscriptionStatus {
         subscription,
         usage: UsageView {
-            devices: usage_or_zero(&state, t, Limit::Devices).await,
-            contacts: usage_or_zero(&state, t, Limit::Contacts).await,
-            messages_this_month: usage_or_zero(&state, t, Limit::MessagesPerMonth).await,
-            ai_requests_this_month: usage_or_zero(&state, t, Limit::AiRequestsPerMonth).await,
+            devices: limits::usage(&state.pool, t, Limit::Devices).await?,
+            contacts: limits::usage(&state.pool, t, Limit::Contacts).await?,
+            messages_this_month: limits::usage(&state.pool, t, Limit::MessagesPerMonth).await?,
+            ai_requests_this_month: limits::usage(&state.pool, t, Limit::AiRequestsPerMonth)
+                .await?,
         },
     }))
 }
