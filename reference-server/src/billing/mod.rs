@@ -6,9 +6,10 @@
 //! * [`webhook`]: `POST /webhooks/midtrans`, idempotent transitions.
 //! * [`subscriptions`]: trial, extension exactly once, the expiry job.
 //! * [`receipt`]: WhatsApp receipts.
-//! * [`loadtest`]: setup of the Midtrans load generator.
+//! * `loadtest` (feature `loadtest`): setup of the Midtrans load generator.
 
 pub mod limits;
+#[cfg(feature = "loadtest")]
 pub mod loadtest;
 pub mod orders;
 pub mod plans;
