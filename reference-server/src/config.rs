@@ -1,20 +1,26 @@
-//! Server configuration: defaults, then an optional TOML file, then
-//! environment variables (the later source wins).
+//! Server configuration: one tree of settings with defaults, read from an
+//! optional TOML file, then overlaid with environment variables (the later
+//! source wins).
 //!
-//! Every setting has a default that works on a fresh machine, so
-//! `cargo run -p reference-server` needs no configuration at all. The full
-//! reference (file keys and environment variables) is in
-//! `docs/src/operators-guide.md`.
+//! The file is deserialized straight into [`Config`] (every struct is
+//! `#[serde(default)]`, so a key left out keeps its default, and unknown
+//! keys are errors). The environment overlay is the [`ENV`] table: one
+//! entry per variable, naming the setting it overrides. Every setting has a
+//! default that works on a fresh machine, so `cargo run -p reference-server`
+//! needs no configuration at all. The full reference (file keys and
+//! environment variables) is in `docs/src/operators-guide.md`.
 //!
 //! Secrets (the database URL, which may carry a password, the at-rest
-//! encryption key and the Midtrans server key) are held as
-//! [`secrecy::SecretString`] and never appear in `Debug` output.
+//! encryption key, the Midtrans server key and the platform's WhatsApp
+//! tokens) are held as [`secrecy::SecretString`], whose `Debug` output is
+//! redacted, and never appear in error messages.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +39,8 @@ pub enum ConfigError {
     Parse {
         /// The file.
         path: PathBuf,
-        /// What the parser said.
+        /// The offending key (`midtrans.production`) and line when known,
+        /// and what is wrong with it.
         message: String,
     },
     /// An environment variable has a value that cannot be used.
@@ -47,38 +54,31 @@ pub enum ConfigError {
 }
 
 /// Midtrans settings of the platform (plans are paid to the platform).
-#[derive(Clone)]
+///
+/// File section `[midtrans]`; environment variables `MIDTRANS_*`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct MidtransConfig {
     /// Server key; when absent, buying a plan answers `payments_not_configured`
     /// and notifications are refused.
+    #[serde(deserialize_with = "opt_secret")]
     pub server_key: Option<SecretString>,
     /// Client key (public; for the Snap JS on a front end).
+    #[serde(deserialize_with = "opt_text")]
     pub client_key: Option<String>,
     /// Production environment instead of sandbox.
     pub production: bool,
     /// Override of the Core API base URL (tests point it at a mock server).
+    #[serde(deserialize_with = "opt_text")]
     pub api_base_url: Option<String>,
     /// Override of the Snap base URL.
+    #[serde(deserialize_with = "opt_text")]
     pub snap_base_url: Option<String>,
 }
 
-impl std::fmt::Debug for MidtransConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MidtransConfig")
-            .field(
-                "server_key",
-                &self.server_key.as_ref().map(|_| "[redacted]"),
-            )
-            .field("client_key", &self.client_key)
-            .field("production", &self.production)
-            .field("api_base_url", &self.api_base_url)
-            .field("snap_base_url", &self.snap_base_url)
-            .finish()
-    }
-}
-
 /// Which provider the platform's own WhatsApp number uses.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 #[non_exhaustive]
 pub enum PlatformProvider {
     /// The built-in simulator: messages land in `sim_outbox` and the log
@@ -93,15 +93,27 @@ pub enum PlatformProvider {
     Gateway,
 }
 
-impl PlatformProvider {
-    fn parse(s: &str) -> Option<Self> {
+impl FromStr for PlatformProvider {
+    type Err = String;
+
+    /// Accepts the documented names, any case, `-` for `_`, and `cloud` or
+    /// `meta` for the Cloud API.
+    fn from_str(s: &str) -> Result<Self, String> {
         match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
-            "simulator" => Some(Self::Simulator),
-            "cloud_api" | "cloud" | "meta" => Some(Self::CloudApi),
-            "fonnte" => Some(Self::Fonnte),
-            "gateway" => Some(Self::Gateway),
-            _ => None,
+            "simulator" => Ok(Self::Simulator),
+            "cloud_api" | "cloud" | "meta" => Ok(Self::CloudApi),
+            "fonnte" => Ok(Self::Fonnte),
+            "gateway" => Ok(Self::Gateway),
+            _ => Err("expected simulator, cloud_api, fonnte or gateway".to_owned()),
         }
+    }
+}
+
+impl TryFrom<String> for PlatformProvider {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse().map_err(|expected| format!("`{s}`: {expected}"))
     }
 }
 
@@ -112,46 +124,40 @@ impl PlatformProvider {
 /// `PLATFORM_WA_*`. Which fields are required depends on `provider`;
 /// [`crate::platform::sender`] checks them at start-up and names the
 /// missing one.
-#[derive(Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct PlatformWhatsAppConfig {
-    /// The provider (`provider`, `PLATFORM_WA_PROVIDER`: `simulator`,
-    /// `cloud_api`, `fonnte` or `gateway`).
+    /// The provider (`simulator`, `cloud_api`, `fonnte` or `gateway`).
     pub provider: PlatformProvider,
-    /// Cloud API phone number id (`PLATFORM_WA_PHONE_NUMBER_ID`).
+    /// Cloud API phone number id.
+    #[serde(deserialize_with = "opt_text")]
     pub phone_number_id: Option<String>,
-    /// Cloud API access token (`PLATFORM_WA_ACCESS_TOKEN`).
+    /// Cloud API access token.
+    #[serde(deserialize_with = "opt_secret")]
     pub access_token: Option<SecretString>,
-    /// Cloud API Graph version override (`PLATFORM_WA_API_VERSION`).
+    /// Cloud API Graph version override.
+    #[serde(deserialize_with = "opt_text")]
     pub api_version: Option<String>,
-    /// Fonnte or gateway token (`PLATFORM_WA_TOKEN`).
+    /// Fonnte or gateway token.
+    #[serde(deserialize_with = "opt_secret")]
     pub token: Option<SecretString>,
-    /// Base URL override of the Cloud API or Fonnte (`PLATFORM_WA_BASE_URL`;
-    /// tests point it at a mock server).
+    /// Base URL override of the Cloud API or Fonnte (tests point it at a
+    /// mock server).
+    #[serde(deserialize_with = "opt_text")]
     pub base_url: Option<String>,
-    /// Gateway endpoint (`PLATFORM_WA_GATEWAY_URL`).
+    /// Gateway endpoint.
+    #[serde(deserialize_with = "opt_text")]
     pub gateway_url: Option<String>,
-    /// Header carrying the gateway token (`PLATFORM_WA_HEADER_NAME`).
+    /// Header carrying the gateway token.
+    #[serde(deserialize_with = "opt_text")]
     pub header_name: Option<String>,
 }
 
-impl std::fmt::Debug for PlatformWhatsAppConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let redact = |s: &Option<SecretString>| s.as_ref().map(|_| "[redacted]");
-        f.debug_struct("PlatformWhatsAppConfig")
-            .field("provider", &self.provider)
-            .field("phone_number_id", &self.phone_number_id)
-            .field("access_token", &redact(&self.access_token))
-            .field("api_version", &self.api_version)
-            .field("token", &redact(&self.token))
-            .field("base_url", &self.base_url)
-            .field("gateway_url", &self.gateway_url)
-            .field("header_name", &self.header_name)
-            .finish()
-    }
-}
-
 /// Rate limits of the account endpoints (sign-up, login, OTP, reset).
-#[derive(Debug, Clone, Copy)]
+///
+/// File section `[rate_limits]`; environment variables `RATE_LIMIT_*`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RateLimitConfig {
     /// Requests per minute from one client IP address.
     pub per_ip_per_minute: u32,
@@ -159,31 +165,40 @@ pub struct RateLimitConfig {
     pub per_account_per_minute: u32,
 }
 
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            per_ip_per_minute: 30,
+            per_account_per_minute: 10,
+        }
+    }
+}
+
 /// Settings of the campaign sender (one engine per server process).
 ///
-/// File section `[campaigns]`; environment variables `CAMPAIGN_*`.
-#[derive(Debug, Clone)]
+/// File section `[campaigns]`; environment variables `CAMPAIGN_*`. Values
+/// out of bounds are moved to the nearest bound when loading.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct CampaignConfig {
     /// How often the engine looks for devices with work, in milliseconds
-    /// (`poll_ms`, `CAMPAIGN_POLL_MS`; default 500). An idle device task
-    /// also waits this long between looks for retries and follow-ups.
+    /// (default 500). An idle device task also waits this long between
+    /// looks for retries and follow-ups.
     pub poll_ms: u64,
-    /// Length of a device lease in milliseconds (`lease_ms`,
-    /// `CAMPAIGN_LEASE_MS`; default 30,000, at least 500): the rows a
-    /// crashed process left in flight are retried this long after its last
-    /// renewal.
+    /// Length of a device lease in milliseconds (default 30,000, at least
+    /// 500): the rows a crashed process left in flight are retried this
+    /// long after its last renewal.
     pub lease_ms: i64,
-    /// Provider calls in flight per device (`max_in_flight`,
-    /// `CAMPAIGN_MAX_IN_FLIGHT`; default 8, 1..=256).
+    /// Provider calls in flight per device (default 8, 1..=256).
     pub max_in_flight: usize,
-    /// Tries per recipient for retryable provider errors (`max_attempts`,
-    /// `CAMPAIGN_MAX_ATTEMPTS`; default 5).
+    /// Tries per recipient for retryable provider errors (default 5).
     pub max_attempts: i64,
     /// First retry delay in milliseconds, doubled on each further try
-    /// (`backoff_ms`, `CAMPAIGN_BACKOFF_MS`; default 5,000).
+    /// (default 5,000).
     pub backoff_ms: i64,
     /// Time source of the engine: the system clock; tests put in an
     /// adjustable one (not settable from the file or the environment).
+    #[serde(skip)]
     pub clock: crate::campaigns::Clock,
 }
 
@@ -212,26 +227,29 @@ impl CampaignConfig {
     }
 }
 
-/// The whole configuration.
-#[derive(Clone)]
+/// The whole configuration. File keys are the field names (sections for
+/// the nested structs); [`ENV`] lists the environment variables.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Address to listen on.
     pub bind: SocketAddr,
     /// Directory for the SQLite file and the generated key file.
     pub data_dir: PathBuf,
     /// `postgres://...` or `sqlite://...`; when absent, `sqlite://<data_dir>/server.db`.
+    #[serde(deserialize_with = "opt_secret")]
     pub database_url: Option<SecretString>,
     /// Maximum size of a request body in bytes.
     pub body_limit_bytes: usize,
     /// After a shutdown signal, how long in-flight requests may take to
-    /// finish before the server stops anyway (`shutdown_grace_secs`,
-    /// `SHUTDOWN_GRACE_SECS`; default 30).
+    /// finish before the server stops anyway (default 30).
     pub shutdown_grace_secs: u64,
     /// Public base URL of this server, used to print webhook URLs
     /// (e.g. `https://wa.example.com`).
     pub public_base_url: String,
     /// 32-byte key (base64) for encrypting secrets at rest; when absent a
     /// key is generated once into `<data_dir>/secret.key`.
+    #[serde(deserialize_with = "opt_secret")]
     pub secret_key: Option<SecretString>,
     /// Lifetime of a login session, in hours.
     pub session_ttl_hours: i64,
@@ -249,7 +267,9 @@ pub struct Config {
     /// Logs as JSON lines instead of human-readable text.
     pub log_json: bool,
     /// Argon2id memory cost in KiB for new password hashes (default 19456,
-    /// the OWASP recommendation; tests lower it).
+    /// the OWASP recommendation). Not settable from the file or the
+    /// environment; tests lower it.
+    #[serde(skip)]
     pub argon2_memory_kib: u32,
     /// Seconds before another OTP may be sent to the same number (default 60).
     pub otp_resend_cooldown_secs: u64,
@@ -261,122 +281,149 @@ pub struct Config {
     pub platform_whatsapp: PlatformWhatsAppConfig,
 }
 
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("bind", &self.bind)
-            .field("data_dir", &self.data_dir)
-            .field("database", &self.database_kind_label())
-            .field("body_limit_bytes", &self.body_limit_bytes)
-            .field("shutdown_grace_secs", &self.shutdown_grace_secs)
-            .field("public_base_url", &self.public_base_url)
-            .field(
-                "secret_key",
-                &self.secret_key.as_ref().map(|_| "[redacted]"),
-            )
-            .field("session_ttl_hours", &self.session_ttl_hours)
-            .field("require_approval", &self.require_approval)
-            .field("expiry_job_interval_secs", &self.expiry_job_interval_secs)
-            .field("rate_limits", &self.rate_limits)
-            .field("trust_forwarded_for", &self.trust_forwarded_for)
-            .field("midtrans", &self.midtrans)
-            .field("log_json", &self.log_json)
-            .field("argon2_memory_kib", &self.argon2_memory_kib)
-            .field("otp_resend_cooldown_secs", &self.otp_resend_cooldown_secs)
-            .field(
-                "otp_max_sends_per_ip_per_hour",
-                &self.otp_max_sends_per_ip_per_hour,
-            )
-            .field("campaigns", &self.campaigns)
-            .field("platform_whatsapp", &self.platform_whatsapp)
-            .finish()
-    }
-}
-
 impl Default for Config {
     fn default() -> Self {
         Self::with_data_dir("./data")
     }
 }
 
-/// The TOML file schema: every key optional, same names as the fields.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    bind: Option<SocketAddr>,
-    data_dir: Option<PathBuf>,
-    database_url: Option<String>,
-    body_limit_bytes: Option<usize>,
-    shutdown_grace_secs: Option<u64>,
-    public_base_url: Option<String>,
-    secret_key: Option<String>,
-    session_ttl_hours: Option<i64>,
-    require_approval: Option<bool>,
-    expiry_job_interval_secs: Option<u64>,
-    trust_forwarded_for: Option<bool>,
-    log_json: Option<bool>,
-    otp_resend_cooldown_secs: Option<u64>,
-    otp_max_sends_per_ip_per_hour: Option<u32>,
-    #[serde(default)]
-    rate_limits: FileRateLimits,
-    #[serde(default)]
-    midtrans: FileMidtrans,
-    #[serde(default)]
-    campaigns: FileCampaigns,
-    #[serde(default)]
-    platform_whatsapp: FilePlatformWhatsApp,
+/// Sets one setting from an environment variable's value; the error says
+/// why the value is unusable without repeating it.
+pub type Setter = fn(&mut Config, &str) -> Result<(), String>;
+
+/// The environment overlay: each variable and the setting it overrides.
+/// A variable that is unset, or set to an empty or blank value, leaves the
+/// setting as the defaults and the file made it.
+pub const ENV: &[(&str, Setter)] = &[
+    ("BIND_ADDR", |c, v| parse(&mut c.bind, v)),
+    ("DATA_DIR", |c, v| {
+        c.data_dir = PathBuf::from(v);
+        Ok(())
+    }),
+    ("DATABASE_URL", |c, v| secret(&mut c.database_url, v)),
+    ("BODY_LIMIT_BYTES", |c, v| parse(&mut c.body_limit_bytes, v)),
+    ("SHUTDOWN_GRACE_SECS", |c, v| {
+        parse(&mut c.shutdown_grace_secs, v)
+    }),
+    ("PUBLIC_BASE_URL", |c, v| {
+        c.public_base_url = v.to_owned();
+        Ok(())
+    }),
+    ("SECRET_KEY", |c, v| secret(&mut c.secret_key, v)),
+    ("SESSION_TTL_HOURS", |c, v| {
+        parse(&mut c.session_ttl_hours, v)
+    }),
+    ("REQUIRE_APPROVAL", |c, v| flag(&mut c.require_approval, v)),
+    ("EXPIRY_JOB_INTERVAL_SECS", |c, v| {
+        parse(&mut c.expiry_job_interval_secs, v)
+    }),
+    ("TRUST_FORWARDED_FOR", |c, v| {
+        flag(&mut c.trust_forwarded_for, v)
+    }),
+    ("LOG_JSON", |c, v| flag(&mut c.log_json, v)),
+    ("OTP_RESEND_COOLDOWN_SECS", |c, v| {
+        parse(&mut c.otp_resend_cooldown_secs, v)
+    }),
+    ("OTP_MAX_SENDS_PER_IP_PER_HOUR", |c, v| {
+        parse(&mut c.otp_max_sends_per_ip_per_hour, v)
+    }),
+    ("RATE_LIMIT_PER_IP_PER_MINUTE", |c, v| {
+        parse(&mut c.rate_limits.per_ip_per_minute, v)
+    }),
+    ("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", |c, v| {
+        parse(&mut c.rate_limits.per_account_per_minute, v)
+    }),
+    ("MIDTRANS_SERVER_KEY", |c, v| {
+        secret(&mut c.midtrans.server_key, v)
+    }),
+    ("MIDTRANS_CLIENT_KEY", |c, v| {
+        text(&mut c.midtrans.client_key, v)
+    }),
+    ("MIDTRANS_PRODUCTION", |c, v| {
+        flag(&mut c.midtrans.production, v)
+    }),
+    ("MIDTRANS_API_BASE_URL", |c, v| {
+        text(&mut c.midtrans.api_base_url, v)
+    }),
+    ("MIDTRANS_SNAP_BASE_URL", |c, v| {
+        text(&mut c.midtrans.snap_base_url, v)
+    }),
+    ("CAMPAIGN_POLL_MS", |c, v| {
+        parse(&mut c.campaigns.poll_ms, v)
+    }),
+    ("CAMPAIGN_LEASE_MS", |c, v| {
+        parse(&mut c.campaigns.lease_ms, v)
+    }),
+    ("CAMPAIGN_MAX_IN_FLIGHT", |c, v| {
+        parse(&mut c.campaigns.max_in_flight, v)
+    }),
+    ("CAMPAIGN_MAX_ATTEMPTS", |c, v| {
+        parse(&mut c.campaigns.max_attempts, v)
+    }),
+    ("CAMPAIGN_BACKOFF_MS", |c, v| {
+        parse(&mut c.campaigns.backoff_ms, v)
+    }),
+    ("PLATFORM_WA_PROVIDER", |c, v| {
+        parse(&mut c.platform_whatsapp.provider, v)
+    }),
+    ("PLATFORM_WA_PHONE_NUMBER_ID", |c, v| {
+        text(&mut c.platform_whatsapp.phone_number_id, v)
+    }),
+    ("PLATFORM_WA_ACCESS_TOKEN", |c, v| {
+        secret(&mut c.platform_whatsapp.access_token, v)
+    }),
+    ("PLATFORM_WA_API_VERSION", |c, v| {
+        text(&mut c.platform_whatsapp.api_version, v)
+    }),
+    ("PLATFORM_WA_TOKEN", |c, v| {
+        secret(&mut c.platform_whatsapp.token, v)
+    }),
+    ("PLATFORM_WA_BASE_URL", |c, v| {
+        text(&mut c.platform_whatsapp.base_url, v)
+    }),
+    ("PLATFORM_WA_GATEWAY_URL", |c, v| {
+        text(&mut c.platform_whatsapp.gateway_url, v)
+    }),
+    ("PLATFORM_WA_HEADER_NAME", |c, v| {
+        text(&mut c.platform_whatsapp.header_name, v)
+    }),
+];
+
+fn parse<T: FromStr>(slot: &mut T, v: &str) -> Result<(), String>
+where
+    T::Err: std::fmt::Display,
+{
+    *slot = v.trim().parse().map_err(|e: T::Err| e.to_string())?;
+    Ok(())
 }
 
-#[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FilePlatformWhatsApp {
-    provider: Option<String>,
-    phone_number_id: Option<String>,
-    access_token: Option<String>,
-    api_version: Option<String>,
-    token: Option<String>,
-    base_url: Option<String>,
-    gateway_url: Option<String>,
-    header_name: Option<String>,
+fn flag(slot: &mut bool, v: &str) -> Result<(), String> {
+    *slot = match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => true,
+        "0" | "false" | "no" | "off" => false,
+        _ => return Err("expected true or false".to_owned()),
+    };
+    Ok(())
 }
 
-impl std::fmt::Debug for FilePlatformWhatsApp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("FilePlatformWhatsApp { .. }")
-    }
+fn text(slot: &mut Option<String>, v: &str) -> Result<(), String> {
+    *slot = Some(v.to_owned());
+    Ok(())
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileCampaigns {
-    poll_ms: Option<u64>,
-    lease_ms: Option<i64>,
-    max_in_flight: Option<usize>,
-    max_attempts: Option<i64>,
-    backoff_ms: Option<i64>,
+fn secret(slot: &mut Option<SecretString>, v: &str) -> Result<(), String> {
+    *slot = Some(SecretString::from(v.to_owned()));
+    Ok(())
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileRateLimits {
-    per_ip_per_minute: Option<u32>,
-    per_account_per_minute: Option<u32>,
+/// An optional text setting of the file; an empty string leaves it unset.
+fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.filter(|v| !v.trim().is_empty()))
 }
 
-#[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileMidtrans {
-    server_key: Option<String>,
-    client_key: Option<String>,
-    production: Option<bool>,
-    api_base_url: Option<String>,
-    snap_base_url: Option<String>,
-}
-
-impl std::fmt::Debug for FileMidtrans {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("FileMidtrans { .. }")
-    }
+/// An optional secret of the file; an empty string leaves it unset.
+fn opt_secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
+    Ok(opt_text(d)?.map(SecretString::from))
 }
 
 impl Config {
@@ -393,18 +440,9 @@ impl Config {
             session_ttl_hours: 24 * 30,
             require_approval: false,
             expiry_job_interval_secs: 60,
-            rate_limits: RateLimitConfig {
-                per_ip_per_minute: 30,
-                per_account_per_minute: 10,
-            },
+            rate_limits: RateLimitConfig::default(),
             trust_forwarded_for: false,
-            midtrans: MidtransConfig {
-                server_key: None,
-                client_key: None,
-                production: false,
-                api_base_url: None,
-                snap_base_url: None,
-            },
+            midtrans: MidtransConfig::default(),
             log_json: false,
             argon2_memory_kib: 19 * 1024,
             otp_resend_cooldown_secs: 60,
@@ -416,250 +454,41 @@ impl Config {
 
     /// Loads defaults, then `file` (if given), then the process environment.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        let mut config = Self::default();
-        if let Some(path) = file {
-            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                path: path.to_owned(),
-                source,
-            })?;
-            config.apply_file(path, &text)?;
-        }
-        config.apply_env(|name| std::env::var(name).ok())?;
-        Ok(config)
+        let text = match file {
+            Some(path) => {
+                Some(
+                    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                        path: path.to_owned(),
+                        source,
+                    })?,
+                )
+            }
+            None => None,
+        };
+        let file = file.zip(text.as_deref());
+        Self::from_sources(file, |name| std::env::var(name).ok())
     }
 
-    fn apply_file(&mut self, path: &Path, text: &str) -> Result<(), ConfigError> {
-        let file: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: path.to_owned(),
-            message: e.message().to_owned(),
-        })?;
-        if let Some(v) = file.bind {
-            self.bind = v;
-        }
-        if let Some(v) = file.data_dir {
-            self.data_dir = v;
-        }
-        if let Some(v) = file.database_url {
-            self.database_url = Some(SecretString::from(v));
-        }
-        if let Some(v) = file.body_limit_bytes {
-            self.body_limit_bytes = v;
-        }
-        if let Some(v) = file.shutdown_grace_secs {
-            self.shutdown_grace_secs = v;
-        }
-        if let Some(v) = file.public_base_url {
-            self.public_base_url = v;
-        }
-        if let Some(v) = file.secret_key {
-            self.secret_key = Some(SecretString::from(v));
-        }
-        if let Some(v) = file.session_ttl_hours {
-            self.session_ttl_hours = v;
-        }
-        if let Some(v) = file.require_approval {
-            self.require_approval = v;
-        }
-        if let Some(v) = file.expiry_job_interval_secs {
-            self.expiry_job_interval_secs = v;
-        }
-        if let Some(v) = file.trust_forwarded_for {
-            self.trust_forwarded_for = v;
-        }
-        if let Some(v) = file.log_json {
-            self.log_json = v;
-        }
-        if let Some(v) = file.otp_resend_cooldown_secs {
-            self.otp_resend_cooldown_secs = v;
-        }
-        if let Some(v) = file.otp_max_sends_per_ip_per_hour {
-            self.otp_max_sends_per_ip_per_hour = v;
-        }
-        if let Some(v) = file.rate_limits.per_ip_per_minute {
-            self.rate_limits.per_ip_per_minute = v;
-        }
-        if let Some(v) = file.rate_limits.per_account_per_minute {
-            self.rate_limits.per_account_per_minute = v;
-        }
-        let m = file.midtrans;
-        if let Some(v) = m.server_key {
-            self.midtrans.server_key = Some(SecretString::from(v));
-        }
-        if m.client_key.is_some() {
-            self.midtrans.client_key = m.client_key;
-        }
-        if let Some(v) = m.production {
-            self.midtrans.production = v;
-        }
-        if m.api_base_url.is_some() {
-            self.midtrans.api_base_url = m.api_base_url;
-        }
-        if m.snap_base_url.is_some() {
-            self.midtrans.snap_base_url = m.snap_base_url;
-        }
-        let c = file.campaigns;
-        let cc = &mut self.campaigns;
-        if let Some(v) = c.poll_ms {
-            cc.poll_ms = v;
-        }
-        if let Some(v) = c.lease_ms {
-            cc.lease_ms = v;
-        }
-        if let Some(v) = c.max_in_flight {
-            cc.max_in_flight = v;
-        }
-        if let Some(v) = c.max_attempts {
-            cc.max_attempts = v;
-        }
-        if let Some(v) = c.backoff_ms {
-            cc.backoff_ms = v;
-        }
-        cc.normalize();
-        let w = file.platform_whatsapp;
-        let pw = &mut self.platform_whatsapp;
-        if let Some(v) = w.provider {
-            pw.provider = PlatformProvider::parse(&v).ok_or_else(|| ConfigError::Parse {
+    /// The whole load: `file` (path and contents) over the defaults, then
+    /// the variables `env` answers (injectable for tests), then the bounds.
+    fn from_sources(
+        file: Option<(&Path, &str)>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some((path, text)) => toml::from_str(text).map_err(|e| ConfigError::Parse {
                 path: path.to_owned(),
-                message: format!(
-                    "[platform_whatsapp] provider `{v}` is not one of simulator, cloud_api, fonnte, gateway"
-                ),
-            })?;
-        }
-        set_opt(&mut pw.phone_number_id, w.phone_number_id);
-        set_opt(&mut pw.api_version, w.api_version);
-        set_opt(&mut pw.base_url, w.base_url);
-        set_opt(&mut pw.gateway_url, w.gateway_url);
-        set_opt(&mut pw.header_name, w.header_name);
-        if let Some(v) = w.access_token {
-            pw.access_token = Some(SecretString::from(v));
-        }
-        if let Some(v) = w.token {
-            pw.token = Some(SecretString::from(v));
-        }
-        Ok(())
-    }
-
-    /// Applies environment variables read through `get` (injectable for tests).
-    fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        fn parse<T: std::str::FromStr>(name: &'static str, v: &str) -> Result<T, ConfigError>
-        where
-            T::Err: std::fmt::Display,
-        {
-            v.trim().parse().map_err(|e: T::Err| ConfigError::Env {
-                name,
-                message: e.to_string(),
-            })
-        }
-        fn boolean(name: &'static str, v: &str) -> Result<bool, ConfigError> {
-            match v.trim().to_ascii_lowercase().as_str() {
-                "1" | "true" | "yes" | "on" => Ok(true),
-                "0" | "false" | "no" | "off" => Ok(false),
-                _ => Err(ConfigError::Env {
-                    name,
-                    message: "expected true or false".to_owned(),
-                }),
+                message: describe_toml_error(text, &e),
+            })?,
+            None => Self::default(),
+        };
+        for &(name, set) in ENV {
+            if let Some(v) = env(name).filter(|v| !v.trim().is_empty()) {
+                set(&mut config, &v).map_err(|message| ConfigError::Env { name, message })?;
             }
         }
-        if let Some(v) = get("BIND_ADDR") {
-            self.bind = parse("BIND_ADDR", &v)?;
-        }
-        if let Some(v) = get("DATA_DIR") {
-            self.data_dir = PathBuf::from(v);
-        }
-        if let Some(v) = get("DATABASE_URL").filter(|v| !v.trim().is_empty()) {
-            self.database_url = Some(SecretString::from(v));
-        }
-        if let Some(v) = get("BODY_LIMIT_BYTES") {
-            self.body_limit_bytes = parse("BODY_LIMIT_BYTES", &v)?;
-        }
-        if let Some(v) = get("SHUTDOWN_GRACE_SECS") {
-            self.shutdown_grace_secs = parse("SHUTDOWN_GRACE_SECS", &v)?;
-        }
-        if let Some(v) = get("PUBLIC_BASE_URL") {
-            self.public_base_url = v;
-        }
-        if let Some(v) = get("SECRET_KEY").filter(|v| !v.trim().is_empty()) {
-            self.secret_key = Some(SecretString::from(v));
-        }
-        if let Some(v) = get("SESSION_TTL_HOURS") {
-            self.session_ttl_hours = parse("SESSION_TTL_HOURS", &v)?;
-        }
-        if let Some(v) = get("REQUIRE_APPROVAL") {
-            self.require_approval = boolean("REQUIRE_APPROVAL", &v)?;
-        }
-        if let Some(v) = get("EXPIRY_JOB_INTERVAL_SECS") {
-            self.expiry_job_interval_secs = parse("EXPIRY_JOB_INTERVAL_SECS", &v)?;
-        }
-        if let Some(v) = get("TRUST_FORWARDED_FOR") {
-            self.trust_forwarded_for = boolean("TRUST_FORWARDED_FOR", &v)?;
-        }
-        if let Some(v) = get("LOG_JSON") {
-            self.log_json = boolean("LOG_JSON", &v)?;
-        }
-        if let Some(v) = get("OTP_RESEND_COOLDOWN_SECS") {
-            self.otp_resend_cooldown_secs = parse("OTP_RESEND_COOLDOWN_SECS", &v)?;
-        }
-        if let Some(v) = get("OTP_MAX_SENDS_PER_IP_PER_HOUR") {
-            self.otp_max_sends_per_ip_per_hour = parse("OTP_MAX_SENDS_PER_IP_PER_HOUR", &v)?;
-        }
-        if let Some(v) = get("RATE_LIMIT_PER_IP_PER_MINUTE") {
-            self.rate_limits.per_ip_per_minute = parse("RATE_LIMIT_PER_IP_PER_MINUTE", &v)?;
-        }
-        if let Some(v) = get("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE") {
-            self.rate_limits.per_account_per_minute =
-                parse("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", &v)?;
-        }
-        if let Some(v) = get("MIDTRANS_SERVER_KEY").filter(|v| !v.trim().is_empty()) {
-            self.midtrans.server_key = Some(SecretString::from(v));
-        }
-        if let Some(v) = get("MIDTRANS_CLIENT_KEY") {
-            self.midtrans.client_key = Some(v);
-        }
-        if let Some(v) = get("MIDTRANS_PRODUCTION") {
-            self.midtrans.production = boolean("MIDTRANS_PRODUCTION", &v)?;
-        }
-        if let Some(v) = get("MIDTRANS_API_BASE_URL") {
-            self.midtrans.api_base_url = Some(v);
-        }
-        if let Some(v) = get("MIDTRANS_SNAP_BASE_URL") {
-            self.midtrans.snap_base_url = Some(v);
-        }
-        let cc = &mut self.campaigns;
-        if let Some(v) = get("CAMPAIGN_POLL_MS") {
-            cc.poll_ms = parse("CAMPAIGN_POLL_MS", &v)?;
-        }
-        if let Some(v) = get("CAMPAIGN_LEASE_MS") {
-            cc.lease_ms = parse("CAMPAIGN_LEASE_MS", &v)?;
-        }
-        if let Some(v) = get("CAMPAIGN_MAX_IN_FLIGHT") {
-            cc.max_in_flight = parse("CAMPAIGN_MAX_IN_FLIGHT", &v)?;
-        }
-        if let Some(v) = get("CAMPAIGN_MAX_ATTEMPTS") {
-            cc.max_attempts = parse("CAMPAIGN_MAX_ATTEMPTS", &v)?;
-        }
-        if let Some(v) = get("CAMPAIGN_BACKOFF_MS") {
-            cc.backoff_ms = parse("CAMPAIGN_BACKOFF_MS", &v)?;
-        }
-        cc.normalize();
-        let pw = &mut self.platform_whatsapp;
-        if let Some(v) = get("PLATFORM_WA_PROVIDER") {
-            pw.provider = PlatformProvider::parse(&v).ok_or_else(|| ConfigError::Env {
-                name: "PLATFORM_WA_PROVIDER",
-                message: "expected simulator, cloud_api, fonnte or gateway".to_owned(),
-            })?;
-        }
-        set_opt(&mut pw.phone_number_id, get("PLATFORM_WA_PHONE_NUMBER_ID"));
-        set_opt(&mut pw.api_version, get("PLATFORM_WA_API_VERSION"));
-        set_opt(&mut pw.base_url, get("PLATFORM_WA_BASE_URL"));
-        set_opt(&mut pw.gateway_url, get("PLATFORM_WA_GATEWAY_URL"));
-        set_opt(&mut pw.header_name, get("PLATFORM_WA_HEADER_NAME"));
-        if let Some(v) = get("PLATFORM_WA_ACCESS_TOKEN").filter(|v| !v.trim().is_empty()) {
-            pw.access_token = Some(SecretString::from(v));
-        }
-        if let Some(v) = get("PLATFORM_WA_TOKEN").filter(|v| !v.trim().is_empty()) {
-            pw.token = Some(SecretString::from(v));
-        }
-        Ok(())
+        config.campaigns.normalize();
+        Ok(config)
     }
 
     /// The database URL in effect (the configured one, or the default
@@ -688,11 +517,41 @@ impl Config {
     }
 }
 
-/// Overwrites `slot` with a non-empty `value`.
-fn set_opt(slot: &mut Option<String>, value: Option<String>) {
-    if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
-        *slot = Some(v);
+/// `section.key (line n): what is wrong`, naming the setting the error
+/// points at. The offending line is not repeated (it may hold a secret);
+/// the message is serde's, which quotes a value only when its type is
+/// wrong for the key.
+fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    match e.span().and_then(|span| key_at(text, span.start)) {
+        Some((key, line)) => format!("{key} (line {line}): {}", e.message()),
+        None => e.message().to_owned(),
     }
+}
+
+/// The dotted key of the `key = value` line holding byte `offset`, with
+/// the table header above it (`[campaigns]` + `batch = 1` gives
+/// `campaigns.batch`), and its 1-based line number.
+fn key_at(text: &str, offset: usize) -> Option<(String, usize)> {
+    let before = text.get(..offset)?;
+    let line_no = before.matches('\n').count();
+    let line = text.lines().nth(line_no)?;
+    let key = line.split('=').next()?.trim().replace(['"', ' '], "");
+    if key.is_empty() || key.starts_with('[') {
+        return None;
+    }
+    let table = text
+        .lines()
+        .take(line_no)
+        .filter_map(|l| {
+            let l = l.trim();
+            l.strip_prefix('[')?.strip_suffix(']').map(str::trim)
+        })
+        .last();
+    let key = match table {
+        Some(t) => format!("{t}.{key}"),
+        None => key,
+    };
+    Some((key, line_no + 1))
 }
 
 #[cfg(test)]
@@ -700,44 +559,90 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    /// Loads `toml` as the file (if any) and `vars` as the environment.
+    fn load(toml: Option<&str>, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_sources(toml.map(|t| (Path::new("x.toml"), t)), |n| {
+            vars.iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
     #[test]
     fn defaults_use_sqlite_under_data_dir() {
-        let c = Config::default();
+        let c = load(None, &[]).unwrap();
         assert_eq!(
             c.effective_database_url().expose_secret(),
             "sqlite://./data/server.db?mode=rwc"
         );
         assert_eq!(c.body_limit_bytes, 1024 * 1024);
+        assert_eq!(c.rate_limits.per_ip_per_minute, 30);
+        assert_eq!(c.argon2_memory_kib, 19 * 1024);
+        let empty_file = load(Some(""), &[]).unwrap();
+        assert_eq!(empty_file.bind, c.bind);
+        assert_eq!(empty_file.session_ttl_hours, 720);
+        assert_eq!(empty_file.campaigns.lease_ms, 30_000);
     }
 
     #[test]
     fn file_then_env_and_secrets_do_not_print() {
-        let mut c = Config::default();
-        c.apply_file(
-            Path::new("x.toml"),
-            "data_dir = \"/srv/wa\"\nbody_limit_bytes = 2048\n[midtrans]\nserver_key = \"SB-Mid-server-SECRET\"\n",
-        )
-        .unwrap();
+        let file = "data_dir = \"/srv/wa\"\nbody_limit_bytes = 2048\n\
+                    [midtrans]\nserver_key = \"SB-Mid-server-SECRET\"\n";
+        let c = load(Some(file), &[]).unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/srv/wa"));
         assert_eq!(c.body_limit_bytes, 2048);
-        c.apply_env(|n| match n {
-            "DATABASE_URL" => Some("postgres://u:pw-SECRET@db/x".to_owned()),
-            "BODY_LIMIT_BYTES" => Some("4096".to_owned()),
-            _ => None,
-        })
+        let c = load(
+            Some(file),
+            &[
+                ("DATABASE_URL", "postgres://u:pw-SECRET@db/x"),
+                ("BODY_LIMIT_BYTES", "4096"),
+            ],
+        )
         .unwrap();
         assert_eq!(c.body_limit_bytes, 4096);
+        assert_eq!(c.data_dir, PathBuf::from("/srv/wa"), "file value kept");
         assert_eq!(c.database_kind_label(), "postgres");
+        assert_eq!(
+            c.midtrans.server_key.as_ref().unwrap().expose_secret(),
+            "SB-Mid-server-SECRET"
+        );
         let shown = format!("{c:?}");
         assert!(!shown.contains("SECRET"), "{shown}");
     }
 
     #[test]
-    fn bad_values_are_typed_errors() {
-        let mut c = Config::default();
-        let err = c
-            .apply_env(|n| (n == "REQUIRE_APPROVAL").then(|| "maybe".to_owned()))
-            .unwrap_err();
+    fn env_wins_over_file_which_wins_over_defaults_in_every_section() {
+        let file = "bind = \"0.0.0.0:9000\"\nrequire_approval = true\n\
+                    [rate_limits]\nper_ip_per_minute = 60\nper_account_per_minute = 7\n\
+                    [midtrans]\nproduction = true\nclient_key = \"file-client\"\n\
+                    [platform_whatsapp]\nprovider = \"gateway\"\nheader_name = \"X-File\"\n";
+        let c = load(
+            Some(file),
+            &[
+                ("BIND_ADDR", "127.0.0.1:9001"),
+                ("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", "8"),
+                ("MIDTRANS_PRODUCTION", "off"),
+                ("PLATFORM_WA_HEADER_NAME", "X-Env"),
+                // Blank values count as unset: the file's values stay.
+                ("REQUIRE_APPROVAL", ""),
+                ("MIDTRANS_CLIENT_KEY", "  "),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.bind, SocketAddr::from(([127, 0, 0, 1], 9001)));
+        assert!(c.require_approval);
+        assert_eq!(c.rate_limits.per_ip_per_minute, 60);
+        assert_eq!(c.rate_limits.per_account_per_minute, 8);
+        assert!(!c.midtrans.production);
+        assert_eq!(c.midtrans.client_key.as_deref(), Some("file-client"));
+        assert_eq!(c.platform_whatsapp.provider, PlatformProvider::Gateway);
+        assert_eq!(c.platform_whatsapp.header_name.as_deref(), Some("X-Env"));
+        assert_eq!(c.session_ttl_hours, 720, "default kept");
+    }
+
+    #[test]
+    fn bad_values_are_typed_errors_naming_the_setting() {
+        let err = load(None, &[("REQUIRE_APPROVAL", "maybe")]).unwrap_err();
         assert!(matches!(
             err,
             ConfigError::Env {
@@ -745,42 +650,56 @@ mod tests {
                 ..
             }
         ));
-        let err = c
-            .apply_file(Path::new("x.toml"), "unknown_key = 1\n")
-            .unwrap_err();
+        let err = load(None, &[("SESSION_TTL_HOURS", "a day-SECRET")]).unwrap_err();
+        let shown = err.to_string();
+        assert!(shown.contains("SESSION_TTL_HOURS"), "{shown}");
+        assert!(
+            !shown.contains("SECRET"),
+            "the value is not repeated: {shown}"
+        );
+
+        let err = load(Some("unknown_key = 1\n"), &[]).unwrap_err();
         assert!(matches!(err, ConfigError::Parse { .. }));
+        assert!(err.to_string().contains("unknown_key (line 1)"), "{err}");
+        let err = load(
+            Some("bind = \"x\"\n[midtrans]\nproduction = \"sure\"\n"),
+            &[],
+        );
+        let shown = err.unwrap_err().to_string();
+        assert!(shown.contains("bind (line 1)"), "{shown}");
+        let err = load(Some("[midtrans]\nproduction = \"sure\"\n"), &[]).unwrap_err();
+        let shown = err.to_string();
+        assert!(shown.contains("midtrans.production (line 2)"), "{shown}");
+        assert!(shown.contains("x.toml"), "{shown}");
     }
 
     #[test]
     fn campaign_settings_from_file_and_env_with_bounds() {
-        let mut c = Config::default();
+        let c = load(None, &[]).unwrap();
         assert_eq!(c.campaigns.poll_ms, 500);
         assert_eq!(c.campaigns.lease_ms, 30_000);
         assert_eq!(c.campaigns.max_in_flight, 8);
         assert_eq!(c.campaigns.max_attempts, 5);
         assert_eq!(c.campaigns.backoff_ms, 5_000);
-        c.apply_file(
-            Path::new("x.toml"),
-            "[campaigns]\npoll_ms = 200\nlease_ms = 100\nmax_in_flight = 1000\n",
-        )
-        .unwrap();
+        let file = "[campaigns]\npoll_ms = 200\nlease_ms = 100\nmax_in_flight = 1000\n";
+        let c = load(Some(file), &[]).unwrap();
         assert_eq!(c.campaigns.poll_ms, 200);
         assert_eq!(c.campaigns.lease_ms, 500, "lease is at least 500 ms");
         assert_eq!(c.campaigns.max_in_flight, 256);
-        c.apply_env(|n| match n {
-            "CAMPAIGN_LEASE_MS" => Some("2000".to_owned()),
-            "CAMPAIGN_MAX_ATTEMPTS" => Some("3".to_owned()),
-            "CAMPAIGN_BACKOFF_MS" => Some("250".to_owned()),
-            _ => None,
-        })
+        let c = load(
+            Some(file),
+            &[
+                ("CAMPAIGN_LEASE_MS", "2000"),
+                ("CAMPAIGN_MAX_ATTEMPTS", "3"),
+                ("CAMPAIGN_BACKOFF_MS", "250"),
+            ],
+        )
         .unwrap();
         assert_eq!(c.campaigns.lease_ms, 2000);
         assert_eq!(c.campaigns.max_attempts, 3);
         assert_eq!(c.campaigns.backoff_ms, 250);
         assert_eq!(c.campaigns.poll_ms, 200, "file value kept");
-        let err = c
-            .apply_env(|n| (n == "CAMPAIGN_POLL_MS").then(|| "soon".to_owned()))
-            .unwrap_err();
+        let err = load(Some(file), &[("CAMPAIGN_POLL_MS", "soon")]).unwrap_err();
         assert!(matches!(
             err,
             ConfigError::Env {
@@ -788,35 +707,39 @@ mod tests {
                 ..
             }
         ));
-        let err = c
-            .apply_file(Path::new("x.toml"), "[campaigns]\nbatch = 1\n")
-            .unwrap_err();
+        let err = load(Some("[campaigns]\nbatch = 1\n"), &[]).unwrap_err();
         assert!(matches!(err, ConfigError::Parse { .. }));
+        assert!(err.to_string().contains("campaigns.batch"), "{err}");
     }
 
     #[test]
     fn platform_whatsapp_from_file_and_env_secrets_redacted() {
-        let mut c = Config::default();
-        assert_eq!(c.platform_whatsapp.provider, PlatformProvider::Simulator);
-        c.apply_file(
-            Path::new("x.toml"),
-            "[platform_whatsapp]\nprovider = \"cloud-api\"\nphone_number_id = \"1055\"\naccess_token = \"EAAG-SECRET\"\n",
-        )
-        .unwrap();
+        assert_eq!(
+            load(None, &[]).unwrap().platform_whatsapp.provider,
+            PlatformProvider::Simulator
+        );
+        let file = "[platform_whatsapp]\nprovider = \"cloud-api\"\nphone_number_id = \"1055\"\n\
+                    access_token = \"EAAG-SECRET\"\napi_version = \"\"\n";
+        let c = load(Some(file), &[]).unwrap();
         assert_eq!(c.platform_whatsapp.provider, PlatformProvider::CloudApi);
         assert_eq!(c.platform_whatsapp.phone_number_id.as_deref(), Some("1055"));
-        c.apply_env(|n| match n {
-            "PLATFORM_WA_PROVIDER" => Some("fonnte".to_owned()),
-            "PLATFORM_WA_TOKEN" => Some("fonnte-SECRET".to_owned()),
-            _ => None,
-        })
+        assert_eq!(c.platform_whatsapp.api_version, None, "empty is unset");
+        let c = load(
+            Some(file),
+            &[
+                ("PLATFORM_WA_PROVIDER", "fonnte"),
+                ("PLATFORM_WA_TOKEN", "fonnte-SECRET"),
+            ],
+        )
         .unwrap();
         assert_eq!(c.platform_whatsapp.provider, PlatformProvider::Fonnte);
+        assert!(
+            c.platform_whatsapp.access_token.is_some(),
+            "file value kept"
+        );
         let shown = format!("{c:?}");
         assert!(!shown.contains("SECRET"), "{shown}");
-        let err = c
-            .apply_env(|n| (n == "PLATFORM_WA_PROVIDER").then(|| "twilio".to_owned()))
-            .unwrap_err();
+        let err = load(None, &[("PLATFORM_WA_PROVIDER", "twilio")]).unwrap_err();
         assert!(matches!(
             err,
             ConfigError::Env {
@@ -824,12 +747,58 @@ mod tests {
                 ..
             }
         ));
-        let err = c
-            .apply_file(
-                Path::new("x.toml"),
-                "[platform_whatsapp]\nprovider = \"pigeon\"\n",
-            )
-            .unwrap_err();
-        assert!(err.to_string().contains("pigeon"), "{err}");
+        let err = load(Some("[platform_whatsapp]\nprovider = \"pigeon\"\n"), &[]).unwrap_err();
+        let shown = err.to_string();
+        assert!(shown.contains("pigeon"), "{shown}");
+        assert!(shown.contains("platform_whatsapp.provider"), "{shown}");
+    }
+
+    /// Every variable of the operator's guide is in [`ENV`] and the other
+    /// way round, and each one really sets something: a variable missing
+    /// from the table would be silently ignored.
+    #[test]
+    fn env_table_matches_the_operators_guide() {
+        let guide = include_str!("../../docs/src/operators-guide.md");
+        let documented: std::collections::BTreeSet<&str> = guide
+            .lines()
+            .skip_while(|l| !l.starts_with("| environment | file key |"))
+            .take_while(|l| l.starts_with('|'))
+            .filter_map(|l| l.strip_prefix("| `")?.split('`').next())
+            .filter(|name| *name != "RUST_LOG")
+            .collect();
+        let table: std::collections::BTreeSet<&str> = ENV.iter().map(|(n, _)| *n).collect();
+        assert_eq!(documented, table);
+        assert_eq!(table.len(), ENV.len(), "a variable is listed twice");
+    }
+
+    /// Each variable changes the configuration, and no two change it the
+    /// same way (a copied entry still setting the first one's field).
+    #[test]
+    fn every_env_entry_sets_its_own_setting() {
+        let default = format!("{:?}", Config::default());
+        let mut seen = std::collections::BTreeMap::new();
+        for &(name, set) in ENV {
+            let mut c = Config::default();
+            let accepted = ["127.0.0.1:1", "7", "true", "gateway"]
+                .into_iter()
+                .find(|v| set(&mut c, v).is_ok());
+            assert!(accepted.is_some(), "{name} accepts none of the samples");
+            let shown = format!("{c:?}");
+            assert_ne!(shown, default, "{name} changed nothing");
+            if let Some(other) = seen.insert(shown, name) {
+                panic!("{name} and {other} set the same thing");
+            }
+        }
+    }
+
+    #[test]
+    fn key_at_names_the_table_and_line() {
+        let text = "a = 1\n[m]\n  \"b\" = 2\n";
+        assert_eq!(key_at(text, 0), Some(("a".to_owned(), 1)));
+        assert_eq!(
+            key_at(text, text.find('b').unwrap()),
+            Some(("m.b".to_owned(), 3))
+        );
+        assert_eq!(key_at(text, text.find("[m]").unwrap()), None);
     }
 }

@@ -4,12 +4,16 @@
 //! `$1` placeholders, ids as TEXT (uuid v7), times as BIGINT unix
 //! milliseconds, money as BIGINT rupiah, booleans as BIGINT 0/1, JSON as
 //! TEXT. Migrations live in `reference-server/migrations/` and are embedded
-//! with [`sqlx::migrate!`].
+//! with [`sqlx::migrate!`]; [`migrate`] applies them together with the
+//! migrations of the workspace crates whose SQL stores share the database
+//! (see [`MigrationSet`]).
 
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::{Migrate as _, Migration, MigrationSource, Migrator};
 use sqlx::{AnyConnection, AnyPool, Executor, Transaction};
 
 /// Which database engine the pool talks to.
@@ -50,10 +54,95 @@ pub enum DbError {
     /// A migration failed.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database has a migration of `owner`'s range that this binary
+    /// does not know: it was migrated by a newer version.
+    #[error(
+        "the database has {owner} migration {version}, which this binary does not know; \
+         it was migrated by a newer version"
+    )]
+    NewerDatabase {
+        /// Whose range the version is in.
+        owner: &'static str,
+        /// The unknown version.
+        version: i64,
+    },
 }
 
-/// The migrations embedded in the binary.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The server's own migrations, embedded in the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// One crate's migrations and the range of versions it owns in the shared
+/// `_sqlx_migrations` table.
+///
+/// Several sqlx migrators share that table, so each one skips the versions
+/// the others recorded (`ignore_missing`). Disjoint ranges keep the
+/// numbers apart and let [`migrate`] still refuse a database migrated by a
+/// newer binary: a recorded version inside a set's range that the set does
+/// not know. The ranges are listed in `docs/src/development.md`
+/// ("Migrations of several crates").
+#[derive(Debug, Clone)]
+pub struct MigrationSet {
+    /// Who owns the migrations (for errors).
+    pub owner: &'static str,
+    /// The migrations.
+    pub migrator: &'static Migrator,
+    /// The versions they may use.
+    pub versions: RangeInclusive<i64>,
+}
+
+/// Every migration set the server applies, in order: its own tables first,
+/// then the stores of the library crates.
+pub fn migration_sets() -> Vec<MigrationSet> {
+    vec![
+        MigrationSet {
+            owner: "reference-server",
+            migrator: &MIGRATOR,
+            versions: 1..=8_999_999,
+        },
+        MigrationSet {
+            owner: "otp",
+            migrator: otp::SqlStore::migrator(),
+            versions: otp::SqlStore::MIGRATION_VERSIONS,
+        },
+    ]
+}
+
+impl MigrationSet {
+    /// Applies the set's pending migrations, then checks that the database
+    /// holds no version of the set's range that the set does not know.
+    pub async fn apply(&self, pool: &AnyPool) -> Result<(), DbError> {
+        let mut migrator = Migrator::new(Embedded(self.migrator)).await?;
+        migrator.set_ignore_missing(true);
+        migrator.run(pool).await?;
+        let mut conn = pool.acquire().await.map_err(DbError::Connect)?;
+        let unknown = conn
+            .list_applied_migrations()
+            .await?
+            .into_iter()
+            .map(|m| m.version)
+            .find(|v| self.versions.contains(v) && !self.migrator.version_exists(*v));
+        match unknown {
+            Some(version) => Err(DbError::NewerDatabase {
+                owner: self.owner,
+                version,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// An embedded migrator's migrations as a source, so a copy of it can be
+/// built at run time with `ignore_missing`, which the static cannot take.
+#[derive(Debug)]
+struct Embedded(&'static Migrator);
+
+impl MigrationSource<'static> for Embedded {
+    fn resolve(
+        self,
+    ) -> futures::future::BoxFuture<'static, Result<Vec<Migration>, sqlx::error::BoxDynError>> {
+        Box::pin(async move { Ok(self.0.iter().cloned().collect()) })
+    }
+}
 
 /// Opens a pool for `url` (credentials in it are never logged).
 pub async fn connect(url: &SecretString) -> Result<(AnyPool, DbKind), DbError> {
@@ -67,8 +156,8 @@ pub async fn connect(url: &SecretString) -> Result<(AnyPool, DbKind), DbError> {
         .max_connections(match kind {
             // Each SQLite connection is a thread of its own; on a small
             // machine more of them cost more in thread switches than their
-            // parallel reads gain (inbound load test, 2 cores: 4 gave
-            // 2,574-2,817/s where 8 gave 2,263/s).
+            // parallel reads gain (measurements: "Load figures" in
+            // docs/src/operators-guide.md).
             DbKind::Sqlite => 4,
             DbKind::Postgres => 20,
         })
@@ -89,9 +178,7 @@ pub async fn connect(url: &SecretString) -> Result<(AnyPool, DbKind), DbError> {
                     // No memory map: the file grows at every checkpoint,
                     // and each connection then unmaps and maps it again at
                     // its next read transaction (a TLB shootdown across
-                    // cores each time). Inbound load test, interleaved
-                    // runs: 5,245-5,817/s without, 4,650-5,005/s with a
-                    // 256 MiB map.
+                    // cores each time), which made the inbound path slower.
                     conn.execute("PRAGMA mmap_size = 0").await?;
                     // Statement journals of multi-row statements (the
                     // writer's batch jobs) stay in memory.
@@ -126,9 +213,11 @@ fn ensure_sqlite_dir(url: &str) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration of every [`migration_sets`] entry.
 pub async fn migrate(pool: &AnyPool) -> Result<(), DbError> {
-    MIGRATOR.run(pool).await?;
+    for set in migration_sets() {
+        set.apply(pool).await?;
+    }
     Ok(())
 }
 
@@ -587,7 +676,126 @@ async fn run_batch(c: &mut AnyConnection, batch: &mut [Job]) -> Result<Vec<Outpu
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn migration_sets_own_disjoint_ranges_and_stay_in_them() {
+        let sets = migration_sets();
+        for (i, set) in sets.iter().enumerate() {
+            assert!(set.migrator.iter().count() > 0, "{}", set.owner);
+            for m in set.migrator.iter() {
+                assert!(
+                    set.versions.contains(&m.version),
+                    "{} migration {} is outside {:?}",
+                    set.owner,
+                    m.version,
+                    set.versions
+                );
+            }
+            for other in &sets[i + 1..] {
+                assert!(
+                    set.versions.end() < other.versions.start()
+                        || other.versions.end() < set.versions.start(),
+                    "{} and {} overlap",
+                    set.owner,
+                    other.owner
+                );
+            }
+        }
+    }
+
+    /// A fresh database of `kind` (the directory keeps a SQLite file).
+    async fn fresh(kind: DbKind) -> (AnyPool, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = match kind {
+            DbKind::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display()),
+            DbKind::Postgres => pg_harness::fresh_database().await,
+        };
+        let (pool, _) = connect(&SecretString::from(url)).await.unwrap();
+        (pool, dir)
+    }
+
+    async fn recorded(pool: &AnyPool) -> Vec<i64> {
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    }
+
+    /// A database of the server from before the otp store had migrations:
+    /// the server's migrations recorded, the otp tables created without a
+    /// record, with data in them.
+    async fn upgrades_a_database_with_unversioned_otp_tables(kind: DbKind) {
+        let (pool, _dir) = fresh(kind).await;
+        MIGRATOR.run(&pool).await.unwrap();
+        for statement in [
+            "CREATE TABLE IF NOT EXISTS otp_challenges (id TEXT PRIMARY KEY, \
+             purpose TEXT NOT NULL, destination TEXT NOT NULL, code_hash TEXT NOT NULL, \
+             created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, \
+             attempts BIGINT NOT NULL DEFAULT 0, max_attempts BIGINT NOT NULL, \
+             consumed_at BIGINT, superseded_at BIGINT, attempt_token TEXT)",
+            "CREATE TABLE IF NOT EXISTS otp_send_logs (counter_key TEXT PRIMARY KEY, \
+             stamps TEXT NOT NULL, version BIGINT NOT NULL, expires_at BIGINT NOT NULL)",
+            "INSERT INTO otp_send_logs VALUES ('k', '1', 1, 2)",
+        ] {
+            sqlx::query(statement).execute(&pool).await.unwrap();
+        }
+        let server_versions = recorded(&pool).await;
+
+        migrate(&pool).await.unwrap();
+        migrate(&pool).await.unwrap();
+
+        let mut expected = server_versions;
+        expected.extend(otp::SqlStore::migrator().iter().map(|m| m.version));
+        assert_eq!(recorded(&pool).await, expected);
+        let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM otp_send_logs")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(kept, 1);
+    }
+
+    #[tokio::test]
+    async fn upgrades_a_database_with_unversioned_otp_tables_sqlite() {
+        upgrades_a_database_with_unversioned_otp_tables(DbKind::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn upgrades_a_database_with_unversioned_otp_tables_postgres() {
+        upgrades_a_database_with_unversioned_otp_tables(DbKind::Postgres).await;
+    }
+
+    /// A version in otp's range that this binary does not know means a
+    /// newer binary migrated the database: refused, naming the owner.
+    async fn refuses_a_database_migrated_by_a_newer_binary(kind: DbKind) {
+        let (pool, dir) = fresh(kind).await;
+        migrate(&pool).await.unwrap();
+        let future = dir.path().join("future");
+        std::fs::create_dir(&future).unwrap();
+        std::fs::write(future.join("9000999_later_otp_change.sql"), "SELECT 1;").unwrap();
+        let mut newer = Migrator::new(future).await.unwrap();
+        newer.set_ignore_missing(true);
+        newer.run(&pool).await.unwrap();
+
+        match migrate(&pool).await {
+            Err(DbError::NewerDatabase {
+                owner: "otp",
+                version: 9_000_999,
+            }) => {}
+            other => panic!("expected the newer database to be refused: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn refuses_a_database_migrated_by_a_newer_binary_sqlite() {
+        refuses_a_database_migrated_by_a_newer_binary(DbKind::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn refuses_a_database_migrated_by_a_newer_binary_postgres() {
+        refuses_a_database_migrated_by_a_newer_binary(DbKind::Postgres).await;
+    }
 
     #[test]
     fn chunks_are_powers_of_two_covering_every_row() {

@@ -79,11 +79,8 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
             .build()
             .map_err(|e| AppError::internal(format!("http client: {e}")))?,
     )?;
+    // Its tables were created by `db::migrate` above.
     let otp_store = otp::SqlStore::new(pool.clone());
-    otp_store
-        .migrate()
-        .await
-        .map_err(|e| AppError::internal(format!("otp tables: {e}")))?;
     let otp = otp::Otp::builder(
         otp::OtpSecret::new(crypto.derive("otp-code-hash"))
             .map_err(|e| AppError::internal(format!("otp secret: {e}")))?,

@@ -2,8 +2,14 @@
 //! dialect: times are BIGINT unix milliseconds, ids and hashes are TEXT,
 //! placeholders are `$n`.
 
+use std::future::Future;
+use std::ops::RangeInclusive;
+use std::pin::Pin;
+
 use async_trait::async_trait;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{Migration, MigrationSource, Migrator};
 use sqlx::{AnyPool, Row};
 
 use super::{AttemptState, NewChallenge, SendLog, Store, StoreError};
@@ -15,36 +21,35 @@ use super::{AttemptState, NewChallenge, SendLog, Store, StoreError};
 /// compare-and-swap on a version column (send logs), so the limits hold
 /// however many processes share the database. Call
 /// [`SqlStore::migrate`] once at start; it is idempotent.
+///
+/// # Migrations
+///
+/// The tables are created by numbered sqlx migrations embedded in the
+/// crate, with versions in [`SqlStore::MIGRATION_VERSIONS`], recorded in
+/// sqlx's `_sqlx_migrations` table. The store's migrations may share that
+/// table with an app's own: each side skips the versions it does not know
+/// (`Migrator::set_ignore_missing(true)`), so the app's migrator must do the
+/// same, and keep its versions out of this range.
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     pool: AnyPool,
 }
 
-const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS otp_challenges (
-        id TEXT PRIMARY KEY,
-        purpose TEXT NOT NULL,
-        destination TEXT NOT NULL,
-        code_hash TEXT NOT NULL,
-        created_at BIGINT NOT NULL,
-        expires_at BIGINT NOT NULL,
-        attempts BIGINT NOT NULL DEFAULT 0,
-        max_attempts BIGINT NOT NULL,
-        consumed_at BIGINT,
-        superseded_at BIGINT,
-        attempt_token TEXT
-    )",
-    "CREATE INDEX IF NOT EXISTS otp_challenges_destination
-        ON otp_challenges (destination, purpose)",
-    "CREATE INDEX IF NOT EXISTS otp_challenges_expires ON otp_challenges (expires_at)",
-    "CREATE TABLE IF NOT EXISTS otp_send_logs (
-        counter_key TEXT PRIMARY KEY,
-        stamps TEXT NOT NULL,
-        version BIGINT NOT NULL,
-        expires_at BIGINT NOT NULL
-    )",
-    "CREATE INDEX IF NOT EXISTS otp_send_logs_expires ON otp_send_logs (expires_at)",
-];
+/// The store's tables as numbered sqlx migrations, from `otp/migrations/`.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// [`MIGRATOR`]'s migrations as a source, so a copy of it can be built at
+/// run time with settings the embedded static cannot take.
+#[derive(Debug)]
+struct Embedded(&'static Migrator);
+
+impl MigrationSource<'static> for Embedded {
+    fn resolve(self) -> BoxFuture<'static, Result<Vec<Migration>, BoxDynError>> {
+        Box::pin(async move { Ok(self.0.iter().cloned().collect()) })
+    }
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Open, unexpired and with attempts left: the condition for counting an
 /// attempt. `$3` is now.
@@ -100,7 +105,21 @@ impl SqlStore {
         &self.pool
     }
 
-    /// Creates the tables and indexes if they do not exist. On SQLite it
+    /// The versions the store's migrations use, kept apart from an app's
+    /// own (which number from 1) and from other libraries' ranges.
+    pub const MIGRATION_VERSIONS: RangeInclusive<i64> = 9_000_000..=9_099_999;
+
+    /// The store's embedded migrations, for an app that applies the
+    /// migrations of several crates in one step of its own instead of
+    /// calling [`SqlStore::migrate`]. Run it with `ignore_missing` set (see
+    /// [the type's docs](SqlStore#migrations)).
+    pub fn migrator() -> &'static Migrator {
+        &MIGRATOR
+    }
+
+    /// Applies the pending migrations (creating the tables on a fresh
+    /// database; a database whose tables an earlier version of this crate
+    /// created without migrations is taken over as it is). On SQLite it
     /// also switches a file database to WAL mode, which lets readers and a
     /// writer work at the same time.
     pub async fn migrate(&self) -> Result<(), StoreError> {
@@ -112,13 +131,16 @@ impl SqlStore {
                 .await
                 .map_err(db)?;
         }
-        for statement in SCHEMA {
-            sqlx::query(statement)
-                .execute(&mut *conn)
-                .await
-                .map_err(db)?;
-        }
-        Ok(())
+        let mut migrator = Migrator::new(Embedded(&MIGRATOR))
+            .await
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        // Versions of the app's own migrations in the same table are not
+        // ours to check.
+        migrator.set_ignore_missing(true);
+        migrator
+            .run(&mut *conn)
+            .await
+            .map_err(|e| StoreError::Database(e.to_string()))
     }
 }
 
@@ -335,6 +357,19 @@ impl Store for SqlStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn migrations_stay_in_their_range() {
+        assert!(MIGRATOR.iter().count() > 0);
+        for m in MIGRATOR.iter() {
+            assert!(
+                SqlStore::MIGRATION_VERSIONS.contains(&m.version),
+                "migration {} is outside {:?}",
+                m.version,
+                SqlStore::MIGRATION_VERSIONS
+            );
+        }
+    }
 
     #[test]
     fn stamps_round_trip() {

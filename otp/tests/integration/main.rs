@@ -5,3 +5,4 @@
 
 mod channels;
 mod engine;
+mod migrations;

@@ -1,7 +1,10 @@
 //! Setup for the Midtrans load generator (`src/bin/loadgen_midtrans.rs`):
 //! a Midtrans status API stand-in on loopback, and a server on a fresh
-//! SQLite file pointed at it, with active vendors and pending orders. Not
-//! used by the server itself.
+//! SQLite file pointed at it, with active vendors and pending orders.
+//!
+//! Compiled only with the `loadtest` feature, which the load-generator
+//! binaries require: the fixed server key below must never be part of a
+//! server build.
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -11,11 +11,12 @@
 //! * [`webhook`]: `POST /webhooks/midtrans`, idempotent transitions.
 //! * [`subscriptions`]: trial, extension exactly once, the expiry job.
 //! * [`receipt`]: WhatsApp receipts.
-//! * [`loadtest`]: setup of the Midtrans load generator.
+//! * `loadtest` (feature `loadtest`): setup of the Midtrans load generator.
 
 mod foreign;
 pub mod http;
 pub mod limits;
+#[cfg(feature = "loadtest")]
 pub mod loadtest;
 pub mod model;
 pub mod plans;

@@ -12,7 +12,7 @@
 //! directory (same binary, separate runtime threads):
 //!
 //! ```text
-//! cargo run --release -p reference-server --bin loadgen_midtrans -- --orders 10000 --repeats 1 --concurrency 32
+//! cargo run --release -p reference-server --features loadtest --bin loadgen_midtrans -- --orders 10000 --repeats 1 --concurrency 32
 //! ```
 
 use std::sync::Arc;

@@ -387,3 +387,22 @@ async fn payments_not_configured(kind: DbKind) {
     assert_eq!(error_code(res, 503).await, "not_configured");
 }
 both_dbs!(payments_not_configured);
+
+/// A failing usage query is a server error, not a usage of zero that would
+/// tell the vendor there is room left on the plan.
+async fn usage_errors_are_not_zero(kind: DbKind) {
+    let app = common::spawn_app(kind).await;
+    let v = app.signup_vendor("Toko Hitung").await;
+    limits::record(&app.state.pool, &v.tenant_id, Limit::MessagesPerMonth, 3)
+        .await
+        .unwrap();
+    let status = data(app.get("/api/v1/billing/subscription", &v.token).await, 200).await;
+    assert_eq!(status["usage"]["messages_this_month"], 3, "{status}");
+    sqlx::query("ALTER TABLE usage_counters RENAME TO usage_counters_moved")
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    let res = app.get("/api/v1/billing/subscription", &v.token).await;
+    assert_eq!(error_code(res, 500).await, "internal_error");
+}
+both_dbs!(usage_errors_are_not_zero);
