@@ -7,7 +7,15 @@ extern crate self as plugin_sdk;
 
 #[cfg(feature = "guest")]
 pub mod prepared;
+// A component calls the real host; the mock host serves native builds.
+#[cfg(all(feature = "guest", not(target_family = "wasm")))]
+pub mod testing;
 pub mod text;
+
+/// The version of the WIT contract (`botcore:plugin@...`) this SDK builds
+/// plugins against; the host tells it apart from older ones when loading.
+/// The SDK's own version is independent of it.
+pub const CONTRACT_VERSION: &str = "0.3.0";
 
 #[cfg(all(feature = "arena", target_family = "wasm"))]
 pub mod arena;
