@@ -2,7 +2,7 @@
 //! the runtime (store, context, wasm call, `llm` import, answer parsing,
 //! send) with an in-process model that answers instantly.
 //!
-//! `cargo bench -p bot-core --bench ai_reply -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench -p wa-commerce-bot-core --bench ai_reply -- --warm-up-time 1 --measurement-time 3`
 //!
 //! The plugin's 3 s debounce window is taken out
 //! (`WasmHandler::with_debounce(None)`): it is a deliberate wait, not

@@ -1,7 +1,7 @@
 //! Plugin overhead and pipeline throughput, WASM keyword-rules next to the
 //! same rules as a native handler.
 //!
-//! `cargo bench -p bot-core --bench plugin -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench -p wa-commerce-bot-core --bench plugin -- --warm-up-time 1 --measurement-time 3`
 #![allow(clippy::unwrap_used, missing_docs, clippy::print_stdout)]
 
 use std::sync::Arc;

@@ -58,6 +58,16 @@ impl AppState {
                     text = m.text().unwrap_or(""),
                     "message"
                 ),
+                // A customer WhatsApp names only by a business-scoped user
+                // id; answer with `CloudApi::send_message_to_user_id`.
+                Event::UserIdMessage(m) => tracing::info!(
+                    provider = m.provider,
+                    id = %m.id,
+                    user_id = %m.from,
+                    kind = m.content.kind(),
+                    text = m.text().unwrap_or(""),
+                    "message"
+                ),
                 Event::Status(s) => {
                     tracing::info!(id = %s.message_id, status = s.status.as_str(), "status")
                 }

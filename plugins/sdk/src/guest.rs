@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 )]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../bot-core/wit/since_v0.3.0",
+        path: "wit/since_v0.3.0",
         world: "plugin",
         pub_export_macro: true,
         export_macro_name: "__export_plugin",
@@ -223,9 +223,27 @@ macro_rules! register_plugin {
     };
 }
 
+/// Where the host imports go: the host's own functions in a component; in
+/// a native build (the plugin's unit tests) the calling thread's mock host
+/// in [`testing`](crate::testing), since there is no host to call.
+mod imports {
+    #[cfg(target_family = "wasm")]
+    pub(crate) use super::bindings::botcore::plugin::{
+        kv::{delete as kv_delete, get as kv_get, set as kv_set},
+        llm::complete as llm_complete,
+        log::log,
+    };
+    #[cfg(not(target_family = "wasm"))]
+    pub(crate) use crate::testing::native::{kv_delete, kv_get, kv_set, llm_complete, log};
+}
+
 /// Logging into the host's logs (tagged by the host with tenant and plugin).
+///
+/// In a native unit test the lines go to the thread's mock host
+/// ([`testing::logs`](crate::testing::logs)) and to the test's output.
 pub mod log {
-    use super::bindings::botcore::plugin::log::{Level, log};
+    use super::bindings::botcore::plugin::log::Level;
+    use super::imports::log;
 
     /// Logs at trace level.
     pub fn trace(message: &str) {
@@ -250,29 +268,33 @@ pub mod log {
 }
 
 /// The key-value store the host keeps for this plugin and this tenant.
+///
+/// In a native unit test it is the thread's mock host's map
+/// ([`testing::set_kv`](crate::testing::set_kv),
+/// [`testing::kv_value`](crate::testing::kv_value)).
 pub mod kv {
-    use super::bindings::botcore::plugin::kv;
+    use super::imports::{kv_delete, kv_get, kv_set};
 
     /// The value under `key`, if any.
     #[must_use]
     pub fn get(key: &str) -> Option<Vec<u8>> {
-        kv::get(key)
+        kv_get(key)
     }
 
     /// The value under `key` as UTF-8 text, if any (and if it is text).
     #[must_use]
     pub fn get_string(key: &str) -> Option<String> {
-        kv::get(key).and_then(|v| String::from_utf8(v).ok())
+        kv_get(key).and_then(|v| String::from_utf8(v).ok())
     }
 
     /// Stores `value` under `key`; fails when the key or value is too large.
     pub fn set(key: &str, value: &[u8]) -> Result<(), String> {
-        kv::set(key, value)
+        kv_set(key, value)
     }
 
     /// Removes `key`.
     pub fn delete(key: &str) {
-        kv::delete(key);
+        kv_delete(key);
     }
 }
 
@@ -282,9 +304,11 @@ pub mod llm {
         LlmError, Message, ProviderError, Request, Response, Role, Usage,
     };
 
-    /// Runs one chat completion on the host.
+    /// Runs one chat completion on the host (in a native unit test: the
+    /// answer queued with [`testing::answer_llm`](crate::testing::answer_llm),
+    /// or `not-configured`).
     pub fn complete(request: &Request) -> Result<Response, LlmError> {
-        super::bindings::botcore::plugin::llm::complete(request)
+        super::imports::llm_complete(request)
     }
 }
 

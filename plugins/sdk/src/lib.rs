@@ -7,10 +7,18 @@ extern crate self as plugin_sdk;
 
 #[cfg(feature = "guest")]
 pub mod prepared;
+// A component calls the real host; the mock host serves native builds.
+#[cfg(all(feature = "guest", not(target_family = "wasm")))]
+pub mod testing;
 
 /// Case/accent folding and message templates (variables, nested spintax):
 /// the [`pesan_template`] crate, which host code can depend on directly.
 pub use pesan_template as text;
+
+/// The version of the WIT contract (`botcore:plugin@...`) this SDK builds
+/// plugins against; the host tells it apart from older ones when loading.
+/// The SDK's own version is independent of it.
+pub const CONTRACT_VERSION: &str = "0.3.0";
 
 #[cfg(all(feature = "arena", target_family = "wasm"))]
 pub mod arena;
