@@ -7,10 +7,12 @@ use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::vendors::{VendorView, all_vendors};
+use super::model::{SubscriptionRow, VendorView};
+use super::store;
+use super::vendors::all_vendors;
 use crate::AppState;
 use crate::auth::AdminUser;
-use crate::http::AppError;
+use crate::http::{AppError, ResultExt};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -27,7 +29,7 @@ fn ms_to_text(ms: i64) -> String {
 }
 
 fn xlsx_error(e: XlsxError) -> AppError {
-    AppError::internal(format!("xlsx: {e}"))
+    AppError::internal_from("building an XLSX workbook", e)
 }
 
 /// Builds the vendors workbook (one header row, one row per vendor).
@@ -55,7 +57,7 @@ pub fn vendors_workbook(vendors: &[VendorView]) -> Result<Vec<u8>, AppError> {
     for (i, v) in vendors.iter().enumerate() {
         let r = (i + 1) as u32;
         let cells = [
-            v.id.clone(),
+            v.id.to_string(),
             v.name.clone(),
             v.whatsapp.clone(),
             v.owner_email.clone().unwrap_or_default(),
@@ -76,9 +78,7 @@ pub fn vendors_workbook(vendors: &[VendorView]) -> Result<Vec<u8>, AppError> {
 }
 
 /// Builds the subscriptions workbook (one row per vendor subscription).
-pub fn subscriptions_workbook(
-    rows: &[(String, String, String, String, i64, i64)],
-) -> Result<Vec<u8>, AppError> {
+pub fn subscriptions_workbook(rows: &[SubscriptionRow]) -> Result<Vec<u8>, AppError> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     let sheet = book.add_worksheet();
@@ -96,18 +96,24 @@ pub fn subscriptions_workbook(
             .write_string_with_format(0, c as u16, *h, &bold)
             .map_err(xlsx_error)?;
     }
-    for (i, (tenant, vendor, plan, status, started, expires)) in rows.iter().enumerate() {
+    for (i, row) in rows.iter().enumerate() {
         let r = (i + 1) as u32;
-        for (c, value) in [tenant, vendor, plan, status].iter().enumerate() {
+        let cells = [
+            row.tenant_id.as_str(),
+            &row.vendor,
+            &row.plan_code,
+            &row.status,
+        ];
+        for (c, value) in cells.iter().enumerate() {
             sheet
-                .write_string(r, c as u16, value.as_str())
+                .write_string(r, c as u16, *value)
                 .map_err(xlsx_error)?;
         }
         sheet
-            .write_string(r, 4, ms_to_text(*started))
+            .write_string(r, 4, ms_to_text(row.started_at))
             .map_err(xlsx_error)?;
         sheet
-            .write_string(r, 5, ms_to_text(*expires))
+            .write_string(r, 5, ms_to_text(row.expires_at))
             .map_err(xlsx_error)?;
     }
     sheet.autofit();
@@ -140,7 +146,7 @@ async fn export_vendors(
     let vendors = all_vendors(&state, None).await?;
     let bytes = tokio::task::spawn_blocking(move || vendors_workbook(&vendors))
         .await
-        .map_err(AppError::internal)??;
+        .context("building the vendors export")??;
     Ok(attachment("vendors.xlsx", bytes))
 }
 
@@ -153,15 +159,15 @@ async fn export_subscriptions(
     State(state): State<AppState>,
     _admin: AdminUser,
 ) -> Result<Response, AppError> {
-    let rows: Vec<(String, String, String, String, i64, i64)> = sqlx::query_as(
-        "SELECT s.tenant_id, t.name, p.code, s.status, s.started_at, s.expires_at \
-         FROM subscriptions s JOIN tenants t ON t.id = s.tenant_id JOIN plans p ON p.id = s.plan_id \
-         ORDER BY t.name, s.tenant_id",
-    )
-    .fetch_all(&state.pool)
-    .await?;
+    let names = crate::tenants::store::names(&state.pool).await?;
+    let mut rows = store::subscription_rows(&state.pool).await?;
+    for row in &mut rows {
+        row.vendor = names.get(&row.tenant_id).cloned().unwrap_or_default();
+    }
+    // By vendor name, then id.
+    rows.sort_by(|a, b| (&a.vendor, &a.tenant_id).cmp(&(&b.vendor, &b.tenant_id)));
     let bytes = tokio::task::spawn_blocking(move || subscriptions_workbook(&rows))
         .await
-        .map_err(AppError::internal)??;
+        .context("building the subscriptions export")??;
     Ok(attachment("subscriptions.xlsx", bytes))
 }
