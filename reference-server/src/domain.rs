@@ -44,7 +44,10 @@ macro_rules! text_enum {
     (
         $(#[$meta:meta])*
         $vis:vis enum $name:ident {
-            $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)?
+            // `tt`, not `literal`: a `literal` fragment reaches derives
+            // wrapped in an invisible group, which utoipa does not read,
+            // so the OpenAPI document listed the variant names instead.
+            $($(#[$vmeta:meta])* $variant:ident = $text:tt),+ $(,)?
         }
     ) => {
         $(#[$meta])*
@@ -302,6 +305,16 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("unknown Light \"blue\""), "{err}");
         assert_eq!(Light::ALL, &[Light::Red, Light::Green]);
+    }
+
+    #[test]
+    fn text_enums_show_their_stored_texts_in_openapi() {
+        let schema = serde_json::to_value(<Light as utoipa::PartialSchema>::schema()).unwrap();
+        assert_eq!(
+            schema["enum"],
+            serde_json::json!(["red", "green"]),
+            "{schema}"
+        );
     }
 
     #[tokio::test]

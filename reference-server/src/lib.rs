@@ -87,7 +87,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         otp_store,
         otp::channel::WhatsAppChannel::text(platform_sender.clone()),
     )
-    .messages(otp::Messages::new(auth::signup::APP_NAME))
+    .messages(otp::Messages::new(tenants::signup::APP_NAME))
     .config({
         let mut c = otp::OtpConfig::default();
         c.resend_cooldown = Duration::from_secs(config.otp_resend_cooldown_secs);

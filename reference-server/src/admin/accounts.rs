@@ -1,19 +1,19 @@
-//! Platform admin accounts and their sessions.
+//! Platform admin accounts (seeded on first start, created and reset from
+//! the command line) and their login sessions. The accounts are stored by
+//! `auth` (`platform_admins`).
 
 use axum::extract::State;
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::model::{AdminLogin, AdminSession, LoggedOut, SeededAdmin};
 use crate::AppState;
-use crate::auth::session::{self, SubjectKind};
-use crate::auth::{AdminUser, normalize_email, password};
-use crate::db::{is_unique_violation, new_id, now_ms};
+use crate::auth::{AdminUser, normalize_email, password, session, store};
+use crate::db::now_ms;
 use crate::http::extract::ClientIp;
 use crate::http::i18n::Text;
-use crate::http::{ApiJson, ApiResult, AppError, ok};
+use crate::http::{ApiJson, ApiResult, AppError, ConstraintExt, ok};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -24,32 +24,12 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 /// Email of the admin seeded on first start.
 pub const SEED_ADMIN_EMAIL: &str = "admin@localhost";
 
-/// The admin created on first start; `password` must be shown once.
-pub struct SeededAdmin {
-    /// Login email.
-    pub email: String,
-    /// The generated password.
-    pub password: SecretString,
-}
-
-impl std::fmt::Debug for SeededAdmin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SeededAdmin")
-            .field("email", &self.email)
-            .field("password", &"[redacted]")
-            .finish()
-    }
-}
-
 /// Creates `admin@localhost` with a random password when there is no
 /// platform admin yet. Returns it so the caller prints it once; `None`
 /// when an admin already exists (including one created concurrently by
 /// another replica).
 pub async fn seed_if_empty(state: &AppState) -> Result<Option<SeededAdmin>, AppError> {
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM platform_admins")
-        .fetch_one(&state.pool)
-        .await?;
-    if count > 0 {
+    if store::count_admins(&state.pool).await? > 0 {
         return Ok(None);
     }
     let pw = SecretString::from(password::generate());
@@ -63,8 +43,10 @@ pub async fn seed_if_empty(state: &AppState) -> Result<Option<SeededAdmin>, AppE
     }
 }
 
-/// Creates a platform admin (CLI `admin create`).
+/// Creates a platform admin (CLI `admin create`); 409 `email_taken` when
+/// one has this email.
 pub async fn create_admin(state: &AppState, email: &str, pw: SecretString) -> Result<(), AppError> {
+    // The seeded address has no dot in its domain, so it skips the check.
     let email = if email == SEED_ADMIN_EMAIL {
         email.to_owned()
     } else {
@@ -72,29 +54,15 @@ pub async fn create_admin(state: &AppState, email: &str, pw: SecretString) -> Re
     };
     password::validate(pw.expose_secret())?;
     let hash = password::hash(pw, state.config.argon2_memory_kib).await?;
-    let now = now_ms();
-    sqlx::query(
-        "INSERT INTO platform_admins (id, email, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
-    )
-    .bind(new_id())
-    .bind(&email)
-    .bind(hash)
-    .bind(now)
-    .execute(&state.pool)
-    .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            AppError::conflict(
-                "email_taken",
-                Text::new(
-                    "sudah ada admin platform dengan email ini",
-                    "a platform admin with this email exists",
-                ),
-            )
-        } else {
-            e.into()
-        }
-    })?;
+    store::insert_admin(&state.pool, &email, &hash, now_ms())
+        .await
+        .on_unique(
+            "email_taken",
+            Text::new(
+                "sudah ada admin platform dengan email ini",
+                "a platform admin with this email exists",
+            ),
+        )?;
     Ok(())
 }
 
@@ -108,46 +76,11 @@ pub async fn reset_password(
     let email = email.trim().to_lowercase();
     password::validate(pw.expose_secret())?;
     let hash = password::hash(pw, state.config.argon2_memory_kib).await?;
-    let id: Option<String> = sqlx::query_scalar(
-        "UPDATE platform_admins SET password_hash = $1, updated_at = $2 WHERE email = $3 RETURNING id",
-    )
-    .bind(hash)
-    .bind(now_ms())
-    .bind(&email)
-    .fetch_optional(&state.pool)
-    .await?;
-    let id = id.ok_or(AppError::NotFound("platform admin"))?;
-    session::revoke_all(&state.pool, SubjectKind::Admin, &id).await?;
+    let id = store::set_admin_password(&state.pool, &email, &hash, now_ms())
+        .await?
+        .ok_or(AppError::NotFound("platform admin"))?;
+    store::revoke_admin_sessions(&state.pool, &id).await?;
     Ok(())
-}
-
-/// Admin credentials.
-#[derive(Deserialize, ToSchema)]
-pub(crate) struct AdminLogin {
-    /// Email (`admin@localhost` for the seeded admin).
-    email: String,
-    /// Password.
-    #[schema(format = Password)]
-    password: String,
-}
-
-impl std::fmt::Debug for AdminLogin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AdminLogin")
-            .field("email", &self.email)
-            .finish_non_exhaustive()
-    }
-}
-
-/// An admin session.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct AdminSession {
-    /// Bearer token; shown once.
-    token: String,
-    /// Unix milliseconds.
-    expires_at: i64,
-    /// The admin.
-    admin_id: String,
 }
 
 /// Log in as a platform admin.
@@ -164,12 +97,10 @@ async fn admin_login(
 ) -> ApiResult<AdminSession> {
     state.services.rate_limits.check(ip, Some(&req.email))?;
     let email = req.email.trim().to_lowercase();
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT id, password_hash FROM platform_admins WHERE email = $1")
-            .bind(&email)
-            .fetch_optional(&state.pool)
-            .await?;
-    let stored = row.as_ref().map(|r| r.1.clone());
+    let admin = store::admin_credentials(&state.pool, &email).await?;
+    // An unknown email is checked against a dummy hash, so both misses
+    // take the same time.
+    let stored = admin.as_ref().map(|a| a.password_hash.clone());
     if !password::verify(
         SecretString::from(req.password),
         stored,
@@ -179,27 +110,13 @@ async fn admin_login(
     {
         return Err(AppError::wrong_credentials());
     }
-    let (admin_id, _) = row.ok_or_else(AppError::wrong_credentials)?;
-    let s = session::create(
-        &state.pool,
-        SubjectKind::Admin,
-        &admin_id,
-        None,
-        state.config.session_ttl_hours,
-    )
-    .await?;
+    let admin = admin.ok_or_else(AppError::wrong_credentials)?;
+    let s = session::for_admin(&state.pool, &admin.id, state.config.session_ttl_hours).await?;
     Ok(ok(AdminSession {
         token: s.token,
         expires_at: s.expires_at,
-        admin_id,
+        admin_id: admin.id,
     }))
-}
-
-/// Result of a logout.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct LoggedOut {
-    /// Always true.
-    logged_out: bool,
 }
 
 /// Log out the admin session.
@@ -207,6 +124,6 @@ pub(crate) struct LoggedOut {
     security(("admin_session" = [])),
     responses((status = 200, description = "Logged out", body = inline(crate::http::Data<LoggedOut>))))]
 async fn admin_logout(State(state): State<AppState>, admin: AdminUser) -> ApiResult<LoggedOut> {
-    session::revoke(&state.pool, &admin.session_id).await?;
+    store::revoke_session(&state.pool, &admin.session_id).await?;
     Ok(ok(LoggedOut { logged_out: true }))
 }

@@ -5,7 +5,9 @@ use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::vendors::{VendorView, all_vendors};
+use super::model::{SubscriptionRow, VendorView};
+use super::store;
+use super::vendors::all_vendors;
 use crate::AppState;
 use crate::auth::AdminUser;
 use crate::http::AppError;
@@ -40,7 +42,7 @@ fn vendors_table(vendors: Vec<VendorView>) -> Table {
         .into_iter()
         .map(|v| {
             vec![
-                v.id,
+                v.id.into_string(),
                 v.name,
                 v.whatsapp,
                 v.owner_email.unwrap_or_default(),
@@ -58,7 +60,7 @@ fn vendors_table(vendors: Vec<VendorView>) -> Table {
 }
 
 /// The subscriptions sheet: one row per vendor subscription.
-fn subscriptions_table(rows: Vec<(String, String, String, String, i64, i64)>) -> Table {
+fn subscriptions_table(rows: Vec<SubscriptionRow>) -> Table {
     let header = [
         "tenant_id",
         "vendor",
@@ -69,14 +71,14 @@ fn subscriptions_table(rows: Vec<(String, String, String, String, i64, i64)>) ->
     ];
     let rows = rows
         .into_iter()
-        .map(|(tenant, vendor, plan, status, started, expires)| {
+        .map(|r| {
             vec![
-                tenant,
-                vendor,
-                plan,
-                status,
-                ms_to_text(started),
-                ms_to_text(expires),
+                r.tenant_id.into_string(),
+                r.vendor,
+                r.plan_code,
+                r.status,
+                ms_to_text(r.started_at),
+                ms_to_text(r.expires_at),
             ]
         })
         .collect();
@@ -105,13 +107,13 @@ async fn export_subscriptions(
     State(state): State<AppState>,
     _admin: AdminUser,
 ) -> Result<Response, AppError> {
-    let rows: Vec<(String, String, String, String, i64, i64)> = sqlx::query_as(
-        "SELECT s.tenant_id, t.name, p.code, s.status, s.started_at, s.expires_at \
-         FROM subscriptions s JOIN tenants t ON t.id = s.tenant_id JOIN plans p ON p.id = s.plan_id \
-         ORDER BY t.name, s.tenant_id",
-    )
-    .fetch_all(&state.pool)
-    .await?;
+    let names = crate::tenants::store::names(&state.pool).await?;
+    let mut rows = store::subscription_rows(&state.pool).await?;
+    for row in &mut rows {
+        row.vendor = names.get(&row.tenant_id).cloned().unwrap_or_default();
+    }
+    // By vendor name, then id.
+    rows.sort_by(|a, b| (&a.vendor, &a.tenant_id).cmp(&(&b.vendor, &b.tenant_id)));
     export::download(
         ExportFormat::Xlsx,
         "subscriptions",

@@ -1,12 +1,24 @@
-//! Platform administration: admin accounts (seeded on first start), login,
-//! vendor management (approve, ban, unban), plans (in `billing::plans`),
-//! orders and payments, XLSX exports.
+//! Platform administration: admin accounts (seeded on first start) and
+//! their login, vendor management (approve, ban, unban), orders and
+//! payments of every vendor, the platform sender's simulator outbox, and
+//! XLSX exports. Plans are managed in `billing::plans`.
+//!
+//! Tables: none of its own. Admin accounts and sessions are stored by
+//! `auth`, vendors by `tenants`; the cross-vendor reports over billing's
+//! tables are in [`store`] until `billing` offers them.
+//!
+//! Depends on `auth`, `tenants` and `billing`; nothing depends on it
+//! except the binary (seeding and the `admin` command).
 
 mod accounts;
 pub mod export;
-pub mod vendors;
+mod http;
+pub mod model;
+mod store;
+mod vendors;
 
-pub use accounts::{SEED_ADMIN_EMAIL, SeededAdmin, create_admin, reset_password, seed_if_empty};
+pub use accounts::{SEED_ADMIN_EMAIL, create_admin, reset_password, seed_if_empty};
+pub use model::{PaymentView, SeededAdmin, VendorView};
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -16,5 +28,6 @@ use crate::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     accounts::router()
         .merge(vendors::router())
+        .merge(http::router())
         .merge(export::router())
 }

@@ -1,21 +1,17 @@
-//! Admin: vendors (list, approve, ban, unban), orders, payments, simulator
-//! outbox of the platform sender.
+//! Vendors as the platform manages them: list, one, approve, ban, unban.
 
-// The `#[utoipa::path]` expansion for `IntoParams` query types names them
-// in full, which trips this lint on the handler signatures.
-#![allow(unused_qualifications)]
+use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::model::{BanRequest, VendorFilter, VendorSubscription, VendorView};
+use super::store;
 use crate::AppState;
 use crate::auth::AdminUser;
-use crate::auth::session;
-use crate::billing::OrderView;
 use crate::db::now_ms;
+use crate::domain::TenantId;
 use crate::http::i18n::{Text, tr};
 use crate::http::{ApiJson, ApiResult, AppError, ok};
 use crate::tenants::TenantStatus;
@@ -27,97 +23,43 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(approve_vendor))
         .routes(routes!(ban_vendor))
         .routes(routes!(unban_vendor))
-        .routes(routes!(list_orders))
-        .routes(routes!(list_payments))
-        .routes(routes!(platform_outbox))
 }
 
-/// A vendor as the platform sees it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct VendorView {
-    /// Id.
-    pub id: String,
-    /// Business name.
-    pub name: String,
-    /// WhatsApp number.
-    pub whatsapp: String,
-    /// Owner's email.
-    pub owner_email: Option<String>,
-    /// Status.
-    pub status: TenantStatus,
-    /// Reason given at the ban.
-    pub ban_reason: Option<String>,
-    /// Current plan code.
-    pub plan_code: Option<String>,
-    /// Subscription status (`active` / `expired`).
-    pub subscription_status: Option<String>,
-    /// Subscription expiry, unix ms.
-    pub subscription_expires_at: Option<i64>,
-    /// Unix milliseconds.
-    pub created_at: i64,
-}
-
-const VENDOR_SELECT: &str = "SELECT t.id, t.name, t.whatsapp, \
-    (SELECT m.email FROM members m WHERE m.tenant_id = t.id AND m.role = 'owner'), \
-    t.status, t.ban_reason, p.code, s.status, s.expires_at, t.created_at \
-    FROM tenants t LEFT JOIN subscriptions s ON s.tenant_id = t.id LEFT JOIN plans p ON p.id = s.plan_id";
-
-type VendorRow = (
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    i64,
-);
-
-fn vendor_view(r: VendorRow) -> Result<VendorView, AppError> {
-    Ok(VendorView {
-        id: r.0,
-        name: r.1,
-        whatsapp: r.2,
-        owner_email: r.3,
-        status: TenantStatus::parse(&r.4)
-            .ok_or_else(|| AppError::internal("unknown tenant status"))?,
-        ban_reason: r.5,
-        plan_code: r.6,
-        subscription_status: r.7,
-        subscription_expires_at: r.8,
-        created_at: r.9,
-    })
-}
-
-/// Every vendor, newest first (also used by the XLSX export).
+/// Every vendor (or those in `status`), newest first, with its
+/// subscription (also used by the XLSX export).
 pub(crate) async fn all_vendors(
     state: &AppState,
-    status: Option<&str>,
-) -> Result<Vec<VendorView>, AppError> {
-    let rows: Vec<VendorRow> = sqlx::query_as(&format!(
-        "{VENDOR_SELECT} WHERE ($1 IS NULL OR t.status = $1) ORDER BY t.created_at DESC, t.id DESC"
-    ))
-    .bind(status.map(str::to_owned))
-    .fetch_all(&state.pool)
-    .await?;
-    rows.into_iter().map(vendor_view).collect()
-}
-
-async fn load(state: &AppState, tenant_id: &str) -> Result<VendorView, AppError> {
-    let row: Option<VendorRow> = sqlx::query_as(&format!("{VENDOR_SELECT} WHERE t.id = $1"))
-        .bind(tenant_id)
-        .fetch_optional(&state.pool)
-        .await?;
-    vendor_view(row.ok_or(AppError::NotFound("vendor"))?)
-}
-
-/// Filter of the vendor list.
-#[derive(Debug, Deserialize, IntoParams)]
-pub(crate) struct VendorFilter {
-    /// Only vendors in this status.
     status: Option<TenantStatus>,
+) -> Result<Vec<VendorView>, AppError> {
+    let vendors = crate::tenants::store::vendors(&state.pool, status).await?;
+    let mut subscriptions: HashMap<TenantId, VendorSubscription> =
+        store::subscriptions(&state.pool)
+            .await?
+            .into_iter()
+            .map(|s| (s.tenant_id.clone(), s))
+            .collect();
+    Ok(vendors
+        .into_iter()
+        .map(|v| {
+            let subscription = subscriptions.remove(&v.id);
+            VendorView::new(v, subscription)
+        })
+        .collect())
+}
+
+async fn load(state: &AppState, tenant: &TenantId) -> Result<VendorView, AppError> {
+    let vendor = crate::tenants::store::vendor(&state.pool, tenant)
+        .await?
+        .ok_or(AppError::NotFound("vendor"))?;
+    let subscription = crate::billing::subscriptions::current(&state.pool, tenant.as_str())
+        .await?
+        .map(|s| VendorSubscription {
+            tenant_id: tenant.clone(),
+            plan_code: s.plan_code,
+            status: s.status.as_str().to_owned(),
+            expires_at: s.expires_at,
+        });
+    Ok(VendorView::new(vendor, subscription))
 }
 
 /// List vendors.
@@ -130,11 +72,7 @@ async fn list_vendors(
     _admin: AdminUser,
     Query(filter): Query<VendorFilter>,
 ) -> ApiResult<Vec<VendorView>> {
-    Ok(ok(all_vendors(
-        &state,
-        filter.status.map(TenantStatus::as_str),
-    )
-    .await?))
+    Ok(ok(all_vendors(&state, filter.status).await?))
 }
 
 /// One vendor.
@@ -147,19 +85,21 @@ async fn list_vendors(
 async fn get_vendor(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(tenant_id): Path<String>,
+    Path(tenant_id): Path<TenantId>,
 ) -> ApiResult<VendorView> {
     Ok(ok(load(&state, &tenant_id).await?))
 }
 
+/// Moves a vendor to `to` when it is in one of `from` (a no-op when it is
+/// already there); 409 `invalid_transition` otherwise.
 async fn transition(
     state: &AppState,
-    tenant_id: &str,
+    tenant: &TenantId,
     from: &[TenantStatus],
     to: TenantStatus,
     reason: Option<String>,
 ) -> Result<VendorView, AppError> {
-    let current = load(state, tenant_id).await?;
+    let current = load(state, tenant).await?;
     if current.status == to {
         return Ok(current);
     }
@@ -172,17 +112,16 @@ async fn transition(
             )
         }));
     }
-    let done = sqlx::query(
-        "UPDATE tenants SET status = $1, ban_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5",
+    let moved = crate::tenants::store::set_status(
+        &state.pool,
+        tenant,
+        current.status,
+        to,
+        reason.as_deref(),
+        now_ms(),
     )
-    .bind(to.as_str())
-    .bind(reason)
-    .bind(now_ms())
-    .bind(tenant_id)
-    .bind(current.status.as_str())
-    .execute(&state.pool)
     .await?;
-    if done.rows_affected() == 0 {
+    if !moved {
         return Err(AppError::conflict(
             "concurrent_change",
             Text::new(
@@ -191,7 +130,7 @@ async fn transition(
             ),
         ));
     }
-    load(state, tenant_id).await
+    load(state, tenant).await
 }
 
 /// Approve a vendor waiting for approval.
@@ -204,7 +143,7 @@ async fn transition(
 async fn approve_vendor(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(tenant_id): Path<String>,
+    Path(tenant_id): Path<TenantId>,
 ) -> ApiResult<VendorView> {
     Ok(ok(transition(
         &state,
@@ -214,13 +153,6 @@ async fn approve_vendor(
         None,
     )
     .await?))
-}
-
-/// Why a vendor is banned.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub(crate) struct BanRequest {
-    /// Shown to platform admins.
-    reason: Option<String>,
 }
 
 /// Ban a vendor: its members cannot log in, its sessions and API keys stop
@@ -235,7 +167,7 @@ pub(crate) struct BanRequest {
 async fn ban_vendor(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(tenant_id): Path<String>,
+    Path(tenant_id): Path<TenantId>,
     ApiJson(req): ApiJson<BanRequest>,
 ) -> ApiResult<VendorView> {
     let view = transition(
@@ -250,7 +182,7 @@ async fn ban_vendor(
         req.reason.map(|r| r.chars().take(500).collect()),
     )
     .await?;
-    session::revoke_tenant(&state.pool, &tenant_id).await?;
+    crate::auth::store::revoke_tenant_sessions(&state.pool, &tenant_id).await?;
     Ok(ok(view))
 }
 
@@ -265,7 +197,7 @@ async fn ban_vendor(
 async fn unban_vendor(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(tenant_id): Path<String>,
+    Path(tenant_id): Path<TenantId>,
 ) -> ApiResult<VendorView> {
     Ok(ok(transition(
         &state,
@@ -273,119 +205,6 @@ async fn unban_vendor(
         &[TenantStatus::Banned],
         TenantStatus::Active,
         None,
-    )
-    .await?))
-}
-
-/// Filter by vendor.
-#[derive(Debug, Deserialize, IntoParams)]
-pub(crate) struct TenantFilter {
-    /// Only this vendor.
-    tenant_id: Option<String>,
-}
-
-/// Orders of every vendor, newest first (at most 500).
-#[utoipa::path(get, path = "/api/v1/admin/orders", tag = "admin",
-    security(("admin_session" = [])),
-    params(TenantFilter),
-    responses((status = 200, description = "Orders", body = inline(crate::http::Data<Vec<OrderView>>))))]
-async fn list_orders(
-    State(state): State<AppState>,
-    _admin: AdminUser,
-    Query(filter): Query<TenantFilter>,
-) -> ApiResult<Vec<OrderView>> {
-    Ok(ok(crate::billing::store::orders::list(
-        &state.pool,
-        filter.tenant_id.as_deref(),
-        500,
-    )
-    .await?))
-}
-
-/// A verified payment notification.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PaymentView {
-    /// Id.
-    pub id: String,
-    /// Our order.
-    pub order_id: String,
-    /// The vendor.
-    pub tenant_id: String,
-    /// Midtrans transaction id.
-    pub transaction_id: String,
-    /// Midtrans `transaction_status`.
-    pub transaction_status: String,
-    /// Classification: `paid`, `pending`, `challenge`, `failed`, `refunded`.
-    pub outcome: String,
-    /// Payment method.
-    pub payment_type: Option<String>,
-    /// Amount as Midtrans sent it.
-    pub gross_amount: String,
-    /// Unix milliseconds.
-    pub received_at: i64,
-}
-
-/// Payment notifications of every vendor, newest first (at most 500).
-#[utoipa::path(get, path = "/api/v1/admin/payments", tag = "admin",
-    security(("admin_session" = [])),
-    params(TenantFilter),
-    responses((status = 200, description = "Payments", body = inline(crate::http::Data<Vec<PaymentView>>))))]
-async fn list_payments(
-    State(state): State<AppState>,
-    _admin: AdminUser,
-    Query(filter): Query<TenantFilter>,
-) -> ApiResult<Vec<PaymentView>> {
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-        i64,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, order_id, tenant_id, transaction_id, transaction_status, outcome, payment_type, \
-         gross_amount, received_at FROM payments WHERE ($1 IS NULL OR tenant_id = $1) \
-         ORDER BY received_at DESC, id DESC LIMIT 500",
-    )
-    .bind(filter.tenant_id)
-    .fetch_all(&state.pool)
-    .await?;
-    Ok(ok(rows
-        .into_iter()
-        .map(|r| PaymentView {
-            id: r.0,
-            order_id: r.1,
-            tenant_id: r.2,
-            transaction_id: r.3,
-            transaction_status: r.4,
-            outcome: r.5,
-            payment_type: r.6,
-            gross_amount: r.7,
-            received_at: r.8,
-        })
-        .collect()))
-}
-
-/// Messages the platform's own sender passed to the simulator (OTP codes,
-/// receipts), newest first: how an operator without a real WhatsApp
-/// number reads them.
-#[utoipa::path(get, path = "/api/v1/admin/simulator/outbox", tag = "admin",
-    security(("admin_session" = [])),
-    responses((status = 200, description = "Messages", body = inline(crate::http::Data<Vec<crate::simulator::SimMessage>>))))]
-async fn platform_outbox(
-    State(state): State<AppState>,
-    _admin: AdminUser,
-) -> ApiResult<Vec<crate::simulator::SimMessage>> {
-    Ok(ok(crate::simulator::list(
-        &state.pool,
-        None,
-        None,
-        None,
-        200,
     )
     .await?))
 }

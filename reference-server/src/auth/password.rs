@@ -5,7 +5,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use rand::RngCore as _;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::http::AppError;
+use crate::http::{AppError, ResultExt};
 
 /// Shortest accepted password.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -53,7 +53,7 @@ pub async fn hash(password: SecretString, memory_kib: u32) -> Result<String, App
             .map_err(AppError::internal)
     })
     .await
-    .map_err(AppError::internal)?
+    .context("hashing a password")?
 }
 
 /// Verifies `password` against a stored PHC string. With `None` (unknown
@@ -75,7 +75,7 @@ pub async fn verify(
         Ok(ok && real)
     })
     .await
-    .map_err(AppError::internal)?
+    .context("verifying a password")?
 }
 
 /// Argon2id hash of a random password with the configured cost, computed

@@ -5,14 +5,15 @@
 //! when the vendor is banned, and cannot manage members or other keys.
 
 use axum::extract::{Path, State};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::model::{ApiKeyView, CreatedApiKey, NewApiKey, NewApiKeyRow, validate_name};
+use super::store;
 use crate::AppState;
 use crate::auth::{CurrentMember, Role, token};
-use crate::db::{new_id, now_ms};
+use crate::db::now_ms;
+use crate::domain::{ApiKeyId, TenantId};
 use crate::http::{ApiJson, ApiResult, AppError, Created, created, ok};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -21,46 +22,10 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_key, revoke_key))
 }
 
-/// An API key as listed (never the key itself).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ApiKeyView {
-    /// Id.
-    pub id: String,
-    /// Label given at creation.
-    pub name: String,
-    /// First characters of the key, to recognise it.
-    pub prefix: String,
-    /// Member who created it.
-    pub created_by: String,
-    /// Unix milliseconds.
-    pub created_at: i64,
-    /// Unix milliseconds; `None` while usable.
-    pub revoked_at: Option<i64>,
-}
-
-type KeyRow = (String, String, String, String, i64, Option<i64>);
-
-fn view((id, name, prefix, created_by, created_at, revoked_at): KeyRow) -> ApiKeyView {
-    ApiKeyView {
-        id,
-        name,
-        prefix,
-        created_by,
-        created_at,
-        revoked_at,
-    }
-}
-
-async fn load(state: &AppState, tenant_id: &str, key_id: &str) -> Result<ApiKeyView, AppError> {
-    let row: Option<KeyRow> = sqlx::query_as(
-        "SELECT id, name, prefix, created_by, created_at, revoked_at FROM api_keys \
-         WHERE id = $1 AND tenant_id = $2",
-    )
-    .bind(key_id)
-    .bind(tenant_id)
-    .fetch_optional(&state.pool)
-    .await?;
-    Ok(view(row.ok_or(AppError::NotFound("api key"))?))
+async fn load(state: &AppState, tenant: &TenantId, key: &ApiKeyId) -> Result<ApiKeyView, AppError> {
+    store::api_key(&state.pool, tenant, key)
+        .await?
+        .ok_or(AppError::NotFound("api key"))
 }
 
 /// List the vendor's API keys.
@@ -73,30 +38,7 @@ async fn list_keys(
 ) -> ApiResult<Vec<ApiKeyView>> {
     member.require_session()?;
     member.require(Role::Admin)?;
-    let rows: Vec<KeyRow> = sqlx::query_as(
-        "SELECT id, name, prefix, created_by, created_at, revoked_at FROM api_keys \
-         WHERE tenant_id = $1 ORDER BY created_at, id",
-    )
-    .bind(&member.tenant_id)
-    .fetch_all(&state.pool)
-    .await?;
-    Ok(ok(rows.into_iter().map(view).collect()))
-}
-
-/// A new key's label.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct NewApiKey {
-    /// Label, e.g. "shop backend".
-    pub name: String,
-}
-
-/// A created key: the only time `key` is shown.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CreatedApiKey {
-    /// The key for `X-Api-Key`; store it now, it is not shown again.
-    pub key: String,
-    /// The stored description.
-    pub api_key: ApiKeyView,
+    Ok(ok(store::api_keys(&state.pool, member.tenant()).await?))
 }
 
 /// Create an API key (owner or admin, logged in).
@@ -113,26 +55,26 @@ async fn create_key(
 ) -> Created<CreatedApiKey> {
     member.require_session()?;
     member.require(Role::Admin)?;
-    let name = super::handlers::validate_name(&req.name)?;
+    let name = validate_name(&req.name)?;
     let key = token::generate(token::API_KEY_PREFIX);
     let prefix: String = key.chars().take(12).collect();
-    let id = new_id();
-    sqlx::query(
-        "INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    let id = ApiKeyId::new();
+    store::insert_api_key(
+        &state.pool,
+        &NewApiKeyRow {
+            id: &id,
+            tenant_id: member.tenant(),
+            name: &name,
+            prefix: &prefix,
+            key_hash: &token::hash(&key),
+            created_by: member.member(),
+            now: now_ms(),
+        },
     )
-    .bind(&id)
-    .bind(&member.tenant_id)
-    .bind(&name)
-    .bind(&prefix)
-    .bind(token::hash(&key))
-    .bind(&member.member_id)
-    .bind(now_ms())
-    .execute(&state.pool)
     .await?;
     Ok(created(CreatedApiKey {
         key,
-        api_key: load(&state, &member.tenant_id, &id).await?,
+        api_key: load(&state, member.tenant(), &id).await?,
     }))
 }
 
@@ -146,11 +88,11 @@ async fn create_key(
 async fn get_key(
     State(state): State<AppState>,
     member: CurrentMember,
-    Path(api_key_id): Path<String>,
+    Path(api_key_id): Path<ApiKeyId>,
 ) -> ApiResult<ApiKeyView> {
     member.require_session()?;
     member.require(Role::Admin)?;
-    Ok(ok(load(&state, &member.tenant_id, &api_key_id).await?))
+    Ok(ok(load(&state, member.tenant(), &api_key_id).await?))
 }
 
 /// Revoke an API key; it stops working immediately.
@@ -163,18 +105,11 @@ async fn get_key(
 async fn revoke_key(
     State(state): State<AppState>,
     member: CurrentMember,
-    Path(api_key_id): Path<String>,
+    Path(api_key_id): Path<ApiKeyId>,
 ) -> ApiResult<ApiKeyView> {
     member.require_session()?;
     member.require(Role::Admin)?;
     // Revoking twice keeps the first time; another vendor's key is a 404.
-    sqlx::query(
-        "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND tenant_id = $3 AND revoked_at IS NULL",
-    )
-    .bind(now_ms())
-    .bind(&api_key_id)
-    .bind(&member.tenant_id)
-    .execute(&state.pool)
-    .await?;
-    Ok(ok(load(&state, &member.tenant_id, &api_key_id).await?))
+    store::revoke_api_key(&state.pool, member.tenant(), &api_key_id, now_ms()).await?;
+    Ok(ok(load(&state, member.tenant(), &api_key_id).await?))
 }

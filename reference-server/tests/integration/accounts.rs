@@ -295,7 +295,7 @@ async fn ban_stops_everything_and_unban_restores(kind: DbKind) {
     let v = app.signup_vendor("Toko Nakal").await;
     let key = app.api_key(&v).await;
     assert!(
-        reference_server::tenants::is_active(&app.state.pool, &v.tenant_id)
+        reference_server::tenants::is_active(&app.state.pool, &v.tenant_id.as_str().into())
             .await
             .unwrap()
     );
@@ -312,7 +312,7 @@ async fn ban_stops_everything_and_unban_restores(kind: DbKind) {
     .await;
     assert_eq!(banned["status"], "banned");
     assert!(
-        !reference_server::tenants::is_active(&app.state.pool, &v.tenant_id)
+        !reference_server::tenants::is_active(&app.state.pool, &v.tenant_id.as_str().into())
             .await
             .unwrap()
     );
@@ -463,3 +463,35 @@ async fn rate_limits_apply(kind: DbKind) {
     assert_eq!(other.status(), 401);
 }
 both_dbs!(rate_limits_apply);
+
+/// The stored states and kinds of accounts are enums in the OpenAPI
+/// document, with the values the API answers and accepts.
+#[test]
+fn account_states_list_their_values_in_openapi() {
+    let doc = serde_json::to_value(reference_server::http::openapi()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let values = |name: &str| -> Vec<String> {
+        schemas[name]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name} is not an enum: {}", schemas[name]))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        values("TenantStatus"),
+        [
+            "pending_verification",
+            "pending_approval",
+            "active",
+            "banned"
+        ]
+    );
+    assert_eq!(values("Role"), ["owner", "admin", "agent"]);
+    // Answers that carry them refer to the enums, not to free strings.
+    let text = doc.to_string();
+    for name in ["TenantStatus", "Role"] {
+        let reference = format!("\"$ref\":\"#/components/schemas/{name}\"");
+        assert!(text.contains(&reference), "nothing refers to {name}");
+    }
+}

@@ -1,4 +1,5 @@
-//! Vendor sign-up with an OTP over WhatsApp, and password reset by OTP.
+//! Vendor sign-up with an OTP over WhatsApp, and password reset by OTP
+//! (`/api/v1/auth/signup...`, `/api/v1/auth/password-reset...`).
 //!
 //! Sign-up creates the vendor in `pending_verification` with its owner,
 //! then sends a code from the platform's own WhatsApp sender (the simulator
@@ -6,24 +7,28 @@
 //! `pending_approval` when `require_approval` is set), grants the `trial`
 //! plan when it exists, and logs the owner in. The OTP rules (code length,
 //! expiry, attempts, resend cooldown, send limits) are those of the `otp`
-//! crate.
+//! crate. Resending a sign-up code and requesting a reset answer the same
+//! whether or not the number or email is known.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::handlers::{SessionResponse, normalize_email};
-use super::session::{self, SubjectKind};
-use super::{Role, password};
+use super::model::{
+    ChallengeSent, ConfirmReset, NewMemberRow, NewTenant, ResendSignup, ResetDone, ResetRequest,
+    SessionResponse, SignupRequest, SignupVerified, TenantStatus, VerifySignup, validate_locale,
+    validate_name,
+};
+use super::store;
 use crate::AppState;
-use crate::db::{is_unique_violation, new_id, now_ms};
+use crate::auth::{Role, normalize_email, password, session, token};
+use crate::db::now_ms;
+use crate::domain::{MemberId, TenantId};
 use crate::http::extract::ClientIp;
-use crate::http::{ApiJson, ApiResult, AppError, ok};
-use crate::tenants::{TenantStatus, validate_locale, validate_name};
+use crate::http::i18n::Text;
+use crate::http::{ApiJson, ApiResult, AppError, ConstraintExt, ok};
 
 /// Name of the platform in OTP messages.
 pub const APP_NAME: &str = "WA Commerce";
@@ -44,13 +49,13 @@ fn otp_error(e: otp::OtpError) -> AppError {
         },
         400 => AppError::bad_request(
             "otp_invalid_request",
-            crate::http::i18n::Text::new(
+            Text::new(
                 e.user_message(otp::Locale::Indonesian),
                 e.user_message(otp::Locale::English),
             ),
         ),
         502 | 503 => AppError::Upstream(format!("OTP delivery failed: {e}")),
-        _ => AppError::internal(format!("otp: {e}")),
+        _ => AppError::internal_from("one-time passcode", e),
     }
 }
 
@@ -64,7 +69,7 @@ fn otp_outcome_error(outcome: &otp::VerifyOutcome) -> AppError {
     AppError::Status {
         status: StatusCode::from_u16(outcome.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
         code,
-        message: crate::http::i18n::Text::new(
+        message: Text::new(
             outcome.user_message(otp::Locale::Indonesian),
             outcome.user_message(otp::Locale::English),
         ),
@@ -75,48 +80,7 @@ fn locale_of(tag: &str) -> otp::Locale {
     otp::Locale::from_tag(tag).unwrap_or_default()
 }
 
-/// A new vendor.
-#[derive(Deserialize, ToSchema)]
-pub(crate) struct SignupRequest {
-    /// Business name.
-    business_name: String,
-    /// Owner's name.
-    name: String,
-    /// Owner's login email (unique).
-    email: String,
-    /// The vendor's WhatsApp number (unique; `0812...`, `+62...`).
-    whatsapp: String,
-    /// Password (8+ characters).
-    #[schema(format = Password)]
-    password: String,
-    /// `id` (default) or `en`: language of WhatsApp messages.
-    locale: Option<String>,
-}
-
-impl std::fmt::Debug for SignupRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignupRequest")
-            .field("business_name", &self.business_name)
-            .field("email", &self.email)
-            .finish_non_exhaustive()
-    }
-}
-
-/// An OTP challenge was sent.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct ChallengeSent {
-    /// Send it back with the code.
-    challenge_id: String,
-    /// Unix milliseconds when the code stops working.
-    expires_at: i64,
-    /// Seconds before another code can be requested.
-    resend_after_secs: u64,
-    /// The vendor (sign-up only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tenant_id: Option<String>,
-}
-
-fn sent(issued: &otp::Issued, tenant_id: Option<String>) -> ChallengeSent {
+fn sent(issued: &otp::Issued, tenant_id: Option<TenantId>) -> ChallengeSent {
     ChallengeSent {
         challenge_id: issued.challenge_id.clone(),
         expires_at: issued.expires_at.timestamp_millis(),
@@ -161,71 +125,44 @@ async fn signup(
     let mut tx = state.begin_write().await?;
     // A sign-up that was never verified may be repeated with the same email
     // and number: the earlier unverified rows are replaced.
-    let stale: Option<String> = sqlx::query_scalar(
-        "SELECT t.id FROM tenants t JOIN members m ON m.tenant_id = t.id AND m.role = 'owner' \
-         WHERE t.whatsapp = $1 AND m.email = $2 AND t.status = 'pending_verification'",
-    )
-    .bind(&whatsapp)
-    .bind(&email)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(old) = stale {
-        sqlx::query("DELETE FROM members WHERE tenant_id = $1")
-            .bind(&old)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM tenants WHERE id = $1 AND status = 'pending_verification'")
-            .bind(&old)
-            .execute(&mut *tx)
-            .await?;
+    if let Some(stale) = store::unverified_signup(&mut *tx, &whatsapp, &email).await? {
+        store::delete_unverified(&mut tx, &stale).await?;
     }
-    let tenant_id = new_id();
-    sqlx::query(
-        "INSERT INTO tenants (id, name, whatsapp, status, locale, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    let tenant_id = TenantId::new();
+    store::insert_tenant(
+        &mut *tx,
+        &NewTenant {
+            id: &tenant_id,
+            name: &business,
+            whatsapp: &whatsapp,
+            status: TenantStatus::PendingVerification,
+            locale: &locale,
+            now,
+        },
     )
-    .bind(&tenant_id)
-    .bind(&business)
-    .bind(&whatsapp)
-    .bind(TenantStatus::PendingVerification.as_str())
-    .bind(&locale)
-    .bind(now)
-    .execute(&mut *tx)
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            AppError::conflict(
-                "whatsapp_taken",
-                crate::http::i18n::Text::new(
-                    "nomor WhatsApp ini sudah terdaftar",
-                    "this WhatsApp number is already registered",
-                ),
-            )
-        } else {
-            e.into()
-        }
-    })?;
-    sqlx::query(
-        "INSERT INTO members (id, tenant_id, email, name, whatsapp, password_hash, role, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+    .on_unique(
+        "whatsapp_taken",
+        Text::new(
+            "nomor WhatsApp ini sudah terdaftar",
+            "this WhatsApp number is already registered",
+        ),
+    )?;
+    store::insert_member(
+        &mut *tx,
+        &NewMemberRow {
+            id: &MemberId::new(),
+            tenant_id: &tenant_id,
+            email: &email,
+            name: &name,
+            whatsapp: Some(&whatsapp),
+            password_hash: &hash,
+            role: Role::Owner,
+            now,
+        },
     )
-    .bind(new_id())
-    .bind(&tenant_id)
-    .bind(&email)
-    .bind(&name)
-    .bind(&whatsapp)
-    .bind(hash)
-    .bind(Role::Owner.as_str())
-    .bind(now)
-    .execute(&mut *tx)
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            AppError::conflict("email_taken", crate::http::i18n::Text::new("email ini sudah terdaftar", "this email is already registered"))
-        } else {
-            e.into()
-        }
-    })?;
+    .on_unique("email_taken", super::http::email_taken())?;
     tx.commit().await?;
 
     let destination = otp::Destination::phone_e164(&whatsapp).map_err(|e| otp_error(e.into()))?;
@@ -240,27 +177,6 @@ async fn signup(
         .await
         .map_err(otp_error)?;
     Ok(ok(sent(&issued, Some(tenant_id))))
-}
-
-/// A code for a challenge.
-#[derive(Debug, Deserialize, ToSchema)]
-pub(crate) struct VerifySignup {
-    /// From the sign-up answer.
-    challenge_id: String,
-    /// The code received on WhatsApp.
-    code: String,
-}
-
-/// Result of verification.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct SignupVerified {
-    /// The vendor.
-    tenant_id: String,
-    /// `active`, or `pending_approval` when the platform approves vendors.
-    status: TenantStatus,
-    /// The owner's session when the vendor is active.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    session: Option<SessionResponse>,
 }
 
 /// Verify the sign-up code: the vendor becomes active and the owner is logged in.
@@ -302,29 +218,17 @@ async fn verify_signup(
     };
     let now = now_ms();
     let mut tx = state.begin_write().await?;
-    let row: Option<(String,)> = sqlx::query_as(
-        "UPDATE tenants SET status = $1, updated_at = $2 WHERE whatsapp = $3 AND status = 'pending_verification' \
-         RETURNING id",
-    )
-    .bind(next.as_str())
-    .bind(now)
-    .bind(&whatsapp)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let (tenant_id,) = row.ok_or(AppError::NotFound("pending sign-up"))?;
-    crate::billing::subscriptions::grant_trial(&mut tx, &tenant_id, now).await?;
-    let (member_id,): (String,) =
-        sqlx::query_as("SELECT id FROM members WHERE tenant_id = $1 AND role = 'owner'")
-            .bind(&tenant_id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let tenant_id = store::verify_signup(&mut *tx, &whatsapp, next, now)
+        .await?
+        .ok_or(AppError::NotFound("pending sign-up"))?;
+    crate::billing::subscriptions::grant_trial(&mut tx, tenant_id.as_str(), now).await?;
+    let member_id = store::owner_of(&mut *tx, &tenant_id).await?;
     tx.commit().await?;
     let session = if next == TenantStatus::Active {
-        let s = session::create(
+        let s = session::for_member(
             &state.pool,
-            SubjectKind::Member,
             &member_id,
-            Some(&tenant_id),
+            &tenant_id,
             state.config.session_ttl_hours,
         )
         .await?;
@@ -345,13 +249,6 @@ async fn verify_signup(
     }))
 }
 
-/// Which sign-up to resend the code for.
-#[derive(Debug, Deserialize, ToSchema)]
-pub(crate) struct ResendSignup {
-    /// The WhatsApp number used at sign-up.
-    whatsapp: String,
-}
-
 /// Send a new sign-up code (after the cooldown). Answers the same whether
 /// or not a pending sign-up exists for the number.
 #[utoipa::path(post, path = "/api/v1/auth/signup/resend", tag = "auth",
@@ -366,12 +263,7 @@ async fn resend_signup(
 ) -> ApiResult<ChallengeSent> {
     state.services.rate_limits.check(ip, Some(&req.whatsapp))?;
     let whatsapp = crate::phone::normalize(&req.whatsapp)?;
-    let pending: Option<String> = sqlx::query_scalar(
-        "SELECT locale FROM tenants WHERE whatsapp = $1 AND status = 'pending_verification'",
-    )
-    .bind(&whatsapp)
-    .fetch_optional(&state.pool)
-    .await?;
+    let pending = store::unverified_signup_locale(&state.pool, &whatsapp).await?;
     let destination = otp::Destination::phone_e164(&whatsapp).map_err(|e| otp_error(e.into()))?;
     let request = otp::IssueRequest::new(otp::Purpose::REGISTER, destination)
         .client_key(ip.to_string())
@@ -383,13 +275,6 @@ async fn resend_signup(
         .await
         .map_err(otp_error)?;
     Ok(ok(sent(&issued, None)))
-}
-
-/// Whose password to reset.
-#[derive(Debug, Deserialize, ToSchema)]
-pub(crate) struct ResetRequest {
-    /// Login email.
-    email: String,
 }
 
 /// Request a password-reset code on the member's WhatsApp number. Answers
@@ -406,27 +291,22 @@ async fn request_reset(
 ) -> ApiResult<ChallengeSent> {
     state.services.rate_limits.check(ip, Some(&req.email))?;
     let email = normalize_email(&req.email)?;
-    let row: Option<(Option<String>, String)> = sqlx::query_as(
-        "SELECT m.whatsapp, t.locale FROM members m JOIN tenants t ON t.id = m.tenant_id WHERE m.email = $1",
-    )
-    .bind(&email)
-    .fetch_optional(&state.pool)
-    .await?;
+    let target = store::reset_target(&state.pool, &email).await?;
     // Whatever the account, the answer is the same: a real code when the
     // member has a number the channel reaches, else a decoy whose send
     // limits are keyed by the email, so repeated requests for one unknown
     // email hit the same limits a real account would.
-    let account = match row {
-        Some((Some(whatsapp), locale)) => otp::Destination::phone_e164(&whatsapp)
+    let account = target.and_then(|t| {
+        let whatsapp = t.whatsapp?;
+        otp::Destination::phone_e164(&whatsapp)
             .ok()
-            .map(|destination| (destination, locale_of(&locale))),
-        _ => None,
-    };
+            .map(|destination| (destination, locale_of(&t.locale)))
+    });
     let known = account.is_some();
     let (destination, locale) = match account {
         Some(account) => account,
         None => (
-            otp::Destination::other("account", &crate::auth::token::hash(&email))
+            otp::Destination::other("account", &token::hash(&email))
                 .map_err(|e| otp_error(e.into()))?,
             otp::Locale::default(),
         ),
@@ -443,35 +323,6 @@ async fn request_reset(
         .await
         .map_err(otp_error)?;
     Ok(ok(sent(&issued, None)))
-}
-
-/// The code and the new password.
-#[derive(Deserialize, ToSchema)]
-pub(crate) struct ConfirmReset {
-    /// Login email.
-    email: String,
-    /// From the reset answer.
-    challenge_id: String,
-    /// The code received on WhatsApp.
-    code: String,
-    /// New password (8+ characters).
-    #[schema(format = Password)]
-    new_password: String,
-}
-
-impl std::fmt::Debug for ConfirmReset {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConfirmReset")
-            .field("email", &self.email)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Result of a reset.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct ResetDone {
-    /// Sessions ended by the reset.
-    sessions_revoked: u64,
 }
 
 /// Set a new password with the reset code; every session of the member ends.
@@ -498,15 +349,10 @@ async fn confirm_reset(
     let Some(verified) = outcome.verified() else {
         return Err(otp_outcome_error(&outcome));
     };
-    let phone = verified.destination.as_phone_e164().map(str::to_owned);
-    let member: Option<(String, Option<String>)> =
-        sqlx::query_as("SELECT id, whatsapp FROM members WHERE email = $1")
-            .bind(&email)
-            .fetch_optional(&state.pool)
-            .await?;
+    let phone = verified.destination.as_phone_e164();
     // The code must have gone to this member's number.
-    let member_id = match member {
-        Some((id, Some(w))) if Some(&w) == phone.as_ref() => id,
+    let member_id = match store::member_phone(&state.pool, &email).await? {
+        Some(m) if m.whatsapp.is_some() && m.whatsapp.as_deref() == phone => m.id,
         _ => return Err(otp_outcome_error(&otp::VerifyOutcome::NotFound)),
     };
     let hash = password::hash(
@@ -514,13 +360,8 @@ async fn confirm_reset(
         state.config.argon2_memory_kib,
     )
     .await?;
-    sqlx::query("UPDATE members SET password_hash = $1, updated_at = $2 WHERE id = $3")
-        .bind(hash)
-        .bind(now_ms())
-        .bind(&member_id)
-        .execute(&state.pool)
-        .await?;
+    store::set_password(&state.pool, &member_id, &hash, now_ms()).await?;
     let sessions_revoked =
-        session::revoke_all(&state.pool, SubjectKind::Member, &member_id).await?;
+        crate::auth::store::revoke_member_sessions(&state.pool, &member_id).await?;
     Ok(ok(ResetDone { sessions_revoked }))
 }
