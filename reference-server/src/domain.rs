@@ -44,7 +44,11 @@ macro_rules! text_enum {
     (
         $(#[$meta:meta])*
         $vis:vis enum $name:ident {
-            $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)?
+            // `tt`, not `literal`: a `literal` fragment reaches derives
+            // wrapped in an invisible group, which utoipa's reading of
+            // `serde(rename)` skips, so the OpenAPI document would list the
+            // variant names instead of the stored texts.
+            $($(#[$vmeta:meta])* $variant:ident = $text:tt),+ $(,)?
         }
     ) => {
         $(#[$meta])*
