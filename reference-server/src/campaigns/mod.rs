@@ -1,45 +1,58 @@
 //! Broadcast campaigns: audience x template -> a durable send queue in the
 //! database, drained by a paced, lease-holding sender per device.
 //!
+//! Owns the tables `campaigns`, `campaign_devices`, `campaign_recipients`
+//! (the send queue) and `campaign_device_leases`. SQL on them lives in
+//! `store` (campaigns and what vendors see of recipients) and [`queue`]
+//! (the sender's claims, outcomes and leases).
+//!
 //! See `docs/src/campaigns.md` for the queue design and the crash-safety
 //! guarantee (at-least-once for the sends in flight at a crash, exactly
 //! once for everything else).
 //!
-//! Functions for the WhatsApp webhook handler (BOTS area):
-//! [`on_device_status`] for delivery statuses (including the Cloud API's
-//! late 24-hour-window failures) and [`on_reply`] for inbound messages from
-//! a number.
+//! For the WhatsApp webhook handler: [`on_device_status`] for delivery
+//! statuses (including the Cloud API's late 24-hour-window failures) and
+//! [`on_reply`] for inbound messages from a number. For contacts:
+//! [`cancel_queued_for_contact`] on opt-out and deletion.
 
-pub mod audience;
 mod clock;
+mod events;
+mod foreign;
 mod http;
+mod lifecycle;
+mod model;
 pub mod pacing;
 pub mod queue;
+mod recipients;
+mod store;
 pub mod texts;
 pub mod worker;
 
-use std::sync::Arc;
-
-use sqlx::AnyPool;
 use tokio::task::JoinHandle;
 use utoipa_axum::router::OpenApiRouter;
-use whatsapp_client::Provider;
 
 use crate::AppState;
-use crate::db::now_ms;
+use crate::domain::{CampaignId, TenantId};
 use crate::http::AppError;
 
 pub use clock::Clock;
-pub use http::{
-    CampaignView, Counts, CreateCampaign, DeviceAssignment, Followup, PageQuery, RecipientQuery,
+pub use events::{
+    REPLY_WINDOW_MS, cancel_queued_for_contact, on_device_status, on_reply, on_status,
+};
+pub use model::{
+    Audience, CampaignStatus, CampaignView, Counts, CreateCampaign, DeviceAssignment, Followup,
+    PageQuery, QueueState, RecipientQuery, RecipientRow, RecipientStage, RecipientStatus,
     RecipientView,
 };
-pub(crate) use http::{RECIPIENT_COLUMNS, load, recipient_from_row};
+pub use store::recipient_report;
 pub use worker::Engine;
 
 /// The campaigns routes (`/api/v1/campaigns...`).
 pub fn router() -> OpenApiRouter<AppState> {
-    http::router()
+    OpenApiRouter::new()
+        .merge(http::router())
+        .merge(lifecycle::router())
+        .merge(recipients::router())
 }
 
 /// Starts this process's campaign sender (stops on server shutdown).
@@ -49,244 +62,71 @@ pub fn spawn_jobs(state: &AppState) -> Vec<JoinHandle<()>> {
     vec![tokio::spawn(engine.run())]
 }
 
-/// The sender of a tenant's device; `None` while the tenant is not active.
-pub(crate) async fn device_provider(
+/// One of the tenant's campaigns with its status counts (404 when it is
+/// not the tenant's). Takes plain or typed ids while callers move to
+/// typed ids.
+pub(crate) async fn load(
     state: &AppState,
-    tenant_id: &str,
-    device_id: &str,
-) -> Result<Option<Arc<dyn Provider>>, AppError> {
-    let (rt, active) =
-        crate::devices::registry::get_for_tenant(state, tenant_id, device_id).await?;
-    if !active {
-        return Ok(None);
+    tenant_id: impl AsRef<str>,
+    id: impl AsRef<str>,
+) -> Result<CampaignView, AppError> {
+    http::load(
+        state,
+        &TenantId::from(tenant_id.as_ref()),
+        &CampaignId::from(id.as_ref()),
+    )
+    .await
+}
+
+/// The audience helpers contacts uses.
+pub mod audience {
+    /// The ids among `ids` that are contacts of the tenant.
+    pub async fn known_contact_ids(
+        pool: &sqlx::AnyPool,
+        tenant_id: &str,
+        ids: &[impl AsRef<str>],
+    ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+        super::foreign::known_contact_ids(pool, tenant_id, ids).await
     }
-    Ok(Some(Arc::clone(&rt.provider)))
 }
 
-/// Sets a campaign's status.
-pub(crate) async fn set_status(
-    pool: &AnyPool,
-    tenant_id: &str,
-    campaign_id: &str,
-    status: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE campaigns SET status = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
-    )
-    .bind(status)
-    .bind(now_ms())
-    .bind(tenant_id)
-    .bind(campaign_id)
-    .execute(pool)
-    .await?;
-    Ok(())
+/// The columns [`recipient_from_row`] reads from `campaign_recipients`.
+/// Kept for `analytics`' report until it calls [`recipient_report`].
+pub(crate) const RECIPIENT_COLUMNS: &str = store::RECIPIENT;
+
+/// A recipient row read with [`RECIPIENT_COLUMNS`], as texts for a
+/// report. Kept for `analytics` until it calls [`recipient_report`].
+pub(crate) fn recipient_from_row(row: &sqlx::any::AnyRow) -> Result<RecipientLine, sqlx::Error> {
+    let v = RecipientView::from(<RecipientRow as sqlx::FromRow<'_, _>>::from_row(row)?);
+    Ok(RecipientLine {
+        phone: v.phone,
+        stage: v.stage.as_str().to_owned(),
+        status: v.status.as_str().to_owned(),
+        device_id: v.device_id.into_string(),
+        attempts: v.attempts,
+        provider_message_id: v.provider_message_id,
+        sent_at: v.sent_at,
+        delivered_at: v.delivered_at,
+        read_at: v.read_at,
+        replied_at: v.replied_at,
+        failed_at: v.failed_at,
+        error: v.error,
+    })
 }
 
-/// Applies a provider status webhook to the campaign message with this
-/// provider message id: `delivered`, `read` (also implies delivered) or
-/// `failed` (with the provider's error). Other statuses (`sent`, unknown)
-/// change nothing. Returns the number of rows updated (0 when the id is
-/// not a campaign message). A status never moves backwards.
-///
-/// Not scoped by vendor and without the 24-hour-window fallback: the
-/// webhook handler calls [`on_device_status`].
-pub async fn on_status(
-    pool: &AnyPool,
-    provider_message_id: &str,
-    status: &str,
-    error: Option<&str>,
-) -> Result<u64, sqlx::Error> {
-    let now = now_ms();
-    let q = match status {
-        "delivered" => sqlx::query(
-            "UPDATE campaign_recipients SET delivered_at = COALESCE(delivered_at, $1) \
-             WHERE provider_message_id = $2 AND state = 'sent'",
-        )
-        .bind(now)
-        .bind(provider_message_id),
-        "read" => sqlx::query(
-            "UPDATE campaign_recipients SET read_at = COALESCE(read_at, $1), delivered_at = COALESCE(delivered_at, $1) \
-             WHERE provider_message_id = $2 AND state = 'sent'",
-        )
-        .bind(now)
-        .bind(provider_message_id),
-        "failed" => sqlx::query(
-            "UPDATE campaign_recipients SET state = 'failed', failed_at = $1, error = $2 \
-             WHERE provider_message_id = $3 AND state = 'sent' AND delivered_at IS NULL",
-        )
-        .bind(now)
-        .bind(error.unwrap_or("failed (reported by the provider)"))
-        .bind(provider_message_id),
-        _ => return Ok(0),
-    };
-    Ok(q.execute(pool).await?.rows_affected())
-}
-
-/// Applies a status webhook of one of the vendor's devices to the
-/// vendor's campaign message with this provider message id, like
-/// [`on_status`], with two additions for `failed`:
-///
-/// * `needs_template` (the provider's error says the 24-hour window is
-///   closed, Cloud API 131047): the Cloud API accepts a free-form text and
-///   reports the closed window later in this webhook. The recipient is put
-///   back in the queue, once, to be sent as the template's mapped approved
-///   Cloud API template (a completed campaign runs again for it). Without
-///   a mapping, or when the template itself was refused, it fails with an
-///   error saying so in the vendor's language.
-/// * a failed first message cancels its queued follow-up.
-///
-/// Returns the number of rows changed.
-pub async fn on_device_status(
-    state: &AppState,
-    tenant_id: &str,
-    provider_message_id: &str,
-    status: &str,
-    error: Option<&str>,
-    needs_template: bool,
-) -> Result<u64, sqlx::Error> {
-    let pool = &state.pool;
-    let now = state.config.campaigns.clock.now_ms();
-    match status {
-        "delivered" | "read" => {
-            let read = if status == "read" {
-                "read_at = COALESCE(read_at, $1), "
-            } else {
-                ""
-            };
-            let n = sqlx::query(&format!(
-                "UPDATE campaign_recipients SET {read}delivered_at = COALESCE(delivered_at, $1) \
-                 WHERE tenant_id = $2 AND provider_message_id = $3 AND state = 'sent'"
-            ))
-            .bind(now)
-            .bind(tenant_id)
-            .bind(provider_message_id)
-            .execute(pool)
-            .await?
-            .rows_affected();
-            return Ok(n);
-        }
-        "failed" => {}
-        _ => return Ok(0),
-    }
-    let row: Option<(String, String, i64, String, Option<String>, String)> = sqlx::query_as(
-        "SELECT r.id, r.stage, r.used_template, c.status, t.cloud_template, tn.locale \
-         FROM campaign_recipients r \
-         JOIN campaigns c ON c.id = r.campaign_id AND c.tenant_id = r.tenant_id \
-         JOIN tenants tn ON tn.id = r.tenant_id \
-         LEFT JOIN message_templates t ON t.tenant_id = r.tenant_id \
-           AND t.id = CASE WHEN r.stage = 'followup' THEN c.followup_template_id ELSE c.template_id END \
-         WHERE r.tenant_id = $1 AND r.provider_message_id = $2 AND r.state = 'sent' AND r.delivered_at IS NULL",
-    )
-    .bind(tenant_id)
-    .bind(provider_message_id)
-    .fetch_optional(pool)
-    .await?;
-    let Some((id, stage, used_template, campaign_status, cloud_template, locale)) = row else {
-        return Ok(0);
-    };
-    let lang = texts::Lang::of(&locale);
-    let provider_error = error.unwrap_or("failed (reported by the provider)");
-    let mapped = cloud_template.is_some_and(|c| !c.trim().is_empty());
-    let mut tx = crate::db::begin_write(pool, state.db).await?;
-    if needs_template && used_template == 0 && mapped && campaign_status != "cancelled" {
-        let note = texts::requeued_for_template(lang, provider_error);
-        if queue::requeue_for_template(&mut tx, tenant_id, &id, provider_message_id, now, &note)
-            .await?
-        {
-            // The campaign may have completed in the meantime.
-            sqlx::query(
-                "UPDATE campaigns SET status = 'running', finished_at = NULL, updated_at = $1 \
-                 WHERE tenant_id = $2 AND id = (SELECT campaign_id FROM campaign_recipients WHERE id = $3) \
-                 AND status = 'completed'",
-            )
-            .bind(now)
-            .bind(tenant_id)
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            return Ok(1);
-        }
-    }
-    let text = match (needs_template, used_template != 0) {
-        (true, true) => format!("{provider_error} ({})", texts::template_refused(lang)),
-        (true, false) if !mapped => {
-            format!("{provider_error} ({})", texts::no_cloud_template(lang))
-        }
-        _ => provider_error.to_owned(),
-    };
-    let n = sqlx::query(
-        "UPDATE campaign_recipients SET state = 'failed', failed_at = $1, error = $2 \
-         WHERE tenant_id = $3 AND id = $4 AND provider_message_id = $5 AND state = 'sent' AND delivered_at IS NULL",
-    )
-    .bind(now)
-    .bind(&text)
-    .bind(tenant_id)
-    .bind(&id)
-    .bind(provider_message_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if n > 0 && stage == "main" {
-        sqlx::query(
-            "UPDATE campaign_recipients SET state = 'cancelled', error = $1 \
-             WHERE tenant_id = $2 AND id = $3 AND state = 'queued'",
-        )
-        .bind(texts::first_message_failed(lang))
-        .bind(tenant_id)
-        .bind(format!("{id}:f"))
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(n)
-}
-
-/// How long after a campaign message a reply still counts as a reply to it.
-pub const REPLY_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
-
-/// Records that `phone` (E.164) wrote to the vendor: campaign messages sent
-/// to it in the last 7 days count as replied, and its queued follow-ups
-/// are cancelled. Returns the number of messages marked replied.
-pub async fn on_reply(pool: &AnyPool, tenant_id: &str, phone: &str) -> Result<u64, sqlx::Error> {
-    let now = now_ms();
-    let n = sqlx::query(
-        "UPDATE campaign_recipients SET replied_at = $1 \
-         WHERE tenant_id = $2 AND phone = $3 AND sent_at IS NOT NULL AND sent_at >= $4 AND replied_at IS NULL",
-    )
-    .bind(now)
-    .bind(tenant_id)
-    .bind(phone)
-    .bind(now - REPLY_WINDOW_MS)
-    .execute(pool)
-    .await?
-    .rows_affected();
-    sqlx::query(
-        "UPDATE campaign_recipients SET state = 'cancelled', error = 'replied' \
-         WHERE tenant_id = $1 AND phone = $2 AND stage = 'followup' AND state = 'queued'",
-    )
-    .bind(tenant_id)
-    .bind(phone)
-    .execute(pool)
-    .await?;
-    Ok(n)
-}
-
-/// Cancels a contact's queued campaign messages (opt-out, deletion).
-pub async fn cancel_queued_for_contact(
-    pool: &AnyPool,
-    tenant_id: &str,
-    contact_id: &str,
-    reason: &str,
-) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "UPDATE campaign_recipients SET state = 'cancelled', error = $1 \
-         WHERE tenant_id = $2 AND contact_id = $3 AND state = 'queued'",
-    )
-    .bind(reason)
-    .bind(tenant_id)
-    .bind(contact_id)
-    .execute(pool)
-    .await?
-    .rows_affected())
+/// A recipient as texts, for `analytics`' report (see [`recipient_from_row`]).
+#[derive(Debug, Clone)]
+pub(crate) struct RecipientLine {
+    pub(crate) phone: String,
+    pub(crate) stage: String,
+    pub(crate) status: String,
+    pub(crate) device_id: String,
+    pub(crate) attempts: i64,
+    pub(crate) provider_message_id: Option<String>,
+    pub(crate) sent_at: Option<i64>,
+    pub(crate) delivered_at: Option<i64>,
+    pub(crate) read_at: Option<i64>,
+    pub(crate) replied_at: Option<i64>,
+    pub(crate) failed_at: Option<i64>,
+    pub(crate) error: Option<String>,
 }

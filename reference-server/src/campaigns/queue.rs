@@ -9,26 +9,27 @@
 //! be sent as the mapped Cloud API template, when the provider reports the
 //! 24-hour window closed after accepting it (see [`requeue_for_template`]).
 
-use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 
+use super::model::{QueueState, RecipientStage, followup_of};
 use crate::db::DbKind;
+use crate::domain::{CampaignId, ContactId, DeviceId, RecipientId, TenantId};
 
 /// A claimed queue row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claimed {
     /// Row id (`{campaign}:{contact}` or `...:f` for a follow-up).
-    pub id: String,
+    pub id: RecipientId,
     /// Tenant.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// Campaign.
-    pub campaign_id: String,
+    pub campaign_id: CampaignId,
     /// Contact.
-    pub contact_id: String,
+    pub contact_id: ContactId,
     /// E.164 number.
     pub phone: String,
-    /// `main` or `followup`.
-    pub stage: String,
+    /// First message or follow-up.
+    pub stage: RecipientStage,
     /// Tries so far, this one included.
     pub attempts: i64,
     /// Send the mapped Cloud API template instead of the free-form text
@@ -36,24 +37,39 @@ pub struct Claimed {
     pub used_template: bool,
 }
 
-fn claimed_from_row(row: &AnyRow) -> Result<Claimed, sqlx::Error> {
-    Ok(Claimed {
-        id: row.try_get("id")?,
-        tenant_id: row.try_get("tenant_id")?,
-        campaign_id: row.try_get("campaign_id")?,
-        contact_id: row.try_get("contact_id")?,
-        phone: row.try_get("phone")?,
-        stage: row.try_get("stage")?,
-        attempts: row.try_get("attempts")?,
-        used_template: row.try_get::<i64, _>("used_template")? != 0,
-    })
+/// The row [`claim`] returns.
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
+    id: RecipientId,
+    tenant_id: TenantId,
+    campaign_id: CampaignId,
+    contact_id: ContactId,
+    phone: String,
+    stage: RecipientStage,
+    attempts: i64,
+    used_template: i64,
+}
+
+impl From<ClaimedRow> for Claimed {
+    fn from(r: ClaimedRow) -> Self {
+        Self {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            campaign_id: r.campaign_id,
+            contact_id: r.contact_id,
+            phone: r.phone,
+            stage: r.stage,
+            attempts: r.attempts,
+            used_template: r.used_template != 0,
+        }
+    }
 }
 
 /// Takes the device's lease for `holder` when it is free, expired, or
 /// already ours. Returns the persisted next send time when acquired.
 pub async fn acquire_lease(
     pool: &AnyPool,
-    device_id: &str,
+    device_id: &DeviceId,
     holder: &str,
     now: i64,
     lease_ms: i64,
@@ -87,7 +103,7 @@ pub async fn acquire_lease(
 /// lease is no longer ours (it expired and another process took it).
 pub async fn renew_lease(
     pool: &AnyPool,
-    device_id: &str,
+    device_id: &DeviceId,
     holder: &str,
     now: i64,
     lease_ms: i64,
@@ -111,7 +127,7 @@ pub async fn renew_lease(
 /// Gives the lease up (keeping the pacing position for the next holder).
 pub async fn release_lease(
     pool: &AnyPool,
-    device_id: &str,
+    device_id: &DeviceId,
     holder: &str,
     next_send_at: i64,
 ) -> Result<(), sqlx::Error> {
@@ -142,7 +158,7 @@ pub async fn release_lease(
 /// the device at that moment.
 pub async fn requeue_orphans(
     pool: &AnyPool,
-    device_id: &str,
+    device_id: &DeviceId,
     max_attempts: i64,
     now: i64,
 ) -> Result<(u64, u64), sqlx::Error> {
@@ -177,8 +193,8 @@ pub async fn requeue_orphans(
 /// was requeued.
 pub async fn requeue_for_template(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    tenant_id: &str,
-    id: &str,
+    tenant_id: &TenantId,
+    id: &RecipientId,
     provider_message_id: &str,
     not_before: i64,
     note: &str,
@@ -207,7 +223,7 @@ pub async fn requeue_for_template(
 pub async fn claim(
     pool: &AnyPool,
     kind: DbKind,
-    device_id: &str,
+    device_id: &DeviceId,
     holder: &str,
     now: i64,
 ) -> Result<Option<Claimed>, sqlx::Error> {
@@ -224,13 +240,13 @@ pub async fn claim(
            AND EXISTS (SELECT 1 FROM campaign_device_leases l WHERE l.device_id = $3 AND l.holder = $2 AND l.expires_at > $1) \
          RETURNING id, tenant_id, campaign_id, contact_id, phone, stage, attempts, used_template"
     );
-    let row = sqlx::query(&sql)
+    let row: Option<ClaimedRow> = sqlx::query_as(&sql)
         .bind(now)
         .bind(holder)
         .bind(device_id)
         .fetch_optional(pool)
         .await?;
-    row.as_ref().map(claimed_from_row).transpose()
+    Ok(row.map(Claimed::from))
 }
 
 /// Records a successful send. Also accepts a row that was requeued while
@@ -247,7 +263,7 @@ pub async fn mark_sent(
     used_template: bool,
     now: i64,
     followup_after_ms: Option<i64>,
-    device_id: &str,
+    device_id: &DeviceId,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = crate::db::begin_write(pool, kind).await?;
     let n = sqlx::query(
@@ -264,7 +280,7 @@ pub async fn mark_sent(
     .await?
     .rows_affected();
     if n > 0
-        && row.stage == "main"
+        && row.stage == RecipientStage::Main
         && let Some(after) = followup_after_ms
     {
         sqlx::query(
@@ -272,7 +288,7 @@ pub async fn mark_sent(
              not_before, attempts, used_template, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 'followup', 'queued', $7, 0, 0, $8) ON CONFLICT DO NOTHING",
         )
-        .bind(format!("{}:f", row.id))
+        .bind(followup_of(&row.id))
         .bind(&row.tenant_id)
         .bind(&row.campaign_id)
         .bind(&row.contact_id)
@@ -290,7 +306,7 @@ pub async fn mark_sent(
 /// Puts a claimed row back in the queue to try again at `not_before`.
 pub async fn retry_later(
     pool: &AnyPool,
-    id: &str,
+    id: &RecipientId,
     holder: &str,
     not_before: i64,
     error: &str,
@@ -312,7 +328,7 @@ pub async fn retry_later(
 /// vendor inactive): it is due again at `not_before`.
 pub async fn unclaim(
     pool: &AnyPool,
-    id: &str,
+    id: &RecipientId,
     holder: &str,
     not_before: i64,
 ) -> Result<(), sqlx::Error> {
@@ -328,13 +344,13 @@ pub async fn unclaim(
     Ok(())
 }
 
-/// Ends a claimed row in `state` (`failed`, `skipped`, `cancelled`) with a
+/// Ends a claimed row in `state` (failed, skipped or cancelled) with a
 /// reason.
 pub async fn finish(
     pool: &AnyPool,
-    id: &str,
+    id: &RecipientId,
     holder: &str,
-    state: &str,
+    state: QueueState,
     error: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
@@ -356,8 +372,8 @@ pub async fn finish(
 /// `until` (daily cap reached: continue tomorrow).
 pub async fn defer_device_rows(
     pool: &AnyPool,
-    campaign_id: &str,
-    device_id: &str,
+    campaign_id: &CampaignId,
+    device_id: &DeviceId,
     until: i64,
 ) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
@@ -376,8 +392,8 @@ pub async fn defer_device_rows(
 /// the daily cap.
 pub async fn sent_since(
     pool: &AnyPool,
-    campaign_id: &str,
-    device_id: &str,
+    campaign_id: &CampaignId,
+    device_id: &DeviceId,
     since: i64,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
@@ -393,7 +409,7 @@ pub async fn sent_since(
 
 /// Devices of running campaigns that have due rows, or rows left in
 /// `sending` (to recover after a crash).
-pub async fn devices_with_work(pool: &AnyPool, now: i64) -> Result<Vec<String>, sqlx::Error> {
+pub async fn devices_with_work(pool: &AnyPool, now: i64) -> Result<Vec<DeviceId>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT DISTINCT d.device_id FROM campaign_devices d JOIN campaigns c ON c.id = d.campaign_id \
          WHERE c.status = 'running' AND EXISTS (SELECT 1 FROM campaign_recipients r \
@@ -408,7 +424,7 @@ pub async fn devices_with_work(pool: &AnyPool, now: i64) -> Result<Vec<String>, 
 /// Whether the device still has due rows of a running campaign.
 pub async fn device_has_due(
     pool: &AnyPool,
-    device_id: &str,
+    device_id: &DeviceId,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let n: Option<String> = sqlx::query_scalar(

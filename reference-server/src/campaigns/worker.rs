@@ -15,17 +15,57 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
-use whatsapp_client::{ApiErrorKind, Error as SendError, PhoneNumber};
+use whatsapp_client::{ApiErrorKind, Error as SendError, PhoneNumber, Provider};
 
+use super::model::{CampaignStatus, QueueState, RecipientStage, main_of};
 use super::pacing::{DevicePacing, Timeline, backoff_ms, day_bounds_ms};
 use super::queue::{self, Claimed};
 use super::texts::{Lang, followup_quota_exhausted, no_cloud_template, template_refused};
+use super::{foreign, store};
 use crate::AppState;
 use crate::billing::limits::{self, Limit};
 use crate::config::CampaignConfig;
 use crate::db::new_id;
+use crate::domain::{CampaignId, DeviceId, TemplateId, TenantId};
 use crate::http::AppError;
 use crate::templates::{Compiled, seed_for};
+
+/// Why the sender could not prepare or record a send.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WorkerError {
+    /// The database failed.
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    /// The campaign or its assignment of the device is gone.
+    #[error("campaign or device assignment missing")]
+    MissingAssignment,
+    /// A template of the campaign no longer loads or compiles.
+    #[error("template {template} unusable")]
+    Template {
+        /// The template.
+        template: TemplateId,
+        /// Why.
+        #[source]
+        source: AppError,
+    },
+    /// The plan's quota could not be checked.
+    #[error("checking the monthly message quota")]
+    Quota(#[source] AppError),
+}
+
+/// An error and every cause under it, `: `-separated, for logs and for the
+/// error recorded on a row.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    text
+}
 
 /// What a device task needs to know about one campaign.
 #[derive(Debug)]
@@ -46,7 +86,7 @@ pub struct Engine {
     state: AppState,
     config: CampaignConfig,
     holder: String,
-    running: Mutex<HashSet<String>>,
+    running: Mutex<HashSet<DeviceId>>,
 }
 
 impl Engine {
@@ -68,7 +108,7 @@ impl Engine {
         Duration::from_millis(self.config.poll_ms)
     }
 
-    fn running(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+    fn running(&self) -> std::sync::MutexGuard<'_, HashSet<DeviceId>> {
         // The set is only inserted into and removed from; a panic elsewhere
         // cannot leave it inconsistent.
         self.running
@@ -88,7 +128,7 @@ impl Engine {
             let me = Arc::clone(self);
             tokio::spawn(async move {
                 if let Err(e) = me.run_device(&device).await {
-                    tracing::warn!(device = %device, error = %e, "campaign device task failed");
+                    tracing::warn!(device = %device, error = %chain(&e), "campaign device task failed");
                 }
                 me.running().remove(&device);
             });
@@ -105,7 +145,7 @@ impl Engine {
             tokio::select! {
                 _ = tick.tick() => {
                     if let Err(e) = self.tick().await {
-                        tracing::warn!(error = %e, "campaign engine tick failed");
+                        tracing::warn!(error = %chain(&e), "campaign engine tick failed");
                     }
                 }
                 () = stopped(&mut stop) => break,
@@ -122,63 +162,50 @@ impl Engine {
 
     async fn campaign_info(
         &self,
-        campaign_id: &str,
-        device_id: &str,
-        tenant_id: &str,
-    ) -> Result<CampaignInfo, String> {
+        campaign_id: &CampaignId,
+        device_id: &DeviceId,
+        tenant_id: &TenantId,
+    ) -> Result<CampaignInfo, WorkerError> {
         let pool = &self.state.pool;
-        let row: Option<(
-            String,
-            Option<String>,
-            Option<i64>,
-            String,
-            i64,
-            i64,
-            i64,
-            Option<i64>,
-            String,
-            String,
-        )> = sqlx::query_as(
-            "SELECT c.template_id, c.followup_template_id, c.followup_after_ms, c.time_zone, \
-             d.rate_per_minute, d.delay_min_ms, d.delay_max_ms, d.daily_cap, t.locale, dv.kind \
-             FROM campaigns c JOIN campaign_devices d ON d.campaign_id = c.id AND d.device_id = $2 \
-             JOIN tenants t ON t.id = c.tenant_id JOIN devices dv ON dv.id = d.device_id \
-             WHERE c.id = $1 AND c.tenant_id = $3",
-        )
-        .bind(campaign_id)
-        .bind(device_id)
-        .bind(tenant_id)
-        .fetch_optional(pool)
-        .await
-        .map_err(|e| e.to_string())?;
-        let (tpl, fu_tpl, fu_after, tz, rate, dmin, dmax, cap, locale, kind) =
-            row.ok_or("campaign or device assignment missing")?;
+        let campaign = store::get(pool, tenant_id, campaign_id).await?;
+        let assignment = store::device(pool, tenant_id, campaign_id, device_id).await?;
+        let locale = foreign::tenant_locale(pool, tenant_id).await?;
+        let device =
+            crate::devices::store::get(pool, tenant_id, device_id).await?;
+        let (Some(campaign), Some(d), Some(locale), Some(device)) =
+            (campaign, assignment, locale, device)
+        else {
+            return Err(WorkerError::MissingAssignment);
+        };
         // Whatever the campaign asks for, the device never goes faster
         // than its provider takes.
-        let rate =
-            crate::devices::DeviceKind::parse(&kind).map_or(rate, |k| k.effective_per_minute(rate));
-        let main = crate::templates::compile_stored(pool, tenant_id, &tpl)
-            .await
-            .map_err(|e| e.to_string())?;
-        let followup = match &fu_tpl {
-            Some(t) => Some(Arc::new(
-                crate::templates::compile_stored(pool, tenant_id, t)
-                    .await
-                    .map_err(|e| e.to_string())?,
-            )),
+        let rate = device.kind.effective_per_minute(d.rate_per_minute);
+        let compile = |template: TemplateId| async move {
+            crate::templates::compile_stored(pool, tenant_id, &template)
+                .await
+                .map_err(|source| WorkerError::Template { template, source })
+        };
+        let main = compile(campaign.template_id).await?;
+        let followup = match campaign.followup_template_id.clone() {
+            Some(t) => Some(Arc::new(compile(t).await?)),
             None => None,
         };
         Ok(CampaignInfo {
             pacing: DevicePacing {
                 rate_per_minute: rate,
-                delay_min_ms: dmin,
-                delay_max_ms: dmax,
-                daily_cap: cap,
+                delay_min_ms: d.delay_min_ms,
+                delay_max_ms: d.delay_max_ms,
+                daily_cap: d.daily_cap,
             },
-            time_zone: tz.parse().unwrap_or(chrono_tz::Asia::Jakarta),
+            time_zone: campaign
+                .time_zone
+                .parse()
+                .unwrap_or(chrono_tz::Asia::Jakarta),
             main: Arc::new(main),
+            followup_after_ms: campaign
+                .followup_after_ms
+                .filter(|_| campaign.followup_template_id.is_some()),
             followup,
-            followup_after_ms: fu_after.filter(|_| fu_tpl.is_some()),
             lang: Lang::of(&locale),
             loaded_at: self.now_ms(),
         })
@@ -191,7 +218,7 @@ impl Engine {
     /// while their rows are in flight. When a renewal fails the loop stops
     /// claiming. Every send started here is awaited before the lease is
     /// released, also when the loop ends with an error.
-    async fn run_device(self: &Arc<Self>, device_id: &str) -> Result<(), sqlx::Error> {
+    async fn run_device(self: &Arc<Self>, device_id: &DeviceId) -> Result<(), sqlx::Error> {
         let pool = self.state.pool.clone();
         let Some(next_send_at) = queue::acquire_lease(
             &pool,
@@ -211,11 +238,8 @@ impl Engine {
             restart: AtomicBool::new(false),
         });
         let (done_tx, done_rx) = watch::channel(false);
-        let renewer = tokio::spawn(Arc::clone(self).keep_lease(
-            device_id.to_owned(),
-            Arc::clone(&run),
-            done_rx,
-        ));
+        let renewer =
+            tokio::spawn(Arc::clone(self).keep_lease(device_id.clone(), Arc::clone(&run), done_rx));
         let mut in_flight: JoinSet<()> = JoinSet::new();
         let result = self.send_loop(device_id, &run, &mut in_flight).await;
         while in_flight.join_next().await.is_some() {}
@@ -238,7 +262,7 @@ impl Engine {
     /// not be renewed for a whole lease length.
     async fn keep_lease(
         self: Arc<Self>,
-        device_id: String,
+        device_id: DeviceId,
         run: Arc<DeviceRun>,
         mut done: watch::Receiver<bool>,
     ) {
@@ -282,7 +306,7 @@ impl Engine {
     /// is nothing due, the server stops, or the lease is lost.
     async fn send_loop(
         self: &Arc<Self>,
-        device_id: &str,
+        device_id: &DeviceId,
         run: &Arc<DeviceRun>,
         in_flight: &mut JoinSet<()>,
     ) -> Result<(), sqlx::Error> {
@@ -303,9 +327,9 @@ impl Engine {
         );
         let mut rng = StdRng::from_os_rng();
         let permits = Arc::new(Semaphore::new(self.config.max_in_flight));
-        let mut campaigns: HashMap<String, Arc<CampaignInfo>> = HashMap::new();
-        // (campaign, day start) -> sends counted today.
-        let mut daily: HashMap<String, (i64, i64)> = HashMap::new();
+        let mut campaigns: HashMap<CampaignId, Arc<CampaignInfo>> = HashMap::new();
+        // Campaign -> (day start, sends counted that day).
+        let mut daily: HashMap<CampaignId, (i64, i64)> = HashMap::new();
         let mut idle_rounds = 0u32;
         loop {
             while in_flight.try_join_next().is_some() {}
@@ -370,8 +394,8 @@ impl Engine {
                             &pool,
                             &row.id,
                             &self.holder,
-                            "failed",
-                            &format!("campaign unusable: {e}"),
+                            QueueState::Failed,
+                            &format!("campaign unusable: {}", chain(&e)),
                             now,
                         )
                         .await?;
@@ -397,7 +421,7 @@ impl Engine {
                 daily.insert(row.campaign_id.clone(), (entry.0, entry.1 + 1));
             }
             let me = Arc::clone(self);
-            let device = device_id.to_owned();
+            let device = device_id.clone();
             let info2 = Arc::clone(&info);
             let run2 = Arc::clone(run);
             in_flight.spawn(async move {
@@ -415,14 +439,20 @@ impl Engine {
     /// while the database fails. A row whose outcome cannot be written at
     /// all stays `sending`; the device's sender task then restarts, and the
     /// new task requeues it (at-least-once, like a crash).
-    async fn process(&self, device_id: &str, row: Claimed, info: &CampaignInfo, run: &DeviceRun) {
+    async fn process(
+        &self,
+        device_id: &DeviceId,
+        row: Claimed,
+        info: &CampaignInfo,
+        run: &DeviceRun,
+    ) {
         let mut consumed = false;
         let outcome = match self.attempt(device_id, &row, info, &mut consumed).await {
             Ok(o) => o,
             Err(e) => {
                 // Reading the contact or the quota failed before anything
                 // was sent: give the row back without counting the try.
-                tracing::warn!(row = %row.id, error = %e, "campaign send prepared with a database error; retrying later");
+                tracing::warn!(row = %row.id, error = %chain(&e), "campaign send not prepared; retrying later");
                 Outcome::Unclaim {
                     not_before: self.now_ms() + self.config.backoff_ms,
                     pause_campaign: false,
@@ -433,13 +463,13 @@ impl Engine {
             // The follow-up was not sent: give its quota back.
             if let Err(e) = limits::record(
                 &self.state.pool,
-                &row.tenant_id,
+                row.tenant_id.as_str(),
                 Limit::MessagesPerMonth,
                 -1,
             )
             .await
             {
-                tracing::warn!(error = %e, "usage counter not corrected");
+                tracing::warn!(error = %e.chain(), "usage counter not corrected");
             }
         }
         let mut delay = RECORD_FIRST_DELAY;
@@ -461,75 +491,67 @@ impl Engine {
     }
 
     /// Renders and sends one claimed row; returns what to write. Errors
-    /// (of the database) come back only from the reads and the quota check
-    /// before the provider is called.
+    /// come back only from the reads and the quota check before the
+    /// provider is called.
     async fn attempt(
         &self,
-        device_id: &str,
+        device_id: &DeviceId,
         row: &Claimed,
         info: &CampaignInfo,
         consumed: &mut bool,
-    ) -> Result<Outcome, AppError> {
+    ) -> Result<Outcome, WorkerError> {
         let pool = &self.state.pool;
         // The contact may have opted out or been deleted since enqueueing.
-        let contact: Option<(String, String, i64)> = sqlx::query_as(
-            "SELECT name, fields, opted_out FROM contacts WHERE tenant_id = $1 AND id = $2",
-        )
-        .bind(&row.tenant_id)
-        .bind(&row.contact_id)
-        .fetch_optional(pool)
-        .await?;
-        let Some((name, fields, opted_out)) = contact else {
-            return Ok(Outcome::finish("cancelled", "contact_deleted"));
+        let Some(contact) =
+            foreign::contact_for_send(pool, &row.tenant_id, &row.contact_id).await?
+        else {
+            return Ok(Outcome::finish(QueueState::Cancelled, "contact_deleted"));
         };
-        if opted_out != 0 {
-            return Ok(Outcome::finish("skipped", "opted_out"));
+        if contact.opted_out() {
+            return Ok(Outcome::finish(QueueState::Skipped, "opted_out"));
         }
-        let compiled = if row.stage == "followup" {
-            let replied: Option<Option<i64>> = sqlx::query_scalar(
-                "SELECT replied_at FROM campaign_recipients WHERE id = $1 AND tenant_id = $2",
-            )
-            .bind(row.id.trim_end_matches(":f"))
-            .bind(&row.tenant_id)
-            .fetch_optional(pool)
-            .await?;
-            if matches!(replied, Some(Some(_))) {
-                return Ok(Outcome::finish("cancelled", "replied"));
+        let compiled = if row.stage == RecipientStage::Followup {
+            if store::replied(pool, &row.tenant_id, &main_of(&row.id)).await? {
+                return Ok(Outcome::finish(QueueState::Cancelled, "replied"));
             }
             match &info.followup {
                 Some(f) => Arc::clone(f),
-                None => return Ok(Outcome::finish("cancelled", "follow-up removed")),
+                None => return Ok(Outcome::finish(QueueState::Cancelled, "follow-up removed")),
             }
         } else {
             Arc::clone(&info.main)
         };
-        let vars = compiled.contact_vars(
-            &name,
-            &row.phone,
-            &crate::contacts::store::parse_fields(&fields),
-        );
-        let seed = seed_for(&row.id);
+        let vars = compiled.contact_vars(&contact.name, &row.phone, &contact.fields());
+        let seed = seed_for(row.id.as_str());
         // A row requeued by a status webhook (24-hour window closed after
         // the text was accepted) goes out as the mapped template directly.
         let first = if row.used_template {
             match compiled.render_cloud(&vars, seed) {
                 Ok(Some(m)) => m,
                 Ok(None) => {
-                    return Ok(Outcome::finish("failed", no_cloud_template(info.lang)));
+                    return Ok(Outcome::finish(
+                        QueueState::Failed,
+                        no_cloud_template(info.lang),
+                    ));
                 }
-                Err(e) => return Ok(Outcome::finish("failed", format!("render: {e}"))),
+                Err(e) => return Ok(Outcome::render_failed(&e)),
             }
         } else {
             match compiled.render(&vars, seed) {
                 Ok(m) => m,
-                Err(e) => return Ok(Outcome::finish("failed", format!("render: {e}"))),
+                Err(e) => return Ok(Outcome::render_failed(&e)),
             }
         };
         let to = match PhoneNumber::parse(&row.phone) {
             Ok(p) => p,
-            Err(e) => return Ok(Outcome::finish("failed", format!("invalid number: {e}"))),
+            Err(e) => {
+                return Ok(Outcome::finish(
+                    QueueState::Failed,
+                    format!("invalid number: {e}"),
+                ));
+            }
         };
-        let provider = match super::device_provider(&self.state, &row.tenant_id, device_id).await {
+        let provider = match device_provider(&self.state, &row.tenant_id, device_id).await {
             Ok(Some(p)) => p,
             Ok(None) => {
                 // The vendor is not active (banned / unapproved): pause the
@@ -541,23 +563,23 @@ impl Engine {
             }
             Err(e) => {
                 return Ok(Outcome::finish(
-                    "failed",
-                    format!("device unavailable: {e}"),
+                    QueueState::Failed,
+                    format!("device unavailable: {}", e.chain()),
                 ));
             }
         };
-        if row.stage == "followup" {
+        if row.stage == RecipientStage::Followup {
             // First messages were counted when the campaign started;
             // follow-ups count when sent and must fit the plan.
-            match limits::consume(pool, &row.tenant_id, Limit::MessagesPerMonth, 1).await {
+            match limits::consume(pool, row.tenant_id.as_str(), Limit::MessagesPerMonth, 1).await {
                 Ok(()) => *consumed = true,
                 Err(e @ AppError::PaymentRequired { .. }) => {
                     return Ok(Outcome::finish(
-                        "failed",
+                        QueueState::Failed,
                         followup_quota_exhausted(info.lang, &e.to_string()),
                     ));
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(WorkerError::Quota(e)),
             }
         }
         let mut used_template = row.used_template;
@@ -622,7 +644,7 @@ impl Engine {
                     (true, false) => format!("{e} ({})", no_cloud_template(info.lang)),
                     _ => e.to_string(),
                 };
-                Outcome::finish("failed", text)
+                Outcome::finish(QueueState::Failed, text)
             }
         }
     }
@@ -630,7 +652,7 @@ impl Engine {
     /// Writes one outcome (a single try).
     async fn write_outcome(
         &self,
-        device_id: &str,
+        device_id: &DeviceId,
         row: &Claimed,
         info: &CampaignInfo,
         outcome: &Outcome,
@@ -669,12 +691,19 @@ impl Engine {
             } => {
                 queue::unclaim(pool, &row.id, holder, *not_before).await?;
                 if *pause_campaign {
-                    super::set_status(pool, &row.tenant_id, &row.campaign_id, "paused").await?;
+                    store::set_status(
+                        pool,
+                        &row.tenant_id,
+                        &row.campaign_id,
+                        CampaignStatus::Paused,
+                        crate::db::now_ms(),
+                    )
+                    .await?;
                 }
                 Ok(())
             }
             Outcome::Finish { state, error } => {
-                queue::finish(pool, &row.id, holder, state, error, now).await
+                queue::finish(pool, &row.id, holder, *state, error, now).await
             }
         }
     }
@@ -704,17 +733,37 @@ enum Outcome {
         not_before: i64,
         pause_campaign: bool,
     },
-    /// Ended in `state` (`failed`, `skipped`, `cancelled`) with a reason.
-    Finish { state: &'static str, error: String },
+    /// Ended in `state` (failed, skipped or cancelled) with a reason.
+    Finish { state: QueueState, error: String },
 }
 
 impl Outcome {
-    fn finish(state: &'static str, error: impl Into<String>) -> Self {
+    fn finish(state: QueueState, error: impl Into<String>) -> Self {
         Self::Finish {
             state,
             error: error.into(),
         }
     }
+
+    /// The template could not be rendered for this recipient.
+    fn render_failed(e: &AppError) -> Self {
+        Self::finish(QueueState::Failed, format!("render: {}", e.chain()))
+    }
+}
+
+/// The sender of a tenant's device; `None` while the tenant is not active.
+async fn device_provider(
+    state: &AppState,
+    tenant_id: &TenantId,
+    device_id: &DeviceId,
+) -> Result<Option<Arc<dyn Provider>>, AppError> {
+    let (rt, active) =
+        crate::devices::registry::get_for_tenant(state, tenant_id.as_str(), device_id.as_str())
+            .await?;
+    if !active {
+        return Ok(None);
+    }
+    Ok(Some(Arc::clone(&rt.provider)))
 }
 
 /// What a device's send loop, its lease renewer and its sends share.

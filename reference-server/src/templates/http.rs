@@ -1,24 +1,20 @@
-//! HTTP handlers of the templates area.
-
-// utoipa's `IntoParams` expansion for `Query<T>` arguments writes fully
-// qualified paths that trip this lint.
-#![allow(unused_qualifications)]
+//! HTTP handlers of templates.
 
 use axum::extract::{Path, State};
-use serde::{Deserialize, Serialize};
-use sqlx::Row;
-use sqlx::any::AnyRow;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{CloudTemplateMapping, Compiled, TemplateMedia};
+use super::model::{self, Preview, PreviewRequest, TemplateInput, TemplateView};
+use super::{Compiled, compile_stored, foreign, store};
 use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::contacts::store as contacts;
-use crate::db::{is_unique_violation, new_id, now_ms};
+use crate::db::now_ms;
+use crate::domain::{TemplateId, TenantId};
 use crate::http::i18n::Text;
-use crate::http::{ApiJson, ApiResult, AppError, Created, Data, ErrorBody, created, ok};
+use crate::http::{
+    ApiJson, ApiResult, AppError, ConstraintExt, Created, Data, ErrorBody, ResultExt, created, ok,
+};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -28,144 +24,38 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(validate_template))
 }
 
-/// A message template.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct TemplateView {
-    /// Id.
-    pub id: String,
-    /// Name (unique per vendor).
-    pub name: String,
-    /// Text with `{variables}` and `{spin|tax}`.
-    pub body: String,
-    /// Optional media.
-    pub media: Option<TemplateMedia>,
-    /// Optional Cloud API template mapping.
-    pub cloud_template: Option<CloudTemplateMapping>,
-    /// What `{name}` and `{first_name}` say for a contact without a name
-    /// (none: `Kak`).
-    pub name_fallback: Option<String>,
-    /// Unix milliseconds.
-    pub created_at: i64,
-    /// Unix milliseconds.
-    pub updated_at: i64,
+/// The caller's tenant, typed.
+fn tenant_of(member: &CurrentMember) -> TenantId {
+    TenantId::from(member.tenant_id.as_str())
 }
 
-/// A new template or a full replacement.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct TemplateInput {
-    /// Name (1..=100 characters, unique per vendor).
-    pub name: String,
-    /// Text with `{variables}` and `{spin|tax}`.
-    pub body: String,
-    /// Optional media; the rendered body becomes its caption.
-    #[serde(default)]
-    pub media: Option<TemplateMedia>,
-    /// Optional Cloud API template mapping.
-    #[serde(default)]
-    pub cloud_template: Option<CloudTemplateMapping>,
-    /// What `{name}` and `{first_name}` say for a contact without a name:
-    /// 1 to 40 characters, e.g. `there` for an English text ("Hi there").
-    /// Default `Kak`, the polite Indonesian address ("Halo Kak").
-    #[serde(default)]
-    pub name_fallback: Option<String>,
-}
-
-const COLUMNS: &str = "id, name, body, media_kind, media_url, cloud_template, name_fallback, \
-     created_at, updated_at";
-
-fn from_row(row: &AnyRow) -> Result<TemplateView, AppError> {
-    let media_kind: Option<String> = row.try_get("media_kind")?;
-    let media_url: Option<String> = row.try_get("media_url")?;
-    let cloud: Option<String> = row.try_get("cloud_template")?;
-    let cloud_template = cloud
-        .map(|c| serde_json::from_str::<CloudTemplateMapping>(&c))
-        .transpose()
-        .map_err(|e| AppError::internal(format!("stored cloud_template unreadable: {e}")))?;
-    Ok(TemplateView {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        body: row.try_get("body")?,
-        media: media_kind
-            .zip(media_url)
-            .map(|(kind, url)| TemplateMedia { kind, url }),
-        cloud_template,
-        name_fallback: row.try_get("name_fallback")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
-}
-
-/// Loads one of the tenant's templates.
-pub(crate) async fn load(
+/// Loads one of the tenant's templates (404 when it is not the tenant's).
+pub(super) async fn load(
     pool: &sqlx::AnyPool,
-    tenant_id: &str,
-    id: &str,
+    tenant_id: &TenantId,
+    id: &TemplateId,
 ) -> Result<TemplateView, AppError> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM message_templates WHERE tenant_id = $1 AND id = $2"
-    ))
-    .bind(tenant_id)
-    .bind(id)
-    .fetch_optional(pool)
-    .await?
-    .ok_or(AppError::NotFound("template"))?;
-    from_row(&row)
+    store::get(pool, tenant_id, id)
+        .await?
+        .ok_or(AppError::NotFound("template"))?
+        .try_into()
 }
 
-/// Compiles a stored template against the tenant's current custom fields.
-pub(crate) async fn compile_stored(
-    pool: &sqlx::AnyPool,
-    tenant_id: &str,
-    id: &str,
-) -> Result<Compiled, AppError> {
-    let t = load(pool, tenant_id, id).await?;
-    let known = contacts::field_names(pool, tenant_id).await?;
-    let parts = super::Parts {
-        body: &t.body,
-        media: t.media.as_ref(),
-        cloud: t.cloud_template.as_ref(),
-        name_fallback: t.name_fallback.as_deref(),
-    };
-    Compiled::compile(&parts, &known)
+/// The answer to a name another template of the vendor has.
+fn name_taken() -> Text {
+    Text::new(
+        "template dengan nama ini sudah ada",
+        "a template with this name already exists",
+    )
 }
 
-impl TemplateInput {
-    fn parts(&self) -> super::Parts<'_> {
-        super::Parts {
-            body: &self.body,
-            media: self.media.as_ref(),
-            cloud: self.cloud_template.as_ref(),
-            name_fallback: self.name_fallback.as_deref(),
-        }
-    }
-}
-
-fn validate_name(name: &str) -> Result<String, AppError> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 100 {
-        return Err(AppError::bad_request(
-            "invalid_name",
-            Text::new(
-                "nama harus terdiri dari 1 sampai 100 karakter",
-                "the name must have 1 to 100 characters",
-            ),
-        ));
-    }
-    Ok(n.to_owned())
-}
-
-fn name_taken(e: sqlx::Error) -> AppError {
-    if is_unique_violation(&e) {
-        AppError::conflict(
-            "template_exists",
-            Text::new(
-                "template dengan nama ini sudah ada",
-                "a template with this name already exists",
-            ),
-        )
-    } else {
-        e.into()
-    }
+/// The Cloud API mapping of a request as stored (JSON).
+fn cloud_json(req: &TemplateInput) -> Result<Option<String>, AppError> {
+    req.cloud_template
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .context("writing a cloud_template mapping as JSON")
 }
 
 /// List templates.
@@ -176,15 +66,10 @@ async fn list_templates(
     State(state): State<AppState>,
     member: CurrentMember,
 ) -> ApiResult<Vec<TemplateView>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM message_templates WHERE tenant_id = $1 ORDER BY name"
-    ))
-    .bind(&member.tenant_id)
-    .fetch_all(&state.pool)
-    .await?;
+    let rows = store::list(&state.pool, &tenant_of(&member)).await?;
     Ok(ok(rows
-        .iter()
-        .map(from_row)
+        .into_iter()
+        .map(TemplateView::try_from)
         .collect::<Result<Vec<_>, _>>()?))
 }
 
@@ -203,28 +88,27 @@ async fn create_template(
     ApiJson(req): ApiJson<TemplateInput>,
 ) -> Created<TemplateView> {
     member.require(Role::Admin)?;
-    let name = validate_name(&req.name)?;
-    let known = contacts::field_names(&state.pool, &member.tenant_id).await?;
+    let tenant = tenant_of(&member);
+    let name = model::validate_name(&req.name)?;
+    let known = contacts::field_names(&state.pool, tenant.as_str()).await?;
     let compiled = Compiled::compile(&req.parts(), &known)?;
-    let id = new_id();
-    let now = now_ms();
-    sqlx::query(
-        "INSERT INTO message_templates (id, tenant_id, name, body, media_kind, media_url, cloud_template, \
-         name_fallback, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    let cloud = cloud_json(&req)?;
+    let id = TemplateId::new();
+    store::insert(
+        &state.pool,
+        &tenant,
+        &id,
+        store::Fields {
+            name: &name,
+            input: &req,
+            cloud_template: cloud.as_deref(),
+            name_fallback: compiled.stored_name_fallback(),
+        },
+        now_ms(),
     )
-    .bind(&id)
-    .bind(&member.tenant_id)
-    .bind(&name)
-    .bind(&req.body)
-    .bind(req.media.as_ref().map(|m| m.kind.clone()))
-    .bind(req.media.as_ref().map(|m| m.url.clone()))
-    .bind(req.cloud_template.as_ref().map(|c| serde_json::to_string(c).unwrap_or_default()))
-    .bind(compiled.stored_name_fallback())
-    .bind(now)
-    .execute(&state.pool)
     .await
-    .map_err(name_taken)?;
-    Ok(created(load(&state.pool, &member.tenant_id, &id).await?))
+    .on_unique("template_exists", name_taken())?;
+    Ok(created(load(&state.pool, &tenant, &id).await?))
 }
 
 /// One template.
@@ -237,9 +121,9 @@ async fn create_template(
 async fn get_template(
     State(state): State<AppState>,
     member: CurrentMember,
-    Path(id): Path<String>,
+    Path(id): Path<TemplateId>,
 ) -> ApiResult<TemplateView> {
-    Ok(ok(load(&state.pool, &member.tenant_id, &id).await?))
+    Ok(ok(load(&state.pool, &tenant_of(&member), &id).await?))
 }
 
 /// Replace a template (admin). Campaigns already started keep sending the
@@ -256,38 +140,33 @@ async fn get_template(
 async fn update_template(
     State(state): State<AppState>,
     member: CurrentMember,
-    Path(id): Path<String>,
+    Path(id): Path<TemplateId>,
     ApiJson(req): ApiJson<TemplateInput>,
 ) -> ApiResult<TemplateView> {
     member.require(Role::Admin)?;
-    let name = validate_name(&req.name)?;
-    let known = contacts::field_names(&state.pool, &member.tenant_id).await?;
+    let tenant = tenant_of(&member);
+    let name = model::validate_name(&req.name)?;
+    let known = contacts::field_names(&state.pool, tenant.as_str()).await?;
     let compiled = Compiled::compile(&req.parts(), &known)?;
-    let n = sqlx::query(
-        "UPDATE message_templates SET name = $1, body = $2, media_kind = $3, media_url = $4, \
-         cloud_template = $5, name_fallback = $6, updated_at = $7 WHERE tenant_id = $8 AND id = $9",
+    let cloud = cloud_json(&req)?;
+    let found = store::update(
+        &state.pool,
+        &tenant,
+        &id,
+        store::Fields {
+            name: &name,
+            input: &req,
+            cloud_template: cloud.as_deref(),
+            name_fallback: compiled.stored_name_fallback(),
+        },
+        now_ms(),
     )
-    .bind(&name)
-    .bind(&req.body)
-    .bind(req.media.as_ref().map(|m| m.kind.clone()))
-    .bind(req.media.as_ref().map(|m| m.url.clone()))
-    .bind(
-        req.cloud_template
-            .as_ref()
-            .map(|c| serde_json::to_string(c).unwrap_or_default()),
-    )
-    .bind(compiled.stored_name_fallback())
-    .bind(now_ms())
-    .bind(&member.tenant_id)
-    .bind(&id)
-    .execute(&state.pool)
     .await
-    .map_err(name_taken)?
-    .rows_affected();
-    if n == 0 {
+    .on_unique("template_exists", name_taken())?;
+    if !found {
         return Err(AppError::NotFound("template"));
     }
-    Ok(ok(load(&state.pool, &member.tenant_id, &id).await?))
+    Ok(ok(load(&state.pool, &tenant, &id).await?))
 }
 
 /// Delete a template (admin); refused while a campaign that is not
@@ -302,18 +181,11 @@ async fn update_template(
 async fn delete_template(
     State(state): State<AppState>,
     member: CurrentMember,
-    Path(id): Path<String>,
+    Path(id): Path<TemplateId>,
 ) -> ApiResult<serde_json::Value> {
     member.require(Role::Admin)?;
-    let in_use: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM campaigns WHERE tenant_id = $1 AND (template_id = $2 OR followup_template_id = $2) \
-         AND status IN ('draft', 'scheduled', 'running', 'paused')",
-    )
-    .bind(&member.tenant_id)
-    .bind(&id)
-    .fetch_one(&state.pool)
-    .await?;
-    if in_use > 0 {
+    let tenant = tenant_of(&member);
+    if foreign::unfinished_campaigns_using(&state.pool, &tenant, &id).await? > 0 {
         return Err(AppError::conflict(
             "template_in_use",
             Text::new(
@@ -322,41 +194,10 @@ async fn delete_template(
             ),
         ));
     }
-    let n = sqlx::query("DELETE FROM message_templates WHERE tenant_id = $1 AND id = $2")
-        .bind(&member.tenant_id)
-        .bind(&id)
-        .execute(&state.pool)
-        .await?
-        .rows_affected();
-    if n == 0 {
+    if !store::delete(&state.pool, &tenant, &id).await? {
         return Err(AppError::NotFound("template"));
     }
     Ok(ok(serde_json::json!({ "deleted": true })))
-}
-
-/// Whom to preview for.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct PreviewRequest {
-    /// The contact whose variables fill the template.
-    pub contact_id: String,
-    /// Spintax seed (random when absent); the same seed gives the same text.
-    #[serde(default)]
-    pub seed: Option<u64>,
-}
-
-/// A rendered preview.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Preview {
-    /// The text the contact would receive.
-    pub text: String,
-    /// The whole message as sent to the provider.
-    #[schema(value_type = Object)]
-    pub message: serde_json::Value,
-    /// The Cloud API template message used as fallback, if mapped.
-    #[schema(value_type = Option<Object>)]
-    pub cloud_template: Option<serde_json::Value>,
-    /// The seed used.
-    pub seed: u64,
 }
 
 /// Preview a template for one contact.
@@ -370,22 +211,24 @@ pub struct Preview {
 async fn preview_template(
     State(state): State<AppState>,
     member: CurrentMember,
-    Path(id): Path<String>,
+    Path(id): Path<TemplateId>,
     ApiJson(req): ApiJson<PreviewRequest>,
 ) -> ApiResult<Preview> {
-    let compiled = compile_stored(&state.pool, &member.tenant_id, &id).await?;
-    let contact = contacts::get(&state.pool, &member.tenant_id, &req.contact_id)
+    let tenant = tenant_of(&member);
+    let compiled = compile_stored(&state.pool, &tenant, &id).await?;
+    let contact = contacts::get(&state.pool, tenant.as_str(), req.contact_id.as_str())
         .await?
         .ok_or(AppError::NotFound("contact"))?;
     let vars = compiled.contact_vars(&contact.name, &contact.phone, &contact.fields);
     let seed = req.seed.unwrap_or_else(rand::random);
     let text = compiled.render_text(&vars, seed)?;
-    let message =
-        serde_json::to_value(compiled.render(&vars, seed)?).map_err(AppError::internal)?;
+    let message = serde_json::to_value(compiled.render(&vars, seed)?)
+        .context("writing a previewed message as JSON")?;
     let cloud_template = compiled
         .render_cloud(&vars, seed)?
-        .map(|m| serde_json::to_value(m).map_err(AppError::internal))
-        .transpose()?;
+        .map(serde_json::to_value)
+        .transpose()
+        .context("writing a previewed Cloud API template as JSON")?;
     Ok(ok(Preview {
         text,
         message,
@@ -406,7 +249,7 @@ async fn validate_template(
     member: CurrentMember,
     ApiJson(req): ApiJson<TemplateInput>,
 ) -> ApiResult<serde_json::Value> {
-    let known = contacts::field_names(&state.pool, &member.tenant_id).await?;
+    let known = contacts::field_names(&state.pool, member.tenant_id.as_str()).await?;
     let c = Compiled::compile(&req.parts(), &known)?;
     let sample = c.contact_vars("Budi Santoso", "+6281234567890", &Default::default());
     Ok(ok(
