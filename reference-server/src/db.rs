@@ -52,9 +52,6 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// The migrations embedded in the binary.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
-
 /// Opens a pool for `url` (credentials in it are never logged).
 pub async fn connect(url: &SecretString) -> Result<(AnyPool, DbKind), DbError> {
     install_default_drivers();
@@ -126,9 +123,15 @@ fn ensure_sqlite_dir(url: &str) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration: the server's, then `bot-core`'s
+/// plugin key-value table. Both share `_sqlx_migrations` (bot-core's
+/// versions start at 2000001), so each ignores the other's versions.
 pub async fn migrate(pool: &AnyPool) -> Result<(), DbError> {
-    MIGRATOR.run(pool).await?;
+    // Embedded in the binary.
+    let mut server = sqlx::migrate!("./migrations");
+    server.set_ignore_missing(true);
+    server.run(pool).await?;
+    bot_core::store::kv_migrator().run(pool).await?;
     Ok(())
 }
 
