@@ -153,9 +153,9 @@ pub async fn handle_message(
 
     // The plugins see the stored contact; the profile name of the message
     // stands in when the contact has none.
-    conv.name = stored.name.clone();
-    conv.tags = stored.tags.clone();
-    conv.fields = stored.fields.clone();
+    conv.name = stored.name;
+    conv.tags = stored.tags;
+    conv.fields = stored.fields;
     let handlers = super::runtime(state).plugins.pipeline(rt).await?;
     let turn = Turn {
         tenant,
