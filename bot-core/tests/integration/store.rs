@@ -375,5 +375,18 @@ async fn debounce_holds_across_runtimes_sharing_a_store() {
         .map(|r| r.unwrap().replies.len())
         .sum();
     assert_eq!(replies, 1);
-    assert_eq!(sent_texts(&p), ["ada stok? after halo+kak"]);
+    // The message stored last answers, with the others in its history.
+    let stored: Vec<String> = store
+        .history("t", "+6281200000001", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|h| h.author == Author::Customer)
+        .map(|h| h.text)
+        .collect();
+    assert_eq!(stored.len(), 3);
+    assert_eq!(
+        sent_texts(&p),
+        [format!("{} after {}+{}", stored[2], stored[0], stored[1])]
+    );
 }
