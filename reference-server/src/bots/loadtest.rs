@@ -1,7 +1,8 @@
-//! Setup for the inbound load generator (`src/bin/loadgen_inbound.rs`): a
-//! server on a fresh SQLite file with one active vendor, one simulator
-//! device (with an app secret, so it takes signed webhooks) running the
-//! keyword-rules plugin. Not used by the server itself.
+//! Setup for the inbound load generator (`src/bin/loadgen_inbound.rs`): one
+//! active vendor, one simulator device (with an app secret, so it takes
+//! signed webhooks) running the keyword-rules plugin, in a server started
+//! on a fresh SQLite file ([`start`]) or in a database that server
+//! processes will share ([`prepare`]). Not used by the server itself.
 
 use std::net::SocketAddr;
 use std::path::Path;
