@@ -591,7 +591,7 @@ pub async fn handle_status(
     });
     let inbox_changed =
         inbox::apply_status(&state.pool, &rt.id, &s.message_id, status, error.as_deref()).await?;
-    // Campaign messages are tracked in the campaigns area's own table; a
+    // Campaign messages are tracked in the campaigns feature's own table; a
     // closed 24-hour window reported here sends the mapped template instead.
     let needs_template = s.errors.iter().any(|e| e.needs_template());
     let campaign_rows = crate::campaigns::on_device_status(

@@ -307,7 +307,7 @@ impl ContactSnapshot {
     }
 }
 
-/// The contact's name, tags and custom fields from the contacts area's
+/// The contact's name, tags and custom fields from the contacts feature's
 /// tables (empty when the customer is not a stored contact), whether
 /// campaigns ever reached the number, and the vendor's monthly message
 /// allowance and usage, in one query.
@@ -355,7 +355,7 @@ pub(crate) async fn contact_snapshot(
     Ok(out)
 }
 
-/// Adds or removes a contact tag in the contacts area's tables (creating
+/// Adds or removes a contact tag in the contacts feature's tables (creating
 /// the contact when a tag is added). Failures are logged: a tag is not
 /// worth losing the reply over.
 pub(crate) async fn apply_tag(state: &AppState, tenant: &str, phone: &str, tag: &str, add: bool) {
