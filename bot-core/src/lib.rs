@@ -5,6 +5,7 @@ pub mod handler;
 pub mod host;
 pub mod llm;
 pub mod model;
+pub mod pipeline;
 pub mod runtime;
 pub mod store;
 pub mod testing;
@@ -18,6 +19,7 @@ pub use host::{
 pub use model::{
     Action, Author, Contact, Conversation, EventKind, HandlerContext, HistoryEntry, Manifest, Owner,
 };
+pub use pipeline::{Answer, Conversations, Newest, Perform, Turn};
 pub use runtime::{
     EventReport, Outcome, PluginRun, RunStatus, Runtime, RuntimeBuilder, RuntimeError, SentReply,
     TenantConfig,

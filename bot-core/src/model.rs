@@ -129,6 +129,9 @@ pub struct HistoryEntry {
 /// A conversation between a vendor and one contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conversation {
+    /// The store's key for the conversation: the app's conversation id, or
+    /// the phone number in [`crate::MemoryStore`] and [`crate::SqlStore`].
+    pub id: String,
     /// The tenant (vendor).
     pub tenant: String,
     /// The contact's number, E.164.
@@ -137,7 +140,9 @@ pub struct Conversation {
     pub name: Option<String>,
     /// Who answers.
     pub owner: Owner,
-    /// When the owner last changed (unix ms).
+    /// When a human last took the conversation over (or, where the store
+    /// tracks it, last wrote in it), unix ms: the handoff timeout counts
+    /// from here.
     pub owner_since_ms: Option<i64>,
     /// Why the conversation was handed to a human.
     pub handoff_reason: Option<String>,
@@ -156,6 +161,7 @@ impl Conversation {
     #[must_use]
     pub fn new(tenant: &str, phone: &str, at_ms: i64) -> Self {
         Self {
+            id: phone.to_owned(),
             tenant: tenant.to_owned(),
             phone: phone.to_owned(),
             name: None,

@@ -1,9 +1,10 @@
-//! The runtime: per-tenant pipelines, de-duplication, debounce, human
-//! handoff, action execution and per-event reports.
+//! The runtime: per-tenant pipelines over a [`ConversationStore`], run by
+//! the [`crate::pipeline`] (de-duplication, debounce, human handoff,
+//! history), with the actions performed here and reported per event.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use chrono_tz::Tz;
@@ -11,13 +12,15 @@ use serde::Serialize;
 use whatsapp_client::webhook::{Event, InboundMessage};
 use whatsapp_client::{OutgoingMessage, PhoneNumber, Provider, SendReceipt};
 
+use async_trait::async_trait;
+
 use crate::clock::{Clock, SystemClock};
 use crate::handler::{Handler, HandlerError};
 use crate::host::{HostConfig, LoadError, PluginHost};
 use crate::llm::LlmService;
-use crate::model::{
-    Action, Author, Contact, Conversation, EventKind, HandlerContext, HistoryEntry, Owner, describe,
-};
+use crate::model::{Action, Author, Conversation, HistoryEntry, Owner};
+use crate::pipeline::{self, Conversations, Perform, Turn};
+pub use crate::pipeline::{Outcome, PluginRun, RunStatus};
 use crate::store::{ConversationStore, StoreError};
 
 /// A tenant's pipeline and settings.
@@ -121,56 +124,6 @@ pub enum RuntimeError {
     /// The message is invalid.
     #[error("invalid message: {0}")]
     InvalidMessage(String),
-}
-
-/// What happened to an inbound event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    /// The pipeline ran.
-    Handled,
-    /// A provider retry of a message already processed: nothing was done.
-    Duplicate,
-    /// A human agent owns the conversation: stored, no plugin ran.
-    HumanOwned,
-    /// Not a customer message (status update, device event ...): ignored.
-    NotAMessage,
-}
-
-/// How one handler's turn went.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "status", rename_all = "kebab-case")]
-pub enum RunStatus {
-    /// It ran and returned this many actions.
-    Ran {
-        /// Number of actions.
-        actions: usize,
-    },
-    /// It does not want this kind of event.
-    NotWanted,
-    /// A later message from the same contact arrived within its debounce
-    /// window; that message's event calls it instead.
-    Debounced,
-    /// It failed; logged with tenant and plugin, skipped.
-    Failed {
-        /// Why.
-        #[serde(serialize_with = "display")]
-        error: HandlerError,
-    },
-}
-
-fn display<S: serde::Serializer>(e: &HandlerError, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(e)
-}
-
-/// One handler's turn.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PluginRun {
-    /// The handler.
-    pub plugin: String,
-    /// How it went.
-    #[serde(flatten)]
-    pub status: RunStatus,
 }
 
 /// A reply the pipeline sent (or tried to).
@@ -304,7 +257,6 @@ impl RuntimeBuilder {
             clock: self.clock,
             history_limit: self.history_limit,
             tenants: RwLock::default(),
-            debounce: Mutex::default(),
         })
     }
 }
@@ -316,7 +268,6 @@ pub struct Runtime {
     clock: Arc<dyn Clock>,
     history_limit: u32,
     tenants: RwLock<HashMap<String, Arc<TenantConfig>>>,
-    debounce: Mutex<HashMap<(String, String, String), u64>>,
 }
 
 impl fmt::Debug for Runtime {
@@ -409,185 +360,59 @@ impl Runtime {
         msg: &InboundMessage,
     ) -> Result<EventReport, RuntimeError> {
         let cfg = self.tenant(tenant)?;
-        let now = self.clock.now_ms();
-        if !self.store.claim_inbound(tenant, &msg.id, now).await? {
+        let conversations: &dyn ConversationStore = &*self.store;
+        let Some(conversation) = conversations
+            .receive(tenant, msg, self.clock.now_ms())
+            .await?
+        else {
             return Ok(EventReport::new(tenant, Some(msg), Outcome::Duplicate));
-        }
-        let phone = msg.from.e164();
-        let conv = self
-            .store
-            .touch(tenant, phone, msg.from_name.as_deref(), now)
-            .await?;
-        self.store
-            .append(
-                tenant,
-                phone,
-                &HistoryEntry {
-                    author: Author::Customer,
-                    text: describe(&msg.content),
-                    provider_message_id: Some(msg.id.clone()),
-                    at_ms: now,
-                },
-            )
-            .await?;
-        if conv.owner == Owner::Human {
-            let expired = match (cfg.handoff_timeout, conv.owner_since_ms) {
-                (Some(t), Some(since)) => now.saturating_sub(since) >= t.as_millis() as i64,
-                _ => false,
-            };
-            if !expired {
-                return Ok(EventReport::new(tenant, Some(msg), Outcome::HumanOwned));
-            }
-            tracing::info!(tenant, "handoff timed out; the bot answers again");
-            self.store
-                .set_owner(tenant, phone, Owner::Bot, None, now)
-                .await?;
-        }
-        let mut report = EventReport::new(tenant, Some(msg), Outcome::Handled);
-        let kind = EventKind::of(msg);
-        for handler in &cfg.pipeline {
-            let name = handler.name().to_owned();
-            if !handler.wants(kind) {
-                report.runs.push(PluginRun {
-                    plugin: name,
-                    status: RunStatus::NotWanted,
-                });
-                continue;
-            }
-            if let Some(window) = handler.debounce() {
-                if !self.debounce_wins(tenant, phone, &name, window).await {
-                    report.runs.push(PluginRun {
-                        plugin: name,
-                        status: RunStatus::Debounced,
-                    });
-                    continue;
-                }
-                // A human may have taken over while we waited.
-                if let Some(c) = self.store.conversation(tenant, phone).await?
-                    && c.owner == Owner::Human
-                {
-                    break;
-                }
-            }
-            let depth = handler.history_depth().unwrap_or(self.history_limit);
-            let ctx = self.context(tenant, &cfg, msg, depth).await?;
-            let actions = match handler.handle(msg, &ctx).await {
-                Ok(a) => a,
-                Err(error) => {
-                    tracing::warn!(tenant, plugin = %name, %error, "plugin failed; skipped");
-                    report.runs.push(PluginRun {
-                        plugin: name,
-                        status: RunStatus::Failed { error },
-                    });
-                    continue;
-                }
-            };
-            report.runs.push(PluginRun {
-                plugin: name.clone(),
-                status: RunStatus::Ran {
-                    actions: actions.len(),
-                },
-            });
-            let stop = self
-                .perform(tenant, &cfg, msg, &name, actions, &mut report)
-                .await?;
-            if stop {
-                report.stopped_by = Some(name);
-                break;
-            }
-        }
+        };
+        let turn = Turn {
+            tenant,
+            handlers: &cfg.pipeline,
+            time_zone: cfg.time_zone,
+            handoff_timeout: cfg.handoff_timeout,
+            history_limit: self.history_limit,
+            clock: &*self.clock,
+        };
+        let mut performer = Performer {
+            runtime: self,
+            cfg: &cfg,
+            msg,
+            report: EventReport::new(tenant, Some(msg), Outcome::Handled),
+        };
+        let answer =
+            pipeline::answer(conversations, &turn, &conversation, msg, &mut performer).await?;
+        let mut report = performer.report;
+        report.outcome = answer.outcome;
+        report.runs = answer.runs;
+        report.stopped_by = answer.stopped_by;
         Ok(report)
     }
+}
 
-    /// Bumps the (tenant, contact, plugin) generation, waits out the window
-    /// and tells whether no later message arrived meanwhile.
-    async fn debounce_wins(
-        &self,
-        tenant: &str,
-        phone: &str,
-        plugin: &str,
-        window: Duration,
-    ) -> bool {
-        let key = (tenant.to_owned(), phone.to_owned(), plugin.to_owned());
-        let mine = {
-            let mut g = self
-                .debounce
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let gen_ = g.entry(key.clone()).or_insert(0);
-            *gen_ += 1;
-            *gen_
-        };
-        tokio::time::sleep(window).await;
-        let mut g = self
-            .debounce
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let won = g.get(&key) == Some(&mine);
-        if won {
-            g.remove(&key);
-        }
-        won
-    }
+/// Performs the handlers' actions for [`Runtime::handle_message`]: sends
+/// replies through the tenant's provider and records everything in the
+/// runtime's store and the report.
+struct Performer<'a> {
+    runtime: &'a Runtime,
+    cfg: &'a TenantConfig,
+    msg: &'a InboundMessage,
+    report: EventReport,
+}
 
-    async fn context(
-        &self,
-        tenant: &str,
-        cfg: &TenantConfig,
-        msg: &InboundMessage,
-        depth: u32,
-    ) -> Result<HandlerContext, RuntimeError> {
-        let phone = msg.from.e164();
-        let conv = self
-            .store
-            .conversation(tenant, phone)
-            .await?
-            .unwrap_or_else(|| Conversation::new(tenant, phone, 0));
-        let history = if depth == 0 {
-            Vec::new()
-        } else {
-            let mut history = self.store.history(tenant, phone, depth + 1).await?;
-            history.retain(|h| {
-                h.provider_message_id.as_deref() != Some(msg.id.as_str()) || !h.author.is_inbound()
-            });
-            let extra = history.len().saturating_sub(depth as usize);
-            history.drain(..extra);
-            history
-        };
-        let now_ms = self.clock.now_ms();
-        let now = chrono::DateTime::from_timestamp_millis(now_ms)
-            .unwrap_or_default()
-            .with_timezone(&cfg.time_zone);
-        Ok(HandlerContext {
-            tenant: tenant.to_owned(),
-            contact: Contact {
-                phone: msg.from.clone(),
-                name: conv.name.clone().or_else(|| msg.from_name.clone()),
-                tags: conv.tags,
-                fields: conv.fields,
-            },
-            state: conv.state,
-            history,
-            now,
-        })
-    }
+#[async_trait]
+impl Perform for Performer<'_> {
+    type Error = RuntimeError;
 
-    /// Performs a handler's actions in order; returns whether to stop.
-    async fn perform(
-        &self,
-        tenant: &str,
-        cfg: &TenantConfig,
-        msg: &InboundMessage,
-        plugin: &str,
-        actions: Vec<Action>,
-        report: &mut EventReport,
-    ) -> Result<bool, RuntimeError> {
-        let phone = msg.from.e164();
-        let mut stop = false;
+    async fn perform(&mut self, plugin: &str, actions: &[Action]) -> Result<(), RuntimeError> {
+        let (store, clock) = (&self.runtime.store, &self.runtime.clock);
+        let tenant = self.report.tenant.as_str();
+        let phone = self.msg.from.e164();
         for action in actions {
             match action {
                 Action::Reply { message, matched } => {
-                    let sent = cfg.provider.send(&msg.from, &message).await;
+                    let sent = self.cfg.provider.send(&self.msg.from, message).await;
                     let (id, error) = match sent {
                         Ok(r) => (r.message_id, None),
                         Err(e) => {
@@ -596,59 +421,60 @@ impl Runtime {
                         }
                     };
                     if error.is_none() {
-                        self.store
+                        store
                             .append(
                                 tenant,
                                 phone,
                                 &HistoryEntry {
                                     author: Author::Bot,
-                                    text: outgoing_text(&message),
+                                    text: outgoing_text(message),
                                     provider_message_id: id.clone(),
-                                    at_ms: self.clock.now_ms(),
+                                    at_ms: clock.now_ms(),
                                 },
                             )
                             .await?;
                     }
-                    report.replies.push(SentReply {
+                    self.report.replies.push(SentReply {
                         plugin: plugin.to_owned(),
-                        matched,
-                        message,
+                        matched: matched.clone(),
+                        message: message.clone(),
                         provider_message_id: id,
                         error,
                     });
                 }
                 Action::SetState(s) => {
-                    self.store.set_state(tenant, phone, s.as_deref()).await?;
-                    report.state = Some(s);
+                    store.set_state(tenant, phone, s.as_deref()).await?;
+                    self.report.state = Some(s.clone());
                 }
                 Action::Tag(t) => {
-                    self.store.add_tag(tenant, phone, &t).await?;
-                    report.tags_added.push(t);
+                    store.add_tag(tenant, phone, t).await?;
+                    self.report.tags_added.push(t.clone());
                 }
                 Action::Untag(t) => {
-                    self.store.remove_tag(tenant, phone, &t).await?;
-                    report.tags_removed.push(t);
+                    store.remove_tag(tenant, phone, t).await?;
+                    self.report.tags_removed.push(t.clone());
                 }
                 Action::Handoff(reason) => {
-                    self.store
+                    store
                         .set_owner(
                             tenant,
                             phone,
                             Owner::Human,
                             reason.as_deref(),
-                            self.clock.now_ms(),
+                            clock.now_ms(),
                         )
                         .await?;
                     tracing::info!(tenant, plugin, "conversation handed to a human");
-                    report.handoff = Some(reason);
-                    stop = true;
+                    self.report.handoff = Some(reason.clone());
                 }
-                Action::Stop => stop = true,
+                Action::Stop => {}
             }
         }
-        Ok(stop)
+        Ok(())
     }
+}
 
+impl Runtime {
     /// A human agent takes the conversation over: no plugin runs for this
     /// contact until [`Runtime::hand_back`] or the tenant's handoff timeout.
     pub async fn take_over(

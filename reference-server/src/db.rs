@@ -71,6 +71,10 @@ pub enum DbError {
 /// The server's own migrations, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
+/// bot-core's migrations of the plugins' key-value table.
+static BOT_KV: std::sync::LazyLock<Migrator> =
+    std::sync::LazyLock::new(bot_core::store::kv_migrator);
+
 /// One crate's migrations and the range of versions it owns in the shared
 /// `_sqlx_migrations` table.
 ///
@@ -103,6 +107,13 @@ pub fn migration_sets() -> Vec<MigrationSet> {
             owner: "otp",
             migrator: otp::SqlStore::migrator(),
             versions: otp::SqlStore::MIGRATION_VERSIONS,
+        },
+        // Only the plugins' key-value table: conversations live in the
+        // server's own inbox tables.
+        MigrationSet {
+            owner: "bot-core",
+            migrator: &BOT_KV,
+            versions: 9_100_000..=9_100_099,
         },
     ]
 }

@@ -7,9 +7,12 @@ mod sql;
 use async_trait::async_trait;
 
 pub use memory::{DEFAULT_DEDUPE_WINDOW, MemoryStore};
-pub use sql::SqlStore;
+pub use sql::{SqlStore, conversations_migrator, kv_migrator};
 
-use crate::model::{Conversation, HistoryEntry, Owner};
+use whatsapp_client::webhook::InboundMessage;
+
+use crate::model::{Author, Conversation, HistoryEntry, Owner, describe};
+use crate::pipeline::{Conversations, Newest};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -144,4 +147,74 @@ pub trait ConversationStore: Send + Sync {
 
     /// Removes a plugin's value.
     async fn kv_delete(&self, tenant: &str, plugin: &str, key: &str) -> Result<(), StoreError>;
+}
+
+/// How many recent entries [`Conversations::newest`] searches for the newest
+/// inbound message (replies sent during a debounce window are few).
+const NEWEST_SCAN: u32 = 32;
+
+/// A [`ConversationStore`] keeps conversations by tenant and phone number,
+/// so it is the pipeline's [`Conversations`] as it is.
+#[async_trait]
+impl Conversations for dyn ConversationStore {
+    async fn receive(
+        &self,
+        tenant: &str,
+        message: &InboundMessage,
+        at_ms: i64,
+    ) -> Result<Option<Conversation>, StoreError> {
+        if !self.claim_inbound(tenant, &message.id, at_ms).await? {
+            return Ok(None);
+        }
+        let phone = message.from.e164();
+        let conversation = self
+            .touch(tenant, phone, message.from_name.as_deref(), at_ms)
+            .await?;
+        self.append(
+            tenant,
+            phone,
+            &HistoryEntry {
+                author: Author::Customer,
+                text: describe(&message.content),
+                provider_message_id: Some(message.id.clone()),
+                at_ms,
+            },
+        )
+        .await?;
+        Ok(Some(conversation))
+    }
+
+    async fn history(
+        &self,
+        conversation: &Conversation,
+        limit: u32,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        ConversationStore::history(self, &conversation.tenant, &conversation.phone, limit).await
+    }
+
+    async fn newest(&self, conversation: &Conversation) -> Result<Newest, StoreError> {
+        let (tenant, phone) = (&conversation.tenant, &conversation.phone);
+        let owner = self
+            .conversation(tenant, phone)
+            .await?
+            .map_or(Owner::Bot, |c| c.owner);
+        let recent = ConversationStore::history(self, tenant, phone, NEWEST_SCAN).await?;
+        let inbound_id = recent
+            .into_iter()
+            .rev()
+            .find(|h| h.author.is_inbound())
+            .and_then(|h| h.provider_message_id);
+        Ok(Newest { owner, inbound_id })
+    }
+
+    async fn hand_back(&self, conversation: &Conversation, at_ms: i64) -> Result<(), StoreError> {
+        self.set_owner(
+            &conversation.tenant,
+            &conversation.phone,
+            Owner::Bot,
+            None,
+            at_ms,
+        )
+        .await
+    }
 }

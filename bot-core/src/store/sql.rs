@@ -2,68 +2,39 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
 use super::{ConversationStore, StoreError};
 use crate::model::{Author, Conversation, HistoryEntry, Owner};
 
-/// The schema, one statement per entry; the same SQL runs on SQLite and
-/// PostgreSQL (TEXT ids, BIGINT unix milliseconds, hex-encoded kv values).
-const MIGRATIONS: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS bot_inbound (
-        tenant TEXT NOT NULL,
-        message_id TEXT NOT NULL,
-        received_ms BIGINT NOT NULL,
-        PRIMARY KEY (tenant, message_id)
-    )",
-    "CREATE INDEX IF NOT EXISTS bot_inbound_received ON bot_inbound (received_ms)",
-    "CREATE TABLE IF NOT EXISTS bot_conversations (
-        tenant TEXT NOT NULL,
-        phone TEXT NOT NULL,
-        name TEXT,
-        owner TEXT NOT NULL DEFAULT 'bot',
-        owner_since_ms BIGINT,
-        handoff_reason TEXT,
-        state TEXT,
-        updated_ms BIGINT NOT NULL,
-        PRIMARY KEY (tenant, phone)
-    )",
-    "CREATE INDEX IF NOT EXISTS bot_conversations_recent ON bot_conversations (tenant, updated_ms)",
-    "CREATE TABLE IF NOT EXISTS bot_tags (
-        tenant TEXT NOT NULL,
-        phone TEXT NOT NULL,
-        tag TEXT NOT NULL,
-        PRIMARY KEY (tenant, phone, tag)
-    )",
-    "CREATE TABLE IF NOT EXISTS bot_fields (
-        tenant TEXT NOT NULL,
-        phone TEXT NOT NULL,
-        key TEXT NOT NULL,
-        value TEXT NOT NULL,
-        PRIMARY KEY (tenant, phone, key)
-    )",
-    "CREATE TABLE IF NOT EXISTS bot_messages (
-        tenant TEXT NOT NULL,
-        phone TEXT NOT NULL,
-        seq BIGINT NOT NULL,
-        author TEXT NOT NULL,
-        body TEXT NOT NULL,
-        provider_message_id TEXT,
-        at_ms BIGINT NOT NULL,
-        PRIMARY KEY (tenant, phone, seq)
-    )",
-    "CREATE TABLE IF NOT EXISTS bot_kv (
-        tenant TEXT NOT NULL,
-        plugin TEXT NOT NULL,
-        key TEXT NOT NULL,
-        value TEXT NOT NULL,
-        PRIMARY KEY (tenant, plugin, key)
-    )",
-];
+/// The migrations of the plugins' key-value table (`bot_kv`), versions
+/// 9,100,000 to 9,100,099, so they share an application's `_sqlx_migrations` table
+/// with its own. An app that keeps conversations in its own tables and uses
+/// [`SqlStore`] only for the plugins' key-value store runs just these.
+///
+/// The migrator ignores versions it does not know, which are the app's.
+#[must_use]
+pub fn kv_migrator() -> Migrator {
+    let mut m = sqlx::migrate!("migrations/kv");
+    m.set_ignore_missing(true);
+    m
+}
+
+/// The migrations of the rest of [`SqlStore`]'s tables (inbound claims,
+/// conversations, tags, fields, history), after [`kv_migrator`]'s:
+/// versions 9,100,100 to 9,199,999.
+#[must_use]
+pub fn conversations_migrator() -> Migrator {
+    let mut m = sqlx::migrate!("migrations/conversations");
+    m.set_ignore_missing(true);
+    m
+}
 
 /// A [`ConversationStore`] on SQLite or PostgreSQL through sqlx's `AnyPool`.
 ///
-/// Call [`SqlStore::migrate`] once at start. Tables are prefixed `bot_`.
+/// Call [`SqlStore::migrate`] once at start (versioned migrations, see
+/// [`kv_migrator`]). Tables are prefixed `bot_`.
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     pool: AnyPool,
@@ -92,11 +63,11 @@ impl SqlStore {
         Ok(Self { pool })
     }
 
-    /// Creates the tables if they do not exist.
+    /// Applies the pending migrations of every table ([`kv_migrator`] and
+    /// [`conversations_migrator`]).
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        for stmt in MIGRATIONS {
-            sqlx::query(stmt)
-                .execute(&self.pool)
+        for m in [kv_migrator(), conversations_migrator()] {
+            m.run(&self.pool)
                 .await
                 .map_err(|e| StoreError::Migration(e.to_string()))?;
         }
@@ -155,6 +126,7 @@ impl SqlStore {
     ) -> Result<Conversation, StoreError> {
         let owner: String = row.try_get("owner")?;
         Ok(Conversation {
+            id: phone.to_owned(),
             tenant: tenant.to_owned(),
             phone: phone.to_owned(),
             name: row.try_get("name")?,

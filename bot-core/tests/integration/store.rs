@@ -239,3 +239,154 @@ async fn postgres_dedupe_end_to_end() {
     s.migrate().await.unwrap();
     concurrent_duplicate_deliveries(Arc::new(s)).await;
 }
+
+/// The tables of the database at `url`, sorted.
+async fn tables(pool: &sqlx::AnyPool, postgres: bool) -> Vec<String> {
+    let sql = if postgres {
+        "SELECT table_name::text AS name FROM information_schema.tables \
+         WHERE table_schema = current_schema() ORDER BY table_name"
+    } else {
+        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+    };
+    let rows: Vec<(String,)> = sqlx::query_as(sql).fetch_all(pool).await.unwrap();
+    rows.into_iter().map(|(n,)| n).collect()
+}
+
+/// An app that keeps conversations in its own tables runs only the
+/// key-value migrations, next to migrations of its own in the same
+/// `_sqlx_migrations` table; running both again changes nothing.
+async fn kv_only_beside_app_migrations(url: &str, postgres: bool) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+    let app = || {
+        let mut m = sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(vec![sqlx::migrate::Migration::new(
+                1,
+                "app".into(),
+                sqlx::migrate::MigrationType::Simple,
+                "CREATE TABLE app_things (id TEXT PRIMARY KEY)".into(),
+                false,
+            )]),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        m.set_ignore_missing(true);
+        m
+    };
+    for _ in 0..2 {
+        app().run(&pool).await.unwrap();
+        bot_core::store::kv_migrator().run(&pool).await.unwrap();
+    }
+    let t = tables(&pool, postgres).await;
+    assert!(t.contains(&"bot_kv".to_owned()), "{t:?}");
+    assert!(t.contains(&"app_things".to_owned()), "{t:?}");
+    assert!(
+        !t.iter()
+            .any(|n| n == "bot_conversations" || n == "bot_inbound"),
+        "only the key-value table: {t:?}"
+    );
+    let versions: Vec<(i64,)> =
+        sqlx::query_as("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(versions, [(1,), (9_100_001,)]);
+    // The whole store's migrations join later without touching the rest.
+    SqlStore::new(pool.clone()).migrate().await.unwrap();
+    assert!(
+        tables(&pool, postgres)
+            .await
+            .contains(&"bot_conversations".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn sqlite_kv_migrations_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("app.db").display());
+    kv_only_beside_app_migrations(&url, false).await;
+}
+
+#[tokio::test]
+async fn postgres_kv_migrations_alone() {
+    kv_only_beside_app_migrations(&pg_harness::fresh_database().await, true).await;
+}
+
+/// Echoes the text it is called with, after a debounce window.
+struct Debounced;
+
+#[async_trait::async_trait]
+impl bot_core::Handler for Debounced {
+    fn name(&self) -> &str {
+        "debounced"
+    }
+
+    fn debounce(&self) -> Option<std::time::Duration> {
+        Some(std::time::Duration::from_millis(300))
+    }
+
+    fn history_depth(&self) -> Option<u32> {
+        Some(5)
+    }
+
+    async fn handle(
+        &self,
+        m: &whatsapp_client::webhook::InboundMessage,
+        ctx: &bot_core::HandlerContext,
+    ) -> Result<Vec<bot_core::Action>, bot_core::HandlerError> {
+        let earlier: Vec<&str> = ctx.history.iter().map(|h| h.text.as_str()).collect();
+        Ok(vec![bot_core::Action::reply_text(format!(
+            "{} after {}",
+            m.text().unwrap_or_default(),
+            earlier.join("+")
+        ))])
+    }
+}
+
+/// Two processes (two runtimes) sharing one database: a burst split
+/// between them is answered once, by the latest message, because the
+/// debounce reads the stored conversation rather than process memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn debounce_holds_across_runtimes_sharing_a_store() {
+    let (store, _dir) = sqlite().await;
+    let p = RecordingProvider::new();
+    let runtimes: Vec<Arc<Runtime>> = (0..2)
+        .map(|_| {
+            let rt = Runtime::builder(store.clone())
+                .host_config(host_config())
+                .build()
+                .unwrap();
+            rt.set_tenant("t", tenant(&p).handler(Debounced));
+            Arc::new(rt)
+        })
+        .collect();
+    let mut tasks = Vec::new();
+    for (i, body) in ["halo", "kak", "ada stok?"].into_iter().enumerate() {
+        let rt = runtimes[i % 2].clone();
+        tasks.push(tokio::spawn(async move {
+            rt.handle_event("t", &text(&format!("b{i}"), "081200000001", body))
+                .await
+                .unwrap()
+        }));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let replies: usize = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().replies.len())
+        .sum();
+    assert_eq!(replies, 1);
+    // The message stored last answers, with the others in its history.
+    let stored: Vec<String> = store
+        .history("t", "+6281200000001", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|h| h.author == Author::Customer)
+        .map(|h| h.text)
+        .collect();
+    assert_eq!(stored.len(), 3);
+    assert_eq!(
+        sent_texts(&p),
+        [format!("{} after {}+{}", stored[2], stored[0], stored[1])]
+    );
+}

@@ -1,29 +1,36 @@
 //! The inbound path: one customer message on one device, from webhook (or
-//! simulator injection) to the bot's replies.
+//! simulator injection) to the bot's replies, through `bot-core`'s
+//! pipeline (the same code a library user runs with `bot_core::Runtime`).
 //!
-//! 1. In one write job of the group-committing [`crate::db::Writer`] (a
-//!    [`crate::db::BatchJob`]: on SQLite the messages arriving together
-//!    share its statements): find or create the conversation and insert
-//!    the inbound message keyed by
-//!    (device, direction, provider message id) — a provider retry inserts
-//!    nothing and stops here, so it never gets a second reply (an opt-out
-//!    it carries is still recorded, in case the first delivery's process
-//!    stopped in between). Then the campaigns area hears of the reply, and
-//!    an opt-out (STOP / BERHENTI) is recorded in the contacts area.
-//! 2. If the vendor is active, the device's bots are on, no human agent
-//!    owns the conversation (or the device's handoff timeout passed) and
-//!    the vendor's plan is active with messages left this month: run the
-//!    device's plugin pipeline, with "now" in the vendor's time zone.
-//! 3. Send each reply through the device's (paced) provider, then store in
-//!    one write job the replies with their provider message ids and
+//! 1. The pipeline's [`Conversations::receive`] stores the message in the
+//!    inbox ([`DeviceInbox`]: one job of the group-committing
+//!    [`crate::db::Writer`]), keyed by (device, direction, provider message
+//!    id): a provider retry stores nothing and stops here, so it never gets
+//!    a second reply (an opt-out it carries is still recorded, in case the
+//!    first delivery's process stopped in between). Then the campaigns
+//!    feature hears of the reply, and an opt-out (STOP / BERHENTI) is
+//!    recorded by the contacts feature.
+//! 2. If the vendor is active, the device's bots are on and the vendor's
+//!    plan is active with messages left this month,
+//!    [`bot_core::pipeline::answer`] runs the device's plugins: it gives a
+//!    conversation whose handoff timed out back to the bot (or stops when
+//!    an agent owns it), waits out debounce windows, reads the history each
+//!    plugin declares and calls the plugins with the stored contact and
+//!    "now" in the vendor's time zone.
+//! 3. [`ServerTurn`] performs the plugins' actions: each reply is sent
+//!    through the device's (paced) provider, tags go to the contact; then
+//!    one write job stores the replies with their provider message ids and
 //!    statuses (`sent` or `failed`; a simulator device's sends are its
 //!    outbox inserts in that same job), the usage, the keyword hits and the
-//!    pipeline's conversation state / handoff.
+//!    conversation state / handoff.
 
 use std::sync::Arc;
 
+use bot_core::{
+    Action, Conversations, Outcome as BotOutcome, Perform, StoreError, SystemClock, Turn,
+};
 use serde_json::json;
-use whatsapp_client::webhook::{DeliveryStatus, InboundMessage, MessageContent, StatusUpdate};
+use whatsapp_client::webhook::{DeliveryStatus, InboundMessage, StatusUpdate};
 use whatsapp_client::{OutgoingMessage, PhoneNumber};
 
 use crate::AppState;
@@ -32,12 +39,11 @@ use crate::db::{BatchJob, JobFuture};
 use crate::devices::DeviceKind;
 use crate::devices::registry::{DeviceRuntime, Lookup};
 use crate::http::AppError;
-use crate::inbox::store::{
-    self as inbox, BotOutcome, ConversationKey, NewMessage, OWNER_AGENT, Touch,
-};
+use crate::inbox::conversations::DeviceInbox;
+use crate::inbox::store::{self as inbox, BotOutcome as SavedOutcome, NewMessage, Touch};
 use crate::simulator::SimSend;
 
-use super::pipeline::{self, BotAction, Turn};
+use super::pipeline;
 
 /// What happened to one inbound message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,57 +66,6 @@ fn opt_out_confirmation(text: &str) -> &'static str {
     }
 }
 
-/// Kind, text body and JSON payload of an inbound message, for storage.
-pub(crate) fn describe_inbound(m: &InboundMessage) -> (String, Option<String>, serde_json::Value) {
-    let kind = m.content.kind().to_owned();
-    let body = m.text().map(str::to_owned);
-    let content = match &m.content {
-        MessageContent::Text { body } => json!({ "text": body }),
-        MessageContent::Media(media) => json!({
-            "media": {
-                "kind": media.kind.as_str(), "id": media.id, "url": media.url,
-                "mime_type": media.mime_type, "caption": media.caption, "filename": media.filename,
-                "voice": media.voice,
-            }
-        }),
-        MessageContent::Location {
-            latitude,
-            longitude,
-            name,
-            address,
-        } => json!({
-            "location": { "latitude": latitude, "longitude": longitude, "name": name, "address": address }
-        }),
-        MessageContent::ButtonReply { id, title } => {
-            json!({ "button_reply": { "id": id, "title": title } })
-        }
-        MessageContent::ListReply {
-            id,
-            title,
-            description,
-        } => {
-            json!({ "list_reply": { "id": id, "title": title, "description": description } })
-        }
-        MessageContent::TemplateButton { payload, text } => {
-            json!({ "template_button": { "payload": payload, "text": text } })
-        }
-        MessageContent::Reaction { message_id, emoji } => {
-            json!({ "reaction": { "message_id": message_id, "emoji": emoji } })
-        }
-        MessageContent::Contacts(c) => json!({ "contacts": c.len() }),
-        MessageContent::Unknown { kind, raw } => json!({ "unknown": { "kind": kind, "raw": raw } }),
-        _ => json!({}),
-    };
-    let payload = json!({
-        "from": m.from.to_string(),
-        "from_name": m.from_name,
-        "provider": m.provider,
-        "reply_to": m.reply_to,
-        "content": content,
-    });
-    (kind, body, payload)
-}
-
 /// Kind and text body of an outgoing message, for storage.
 pub(crate) fn describe_outgoing(m: &OutgoingMessage) -> (String, Option<String>) {
     let body = match m {
@@ -131,33 +86,20 @@ pub async fn handle_message(
     m: InboundMessage,
 ) -> Result<Outcome, AppError> {
     let rt: &Arc<DeviceRuntime> = &found.device;
-    let tenant_active = found.tenant_active;
-    let now = now_ms();
-    let contact = m.from.to_string();
-    let (kind, body, payload) = describe_inbound(&m);
-    let payload = payload.to_string();
-    let opt_out = body
-        .as_deref()
-        .is_some_and(crate::contacts::is_opt_out_keyword);
-
-    let ingest = Arc::new(Ingest {
-        tenant_id: rt.tenant_id.clone(),
-        device_id: rt.id.clone(),
-        contact: contact.clone(),
-        provider_message_id: m.id.clone(),
-        kind,
-        body: body.clone(),
-        payload,
-        from_name: m.from_name.clone(),
-        now,
-    });
-    let conv = state.services.writer.run_batched(ingest).await?;
-    let Some(conv) = conv else {
+    let tenant = rt.tenant_id.as_str();
+    let contact = m.from.e164();
+    let opt_out = m.text().is_some_and(crate::contacts::is_opt_out_keyword);
+    let inbox = DeviceInbox { state, device: rt };
+    let received = inbox
+        .receive(tenant, &m, now_ms())
+        .await
+        .map_err(store_error)?;
+    let Some(mut conv) = received else {
         if opt_out {
             // The first delivery may have been stored by a process that
             // stopped before recording the opt-out; the provider's retry
             // records it (idempotent).
-            crate::contacts::mark_opted_out(&state.pool, &rt.tenant_id, &contact).await?;
+            crate::contacts::mark_opted_out(&state.pool, tenant, contact).await?;
         }
         return Ok(Outcome::Duplicate);
     };
@@ -165,22 +107,22 @@ pub async fn handle_message(
     // campaign messages (and stops its queued follow-ups). Only a number
     // with campaign messages can change anything there; checking that with
     // a read keeps SQLite's write lock free in the common case.
-    let stored = pipeline::contact_snapshot(&state.pool, &rt.tenant_id, &contact).await?;
+    let stored = pipeline::contact_snapshot(&state.pool, tenant, contact).await?;
     if stored.in_campaigns {
-        crate::campaigns::on_reply(&state.pool, &rt.tenant_id, &contact).await?;
+        crate::campaigns::on_reply(&state.pool, tenant, contact).await?;
     }
     if opt_out {
         // Also cancels the contact's queued campaign messages.
-        crate::contacts::mark_opted_out(&state.pool, &rt.tenant_id, &contact).await?;
+        crate::contacts::mark_opted_out(&state.pool, tenant, contact).await?;
     }
 
-    if !tenant_active {
-        tracing::debug!(tenant = %rt.tenant_id, device = %rt.id, "vendor not active: message stored, no bot reply");
+    if !found.tenant_active {
+        tracing::debug!(tenant, device = %rt.id, "vendor not active: message stored, no bot reply");
         return Ok(Outcome::Handled { replies: 0 });
     }
     if opt_out {
-        tracing::info!(tenant = %rt.tenant_id, device = %rt.id, "contact opted out");
-        let text = opt_out_confirmation(body.as_deref().unwrap_or_default());
+        tracing::info!(tenant, device = %rt.id, "contact opted out");
+        let text = opt_out_confirmation(m.text().unwrap_or_default());
         let sent = send_and_store(
             state,
             rt,
@@ -197,14 +139,11 @@ pub async fn handle_message(
     if !rt.bot_enabled {
         return Ok(Outcome::Handled { replies: 0 });
     }
-    if conv.owner == OWNER_AGENT && !handoff_expired(state, rt, &conv, now).await? {
-        return Ok(Outcome::Handled { replies: 0 });
-    }
     if !stored.plan_has_room(1) {
         // No active plan, or this month's messages are used up: the message
         // is stored for the inbox, the bot stays quiet.
         tracing::info!(
-            tenant = %rt.tenant_id,
+            tenant,
             device = %rt.id,
             "plan_limit_exceeded: no active plan or no messages left this month; the bot does not answer"
         );
@@ -212,46 +151,42 @@ pub async fn handle_message(
         return Ok(Outcome::Handled { replies: 0 });
     }
 
+    // The plugins see the stored contact; the profile name of the message
+    // stands in when the contact has none.
+    conv.name = stored.name;
+    conv.tags = stored.tags;
+    conv.fields = stored.fields;
+    let handlers = super::runtime(state).plugins.pipeline(rt).await?;
     let turn = Turn {
-        device: rt,
-        conversation_id: &conv.id,
-        contact: &contact,
-        contact_name: m.from_name.as_deref(),
-        state: conv.bot_state.as_deref(),
-        message: &m,
+        tenant,
+        handlers: &handlers,
         time_zone: found.time_zone,
-        stored: &stored,
+        handoff_timeout: rt.settings.handoff_timeout(),
+        history_limit: pipeline::DEFAULT_HISTORY,
+        clock: &SystemClock,
     };
-    let actions = pipeline::run(state, &turn).await?;
-    // Send every reply first, then store them and the turn's bookkeeping
-    // (usage, keyword hits, state, handoff) in one write transaction.
-    let mut sent = Vec::new();
-    let mut new_state: Option<Option<String>> = None;
-    let mut handoff = false;
-    let mut matched: Vec<String> = Vec::new();
-    for action in actions {
-        match action {
-            BotAction::Reply {
-                message,
-                matched: what,
-            } => {
-                matched.extend(what);
-                // A simulator's "send" is an insert: it joins the write
-                // transaction below instead of taking a turn of its own.
-                let result = if rt.kind == DeviceKind::Simulator {
-                    None
-                } else {
-                    Some(rt.provider.send(&m.from, &message).await)
-                };
-                sent.push((message, result));
-            }
-            BotAction::SetState(s) => new_state = Some(s),
-            BotAction::Handoff(reason) => {
-                tracing::info!(tenant = %rt.tenant_id, conversation = %conv.id, reason = reason.as_deref().unwrap_or(""), "bot handed the conversation to a human");
-                handoff = true;
-            }
-        }
+    let mut performer = ServerTurn {
+        state,
+        rt,
+        to: &m.from,
+        sent: Vec::new(),
+        matched: Vec::new(),
+        new_state: None,
+        handoff: false,
+    };
+    let answer = bot_core::pipeline::answer(&inbox, &turn, &conv, &m, &mut performer)
+        .await
+        .map_err(store_error)?;
+    if answer.outcome == BotOutcome::HumanOwned {
+        return Ok(Outcome::Handled { replies: 0 });
     }
+    let ServerTurn {
+        sent,
+        matched,
+        new_state,
+        handoff,
+        ..
+    } = performer;
     if sent.is_empty() && matched.is_empty() && new_state.is_none() && !handoff {
         return Ok(Outcome::Handled { replies: 0 });
     }
@@ -272,7 +207,7 @@ pub async fn handle_message(
         tenant_id: rt.tenant_id.clone(),
         device_id: rt.id.clone(),
         conversation_id: conv.id.clone(),
-        to: m.from.e164().to_owned(),
+        to: contact.to_owned(),
         outgoing,
         day: chrono::Utc::now()
             .with_timezone(&found.time_zone)
@@ -289,27 +224,68 @@ pub async fn handle_message(
     Ok(Outcome::Handled { replies })
 }
 
-/// Whether an agent-owned conversation goes back to the bot: the device's
-/// handoff timeout passed since the takeover and since the last agent
-/// reply. When it did, the conversation is handed back here.
-async fn handoff_expired(
-    state: &AppState,
-    rt: &DeviceRuntime,
-    conv: &inbox::ConversationRef,
-    now: i64,
-) -> Result<bool, AppError> {
-    let Some(timeout) = rt.settings.handoff_timeout() else {
-        return Ok(false);
-    };
-    let last_agent = inbox::last_agent_message_at(&state.pool, &rt.tenant_id, &conv.id).await?;
-    let since = conv.owner_changed_at.max(last_agent).unwrap_or(0);
-    let timeout_ms = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
-    if now.saturating_sub(since) < timeout_ms {
-        return Ok(false);
+/// A store failure of the bot pipeline as the server's error.
+fn store_error(e: StoreError) -> AppError {
+    match e {
+        StoreError::Database(e) => e.into(),
+        other => AppError::internal(other),
     }
-    tracing::info!(tenant = %rt.tenant_id, conversation = %conv.id, "no agent reply within the handoff timeout; the bot answers again");
-    inbox::set_owner(&state.pool, &rt.tenant_id, &conv.id, inbox::OWNER_BOT, None).await?;
-    Ok(true)
+}
+
+/// Performs the plugins' actions of one turn: a reply is sent through the
+/// device's provider at once (a simulator's send waits for the turn's
+/// write job), tags go to the contact at once, and the replies, keyword
+/// matches, state and handoff are kept for the turn's one write job.
+struct ServerTurn<'a> {
+    state: &'a AppState,
+    rt: &'a DeviceRuntime,
+    to: &'a PhoneNumber,
+    sent: Vec<(OutgoingMessage, Option<SendResult>)>,
+    matched: Vec<String>,
+    new_state: Option<Option<String>>,
+    handoff: bool,
+}
+
+type SendResult = Result<whatsapp_client::SendReceipt, whatsapp_client::Error>;
+
+#[async_trait::async_trait]
+impl Perform for ServerTurn<'_> {
+    type Error = StoreError;
+
+    async fn perform(&mut self, plugin: &str, actions: &[Action]) -> Result<(), StoreError> {
+        let tenant = self.rt.tenant_id.as_str();
+        for action in actions {
+            match action {
+                Action::Reply { message, matched } => {
+                    self.matched.extend(matched.iter().cloned());
+                    // A simulator's "send" is an insert: it joins the write
+                    // job of the turn instead of taking a turn of its own.
+                    let result = if self.rt.kind == DeviceKind::Simulator {
+                        None
+                    } else {
+                        Some(self.rt.provider.send(self.to, message).await)
+                    };
+                    self.sent.push((message.clone(), result));
+                }
+                Action::SetState(s) => self.new_state = Some(s.clone()),
+                Action::Handoff(reason) => {
+                    tracing::info!(tenant, device = %self.rt.id, plugin, reason = reason.as_deref().unwrap_or(""), "bot handed the conversation to a human");
+                    self.handoff = true;
+                }
+                Action::Tag(tag) => {
+                    pipeline::apply_tag(self.state, tenant, self.to.e164(), tag, true).await;
+                }
+                Action::Untag(tag) => {
+                    pipeline::apply_tag(self.state, tenant, self.to.e164(), tag, false).await;
+                }
+                Action::Stop => {}
+                other => {
+                    tracing::debug!(action = ?other, "action not supported by the server; ignored");
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Counts what the plugins' replies matched (keyword rule ids ...) in
@@ -385,90 +361,6 @@ pub(crate) async fn send_and_store(
         message_id,
         accepted,
     })
-}
-
-/// One inbound message to store (a [`crate::db::BatchJob`]; owned, so the
-/// job can run again).
-struct Ingest {
-    tenant_id: String,
-    device_id: String,
-    contact: String,
-    provider_message_id: String,
-    kind: String,
-    body: Option<String>,
-    payload: String,
-    from_name: Option<String>,
-    now: i64,
-}
-
-impl BatchJob for Ingest {
-    /// The conversation; `None` when the message was stored before (a
-    /// provider retry: nothing else happens).
-    type Output = Option<inbox::ConversationRef>;
-
-    /// Finds or creates the conversations and inserts the messages keyed
-    /// by (device, direction, provider message id), then moves the
-    /// conversations of the new messages forward.
-    fn run_many<'c>(
-        c: &'c mut sqlx::AnyConnection,
-        items: &'c [Arc<Self>],
-    ) -> JobFuture<'c, Vec<Self::Output>> {
-        Box::pin(async move {
-            let keys: Vec<ConversationKey<'_>> = items
-                .iter()
-                .map(|i| ConversationKey {
-                    tenant_id: &i.tenant_id,
-                    device_id: &i.device_id,
-                    contact: &i.contact,
-                })
-                .collect();
-            let first = items.iter().map(|i| i.now).min().unwrap_or_else(now_ms);
-            let convs = inbox::upsert_conversations(&mut *c, &keys, first).await?;
-            let ids: Vec<String> = items.iter().map(|_| crate::db::new_id()).collect();
-            let rows: Vec<(&str, NewMessage<'_>, i64)> = items
-                .iter()
-                .zip(&convs)
-                .zip(&ids)
-                .map(|((i, conv), id)| {
-                    let m = NewMessage {
-                        tenant_id: &i.tenant_id,
-                        conversation_id: &conv.id,
-                        device_id: &i.device_id,
-                        direction: "in",
-                        sender: "contact",
-                        provider_message_id: Some(&i.provider_message_id),
-                        kind: &i.kind,
-                        body: i.body.as_deref(),
-                        payload: &i.payload,
-                        status: "received",
-                        error: None,
-                    };
-                    (id.as_str(), m, i.now)
-                })
-                .collect();
-            let inserted = inbox::insert_messages(&mut *c, &rows).await?;
-            let touches: Vec<Touch<'_>> = items
-                .iter()
-                .zip(&convs)
-                .zip(&ids)
-                .filter(|(_, id)| inserted.contains(*id))
-                .map(|((i, conv), _)| Touch {
-                    tenant_id: &i.tenant_id,
-                    conversation_id: &conv.id,
-                    preview: i.body.as_deref(),
-                    contact_name: i.from_name.as_deref(),
-                    at: i.now,
-                })
-                .collect();
-            inbox::touch_conversations(&mut *c, &touches).await?;
-            drop((rows, touches));
-            Ok(convs
-                .into_iter()
-                .zip(&ids)
-                .map(|(conv, id)| inserted.contains(id).then_some(conv))
-                .collect())
-        })
-    }
 }
 
 /// A message sent (or attempted) through a device, ready to store.
@@ -650,10 +542,10 @@ impl BatchJob for TurnRecord {
                 })
                 .collect();
             record_keyword_hits(&mut *c, &hits).await?;
-            let outcomes: Vec<BotOutcome<'_>> = items
+            let outcomes: Vec<SavedOutcome<'_>> = items
                 .iter()
                 .filter(|i| i.save_outcome)
-                .map(|i| BotOutcome {
+                .map(|i| SavedOutcome {
                     tenant_id: &i.tenant_id,
                     conversation_id: &i.conversation_id,
                     state: i.state_text.as_deref(),
@@ -699,7 +591,7 @@ pub async fn handle_status(
     });
     let inbox_changed =
         inbox::apply_status(&state.pool, &rt.id, &s.message_id, status, error.as_deref()).await?;
-    // Campaign messages are tracked in the campaigns area's own table; a
+    // Campaign messages are tracked in the campaigns feature's own table; a
     // closed 24-hour window reported here sends the mapped template instead.
     let needs_template = s.errors.iter().any(|e| e.needs_template());
     let campaign_rows = crate::campaigns::on_device_status(

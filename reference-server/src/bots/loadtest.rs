@@ -1,7 +1,8 @@
-//! Setup for the inbound load generator (`src/bin/loadgen_inbound.rs`): a
-//! server on a fresh SQLite file with one active vendor, one simulator
-//! device (with an app secret, so it takes signed webhooks) running the
-//! keyword-rules plugin. Not used by the server itself.
+//! Setup for the inbound load generator (`src/bin/loadgen_inbound.rs`): one
+//! active vendor, one simulator device (with an app secret, so it takes
+//! signed webhooks) running the keyword-rules plugin, in a server started
+//! on a fresh SQLite file ([`start`]) or in a database that server
+//! processes will share ([`prepare`]). Not used by the server itself.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -22,6 +23,15 @@ pub async fn start(data_dir: &Path) -> Result<(String, String, String), StartErr
     let mut config = crate::Config::with_data_dir(data_dir);
     config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
     let state = crate::build_state(config).await?;
+    let (device_id, secret) = prepare(&state).await?;
+    let (listener, addr) = crate::bind(state.config.bind).await?;
+    tokio::spawn(crate::serve(state, listener, std::future::pending::<()>()));
+    Ok((format!("http://{addr}"), device_id, secret))
+}
+
+/// Sets up the vendor, device and plugin in `state`'s database, for server
+/// processes started on it. Returns the device id and its app secret.
+pub async fn prepare(state: &crate::AppState) -> Result<(String, String), StartError> {
     let now = now_ms();
     let tenant_id = new_id();
     sqlx::query(
@@ -82,7 +92,7 @@ pub async fn start(data_dir: &Path) -> Result<(String, String, String), StartErr
         "rules": [{ "id": "harga", "keywords": ["harga"], "reply": "Halo {name}, harga mulai Rp10.000" }],
         "default_reply": "Terima kasih, pesan Anda sudah kami terima."
     });
-    super::runtime(&state)
+    super::runtime(state)
         .plugins
         .validate_config("keyword-rules", &config)
         .await
@@ -99,7 +109,5 @@ pub async fn start(data_dir: &Path) -> Result<(String, String, String), StartErr
     .bind(now)
     .execute(&state.pool)
     .await?;
-    let (listener, addr) = crate::bind(state.config.bind).await?;
-    tokio::spawn(crate::serve(state, listener, std::future::pending::<()>()));
-    Ok((format!("http://{addr}"), device_id, secret))
+    Ok((device_id, secret))
 }

@@ -30,7 +30,7 @@ use crate::devices::registry::DeviceRuntime;
 use crate::http::i18n::tr;
 use crate::http::{ApiJson, ApiResult, AppError, ok};
 
-/// The bots area's long-lived state, kept in [`crate::state::Services`]:
+/// The bots feature's long-lived state, kept in [`crate::state::Services`]:
 /// caches that must outlive a request. Built lazily from the app state on
 /// first use.
 #[derive(Default)]

@@ -15,14 +15,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
+use async_trait::async_trait;
 use bot_core::llm::LlmService;
 use bot_core::{
-    Action, Author, ConversationStore, Handler, HandlerContext, HistoryEntry, HostConfig,
+    Action, ConversationStore, EventKind, Handler, HandlerContext, HandlerError, HostConfig,
     PluginComponent, PluginHost, SqlStore, WasmHandler,
 };
 use sqlx::{AnyPool, Row};
 use tokio::sync::OnceCell;
-use whatsapp_client::OutgoingMessage;
 use whatsapp_client::webhook::InboundMessage;
 
 use super::PluginInfo;
@@ -37,79 +37,70 @@ pub const AVAILABLE_PLUGINS: [&str; 2] = ["keyword-rules", "ai-reply"];
 
 /// Messages of history given to a plugin that does not say how many it
 /// reads (ai-reply's `history_window` default).
-const DEFAULT_HISTORY: i64 = 10;
+pub(crate) const DEFAULT_HISTORY: u32 = 10;
 
 /// Most messages of history any plugin gets (ai-reply's maximum window).
-const MAX_HISTORY: i64 = 50;
+const MAX_HISTORY: u32 = 50;
 
 /// How much history a configured plugin reads: what its manifest declares
 /// (`history-depth`, contract 0.3.0; keyword-rules reads none), narrowed for
 /// ai-reply to its configured `history_window`; the default for a plugin
 /// that declares nothing.
-fn history_depth(handler: &WasmHandler, config: &serde_json::Value) -> i64 {
+fn history_depth(handler: &WasmHandler, config: &serde_json::Value) -> u32 {
     let declared = handler
         .history_depth()
-        .map_or(DEFAULT_HISTORY, i64::from)
-        .clamp(0, MAX_HISTORY);
+        .unwrap_or(DEFAULT_HISTORY)
+        .min(MAX_HISTORY);
     match handler.name() {
         "ai-reply" => config
             .get("history_window")
-            .and_then(serde_json::Value::as_i64)
-            .unwrap_or(DEFAULT_HISTORY)
-            .clamp(0, declared),
+            .and_then(serde_json::Value::as_u64)
+            .map_or(DEFAULT_HISTORY, |w| u32::try_from(w).unwrap_or(u32::MAX))
+            .min(declared),
         _ => declared,
     }
 }
 
-/// What the pipeline asks the engine to do, in order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum BotAction {
-    /// Send this message to the customer.
-    Reply {
-        /// The message.
-        message: OutgoingMessage,
-        /// What produced it in the plugin (a keyword rule id ...), counted
-        /// in `bot_keyword_hits`.
-        matched: Option<String>,
-    },
-    /// Replace the conversation state (`None` clears it).
-    SetState(Option<String>),
-    /// Hand the conversation to a human agent.
-    Handoff(Option<String>),
-}
-
-/// One inbound message to run through a device's pipeline.
-#[derive(Debug)]
-pub struct Turn<'a> {
-    /// The device.
-    pub device: &'a DeviceRuntime,
-    /// The conversation.
-    pub conversation_id: &'a str,
-    /// The customer's E.164 number.
-    pub contact: &'a str,
-    /// Profile name from the provider.
-    pub contact_name: Option<&'a str>,
-    /// Stored plugin-visible state.
-    pub state: Option<&'a str>,
-    /// The message (already stored).
-    pub message: &'a InboundMessage,
-    /// The vendor's time zone: plugins see "now" in it (business hours).
-    pub time_zone: chrono_tz::Tz,
-    /// The stored contact.
-    pub stored: &'a ContactSnapshot,
-}
-
+/// The loaded components (each holds the plugin host).
 struct Loaded {
-    host: Arc<PluginHost>,
     components: BTreeMap<String, Arc<PluginComponent>>,
 }
 
-/// A device's configured handlers and the history they need.
-#[derive(Clone)]
-struct Pipeline {
-    handlers: Arc<[Arc<dyn Handler>]>,
-    /// Messages of history to load for a turn (0: none, no query).
-    history: i64,
+/// A device's configured handlers, in order.
+type Pipeline = Arc<[Arc<dyn Handler>]>;
+
+/// A configured plugin with the history it reads
+/// ([`history_depth`]), for `bot-core`'s pipeline.
+struct Configured {
+    handler: WasmHandler,
+    history: u32,
+}
+
+#[async_trait]
+impl Handler for Configured {
+    fn name(&self) -> &str {
+        self.handler.name()
+    }
+
+    fn wants(&self, kind: EventKind) -> bool {
+        self.handler.wants(kind)
+    }
+
+    fn debounce(&self) -> Option<std::time::Duration> {
+        self.handler.debounce()
+    }
+
+    fn history_depth(&self) -> Option<u32> {
+        Some(self.history)
+    }
+
+    async fn handle(
+        &self,
+        message: &InboundMessage,
+        ctx: &HandlerContext,
+    ) -> Result<Vec<Action>, HandlerError> {
+        self.handler.handle(message, ctx).await
+    }
 }
 
 /// The process's plugin host, loaded components and cached pipelines.
@@ -164,9 +155,10 @@ impl Plugins {
             .loaded
             .get_or_init(|| async {
                 let load = async {
-                    let store = SqlStore::new(self.pool.clone());
-                    store.migrate().await.map_err(|e| format!("plugin store: {e}"))?;
-                    let store: Arc<dyn ConversationStore> = Arc::new(store);
+                    // Only the plugins' key-value table is used (applied by
+                    // the server's migration step); conversations live in
+                    // the inbox.
+                    let store: Arc<dyn ConversationStore> = Arc::new(SqlStore::new(self.pool.clone()));
                     let config = HostConfig::default().cache_dir(self.cache_dir.clone());
                     let host = Arc::new(
                         PluginHost::new(config, store, Some(Arc::clone(&self.llm)))
@@ -188,7 +180,7 @@ impl Plugins {
                             Err(e) => tracing::error!(plugin = name, error = %e, "plugin failed to load"),
                         }
                     }
-                    Ok::<_, String>(Loaded { host, components })
+                    Ok::<_, String>(Loaded { components })
                 };
                 load.await
             })
@@ -248,7 +240,7 @@ impl Plugins {
     }
 
     /// The pipeline of `device`, built from its stored configuration.
-    async fn pipeline(&self, device: &DeviceRuntime) -> Result<Pipeline, AppError> {
+    pub(crate) async fn pipeline(&self, device: &DeviceRuntime) -> Result<Pipeline, AppError> {
         if let Some((v, p)) = self
             .pipelines
             .read()
@@ -261,31 +253,26 @@ impl Plugins {
         let loaded = self.loaded().await?;
         let rows = super::load_device_plugins(&self.pool, &device.tenant_id, &device.id).await?;
         let mut handlers: Vec<Arc<dyn Handler>> = Vec::new();
-        let mut history = 0;
         for row in rows.into_iter().filter(|r| r.enabled) {
             let Some(c) = loaded.components.get(&row.plugin) else {
                 tracing::warn!(device = %device.id, plugin = %row.plugin, "configured plugin is not available; skipped");
                 continue;
             };
             match c.configure(&row.config) {
-                Ok(h) => {
-                    history = history.max(history_depth(&h, &row.config));
-                    handlers.push(Arc::new(h));
+                Ok(handler) => {
+                    let history = history_depth(&handler, &row.config);
+                    handlers.push(Arc::new(Configured { handler, history }));
                 }
                 Err(e) => {
                     tracing::warn!(device = %device.id, error = %e, "stored plugin configuration no longer valid; skipped")
                 }
             }
         }
-        let p = Pipeline {
-            handlers: handlers.into(),
-            history,
-        };
+        let p: Pipeline = handlers.into();
         self.pipelines
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(device.id.clone(), (device.version, p.clone()));
-        let _ = &loaded.host;
         Ok(p)
     }
 }
@@ -320,7 +307,7 @@ impl ContactSnapshot {
     }
 }
 
-/// The contact's name, tags and custom fields from the contacts area's
+/// The contact's name, tags and custom fields from the contacts feature's
 /// tables (empty when the customer is not a stored contact), whether
 /// campaigns ever reached the number, and the vendor's monthly message
 /// allowance and usage, in one query.
@@ -368,201 +355,10 @@ pub(crate) async fn contact_snapshot(
     Ok(out)
 }
 
-/// The `depth` most recent messages of the conversation, oldest first,
-/// without the inbound message `skip_provider_id` (the one being handled).
-async fn history(
-    pool: &AnyPool,
-    tenant_id: &str,
-    conversation_id: &str,
-    skip_provider_id: &str,
-    depth: i64,
-) -> Result<Vec<HistoryEntry>, sqlx::Error> {
-    if depth <= 0 {
-        return Ok(Vec::new());
-    }
-    let rows = sqlx::query(
-        "SELECT direction, sender, kind, body, provider_message_id, created_at FROM messages \
-         WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
-    )
-    .bind(tenant_id)
-    .bind(conversation_id)
-    .bind(depth + 1)
-    .fetch_all(pool)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows.iter().rev() {
-        let pid: Option<String> = r.try_get("provider_message_id")?;
-        let direction: String = r.try_get("direction")?;
-        if direction == "in" && pid.as_deref() == Some(skip_provider_id) {
-            continue;
-        }
-        let sender: String = r.try_get("sender")?;
-        let kind: String = r.try_get("kind")?;
-        let body: Option<String> = r.try_get("body")?;
-        out.push(HistoryEntry {
-            author: match (direction.as_str(), sender.as_str()) {
-                ("in", _) => Author::Customer,
-                (_, "bot") => Author::Bot,
-                _ => Author::Agent,
-            },
-            text: body.unwrap_or_else(|| format!("[{kind}]")),
-            provider_message_id: pid,
-            at_ms: r.try_get("created_at")?,
-        });
-    }
-    let excess = out
-        .len()
-        .saturating_sub(usize::try_from(depth).unwrap_or(usize::MAX));
-    out.drain(..excess);
-    Ok(out)
-}
-
-/// Runs the device's pipeline for one message and returns what to do.
-/// A failing plugin is logged (with tenant, device and plugin) and skipped;
-/// the others still run.
-///
-/// A plugin with a debounce window (ai-reply) first waits it out; if the
-/// customer wrote again meanwhile, this message's turn skips the plugin
-/// and the later message's turn answers the whole burst (its history holds
-/// the earlier messages). "Later" is read from the stored conversation, so
-/// it holds across server processes. When a human agent took the
-/// conversation over during the wait, the pipeline stops.
-pub async fn run(state: &AppState, turn: &Turn<'_>) -> Result<Vec<BotAction>, AppError> {
-    let plugins = &super::runtime(state).plugins;
-    let pipeline = plugins.pipeline(turn.device).await?;
-    let kind = bot_core::EventKind::of(turn.message);
-    if !pipeline.handlers.iter().any(|h| h.wants(kind)) {
-        return Ok(Vec::new());
-    }
-    let tenant = &turn.device.tenant_id;
-    let mut ctx: Option<HandlerContext> = None;
-    let mut out = Vec::new();
-    for h in pipeline.handlers.iter() {
-        if !h.wants(kind) {
-            continue;
-        }
-        if let Some(window) = h.debounce() {
-            tokio::time::sleep(window).await;
-            match burst_state(&state.pool, tenant, turn.conversation_id).await? {
-                BurstState::Human => break,
-                BurstState::Latest(id) if id.as_deref() != Some(turn.message.id.as_str()) => {
-                    tracing::debug!(tenant = %tenant, plugin = h.name(), "a later message answers the burst; skipped");
-                    continue;
-                }
-                BurstState::Latest(_) => {}
-            }
-            // Built after the wait, so the history holds the whole burst.
-            ctx = None;
-        }
-        let ctx = match &mut ctx {
-            Some(c) => &*c,
-            slot => &*slot.insert(context(state, turn, pipeline.history).await?),
-        };
-        let actions = match h.handle(turn.message, ctx).await {
-            Ok(a) => a,
-            Err(error) => {
-                tracing::warn!(tenant = %tenant, device = %turn.device.id, plugin = h.name(), %error, "plugin failed; skipped");
-                continue;
-            }
-        };
-        let mut stop = false;
-        for a in actions {
-            match a {
-                Action::Reply { message, matched } => {
-                    out.push(BotAction::Reply { message, matched });
-                }
-                Action::SetState(s) => out.push(BotAction::SetState(s)),
-                Action::Handoff(reason) => {
-                    out.push(BotAction::Handoff(reason));
-                    // No plugin answers a conversation a human owns.
-                    stop = true;
-                }
-                Action::Tag(tag) => apply_tag(state, tenant, turn.contact, &tag, true).await,
-                Action::Untag(tag) => apply_tag(state, tenant, turn.contact, &tag, false).await,
-                Action::Stop => stop = true,
-                other => {
-                    tracing::debug!(action = ?other, "action not supported by the server; ignored")
-                }
-            }
-        }
-        if stop {
-            break;
-        }
-    }
-    Ok(out)
-}
-
-/// The context plugins see for `turn`: the stored contact, `depth`
-/// messages of history and "now" in the vendor's time zone.
-async fn context(
-    state: &AppState,
-    turn: &Turn<'_>,
-    depth: i64,
-) -> Result<HandlerContext, AppError> {
-    let tenant = &turn.device.tenant_id;
-    let history = history(
-        &state.pool,
-        tenant,
-        turn.conversation_id,
-        &turn.message.id,
-        depth,
-    )
-    .await?;
-    Ok(HandlerContext {
-        tenant: tenant.clone(),
-        contact: bot_core::Contact {
-            phone: turn.message.from.clone(),
-            name: turn
-                .stored
-                .name
-                .clone()
-                .or_else(|| turn.contact_name.map(str::to_owned)),
-            tags: turn.stored.tags.clone(),
-            fields: turn.stored.fields.clone(),
-        },
-        state: turn.state.map(str::to_owned),
-        history,
-        now: chrono::Utc::now().with_timezone(&turn.time_zone),
-    })
-}
-
-/// Who holds the conversation after a debounce wait.
-enum BurstState {
-    /// A human agent took it over.
-    Human,
-    /// The bot; with the provider id of the newest inbound message.
-    Latest(Option<String>),
-}
-
-async fn burst_state(
-    pool: &AnyPool,
-    tenant_id: &str,
-    conversation_id: &str,
-) -> Result<BurstState, sqlx::Error> {
-    let owner: Option<(String,)> =
-        sqlx::query_as("SELECT owner FROM conversations WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant_id)
-            .bind(conversation_id)
-            .fetch_optional(pool)
-            .await?;
-    if owner.is_some_and(|(o,)| o == crate::inbox::store::OWNER_AGENT) {
-        return Ok(BurstState::Human);
-    }
-    let latest: Option<(Option<String>,)> = sqlx::query_as(
-        "SELECT provider_message_id FROM messages WHERE tenant_id = $1 AND conversation_id = $2 \
-         AND direction = 'in' ORDER BY created_at DESC, id DESC LIMIT 1",
-    )
-    .bind(tenant_id)
-    .bind(conversation_id)
-    .fetch_optional(pool)
-    .await?;
-    Ok(BurstState::Latest(latest.and_then(|(id,)| id)))
-}
-
-/// Adds or removes a contact tag in the contacts area's tables (creating
+/// Adds or removes a contact tag in the contacts feature's tables (creating
 /// the contact when a tag is added). Failures are logged: a tag is not
 /// worth losing the reply over.
-async fn apply_tag(state: &AppState, tenant: &str, phone: &str, tag: &str, add: bool) {
+pub(crate) async fn apply_tag(state: &AppState, tenant: &str, phone: &str, tag: &str, add: bool) {
     let tag = tag.trim();
     if tag.is_empty() || tag.chars().count() > 64 {
         return;

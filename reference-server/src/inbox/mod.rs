@@ -2,6 +2,7 @@
 //! the human handoff (an agent takes a conversation over, the bot pauses;
 //! the agent replies through the device; the agent hands it back).
 
+pub(crate) mod conversations;
 pub(crate) mod store;
 
 use axum::extract::{Path, Query, State};

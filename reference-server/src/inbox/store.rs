@@ -626,3 +626,51 @@ pub(crate) async fn save_bot_outcomes(
     .await?;
     Ok(())
 }
+
+/// One stored message as the bot runtime reads history.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct HistoryRow {
+    pub(crate) direction: String,
+    pub(crate) sender: String,
+    pub(crate) kind: String,
+    pub(crate) body: Option<String>,
+    pub(crate) provider_message_id: Option<String>,
+    pub(crate) created_at: i64,
+}
+
+/// The `limit` most recent messages of a conversation, newest first.
+pub(crate) async fn recent_messages(
+    pool: &AnyPool,
+    tenant_id: &str,
+    conversation_id: &str,
+    limit: i64,
+) -> Result<Vec<HistoryRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT direction, sender, kind, body, provider_message_id, created_at FROM messages \
+         WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
+    )
+    .bind(tenant_id)
+    .bind(conversation_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// The owner of a conversation and the provider id of its newest inbound
+/// message (`None` for an unknown conversation).
+pub(crate) async fn owner_and_newest_inbound(
+    pool: &AnyPool,
+    tenant_id: &str,
+    conversation_id: &str,
+) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.owner, (SELECT m.provider_message_id FROM messages m \
+           WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.id AND m.direction = 'in' \
+           ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS newest \
+         FROM conversations c WHERE c.tenant_id = $1 AND c.id = $2",
+    )
+    .bind(tenant_id)
+    .bind(conversation_id)
+    .fetch_optional(pool)
+    .await
+}

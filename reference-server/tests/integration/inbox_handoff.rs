@@ -583,3 +583,38 @@ async fn opt_out_cancels_queued_campaign_messages(kind: DbKind) {
     app.stop().await;
 }
 both_dbs!(opt_out_cancels_queued_campaign_messages);
+
+/// Conversations live in the inbox tables only: of `bot-core`'s tables the
+/// server's database holds just the plugins' key-value store, and running
+/// the migration step again (a restart) changes nothing.
+async fn only_the_plugin_kv_table_of_bot_core(kind: DbKind) {
+    let app = spawn_app(kind).await;
+    let sql = match kind {
+        DbKind::Postgres => {
+            "SELECT table_name::text AS name FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name LIKE 'bot_%'"
+        }
+        DbKind::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'bot_%'"
+        }
+    };
+    let tables = || async {
+        let mut t: Vec<String> = sqlx::query_as::<_, (String,)>(sql)
+            .fetch_all(&app.state.pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(n,)| n)
+            .collect();
+        t.sort();
+        t
+    };
+    assert_eq!(tables().await, ["bot_keyword_hits", "bot_kv"]);
+    reference_server::db::migrate(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(tables().await, ["bot_keyword_hits", "bot_kv"]);
+    app.stop().await;
+}
+
+both_dbs!(only_the_plugin_kv_table_of_bot_core);
