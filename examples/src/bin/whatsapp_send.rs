@@ -18,6 +18,7 @@
 #![allow(clippy::print_stdout)]
 
 use std::env;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use axum::Json;
@@ -104,16 +105,17 @@ options:
 ";
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let args: Vec<String> = env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
         print!("{USAGE}");
-        return Ok(());
+        return Ok(ExitCode::SUCCESS);
     }
     // Phone numbers never start with '-': anything that does is an option
     // this program does not have, not a number to message.
     if let Some(option) = args.iter().find(|a| a.starts_with('-') && a.len() > 1) {
-        return Err(format!("unknown option {option:?}\n\n{USAGE}").into());
+        eprint!("unknown option {option:?}\n\n{USAGE}");
+        return Ok(ExitCode::from(2));
     }
     tracing_subscriber::fmt().with_env_filter("info").init();
     let mut args = args.into_iter();
@@ -136,5 +138,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Err(e) => return Err(e.into()),
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
