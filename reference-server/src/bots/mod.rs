@@ -10,6 +10,7 @@
 
 pub mod engine;
 pub mod llm;
+#[cfg(feature = "loadtest")]
 pub mod loadtest;
 pub mod pipeline;
 
