@@ -759,6 +759,7 @@ mod tests {
 
         let mut expected = server_versions;
         expected.extend(otp::SqlStore::migrator().iter().map(|m| m.version));
+        expected.extend(BOT_KV.iter().map(|m| m.version));
         assert_eq!(recorded(&pool).await, expected);
         let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM otp_send_logs")
             .fetch_one(&pool)

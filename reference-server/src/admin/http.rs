@@ -30,9 +30,12 @@ async fn list_orders(
     Query(filter): Query<TenantFilter>,
 ) -> ApiResult<Vec<OrderView>> {
     let tenant = filter.tenant_id.as_ref().map(|t| t.as_str());
-    Ok(ok(
-        crate::billing::store::orders::list(&state.pool, tenant, 500).await?,
-    ))
+    Ok(ok(crate::billing::store::orders::list(
+        &state.pool,
+        tenant,
+        500,
+    )
+    .await?))
 }
 
 /// Payment notifications of every vendor, newest first (at most 500).

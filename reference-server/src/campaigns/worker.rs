@@ -170,8 +170,7 @@ impl Engine {
         let campaign = store::get(pool, tenant_id, campaign_id).await?;
         let assignment = store::device(pool, tenant_id, campaign_id, device_id).await?;
         let locale = foreign::tenant_locale(pool, tenant_id).await?;
-        let device =
-            crate::devices::store::get(pool, tenant_id, device_id).await?;
+        let device = crate::devices::store::get(pool, tenant_id, device_id).await?;
         let (Some(campaign), Some(d), Some(locale), Some(device)) =
             (campaign, assignment, locale, device)
         else {

@@ -10,8 +10,8 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::http::run_import;
-use super::model::ImportReport;
 use super::import::ColumnMapping;
+use super::model::ImportReport;
 use crate::AppState;
 use crate::http::AppError;
 use crate::http::i18n::{self, Lang, pick, tr};
