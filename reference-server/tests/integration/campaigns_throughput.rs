@@ -205,11 +205,11 @@ async fn throughput_holds(kind: DbKind, second_replica: bool) {
 
     // The sender keeps to the limit, so the provider refuses nothing; on a
     // loaded machine a request now and then reaches the mock more than the
-    // 10 ms margin late, so up to 1% of the requests may still be refused
-    // (and are sent again after the pause). A bursting sender has 4% here.
+    // 10 ms margin late, so up to 2% of the requests may still be refused
+    // (and are sent again after the pause). A bursting sender gets 4% here.
     let refused = graph.0.refused.load(Ordering::Relaxed);
     assert!(
-        refused * 100 <= RECIPIENTS + CUSTOMERS,
+        refused * 50 <= RECIPIENTS + CUSTOMERS,
         "{refused} answered 130429"
     );
     let accepted = graph.0.accepted.lock().unwrap().clone();
