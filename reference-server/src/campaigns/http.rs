@@ -50,7 +50,7 @@ async fn view(
         crate::devices::store::list(&state.pool, tenant_id)
             .await?
             .into_iter()
-            .map(|d| (DeviceId::from(d.id), d.kind))
+            .map(|d| (d.id, d.kind))
             .collect();
     Ok(CampaignView {
         devices: devices
