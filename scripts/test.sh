@@ -2,7 +2,7 @@
 # The whole test suite, from a fresh machine: installs what is missing,
 # builds the wasm plugins, starts one throwaway PostgreSQL server for the run
 # (every test creates its own database in it) and runs every test of every
-# crate. Extra arguments go to `cargo test` (e.g. `scripts/test.sh -p otp`).
+# crate. Extra arguments go to `cargo test` (e.g. `scripts/test.sh -p wa-commerce-otp`; packages are named by their `[package] name`).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
