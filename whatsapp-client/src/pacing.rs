@@ -231,7 +231,7 @@ type KeyedLimiter =
 ///     paced.send(&to, &OutgoingMessage::text("x")).await.unwrap();
 /// }
 /// // 2 per second: the 3rd and 4th message waited until the first two
-/// // left the window of 1 s plus the 10 ms margin.
+/// // left the window (one second plus `WINDOW_MARGIN`).
 /// assert_eq!(start.elapsed(), Duration::from_millis(1010));
 /// # });
 /// ```
