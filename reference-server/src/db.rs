@@ -250,6 +250,17 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// A count per time bucket, as `SELECT <bucket> AS b, COUNT(*) AS n ...
+/// GROUP BY b` reads it (`b`: a bucket start in ms or a day number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct BucketCount {
+    /// The bucket.
+    #[sqlx(rename = "b")]
+    pub bucket: i64,
+    /// Rows in it.
+    pub n: i64,
+}
+
 /// A new id (uuid v7: time-ordered, so indexes stay compact).
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

@@ -73,41 +73,35 @@ pub enum AuthMethod {
 /// owns, so this feature depends on no other.
 #[derive(Debug, Clone)]
 pub struct CurrentMember {
-    /// The vendor as text (the same as [`CurrentMember::tenant`]): put it in
-    /// every tenant query (`WHERE tenant_id = $n`).
-    pub tenant_id: String,
-    /// The member as text (the same as [`CurrentMember::member`]); for an
-    /// API key, the member who created it.
-    pub member_id: String,
+    /// The vendor: put it in every tenant query (`WHERE tenant_id = $n`).
+    pub tenant_id: TenantId,
+    /// The member; for an API key, the member who created it.
+    pub member_id: MemberId,
     /// The effective role.
     pub role: Role,
     /// Session or API key.
     pub method: AuthMethod,
-    tenant: TenantId,
-    member: MemberId,
 }
 
 impl CurrentMember {
     /// The caller: `member` of `tenant` acting with `role`.
     pub fn new(tenant: TenantId, member: MemberId, role: Role, method: AuthMethod) -> Self {
         Self {
-            tenant_id: tenant.as_str().to_owned(),
-            member_id: member.as_str().to_owned(),
+            tenant_id: tenant,
+            member_id: member,
             role,
             method,
-            tenant,
-            member,
         }
     }
 
     /// The vendor.
     pub fn tenant(&self) -> &TenantId {
-        &self.tenant
+        &self.tenant_id
     }
 
     /// The member (for an API key: the member who created it).
     pub fn member(&self) -> &MemberId {
-        &self.member
+        &self.member_id
     }
 
     /// 403 `insufficient_role` unless the role is at least `min`.

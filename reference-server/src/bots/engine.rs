@@ -288,36 +288,6 @@ impl Perform for ServerTurn<'_> {
     }
 }
 
-/// Counts what the plugins' replies matched (keyword rule ids ...) in
-/// `bot_keyword_hits`: `(tenant, day, keyword)` per match, `day` being
-/// today in the vendor's time zone; one upsert per chunk of distinct keys.
-async fn record_keyword_hits(
-    c: &mut sqlx::AnyConnection,
-    matched: &[(&str, &str, &str)],
-) -> Result<(), sqlx::Error> {
-    let mut counts: std::collections::BTreeMap<(&str, &str, &str), i64> =
-        std::collections::BTreeMap::new();
-    for m in matched {
-        *counts.entry(*m).or_default() += 1;
-    }
-    let counts: Vec<((&str, &str, &str), i64)> = counts.into_iter().collect();
-    crate::db::execute_rows(
-        c,
-        &counts,
-        4,
-        |values| {
-            format!(
-                "INSERT INTO bot_keyword_hits (tenant_id, day, keyword, hits) VALUES {values} \
-                 ON CONFLICT (tenant_id, day, keyword) DO UPDATE \
-                 SET hits = bot_keyword_hits.hits + excluded.hits"
-            )
-        },
-        |q, ((tenant, day, keyword), n)| q.bind(*tenant).bind(*day).bind(*keyword).bind(*n),
-    )
-    .await?;
-    Ok(())
-}
-
 /// A message sent (or attempted) and stored.
 #[derive(Debug, Clone)]
 pub(crate) struct Stored {
@@ -541,7 +511,7 @@ impl BatchJob for TurnRecord {
                         .map(|m| (i.tenant_id.as_str(), i.day.as_str(), m.as_str()))
                 })
                 .collect();
-            record_keyword_hits(&mut *c, &hits).await?;
+            super::store::record_keyword_hits(&mut *c, &hits).await?;
             let outcomes: Vec<SavedOutcome<'_>> = items
                 .iter()
                 .filter(|i| i.save_outcome)

@@ -13,6 +13,7 @@ pub mod llm;
 #[cfg(feature = "loadtest")]
 pub mod loadtest;
 pub mod pipeline;
+pub(crate) mod store;
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};

@@ -41,10 +41,10 @@ pub use events::{
 };
 pub use model::{
     Audience, CampaignStatus, CampaignView, Counts, CreateCampaign, DeviceAssignment, Followup,
-    PageQuery, QueueState, RecipientQuery, RecipientRow, RecipientStage, RecipientStatus,
-    RecipientView,
+    PageQuery, QueueState, RecipientEvent, RecipientQuery, RecipientRow, RecipientStage,
+    RecipientStatus, RecipientView,
 };
-pub use store::recipient_report;
+pub use store::{event_timeline, recipient_report, sent_per_day};
 pub use worker::Engine;
 
 /// The campaigns routes (`/api/v1/campaigns...`).
@@ -88,45 +88,4 @@ pub mod audience {
     ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
         super::foreign::known_contact_ids(pool, tenant_id, ids).await
     }
-}
-
-/// The columns [`recipient_from_row`] reads from `campaign_recipients`.
-/// Kept for `analytics`' report until it calls [`recipient_report`].
-pub(crate) const RECIPIENT_COLUMNS: &str = store::RECIPIENT;
-
-/// A recipient row read with [`RECIPIENT_COLUMNS`], as texts for a
-/// report. Kept for `analytics` until it calls [`recipient_report`].
-pub(crate) fn recipient_from_row(row: &sqlx::any::AnyRow) -> Result<RecipientLine, sqlx::Error> {
-    let v = RecipientView::from(<RecipientRow as sqlx::FromRow<'_, _>>::from_row(row)?);
-    Ok(RecipientLine {
-        phone: v.phone,
-        stage: v.stage.as_str().to_owned(),
-        status: v.status.as_str().to_owned(),
-        device_id: v.device_id.into_string(),
-        attempts: v.attempts,
-        provider_message_id: v.provider_message_id,
-        sent_at: v.sent_at,
-        delivered_at: v.delivered_at,
-        read_at: v.read_at,
-        replied_at: v.replied_at,
-        failed_at: v.failed_at,
-        error: v.error,
-    })
-}
-
-/// A recipient as texts, for `analytics`' report (see [`recipient_from_row`]).
-#[derive(Debug, Clone)]
-pub(crate) struct RecipientLine {
-    pub(crate) phone: String,
-    pub(crate) stage: String,
-    pub(crate) status: String,
-    pub(crate) device_id: String,
-    pub(crate) attempts: i64,
-    pub(crate) provider_message_id: Option<String>,
-    pub(crate) sent_at: Option<i64>,
-    pub(crate) delivered_at: Option<i64>,
-    pub(crate) read_at: Option<i64>,
-    pub(crate) replied_at: Option<i64>,
-    pub(crate) failed_at: Option<i64>,
-    pub(crate) error: Option<String>,
 }

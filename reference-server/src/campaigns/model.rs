@@ -222,6 +222,36 @@ pub struct CreateCampaign {
     pub followup: Option<Followup>,
 }
 
+crate::text_enum! {
+    /// A moment in a first campaign message's life, counted by the
+    /// campaign timeline.
+    pub enum RecipientEvent {
+        /// Accepted by the provider.
+        Sent = "sent",
+        /// Delivered to the phone.
+        Delivered = "delivered",
+        /// Read.
+        Read = "read",
+        /// The recipient wrote back.
+        Replied = "replied",
+        /// Failed.
+        Failed = "failed",
+    }
+}
+
+impl RecipientEvent {
+    /// The `campaign_recipients` column holding when it happened.
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            Self::Sent => "sent_at",
+            Self::Delivered => "delivered_at",
+            Self::Read => "read_at",
+            Self::Replied => "replied_at",
+            Self::Failed => "failed_at",
+        }
+    }
+}
+
 /// Per-recipient status counts (first messages; follow-ups separately).
 #[derive(Debug, Clone, Default, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Counts {

@@ -7,9 +7,10 @@ use sqlx::{AnyPool, Transaction};
 use super::foreign;
 use super::model::{
     Audience, CampaignDeviceRow, CampaignRow, CampaignStatus, Counts, DeviceAssignment, QueueState,
-    RecipientRow, RecipientStage, SentRecipient,
+    RecipientEvent, RecipientRow, RecipientStage, SentRecipient,
 };
 use super::pacing;
+use crate::db::BucketCount;
 use crate::domain::{CampaignId, ContactId, DeviceId, RecipientId, TemplateId, TenantId};
 
 type Tx = Transaction<'static, sqlx::Any>;
@@ -370,6 +371,45 @@ pub async fn recipient_report(
     ))
     .bind(tenant_id)
     .bind(campaign_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// How many first messages of the campaign had `event` in each bucket of
+/// `bucket_ms` (bucket start, unix ms), oldest first.
+pub async fn event_timeline(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    campaign_id: &CampaignId,
+    event: RecipientEvent,
+    bucket_ms: i64,
+) -> Result<Vec<BucketCount>, sqlx::Error> {
+    let col = event.column();
+    sqlx::query_as(&format!(
+        "SELECT ({col} / {bucket_ms}) * {bucket_ms} AS b, COUNT(*) AS n FROM campaign_recipients \
+         WHERE tenant_id = $1 AND campaign_id = $2 AND stage = 'main' AND {col} IS NOT NULL GROUP BY b ORDER BY b"
+    ))
+    .bind(tenant_id)
+    .bind(campaign_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Campaign messages the vendor sent since `since` (unix ms), per day
+/// number of `(sent_at + offset_ms) / 1 day`.
+pub async fn sent_per_day(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    offset_ms: i64,
+    since: i64,
+) -> Result<Vec<BucketCount>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT (sent_at + $2) / 86400000 AS b, COUNT(*) AS n FROM campaign_recipients \
+         WHERE tenant_id = $1 AND sent_at IS NOT NULL AND sent_at >= $3 GROUP BY b",
+    )
+    .bind(tenant_id)
+    .bind(offset_ms)
+    .bind(since)
     .fetch_all(pool)
     .await
 }

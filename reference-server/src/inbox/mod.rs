@@ -7,18 +7,14 @@ pub(crate) mod store;
 
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use whatsapp_client::{OutgoingMessage, PhoneNumber};
 
 use crate::AppState;
 use crate::auth::CurrentMember;
-use crate::billing::limits::{self, Limit};
-use crate::bots::engine;
-use crate::devices::registry;
-use crate::http::i18n::{Text, tr};
-use crate::http::{ApiJson, ApiResult, AppError, ok};
+use crate::http::i18n::Text;
+use crate::http::{ApiResult, AppError, ok};
 
 pub use store::{ConversationView, MessageView};
 
@@ -27,7 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_conversations))
         .routes(routes!(get_conversation))
-        .routes(routes!(list_messages, reply))
+        .routes(routes!(list_messages))
         .routes(routes!(take_over))
         .routes(routes!(hand_back))
 }
@@ -52,46 +48,6 @@ pub struct ConversationQuery {
 pub struct HistoryQuery {
     /// The newest N messages, 1..=500 (default 100), returned oldest first.
     pub limit: Option<i64>,
-}
-
-/// Body of an agent reply: a text, or a full message.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AgentReply {
-    /// Plain text to send.
-    #[serde(default)]
-    pub text: Option<String>,
-    /// A full message (`{"type": "image", ...}`), instead of `text`.
-    #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub message: Option<OutgoingMessage>,
-}
-
-/// Builds the message of a text-or-message body; 400 names the field.
-pub(crate) fn message_from(
-    text: Option<String>,
-    message: Option<OutgoingMessage>,
-) -> Result<OutgoingMessage, AppError> {
-    let msg = match (text, message) {
-        (Some(t), None) => OutgoingMessage::text(t),
-        (None, Some(m)) => m,
-        _ => {
-            return Err(AppError::bad_request(
-                "invalid_message",
-                Text::new(
-                    "isi tepat satu dari `text` atau `message`",
-                    "give exactly one of `text` or `message`",
-                ),
-            ));
-        }
-    };
-    msg.validate().map_err(|e| {
-        AppError::bad_request(
-            "invalid_message",
-            tr!("message: tidak valid: {e}", "message: {e}"),
-        )
-    })?;
-    Ok(msg)
 }
 
 /// List conversations, most recent first.
@@ -230,50 +186,4 @@ async fn hand_back(
         .await?
         .ok_or(AppError::NotFound("conversation"))?;
     Ok(ok(c))
-}
-
-/// Reply as an agent, through the conversation's device. A conversation
-/// the bot owns is taken over first (a human writing pauses the bot).
-/// Counts against the plan's monthly message quota.
-#[utoipa::path(
-    post, path = "/api/v1/conversations/{id}/messages", tag = "inbox",
-    security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Conversation id")),
-    request_body = AgentReply,
-    responses(
-        (status = 200, description = "The stored message (status `sent` or `failed`)", body = inline(crate::http::Data<MessageView>)),
-        (status = 400, description = "Invalid message", body = crate::http::ErrorBody),
-        (status = 402, description = "Message quota used up", body = crate::http::ErrorBody),
-        (status = 404, description = "No such conversation or its device is gone", body = crate::http::ErrorBody),
-    )
-)]
-async fn reply(
-    State(state): State<AppState>,
-    member: CurrentMember,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<AgentReply>,
-) -> ApiResult<MessageView> {
-    let msg = message_from(body.text, body.message)?;
-    let conv = store::get_conversation(&state.pool, &member.tenant_id, &id)
-        .await?
-        .ok_or(AppError::NotFound("conversation"))?;
-    let (rt, _) = registry::get_for_tenant(&state, &member.tenant_id, &conv.device_id).await?;
-    let to = PhoneNumber::parse(&conv.contact_number)
-        .map_err(|e| AppError::internal(format!("stored contact number unusable: {e}")))?;
-    if conv.owner != store::OWNER_AGENT {
-        store::set_owner(
-            &state.pool,
-            &member.tenant_id,
-            &id,
-            store::OWNER_AGENT,
-            Some(&member.member_id),
-        )
-        .await?;
-    }
-    limits::consume(&state.pool, &member.tenant_id, Limit::MessagesPerMonth, 1).await?;
-    let stored = engine::send_and_store(&state, &rt, &conv.id, &to, &msg, "agent").await?;
-    let m = store::get_message(&state.pool, &member.tenant_id, &stored.message_id)
-        .await?
-        .ok_or_else(|| AppError::internal("stored reply vanished"))?;
-    Ok(ok(m))
 }

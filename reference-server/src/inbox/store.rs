@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use std::collections::{HashMap, HashSet};
 
 use crate::db::{self, new_id, now_ms};
+use crate::domain::TenantId;
 
 /// Who owns a conversation.
 pub(crate) const OWNER_BOT: &str = "bot";
@@ -523,6 +524,70 @@ pub(crate) async fn get_message(
         .fetch_optional(pool)
         .await?;
     row.as_ref().map(message_from_row).transpose()
+}
+
+/// Messages of a vendor since `since` (unix ms) per day number of
+/// `(created_at + offset_ms) / 1 day`, direction and sender.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct DailyTraffic {
+    /// The day number.
+    #[sqlx(rename = "d")]
+    pub(crate) day: i64,
+    /// `in` or `out`.
+    pub(crate) direction: String,
+    /// `contact`, `bot`, `agent`, `api` or `system`.
+    pub(crate) sender: String,
+    /// Messages.
+    pub(crate) n: i64,
+}
+
+/// The vendor's messages since `since` (unix ms) counted per day (of
+/// `created_at + offset_ms`), direction and sender.
+pub(crate) async fn traffic_per_day(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    offset_ms: i64,
+    since: i64,
+) -> Result<Vec<DailyTraffic>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT (created_at + $2) / 86400000 AS d, direction, sender, COUNT(*) AS n FROM messages \
+         WHERE tenant_id = $1 AND created_at >= $3 GROUP BY d, direction, sender",
+    )
+    .bind(tenant_id)
+    .bind(offset_ms)
+    .bind(since)
+    .fetch_all(pool)
+    .await
+}
+
+/// An inbound text (lowercase) and how often it came.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct TextCount {
+    /// The text, lowercase.
+    #[sqlx(rename = "t")]
+    pub(crate) text: String,
+    /// Occurrences.
+    pub(crate) n: i64,
+}
+
+/// The `limit` most frequent inbound texts since `since` (unix ms), most
+/// frequent first (ties by text).
+pub(crate) async fn top_inbound_texts(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    since: i64,
+    limit: i64,
+) -> Result<Vec<TextCount>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT LOWER(body) AS t, COUNT(*) AS n FROM messages \
+         WHERE tenant_id = $1 AND direction = 'in' AND created_at >= $2 AND body IS NOT NULL AND body <> '' \
+         GROUP BY LOWER(body) ORDER BY n DESC, t LIMIT $3",
+    )
+    .bind(tenant_id)
+    .bind(since)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
 }
 
 /// When an agent last wrote in the conversation (unix ms), if ever.
