@@ -43,7 +43,7 @@ use tokio::task::JoinHandle;
 pub use config::Config;
 pub use db::DbKind;
 pub use http::AppError;
-pub use state::{AppState, Services};
+pub use state::{AppState, HookFuture, Hooks, Services};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +106,8 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         rate_limits: auth::ratelimit::RateLimiters::new(&config.rate_limits),
         shutdown,
         bots: bots::BotsRuntime::default(),
+        devices: devices::registry::DevicesRuntime::default(),
+        hooks: hooks(),
     };
     http::metrics::install();
     Ok(AppState {
@@ -114,6 +116,25 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         config: Arc::new(config),
         services: Arc::new(services),
     })
+}
+
+/// Each hook filled with the function of the feature that answers it.
+fn hooks() -> state::Hooks {
+    state::Hooks {
+        vendor_verified: |tx, tenant, now| {
+            Box::pin(billing::subscriptions::grant_trial(tx, tenant, now))
+        },
+        contact_withdrawn: |pool, tenant, contact, reason| {
+            Box::pin(campaigns::cancel_queued_for_contact(
+                pool, tenant, contact, reason,
+            ))
+        },
+        template_uses: |pool, tenant, template| {
+            Box::pin(campaigns::unfinished_using_template(pool, tenant, template))
+        },
+        device_count: |pool, tenant| Box::pin(devices::store::count(pool, tenant)),
+        contact_count: |pool, tenant| Box::pin(contacts::store::count(pool, tenant)),
+    }
 }
 
 /// Binds `addr` and returns the listener and the address actually bound

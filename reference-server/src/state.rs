@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
-use sqlx::AnyPool;
+use sqlx::{Any, AnyPool, Transaction};
 
 use crate::auth::ratelimit::RateLimiters;
 use crate::config::Config;
 use crate::crypto::Crypto;
 use crate::db::DbKind;
+use crate::domain::{ContactId, TemplateId, TenantId};
 
 /// Everything a handler needs. Cheap to clone (pool and `Arc`s).
 ///
@@ -55,8 +56,43 @@ pub struct Services {
     /// Flips to `true` when the server shuts down; background jobs
     /// `subscribe()` and stop (see `crate::spawn_periodic`).
     pub shutdown: tokio::sync::watch::Sender<bool>,
-    /// Long-lived state of the bots feature (device and pipeline caches).
+    /// Long-lived state of the bots feature (plugin pipelines, LLMs).
     pub bots: crate::bots::BotsRuntime,
+    /// Long-lived state of the devices feature (device cache, HTTP client).
+    pub devices: crate::devices::registry::DevicesRuntime,
+    /// Calls of a feature into one above it in the dependency order.
+    pub hooks: Hooks,
+}
+
+/// The future a hook returns.
+pub type HookFuture<'a, T> = futures::future::BoxFuture<'a, Result<T, sqlx::Error>>;
+
+/// Calls a feature makes into a feature above it in the dependency order
+/// (`docs/src/development.md`), so that it does not import it: the lower
+/// feature calls the hook, the app fills it with the higher feature's
+/// function when it builds the state ([`crate::build_state`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Hooks {
+    /// `tenants` -> `billing`: grants the trial plan to a vendor verified
+    /// in this transaction (at the time given, unix ms).
+    pub vendor_verified:
+        for<'a> fn(&'a mut Transaction<'static, Any>, &'a TenantId, i64) -> HookFuture<'a, ()>,
+    /// `contacts` -> `campaigns`: withdraws the queued campaign messages
+    /// to a contact that opted out (`"opted_out"`) or is being deleted
+    /// (`"contact_deleted"`); returns how many.
+    pub contact_withdrawn: for<'a> fn(
+        &'a AnyPool,
+        &'a TenantId,
+        &'a ContactId,
+        &'static str,
+    ) -> HookFuture<'a, u64>,
+    /// `templates` -> `campaigns`: how many of the vendor's unfinished
+    /// campaigns use the template.
+    pub template_uses: for<'a> fn(&'a AnyPool, &'a TenantId, &'a TemplateId) -> HookFuture<'a, i64>,
+    /// `billing` -> `devices`: how many devices the vendor stores.
+    pub device_count: for<'a> fn(&'a AnyPool, &'a TenantId) -> HookFuture<'a, i64>,
+    /// `billing` -> `contacts`: how many contacts the vendor stores.
+    pub contact_count: for<'a> fn(&'a AnyPool, &'a TenantId) -> HookFuture<'a, i64>,
 }
 
 impl AppState {

@@ -6,7 +6,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::model::{SubscriptionRow, VendorView};
-use super::store;
 use super::vendors::all_vendors;
 use crate::AppState;
 use crate::auth::AdminUser;
@@ -108,7 +107,7 @@ async fn export_subscriptions(
     _admin: AdminUser,
 ) -> Result<Response, AppError> {
     let names = crate::tenants::store::names(&state.pool).await?;
-    let mut rows = store::subscription_rows(&state.pool).await?;
+    let mut rows = crate::billing::store::subscriptions::export_rows(&state.pool).await?;
     for row in &mut rows {
         row.vendor = names.get(&row.tenant_id).cloned().unwrap_or_default();
     }

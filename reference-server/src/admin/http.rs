@@ -6,7 +6,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::model::{PaymentView, TenantFilter};
-use super::store;
 use crate::AppState;
 use crate::auth::AdminUser;
 use crate::billing::OrderView;
@@ -49,7 +48,7 @@ async fn list_payments(
     Query(filter): Query<TenantFilter>,
 ) -> ApiResult<Vec<PaymentView>> {
     Ok(ok(
-        store::payments(&state.pool, filter.tenant_id.as_ref()).await?
+        crate::billing::store::orders::payments(&state.pool, filter.tenant_id.as_ref()).await?
     ))
 }
 

@@ -4,17 +4,16 @@
 //! XLSX exports. Plans are managed in `billing::plans`.
 //!
 //! Tables: none of its own. Admin accounts and sessions are stored by
-//! `auth`, vendors by `tenants`; the cross-vendor reports over billing's
-//! tables are in [`store`] until `billing` offers them.
+//! `auth`, vendors by `tenants`, subscriptions and payments by `billing`
+//! (its cross-vendor listings).
 //!
-//! Depends on `auth`, `tenants` and `billing`; nothing depends on it
-//! except the binary (seeding and the `admin` command).
+//! Depends on `auth`, `tenants`, `billing` and `simulator`; nothing
+//! depends on it except the binary (seeding and the `admin` command).
 
 mod accounts;
 pub mod export;
 mod http;
 pub mod model;
-mod store;
 mod vendors;
 
 pub use accounts::{SEED_ADMIN_EMAIL, create_admin, reset_password, seed_if_empty};

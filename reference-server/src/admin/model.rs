@@ -5,7 +5,8 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::domain::{AdminId, OrderId, TenantId};
+pub use crate::billing::model::{PaymentView, SubscriptionRow, VendorSubscription};
+use crate::domain::{AdminId, TenantId};
 use crate::tenants::TenantStatus;
 use crate::tenants::model::VendorRow;
 
@@ -56,33 +57,6 @@ impl VendorView {
     }
 }
 
-/// The plan, status and expiry of a vendor's subscription.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub(crate) struct VendorSubscription {
-    pub(crate) tenant_id: TenantId,
-    pub(crate) plan_code: String,
-    pub(crate) status: String,
-    pub(crate) expires_at: i64,
-}
-
-/// One row of the subscriptions export.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SubscriptionRow {
-    /// The vendor.
-    pub tenant_id: TenantId,
-    /// The vendor's business name (filled from `tenants`).
-    #[sqlx(skip)]
-    pub vendor: String,
-    /// Plan code.
-    pub plan_code: String,
-    /// `active` or `expired`.
-    pub status: String,
-    /// Unix milliseconds.
-    pub started_at: i64,
-    /// Unix milliseconds.
-    pub expires_at: i64,
-}
-
 /// Filter of the vendor list.
 #[derive(Debug, Deserialize, IntoParams)]
 pub(crate) struct VendorFilter {
@@ -102,29 +76,6 @@ pub(crate) struct BanRequest {
 pub(crate) struct TenantFilter {
     /// Only this vendor.
     pub(crate) tenant_id: Option<TenantId>,
-}
-
-/// A verified payment notification.
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
-pub struct PaymentView {
-    /// Id.
-    pub id: String,
-    /// Our order.
-    pub order_id: OrderId,
-    /// The vendor.
-    pub tenant_id: TenantId,
-    /// Midtrans transaction id.
-    pub transaction_id: String,
-    /// Midtrans `transaction_status`.
-    pub transaction_status: String,
-    /// Classification: `paid`, `pending`, `challenge`, `failed`, `refunded`.
-    pub outcome: String,
-    /// Payment method.
-    pub payment_type: Option<String>,
-    /// Amount as Midtrans sent it.
-    pub gross_amount: String,
-    /// Unix milliseconds.
-    pub received_at: i64,
 }
 
 /// Admin credentials.

@@ -7,7 +7,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::model::{BanRequest, VendorFilter, VendorSubscription, VendorView};
-use super::store;
 use crate::AppState;
 use crate::auth::AdminUser;
 use crate::db::now_ms;
@@ -33,7 +32,7 @@ pub(crate) async fn all_vendors(
 ) -> Result<Vec<VendorView>, AppError> {
     let vendors = crate::tenants::store::vendors(&state.pool, status).await?;
     let mut subscriptions: HashMap<TenantId, VendorSubscription> =
-        store::subscriptions(&state.pool)
+        crate::billing::store::subscriptions::every_vendor(&state.pool)
             .await?
             .into_iter()
             .map(|s| (s.tenant_id.clone(), s))

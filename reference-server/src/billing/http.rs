@@ -57,10 +57,13 @@ async fn create_order(
                 Text::new("paket ini tidak bisa dibeli", "this plan cannot be bought"),
             )
         })?;
-    let (email, name, whatsapp) =
-        super::foreign::buyer(&state.pool, &member.tenant_id, &member.member_id)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
+    let crate::tenants::model::MemberContact {
+        email,
+        name,
+        tenant_whatsapp: whatsapp,
+    } = crate::tenants::store::member_contact(&state.pool, &member.tenant_id, &member.member_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
 
     let order_id = OrderId::new();
     store::orders::insert_pending(
@@ -156,8 +159,8 @@ async fn get_subscription(
     Ok(ok(SubscriptionStatus {
         subscription,
         usage: UsageView {
-            devices: limits::usage(pool, t, Limit::Devices).await?,
-            contacts: limits::usage(pool, t, Limit::Contacts).await?,
+            devices: (state.services.hooks.device_count)(pool, t).await?,
+            contacts: (state.services.hooks.contact_count)(pool, t).await?,
             messages_this_month: limits::usage(pool, t, Limit::MessagesPerMonth).await?,
             ai_requests_this_month: limits::usage(pool, t, Limit::AiRequestsPerMonth).await?,
         },

@@ -3,22 +3,21 @@
 //! Other features call these before creating something or sending:
 //!
 //! ```text
-//! // before inserting a device:
-//! billing::limits::check(&state.pool, &tenant_id, Limit::Devices, 1).await?;
+//! // before inserting a device, with the devices the vendor stores:
+//! billing::limits::check_with_current(&state.pool, &tenant_id, Limit::Devices, stored, 1).await?;
 //! // before importing 250 contacts:
-//! billing::limits::check(&state.pool, &tenant_id, Limit::Contacts, 250).await?;
+//! billing::limits::check_with_current(&state.pool, &tenant_id, Limit::Contacts, stored, 250).await?;
 //! // for each outgoing message, atomically check and count:
 //! billing::limits::consume(&state.pool, &tenant_id, Limit::MessagesPerMonth, 1).await?;
 //! // for each LLM call:
 //! billing::limits::consume(&state.pool, &tenant_id, Limit::AiRequestsPerMonth, 1).await?;
 //! ```
 //!
-//! * [`check`] answers `Ok(())` when `current + adding <= max` of the
-//!   tenant's active plan. For [`Limit::Devices`] and [`Limit::Contacts`]
-//!   the current count is `SELECT COUNT(*) FROM devices|contacts WHERE
-//!   tenant_id = $1` (the devices' and contacts' tables); callers
-//!   that count differently use [`check_with_current`]. For the monthly
-//!   limits the current value is the usage counter of this month (UTC).
+//! * [`check_with_current`] answers `Ok(())` when `current + adding <=
+//!   max` of the tenant's active plan. For [`Limit::Devices`] and
+//!   [`Limit::Contacts`] the caller counts the rows it stores (billing
+//!   sits below those features). [`check`] does the same for the monthly
+//!   limits with this month's usage counter (UTC) as the current value.
 //! * [`consume`] checks and increments a monthly counter in one
 //!   conditional upsert, so concurrent senders never overshoot.
 //! * [`record`] increments a monthly counter without checking (for work
@@ -106,12 +105,15 @@ async fn active_limit(
         })
 }
 
-/// The current usage of a limit: this month's counter for the monthly
-/// limits, the number of stored rows for devices and contacts.
+/// This month's counter of a monthly limit. Devices and contacts are
+/// counted by their own features (`state.services.hooks`); asking for them
+/// here is an error.
 pub async fn usage(pool: &AnyPool, tenant_id: &str, limit: Limit) -> Result<i64, sqlx::Error> {
     match limit.metric() {
         Some(metric) => store::usage::count(pool, tenant_id, metric, &current_period()).await,
-        None => super::foreign::count_rows(pool, tenant_id, limit).await,
+        None => Err(sqlx::Error::Protocol(format!(
+            "{limit:?} is counted by the feature that stores the rows"
+        ))),
     }
 }
 

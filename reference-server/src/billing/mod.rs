@@ -13,7 +13,6 @@
 //! * [`receipt`]: WhatsApp receipts.
 //! * `loadtest` (feature `loadtest`): setup of the Midtrans load generator.
 
-mod foreign;
 pub mod http;
 pub mod limits;
 #[cfg(feature = "loadtest")]

@@ -153,3 +153,57 @@ pub struct SubscriptionStatus {
     /// Usage counters.
     pub usage: UsageView,
 }
+
+/// The plan, status and expiry of a vendor's subscription.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VendorSubscription {
+    /// The vendor.
+    pub tenant_id: TenantId,
+    /// Plan code.
+    pub plan_code: String,
+    /// `active` or `expired`.
+    pub status: String,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+}
+
+/// One row of the subscriptions export.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SubscriptionRow {
+    /// The vendor.
+    pub tenant_id: TenantId,
+    /// The vendor's business name (filled from `tenants`).
+    #[sqlx(skip)]
+    pub vendor: String,
+    /// Plan code.
+    pub plan_code: String,
+    /// `active` or `expired`.
+    pub status: String,
+    /// Unix milliseconds.
+    pub started_at: i64,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+}
+
+/// A verified payment notification.
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct PaymentView {
+    /// Id.
+    pub id: String,
+    /// Our order.
+    pub order_id: OrderId,
+    /// The vendor.
+    pub tenant_id: TenantId,
+    /// Midtrans transaction id.
+    pub transaction_id: String,
+    /// Midtrans `transaction_status`.
+    pub transaction_status: String,
+    /// Classification: `paid`, `pending`, `challenge`, `failed`, `refunded`.
+    pub outcome: String,
+    /// Payment method.
+    pub payment_type: Option<String>,
+    /// Amount as Midtrans sent it.
+    pub gross_amount: String,
+    /// Unix milliseconds.
+    pub received_at: i64,
+}

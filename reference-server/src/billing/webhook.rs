@@ -176,8 +176,8 @@ async fn midtrans_notification(
         let tenant_id = order.tenant_id.clone();
         let plan_name = order.plan_name;
         tokio::spawn(async move {
-            let contact = super::foreign::vendor_contact(&state2.pool, &tenant_id).await;
-            let (whatsapp, locale) = match contact {
+            let contact = crate::tenants::store::reach_of(&state2.pool, &tenant_id).await;
+            let crate::tenants::model::VendorReach { whatsapp, locale } = match contact {
                 Ok(Some(c)) => c,
                 Ok(None) => return,
                 Err(e) => {

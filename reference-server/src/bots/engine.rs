@@ -99,7 +99,7 @@ pub async fn handle_message(
             // The first delivery may have been stored by a process that
             // stopped before recording the opt-out; the provider's retry
             // records it (idempotent).
-            crate::contacts::mark_opted_out(&state.pool, tenant, contact).await?;
+            crate::contacts::mark_opted_out(state, &rt.tenant_id.as_str().into(), contact).await?;
         }
         return Ok(Outcome::Duplicate);
     };
@@ -113,7 +113,7 @@ pub async fn handle_message(
     }
     if opt_out {
         // Also cancels the contact's queued campaign messages.
-        crate::contacts::mark_opted_out(&state.pool, tenant, contact).await?;
+        crate::contacts::mark_opted_out(state, &rt.tenant_id.as_str().into(), contact).await?;
     }
 
     if !found.tenant_active {

@@ -15,8 +15,7 @@ pub mod loadtest;
 pub mod pipeline;
 pub(crate) mod store;
 
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
@@ -28,7 +27,6 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::db::{new_id, now_ms};
-use crate::devices::registry::DeviceRuntime;
 use crate::http::i18n::tr;
 use crate::http::{ApiJson, ApiResult, AppError, ok};
 
@@ -50,10 +48,6 @@ impl std::fmt::Debug for BotsRuntime {
 
 /// The parts of [`BotsRuntime`].
 pub(crate) struct Inner {
-    /// Cached device runtimes by device id.
-    pub(crate) devices: DeviceCache,
-    /// Shared HTTP client of the provider senders (one connection pool).
-    pub(crate) http: reqwest::Client,
     /// The per-tenant LLM service.
     pub(crate) llm: Arc<llm::TenantLlm>,
     /// The plugin host and per-device pipelines.
@@ -68,12 +62,6 @@ pub(crate) fn runtime(state: &AppState) -> &Inner {
             state.services.crypto.clone(),
         ));
         Inner {
-            devices: DeviceCache::default(),
-            http: reqwest::Client::builder()
-                .connect_timeout(std::time::Duration::from_secs(10))
-                .timeout(std::time::Duration::from_secs(30))
-                .build()
-                .unwrap_or_default(),
             plugins: pipeline::Plugins::new(
                 state.pool.clone(),
                 Arc::clone(&llm) as Arc<dyn bot_core::llm::LlmService>,
@@ -82,34 +70,6 @@ pub(crate) fn runtime(state: &AppState) -> &Inner {
             llm,
         }
     })
-}
-
-/// A map of device id to its runtime.
-#[derive(Default)]
-pub(crate) struct DeviceCache(RwLock<HashMap<String, Arc<DeviceRuntime>>>);
-
-impl DeviceCache {
-    pub(crate) fn get(&self, id: &str) -> Option<Arc<DeviceRuntime>> {
-        self.0
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(id)
-            .cloned()
-    }
-
-    pub(crate) fn insert(&self, id: String, rt: Arc<DeviceRuntime>) {
-        self.0
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(id, rt);
-    }
-
-    pub(crate) fn remove(&self, id: &str) {
-        self.0
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(id);
-    }
 }
 
 /// The bots routes: plugin catalog, per-device pipelines, LLM providers.

@@ -7,7 +7,7 @@
 use sqlx::AnyPool;
 
 use super::model::{CampaignStatus, RecipientStage, followup_of};
-use super::{foreign, queue, store, texts};
+use super::{queue, store, texts};
 use crate::AppState;
 use crate::db::now_ms;
 use crate::domain::{ContactId, TenantId};
@@ -84,7 +84,7 @@ pub async fn on_device_status(
     let Some(row) = store::sent_recipient(pool, &tenant, provider_message_id).await? else {
         return Ok(0);
     };
-    let Some(locale) = foreign::tenant_locale(pool, &tenant).await? else {
+    let Some(locale) = crate::tenants::store::locale_of(pool, &tenant).await? else {
         return Ok(0);
     };
     let mapped = match &row.template_id {

@@ -17,7 +17,7 @@ use super::model::{
     Followup, PageQuery, RecipientStage,
 };
 use super::store::{self, NewCampaign};
-use super::{foreign, pacing};
+use super::pacing;
 use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::db::now_ms;
@@ -137,7 +137,7 @@ async fn create_campaign(
     model::validate_devices(&req.devices)?;
     let tz_name = match req.time_zone {
         Some(t) => t,
-        None => foreign::tenant_time_zone(&state.pool, &tenant)
+        None => crate::tenants::store::time_zone_of(&state.pool, &tenant)
             .await?
             .unwrap_or_else(|| "Asia/Jakarta".to_owned()),
     };
@@ -178,7 +178,7 @@ async fn create_campaign(
     }
     if !req.audience.contact_ids.is_empty() {
         let known =
-            foreign::known_contact_ids(&state.pool, tenant.as_str(), &req.audience.contact_ids)
+            crate::contacts::store::known_ids(&state.pool, tenant.as_str(), &req.audience.contact_ids)
                 .await?;
         if let Some(bad_id) = req
             .audience

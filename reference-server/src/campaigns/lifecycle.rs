@@ -7,7 +7,7 @@ use utoipa_axum::routes;
 
 use super::http::{load, template_usable, tenant_of};
 use super::model::{CampaignStatus, CampaignView};
-use super::{foreign, store};
+use super::store;
 use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::billing::limits::{self, Limit};
@@ -61,7 +61,7 @@ async fn start_campaign(
     }
     // The template may have been edited since the draft was made.
     template_usable(&state, &tenant, &c.template_id).await?;
-    let n = foreign::audience_count(&state.pool, &tenant, &c.audience).await?;
+    let n = crate::contacts::store::audience_count(&state.pool, &tenant, &c.audience).await?;
     if n == 0 {
         return Err(AppError::bad_request(
             "empty_audience",

@@ -17,7 +17,6 @@
 
 mod clock;
 mod events;
-mod foreign;
 mod http;
 mod lifecycle;
 mod model;
@@ -44,7 +43,7 @@ pub use model::{
     PageQuery, QueueState, RecipientEvent, RecipientQuery, RecipientRow, RecipientStage,
     RecipientStatus, RecipientView,
 };
-pub use store::{event_timeline, recipient_report, sent_per_day};
+pub use store::{event_timeline, recipient_report, sent_per_day, unfinished_using_template};
 pub use worker::Engine;
 
 /// The campaigns routes (`/api/v1/campaigns...`).
@@ -76,16 +75,4 @@ pub(crate) async fn load(
         &CampaignId::from(id.as_ref()),
     )
     .await
-}
-
-/// The audience helpers contacts uses.
-pub mod audience {
-    /// The ids among `ids` that are contacts of the tenant.
-    pub async fn known_contact_ids(
-        pool: &sqlx::AnyPool,
-        tenant_id: &str,
-        ids: &[impl AsRef<str>],
-    ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
-        super::foreign::known_contact_ids(pool, tenant_id, ids).await
-    }
 }

@@ -10,7 +10,8 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::domain::{CampaignId, ContactId, DeviceId, GroupId, RecipientId, TemplateId};
+pub use crate::contacts::Audience;
+use crate::domain::{CampaignId, ContactId, DeviceId, RecipientId, TemplateId};
 use crate::http::AppError;
 use crate::http::i18n::{Text, tr};
 
@@ -100,55 +101,6 @@ impl RecipientStatus {
             QueueState::Sent if delivered => Self::Delivered,
             QueueState::Sent => Self::Sent,
         }
-    }
-}
-
-/// Who receives a campaign. `all` selects every contact; otherwise the
-/// union of the contacts with any of `tags`, the members of any of
-/// `groups` and the explicit `contact_ids`. Opted-out contacts are always
-/// left out.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Audience {
-    /// Every contact of the vendor.
-    #[serde(default)]
-    pub all: bool,
-    /// Contacts with any of these tags.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
-    /// Members of any of these groups (ids).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub groups: Vec<GroupId>,
-    /// These contacts (ids).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub contact_ids: Vec<ContactId>,
-}
-
-impl Audience {
-    /// 400 when nothing is selected.
-    pub fn validate(&self) -> Result<(), AppError> {
-        if !self.all
-            && self.tags.is_empty()
-            && self.groups.is_empty()
-            && self.contact_ids.is_empty()
-        {
-            return Err(AppError::bad_request(
-                "invalid_audience",
-                Text::new(
-                    "audiens kosong: isi all, tags, groups atau contact_ids",
-                    "the audience is empty: set all, tags, groups or contact_ids",
-                ),
-            ));
-        }
-        if self.contact_ids.len() > 10_000 {
-            return Err(AppError::bad_request(
-                "invalid_audience",
-                Text::new(
-                    "contact_ids paling banyak 10000; gunakan grup kontak atau tag untuk lebih dari itu",
-                    "at most 10000 explicit contact_ids; use a group or tag for more",
-                ),
-            ));
-        }
-        Ok(())
     }
 }
 

@@ -4,7 +4,6 @@
 
 use sqlx::{AnyPool, Transaction};
 
-use super::foreign;
 use super::model::{
     Audience, CampaignDeviceRow, CampaignRow, CampaignStatus, Counts, DeviceAssignment, QueueState,
     RecipientEvent, RecipientRow, RecipientStage, SentRecipient,
@@ -209,7 +208,7 @@ pub(crate) async fn enqueue(
     now: i64,
 ) -> Result<u64, sqlx::Error> {
     let (case, ids) = pacing::weighted_case("a.rn", devices, 5);
-    let (rows, binds) = foreign::audience_rows_sql(audience, 5 + ids.len());
+    let (rows, binds) = crate::contacts::store::audience_rows_sql(audience, 5 + ids.len());
     let sql = format!(
         "INSERT INTO campaign_recipients (id, tenant_id, campaign_id, contact_id, phone, device_id, stage, state, \
          not_before, attempts, used_template, created_at) \
@@ -411,6 +410,23 @@ pub async fn sent_per_day(
     .bind(offset_ms)
     .bind(since)
     .fetch_all(pool)
+    .await
+}
+
+/// How many of the tenant's unfinished campaigns (draft, scheduled,
+/// running, paused) use the template, as first message or follow-up.
+pub async fn unfinished_using_template(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    template_id: &TemplateId,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM campaigns WHERE tenant_id = $1 AND (template_id = $2 OR followup_template_id = $2) \
+         AND status IN ('draft', 'scheduled', 'running', 'paused')",
+    )
+    .bind(tenant_id)
+    .bind(template_id)
+    .fetch_one(pool)
     .await
 }
 

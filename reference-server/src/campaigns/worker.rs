@@ -21,7 +21,7 @@ use super::model::{CampaignStatus, QueueState, RecipientStage, main_of};
 use super::pacing::{DevicePacing, Timeline, backoff_ms, day_bounds_ms};
 use super::queue::{self, Claimed};
 use super::texts::{Lang, followup_quota_exhausted, no_cloud_template, template_refused};
-use super::{foreign, store};
+use super::store;
 use crate::AppState;
 use crate::billing::limits::{self, Limit};
 use crate::config::CampaignConfig;
@@ -169,7 +169,7 @@ impl Engine {
         let pool = &self.state.pool;
         let campaign = store::get(pool, tenant_id, campaign_id).await?;
         let assignment = store::device(pool, tenant_id, campaign_id, device_id).await?;
-        let locale = foreign::tenant_locale(pool, tenant_id).await?;
+        let locale = crate::tenants::store::locale_of(pool, tenant_id).await?;
         let device = crate::devices::store::get(pool, tenant_id, device_id).await?;
         let (Some(campaign), Some(d), Some(locale), Some(device)) =
             (campaign, assignment, locale, device)
@@ -502,7 +502,7 @@ impl Engine {
         let pool = &self.state.pool;
         // The contact may have opted out or been deleted since enqueueing.
         let Some(contact) =
-            foreign::contact_for_send(pool, &row.tenant_id, &row.contact_id).await?
+            crate::contacts::store::contact_for_send(pool, &row.tenant_id, &row.contact_id).await?
         else {
             return Ok(Outcome::finish(QueueState::Cancelled, "contact_deleted"));
         };

@@ -70,7 +70,8 @@ async fn create_contact(
     let name = validate_name(&req.name)?;
     let fields = validate_fields(req.fields)?;
     let tags = validate_tags(req.tags)?;
-    limits::check(&state.pool, &member.tenant_id, Limit::Contacts, 1).await?;
+    let stored = store::count(&state.pool, &member.tenant_id).await?;
+    limits::check_with_current(&state.pool, &member.tenant_id, Limit::Contacts, stored, 1).await?;
     let id = ContactId::new();
     let now = now_ms();
     let mut tx = state.begin_write().await?;
@@ -175,7 +176,7 @@ async fn update_contact(
     }
     tx.commit().await?;
     if req.opted_out == Some(true) {
-        crate::campaigns::cancel_queued_for_contact(&state.pool, tenant, &id, "opted_out").await?;
+        (state.services.hooks.contact_withdrawn)(&state.pool, tenant, &id, "opted_out").await?;
     }
     Ok(ok(load_view(&state, tenant, &id).await?))
 }
@@ -194,8 +195,7 @@ async fn delete_contact(
 ) -> ApiResult<serde_json::Value> {
     member.require(Role::Admin)?;
     let tenant = &member.tenant_id;
-    crate::campaigns::cancel_queued_for_contact(&state.pool, tenant, &id, "contact_deleted")
-        .await?;
+    (state.services.hooks.contact_withdrawn)(&state.pool, tenant, &id, "contact_deleted").await?;
     let mut tx = state.begin_write().await?;
     if !store::delete(&mut tx, tenant, &id).await? {
         return Err(AppError::NotFound("contact"));
@@ -250,10 +250,12 @@ pub async fn run_import(
         });
     }
     if new_count > 0 {
-        limits::check(
+        let stored = store::count(&state.pool, &tenant_id.into()).await?;
+        limits::check_with_current(
             &state.pool,
             tenant_id,
             Limit::Contacts,
+            stored,
             i64::try_from(new_count).unwrap_or(i64::MAX),
         )
         .await?;

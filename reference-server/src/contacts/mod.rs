@@ -28,9 +28,11 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
 use crate::db::now_ms;
+use crate::domain::{ContactId, TenantId};
 
 pub use http::run_import;
 pub use model::{
+    Audience, ContactForSend,
     ContactPage, ContactView, CreateContact, CreateGroup, ExportQuery, GroupMembers, GroupView,
     ImportReport, ImportRequest, ListQuery, UpdateContact,
 };
@@ -89,13 +91,15 @@ pub async fn find_or_create(
 /// (creating the contact if needed), and cancels its queued campaign
 /// messages. Returns `true` when it was not opted out before.
 pub async fn mark_opted_out(
-    pool: &AnyPool,
-    tenant_id: &str,
+    state: &AppState,
+    tenant_id: &TenantId,
     phone_e164: &str,
 ) -> Result<bool, sqlx::Error> {
+    let pool = &state.pool;
     let c = find_or_create(pool, tenant_id, phone_e164, None).await?;
     let changed = store::set_opted_out(pool, tenant_id, &c.id, true, now_ms()).await?;
-    crate::campaigns::cancel_queued_for_contact(pool, tenant_id, &c.id, "opted_out").await?;
+    (state.services.hooks.contact_withdrawn)(pool, tenant_id, &ContactId::from(c.id.as_str()), "opted_out")
+        .await?;
     Ok(changed)
 }
 

@@ -9,9 +9,58 @@ use whatsapp_client::PhoneNumber;
 
 use super::import::{self, ColumnMapping, FileFormat, RowError};
 use super::store::Contact;
-use crate::domain::GroupId;
+use crate::domain::{ContactId, GroupId};
 use crate::http::AppError;
 use crate::http::i18n::{Text, tr};
+
+/// A selection of a vendor's contacts (a campaign's audience). `all`
+/// selects every contact; otherwise the union of the contacts with any of
+/// `tags`, the members of any of `groups` and the explicit `contact_ids`.
+/// Opted-out contacts are always left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Audience {
+    /// Every contact of the vendor.
+    #[serde(default)]
+    pub all: bool,
+    /// Contacts with any of these tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Members of any of these groups (ids).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupId>,
+    /// These contacts (ids).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contact_ids: Vec<ContactId>,
+}
+
+impl Audience {
+    /// 400 when nothing is selected.
+    pub fn validate(&self) -> Result<(), AppError> {
+        if !self.all
+            && self.tags.is_empty()
+            && self.groups.is_empty()
+            && self.contact_ids.is_empty()
+        {
+            return Err(AppError::bad_request(
+                "invalid_audience",
+                Text::new(
+                    "audiens kosong: isi all, tags, groups atau contact_ids",
+                    "the audience is empty: set all, tags, groups or contact_ids",
+                ),
+            ));
+        }
+        if self.contact_ids.len() > 10_000 {
+            return Err(AppError::bad_request(
+                "invalid_audience",
+                Text::new(
+                    "contact_ids paling banyak 10000; gunakan grup kontak atau tag untuk lebih dari itu",
+                    "at most 10000 explicit contact_ids; use a group or tag for more",
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// A contact.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -278,4 +327,27 @@ pub(crate) fn validate_tags(tags: Vec<String>) -> Result<Vec<String>, AppError> 
         }
     }
     Ok(out)
+}
+
+/// What a campaign send needs of a contact.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ContactForSend {
+    /// Name (may be empty).
+    pub name: String,
+    /// Custom fields as stored (JSON object).
+    fields: String,
+    /// 1 when the contact opted out.
+    opted_out: i64,
+}
+
+impl ContactForSend {
+    /// Whether the contact opted out.
+    pub fn opted_out(&self) -> bool {
+        self.opted_out != 0
+    }
+
+    /// The custom fields.
+    pub fn fields(&self) -> BTreeMap<String, String> {
+        super::store::parse_fields(&self.fields)
+    }
 }

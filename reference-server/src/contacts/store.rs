@@ -7,7 +7,9 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Row, Transaction};
 
 use super::import::ContactRow;
+use super::model::{Audience, ContactForSend};
 use crate::db::{DbKind, new_id, now_ms};
+use crate::domain::{ContactId, TenantId};
 
 /// A stored contact.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -587,7 +589,7 @@ pub(crate) async fn delete(
 pub async fn known_ids(
     pool: &AnyPool,
     tenant_id: &str,
-    ids: &[String],
+    ids: &[impl AsRef<str>],
 ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
     let mut out = std::collections::HashSet::new();
     for chunk in ids.chunks(500) {
@@ -597,11 +599,100 @@ pub async fn known_ids(
         );
         let mut q = sqlx::query_scalar::<_, String>(&sql).bind(tenant_id);
         for id in chunk {
-            q = q.bind(id);
+            q = q.bind(id.as_ref());
         }
         out.extend(q.fetch_all(pool).await?);
     }
     Ok(out)
+}
+
+/// How many contacts the vendor stores.
+pub async fn count(pool: &AnyPool, tenant_id: &TenantId) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM contacts WHERE tenant_id = $1")
+        .bind(tenant_id)
+        .fetch_one(pool)
+        .await
+}
+
+/// One contact's name, fields and opt-out, without its tags (one query
+/// per send, on the sender's hot path).
+pub async fn contact_for_send(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    contact_id: &ContactId,
+) -> Result<Option<ContactForSend>, sqlx::Error> {
+    sqlx::query_as("SELECT name, fields, opted_out FROM contacts WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id)
+        .bind(contact_id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The `WHERE` condition over `contacts c` selecting the audience, with
+/// `$1` the tenant id and parameters from `$first` on, and the values to
+/// bind for them in order. Reads `contacts`, `contact_tags` and
+/// `contact_group_members`.
+fn audience_condition(audience: &Audience, first: usize) -> (String, Vec<String>) {
+    let mut binds: Vec<String> = Vec::new();
+    let mut sql = String::from("c.tenant_id = $1 AND c.opted_out = 0");
+    if audience.all {
+        return (sql, binds);
+    }
+    let mut parts = Vec::new();
+    if !audience.tags.is_empty() {
+        let p = placeholders(first + binds.len(), audience.tags.len());
+        binds.extend(audience.tags.iter().cloned());
+        parts.push(format!(
+            "c.id IN (SELECT contact_id FROM contact_tags WHERE tenant_id = $1 AND tag IN ({p}))"
+        ));
+    }
+    if !audience.groups.is_empty() {
+        let p = placeholders(first + binds.len(), audience.groups.len());
+        binds.extend(audience.groups.iter().map(|g| g.as_str().to_owned()));
+        parts.push(format!(
+            "c.id IN (SELECT contact_id FROM contact_group_members WHERE tenant_id = $1 AND group_id IN ({p}))"
+        ));
+    }
+    if !audience.contact_ids.is_empty() {
+        let p = placeholders(first + binds.len(), audience.contact_ids.len());
+        binds.extend(audience.contact_ids.iter().map(|c| c.as_str().to_owned()));
+        parts.push(format!("c.id IN ({p})"));
+    }
+    if parts.is_empty() {
+        sql.push_str(" AND 1 = 0");
+    } else {
+        sql.push_str(&format!(" AND ({})", parts.join(" OR ")));
+    }
+    (sql, binds)
+}
+
+/// A `SELECT` of the audience's contacts as `id`, `phone` and a row number
+/// `rn` (1, 2, 3 ... by contact id), for the campaign's one-statement
+/// enqueue (`INSERT ... SELECT ... FROM (this) a`). Parameters as in
+/// [`audience_condition`].
+pub fn audience_rows_sql(audience: &Audience, first: usize) -> (String, Vec<String>) {
+    let (cond, binds) = audience_condition(audience, first);
+    (
+        format!(
+            "SELECT c.id, c.phone, ROW_NUMBER() OVER (ORDER BY c.id) AS rn FROM contacts c WHERE {cond}"
+        ),
+        binds,
+    )
+}
+
+/// How many contacts the audience selects now.
+pub async fn audience_count(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    audience: &Audience,
+) -> Result<i64, sqlx::Error> {
+    let (cond, binds) = audience_condition(audience, 2);
+    let sql = format!("SELECT COUNT(*) FROM contacts c WHERE {cond}");
+    let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(tenant_id);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    q.fetch_one(pool).await
 }
 
 /// The contact with this number, created (with `name`, or an empty name)
@@ -723,4 +814,37 @@ pub(crate) async fn remove_from_group(
         .rows_affected();
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contacts::model::Audience;
+    use crate::domain::GroupId;
+
+    #[test]
+    fn condition_numbers_parameters() {
+        let a = Audience {
+            tags: vec!["vip".into(), "baru".into()],
+            groups: vec![GroupId::from("g1")],
+            ..Audience::default()
+        };
+        let (sql, binds) = audience_condition(&a, 3);
+        assert!(sql.contains("tag IN ($3, $4)"), "{sql}");
+        assert!(sql.contains("group_id IN ($5)"), "{sql}");
+        assert_eq!(
+            binds,
+            vec!["vip".to_owned(), "baru".to_owned(), "g1".to_owned()]
+        );
+        let all = Audience {
+            all: true,
+            ..Audience::default()
+        };
+        assert!(audience_condition(&all, 2).1.is_empty());
+        let (rows, _) = audience_rows_sql(&all, 2);
+        assert!(
+            rows.starts_with("SELECT c.id, c.phone, ROW_NUMBER()"),
+            "{rows}"
+        );
+    }
 }

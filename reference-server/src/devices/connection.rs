@@ -10,7 +10,6 @@
 use whatsapp_client::webhook::{DeviceState, DeviceStatus};
 use whatsapp_client::{OutgoingMessage, PhoneNumber, Provider};
 
-use super::foreign::vendor_contact;
 use super::model::ConnectionState;
 use super::registry::DeviceRuntime;
 use super::store;
@@ -72,7 +71,9 @@ async fn alert(
     new_state: ConnectionState,
     reason: Option<&str>,
 ) -> Result<(), AppError> {
-    let Some((whatsapp, locale)) = vendor_contact(&state.pool, tenant).await? else {
+    let Some(crate::tenants::model::VendorReach { whatsapp, locale }) =
+        crate::tenants::store::reach_of(&state.pool, tenant).await?
+    else {
         return Ok(());
     };
     let to = PhoneNumber::parse(&whatsapp)

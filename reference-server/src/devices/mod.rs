@@ -7,7 +7,6 @@
 //! provider. Senders are built per device by [`registry`] and cached.
 
 pub mod connection;
-mod foreign;
 mod http;
 pub mod model;
 pub mod registry;

@@ -102,7 +102,7 @@ pub async fn lookup(state: &AppState, device_id: &str) -> Result<Option<Lookup>,
             time_zone,
         })
     };
-    let cache = &crate::bots::runtime(state).devices;
+    let cache = &state.services.devices;
     if let Some(rt) = cache.get(device_id)
         && rt.version == version
     {
@@ -159,7 +159,7 @@ pub async fn lookup_for_tenant(
 
 /// Drops a device from this process's cache (after an edit or delete).
 pub fn forget(state: &AppState, device_id: &str) {
-    crate::bots::runtime(state).devices.remove(device_id);
+    state.services.devices.remove(device_id);
 }
 
 /// Builds the paced sender of a device.
@@ -179,7 +179,7 @@ fn build_provider(
     secrets: &DeviceSecrets,
 ) -> Result<Arc<dyn Provider>, AppError> {
     use whatsapp_client::Paced;
-    let client = crate::bots::runtime(state).http.clone();
+    let client = state.services.devices.http().clone();
     let label = format!("device {device_id}");
     let shared = state.db == crate::db::DbKind::Postgres;
     let pacing = if shared {
@@ -275,4 +275,54 @@ pub(crate) fn remote_provider(
         DeviceKind::Simulator => return Ok(None),
     };
     Ok(Some(provider))
+}
+
+/// The devices feature's long-lived state, kept in
+/// [`crate::state::Services`]: the device runtimes of this process by
+/// device id, and the HTTP client their senders share (one connection
+/// pool), built on first use.
+#[derive(Default)]
+pub struct DevicesRuntime {
+    cache: std::sync::RwLock<std::collections::HashMap<String, Arc<DeviceRuntime>>>,
+    http: std::sync::OnceLock<reqwest::Client>,
+}
+
+impl std::fmt::Debug for DevicesRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevicesRuntime").finish_non_exhaustive()
+    }
+}
+
+impl DevicesRuntime {
+    fn get(&self, id: &str) -> Option<Arc<DeviceRuntime>> {
+        self.cache
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(id)
+            .cloned()
+    }
+
+    fn insert(&self, id: String, rt: Arc<DeviceRuntime>) {
+        self.cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id, rt);
+    }
+
+    fn remove(&self, id: &str) {
+        self.cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(id);
+    }
+
+    fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| {
+            reqwest::Client::builder()
+                .connect_timeout(std::time::Duration::from_secs(10))
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .unwrap_or_default()
+        })
+    }
 }

@@ -5,7 +5,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::model::{self, Preview, PreviewRequest, TemplateInput, TemplateView};
-use super::{Compiled, compile_stored, foreign, store};
+use super::{Compiled, compile_stored, store};
 use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::contacts::store as contacts;
@@ -185,7 +185,7 @@ async fn delete_template(
 ) -> ApiResult<serde_json::Value> {
     member.require(Role::Admin)?;
     let tenant = tenant_of(&member);
-    if foreign::unfinished_campaigns_using(&state.pool, &tenant, &id).await? > 0 {
+    if (state.services.hooks.template_uses)(&state.pool, &tenant, &id).await? > 0 {
         return Err(AppError::conflict(
             "template_in_use",
             Text::new(

@@ -11,7 +11,6 @@
 //! [`compile_stored`] and render it per recipient with [`Compiled`].
 
 mod compile;
-mod foreign;
 mod http;
 mod model;
 mod store;

@@ -66,6 +66,15 @@ pub struct TenantSettings {
     pub time_zone: String,
 }
 
+/// Where and in which language to reach a vendor (alerts, receipts).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VendorReach {
+    /// The vendor's WhatsApp number, E.164.
+    pub whatsapp: String,
+    /// The vendor's language code.
+    pub locale: String,
+}
+
 /// A vendor as the platform admins see it (with its owner's email).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct VendorRow {

@@ -221,7 +221,7 @@ async fn verify_signup(
     let tenant_id = store::verify_signup(&mut *tx, &whatsapp, next, now)
         .await?
         .ok_or(AppError::NotFound("pending sign-up"))?;
-    crate::billing::subscriptions::grant_trial(&mut tx, tenant_id.as_str(), now).await?;
+    (state.services.hooks.vendor_verified)(&mut tx, &tenant_id, now).await?;
     let member_id = store::owner_of(&mut *tx, &tenant_id).await?;
     tx.commit().await?;
     let session = if next == TenantStatus::Active {

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use sqlx::{Any, AnyPool, Executor};
 
 use super::model::{
+    VendorReach,
     ApiKeyView, KeyAccess, LoginRow, MeRow, MemberAccess, MemberContact, MemberPhone, MemberView,
     NewApiKeyRow, NewMemberRow, NewTenant, ResetTarget, TenantSettings, TenantStatus, TenantView,
     VendorRow,
@@ -300,6 +301,14 @@ where
 pub async fn tenant_of_email(pool: &AnyPool, email: &str) -> Result<Option<TenantId>, sqlx::Error> {
     sqlx::query_scalar("SELECT tenant_id FROM members WHERE LOWER(email) = LOWER($1)")
         .bind(email)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The vendor's WhatsApp number and language, `None` when it does not exist.
+pub async fn reach_of(pool: &AnyPool, tenant: &TenantId) -> Result<Option<VendorReach>, sqlx::Error> {
+    sqlx::query_as("SELECT whatsapp, locale FROM tenants WHERE id = $1")
+        .bind(tenant)
         .fetch_optional(pool)
         .await
 }

@@ -171,7 +171,7 @@ async fn campaign_sends_once_to_each_with_rotation(kind: DbKind) {
     let ids = add_contacts(&app, &v, 30, "vip").await;
     add_contacts_extra(&app, &v).await;
     // One of the audience opts out before the start.
-    reference_server::contacts::mark_opted_out(&app.state.pool, &v.tenant_id, &phone(29))
+    reference_server::contacts::mark_opted_out(&app.state, &v.tenant_id.as_str().into(), &phone(29))
         .await
         .unwrap();
     let d1 = sim_device(&app, &v).await;

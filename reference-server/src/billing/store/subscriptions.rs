@@ -4,8 +4,9 @@
 
 use sqlx::{Any, AnyPool, Transaction};
 
-use crate::billing::model::SubscriptionView;
+use crate::billing::model::{SubscriptionRow, SubscriptionView, VendorSubscription};
 use crate::db::now_ms;
+use crate::domain::TenantId;
 
 /// Milliseconds per day.
 const DAY_MS: i64 = 86_400_000;
@@ -28,7 +29,7 @@ pub async fn current(
 /// and is active) unless it already has a subscription.
 pub async fn grant_trial(
     tx: &mut Transaction<'static, Any>,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     let trial: Option<(String, i64)> =
@@ -117,4 +118,25 @@ pub async fn expire_due(pool: &AnyPool, now: i64) -> Result<u64, sqlx::Error> {
 /// The job body for `crate::spawn_periodic`.
 pub(crate) async fn expiry_job(pool: AnyPool) -> Result<(), sqlx::Error> {
     expire_due(&pool, now_ms()).await.map(|_| ())
+}
+
+/// Plan, status and expiry of every vendor's subscription.
+pub async fn every_vendor(pool: &AnyPool) -> Result<Vec<VendorSubscription>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.tenant_id, p.code AS plan_code, s.status, s.expires_at \
+         FROM subscriptions s JOIN plans p ON p.id = s.plan_id",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Every subscription with its plan code, for the export (vendor names
+/// are filled in by the caller).
+pub async fn export_rows(pool: &AnyPool) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.tenant_id, p.code AS plan_code, s.status, s.started_at, s.expires_at \
+         FROM subscriptions s JOIN plans p ON p.id = s.plan_id",
+    )
+    .fetch_all(pool)
+    .await
 }
