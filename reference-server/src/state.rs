@@ -80,12 +80,8 @@ pub struct Hooks {
     /// `contacts` -> `campaigns`: withdraws the queued campaign messages
     /// to a contact that opted out (`"opted_out"`) or is being deleted
     /// (`"contact_deleted"`); returns how many.
-    pub contact_withdrawn: for<'a> fn(
-        &'a AnyPool,
-        &'a TenantId,
-        &'a ContactId,
-        &'static str,
-    ) -> HookFuture<'a, u64>,
+    pub contact_withdrawn:
+        for<'a> fn(&'a AnyPool, &'a TenantId, &'a ContactId, &'static str) -> HookFuture<'a, u64>,
     /// `templates` -> `campaigns`: how many of the vendor's unfinished
     /// campaigns use the template.
     pub template_uses: for<'a> fn(&'a AnyPool, &'a TenantId, &'a TemplateId) -> HookFuture<'a, i64>,

@@ -7,9 +7,9 @@ use secrecy::{ExposeSecret, SecretString};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::model::{AdminLogin, AdminSession, LoggedOut, SeededAdmin};
+use super::model::{AdminSession, LoggedOut, SeededAdmin};
 use crate::AppState;
-use crate::auth::{AdminUser, normalize_email, password, session, store};
+use crate::auth::{AdminUser, Credentials, normalize_email, password, session, store};
 use crate::db::now_ms;
 use crate::http::extract::ClientIp;
 use crate::http::i18n::Text;
@@ -85,7 +85,7 @@ pub async fn reset_password(
 
 /// Log in as a platform admin.
 #[utoipa::path(post, path = "/api/v1/admin/login", tag = "admin",
-    request_body = AdminLogin,
+    request_body = Credentials,
     responses(
         (status = 200, description = "Logged in", body = inline(crate::http::Data<AdminSession>)),
         (status = 401, description = "Wrong email or password", body = crate::http::ErrorBody),
@@ -93,7 +93,7 @@ pub async fn reset_password(
 async fn admin_login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    ApiJson(req): ApiJson<AdminLogin>,
+    ApiJson(req): ApiJson<Credentials>,
 ) -> ApiResult<AdminSession> {
     state.services.rate_limits.check(ip, Some(&req.email))?;
     let email = req.email.trim().to_lowercase();

@@ -47,9 +47,11 @@ async fn list_payments(
     _admin: AdminUser,
     Query(filter): Query<TenantFilter>,
 ) -> ApiResult<Vec<PaymentView>> {
-    Ok(ok(
-        crate::billing::store::orders::payments(&state.pool, filter.tenant_id.as_ref()).await?
-    ))
+    Ok(ok(crate::billing::store::orders::payments(
+        &state.pool,
+        filter.tenant_id.as_ref(),
+    )
+    .await?))
 }
 
 /// Messages the platform's own sender passed to the simulator (OTP codes,

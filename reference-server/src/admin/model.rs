@@ -78,24 +78,6 @@ pub(crate) struct TenantFilter {
     pub(crate) tenant_id: Option<TenantId>,
 }
 
-/// Admin credentials.
-#[derive(Deserialize, ToSchema)]
-pub(crate) struct AdminLogin {
-    /// Email (`admin@localhost` for the seeded admin).
-    pub(crate) email: String,
-    /// Password.
-    #[schema(format = Password)]
-    pub(crate) password: String,
-}
-
-impl std::fmt::Debug for AdminLogin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AdminLogin")
-            .field("email", &self.email)
-            .finish_non_exhaustive()
-    }
-}
-
 /// An admin session.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct AdminSession {

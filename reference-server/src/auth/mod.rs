@@ -33,5 +33,6 @@ pub mod token;
 pub use self::http::router;
 pub(crate) use extract::bearer;
 pub use model::{
-    AdminUser, AuthMethod, CurrentMember, NewSession, Role, SubjectKind, normalize_email,
+    AdminUser, AuthMethod, Credentials, CurrentMember, NewSession, Role, SubjectKind,
+    normalize_email,
 };

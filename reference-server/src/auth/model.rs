@@ -60,6 +60,24 @@ pub enum AuthMethod {
     },
 }
 
+/// Email and password, the body of a member's or an admin's login.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct Credentials {
+    /// Login email (`admin@localhost` for the seeded platform admin).
+    pub email: String,
+    /// Password.
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The authenticated vendor member of a request.
 ///
 /// Accepts `Authorization: Bearer <session token>` or `X-Api-Key: <key>`.

@@ -16,8 +16,8 @@ use super::model::{
     self, Audience, CampaignRow, CampaignStatus, CampaignView, CreateCampaign, DeviceAssignment,
     Followup, PageQuery, RecipientStage,
 };
-use super::store::{self, NewCampaign};
 use super::pacing;
+use super::store::{self, NewCampaign};
 use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::db::now_ms;
@@ -177,9 +177,12 @@ async fn create_campaign(
             .ok_or(AppError::NotFound("device"))?;
     }
     if !req.audience.contact_ids.is_empty() {
-        let known =
-            crate::contacts::store::known_ids(&state.pool, tenant.as_str(), &req.audience.contact_ids)
-                .await?;
+        let known = crate::contacts::store::known_ids(
+            &state.pool,
+            tenant.as_str(),
+            &req.audience.contact_ids,
+        )
+        .await?;
         if let Some(bad_id) = req
             .audience
             .contact_ids

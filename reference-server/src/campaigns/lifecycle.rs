@@ -137,10 +137,10 @@ async fn transition(
     state: &AppState,
     member: &CurrentMember,
     id: &CampaignId,
-    from: &[CampaignStatus],
     to: CampaignStatus,
 ) -> Result<CampaignView, AppError> {
     member.require(Role::Admin)?;
+    let from = to.reached_from();
     let tenant: TenantId = tenant_of(member);
     let c = load(state, &tenant, id).await?;
     if !from.contains(&c.status) {
@@ -201,15 +201,9 @@ async fn pause_campaign(
     member: CurrentMember,
     Path(id): Path<CampaignId>,
 ) -> ApiResult<CampaignView> {
-    use CampaignStatus::{Paused, Running, Scheduled};
-    Ok(ok(transition(
-        &state,
-        &member,
-        &id,
-        &[Running, Scheduled],
-        Paused,
-    )
-    .await?))
+    Ok(ok(
+        transition(&state, &member, &id, CampaignStatus::Paused).await?
+    ))
 }
 
 /// Resume a paused campaign (admin).
@@ -224,10 +218,13 @@ async fn resume_campaign(
     member: CurrentMember,
     Path(id): Path<CampaignId>,
 ) -> ApiResult<CampaignView> {
-    use CampaignStatus::{Paused, Running};
-    Ok(ok(
-        transition(&state, &member, &id, &[Paused], Running).await?
-    ))
+    Ok(ok(transition(
+        &state,
+        &member,
+        &id,
+        CampaignStatus::Running,
+    )
+    .await?))
 }
 
 /// Cancel a campaign (admin): queued messages are dropped and their quota
@@ -243,13 +240,11 @@ async fn cancel_campaign(
     member: CurrentMember,
     Path(id): Path<CampaignId>,
 ) -> ApiResult<CampaignView> {
-    use CampaignStatus::{Cancelled, Draft, Paused, Running, Scheduled};
     Ok(ok(transition(
         &state,
         &member,
         &id,
-        &[Draft, Scheduled, Running, Paused],
-        Cancelled,
+        CampaignStatus::Cancelled,
     )
     .await?))
 }

@@ -33,6 +33,21 @@ crate::text_enum! {
     }
 }
 
+impl CampaignStatus {
+    /// The statuses a vendor's pause (to `Paused`), resume (to `Running`)
+    /// or cancel (to `Cancelled`) moves a campaign from; none for the
+    /// other targets, which the sender and the start reach on their own.
+    pub(crate) fn reached_from(self) -> &'static [CampaignStatus] {
+        use CampaignStatus::{Cancelled, Draft, Paused, Running, Scheduled};
+        match self {
+            Paused => &[Running, Scheduled],
+            Running => &[Paused],
+            Cancelled => &[Draft, Scheduled, Running, Paused],
+            _ => &[],
+        }
+    }
+}
+
 crate::text_enum! {
     /// The queue state of a recipient row (`campaign_recipients.state`).
     pub enum QueueState {

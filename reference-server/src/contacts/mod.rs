@@ -32,9 +32,8 @@ use crate::domain::{ContactId, TenantId};
 
 pub use http::run_import;
 pub use model::{
-    Audience, ContactForSend,
-    ContactPage, ContactView, CreateContact, CreateGroup, ExportQuery, GroupMembers, GroupView,
-    ImportReport, ImportRequest, ListQuery, UpdateContact,
+    Audience, ContactForSend, ContactPage, ContactView, CreateContact, CreateGroup, ExportQuery,
+    GroupMembers, GroupView, ImportReport, ImportRequest, ListQuery, UpdateContact,
 };
 
 /// The contacts routes (`/api/v1/contacts...`, `/api/v1/contact-groups...`).
@@ -98,8 +97,13 @@ pub async fn mark_opted_out(
     let pool = &state.pool;
     let c = find_or_create(pool, tenant_id, phone_e164, None).await?;
     let changed = store::set_opted_out(pool, tenant_id, &c.id, true, now_ms()).await?;
-    (state.services.hooks.contact_withdrawn)(pool, tenant_id, &ContactId::from(c.id.as_str()), "opted_out")
-        .await?;
+    (state.services.hooks.contact_withdrawn)(
+        pool,
+        tenant_id,
+        &ContactId::from(c.id.as_str()),
+        "opted_out",
+    )
+    .await?;
     Ok(changed)
 }
 

@@ -5,7 +5,7 @@ use secrecy::SecretString;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::model::{LoginRequest, Me, SessionResponse, TenantStatus};
+use super::model::{Me, SessionResponse, TenantStatus};
 use super::store;
 use crate::AppState;
 use crate::auth::{AuthMethod, CurrentMember, normalize_email, password, session};
@@ -50,7 +50,7 @@ fn login_gate(status: TenantStatus) -> Result<(), AppError> {
 
 /// Log in as a vendor member.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
-    request_body = LoginRequest,
+    request_body = crate::auth::Credentials,
     responses(
         (status = 200, description = "Logged in", body = inline(crate::http::Data<SessionResponse>)),
         (status = 401, description = "Wrong email or password", body = crate::http::ErrorBody),
@@ -59,7 +59,7 @@ fn login_gate(status: TenantStatus) -> Result<(), AppError> {
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    ApiJson(req): ApiJson<LoginRequest>,
+    ApiJson(req): ApiJson<crate::auth::Credentials>,
 ) -> ApiResult<SessionResponse> {
     state.services.rate_limits.check(ip, Some(&req.email))?;
     let email = normalize_email(&req.email).map_err(|_| AppError::wrong_credentials())?;

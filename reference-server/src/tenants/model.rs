@@ -289,24 +289,6 @@ pub(crate) struct NewApiKeyRow<'a> {
     pub(crate) now: i64,
 }
 
-/// Email and password.
-#[derive(Deserialize, ToSchema)]
-pub(crate) struct LoginRequest {
-    /// Login email.
-    pub(crate) email: String,
-    /// Password.
-    #[schema(format = Password)]
-    pub(crate) password: String,
-}
-
-impl std::fmt::Debug for LoginRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginRequest")
-            .field("email", &self.email)
-            .finish_non_exhaustive()
-    }
-}
-
 /// A new session.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct SessionResponse {

@@ -6,10 +6,9 @@ use std::collections::HashMap;
 use sqlx::{Any, AnyPool, Executor};
 
 use super::model::{
-    VendorReach,
     ApiKeyView, KeyAccess, LoginRow, MeRow, MemberAccess, MemberContact, MemberPhone, MemberView,
     NewApiKeyRow, NewMemberRow, NewTenant, ResetTarget, TenantSettings, TenantStatus, TenantView,
-    VendorRow,
+    VendorReach, VendorRow,
 };
 use crate::auth::Role;
 use crate::domain::{ApiKeyId, MemberId, TenantId};
@@ -306,7 +305,10 @@ pub async fn tenant_of_email(pool: &AnyPool, email: &str) -> Result<Option<Tenan
 }
 
 /// The vendor's WhatsApp number and language, `None` when it does not exist.
-pub async fn reach_of(pool: &AnyPool, tenant: &TenantId) -> Result<Option<VendorReach>, sqlx::Error> {
+pub async fn reach_of(
+    pool: &AnyPool,
+    tenant: &TenantId,
+) -> Result<Option<VendorReach>, sqlx::Error> {
     sqlx::query_as("SELECT whatsapp, locale FROM tenants WHERE id = $1")
         .bind(tenant)
         .fetch_optional(pool)

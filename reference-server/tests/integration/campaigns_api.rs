@@ -171,9 +171,13 @@ async fn campaign_sends_once_to_each_with_rotation(kind: DbKind) {
     let ids = add_contacts(&app, &v, 30, "vip").await;
     add_contacts_extra(&app, &v).await;
     // One of the audience opts out before the start.
-    reference_server::contacts::mark_opted_out(&app.state, &v.tenant_id.as_str().into(), &phone(29))
-        .await
-        .unwrap();
+    reference_server::contacts::mark_opted_out(
+        &app.state,
+        &v.tenant_id.as_str().into(),
+        &phone(29),
+    )
+    .await
+    .unwrap();
     let d1 = sim_device(&app, &v).await;
     let d2 = sim_device(&app, &v).await;
     let tid = template(&app, &v, "promo", "Halo {name} dari {kota}").await;

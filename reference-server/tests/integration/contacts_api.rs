@@ -311,15 +311,21 @@ async fn limits_and_opt_out(kind: DbKind) {
 
     // STOP from an unknown number creates an opted-out contact (the inbound
     // handler calls this).
-    let changed =
-        reference_server::contacts::mark_opted_out(&app.state, &v.tenant_id.as_str().into(), "+6281200000009")
-            .await
-            .unwrap();
+    let changed = reference_server::contacts::mark_opted_out(
+        &app.state,
+        &v.tenant_id.as_str().into(),
+        "+6281200000009",
+    )
+    .await
+    .unwrap();
     assert!(changed);
-    let again =
-        reference_server::contacts::mark_opted_out(&app.state, &v.tenant_id.as_str().into(), "+6281200000009")
-            .await
-            .unwrap();
+    let again = reference_server::contacts::mark_opted_out(
+        &app.state,
+        &v.tenant_id.as_str().into(),
+        "+6281200000009",
+    )
+    .await
+    .unwrap();
     assert!(!again);
     let page = data(
         app.get("/api/v1/contacts?opted_out=true", &v.token).await,

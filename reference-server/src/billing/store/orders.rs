@@ -301,6 +301,22 @@ pub async fn apply_payment(
     })
 }
 
+/// Payment notifications of every vendor (or of one), newest first, at
+/// most 500.
+pub async fn payments(
+    pool: &AnyPool,
+    tenant: Option<&TenantId>,
+) -> Result<Vec<PaymentView>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, order_id, tenant_id, transaction_id, transaction_status, outcome, payment_type, \
+         gross_amount, received_at FROM payments WHERE ($1 IS NULL OR tenant_id = $1) \
+         ORDER BY received_at DESC, id DESC LIMIT 500",
+    )
+    .bind(tenant.map(|t| t.as_str().to_owned()))
+    .fetch_all(pool)
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,20 +335,4 @@ mod tests {
         assert!(!protected_statuses(PaymentState::Failed).contains(&"paid"));
         assert_eq!(protected_statuses(PaymentState::Refunded), vec!["refunded"]);
     }
-}
-
-/// Payment notifications of every vendor (or of one), newest first, at
-/// most 500.
-pub async fn payments(
-    pool: &AnyPool,
-    tenant: Option<&TenantId>,
-) -> Result<Vec<PaymentView>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, order_id, tenant_id, transaction_id, transaction_status, outcome, payment_type, \
-         gross_amount, received_at FROM payments WHERE ($1 IS NULL OR tenant_id = $1) \
-         ORDER BY received_at DESC, id DESC LIMIT 500",
-    )
-    .bind(tenant.map(|t| t.as_str().to_owned()))
-    .fetch_all(pool)
-    .await
 }
