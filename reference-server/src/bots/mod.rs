@@ -7,6 +7,12 @@
 //! `scripts/build-plugins.sh`; override with `PLUGINS_DIR`). A plugin's
 //! configuration is validated against the JSON Schema its manifest
 //! declares before it is stored.
+//!
+//! Owns the tables `llm_providers`, `llm_usage` and `bot_keyword_hits`
+//! (SQL in [`llm`] and [`store`]); a device's pipeline is stored by
+//! `devices` (`device_plugins`). [`pipeline::contact_snapshot`] reads the
+//! contact, its campaign messages and the plan's message allowance in one
+//! query, on the hot path of every inbound message.
 
 pub mod engine;
 pub mod llm;
@@ -19,14 +25,13 @@ use std::sync::{Arc, OnceLock};
 
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::{CurrentMember, Role};
-use crate::db::{new_id, now_ms};
+use crate::db::now_ms;
 use crate::http::i18n::tr;
 use crate::http::{ApiJson, ApiResult, AppError, ok};
 
@@ -141,12 +146,11 @@ async fn list_plugins(
 }
 
 async fn device_exists(state: &AppState, tenant_id: &str, device_id: &str) -> Result<(), AppError> {
-    let row = sqlx::query("SELECT id FROM devices WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant_id)
-        .bind(device_id)
-        .fetch_optional(&state.pool)
-        .await?;
-    row.map(|_| ()).ok_or(AppError::NotFound("device"))
+    if crate::devices::store::exists(&state.pool, tenant_id, device_id).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound("device"))
+    }
 }
 
 /// The stored pipeline of a device, in order.
@@ -155,25 +159,15 @@ pub(crate) async fn load_device_plugins(
     tenant_id: &str,
     device_id: &str,
 ) -> Result<Vec<DevicePlugin>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT plugin, enabled, config FROM device_plugins WHERE tenant_id = $1 AND device_id = $2 \
-         ORDER BY position",
-    )
-    .bind(tenant_id)
-    .bind(device_id)
-    .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let enabled: i64 = r.try_get("enabled")?;
-            let config: String = r.try_get("config")?;
-            Ok(DevicePlugin {
-                plugin: r.try_get("plugin")?,
-                enabled: enabled != 0,
-                config: serde_json::from_str(&config).unwrap_or_else(|_| empty_object()),
-            })
+    let rows = crate::devices::store::plugins(pool, tenant_id, device_id).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| DevicePlugin {
+            plugin: r.plugin,
+            enabled: r.enabled != 0,
+            config: serde_json::from_str(&r.config).unwrap_or_else(|_| empty_object()),
         })
-        .collect()
+        .collect())
 }
 
 /// The plugin pipeline of a device.
@@ -244,27 +238,16 @@ async fn put_device_plugins(
     }
     let now = now_ms();
     let mut tx = state.begin_write().await?;
-    sqlx::query("DELETE FROM device_plugins WHERE tenant_id = $1 AND device_id = $2")
-        .bind(&member.tenant_id)
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
-    for (i, p) in body.plugins.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO device_plugins (id, tenant_id, device_id, plugin, position, enabled, config, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-        )
-        .bind(new_id())
-        .bind(&member.tenant_id)
-        .bind(&id)
-        .bind(&p.plugin)
-        .bind(i as i64)
-        .bind(i64::from(p.enabled))
-        .bind(p.config.to_string())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    }
+    let stored: Vec<crate::devices::model::NewPlugin<'_>> = body
+        .plugins
+        .iter()
+        .map(|p| crate::devices::model::NewPlugin {
+            plugin: &p.plugin,
+            enabled: p.enabled,
+            config: &p.config,
+        })
+        .collect();
+    crate::devices::store::replace_plugins(&mut tx, &member.tenant_id, &id, &stored, now).await?;
     // A new device version makes every server process rebuild the pipeline.
     crate::devices::store::touch(&mut *tx, &member.tenant_id, &id, now).await?;
     tx.commit().await?;

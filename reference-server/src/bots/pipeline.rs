@@ -355,7 +355,7 @@ pub(crate) async fn contact_snapshot(
     Ok(out)
 }
 
-/// Adds or removes a contact tag in the contacts feature's tables (creating
+/// Adds or removes a contact tag through the contacts feature (creating
 /// the contact when a tag is added). Failures are logged: a tag is not
 /// worth losing the reply over.
 pub(crate) async fn apply_tag(state: &AppState, tenant: &str, phone: &str, tag: &str, add: bool) {
@@ -368,24 +368,9 @@ pub(crate) async fn apply_tag(state: &AppState, tenant: &str, phone: &str, tag: 
             .await?
             .id;
         if add {
-            sqlx::query(
-                "INSERT INTO contact_tags (tenant_id, contact_id, tag) VALUES ($1, $2, $3) \
-                 ON CONFLICT (contact_id, tag) DO NOTHING",
-            )
-            .bind(tenant)
-            .bind(&contact_id)
-            .bind(tag)
-            .execute(&state.pool)
-            .await?;
+            crate::contacts::store::tag(&state.pool, tenant, &contact_id, tag).await?;
         } else {
-            sqlx::query(
-                "DELETE FROM contact_tags WHERE tenant_id = $1 AND contact_id = $2 AND tag = $3",
-            )
-            .bind(tenant)
-            .bind(&contact_id)
-            .bind(tag)
-            .execute(&state.pool)
-            .await?;
+            crate::contacts::store::untag(&state.pool, tenant, &contact_id, tag).await?;
         }
         Ok::<_, sqlx::Error>(())
     }

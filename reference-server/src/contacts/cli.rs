@@ -111,18 +111,13 @@ impl ContactsCommand {
 
 /// Resolves `--tenant`: a vendor id, else a member's login email.
 async fn resolve_tenant(state: &AppState, tenant: &str) -> Result<String, AppError> {
-    let by_id: Option<String> = sqlx::query_scalar("SELECT id FROM tenants WHERE id = $1")
-        .bind(tenant)
-        .fetch_optional(&state.pool)
-        .await?;
-    if let Some(id) = by_id {
-        return Ok(id);
+    let by_id = crate::domain::TenantId::from(tenant);
+    if crate::tenants::store::exists(&state.pool, &by_id).await? {
+        return Ok(by_id.into_string());
     }
-    let by_email: Option<String> =
-        sqlx::query_scalar("SELECT tenant_id FROM members WHERE LOWER(email) = LOWER($1)")
-            .bind(tenant.trim())
-            .fetch_optional(&state.pool)
-            .await?;
+    let by_email = crate::tenants::store::tenant_of_email(&state.pool, tenant.trim())
+        .await?
+        .map(crate::domain::TenantId::into_string);
     by_email.ok_or_else(|| {
         AppError::bad_request(
             "unknown_tenant",

@@ -606,6 +606,41 @@ pub async fn known_ids(
     Ok(out)
 }
 
+/// Gives a contact a tag (nothing when it has it).
+pub async fn tag(
+    pool: &AnyPool,
+    tenant_id: &str,
+    contact_id: &str,
+    tag: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO contact_tags (tenant_id, contact_id, tag) VALUES ($1, $2, $3) \
+         ON CONFLICT (contact_id, tag) DO NOTHING",
+    )
+    .bind(tenant_id)
+    .bind(contact_id)
+    .bind(tag)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Takes a tag from a contact (nothing when it has none).
+pub async fn untag(
+    pool: &AnyPool,
+    tenant_id: &str,
+    contact_id: &str,
+    tag: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM contact_tags WHERE tenant_id = $1 AND contact_id = $2 AND tag = $3")
+        .bind(tenant_id)
+        .bind(contact_id)
+        .bind(tag)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 /// How many contacts the vendor stores.
 pub async fn count(pool: &AnyPool, tenant_id: &TenantId) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM contacts WHERE tenant_id = $1")

@@ -5,6 +5,12 @@
 //! (bound to the tenant and device id) and never returned by the API: a
 //! device shows which secrets are set, and the webhook URL to paste at the
 //! provider. Senders are built per device by [`registry`] and cached.
+//!
+//! Owns the tables `devices`, `device_plugins` (each device's bot
+//! pipeline, edited through the `bots` routes) and `device_send_slots`;
+//! their SQL is in `store` and [`send_slots`]. The registry's webhook
+//! lookup reads the vendor's status and time zone with the device in one
+//! joined query, on the hot path of every inbound message.
 
 pub mod connection;
 mod http;

@@ -536,6 +536,28 @@ pub struct Connection {
     pub changed_at: i64,
 }
 
+/// One plugin of a device's pipeline as stored (`device_plugins`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct PluginRow {
+    /// The plugin name.
+    pub(crate) plugin: String,
+    /// 1 when it runs.
+    pub(crate) enabled: i64,
+    /// Its configuration, JSON.
+    pub(crate) config: String,
+}
+
+/// One plugin of a pipeline to store.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NewPlugin<'a> {
+    /// The plugin name.
+    pub(crate) plugin: &'a str,
+    /// Whether it runs.
+    pub(crate) enabled: bool,
+    /// Its configuration.
+    pub(crate) config: &'a serde_json::Value,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 
 use sqlx::AnyPool;
 
-use super::model::{Connection, ConnectionState, DeviceKind, DeviceSettings};
+use super::model::{Connection, ConnectionState, DeviceKind, DeviceSettings, NewPlugin, PluginRow};
 use crate::domain::{DeviceId, TenantId};
 
 /// A device row as stored (secrets still encrypted).
@@ -199,6 +199,65 @@ pub(crate) async fn count(pool: &AnyPool, tenant_id: &TenantId) -> Result<i64, s
         .bind(tenant_id)
         .fetch_one(pool)
         .await
+}
+
+/// Whether the tenant has this device.
+pub(crate) async fn exists(pool: &AnyPool, tenant_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT id FROM devices WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// A device's plugin pipeline, in order.
+pub(crate) async fn plugins(
+    pool: &AnyPool,
+    tenant_id: &str,
+    device_id: &str,
+) -> Result<Vec<PluginRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT plugin, enabled, config FROM device_plugins WHERE tenant_id = $1 AND device_id = $2 \
+         ORDER BY position",
+    )
+    .bind(tenant_id)
+    .bind(device_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Replaces a device's plugin pipeline with `plugins`, in order.
+pub(crate) async fn replace_plugins(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tenant_id: &str,
+    device_id: &str,
+    plugins: &[NewPlugin<'_>],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM device_plugins WHERE tenant_id = $1 AND device_id = $2")
+        .bind(tenant_id)
+        .bind(device_id)
+        .execute(&mut **tx)
+        .await?;
+    for (i, p) in plugins.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO device_plugins (id, tenant_id, device_id, plugin, position, enabled, config, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        )
+        .bind(crate::db::new_id())
+        .bind(tenant_id)
+        .bind(device_id)
+        .bind(p.plugin)
+        .bind(i64::try_from(i).unwrap_or(i64::MAX))
+        .bind(i64::from(p.enabled))
+        .bind(p.config.to_string())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Deletes a device and its plugin configuration (its send slot goes with

@@ -1,189 +1,30 @@
 //! The inbox: conversations per device and customer, their history, and
 //! the human handoff (an agent takes a conversation over, the bot pauses;
-//! the agent replies through the device; the agent hands it back).
+//! the agent hands it back). An agent's reply goes out through
+//! `messaging` (`POST /api/v1/conversations/{id}/messages`).
+//!
+//! Owns the tables `conversations` and `messages`; all SQL on them is in
+//! [`store`]. [`conversations`] is the inbox as `bot-core`'s conversation
+//! store, which the bots' inbound path runs on.
 
 pub(crate) mod conversations;
+mod http;
+pub mod model;
 pub(crate) mod store;
 
-use axum::extract::{Path, Query, State};
-use serde::Deserialize;
-use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::CurrentMember;
-use crate::http::i18n::Text;
-use crate::http::{ApiResult, AppError, ok};
 
-pub use store::{ConversationView, MessageView};
+pub use model::{ConversationQuery, ConversationView, HistoryQuery, MessageView};
 
 /// The inbox routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_conversations))
-        .routes(routes!(get_conversation))
-        .routes(routes!(list_messages))
-        .routes(routes!(take_over))
-        .routes(routes!(hand_back))
-}
-
-/// Filters of the conversation list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ConversationQuery {
-    /// Only this device.
-    pub device_id: Option<String>,
-    /// Only `bot` or only `agent` owned conversations.
-    pub owner: Option<String>,
-    /// Page: conversations whose last message is older than this (ms).
-    pub before: Option<i64>,
-    /// Page size, 1..=200 (default 50).
-    pub limit: Option<i64>,
-}
-
-/// Page size of the message history.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct HistoryQuery {
-    /// The newest N messages, 1..=500 (default 100), returned oldest first.
-    pub limit: Option<i64>,
-}
-
-/// List conversations, most recent first.
-#[utoipa::path(
-    get, path = "/api/v1/conversations", tag = "inbox",
-    security(("session" = []), ("api_key" = [])),
-    params(ConversationQuery),
-    responses((status = 200, description = "Conversations", body = inline(crate::http::Data<Vec<ConversationView>>)))
-)]
-#[allow(unused_qualifications)] // utoipa's expansion of `Query<T>`
-async fn list_conversations(
-    State(state): State<AppState>,
-    member: CurrentMember,
-    Query(q): Query<ConversationQuery>,
-) -> ApiResult<Vec<ConversationView>> {
-    if let Some(o) = &q.owner
-        && o != store::OWNER_BOT
-        && o != store::OWNER_AGENT
-    {
-        return Err(AppError::bad_request(
-            "invalid_query",
-            Text::new(
-                "owner: harus `bot` atau `agent`",
-                "owner: must be `bot` or `agent`",
-            ),
-        ));
-    }
-    let limit = q.limit.unwrap_or(50).clamp(1, 200);
-    let v = store::list_conversations(
-        &state.pool,
-        &member.tenant_id,
-        q.device_id.as_deref(),
-        q.owner.as_deref(),
-        q.before,
-        limit,
-    )
-    .await?;
-    Ok(ok(v))
-}
-
-/// One conversation.
-#[utoipa::path(
-    get, path = "/api/v1/conversations/{id}", tag = "inbox",
-    security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Conversation id")),
-    responses(
-        (status = 200, description = "The conversation", body = inline(crate::http::Data<ConversationView>)),
-        (status = 404, description = "No such conversation", body = crate::http::ErrorBody),
-    )
-)]
-async fn get_conversation(
-    State(state): State<AppState>,
-    member: CurrentMember,
-    Path(id): Path<String>,
-) -> ApiResult<ConversationView> {
-    let c = store::get_conversation(&state.pool, &member.tenant_id, &id)
-        .await?
-        .ok_or(AppError::NotFound("conversation"))?;
-    Ok(ok(c))
-}
-
-/// The message history of a conversation (newest N, oldest first), with
-/// delivery statuses.
-#[utoipa::path(
-    get, path = "/api/v1/conversations/{id}/messages", tag = "inbox",
-    security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Conversation id"), HistoryQuery),
-    responses(
-        (status = 200, description = "Messages", body = inline(crate::http::Data<Vec<MessageView>>)),
-        (status = 404, description = "No such conversation", body = crate::http::ErrorBody),
-    )
-)]
-#[allow(unused_qualifications)] // utoipa's expansion of `Query<T>`
-async fn list_messages(
-    State(state): State<AppState>,
-    member: CurrentMember,
-    Path(id): Path<String>,
-    Query(q): Query<HistoryQuery>,
-) -> ApiResult<Vec<MessageView>> {
-    store::get_conversation(&state.pool, &member.tenant_id, &id)
-        .await?
-        .ok_or(AppError::NotFound("conversation"))?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    Ok(ok(store::list_messages(
-        &state.pool,
-        &member.tenant_id,
-        &id,
-        limit,
-    )
-    .await?))
-}
-
-/// Take a conversation over: the bot stops answering it until it is handed back.
-#[utoipa::path(
-    post, path = "/api/v1/conversations/{id}/takeover", tag = "inbox",
-    security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Conversation id")),
-    responses(
-        (status = 200, description = "Now owned by the calling agent", body = inline(crate::http::Data<ConversationView>)),
-        (status = 404, description = "No such conversation", body = crate::http::ErrorBody),
-    )
-)]
-async fn take_over(
-    State(state): State<AppState>,
-    member: CurrentMember,
-    Path(id): Path<String>,
-) -> ApiResult<ConversationView> {
-    let c = store::set_owner(
-        &state.pool,
-        &member.tenant_id,
-        &id,
-        store::OWNER_AGENT,
-        Some(&member.member_id),
-    )
-    .await?
-    .ok_or(AppError::NotFound("conversation"))?;
-    Ok(ok(c))
-}
-
-/// Hand a conversation back to the bot.
-#[utoipa::path(
-    post, path = "/api/v1/conversations/{id}/handback", tag = "inbox",
-    security(("session" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Conversation id")),
-    responses(
-        (status = 200, description = "Now owned by the bot", body = inline(crate::http::Data<ConversationView>)),
-        (status = 404, description = "No such conversation", body = crate::http::ErrorBody),
-    )
-)]
-async fn hand_back(
-    State(state): State<AppState>,
-    member: CurrentMember,
-    Path(id): Path<String>,
-) -> ApiResult<ConversationView> {
-    let c = store::set_owner(&state.pool, &member.tenant_id, &id, store::OWNER_BOT, None)
-        .await?
-        .ok_or(AppError::NotFound("conversation"))?;
-    Ok(ok(c))
+        .routes(routes!(http::list_conversations))
+        .routes(routes!(http::get_conversation))
+        .routes(routes!(http::list_messages))
+        .routes(routes!(http::take_over))
+        .routes(routes!(http::hand_back))
 }

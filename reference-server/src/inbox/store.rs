@@ -4,12 +4,11 @@
 //! update, which is keyed by the device (whose tenant was resolved when the
 //! webhook's device was loaded) and the provider's message id.
 
-use serde::Serialize;
 use sqlx::{AnyPool, Row, any::AnyRow};
-use utoipa::ToSchema;
 
 use std::collections::{HashMap, HashSet};
 
+use super::model::{ConversationView, MessageView};
 use crate::db::{self, new_id, now_ms};
 use crate::domain::TenantId;
 
@@ -17,57 +16,6 @@ use crate::domain::TenantId;
 pub(crate) const OWNER_BOT: &str = "bot";
 /// A human agent owns it; the bot stays quiet.
 pub(crate) const OWNER_AGENT: &str = "agent";
-
-/// A conversation as the inbox lists it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ConversationView {
-    /// Conversation id.
-    pub id: String,
-    /// The device (vendor number) it runs on.
-    pub device_id: String,
-    /// The customer's number, E.164.
-    pub contact_number: String,
-    /// The customer's WhatsApp profile name, if known.
-    pub contact_name: Option<String>,
-    /// `bot` or `agent`.
-    pub owner: String,
-    /// The member who took it over, while an agent owns it.
-    pub agent_member_id: Option<String>,
-    /// Last message time, unix milliseconds.
-    pub last_message_at: i64,
-    /// Start of the last message.
-    pub last_message_preview: Option<String>,
-    /// Created, unix milliseconds.
-    pub created_at: i64,
-}
-
-/// One stored message.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct MessageView {
-    /// Message id (ours).
-    pub id: String,
-    /// `in` (from the customer) or `out`.
-    pub direction: String,
-    /// `contact`, `bot`, `agent`, `api` or `system`.
-    pub sender: String,
-    /// The provider's message id, when known.
-    pub provider_message_id: Option<String>,
-    /// Message kind (`text`, `image`, `interactive_buttons`, ...).
-    pub kind: String,
-    /// Text body or caption, if any.
-    pub body: Option<String>,
-    /// The whole message as JSON.
-    #[schema(value_type = Object)]
-    pub payload: serde_json::Value,
-    /// `received`; or `pending`, `sent`, `delivered`, `read`, `failed`.
-    pub status: String,
-    /// Why sending failed (status `failed`).
-    pub error: Option<String>,
-    /// Created, unix milliseconds.
-    pub created_at: i64,
-    /// Last status change, unix milliseconds.
-    pub updated_at: i64,
-}
 
 pub(crate) const CONVERSATION_COLUMNS: &str = "id, device_id, contact_number, contact_name, owner, \
      agent_member_id, last_message_at, last_message_preview, created_at";
