@@ -20,11 +20,11 @@ mod events;
 mod foreign;
 mod http;
 mod lifecycle;
-mod model;
+pub(crate) mod model;
 pub mod pacing;
 pub mod queue;
 mod recipients;
-mod store;
+pub(crate) mod store;
 pub mod texts;
 pub mod worker;
 
