@@ -199,16 +199,75 @@ async fn take_over(
     member: CurrentMember,
     Path(id): Path<String>,
 ) -> ApiResult<ConversationView> {
-    let c = store::set_owner(
+    Ok(ok(take_over_conversation(&state, &member, &id).await?))
+}
+
+/// One of the vendor's conversations; another vendor's is "not found".
+pub(crate) async fn conversation(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &str,
+) -> Result<ConversationView, AppError> {
+    store::get_conversation(&state.pool, &member.tenant_id, id)
+        .await?
+        .ok_or(AppError::NotFound("conversation"))
+}
+
+/// The newest `limit` messages of one of the vendor's conversations,
+/// oldest first.
+pub(crate) async fn messages(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &str,
+    limit: i64,
+) -> Result<Vec<MessageView>, AppError> {
+    conversation(state, member, id).await?;
+    Ok(store::list_messages(&state.pool, &member.tenant_id, id, limit.clamp(1, 500)).await?)
+}
+
+/// The vendor's conversations, most recent first.
+pub(crate) async fn conversations(
+    state: &AppState,
+    member: &CurrentMember,
+    limit: i64,
+) -> Result<Vec<ConversationView>, AppError> {
+    Ok(store::list_conversations(
         &state.pool,
         &member.tenant_id,
-        &id,
+        None,
+        None,
+        None,
+        limit.clamp(1, 200),
+    )
+    .await?)
+}
+
+/// The calling member takes the conversation over: the bot pauses on it.
+pub(crate) async fn take_over_conversation(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &str,
+) -> Result<ConversationView, AppError> {
+    store::set_owner(
+        &state.pool,
+        &member.tenant_id,
+        id,
         store::OWNER_AGENT,
         Some(&member.member_id),
     )
     .await?
-    .ok_or(AppError::NotFound("conversation"))?;
-    Ok(ok(c))
+    .ok_or(AppError::NotFound("conversation"))
+}
+
+/// The conversation goes back to the bot.
+pub(crate) async fn hand_back_conversation(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &str,
+) -> Result<ConversationView, AppError> {
+    store::set_owner(&state.pool, &member.tenant_id, id, store::OWNER_BOT, None)
+        .await?
+        .ok_or(AppError::NotFound("conversation"))
 }
 
 /// Hand a conversation back to the bot.
@@ -226,10 +285,7 @@ async fn hand_back(
     member: CurrentMember,
     Path(id): Path<String>,
 ) -> ApiResult<ConversationView> {
-    let c = store::set_owner(&state.pool, &member.tenant_id, &id, store::OWNER_BOT, None)
-        .await?
-        .ok_or(AppError::NotFound("conversation"))?;
-    Ok(ok(c))
+    Ok(ok(hand_back_conversation(&state, &member, &id).await?))
 }
 
 /// Reply as an agent, through the conversation's device. A conversation
@@ -253,27 +309,29 @@ async fn reply(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AgentReply>,
 ) -> ApiResult<MessageView> {
+    Ok(ok(send_reply(&state, &member, &id, body).await?))
+}
+
+/// Sends an agent's reply through the conversation's device, taking the
+/// conversation over first, within the plan's message quota: the rules of
+/// `POST /api/v1/conversations/{id}/messages`.
+pub(crate) async fn send_reply(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &str,
+    body: AgentReply,
+) -> Result<MessageView, AppError> {
     let msg = message_from(body.text, body.message)?;
-    let conv = store::get_conversation(&state.pool, &member.tenant_id, &id)
-        .await?
-        .ok_or(AppError::NotFound("conversation"))?;
-    let (rt, _) = registry::get_for_tenant(&state, &member.tenant_id, &conv.device_id).await?;
+    let conv = conversation(state, member, id).await?;
+    let (rt, _) = registry::get_for_tenant(state, &member.tenant_id, &conv.device_id).await?;
     let to = PhoneNumber::parse(&conv.contact_number)
         .map_err(|e| AppError::internal(format!("stored contact number unusable: {e}")))?;
     if conv.owner != store::OWNER_AGENT {
-        store::set_owner(
-            &state.pool,
-            &member.tenant_id,
-            &id,
-            store::OWNER_AGENT,
-            Some(&member.member_id),
-        )
-        .await?;
+        take_over_conversation(state, member, id).await?;
     }
     limits::consume(&state.pool, &member.tenant_id, Limit::MessagesPerMonth, 1).await?;
-    let stored = engine::send_and_store(&state, &rt, &conv.id, &to, &msg, "agent").await?;
-    let m = store::get_message(&state.pool, &member.tenant_id, &stored.message_id)
+    let stored = engine::send_and_store(state, &rt, &conv.id, &to, &msg, "agent").await?;
+    store::get_message(&state.pool, &member.tenant_id, &stored.message_id)
         .await?
-        .ok_or_else(|| AppError::internal("stored reply vanished"))?;
-    Ok(ok(m))
+        .ok_or_else(|| AppError::internal("stored reply vanished"))
 }

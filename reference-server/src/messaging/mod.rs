@@ -168,7 +168,18 @@ async fn simulator_inbound(
     Path(device): Path<String>,
     ApiJson(body): ApiJson<SimulatedInbound>,
 ) -> ApiResult<SimulatedResult> {
-    let found = simulator_device(&state, &member, &device).await?;
+    Ok(ok(simulate_inbound(&state, &member, &device, body).await?))
+}
+
+/// Runs a customer message through a simulator device as a webhook
+/// would: the rules of `POST /api/v1/simulator/{device}/inbound`.
+pub(crate) async fn simulate_inbound(
+    state: &AppState,
+    member: &CurrentMember,
+    device: &str,
+    body: SimulatedInbound,
+) -> Result<SimulatedResult, AppError> {
+    let found = simulator_device(state, member, device).await?;
     let rt = &found.device;
     let from = PhoneNumber::parse(&body.from).map_err(|e| crate::phone::invalid("from", &e))?;
     if body.text.trim().is_empty() {
@@ -190,7 +201,7 @@ async fn simulator_inbound(
     if let Some(name) = body.name {
         m = m.with_from_name(name);
     }
-    let outcome = engine::handle_message(&state, &found, m).await?;
+    let outcome = engine::handle_message(state, &found, m).await?;
     let (duplicate, replies) = match outcome {
         Outcome::Duplicate => (true, 0),
         Outcome::Handled { replies } => (false, replies),
@@ -207,12 +218,12 @@ async fn simulator_inbound(
         )
         .await?
     };
-    Ok(ok(SimulatedResult {
+    Ok(SimulatedResult {
         id,
         duplicate,
         replies,
         outbox,
-    }))
+    })
 }
 
 /// Filters of the simulator outbox.

@@ -19,8 +19,12 @@
 //! `docs/src/console.md` says how to add a page.
 
 pub mod assets;
+mod bot;
 pub mod csrf;
+mod devices;
 mod home;
+mod inbox;
+mod live;
 pub mod page;
 mod progress;
 mod public;
@@ -46,6 +50,20 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/lang", post(public::switch_lang))
         .route("/dev/outbox", get(public::outbox))
         .route("/console", get(home::home))
+        .route("/console/devices", get(devices::list).post(devices::create))
+        .route("/console/devices/{id}", get(devices::show))
+        .route("/console/devices/{id}/simulate", post(devices::simulate))
+        .route("/console/bot", get(bot::show))
+        .route("/console/bot/rules", post(bot::add_rule))
+        .route("/console/bot/rules/delete", post(bot::delete_rule))
+        .route("/console/bot/try", post(bot::try_message))
+        .route("/console/inbox", get(inbox::list))
+        .route("/console/inbox/events", get(inbox::list_events))
+        .route("/console/inbox/{id}", get(inbox::show))
+        .route("/console/inbox/{id}/events", get(inbox::show_events))
+        .route("/console/inbox/{id}/takeover", post(inbox::take_over))
+        .route("/console/inbox/{id}/handback", post(inbox::hand_back))
+        .route("/console/inbox/{id}/reply", post(inbox::reply))
         .route("/static/{name}", get(assets::serve))
         .layer(axum::middleware::from_fn_with_state(state, session::context))
 }

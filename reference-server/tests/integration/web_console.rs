@@ -1,0 +1,268 @@
+//! The web console in a real browser: headless Chromium driven through
+//! chromedriver (WebDriver) by `fantoccini`, against the server started
+//! in-process on 127.0.0.1 with a temporary SQLite database and Midtrans
+//! on wiremock. One browser session walks the newcomer journey; the
+//! screenshots of the main pages (phone and desktop sizes) land in
+//! `target/screenshots/`.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`scripts/setup.sh`
+//! installs them).
+
+use crate::common;
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{DbKind, TestApp, find_code, spawn_app_with, unique_whatsapp};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use wiremock::MockServer;
+
+const SERVER_KEY: &str = "SB-Mid-server-web-console";
+
+/// A chromedriver process and a Chromium session with a fresh profile.
+struct Browser {
+    client: Client,
+    base: String,
+    shots: PathBuf,
+    _driver: Driver,
+    _profile: tempfile::TempDir,
+}
+
+/// The chromedriver process, stopped when the test ends (also on panic).
+struct Driver(std::process::Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+impl Browser {
+    async fn start(base: &str) -> Self {
+        let driver_path = which("chromedriver").unwrap_or_else(|| {
+            panic!(
+                "chromedriver is not installed: run scripts/setup.sh (it installs Debian's \
+                 chromium and chromium-driver)"
+            )
+        });
+        let chromium = ["chromium", "chromium-browser", "google-chrome"]
+            .into_iter()
+            .find_map(which)
+            .unwrap_or_else(|| panic!("chromium is not installed: run scripts/setup.sh"));
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let driver = Driver(
+            std::process::Command::new(driver_path)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let profile = tempfile::tempdir().unwrap();
+        let caps = json!({
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--window-size=390,844",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }
+        });
+        let caps = caps.as_object().unwrap().clone();
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last = None;
+        let mut client = None;
+        // chromedriver takes a moment to listen.
+        for _ in 0..100 {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(c) => {
+                    client = Some(c);
+                    break;
+                }
+                Err(e) => {
+                    last = Some(e);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        let client = client.unwrap_or_else(|| panic!("cannot start Chromium: {last:?}"));
+        let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("target")
+            .join("screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        Self {
+            client,
+            base: base.to_owned(),
+            shots,
+            _driver: driver,
+            _profile: profile,
+        }
+    }
+
+    async fn goto(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
+    }
+
+    async fn path(&self) -> String {
+        self.client.current_url().await.unwrap().path().to_owned()
+    }
+
+    async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css} on {}: {e}", self.base))
+    }
+
+    async fn fill(&self, css: &str, value: &str) {
+        let el = self.find(css).await;
+        el.clear().await.unwrap();
+        el.send_keys(value).await.unwrap();
+    }
+
+    async fn click(&self, css: &str) {
+        self.find(css).await.click().await.unwrap();
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap()
+    }
+
+    async fn body(&self) -> String {
+        self.text("body").await
+    }
+
+    /// Waits until the page body contains `needle` (live updates).
+    async fn wait_text(&self, needle: &str) {
+        for _ in 0..150 {
+            if self.body().await.contains(needle) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the page {} never showed {needle:?}; it shows:\n{}",
+            self.path().await,
+            self.body().await
+        );
+    }
+
+    /// Saves the page at a phone size and at a desktop size.
+    async fn shot(&self, name: &str) {
+        for (size, w, h) in [("phone", 390, 844), ("desktop", 1280, 860)] {
+            self.client.set_window_size(w, h).await.unwrap();
+            let png = self.client.screenshot().await.unwrap();
+            std::fs::write(self.shots.join(format!("{name}-{size}.png")), png).unwrap();
+        }
+        self.client.set_window_size(390, 844).await.unwrap();
+    }
+}
+
+async fn app_with_midtrans() -> (TestApp, MockServer) {
+    let mock = MockServer::start().await;
+    let uri = mock.uri();
+    let app = spawn_app_with(DbKind::Sqlite, |c| {
+        c.midtrans.server_key = Some(secrecy::SecretString::from(SERVER_KEY.to_owned()));
+        c.midtrans.api_base_url = Some(uri.clone());
+        c.midtrans.snap_base_url = Some(format!("{uri}/snap/v1"));
+    })
+    .await;
+    (app, mock)
+}
+
+/// Signs up through the pages: form, code from the simulator outbox page,
+/// verification, and lands signed in on the console.
+async fn sign_up(b: &Browser, business: &str) -> String {
+    let whatsapp = unique_whatsapp();
+    b.goto("/").await;
+    b.shot("landing").await;
+    b.click("a[href='/signup']").await;
+    // A mistake first: it is shown next to its field, the rest is kept.
+    b.fill("#f-business_name", business).await;
+    b.fill("#f-name", "Sari").await;
+    b.fill("#f-email", "bukan-email").await;
+    b.fill("#f-whatsapp", &whatsapp).await;
+    b.fill("#f-password", "rahasia-123").await;
+    b.click("form[action='/signup'] button[type=submit]").await;
+    let error = b.text("#e-email").await;
+    assert!(!error.is_empty(), "the email error is shown next to the field");
+    assert_eq!(
+        b.find("#f-business_name").await.prop("value").await.unwrap().as_deref(),
+        Some(business)
+    );
+    b.shot("signup-error").await;
+    let email = format!("owner{}@web.test", &whatsapp[1..]);
+    b.fill("#f-email", &email).await;
+    b.fill("#f-password", "rahasia-123").await;
+    b.click("form[action='/signup'] button[type=submit]").await;
+    assert_eq!(b.path().await, "/signup/verify");
+    // The code is read where a newcomer reads it: the outbox page.
+    b.goto("/dev/outbox").await;
+    b.shot("outbox").await;
+    let code = find_code(&b.text(".messages .body").await).expect("a code in the outbox");
+    b.client.back().await.unwrap();
+    b.fill("#f-code", &code).await;
+    b.click("form[action='/signup/verify'] button[type=submit]").await;
+    assert_eq!(b.path().await, "/console");
+    b.shot("console-start").await;
+    email
+}
+
+#[tokio::test]
+async fn newcomer_journey_in_the_browser() {
+    let (app, _mock) = app_with_midtrans().await;
+    let b = Browser::start(&app.base).await;
+
+    let email = sign_up(&b, "Toko Sari").await;
+    assert!(b.body().await.contains("Toko Sari"));
+
+    // The language switch: English, remembered.
+    b.click("#lang-switch").await;
+    b.wait_text("Welcome").await;
+    b.click("#lang-switch").await;
+    b.wait_text("Selamat datang").await;
+
+    // Sign out, then a wrong password, then in again.
+    b.click("form[action='/logout'] button").await;
+    assert_eq!(b.path().await, "/");
+    b.goto("/console").await;
+    assert_eq!(b.path().await, "/login");
+    b.fill("#f-email", &email).await;
+    b.fill("#f-password", "salah-sekali").await;
+    b.click("form[action='/login'] button[type=submit]").await;
+    b.wait_text("email atau kata sandi salah").await;
+    b.shot("login-error").await;
+    b.fill("#f-password", "rahasia-123").await;
+    b.click("form[action='/login'] button[type=submit]").await;
+    assert_eq!(b.path().await, "/console");
+
+    b.client.close().await.unwrap();
+    app.stop().await;
+}
