@@ -155,8 +155,18 @@ impl Browser {
         self.find(css).await.text().await.unwrap()
     }
 
+    /// The page's visible text (read again when the page was replaced
+    /// while reading it).
     async fn body(&self) -> String {
-        self.text("body").await
+        let mut last = None;
+        for _ in 0..50 {
+            match self.find("body").await.text().await {
+                Ok(t) => return t,
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("cannot read the page: {last:?}")
     }
 
     /// Waits until the page body contains `needle` (live updates).
@@ -262,6 +272,120 @@ async fn newcomer_journey_in_the_browser() {
     b.fill("#f-password", "rahasia-123").await;
     b.click("form[action='/login'] button[type=submit]").await;
     assert_eq!(b.path().await, "/console");
+
+    // A simulator device.
+    b.click("nav a[href='/console/devices']").await;
+    b.fill("#f-name", "CS Toko").await;
+    b.click("#add-device button[type=submit]").await;
+    b.wait_text("CS Toko").await;
+    assert!(b.text("#webhook-url").await.contains("/webhooks/whatsapp/"));
+    let device_path = b.path().await;
+    b.shot("device").await;
+
+    // A keyword rule, tried before any customer writes.
+    b.click("a[href^='/console/bot?device=']").await;
+    b.fill("#f-keywords", "harga, price").await;
+    b.fill("#f-reply", "Halo {name}, harga mulai Rp10.000").await;
+    b.click("#add-rule button[type=submit]").await;
+    b.wait_text("harga, price").await;
+    b.fill("#f-try-text", "berapa harga kaos?").await;
+    b.click("#try button[type=submit]").await;
+    b.find(".try-reply").await;
+    b.wait_text("harga mulai Rp10.000").await;
+    b.shot("bot").await;
+    b.fill("#f-try-text", "selamat pagi").await;
+    b.click("#try button[type=submit]").await;
+    b.find("#try-none").await;
+
+    // A customer writes; the bot's reply shows in the inbox.
+    b.goto(&device_path).await;
+    b.fill("#f-from", "0812 7777 8888").await;
+    b.fill("#f-text", "Harga kaos berapa?").await;
+    b.click("#simulate button[type=submit]").await;
+    assert_eq!(b.path().await, "/console/inbox");
+    b.click(".conversation-link").await;
+    b.wait_text("harga mulai Rp10.000").await;
+    b.shot("conversation").await;
+
+    // Take over: a second message gets no bot reply; the agent answers.
+    b.click("#take-over").await;
+    b.find("#hand-back").await;
+    let conversation_path = b.path().await;
+    b.goto(&device_path).await;
+    b.fill("#f-from", "0812 7777 8888").await;
+    b.fill("#f-text", "Bisa kirim ke Bandung?").await;
+    b.click("#simulate button[type=submit]").await;
+    b.goto(&conversation_path).await;
+    b.wait_text("Bisa kirim ke Bandung?").await;
+    b.fill("#f-text", "Bisa kak, ongkir Rp15.000").await;
+    b.click("#reply button[type=submit]").await;
+    b.wait_text("Bisa kak, ongkir Rp15.000").await;
+    let body = b.body().await;
+    assert_eq!(
+        body.matches("harga mulai Rp10.000").count(),
+        1,
+        "the bot answered only before the takeover:\n{body}"
+    );
+    b.click("#hand-back").await;
+    b.find("#take-over").await;
+
+    // CSRF: a form posted without its token is refused, and nothing happens.
+    b.goto(&conversation_path).await;
+    b.client
+        .execute(
+            "document.querySelector('#reply input[name=_csrf]').remove();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.fill("#f-text", "tanpa token").await;
+    b.click("#reply button[type=submit]").await;
+    b.wait_text("Formulir kedaluwarsa").await;
+    b.shot("csrf-refused").await;
+    b.goto(&conversation_path).await;
+    assert!(!b.body().await.contains("tanpa token"));
+
+    // Tenant isolation: another vendor's device and conversation are "not
+    // found" from this session, and its name never shows.
+    let other = app.signup_vendor("Toko Lain").await;
+    let device = common::data(
+        app.post(
+            "/api/v1/devices",
+            &other.token,
+            json!({"name": "Rahasia Lain", "provider": {"kind": "simulator"}}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let other_device = device["id"].as_str().unwrap().to_owned();
+    common::data(
+        app.post(
+            &format!("/api/v1/simulator/{other_device}/inbound"),
+            &other.token,
+            json!({"from": "081299990000", "text": "pesan rahasia"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let convs = common::data(app.get("/api/v1/conversations", &other.token).await, 200).await;
+    let other_conv = convs[0]["id"].as_str().unwrap().to_owned();
+    for path in [
+        format!("/console/devices/{other_device}"),
+        format!("/console/inbox/{other_conv}"),
+        format!("/console/bot?device={other_device}"),
+    ] {
+        b.goto(&path).await;
+        let body = b.body().await;
+        assert!(
+            body.contains("Halaman tidak ditemukan"),
+            "{path} from another vendor's session:\n{body}"
+        );
+        assert!(!body.contains("Rahasia Lain") && !body.contains("pesan rahasia"));
+    }
+    b.goto("/console/inbox").await;
+    assert!(!b.body().await.contains("pesan rahasia"));
 
     b.client.close().await.unwrap();
     app.stop().await;
