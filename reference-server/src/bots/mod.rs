@@ -359,7 +359,11 @@ struct Collect(DryRun);
 impl bot_core::Perform for Collect {
     type Error = bot_core::StoreError;
 
-    async fn perform(&mut self, plugin: &str, actions: &[bot_core::Action]) -> Result<(), Self::Error> {
+    async fn perform(
+        &mut self,
+        plugin: &str,
+        actions: &[bot_core::Action],
+    ) -> Result<(), Self::Error> {
         for a in actions {
             match a {
                 bot_core::Action::Reply { message, matched } => {
@@ -407,8 +411,8 @@ pub(crate) async fn dry_run(
     use whatsapp_client::webhook::{InboundMessage, MessageContent};
 
     device_exists(state, &member.tenant_id, device_id).await?;
-    let from = whatsapp_client::PhoneNumber::parse(from)
-        .map_err(|e| crate::phone::invalid("from", &e))?;
+    let from =
+        whatsapp_client::PhoneNumber::parse(from).map_err(|e| crate::phone::invalid("from", &e))?;
     if text.trim().is_empty() {
         return Err(AppError::bad_request(
             "invalid_message",

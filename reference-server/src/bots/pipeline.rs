@@ -260,7 +260,10 @@ impl Plugins {
                 let errors = e.errors.join("; ");
                 AppError::bad_request(
                     "invalid_plugin_config",
-                    tr!("{name}: konfigurasi tidak valid: {errors}", "{name}: {errors}"),
+                    tr!(
+                        "{name}: konfigurasi tidak valid: {errors}",
+                        "{name}: {errors}"
+                    ),
                 )
             })?;
             let history = history_depth(&handler, &p.config);

@@ -56,20 +56,39 @@ fn rules_of(plugins: &[DevicePlugin]) -> Vec<RuleRow> {
     plugins
         .iter()
         .filter(|p| p.plugin == KEYWORD_RULES)
-        .flat_map(|p| p.config.get("rules").and_then(Value::as_array).cloned().unwrap_or_default())
+        .flat_map(|p| {
+            p.config
+                .get("rules")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
         .map(|r| RuleRow {
-            id: r.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            id: r
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
             keywords: r
                 .get("keywords")
                 .and_then(Value::as_array)
-                .map(|k| k.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
+                .map(|k| {
+                    k.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
                 .unwrap_or_default(),
             match_kind: r
                 .get("match")
                 .and_then(Value::as_str)
                 .unwrap_or("contains")
                 .to_owned(),
-            reply: r.get("reply").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            reply: r
+                .get("reply")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
         })
         .collect()
 }
@@ -228,8 +247,13 @@ pub(super) async fn delete_rule(
         rules.retain(|r| r.get("id").and_then(Value::as_str) != Some(form.rule.as_str()));
     })
     .await?;
-    crate::bots::set_device_plugins(&state, &c.member, &form.device, PutDevicePlugins { plugins })
-        .await?;
+    crate::bots::set_device_plugins(
+        &state,
+        &c.member,
+        &form.device,
+        PutDevicePlugins { plugins },
+    )
+    .await?;
     see_other(&format!("/console/bot?device={}", form.device))
 }
 
@@ -270,9 +294,7 @@ pub(super) async fn try_message(
             .await
         {
             Ok(run) => (Some(run), None),
-            Err(e) if e.status().is_client_error() => {
-                (None, Some(e.message(c.chrome.lang)))
-            }
+            Err(e) if e.status().is_client_error() => (None, Some(e.message(c.chrome.lang))),
             Err(e) => return Err(e.into()),
         };
     Ok(render(&TryResult {

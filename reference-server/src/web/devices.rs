@@ -182,7 +182,10 @@ pub(super) async fn simulate(
         Ok(_) => return see_other("/console/inbox"),
         Err(e) => errors.absorb(
             e,
-            &[("invalid_phone_number", "from"), ("invalid_message", "text")],
+            &[
+                ("invalid_phone_number", "from"),
+                ("invalid_message", "text"),
+            ],
         )?,
     }
     let device = crate::devices::get(&state, &c.member, &id).await?;

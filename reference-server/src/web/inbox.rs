@@ -195,7 +195,10 @@ pub(super) async fn reply(
     if form.text.trim().is_empty() {
         errors.add(
             "text",
-            &crate::http::i18n::Text::new("pesan tidak boleh kosong", "the message must not be empty"),
+            &crate::http::i18n::Text::new(
+                "pesan tidak boleh kosong",
+                "the message must not be empty",
+            ),
         );
     } else {
         let body = AgentReply {

@@ -19,7 +19,9 @@
 //! `docs/src/console.md` says how to add a page.
 
 pub mod assets;
+mod billing;
 mod bot;
+mod contacts;
 pub mod csrf;
 mod devices;
 mod home;
@@ -41,7 +43,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/", get(public::landing))
         .route("/login", get(public::login_page).post(public::login_submit))
         .route("/logout", post(public::logout))
-        .route("/signup", get(public::signup_page).post(public::signup_submit))
+        .route(
+            "/signup",
+            get(public::signup_page).post(public::signup_submit),
+        )
         .route(
             "/signup/verify",
             get(public::verify_page).post(public::verify_submit),
@@ -57,6 +62,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/bot/rules", post(bot::add_rule))
         .route("/console/bot/rules/delete", post(bot::delete_rule))
         .route("/console/bot/try", post(bot::try_message))
+        .route("/console/contacts", get(contacts::list))
+        .route("/console/contacts/import", post(contacts::import))
+        .route("/console/billing", get(billing::show))
+        .route("/console/billing/orders", post(billing::order))
         .route("/console/inbox", get(inbox::list))
         .route("/console/inbox/events", get(inbox::list_events))
         .route("/console/inbox/{id}", get(inbox::show))
@@ -65,7 +74,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/inbox/{id}/handback", post(inbox::hand_back))
         .route("/console/inbox/{id}/reply", post(inbox::reply))
         .route("/static/{name}", get(assets::serve))
-        .layer(axum::middleware::from_fn_with_state(state, session::context))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            session::context,
+        ))
 }
 
 /// Whether a request comes from a browser page rather than an API client:

@@ -16,8 +16,10 @@ use std::time::Duration;
 
 use common::{DbKind, TestApp, find_code, spawn_app_with, unique_whatsapp};
 use fantoccini::{Client, ClientBuilder, Locator};
+use midtrans_client::testing::signed_notification;
 use serde_json::json;
-use wiremock::MockServer;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const SERVER_KEY: &str = "SB-Mid-server-web-console";
 
@@ -128,6 +130,18 @@ impl Browser {
             .unwrap();
     }
 
+    /// Waits until the browser is at `expected` (a form post navigates
+    /// after the click returns).
+    async fn wait_path(&self, expected: &str) {
+        for _ in 0..150 {
+            if self.path().await == expected {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(self.path().await, expected);
+    }
+
     async fn path(&self) -> String {
         self.client.current_url().await.unwrap().path().to_owned()
     }
@@ -147,8 +161,18 @@ impl Browser {
         el.send_keys(value).await.unwrap();
     }
 
+    /// Clicks `css`, finding it again when the page was still being
+    /// replaced (a stale element) after the previous step.
     async fn click(&self, css: &str) {
-        self.find(css).await.click().await.unwrap();
+        let mut last = None;
+        for _ in 0..50 {
+            match self.find(css).await.click().await {
+                Ok(()) => return,
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("cannot click {css}: {last:?}")
     }
 
     async fn text(&self, css: &str) -> String {
@@ -204,7 +228,35 @@ async fn app_with_midtrans() -> (TestApp, MockServer) {
         c.midtrans.snap_base_url = Some(format!("{uri}/snap/v1"));
     })
     .await;
+    Mock::given(method("POST"))
+        .and(path("/snap/v1/transactions"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "token": "snap-web-1",
+            "redirect_url": format!("{uri}/snap/v4/redirection/snap-web-1")
+        })))
+        .mount(&mock)
+        .await;
     (app, mock)
+}
+
+/// Midtrans' GET status says the order was paid.
+async fn paid_at_midtrans(mock: &MockServer, order: &str, amount: i64) {
+    Mock::given(method("GET"))
+        .and(path(format!("/v2/{order}/status")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "status_code": "200",
+            "status_message": "Success, transaction is found",
+            "transaction_id": format!("tx-{order}"),
+            "order_id": order,
+            "gross_amount": format!("{amount}.00"),
+            "currency": "IDR",
+            "payment_type": "bank_transfer",
+            "transaction_time": "2026-01-01 10:00:00",
+            "transaction_status": "settlement",
+            "fraud_status": "accept"
+        })))
+        .mount(mock)
+        .await;
 }
 
 /// Signs up through the pages: form, code from the simulator outbox page,
@@ -222,9 +274,17 @@ async fn sign_up(b: &Browser, business: &str) -> String {
     b.fill("#f-password", "rahasia-123").await;
     b.click("form[action='/signup'] button[type=submit]").await;
     let error = b.text("#e-email").await;
-    assert!(!error.is_empty(), "the email error is shown next to the field");
+    assert!(
+        !error.is_empty(),
+        "the email error is shown next to the field"
+    );
     assert_eq!(
-        b.find("#f-business_name").await.prop("value").await.unwrap().as_deref(),
+        b.find("#f-business_name")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
         Some(business)
     );
     b.shot("signup-error").await;
@@ -232,22 +292,23 @@ async fn sign_up(b: &Browser, business: &str) -> String {
     b.fill("#f-email", &email).await;
     b.fill("#f-password", "rahasia-123").await;
     b.click("form[action='/signup'] button[type=submit]").await;
-    assert_eq!(b.path().await, "/signup/verify");
+    b.wait_path("/signup/verify").await;
     // The code is read where a newcomer reads it: the outbox page.
     b.goto("/dev/outbox").await;
     b.shot("outbox").await;
     let code = find_code(&b.text(".messages .body").await).expect("a code in the outbox");
     b.client.back().await.unwrap();
     b.fill("#f-code", &code).await;
-    b.click("form[action='/signup/verify'] button[type=submit]").await;
-    assert_eq!(b.path().await, "/console");
+    b.click("form[action='/signup/verify'] button[type=submit]")
+        .await;
+    b.wait_path("/console").await;
     b.shot("console-start").await;
     email
 }
 
 #[tokio::test]
 async fn newcomer_journey_in_the_browser() {
-    let (app, _mock) = app_with_midtrans().await;
+    let (app, mock) = app_with_midtrans().await;
     let b = Browser::start(&app.base).await;
 
     let email = sign_up(&b, "Toko Sari").await;
@@ -261,9 +322,9 @@ async fn newcomer_journey_in_the_browser() {
 
     // Sign out, then a wrong password, then in again.
     b.click("form[action='/logout'] button").await;
-    assert_eq!(b.path().await, "/");
+    b.wait_path("/").await;
     b.goto("/console").await;
-    assert_eq!(b.path().await, "/login");
+    b.wait_path("/login").await;
     b.fill("#f-email", &email).await;
     b.fill("#f-password", "salah-sekali").await;
     b.click("form[action='/login'] button[type=submit]").await;
@@ -271,7 +332,7 @@ async fn newcomer_journey_in_the_browser() {
     b.shot("login-error").await;
     b.fill("#f-password", "rahasia-123").await;
     b.click("form[action='/login'] button[type=submit]").await;
-    assert_eq!(b.path().await, "/console");
+    b.wait_path("/console").await;
 
     // A simulator device.
     b.click("nav a[href='/console/devices']").await;
@@ -285,7 +346,8 @@ async fn newcomer_journey_in_the_browser() {
     // A keyword rule, tried before any customer writes.
     b.click("a[href^='/console/bot?device=']").await;
     b.fill("#f-keywords", "harga, price").await;
-    b.fill("#f-reply", "Halo {name}, harga mulai Rp10.000").await;
+    b.fill("#f-reply", "Halo {name}, harga mulai Rp10.000")
+        .await;
     b.click("#add-rule button[type=submit]").await;
     b.wait_text("harga, price").await;
     b.fill("#f-try-text", "berapa harga kaos?").await;
@@ -302,7 +364,7 @@ async fn newcomer_journey_in_the_browser() {
     b.fill("#f-from", "0812 7777 8888").await;
     b.fill("#f-text", "Harga kaos berapa?").await;
     b.click("#simulate button[type=submit]").await;
-    assert_eq!(b.path().await, "/console/inbox");
+    b.wait_path("/console/inbox").await;
     b.click(".conversation-link").await;
     b.wait_text("harga mulai Rp10.000").await;
     b.shot("conversation").await;
@@ -328,6 +390,66 @@ async fn newcomer_journey_in_the_browser() {
     );
     b.click("#hand-back").await;
     b.find("#take-over").await;
+
+    // Contacts from a CSV with one bad row: the good rows are imported,
+    // the bad one is listed with its reason.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("kontak.csv");
+    std::fs::write(
+        &csv,
+        "phone,name\n081211110001,Ani\n081211110002,Budi\nbukan-nomor,Cici\n",
+    )
+    .unwrap();
+    b.click("nav a[href='/console/contacts']").await;
+    b.find("#f-file")
+        .await
+        .send_keys(&csv.display().to_string())
+        .await
+        .unwrap();
+    b.click("#import button[type=submit]").await;
+    assert_eq!(b.text("#imported-created").await, "2");
+    assert_eq!(b.text("#imported-rejected").await, "1");
+    let rejected = b.text("#rejected").await;
+    assert!(rejected.contains('4'), "the bad row is named: {rejected}");
+    assert_eq!(b.text("#contact-total").await, "2");
+    b.shot("contacts-import").await;
+
+    // Buy a plan: the order goes to (mock) Snap, Midtrans' notification
+    // confirms it, the page shows it paid and the plan active.
+    b.click("nav a[href='/console/billing']").await;
+    b.shot("billing").await;
+    b.click("button.buy[data-plan='basic']").await;
+    let pay = b
+        .find("#pay-link")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(pay.starts_with(&mock.uri()), "{pay}");
+    let order_id: String = sqlx::query_scalar("SELECT id FROM orders ORDER BY created_at DESC")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    paid_at_midtrans(&mock, &order_id, 99_000).await;
+    let res = app
+        .client
+        .post(app.url("/webhooks/midtrans"))
+        .header("content-type", "application/json")
+        .body(signed_notification(
+            &order_id,
+            "settlement",
+            99_000,
+            SERVER_KEY,
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    b.goto("/console/billing").await;
+    b.wait_text("lunas").await;
+    assert!(b.text("#subscription").await.contains("Basic"));
+    b.shot("billing-paid").await;
 
     // CSRF: a form posted without its token is refused, and nothing happens.
     b.goto(&conversation_path).await;
