@@ -20,11 +20,11 @@ mod events;
 mod foreign;
 mod http;
 mod lifecycle;
-pub(crate) mod model;
+mod model;
 pub mod pacing;
 pub mod queue;
 mod recipients;
-pub(crate) mod store;
+mod store;
 pub mod texts;
 pub mod worker;
 

@@ -58,11 +58,6 @@ pub(super) async fn home(State(state): State<AppState>, c: Console) -> PageResul
             label: lang.t("Impor kontak", "Import contacts"),
         },
         Step {
-            done: progress.campaigns > 0,
-            href: "/console/campaigns",
-            label: lang.t("Kirim kampanye", "Send a campaign"),
-        },
-        Step {
             done: progress.paid,
             href: "/console/billing",
             label: lang.t("Pilih paket dan bayar", "Choose a plan and pay"),

@@ -12,7 +12,6 @@ pub(super) struct Progress {
     pub(super) bot_rules: bool,
     pub(super) conversations: usize,
     pub(super) contacts: i64,
-    pub(super) campaigns: usize,
     pub(super) paid: bool,
 }
 
@@ -44,9 +43,6 @@ pub(super) async fn of(state: &AppState, member: &CurrentMember) -> Result<Progr
         0,
     )
     .await?;
-    let campaigns = crate::campaigns::store::list(pool, tenant, None, 1, 0)
-        .await?
-        .len();
     let paid = crate::billing::store::orders::list(pool, Some(tenant.as_str()), 50)
         .await?
         .iter()
@@ -56,7 +52,6 @@ pub(super) async fn of(state: &AppState, member: &CurrentMember) -> Result<Progr
         bot_rules,
         conversations,
         contacts,
-        campaigns,
         paid,
     })
 }
