@@ -512,3 +512,129 @@ async fn newcomer_journey_in_the_browser() {
     b.client.close().await.unwrap();
     app.stop().await;
 }
+
+/// The console's HTTP habits without a browser, on both databases: HTML
+/// errors for pages and JSON for the API, the security headers, the
+/// CSRF refusal, the session cookie's flags, and cached static files.
+async fn console_http_habits(kind: DbKind) {
+    let app = common::spawn_app(kind).await;
+    let html = |path: &str| {
+        app.client
+            .get(app.url(path))
+            .header("accept", "text/html,application/xhtml+xml")
+    };
+
+    let res = html("/").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert!(!csp.contains("unsafe-inline"));
+    assert_eq!(res.headers()["x-frame-options"], "DENY");
+    let browser_cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(browser_cookie.contains("HttpOnly") && browser_cookie.contains("SameSite=Lax"));
+    let page = res.text().await.unwrap();
+    assert!(!page.contains("<script>") && !page.contains(" style="));
+
+    // Unknown page: the HTML 404; unknown API route: the JSON envelope.
+    let res = html("/tidak-ada").send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let res = html("/api/v1/tidak-ada").send().await.unwrap();
+    assert_eq!(common::error_code(res, 404).await, "not_found");
+
+    // A form post without the CSRF token: the 403 page, and no session.
+    let vendor = app.signup_vendor("Toko Cookie").await;
+    let res = app
+        .client
+        .post(app.url("/login"))
+        .form(&[
+            ("email", vendor.email.as_str()),
+            ("password", vendor.password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.headers().get("set-cookie").is_none());
+    assert!(res.text().await.unwrap().contains("Formulir kedaluwarsa"));
+
+    // With the token of the browser id cookie: signed in, cookie flags set.
+    let browser = browser_cookie.split(';').next().unwrap().to_owned();
+    let login_page = html("/login")
+        .header("cookie", &browser)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = login_page
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .unwrap()
+        .to_owned();
+    let res = app
+        .client
+        .post(app.url("/login"))
+        .header("cookie", &browser)
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("email", vendor.email.as_str()),
+            ("password", vendor.password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let session = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(session.starts_with("wa_session=wss_"));
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"));
+    assert!(!session.contains("Secure"), "plain http: no Secure flag");
+    // The JSON API does not accept the cookie as credentials.
+    let res = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("cookie", session.split(';').next().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+
+    // Static files: content-hashed URL, long cache, ETag revalidation.
+    let css = page
+        .split("href=\"/static/console.css?v=")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .unwrap()
+        .to_owned();
+    let res = html(&format!("/static/console.css?v={css}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let res = html("/static/console.css")
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 304);
+    app.stop().await;
+}
+
+both_dbs!(console_http_habits);
