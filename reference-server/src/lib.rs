@@ -27,6 +27,7 @@ pub mod simulator;
 mod state;
 pub mod templates;
 pub mod tenants;
+pub mod web;
 pub mod webhooks;
 
 use std::future::{Future, IntoFuture};

@@ -46,8 +46,19 @@ async fn create_order(
     member: CurrentMember,
     ApiJson(req): ApiJson<NewOrder>,
 ) -> Created<OrderView> {
+    Ok(created(place_order(&state, &member, req).await?))
+}
+
+/// Creates a pending order for a plan and its Snap transaction (owner or
+/// admin): the rules of `POST /api/v1/billing/orders`. The payment is
+/// confirmed later by Midtrans' notification.
+pub(crate) async fn place_order(
+    state: &AppState,
+    member: &CurrentMember,
+    req: NewOrder,
+) -> Result<OrderView, AppError> {
     member.require(Role::Admin)?;
-    let client = super::configured(&state)?;
+    let client = super::configured(state)?;
     let plan = store::plans::get(&state.pool, &req.plan_id)
         .await?
         .filter(|p| p.active && p.price_idr > 0)
@@ -110,9 +121,7 @@ async fn create_order(
         now_ms(),
     )
     .await?;
-    Ok(created(
-        load(&state.pool, &member.tenant_id, &order_id).await?,
-    ))
+    load(&state.pool, &member.tenant_id, &order_id).await
 }
 
 /// The vendor's orders, newest first.
@@ -154,9 +163,17 @@ async fn get_subscription(
     State(state): State<AppState>,
     member: CurrentMember,
 ) -> ApiResult<SubscriptionStatus> {
+    Ok(ok(subscription(&state, &member).await?))
+}
+
+/// The vendor's subscription and its usage against the plan's limits.
+pub(crate) async fn subscription(
+    state: &AppState,
+    member: &CurrentMember,
+) -> Result<SubscriptionStatus, AppError> {
     let subscription = store::subscriptions::current(&state.pool, &member.tenant_id).await?;
     let (pool, t) = (&state.pool, &member.tenant_id);
-    Ok(ok(SubscriptionStatus {
+    Ok(SubscriptionStatus {
         subscription,
         usage: UsageView {
             devices: (state.services.hooks.device_count)(pool, t).await?,
@@ -164,5 +181,5 @@ async fn get_subscription(
             messages_this_month: limits::usage(pool, t, Limit::MessagesPerMonth).await?,
             ai_requests_this_month: limits::usage(pool, t, Limit::AiRequestsPerMonth).await?,
         },
-    }))
+    })
 }

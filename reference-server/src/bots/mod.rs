@@ -31,7 +31,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::{CurrentMember, Role};
-use crate::db::now_ms;
+use crate::db::{new_id, now_ms};
 use crate::http::i18n::tr;
 use crate::http::{ApiJson, ApiResult, AppError, ok};
 
@@ -185,10 +185,17 @@ async fn get_device_plugins(
     member: CurrentMember,
     Path(id): Path<String>,
 ) -> ApiResult<Vec<DevicePlugin>> {
-    device_exists(&state, &member.tenant_id, &id).await?;
-    Ok(ok(
-        load_device_plugins(&state.pool, &member.tenant_id, &id).await?
-    ))
+    Ok(ok(device_plugins(&state, &member, &id).await?))
+}
+
+/// The pipeline of one of the vendor's devices, in order.
+pub(crate) async fn device_plugins(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &str,
+) -> Result<Vec<DevicePlugin>, AppError> {
+    device_exists(state, &member.tenant_id, id).await?;
+    Ok(load_device_plugins(&state.pool, &member.tenant_id, id).await?)
 }
 
 /// Replace the plugin pipeline of a device (owner or admin). Each config
@@ -211,9 +218,21 @@ async fn put_device_plugins(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PutDevicePlugins>,
 ) -> ApiResult<Vec<DevicePlugin>> {
+    Ok(ok(set_device_plugins(&state, &member, &id, body).await?))
+}
+
+/// Replaces a device's pipeline (owner or admin), each configuration
+/// checked against its plugin's schema: the rules of
+/// `PUT /api/v1/devices/{id}/plugins`.
+pub(crate) async fn set_device_plugins(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &str,
+    body: PutDevicePlugins,
+) -> Result<Vec<DevicePlugin>, AppError> {
     member.require(Role::Admin)?;
-    device_exists(&state, &member.tenant_id, &id).await?;
-    let plugins = &runtime(&state).plugins;
+    device_exists(state, &member.tenant_id, id).await?;
+    let plugins = &runtime(state).plugins;
     let mut seen = std::collections::HashSet::new();
     for (i, p) in body.plugins.iter().enumerate() {
         let plugin = p.plugin.as_str();
@@ -247,10 +266,148 @@ async fn put_device_plugins(
             config: &p.config,
         })
         .collect();
-    crate::devices::store::replace_plugins(&mut tx, &member.tenant_id, &id, &stored, now).await?;
+    crate::devices::store::replace_plugins(&mut tx, &member.tenant_id, id, &stored, now).await?;
     // A new device version makes every server process rebuild the pipeline.
-    crate::devices::store::touch(&mut *tx, &member.tenant_id, &id, now).await?;
+    crate::devices::store::touch(&mut *tx, &member.tenant_id, id, now).await?;
     tx.commit().await?;
-    crate::devices::registry::forget(&state, &id);
-    Ok(ok(body.plugins))
+    crate::devices::registry::forget(state, id);
+    Ok(body.plugins)
+}
+
+/// What a dry run of a pipeline did with one message.
+#[derive(Debug, Clone, Default)]
+pub struct DryRun {
+    /// The texts the bot would send, in order, with the plugin and the
+    /// rule that produced each.
+    pub replies: Vec<DryReply>,
+    /// Other actions (tags, state, handoff), described.
+    pub actions: Vec<String>,
+    /// Each plugin and how its turn went (`ran`, `not-wanted`, `failed: ...`).
+    pub runs: Vec<(String, String)>,
+}
+
+/// One reply of a dry run.
+#[derive(Debug, Clone)]
+pub struct DryReply {
+    /// The plugin that answered.
+    pub plugin: String,
+    /// What matched (a keyword rule id), when the plugin says.
+    pub matched: Option<String>,
+    /// The reply's text (or its kind for a non-text message).
+    pub text: String,
+}
+
+struct Collect(DryRun);
+
+#[async_trait::async_trait]
+impl bot_core::Perform for Collect {
+    type Error = bot_core::StoreError;
+
+    async fn perform(
+        &mut self,
+        plugin: &str,
+        actions: &[bot_core::Action],
+    ) -> Result<(), Self::Error> {
+        for a in actions {
+            match a {
+                bot_core::Action::Reply { message, matched } => {
+                    let json = serde_json::to_value(message).unwrap_or_default();
+                    self.0.replies.push(DryReply {
+                        plugin: plugin.to_owned(),
+                        matched: matched.clone(),
+                        text: json
+                            .get("body")
+                            .and_then(|b| b.as_str())
+                            .map_or_else(|| format!("[{}]", message.kind()), str::to_owned),
+                    });
+                }
+                bot_core::Action::SetState(s) => self
+                    .0
+                    .actions
+                    .push(format!("{plugin}: state = {}", s.as_deref().unwrap_or("-"))),
+                bot_core::Action::Tag(t) => self.0.actions.push(format!("{plugin}: +tag {t}")),
+                bot_core::Action::Untag(t) => self.0.actions.push(format!("{plugin}: -tag {t}")),
+                bot_core::Action::Handoff(why) => self.0.actions.push(format!(
+                    "{plugin}: handoff {}",
+                    why.as_deref().unwrap_or_default()
+                )),
+                bot_core::Action::Stop => self.0.actions.push(format!("{plugin}: stop")),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs a message through `plugins` (a pipeline as it would be saved for
+/// one of the vendor's devices) with the real plugin host, in a
+/// throw-away conversation: nothing is stored or sent. The contact's
+/// stored name, tags and fields are used when `from` is a known contact.
+pub(crate) async fn dry_run(
+    state: &AppState,
+    member: &CurrentMember,
+    device_id: &str,
+    plugins: &[DevicePlugin],
+    from: &str,
+    text: &str,
+) -> Result<DryRun, AppError> {
+    use bot_core::ConversationStore;
+    use whatsapp_client::webhook::{InboundMessage, MessageContent};
+
+    device_exists(state, &member.tenant_id, device_id).await?;
+    let from =
+        whatsapp_client::PhoneNumber::parse(from).map_err(|e| crate::phone::invalid("from", &e))?;
+    if text.trim().is_empty() {
+        return Err(AppError::bad_request(
+            "invalid_message",
+            crate::http::i18n::Text::new("text: tidak boleh kosong", "text: must not be empty"),
+        ));
+    }
+    let handlers = runtime(state).plugins.handlers_for(plugins).await?;
+    let time_zone = crate::tenants::store::time_zone_of(&state.pool, member.tenant())
+        .await?
+        .and_then(|tz| tz.parse::<chrono_tz::Tz>().ok())
+        .unwrap_or(chrono_tz::Asia::Jakarta);
+    let memory = bot_core::MemoryStore::new();
+    let store: &dyn ConversationStore = &memory;
+    let m = InboundMessage::new(
+        "dry-run",
+        format!("dry-run.{}", new_id()),
+        from.clone(),
+        MessageContent::text_body(text.to_owned()),
+    );
+    let mut conv = bot_core::Conversations::receive(store, &member.tenant_id, &m, now_ms())
+        .await
+        .map_err(|e| AppError::internal_from("dry run conversation", e))?
+        .ok_or_else(|| AppError::internal("dry run message seen as a duplicate"))?;
+    let stored = pipeline::contact_snapshot(&state.pool, &member.tenant_id, from.e164()).await?;
+    conv.name = stored.name;
+    conv.tags = stored.tags;
+    conv.fields = stored.fields;
+    let turn = bot_core::Turn {
+        tenant: &member.tenant_id,
+        handlers: &handlers,
+        time_zone,
+        handoff_timeout: None,
+        history_limit: pipeline::DEFAULT_HISTORY,
+        clock: &bot_core::SystemClock,
+    };
+    let mut collect = Collect(DryRun::default());
+    let answer = bot_core::pipeline::answer(store, &turn, &conv, &m, &mut collect)
+        .await
+        .map_err(|e| AppError::internal_from("dry run", e))?;
+    collect.0.runs = answer
+        .runs
+        .iter()
+        .map(|r| {
+            let status = match &r.status {
+                bot_core::pipeline::RunStatus::Ran { actions } => format!("ran ({actions})"),
+                bot_core::pipeline::RunStatus::NotWanted => "not-wanted".to_owned(),
+                bot_core::pipeline::RunStatus::Debounced => "debounced".to_owned(),
+                bot_core::pipeline::RunStatus::Failed { error } => format!("failed: {error}"),
+            };
+            (r.plugin.clone(), status)
+        })
+        .collect();
+    Ok(collect.0)
 }

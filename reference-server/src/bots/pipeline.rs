@@ -239,6 +239,39 @@ impl Plugins {
         }))
     }
 
+    /// Handlers for a pipeline that is not stored (the console's "try a
+    /// message"): each enabled plugin configured as given; a configuration
+    /// its schema refuses is a 400 naming the plugin.
+    pub(crate) async fn handlers_for(
+        &self,
+        plugins: &[super::DevicePlugin],
+    ) -> Result<Pipeline, AppError> {
+        let loaded = self.loaded().await?;
+        let mut handlers: Vec<Arc<dyn Handler>> = Vec::new();
+        for p in plugins.iter().filter(|p| p.enabled) {
+            let name = p.plugin.as_str();
+            let Some(c) = loaded.components.get(name) else {
+                return Err(AppError::bad_request(
+                    "invalid_plugin_config",
+                    tr!("plugin `{name}` tidak dikenal", "unknown plugin `{name}`"),
+                ));
+            };
+            let handler = c.configure(&p.config).map_err(|e| {
+                let errors = e.errors.join("; ");
+                AppError::bad_request(
+                    "invalid_plugin_config",
+                    tr!(
+                        "{name}: konfigurasi tidak valid: {errors}",
+                        "{name}: {errors}"
+                    ),
+                )
+            })?;
+            let history = history_depth(&handler, &p.config);
+            handlers.push(Arc::new(Configured { handler, history }));
+        }
+        Ok(handlers.into())
+    }
+
     /// The pipeline of `device`, built from its stored configuration.
     pub(crate) async fn pipeline(&self, device: &DeviceRuntime) -> Result<Pipeline, AppError> {
         if let Some((v, p)) = self

@@ -106,8 +106,16 @@ pub(super) async fn list_devices(
     State(state): State<AppState>,
     member: CurrentMember,
 ) -> ApiResult<Vec<DeviceView>> {
-    let rows = store::list(&state.pool, &tenant_of(&member)).await?;
-    Ok(ok(rows.iter().map(|r| view(&state, r)).collect()))
+    Ok(ok(list(&state, &member).await?))
+}
+
+/// The vendor's devices, as the API and the console show them.
+pub(crate) async fn list(
+    state: &AppState,
+    member: &CurrentMember,
+) -> Result<Vec<DeviceView>, AppError> {
+    let rows = store::list(&state.pool, &tenant_of(member)).await?;
+    Ok(rows.iter().map(|r| view(state, r)).collect())
 }
 
 /// Connect a WhatsApp number (owner or admin). Limited by the plan's device count.
@@ -126,6 +134,16 @@ pub(super) async fn create_device(
     member: CurrentMember,
     ApiJson(body): ApiJson<CreateDevice>,
 ) -> Created<DeviceView> {
+    Ok(created(create(&state, &member, body).await?))
+}
+
+/// Connects a device (owner or admin), within the plan's device count:
+/// the rules of `POST /api/v1/devices`.
+pub(crate) async fn create(
+    state: &AppState,
+    member: &CurrentMember,
+    body: CreateDevice,
+) -> Result<DeviceView, AppError> {
     member.require(Role::Admin)?;
     let name = check_name(&body.name)?;
     let phone_number = parse_phone(body.phone_number)?;
@@ -139,7 +157,7 @@ pub(super) async fn create_device(
         .handoff_timeout_minutes
         .map(check_handoff_timeout)
         .transpose()?;
-    let tenant = tenant_of(&member);
+    let tenant = tenant_of(member);
     let used = store::count(&state.pool, &tenant).await?;
     crate::billing::limits::check_with_current(
         &state.pool,
@@ -152,7 +170,7 @@ pub(super) async fn create_device(
     let id = DeviceId::new();
     let now = now_ms();
     let row = DeviceRow {
-        secrets_ciphertext: encrypt_secrets(&state, &tenant, &id, &secrets),
+        secrets_ciphertext: encrypt_secrets(state, &tenant, &id, &secrets),
         secret_names: secrets.names().into_iter().map(str::to_owned).collect(),
         id,
         tenant_id: tenant.clone(),
@@ -167,7 +185,7 @@ pub(super) async fn create_device(
     };
     store::insert(&state.pool, &row).await?;
     tracing::info!(tenant = %row.tenant_id, device = %row.id, kind = kind.as_str(), "device created");
-    Ok(created(view(&state, &row)))
+    Ok(view(state, &row))
 }
 
 /// One device.
@@ -185,10 +203,19 @@ pub(super) async fn get_device(
     member: CurrentMember,
     Path(id): Path<DeviceId>,
 ) -> ApiResult<DeviceView> {
-    let row = store::get(&state.pool, &tenant_of(&member), &id)
+    Ok(ok(get(&state, &member, &id).await?))
+}
+
+/// One of the vendor's devices; another vendor's is "not found".
+pub(crate) async fn get(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &DeviceId,
+) -> Result<DeviceView, AppError> {
+    let row = store::get(&state.pool, &tenant_of(member), id)
         .await?
         .ok_or(AppError::NotFound("device"))?;
-    Ok(ok(view(&state, &row)))
+    Ok(view(state, &row))
 }
 
 /// Change a device (owner or admin). Absent fields, including absent

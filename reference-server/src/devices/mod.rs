@@ -32,6 +32,8 @@ pub use model::{
 };
 use store::DeviceRow;
 
+pub(crate) use http::{create, get, list};
+
 /// The device routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

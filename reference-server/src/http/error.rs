@@ -218,17 +218,28 @@ impl AppError {
     }
 }
 
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let lang = super::i18n::current();
-        let message = match &self {
+impl AppError {
+    /// Logs a server-side failure (5xx: with its whole cause chain, which
+    /// never reaches the client); client errors are not logged.
+    pub fn log(&self) {
+        match self {
             Self::Internal { .. } | Self::Database(_) => {
                 tracing::error!(error = %self.chain(), "request failed");
+            }
+            Self::Upstream(_) => tracing::warn!(error = %self.chain(), "upstream failure"),
+            _ => {}
+        }
+    }
+
+    /// What the client is told, in `lang`: the message of a client error,
+    /// a generic sentence for a server error. The JSON envelope and the
+    /// console's error pages both show this.
+    pub fn message(&self, lang: super::i18n::Lang) -> String {
+        match self {
+            Self::Internal { .. } | Self::Database(_) => {
                 lang.pick("terjadi kesalahan di server", "internal server error")
             }
             Self::Upstream(_) => {
-                tracing::warn!(error = %self.chain(), "upstream failure");
                 lang.pick(
                     "layanan luar (pembayaran atau WhatsApp) gagal; coba lagi nanti",
                     "an upstream service failed; try again later",
@@ -263,7 +274,15 @@ impl IntoResponse for AppError {
             | Self::PaymentRequired { message, .. }
             | Self::Status { message, .. }
             | Self::NotConfigured(message) => message.get(lang).to_owned(),
-        };
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        self.log();
+        let message = self.message(super::i18n::current());
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code().to_owned(),

@@ -82,6 +82,24 @@ impl Lang {
         Self::of_tag(value).ok_or_else(|| format!("{value:?} is not a language: use id or en"))
     }
 
+    /// `id` or `en`, whichever this language is, borrowed: the labels of
+    /// the web console's templates are written as such pairs
+    /// (`{{ lang.t("Masuk", "Sign in") }}`).
+    pub fn t(self, id: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Self::Id => id,
+            Self::En => en,
+        }
+    }
+
+    /// The other language (the console's language switch).
+    pub fn other(self) -> Self {
+        match self {
+            Self::Id => Self::En,
+            Self::En => Self::Id,
+        }
+    }
+
     /// `id` or `en`, whichever this language is.
     pub fn pick(self, id: &str, en: &str) -> String {
         match self {

@@ -144,6 +144,7 @@ pub fn router(state: AppState) -> Router {
     let openapi = Arc::new(openapi);
     let body_limit = state.config.body_limit_bytes;
     routes
+        .merge(crate::web::router(state.clone()))
         .route(
             "/openapi.json",
             get(move || {
@@ -162,14 +163,23 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Any path no route matches: the JSON error envelope, 404 `not_found`.
-async fn unknown_route(uri: axum::http::Uri) -> AppError {
+/// Any path no route matches: for a browser page the console's 404 page,
+/// else the JSON error envelope, 404 `not_found`.
+async fn unknown_route(
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if crate::web::wants_html(&uri, &headers) {
+        return crate::web::page::not_found();
+    }
     let path = uri.path();
     AppError::Status {
         status: axum::http::StatusCode::NOT_FOUND,
         code: "not_found",
         message: i18n::tr!("tidak ada rute API di {path}", "no API route at {path}"),
     }
+    .into_response()
 }
 
 /// A known path called with a method it does not have: the JSON error
@@ -243,11 +253,12 @@ async fn envelope_guard(
     use axum::response::IntoResponse;
     let res = next.run(req).await;
     let status = res.status();
+    // The console's own error pages are HTML and stay so.
     let is_json = res
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return res;
     }

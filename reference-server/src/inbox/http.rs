@@ -63,10 +63,7 @@ pub(super) async fn get_conversation(
     member: CurrentMember,
     Path(id): Path<String>,
 ) -> ApiResult<ConversationView> {
-    let c = store::get_conversation(&state.pool, &member.tenant_id, &id)
-        .await?
-        .ok_or(AppError::NotFound("conversation"))?;
-    Ok(ok(c))
+    Ok(ok(conversation(&state, &member, &id).await?))
 }
 
 /// The message history of a conversation (newest N, oldest first), with
@@ -87,17 +84,7 @@ pub(super) async fn list_messages(
     Path(id): Path<String>,
     Query(q): Query<HistoryQuery>,
 ) -> ApiResult<Vec<MessageView>> {
-    store::get_conversation(&state.pool, &member.tenant_id, &id)
-        .await?
-        .ok_or(AppError::NotFound("conversation"))?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    Ok(ok(store::list_messages(
-        &state.pool,
-        &member.tenant_id,
-        &id,
-        limit,
-    )
-    .await?))
+    Ok(ok(messages(&state, &member, &id, q.limit.unwrap_or(100)).await?))
 }
 
 /// Take a conversation over: the bot stops answering it until it is handed back.
@@ -115,16 +102,7 @@ pub(super) async fn take_over(
     member: CurrentMember,
     Path(id): Path<String>,
 ) -> ApiResult<ConversationView> {
-    let c = store::set_owner(
-        &state.pool,
-        &member.tenant_id,
-        &id,
-        store::OWNER_AGENT,
-        Some(&member.member_id),
-    )
-    .await?
-    .ok_or(AppError::NotFound("conversation"))?;
-    Ok(ok(c))
+    Ok(ok(take_over_conversation(&state, &member, &id).await?))
 }
 
 /// Hand a conversation back to the bot.
@@ -142,8 +120,75 @@ pub(super) async fn hand_back(
     member: CurrentMember,
     Path(id): Path<String>,
 ) -> ApiResult<ConversationView> {
-    let c = store::set_owner(&state.pool, &member.tenant_id, &id, store::OWNER_BOT, None)
+    Ok(ok(hand_back_conversation(&state, &member, &id).await?))
+}
+
+// The rules behind the handlers, shared with the console.
+
+/// One of the vendor's conversations; another vendor's is "not found".
+pub(crate) async fn conversation(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &str,
+) -> Result<ConversationView, AppError> {
+    store::get_conversation(&state.pool, &member.tenant_id, id)
         .await?
-        .ok_or(AppError::NotFound("conversation"))?;
-    Ok(ok(c))
+        .ok_or(AppError::NotFound("conversation"))
+}
+
+/// The newest `limit` (1..=500) messages of one of the vendor's
+/// conversations, oldest first.
+pub(crate) async fn messages(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &str,
+    limit: i64,
+) -> Result<Vec<MessageView>, AppError> {
+    conversation(state, member, id).await?;
+    Ok(store::list_messages(&state.pool, &member.tenant_id, id, limit.clamp(1, 500)).await?)
+}
+
+/// The vendor's newest `limit` (1..=200) conversations, most recent first.
+pub(crate) async fn conversations(
+    state: &AppState,
+    member: &CurrentMember,
+    limit: i64,
+) -> Result<Vec<ConversationView>, AppError> {
+    Ok(store::list_conversations(
+        &state.pool,
+        &member.tenant_id,
+        None,
+        None,
+        None,
+        limit.clamp(1, 200),
+    )
+    .await?)
+}
+
+/// The calling member takes the conversation over: the bot pauses on it.
+pub(crate) async fn take_over_conversation(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &str,
+) -> Result<ConversationView, AppError> {
+    store::set_owner(
+        &state.pool,
+        &member.tenant_id,
+        id,
+        store::OWNER_AGENT,
+        Some(&member.member_id),
+    )
+    .await?
+    .ok_or(AppError::NotFound("conversation"))
+}
+
+/// The conversation goes back to the bot.
+pub(crate) async fn hand_back_conversation(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &str,
+) -> Result<ConversationView, AppError> {
+    store::set_owner(&state.pool, &member.tenant_id, id, store::OWNER_BOT, None)
+        .await?
+        .ok_or(AppError::NotFound("conversation"))
 }

@@ -17,6 +17,9 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 
+pub(crate) use http::{
+    conversation, conversations, hand_back_conversation, messages, take_over_conversation,
+};
 pub use model::{ConversationQuery, ConversationView, HistoryQuery, MessageView};
 
 /// The inbox routes.

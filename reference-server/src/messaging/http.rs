@@ -86,29 +86,40 @@ pub(super) async fn reply(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AgentReply>,
 ) -> ApiResult<MessageView> {
+    Ok(ok(send_reply(&state, &member, &id, body).await?))
+}
+
+/// Sends an agent's reply through the conversation's device, taking the
+/// conversation over first, within the plan's message quota: the rules of
+/// `POST /api/v1/conversations/{id}/messages`, shared with the console.
+pub(crate) async fn send_reply(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &str,
+    body: AgentReply,
+) -> Result<MessageView, AppError> {
     let msg = message_from(body.text, body.message)?;
-    let conv = inbox::get_conversation(&state.pool, &member.tenant_id, &id)
+    let conv = inbox::get_conversation(&state.pool, &member.tenant_id, id)
         .await?
         .ok_or(AppError::NotFound("conversation"))?;
-    let (rt, _) = registry::get_for_tenant(&state, &member.tenant_id, &conv.device_id).await?;
+    let (rt, _) = registry::get_for_tenant(state, &member.tenant_id, &conv.device_id).await?;
     let to = PhoneNumber::parse(&conv.contact_number)
         .map_err(|e| AppError::internal(format!("stored contact number unusable: {e}")))?;
     if conv.owner != inbox::OWNER_AGENT {
         inbox::set_owner(
             &state.pool,
             &member.tenant_id,
-            &id,
+            id,
             inbox::OWNER_AGENT,
             Some(&member.member_id),
         )
         .await?;
     }
     limits::consume(&state.pool, &member.tenant_id, Limit::MessagesPerMonth, 1).await?;
-    let stored = engine::send_and_store(&state, &rt, &conv.id, &to, &msg, "agent").await?;
-    let m = inbox::get_message(&state.pool, &member.tenant_id, &stored.message_id)
+    let stored = engine::send_and_store(state, &rt, &conv.id, &to, &msg, "agent").await?;
+    inbox::get_message(&state.pool, &member.tenant_id, &stored.message_id)
         .await?
-        .ok_or_else(|| AppError::internal("stored reply vanished"))?;
-    Ok(ok(m))
+        .ok_or_else(|| AppError::internal("stored reply vanished"))
 }
 
 async fn simulator_device(
@@ -149,7 +160,19 @@ pub(super) async fn simulator_inbound(
     Path(device): Path<String>,
     ApiJson(body): ApiJson<SimulatedInbound>,
 ) -> ApiResult<SimulatedResult> {
-    let found = simulator_device(&state, &member, &device).await?;
+    Ok(ok(simulate_inbound(&state, &member, &device, body).await?))
+}
+
+/// Runs a customer message through a simulator device as a webhook would:
+/// the rules of `POST /api/v1/simulator/{device}/inbound`, shared with the
+/// console.
+pub(crate) async fn simulate_inbound(
+    state: &AppState,
+    member: &CurrentMember,
+    device: &str,
+    body: SimulatedInbound,
+) -> Result<SimulatedResult, AppError> {
+    let found = simulator_device(state, member, device).await?;
     let rt = &found.device;
     let from = PhoneNumber::parse(&body.from).map_err(|e| crate::phone::invalid("from", &e))?;
     if body.text.trim().is_empty() {
@@ -171,7 +194,7 @@ pub(super) async fn simulator_inbound(
     if let Some(name) = body.name {
         m = m.with_from_name(name);
     }
-    let outcome = engine::handle_message(&state, &found, m).await?;
+    let outcome = engine::handle_message(state, &found, m).await?;
     let (duplicate, replies) = match outcome {
         Outcome::Duplicate => (true, 0),
         Outcome::Handled { replies } => (false, replies),
@@ -188,12 +211,12 @@ pub(super) async fn simulator_inbound(
         )
         .await?
     };
-    Ok(ok(SimulatedResult {
+    Ok(SimulatedResult {
         id,
         duplicate,
         replies,
         outbox,
-    }))
+    })
 }
 
 /// What a simulator device sent (bot replies, agent replies, API sends),

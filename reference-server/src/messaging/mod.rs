@@ -22,6 +22,8 @@ pub use model::{
     AgentReply, OutboxQuery, SendMessage, SentMessage, SimulatedInbound, SimulatedResult,
 };
 
+pub(crate) use http::{send_reply, simulate_inbound};
+
 /// The messaging routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

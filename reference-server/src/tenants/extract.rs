@@ -57,21 +57,31 @@ impl FromRequestParts<AppState> for CurrentMember {
             ));
         }
         let token = bearer(parts).ok_or(AppError::Unauthorized)?;
-        let session =
-            crate::auth::store::live_member_session(&state.pool, &token::hash(token), now_ms())
-                .await?
-                .ok_or(AppError::Unauthorized)?;
-        let access = store::member_access(&state.pool, &session.member_id)
+        member_of_session(state, token).await
+    }
+}
+
+/// The member behind a session token (from the `Authorization` header or
+/// the web console's cookie): 401 when unknown, expired or revoked, 403
+/// when the vendor is not active.
+pub(crate) async fn member_of_session(
+    state: &AppState,
+    token: &str,
+) -> Result<CurrentMember, AppError> {
+    let session =
+        crate::auth::store::live_member_session(&state.pool, &token::hash(token), now_ms())
             .await?
             .ok_or(AppError::Unauthorized)?;
-        tenant_gate(access.status)?;
-        Ok(Self::new(
-            access.tenant_id,
-            session.member_id,
-            access.role,
-            AuthMethod::Session {
-                session_id: session.id,
-            },
-        ))
-    }
+    let access = store::member_access(&state.pool, &session.member_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    tenant_gate(access.status)?;
+    Ok(CurrentMember::new(
+        access.tenant_id,
+        session.member_id,
+        access.role,
+        AuthMethod::Session {
+            session_id: session.id,
+        },
+    ))
 }

@@ -1,5 +1,7 @@
 //! Member login and "who am I" (`/api/v1/auth/login`, `/api/v1/me`).
 
+use std::net::IpAddr;
+
 use axum::extract::State;
 use secrecy::SecretString;
 use utoipa_axum::router::OpenApiRouter;
@@ -61,6 +63,16 @@ async fn login(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<crate::auth::Credentials>,
 ) -> ApiResult<SessionResponse> {
+    Ok(ok(log_in(&state, ip, req).await?))
+}
+
+/// Checks a member's email and password (rate limited per IP and per
+/// email) and opens a session: the rules of `POST /api/v1/auth/login`.
+pub(crate) async fn log_in(
+    state: &AppState,
+    ip: IpAddr,
+    req: crate::auth::Credentials,
+) -> Result<SessionResponse, AppError> {
     state.services.rate_limits.check(ip, Some(&req.email))?;
     let email = normalize_email(&req.email).map_err(|_| AppError::wrong_credentials())?;
     let row = store::login_of(&state.pool, &email).await?;
@@ -85,13 +97,13 @@ async fn login(
         state.config.session_ttl_hours,
     )
     .await?;
-    Ok(ok(SessionResponse {
+    Ok(SessionResponse {
         token: s.token,
         expires_at: s.expires_at,
         tenant_id: row.tenant_id,
         member_id: row.member_id,
         role: row.role,
-    }))
+    })
 }
 
 /// Who am I: the member and vendor behind the credentials.

@@ -17,8 +17,9 @@
 
 mod api_keys;
 mod extract;
+pub(crate) use extract::member_of_session;
 mod http;
-mod login;
+pub(crate) mod login;
 pub mod model;
 pub mod signup;
 pub mod store;

@@ -10,6 +10,8 @@
 //! crate. Resending a sign-up code and requesting a reset answer the same
 //! whether or not the number or email is known.
 
+use std::net::IpAddr;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use secrecy::SecretString;
@@ -102,6 +104,17 @@ async fn signup(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<SignupRequest>,
 ) -> ApiResult<ChallengeSent> {
+    Ok(ok(start_signup(&state, ip, req).await?))
+}
+
+/// Creates the pending vendor and its owner and sends the sign-up code:
+/// the rules of `POST /api/v1/auth/signup`, for every face that signs
+/// vendors up.
+pub(crate) async fn start_signup(
+    state: &AppState,
+    ip: IpAddr,
+    req: SignupRequest,
+) -> Result<ChallengeSent, AppError> {
     state.services.rate_limits.check(ip, Some(&req.whatsapp))?;
     let business = validate_name(&req.business_name)?;
     let name = validate_name(&req.name)?;
@@ -176,7 +189,7 @@ async fn signup(
         )
         .await
         .map_err(otp_error)?;
-    Ok(ok(sent(&issued, Some(tenant_id))))
+    Ok(sent(&issued, Some(tenant_id)))
 }
 
 /// Verify the sign-up code: the vendor becomes active and the owner is logged in.
@@ -193,6 +206,17 @@ async fn verify_signup(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<VerifySignup>,
 ) -> ApiResult<SignupVerified> {
+    Ok(ok(finish_signup(&state, ip, req).await?))
+}
+
+/// Checks the sign-up code, activates the vendor (or queues it for
+/// approval) and logs the owner in: the rules of
+/// `POST /api/v1/auth/signup/verify`.
+pub(crate) async fn finish_signup(
+    state: &AppState,
+    ip: IpAddr,
+    req: VerifySignup,
+) -> Result<SignupVerified, AppError> {
     state
         .services
         .rate_limits
@@ -242,11 +266,11 @@ async fn verify_signup(
     } else {
         None
     };
-    Ok(ok(SignupVerified {
+    Ok(SignupVerified {
         tenant_id,
         status: next,
         session,
-    }))
+    })
 }
 
 /// Send a new sign-up code (after the cooldown). Answers the same whether
@@ -261,6 +285,17 @@ async fn resend_signup(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<ResendSignup>,
 ) -> ApiResult<ChallengeSent> {
+    Ok(ok(resend_code(&state, ip, req).await?))
+}
+
+/// Sends a new sign-up code when a sign-up is pending for the number, and
+/// answers the same when none is: the rules of
+/// `POST /api/v1/auth/signup/resend`.
+pub(crate) async fn resend_code(
+    state: &AppState,
+    ip: IpAddr,
+    req: ResendSignup,
+) -> Result<ChallengeSent, AppError> {
     state.services.rate_limits.check(ip, Some(&req.whatsapp))?;
     let whatsapp = crate::phone::normalize(&req.whatsapp)?;
     let pending = store::unverified_signup_locale(&state.pool, &whatsapp).await?;
@@ -274,7 +309,7 @@ async fn resend_signup(
         .issue_undisclosed(request, pending.is_some())
         .await
         .map_err(otp_error)?;
-    Ok(ok(sent(&issued, None)))
+    Ok(sent(&issued, None))
 }
 
 /// Request a password-reset code on the member's WhatsApp number. Answers

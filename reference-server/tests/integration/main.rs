@@ -29,3 +29,4 @@ mod inbox_handoff;
 mod otp_enumeration;
 mod platform_whatsapp;
 mod tenant_isolation;
+mod web_console;
