@@ -28,6 +28,8 @@
 
 use sqlx::AnyPool;
 
+use crate::domain::TenantId;
+
 use super::store;
 use crate::http::AppError;
 use crate::http::i18n::Text;
@@ -91,7 +93,7 @@ pub fn current_period() -> String {
 /// The limit value of the tenant's active plan and the plan's name.
 async fn active_limit(
     pool: &AnyPool,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     limit: Limit,
 ) -> Result<(i64, String), AppError> {
     store::usage::active_limit(pool, tenant_id, limit.column())
@@ -108,7 +110,7 @@ async fn active_limit(
 /// This month's counter of a monthly limit. Devices and contacts are
 /// counted by their own features (`state.services.hooks`); asking for them
 /// here is an error.
-pub async fn usage(pool: &AnyPool, tenant_id: &str, limit: Limit) -> Result<i64, sqlx::Error> {
+pub async fn usage(pool: &AnyPool, tenant_id: &TenantId, limit: Limit) -> Result<i64, sqlx::Error> {
     match limit.metric() {
         Some(metric) => store::usage::count(pool, tenant_id, metric, &current_period()).await,
         None => Err(sqlx::Error::Protocol(format!(
@@ -136,7 +138,7 @@ fn exceeded(limit: Limit, max: i64, current: i64, adding: i64, plan: &str) -> Ap
 /// Checks that `adding` more fits the tenant's plan (see the module docs).
 pub async fn check(
     pool: &AnyPool,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     limit: Limit,
     adding: i64,
 ) -> Result<(), AppError> {
@@ -151,7 +153,7 @@ pub async fn check(
 /// Like [`check`] with a current value the caller counted itself.
 pub async fn check_with_current(
     pool: &AnyPool,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     limit: Limit,
     current: i64,
     adding: i64,
@@ -168,7 +170,7 @@ pub async fn check_with_current(
 /// counted when it would exceed the plan.
 pub async fn consume(
     pool: &AnyPool,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     limit: Limit,
     n: i64,
 ) -> Result<(), AppError> {
@@ -188,7 +190,12 @@ pub async fn consume(
 
 /// Adds `n` to a monthly counter without checking the plan (on a pool, or
 /// inside the caller's transaction).
-pub async fn record<'e, E>(exec: E, tenant_id: &str, limit: Limit, n: i64) -> Result<(), AppError>
+pub async fn record<'e, E>(
+    exec: E,
+    tenant_id: &TenantId,
+    limit: Limit,
+    n: i64,
+) -> Result<(), AppError>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {

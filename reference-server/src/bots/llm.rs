@@ -380,7 +380,7 @@ struct SqlUsage {
 #[async_trait]
 impl UsageStore for SqlUsage {
     async fn check(&self, tenant: &str) -> Result<LimitCheck, UsageStoreError> {
-        match limits::check(&self.pool, tenant, Limit::AiRequestsPerMonth, 1).await {
+        match limits::check(&self.pool, &tenant.into(), Limit::AiRequestsPerMonth, 1).await {
             Ok(()) => Ok(LimitCheck::Allowed),
             Err(AppError::PaymentRequired { .. }) => Ok(LimitCheck::Exceeded),
             Err(e) => Err(UsageStoreError(e.to_string())),
@@ -402,7 +402,7 @@ impl UsageStore for SqlUsage {
         .execute(&self.pool)
         .await
         .map_err(|e| UsageStoreError(e.to_string()))?;
-        limits::record(&self.pool, tenant, Limit::AiRequestsPerMonth, 1)
+        limits::record(&self.pool, &tenant.into(), Limit::AiRequestsPerMonth, 1)
             .await
             .map_err(|e| UsageStoreError(e.to_string()))?;
         Ok(())

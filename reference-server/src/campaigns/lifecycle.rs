@@ -71,7 +71,7 @@ async fn start_campaign(
             ),
         ));
     }
-    limits::consume(&state.pool, tenant.as_str(), Limit::MessagesPerMonth, n).await?;
+    limits::consume(&state.pool, &tenant, Limit::MessagesPerMonth, n).await?;
     let now = engine_now(&state);
     let start_at = c.scheduled_at.filter(|t| *t > now);
     let devices: Vec<(String, i64)> = c
@@ -108,7 +108,7 @@ async fn start_campaign(
         Ok(Some(e)) => e,
         other => {
             // Give the reserved quota back: nothing was enqueued.
-            limits::record(&state.pool, tenant.as_str(), Limit::MessagesPerMonth, -n).await?;
+            limits::record(&state.pool, &tenant, Limit::MessagesPerMonth, -n).await?;
             return match other {
                 Err(e) => Err(e.into()),
                 _ => Err(AppError::conflict(
@@ -125,7 +125,7 @@ async fn start_campaign(
     // the quota counter equal to what was enqueued.
     let diff = i64::try_from(enqueued).unwrap_or(i64::MAX) - n;
     if diff != 0 {
-        limits::record(&state.pool, tenant.as_str(), Limit::MessagesPerMonth, diff).await?;
+        limits::record(&state.pool, &tenant, Limit::MessagesPerMonth, diff).await?;
     }
     Ok(ok(load(&state, &tenant, &id).await?))
 }
@@ -180,7 +180,7 @@ async fn transition(
     if refund > 0 {
         limits::record(
             &state.pool,
-            tenant.as_str(),
+            &tenant,
             Limit::MessagesPerMonth,
             -i64::try_from(refund).unwrap_or(0),
         )

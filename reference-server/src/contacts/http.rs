@@ -250,10 +250,11 @@ pub async fn run_import(
         });
     }
     if new_count > 0 {
-        let stored = store::count(&state.pool, &tenant_id.into()).await?;
+        let tenant = crate::domain::TenantId::from(tenant_id);
+        let stored = store::count(&state.pool, &tenant).await?;
         limits::check_with_current(
             &state.pool,
-            tenant_id,
+            &tenant,
             Limit::Contacts,
             stored,
             i64::try_from(new_count).unwrap_or(i64::MAX),

@@ -292,27 +292,42 @@ async fn expiry_job_and_limits(kind: DbKind) {
     let pool = &app.state.pool;
 
     // Monthly limits: trial allows 1000 messages.
-    limits::consume(pool, &v.tenant_id, Limit::MessagesPerMonth, 999)
-        .await
-        .unwrap();
-    limits::consume(pool, &v.tenant_id, Limit::MessagesPerMonth, 1)
-        .await
-        .unwrap();
-    let err = limits::consume(pool, &v.tenant_id, Limit::MessagesPerMonth, 1)
-        .await
-        .unwrap_err();
+    limits::consume(
+        pool,
+        &v.tenant_id.as_str().into(),
+        Limit::MessagesPerMonth,
+        999,
+    )
+    .await
+    .unwrap();
+    limits::consume(
+        pool,
+        &v.tenant_id.as_str().into(),
+        Limit::MessagesPerMonth,
+        1,
+    )
+    .await
+    .unwrap();
+    let err = limits::consume(
+        pool,
+        &v.tenant_id.as_str().into(),
+        Limit::MessagesPerMonth,
+        1,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), "plan_limit_exceeded");
     assert!(err.to_string().contains("mengizinkan 1000"), "{err}");
     assert_eq!(
-        limits::usage(pool, &v.tenant_id, Limit::MessagesPerMonth)
+        limits::usage(pool, &v.tenant_id.as_str().into(), Limit::MessagesPerMonth)
             .await
             .unwrap(),
         1000
     );
-    limits::check_with_current(pool, &v.tenant_id, Limit::Devices, 0, 1)
+    limits::check_with_current(pool, &v.tenant_id.as_str().into(), Limit::Devices, 0, 1)
         .await
         .unwrap();
-    let err = limits::check_with_current(pool, &v.tenant_id, Limit::Devices, 1, 1)
+    let err = limits::check_with_current(pool, &v.tenant_id.as_str().into(), Limit::Devices, 1, 1)
         .await
         .unwrap_err();
     assert_eq!(err.code(), "plan_limit_exceeded");
@@ -330,7 +345,7 @@ async fn expiry_job_and_limits(kind: DbKind) {
             .unwrap();
     assert_eq!(n, 1);
     assert_eq!(subscription(&app, &v.token).await["status"], "expired");
-    let err = limits::check_with_current(pool, &v.tenant_id, Limit::Devices, 0, 1)
+    let err = limits::check_with_current(pool, &v.tenant_id.as_str().into(), Limit::Devices, 0, 1)
         .await
         .unwrap_err();
     assert_eq!(err.code(), "subscription_required");
@@ -367,7 +382,7 @@ async fn expiry_job_and_limits(kind: DbKind) {
         exp >= before + 30 * DAY_MS && exp <= after + 30 * DAY_MS,
         "{sub}"
     );
-    limits::check_with_current(pool, &v.tenant_id, Limit::Devices, 0, 1)
+    limits::check_with_current(pool, &v.tenant_id.as_str().into(), Limit::Devices, 0, 1)
         .await
         .unwrap();
 }
@@ -393,9 +408,14 @@ both_dbs!(payments_not_configured);
 async fn usage_errors_are_not_zero(kind: DbKind) {
     let app = common::spawn_app(kind).await;
     let v = app.signup_vendor("Toko Hitung").await;
-    limits::record(&app.state.pool, &v.tenant_id, Limit::MessagesPerMonth, 3)
-        .await
-        .unwrap();
+    limits::record(
+        &app.state.pool,
+        &v.tenant_id.as_str().into(),
+        Limit::MessagesPerMonth,
+        3,
+    )
+    .await
+    .unwrap();
     let status = data(app.get("/api/v1/billing/subscription", &v.token).await, 200).await;
     assert_eq!(status["usage"]["messages_this_month"], 3, "{status}");
     sqlx::query("ALTER TABLE usage_counters RENAME TO usage_counters_moved")

@@ -67,16 +67,21 @@ async fn plan_gates_bot_replies(kind: DbKind) {
         .await
         .unwrap();
     assert_eq!(inject(&app, &v.token, &dev, "harga 3?").await["replies"], 1);
-    let used = limits::usage(pool, &v.tenant_id, Limit::MessagesPerMonth)
+    let used = limits::usage(pool, &v.tenant_id.as_str().into(), Limit::MessagesPerMonth)
         .await
         .unwrap();
-    limits::record(pool, &v.tenant_id, Limit::MessagesPerMonth, 1000 - used)
-        .await
-        .unwrap();
+    limits::record(
+        pool,
+        &v.tenant_id.as_str().into(),
+        Limit::MessagesPerMonth,
+        1000 - used,
+    )
+    .await
+    .unwrap();
     assert_eq!(inject(&app, &v.token, &dev, "harga 4?").await["replies"], 0);
     assert_eq!(messages_in(&app, &v.token).await, 4);
     assert_eq!(
-        limits::usage(pool, &v.tenant_id, Limit::MessagesPerMonth)
+        limits::usage(pool, &v.tenant_id.as_str().into(), Limit::MessagesPerMonth)
             .await
             .unwrap(),
         1000,

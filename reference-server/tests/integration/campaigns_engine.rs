@@ -608,7 +608,7 @@ async fn followups_fit_the_monthly_quota(kind: DbKind) {
     let usage = || async {
         reference_server::billing::limits::usage(
             &app.state.pool,
-            &v.tenant_id,
+            &v.tenant_id.as_str().into(),
             reference_server::billing::limits::Limit::MessagesPerMonth,
         )
         .await

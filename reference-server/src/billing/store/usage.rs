@@ -3,13 +3,14 @@
 use sqlx::AnyPool;
 
 use crate::db::now_ms;
+use crate::domain::TenantId;
 
 /// The limit value `column` of the tenant's active plan and the plan's
 /// name; `None` without an active subscription. `column` is one of the
 /// plan's `max_*` columns, named by code, never by input.
 pub async fn active_limit(
     pool: &AnyPool,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     column: &'static str,
 ) -> Result<Option<(i64, String)>, sqlx::Error> {
     let sql = format!(
@@ -26,7 +27,7 @@ pub async fn active_limit(
 /// A counter's value in `period` (`YYYY-MM`), 0 when never counted.
 pub async fn count(
     pool: &AnyPool,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     metric: &str,
     period: &str,
 ) -> Result<i64, sqlx::Error> {
@@ -45,7 +46,7 @@ pub async fn count(
 /// conditional upsert; returns whether it was added.
 pub async fn add_within(
     pool: &AnyPool,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     metric: &str,
     period: &str,
     n: i64,
@@ -70,7 +71,7 @@ pub async fn add_within(
 /// caller's transaction).
 pub async fn add<'e, E>(
     exec: E,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     metric: &str,
     period: &str,
     n: i64,

@@ -49,7 +49,7 @@ impl Engine {
             // The follow-up was not sent: give its quota back.
             if let Err(e) = limits::record(
                 &self.state.pool,
-                row.tenant_id.as_str(),
+                &row.tenant_id,
                 Limit::MessagesPerMonth,
                 -1,
             )
@@ -157,7 +157,7 @@ impl Engine {
         if row.stage == RecipientStage::Followup {
             // First messages were counted when the campaign started;
             // follow-ups count when sent and must fit the plan.
-            match limits::consume(pool, row.tenant_id.as_str(), Limit::MessagesPerMonth, 1).await {
+            match limits::consume(pool, &row.tenant_id, Limit::MessagesPerMonth, 1).await {
                 Ok(()) => *consumed = true,
                 Err(e @ AppError::PaymentRequired { .. }) => {
                     return Ok(Outcome::finish(
