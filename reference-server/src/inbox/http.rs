@@ -84,7 +84,9 @@ pub(super) async fn list_messages(
     Path(id): Path<String>,
     Query(q): Query<HistoryQuery>,
 ) -> ApiResult<Vec<MessageView>> {
-    Ok(ok(messages(&state, &member, &id, q.limit.unwrap_or(100)).await?))
+    Ok(ok(
+        messages(&state, &member, &id, q.limit.unwrap_or(100)).await?
+    ))
 }
 
 /// Take a conversation over: the bot stops answering it until it is handed back.

@@ -15,11 +15,11 @@ use super::session::{
     Console, LANG_COOKIE, SESSION_COOKIE, SIGNUP_COOKIE, Visitor, cookie, set_cookie, with_cookie,
 };
 use crate::AppState;
+use crate::auth::Credentials;
 use crate::auth::{normalize_email, password};
 use crate::config::PlatformProvider;
 use crate::http::extract::ClientIp;
 use crate::http::i18n::Lang;
-use crate::auth::Credentials;
 use crate::tenants::model::{
     ResendSignup, SignupRequest, TenantStatus, VerifySignup, validate_name,
 };
