@@ -462,10 +462,11 @@ impl Writer {
     /// Most jobs committed together.
     pub const MAX_BATCH: usize = 128;
 
-    /// Writer tasks (connections) per process on PostgreSQL: one commits
-    /// while the other gathers the next batch; more of them only contend
-    /// for the same hot rows (a vendor's usage counter).
-    pub const POSTGRES_WRITERS: usize = 2;
+    /// Writer tasks (connections) per process on PostgreSQL. One keeps
+    /// the batches largest; more of them (and the other processes'
+    /// writers) contend for the same hot rows, such as a vendor's usage
+    /// counter, without raising throughput.
+    pub const POSTGRES_WRITERS: usize = 1;
 
     /// A writer for `pool`: spawns the writer tasks (and, on SQLite, the
     /// WAL checkpointer).
