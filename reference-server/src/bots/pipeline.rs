@@ -320,8 +320,8 @@ async fn build(
             }
         };
         let outcome = match outcome {
-            // A check that stopped the same way every time says the
-            // configuration cannot run: treated as a refusal.
+            // A trap or a memory limit in the check comes back with the
+            // same configuration: treated as a refusal.
             Err(ConfigureError::Unchecked { plugin, error }) if !check_may_pass_later(&error) => {
                 Err(ConfigureError::Refused(ConfigError::from(
                     ConfigureError::Unchecked { plugin, error },
