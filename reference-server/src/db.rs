@@ -427,7 +427,7 @@ pub fn values_placeholders(rows: usize, cols: usize) -> String {
 ///
 /// Writer tasks, each owning a dedicated connection, take the jobs that are
 /// waiting and commit them together: up to [`Writer::MAX_BATCH`] jobs share
-/// one transaction, and the items of one [`BatchJob`] type in it share one
+/// one transaction (on PostgreSQL one per kind of job), and the items of one [`BatchJob`] type in it share one
 /// set of multi-row statements, so a job pays for its own rows only, not
 /// for a transaction, a pool checkout and a set of statements of its own.
 /// A job's answer is sent after the commit, so nobody acts on writes that
@@ -441,10 +441,12 @@ pub fn values_placeholders(rows: usize, cols: usize) -> String {
 /// On SQLite, where only one writer can hold the database at a time, one
 /// task writes (`BEGIN IMMEDIATE`; the process's other SQLite writers wait
 /// for its commits in SQLite's busy handler, as they wait for each other).
-/// On PostgreSQL [`Writer::POSTGRES_WRITERS`] tasks write in parallel and
-/// so do the other server processes: a transaction that PostgreSQL
-/// aborts as a deadlock or a serialization failure is run again (the batch
-/// jobs write their rows in key order, which keeps such aborts rare).
+/// On PostgreSQL each process has [`Writer::POSTGRES_WRITERS`] tasks
+/// (`BEGIN`), and the other server processes write at the same time: a
+/// batch commits one transaction per kind of job, whose rows the batch
+/// jobs write in key order, so two writers lock shared rows in the same
+/// order; a transaction that PostgreSQL still aborts as a deadlock or a
+/// serialization failure is run again.
 #[derive(Clone)]
 pub struct Writer(tokio::sync::mpsc::Sender<Job>);
 
