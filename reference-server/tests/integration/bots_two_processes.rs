@@ -143,7 +143,10 @@ async fn every_message_answered_once_across_processes(kind: DbKind) {
     .fetch_one(pool)
     .await
     .unwrap();
-    assert_eq!(hits, i64::try_from(CUSTOMERS * MESSAGES.div_ceil(3)).unwrap());
+    assert_eq!(
+        hits,
+        i64::try_from(CUSTOMERS * MESSAGES.div_ceil(3)).unwrap()
+    );
     app.stop().await;
 }
 
