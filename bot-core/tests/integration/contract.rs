@@ -447,7 +447,7 @@ async fn validate_config_is_bounded_and_sandboxed() {
     {
         Err(bot_core::ConfigureError::Unchecked {
             plugin,
-            error: bot_core::HandlerError::Timeout(_),
+            error: HandlerError::Timeout(_),
         }) => assert_eq!(plugin, "hostile"),
         other => panic!("expected an unfinished check: {:?}", other.map(|_| ())),
     }
