@@ -300,14 +300,20 @@ struct Job {
     reply: tokio::sync::oneshot::Sender<Result<Output, sqlx::Error>>,
 }
 
-/// A write job that the SQLite writer runs for all its waiting callers with
+/// A write job that the [`Writer`] runs for all its waiting callers with
 /// one set of statements (multi-row `INSERT`s and `UPDATE ... FROM
 /// (VALUES ...)`) instead of one set per caller: each statement costs a
-/// round trip to the connection's thread, so a batch of inbound messages
-/// costs the statements of about one.
+/// round trip (to the connection's thread on SQLite, to the server on
+/// PostgreSQL), so a batch of inbound messages costs the statements of
+/// about one.
 ///
 /// The same rules as for [`Writer::run`] jobs hold: database work only, and
-/// it may run again (alone, when a batch it was part of failed).
+/// it may run again (alone, when a batch it was part of failed, or after
+/// PostgreSQL aborted its transaction as a conflict). On PostgreSQL other
+/// writers run batches at the same time: write rows that several items or
+/// batches may share (counters, a conversation) in a fixed key order, so
+/// two batches lock them in the same order, and never write one row twice
+/// in one `INSERT ... ON CONFLICT DO UPDATE`.
 pub trait BatchJob: Send + Sync + Sized + 'static {
     /// What one item's caller gets back.
     type Output: Send + 'static;
@@ -428,58 +434,69 @@ pub fn values_placeholders(rows: usize, cols: usize) -> String {
 }
 
 /// Runs short write transactions of the hot paths (payment notifications,
-/// inbound messages, simulated sends).
+/// inbound messages, simulated sends) with group commit.
+///
+/// Writer tasks, each owning a dedicated connection, take the jobs that are
+/// waiting and commit them together: up to [`Writer::MAX_BATCH`] jobs share
+/// one transaction (on PostgreSQL one per kind of job), and the items of one [`BatchJob`] type in it share one
+/// set of multi-row statements, so a job pays for its own rows only, not
+/// for a transaction, a pool checkout and a set of statements of its own.
+/// A job's answer is sent after the commit, so nobody acts on writes that
+/// could still be rolled back. If any job of a batch fails, the batch is
+/// rolled back and its jobs are run again one transaction each, so one
+/// failing job never takes the others down with it; jobs must therefore
+/// only touch the database (no HTTP, no other side effects), which they
+/// can because they get nothing but the connection. A job that panics
+/// fails with an error of its own; the writer goes on.
 ///
 /// On SQLite, where only one writer can hold the database at a time, one
-/// task owns a dedicated connection and commits the jobs that are waiting
-/// together: up to [`Writer::MAX_BATCH`] jobs share one `BEGIN IMMEDIATE
-/// ... COMMIT` (group commit), so a job pays for its own statements only,
-/// not for a transaction, a pool checkout and a turn at the write lock of
-/// its own. A job's answer is sent after the commit, so nobody acts on
-/// writes that could still be rolled back. If any job of a batch fails,
-/// the batch is rolled back and its jobs are run again one transaction
-/// each, so one failing job never takes the others down with it; jobs must
-/// therefore only touch the database (no HTTP, no other side effects),
-/// which they can because they get nothing but the connection. A job that
-/// panics fails with an error of its own; the writer goes on.
-///
-/// On PostgreSQL, which runs writers in parallel, every job is its own
-/// transaction on a pooled connection, with the same SQL.
+/// task writes (`BEGIN IMMEDIATE`; the process's other SQLite writers wait
+/// for its commits in SQLite's busy handler, as they wait for each other).
+/// On PostgreSQL each process has [`Writer::POSTGRES_WRITERS`] tasks
+/// (`BEGIN`), and the other server processes write at the same time: a
+/// batch commits one transaction per kind of job, whose rows the batch
+/// jobs write in key order, so two writers lock shared rows in the same
+/// order; a transaction that PostgreSQL still aborts as a deadlock or a
+/// serialization failure is run again.
 #[derive(Clone)]
-pub struct Writer(WriterMode);
-
-#[derive(Clone)]
-enum WriterMode {
-    Batched(tokio::sync::mpsc::Sender<Job>),
-    Direct(AnyPool),
-}
+pub struct Writer(tokio::sync::mpsc::Sender<Job>);
 
 impl std::fmt::Debug for Writer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self.0 {
-            WriterMode::Batched(_) => "Writer(batched)",
-            WriterMode::Direct(_) => "Writer(direct)",
-        })
+        f.write_str("Writer")
     }
 }
+
+/// The writers' shared queue: a writer holds it while it waits for jobs,
+/// so the jobs that arrive meanwhile go to the next free writer together.
+type Queue = std::sync::Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Job>>>;
 
 impl Writer {
     /// Most jobs committed together.
     pub const MAX_BATCH: usize = 128;
 
-    /// A writer for `pool`: batched on SQLite (spawns the writer task; the
-    /// process's other SQLite writers wait for its commits in SQLite's busy
-    /// handler, as they wait for each other), direct on PostgreSQL.
+    /// Writer tasks (connections) per process on PostgreSQL. One keeps
+    /// the batches largest; more of them (and the other processes'
+    /// writers) contend for the same hot rows, such as a vendor's usage
+    /// counter, without raising throughput.
+    pub const POSTGRES_WRITERS: usize = 1;
+
+    /// A writer for `pool`: spawns the writer tasks (and, on SQLite, the
+    /// WAL checkpointer).
     pub fn new(pool: AnyPool, kind: DbKind) -> Self {
-        match kind {
-            DbKind::Postgres => Self(WriterMode::Direct(pool)),
+        let (tx, rx) = tokio::sync::mpsc::channel(4 * Self::MAX_BATCH);
+        let queue: Queue = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
+        let writers = match kind {
             DbKind::Sqlite => {
-                let (tx, rx) = tokio::sync::mpsc::channel(4 * Self::MAX_BATCH);
                 tokio::spawn(checkpointer(pool.clone(), tx.downgrade()));
-                tokio::spawn(writer_loop(pool, rx));
-                Self(WriterMode::Batched(tx))
+                1
             }
+            DbKind::Postgres => Self::POSTGRES_WRITERS,
+        };
+        for _ in 0..writers {
+            tokio::spawn(writer_loop(pool.clone(), kind, queue.clone()));
         }
+        Self(tx)
     }
 
     /// Runs `job` in a write transaction and returns its result once
@@ -490,57 +507,26 @@ impl Writer {
         T: Send + 'static,
         F: for<'c> FnMut(&'c mut AnyConnection) -> JobFuture<'c, T> + Send + 'static,
     {
-        match &self.0 {
-            WriterMode::Direct(pool) => {
-                let mut tx = pool.begin().await?;
-                // Same contract as the batched writer: a panicking job is
-                // that job's error (its transaction rolls back on drop).
-                let out = guarded(job(&mut tx)).await?;
-                tx.commit().await?;
-                Ok(out)
-            }
-            WriterMode::Batched(queue) => {
-                let run: ErasedJob = Box::new(move |c| {
-                    let fut = job(c);
-                    Box::pin(async move { fut.await.map(|t| Box::new(t) as Output) })
-                });
-                submit(queue, Work::One(run)).await
-            }
-        }
+        let run: ErasedJob = Box::new(move |c| {
+            let fut = job(c);
+            Box::pin(async move { fut.await.map(|t| Box::new(t) as Output) })
+        });
+        submit(&self.0, Work::One(run)).await
     }
 
     /// Runs one item of a [`BatchJob`] in a write transaction and returns
-    /// its output once committed. On SQLite the items waiting at the
-    /// writer run together ([`BatchJob::run_many`]); on PostgreSQL each
-    /// item is its own transaction.
+    /// its output once committed; the items waiting at the writer run
+    /// together ([`BatchJob::run_many`]).
     pub async fn run_batched<J: BatchJob>(
         &self,
         item: std::sync::Arc<J>,
     ) -> Result<J::Output, sqlx::Error> {
-        match &self.0 {
-            WriterMode::Direct(_) => {
-                self.run(move |c| {
-                    let item = std::sync::Arc::clone(&item);
-                    Box::pin(async move {
-                        J::run_many(c, std::slice::from_ref(&item))
-                            .await?
-                            .pop()
-                            .ok_or_else(|| {
-                                sqlx::Error::Protocol("a batch job answered no item".into())
-                            })
-                    })
-                })
-                .await
-            }
-            WriterMode::Batched(queue) => {
-                let work = Work::Grouped {
-                    kind: std::any::TypeId::of::<J>(),
-                    item,
-                    run: group_runner::<J>,
-                };
-                submit(queue, work).await
-            }
-        }
+        let work = Work::Grouped {
+            kind: std::any::TypeId::of::<J>(),
+            item,
+            run: group_runner::<J>,
+        };
+        submit(&self.0, work).await
     }
 }
 
@@ -582,10 +568,29 @@ async fn checkpointer(pool: AnyPool, alive: tokio::sync::mpsc::WeakSender<Job>) 
     }
 }
 
-async fn writer_loop(pool: AnyPool, mut rx: tokio::sync::mpsc::Receiver<Job>) {
+/// Whether PostgreSQL aborted the transaction only because of another
+/// one running at the same time (deadlock, serialization failure): the
+/// same work may succeed when run again.
+fn is_transient_conflict(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40P01" | "40001")))
+}
+
+/// Runs of one transaction that PostgreSQL aborted as a conflict with
+/// another ([`is_transient_conflict`]) before its error is given up on.
+const CONFLICT_TRIES: u32 = 5;
+
+async fn writer_loop(pool: AnyPool, kind: DbKind, queue: Queue) {
     let mut conn: Option<AnyConnection> = None;
     let mut batch: Vec<Job> = Vec::with_capacity(Writer::MAX_BATCH);
-    while rx.recv_many(&mut batch, Writer::MAX_BATCH).await > 0 {
+    loop {
+        let got = queue
+            .lock()
+            .await
+            .recv_many(&mut batch, Writer::MAX_BATCH)
+            .await;
+        if got == 0 {
+            return;
+        }
         #[allow(clippy::cast_precision_loss)]
         metrics::histogram!("db_writer_batch_jobs").record(batch.len() as f64);
         let c = match &mut conn {
@@ -601,30 +606,73 @@ async fn writer_loop(pool: AnyPool, mut rx: tokio::sync::mpsc::Receiver<Job>) {
                 }
             },
         };
-        match run_batch(c, &mut batch).await {
-            Ok(outputs) => {
-                for (job, out) in batch.drain(..).zip(outputs) {
-                    let _ = job.reply.send(Ok(out));
+        let mut broken = false;
+        for mut unit in transactions(kind, &mut batch) {
+            if broken {
+                for job in unit.drain(..) {
+                    let _ = job.reply.send(Err(sqlx::Error::Protocol(
+                        "the writer's database connection broke".into(),
+                    )));
                 }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, jobs = batch.len(), "write batch failed; running its jobs one by one");
-                for mut job in batch.drain(..) {
-                    let result =
-                        run_batch(c, std::slice::from_mut(&mut job))
-                            .await
-                            .and_then(|mut o| {
-                                o.pop().ok_or_else(|| {
-                                    sqlx::Error::Protocol("a write job got no answer".into())
-                                })
-                            });
-                    let _ = job.reply.send(result);
-                }
+            } else if run_unit(c, kind, &mut unit).await {
                 // A connection that cannot even roll back is not reused.
-                if sqlx::query("SELECT 1").execute(&mut *c).await.is_err() {
-                    conn = None;
-                }
+                broken = sqlx::query("SELECT 1").execute(&mut *c).await.is_err();
             }
+        }
+        if broken {
+            conn = None;
+        }
+    }
+}
+
+/// Splits the batch's jobs into the transactions they run in (taking them
+/// out of `batch`). On SQLite, with one writer, all in one. On PostgreSQL,
+/// where other writers run at the same time, one per [`BatchJob`] type and
+/// one for the other jobs: each transaction then writes the rows of one
+/// kind of job, in that kind's key order, so two transactions never wait
+/// for each other's rows in a cycle.
+fn transactions(kind: DbKind, batch: &mut Vec<Job>) -> Vec<Vec<Job>> {
+    if kind == DbKind::Sqlite {
+        return vec![std::mem::take(batch)];
+    }
+    let mut units: Vec<(Option<std::any::TypeId>, Vec<Job>)> = Vec::new();
+    for job in batch.drain(..) {
+        let key = match &job.work {
+            Work::One(_) => None,
+            Work::Grouped { kind, .. } => Some(*kind),
+        };
+        match units.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, jobs)) => jobs.push(job),
+            None => units.push((key, vec![job])),
+        }
+    }
+    units.into_iter().map(|(_, jobs)| jobs).collect()
+}
+
+/// Runs one transaction's jobs and answers them; if the transaction
+/// fails, runs its jobs again one transaction each. Returns whether
+/// anything failed (the caller checks the connection).
+async fn run_unit(c: &mut AnyConnection, kind: DbKind, unit: &mut Vec<Job>) -> bool {
+    match run_batch(c, kind, unit).await {
+        Ok(outputs) => {
+            for (job, out) in unit.drain(..).zip(outputs) {
+                let _ = job.reply.send(Ok(out));
+            }
+            false
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, jobs = unit.len(), "write batch failed; running its jobs one by one");
+            for mut job in unit.drain(..) {
+                let result = run_batch(c, kind, std::slice::from_mut(&mut job))
+                    .await
+                    .and_then(|mut o| {
+                        o.pop().ok_or_else(|| {
+                            sqlx::Error::Protocol("a write job got no answer".into())
+                        })
+                    });
+                let _ = job.reply.send(result);
+            }
+            true
         }
     }
 }
@@ -679,9 +727,38 @@ async fn run_jobs(c: &mut AnyConnection, batch: &mut [Job]) -> Result<Vec<Output
         .collect()
 }
 
-/// Runs `batch` in one transaction; on any error it is rolled back.
-async fn run_batch(c: &mut AnyConnection, batch: &mut [Job]) -> Result<Vec<Output>, sqlx::Error> {
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut *c).await?;
+/// Runs `batch` in one transaction; on any error it is rolled back. A
+/// transaction PostgreSQL aborted as a conflict with another is run again.
+async fn run_batch(
+    c: &mut AnyConnection,
+    kind: DbKind,
+    batch: &mut [Job],
+) -> Result<Vec<Output>, sqlx::Error> {
+    let mut tries = 1;
+    loop {
+        match run_batch_once(&mut *c, kind, batch).await {
+            Err(e) if is_transient_conflict(&e) && tries < CONFLICT_TRIES => {
+                tries += 1;
+                metrics::counter!("db_writer_conflict_retries_total").increment(1);
+                tracing::debug!(error = %e, jobs = batch.len(), "write batch conflicted with another transaction; running it again");
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn run_batch_once(
+    c: &mut AnyConnection,
+    kind: DbKind,
+    batch: &mut [Job],
+) -> Result<Vec<Output>, sqlx::Error> {
+    let begin = match kind {
+        // Takes the write lock up front, so the busy handler waits for it
+        // instead of failing on a lock upgrade.
+        DbKind::Sqlite => "BEGIN IMMEDIATE",
+        DbKind::Postgres => "BEGIN",
+    };
+    sqlx::query(begin).execute(&mut *c).await?;
     let outputs = match run_jobs(&mut *c, batch).await {
         Ok(outputs) => outputs,
         Err(e) => {

@@ -187,6 +187,41 @@ pub struct ConfigError {
     pub errors: Vec<String>,
 }
 
+/// Why [`PluginComponent::try_configure_async`] gave no handler.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigureError {
+    /// The schema or the plugin refused the configuration: it is refused
+    /// again on every try.
+    #[error(transparent)]
+    Refused(ConfigError),
+    /// The plugin stopped before it finished checking the configuration
+    /// (CPU deadline, memory limit, full instance pool, trap). That says
+    /// nothing about the configuration; a CPU deadline on a busy machine
+    /// or a full pool may pass on another try.
+    #[error("plugin `{plugin}` could not check the configuration: {error}")]
+    Unchecked {
+        /// The plugin.
+        plugin: String,
+        /// How the check ended.
+        error: HandlerError,
+    },
+}
+
+impl From<ConfigureError> for ConfigError {
+    fn from(e: ConfigureError) -> Self {
+        match e {
+            ConfigureError::Refused(e) => e,
+            ConfigureError::Unchecked { plugin, error } => ConfigError {
+                plugin,
+                errors: vec![format!(
+                    "/: the plugin could not check the configuration: {error}"
+                )],
+            },
+        }
+    }
+}
+
 struct Ticker {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -693,7 +728,7 @@ impl PluginComponent {
                 "the configuration check panicked".into(),
             ))
         });
-        let prepared = self.judge(outcome)?;
+        let prepared = self.judge(outcome).map_err(ConfigError::from)?;
         Ok(self.handler(text, prepared))
     }
 
@@ -702,7 +737,19 @@ impl PluginComponent {
         self: &Arc<Self>,
         config: &serde_json::Value,
     ) -> Result<WasmHandler, ConfigError> {
-        self.check_schema(config)?;
+        self.try_configure_async(config).await.map_err(Into::into)
+    }
+
+    /// Like [`PluginComponent::configure_async`], telling a configuration
+    /// the plugin refused ([`ConfigureError::Refused`]) from a check that
+    /// did not finish ([`ConfigureError::Unchecked`]), so a caller that
+    /// builds handlers from stored, once accepted configurations can try
+    /// again instead of dropping the plugin.
+    pub async fn try_configure_async(
+        self: &Arc<Self>,
+        config: &serde_json::Value,
+    ) -> Result<WasmHandler, ConfigureError> {
+        self.check_schema(config).map_err(ConfigureError::Refused)?;
         let text = config.to_string();
         let outcome = self
             .admin
@@ -712,10 +759,12 @@ impl PluginComponent {
         Ok(self.handler(text, prepared))
     }
 
-    fn judge(&self, outcome: Result<ConfigCheck, HandlerError>) -> Result<Vec<u8>, ConfigError> {
-        let refuse = |errors: Vec<String>| ConfigError {
-            plugin: self.manifest.name.clone(),
-            errors,
+    fn judge(&self, outcome: Result<ConfigCheck, HandlerError>) -> Result<Vec<u8>, ConfigureError> {
+        let refuse = |errors: Vec<String>| {
+            ConfigureError::Refused(ConfigError {
+                plugin: self.manifest.name.clone(),
+                errors,
+            })
         };
         match outcome {
             Ok(Ok(prepared)) if prepared.len() > self.host.config.max_prepared => {
@@ -733,11 +782,12 @@ impl PluginComponent {
                     .map(|(field, message)| format!("{field}: {message}"))
                     .collect(),
             )),
-            Err(e) => {
-                tracing::warn!(plugin = %self.manifest.name, error = %e, "plugin failed while checking a configuration");
-                Err(refuse(vec![format!(
-                    "/: the plugin could not check the configuration: {e}"
-                )]))
+            Err(error) => {
+                tracing::warn!(plugin = %self.manifest.name, %error, "plugin failed while checking a configuration");
+                Err(ConfigureError::Unchecked {
+                    plugin: self.manifest.name.clone(),
+                    error,
+                })
             }
         }
     }

@@ -440,4 +440,32 @@ async fn validate_config_is_bounded_and_sandboxed() {
         "{e:?}"
     );
     assert!(c.configure(&json!({"behaviour": "echo"})).is_ok());
+    // The fallible form tells the stopped check from a refusal.
+    match c
+        .try_configure_async(&json!({"behaviour": "validate-loop"}))
+        .await
+    {
+        Err(bot_core::ConfigureError::Unchecked {
+            plugin,
+            error: HandlerError::Timeout(_),
+        }) => assert_eq!(plugin, "hostile"),
+        other => panic!("expected an unfinished check: {:?}", other.map(|_| ())),
+    }
+    match c
+        .try_configure_async(&json!({"behaviour": "validate-refuse"}))
+        .await
+    {
+        Err(bot_core::ConfigureError::Refused(e)) => {
+            assert_eq!(
+                e.errors,
+                ["/behaviour: validate-refuse is refused on purpose"]
+            );
+        }
+        other => panic!("expected a refusal: {:?}", other.map(|_| ())),
+    }
+    assert!(
+        c.try_configure_async(&json!({"behaviour": "echo"}))
+            .await
+            .is_ok()
+    );
 }

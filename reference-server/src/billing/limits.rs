@@ -224,6 +224,8 @@ pub(crate) async fn record_many(
             None => summed.push((tenant, *n)),
         }
     }
+    // In key order, so concurrent writers lock the counters in one order.
+    summed.sort_unstable();
     store::usage::add_many(tx, metric, &current_period(), &summed).await?;
     Ok(())
 }

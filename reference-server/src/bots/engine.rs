@@ -2,7 +2,10 @@
 //! simulator injection) to the bot's replies, through `bot-core`'s
 //! pipeline (the same code a library user runs with `bot_core::Runtime`).
 //!
-//! 1. The pipeline's [`Conversations::receive`] stores the message in the
+//! 1. When the vendor is active and the device's bots are on, the device's
+//!    plugin pipeline is taken from the cache or built first, so a build
+//!    that fails fails the webhook before anything is stored. Then the
+//!    pipeline's [`Conversations::receive`] stores the message in the
 //!    inbox ([`DeviceInbox`]: one job of the group-committing
 //!    [`crate::db::Writer`]), keyed by (device, direction, provider message
 //!    id): a provider retry stores nothing and stops here, so it never gets
@@ -89,6 +92,14 @@ pub async fn handle_message(
     let tenant = rt.tenant_id.as_str();
     let contact = m.from.e164();
     let opt_out = m.text().is_some_and(crate::contacts::is_opt_out_keyword);
+    // Built before the message is stored: when it cannot be built the
+    // webhook fails with nothing stored, so the provider's retry is a new
+    // message and gets its reply (after the store it would be a duplicate).
+    let handlers = if found.tenant_active && rt.bot_enabled {
+        Some(super::runtime(state).plugins.pipeline(rt).await?)
+    } else {
+        None
+    };
     let inbox = DeviceInbox { state, device: rt };
     let received = inbox
         .receive(tenant, &m, now_ms())
@@ -136,9 +147,10 @@ pub async fn handle_message(
             replies: u32::from(sent.accepted),
         });
     }
-    if !rt.bot_enabled {
+    let Some(handlers) = handlers else {
+        // The bots are off on this device.
         return Ok(Outcome::Handled { replies: 0 });
-    }
+    };
     if !stored.plan_has_room(1) {
         // No active plan, or this month's messages are used up: the message
         // is stored for the inbox, the bot stays quiet.
@@ -156,7 +168,6 @@ pub async fn handle_message(
     conv.name = stored.name;
     conv.tags = stored.tags;
     conv.fields = stored.fields;
-    let handlers = super::runtime(state).plugins.pipeline(rt).await?;
     let turn = Turn {
         tenant,
         handlers: &handlers,

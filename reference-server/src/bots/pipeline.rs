@@ -18,8 +18,8 @@ use std::sync::{Arc, RwLock};
 use async_trait::async_trait;
 use bot_core::llm::LlmService;
 use bot_core::{
-    Action, ConversationStore, EventKind, Handler, HandlerContext, HandlerError, HostConfig,
-    PluginComponent, PluginHost, SqlStore, WasmHandler,
+    Action, ConfigError, ConfigureError, ConversationStore, EventKind, Handler, HandlerContext,
+    HandlerError, HostConfig, PluginComponent, PluginHost, SqlStore, WasmHandler,
 };
 use sqlx::{AnyPool, Row};
 use tokio::sync::OnceCell;
@@ -110,6 +110,8 @@ pub(crate) struct Plugins {
     cache_dir: PathBuf,
     loaded: OnceCell<Result<Loaded, String>>,
     pipelines: RwLock<HashMap<String, (i64, Pipeline)>>,
+    /// Held while a pipeline is built ([`Plugins::pipeline`]).
+    building: tokio::sync::Mutex<()>,
 }
 
 /// The workspace's `target/plugins`, where `scripts/build-plugins.sh` puts
@@ -147,6 +149,7 @@ impl Plugins {
             cache_dir: cache_dir(data_dir),
             loaded: OnceCell::new(),
             pipelines: RwLock::default(),
+            building: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -233,7 +236,7 @@ impl Plugins {
                 "unknown plugin `{plugin}` (see GET /api/v1/plugins)"
             )));
         };
-        Ok(c.configure(config).map(|_| ()).map_err(|e| {
+        Ok(c.configure_async(config).await.map(|_| ()).map_err(|e| {
             let errors = e.errors.join("; ");
             tr!("konfigurasi tidak valid: {errors}", "{errors}")
         }))
@@ -274,40 +277,108 @@ impl Plugins {
 
     /// The pipeline of `device`, built from its stored configuration.
     pub(crate) async fn pipeline(&self, device: &DeviceRuntime) -> Result<Pipeline, AppError> {
-        if let Some((v, p)) = self
-            .pipelines
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&device.id)
-            && *v == device.version
-        {
-            return Ok(p.clone());
+        if let Some(p) = self.cached(device) {
+            return Ok(p);
+        }
+        // One build at a time: the messages that arrive together for a
+        // device whose pipeline is not cached wait for the first build
+        // instead of each running every plugin's configuration check at
+        // once, where on a busy machine a check can run past its CPU
+        // deadline.
+        let _building = self.building.lock().await;
+        if let Some(p) = self.cached(device) {
+            return Ok(p);
         }
         let loaded = self.loaded().await?;
         let rows = super::load_device_plugins(&self.pool, &device.tenant_id, &device.id).await?;
-        let mut handlers: Vec<Arc<dyn Handler>> = Vec::new();
-        for row in rows.into_iter().filter(|r| r.enabled) {
-            let Some(c) = loaded.components.get(&row.plugin) else {
-                tracing::warn!(device = %device.id, plugin = %row.plugin, "configured plugin is not available; skipped");
-                continue;
-            };
-            match c.configure(&row.config) {
-                Ok(handler) => {
-                    let history = history_depth(&handler, &row.config);
-                    handlers.push(Arc::new(Configured { handler, history }));
-                }
-                Err(e) => {
-                    tracing::warn!(device = %device.id, error = %e, "stored plugin configuration no longer valid; skipped")
-                }
-            }
-        }
-        let p: Pipeline = handlers.into();
+        let p = build(&loaded.components, &device.id, rows).await?;
         self.pipelines
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(device.id.clone(), (device.version, p.clone()));
         Ok(p)
     }
+
+    fn cached(&self, device: &DeviceRuntime) -> Option<Pipeline> {
+        self.pipelines
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&device.id)
+            .filter(|(v, _)| *v == device.version)
+            .map(|(_, p)| p.clone())
+    }
+}
+
+/// Tries of a configuration check that stopped for a reason that may pass
+/// on another try ([`check_may_pass_later`]).
+const CONFIG_CHECK_TRIES: u32 = 3;
+
+/// Whether a configuration check that stopped with `error` may finish on
+/// another try: the CPU deadline is counted in ticks of the wall clock
+/// (a busy machine stretches it) and the instance pool frees up; a trap
+/// or a memory limit repeats.
+fn check_may_pass_later(error: &HandlerError) -> bool {
+    matches!(
+        error,
+        HandlerError::Timeout(_) | HandlerError::Instantiate(_)
+    )
+}
+
+/// A device's handlers from its stored plugin rows. A configuration the
+/// plugin now refuses (or whose check traps) leaves the plugin out; a
+/// check that did not finish is tried again, and if it still does not
+/// finish the build fails (and nothing is cached), since leaving out a
+/// plugin whose configuration was accepted would silently drop its
+/// replies.
+async fn build(
+    components: &BTreeMap<String, Arc<PluginComponent>>,
+    device_id: &str,
+    rows: Vec<super::DevicePlugin>,
+) -> Result<Pipeline, AppError> {
+    let mut handlers: Vec<Arc<dyn Handler>> = Vec::new();
+    for row in rows.into_iter().filter(|r| r.enabled) {
+        let Some(c) = components.get(&row.plugin) else {
+            tracing::warn!(device = %device_id, plugin = %row.plugin, "configured plugin is not available; skipped");
+            continue;
+        };
+        let mut tries = 1;
+        let outcome = loop {
+            match c.try_configure_async(&row.config).await {
+                Err(ConfigureError::Unchecked { error, .. })
+                    if check_may_pass_later(&error) && tries < CONFIG_CHECK_TRIES =>
+                {
+                    tries += 1;
+                }
+                other => break other,
+            }
+        };
+        let outcome = match outcome {
+            // A trap or a memory limit in the check comes back with the
+            // same configuration: treated as a refusal.
+            Err(ConfigureError::Unchecked { plugin, error }) if !check_may_pass_later(&error) => {
+                Err(ConfigureError::Refused(ConfigError::from(
+                    ConfigureError::Unchecked { plugin, error },
+                )))
+            }
+            other => other,
+        };
+        match outcome {
+            Ok(handler) => {
+                let history = history_depth(&handler, &row.config);
+                handlers.push(Arc::new(Configured { handler, history }));
+            }
+            Err(e @ ConfigureError::Unchecked { .. }) => {
+                return Err(AppError::internal_from(
+                    format!("building the bot pipeline of device {device_id}"),
+                    e,
+                ));
+            }
+            Err(e) => {
+                tracing::warn!(device = %device_id, error = %e, "stored plugin configuration no longer valid; skipped");
+            }
+        }
+    }
+    Ok(handlers.into())
 }
 
 /// What the inbound path knows of the customer before the bot runs, read
@@ -410,5 +481,54 @@ pub(crate) async fn apply_tag(state: &AppState, tenant: &str, phone: &str, tag: 
     .await;
     if let Err(error) = result {
         tracing::warn!(tenant, %error, "could not apply a plugin's tag action");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::time::Duration;
+
+    /// The test plugin `hostile` loaded on a host with a short CPU deadline.
+    async fn hostile() -> BTreeMap<String, Arc<PluginComponent>> {
+        let store: Arc<dyn ConversationStore> = Arc::new(bot_core::MemoryStore::new());
+        let config = HostConfig::default()
+            .cpu_deadline(Duration::from_millis(30))
+            .cache_dir(workspace_plugins().join("../plugin-cache"));
+        let host = Arc::new(PluginHost::new(config, store, None).unwrap());
+        let c = host
+            .load_file(bot_core::testing::plugin_path("hostile"))
+            .await
+            .unwrap();
+        BTreeMap::from([("hostile".to_owned(), c)])
+    }
+
+    fn row(behaviour: &str) -> super::super::DevicePlugin {
+        serde_json::from_value(serde_json::json!({
+            "plugin": "hostile", "config": {"behaviour": behaviour}
+        }))
+        .unwrap()
+    }
+
+    /// A stored configuration whose check cannot finish fails the build
+    /// instead of leaving the plugin out: a pipeline without it would be
+    /// cached and answer nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_unfinished_configuration_check_fails_the_build() {
+        let components = hostile().await;
+        let built = build(&components, "d1", vec![row("echo"), row("validate-loop")]).await;
+        match built {
+            Err(e) => assert!(matches!(e, AppError::Internal { .. }), "{e}"),
+            Ok(p) => panic!(
+                "built a pipeline of {} handlers without the unchecked plugin",
+                p.len()
+            ),
+        }
+        // A refusal leaves the plugin out; the others stay.
+        let p = build(&components, "d1", vec![row("validate-refuse"), row("echo")])
+            .await
+            .unwrap();
+        assert_eq!(p.len(), 1);
     }
 }

@@ -92,29 +92,30 @@ pub(crate) struct ConversationKey<'a> {
 }
 
 /// Finds or creates the conversations of `keys` (a key may repeat) with
-/// one multi-row upsert per chunk; returns one per key, in order.
+/// one multi-row insert of the missing ones and one read per chunk;
+/// returns one per key, in order. Existing conversations are read, not
+/// written or locked (the callers move their "last message" afterwards,
+/// in id order); new ones are inserted in key order, so concurrent writers
+/// creating the same conversations wait for each other in one order.
 pub(crate) async fn upsert_conversations(
     tx: &mut sqlx::AnyConnection,
     keys: &[ConversationKey<'_>],
     now: i64,
 ) -> Result<Vec<ConversationRef>, sqlx::Error> {
-    // PostgreSQL refuses an upsert that meets the same row twice.
     let mut distinct: Vec<ConversationKey<'_>> = Vec::with_capacity(keys.len());
     for k in keys {
         if !distinct.contains(k) {
             distinct.push(*k);
         }
     }
+    distinct.sort_by_key(|k| (k.device_id, k.contact));
     let mut found: HashMap<(String, String), (String, ConversationRef)> =
         HashMap::with_capacity(distinct.len());
     for chunk in db::chunks(&distinct) {
-        // A no-op update on conflict so RETURNING yields the existing rows
-        // in one statement on both engines.
         let sql = format!(
             "INSERT INTO conversations (id, tenant_id, device_id, contact_number, owner, \
              last_message_at, created_at) VALUES {} \
-             ON CONFLICT (device_id, contact_number) DO UPDATE SET owner = conversations.owner \
-             RETURNING id, tenant_id, device_id, contact_number, owner, owner_changed_at, bot_state",
+             ON CONFLICT (device_id, contact_number) DO NOTHING",
             db::values_placeholders(chunk.len(), 7)
         );
         let mut q = sqlx::query(&sql);
@@ -127,6 +128,18 @@ pub(crate) async fn upsert_conversations(
                 .bind(OWNER_BOT)
                 .bind(now)
                 .bind(now);
+        }
+        q.execute(&mut *tx).await?;
+        let sql = format!(
+            "WITH v (device_id, contact_number) AS (VALUES {}) \
+             SELECT c.id, c.tenant_id, c.device_id, c.contact_number, c.owner, \
+             c.owner_changed_at, c.bot_state FROM conversations c \
+             JOIN v ON c.device_id = v.device_id AND c.contact_number = v.contact_number",
+            db::values_placeholders(chunk.len(), 2)
+        );
+        let mut q = sqlx::query(&sql);
+        for k in chunk {
+            q = q.bind(k.device_id).bind(k.contact);
         }
         for row in q.fetch_all(&mut *tx).await? {
             let key = (row.try_get("device_id")?, row.try_get("contact_number")?);
@@ -189,8 +202,12 @@ pub(crate) async fn insert_messages(
     tx: &mut sqlx::AnyConnection,
     rows: &[(&str, NewMessage<'_>, i64)],
 ) -> Result<HashSet<String>, sqlx::Error> {
+    // In key order, so concurrent writers of the same provider ids wait
+    // for each other in one order.
+    let mut rows: Vec<&(&str, NewMessage<'_>, i64)> = rows.iter().collect();
+    rows.sort_by_key(|(_, m, _)| (m.device_id, m.direction, m.provider_message_id));
     let mut inserted = HashSet::with_capacity(rows.len());
-    for chunk in db::chunks(rows) {
+    for chunk in db::chunks(&rows) {
         let sql = format!(
             "INSERT INTO messages (id, tenant_id, conversation_id, device_id, direction, sender, \
              provider_message_id, kind, body, payload, status, error, created_at, updated_at) \
@@ -199,9 +216,9 @@ pub(crate) async fn insert_messages(
             db::values_placeholders(chunk.len(), 14)
         );
         let mut q = sqlx::query(&sql);
-        for (id, m, at) in chunk {
+        for &&(id, ref m, at) in chunk {
             q = q
-                .bind(*id)
+                .bind(id)
                 .bind(m.tenant_id)
                 .bind(m.conversation_id)
                 .bind(m.device_id)
@@ -213,8 +230,8 @@ pub(crate) async fn insert_messages(
                 .bind(m.payload)
                 .bind(m.status)
                 .bind(m.error)
-                .bind(*at)
-                .bind(*at);
+                .bind(at)
+                .bind(at);
         }
         for row in q.fetch_all(&mut *tx).await? {
             inserted.insert(row.try_get("id")?);
@@ -320,6 +337,8 @@ pub(crate) async fn touch_conversations(
             None => last.push(t),
         }
     }
+    // In id order, so concurrent writers lock shared rows in one order.
+    last.sort_by_key(|t| t.conversation_id);
     db::execute_rows(
         tx,
         &last,
@@ -614,6 +633,8 @@ pub(crate) async fn save_bot_outcomes(
             None => merged.push(o.clone()),
         }
     }
+    // In id order, so concurrent writers lock shared rows in one order.
+    merged.sort_by_key(|o| o.conversation_id);
     db::execute_rows(
         tx,
         &merged,

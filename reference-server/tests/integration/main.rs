@@ -13,6 +13,7 @@ mod admin;
 mod billing;
 mod bots_ai_reply;
 mod bots_plan_limits;
+mod bots_two_processes;
 mod bots_webhooks;
 mod campaigns_analytics;
 mod campaigns_api;
