@@ -368,7 +368,9 @@ async fn top_keywords(
         .collect())
 }
 
-async fn build_overview(
+/// The vendor's traffic per day over the period of `q` (the answer of
+/// `GET /api/v1/analytics/overview`).
+pub(crate) async fn build_overview(
     state: &AppState,
     tenant: &str,
     q: &OverviewQuery,

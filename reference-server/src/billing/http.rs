@@ -151,9 +151,17 @@ async fn get_subscription(
     State(state): State<AppState>,
     member: CurrentMember,
 ) -> ApiResult<SubscriptionStatus> {
-    let subscription = store::subscriptions::current(&state.pool, &member.tenant_id).await?;
-    let (pool, t) = (&state.pool, &member.tenant_id);
-    Ok(ok(SubscriptionStatus {
+    Ok(ok(subscription_status(&state.pool, &member.tenant_id).await?))
+}
+
+/// A vendor's current subscription and this month's usage.
+pub async fn subscription_status(
+    pool: &AnyPool,
+    tenant_id: &str,
+) -> Result<SubscriptionStatus, sqlx::Error> {
+    let subscription = store::subscriptions::current(pool, tenant_id).await?;
+    let t = tenant_id;
+    Ok(SubscriptionStatus {
         subscription,
         usage: UsageView {
             devices: limits::usage(pool, t, Limit::Devices).await?,
@@ -161,5 +169,5 @@ async fn get_subscription(
             messages_this_month: limits::usage(pool, t, Limit::MessagesPerMonth).await?,
             ai_requests_this_month: limits::usage(pool, t, Limit::AiRequestsPerMonth).await?,
         },
-    }))
+    })
 }

@@ -25,6 +25,7 @@ pub mod store;
 pub mod webhook;
 
 pub use model::{OrderStatus, OrderView, Plan, SubscriptionState, SubscriptionView};
+pub use http::subscription_status;
 pub use store::subscriptions;
 
 use utoipa_axum::router::OpenApiRouter;

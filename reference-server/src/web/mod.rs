@@ -18,6 +18,7 @@
 //!
 //! `docs/src/console.md` says how to add a page.
 
+mod admin;
 pub mod assets;
 pub mod csrf;
 mod home;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/dev/outbox", get(public::outbox))
         .route("/console", get(home::home))
         .route("/static/{name}", get(assets::serve))
+        .merge(admin::routes())
         .layer(axum::middleware::from_fn_with_state(state, session::context))
 }
 
