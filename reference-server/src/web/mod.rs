@@ -20,12 +20,18 @@
 
 mod admin;
 pub mod assets;
+mod charts;
 pub mod csrf;
+mod format;
 mod home;
+mod overview;
 pub mod page;
 mod progress;
 mod public;
 pub mod session;
+mod settings;
+mod team;
+mod templates;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -48,7 +54,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/dev/outbox", get(public::outbox))
         .route("/console", get(home::home))
         .route("/static/{name}", get(assets::serve))
+        .route("/console/overview", get(overview::overview))
         .merge(admin::routes())
+        .merge(templates::routes())
+        .merge(team::routes())
+        .merge(settings::routes())
         .layer(axum::middleware::from_fn_with_state(state, session::context))
 }
 

@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+pub(super) use super::format::{rupiah, when};
 use super::page::{Chrome, FormErrors, PageError, PageResult, WebForm, invalid, render, see_other};
 use super::session::{SESSION_COOKIE, Visitor, WebContext, set_cookie, with_cookie};
 use crate::AppState;
@@ -176,41 +177,9 @@ async fn logout(State(state): State<AppState>, a: AdminConsole) -> PageResult {
     ))
 }
 
-/// Unix milliseconds as `YYYY-MM-DD HH:MM` UTC, or `-`.
-pub(super) fn when(ms: Option<i64>) -> String {
-    ms.and_then(chrono::DateTime::from_timestamp_millis)
-        .map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-}
-
-/// Rupiah with dots between thousands (`Rp 150.000`).
-pub(super) fn rupiah(amount: i64) -> String {
-    let digits = amount.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    if amount < 0 {
-        format!("-Rp {out}")
-    } else {
-        format!("Rp {out}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rupiah_groups_thousands() {
-        assert_eq!(rupiah(0), "Rp 0");
-        assert_eq!(rupiah(999), "Rp 999");
-        assert_eq!(rupiah(150_000), "Rp 150.000");
-        assert_eq!(rupiah(1_234_567), "Rp 1.234.567");
-        assert_eq!(rupiah(-5_000), "-Rp 5.000");
-    }
 
     #[test]
     fn only_local_admin_paths_are_followed() {
