@@ -5,6 +5,7 @@
 
 #[macro_use]
 mod common;
+mod browser;
 mod bots_support;
 mod campaigns_support;
 
@@ -29,3 +30,5 @@ mod inbox_handoff;
 mod otp_enumeration;
 mod platform_whatsapp;
 mod tenant_isolation;
+mod web_admin;
+mod web_pages;
