@@ -234,7 +234,8 @@ async fn preview_of(state: &AppState, c: &Console, form: &EditorForm) -> Result<
         match crate::templates::preview_draft(state, &c.member, &input.parts(), contact.as_ref(), seed).await {
             Ok(text) => (Some(text), None, None),
             Err(Refused { error, at }) => {
-                if !error.status().is_client_error() {
+                // Another vendor's contact is a 404 like any of its items.
+                if !error.status().is_client_error() || matches!(error, AppError::NotFound(_)) {
                     return Err(error);
                 }
                 let mark = at.as_ref().and_then(|a| mark_of(form, a)).map(|(_, m)| m);
