@@ -368,12 +368,30 @@ async fn top_keywords(
         .collect())
 }
 
-/// The vendor's traffic per day over the period of `q` (the answer of
-/// `GET /api/v1/analytics/overview`).
-pub(crate) async fn build_overview(
+async fn build_overview(
     state: &AppState,
     tenant: &str,
     q: &OverviewQuery,
+) -> Result<Overview, AppError> {
+    overview_of(state, tenant, q, true).await
+}
+
+/// The vendor's traffic per day over the period of `q` and its totals, as
+/// in `GET /api/v1/analytics/overview`, without the top keywords and
+/// texts (left empty): what the console's overview draws.
+pub(crate) async fn traffic(
+    state: &AppState,
+    tenant: &str,
+    q: &OverviewQuery,
+) -> Result<Overview, AppError> {
+    overview_of(state, tenant, q, false).await
+}
+
+async fn overview_of(
+    state: &AppState,
+    tenant: &str,
+    q: &OverviewQuery,
+    tops: bool,
 ) -> Result<Overview, AppError> {
     let days = q.days.unwrap_or(30);
     if !(1..=366).contains(&days) {
@@ -480,23 +498,28 @@ pub(crate) async fn build_overview(
             day.ai_tokens += r.try_get::<i64, _>("t")?;
         }
     }
-    let top: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT LOWER(body) AS t, COUNT(*) AS n FROM messages \
-         WHERE tenant_id = $1 AND direction = 'in' AND created_at >= $2 AND body IS NOT NULL AND body <> '' \
-         GROUP BY LOWER(body) ORDER BY n DESC, t LIMIT 10",
-    )
-    .bind(tenant)
-    .bind(since)
-    .fetch_all(&state.pool)
-    .await?;
-    let top_keywords = top_keywords(
-        state,
-        tenant,
-        &day_label(first_day),
-        &day_label(today),
-        top_n,
-    )
-    .await?;
+    let (top, top_keywords) = if tops {
+        let top: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT LOWER(body) AS t, COUNT(*) AS n FROM messages \
+             WHERE tenant_id = $1 AND direction = 'in' AND created_at >= $2 AND body IS NOT NULL AND body <> '' \
+             GROUP BY LOWER(body) ORDER BY n DESC, t LIMIT 10",
+        )
+        .bind(tenant)
+        .bind(since)
+        .fetch_all(&state.pool)
+        .await?;
+        let keywords = top_keywords(
+            state,
+            tenant,
+            &day_label(first_day),
+            &day_label(today),
+            top_n,
+        )
+        .await?;
+        (top, keywords)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let mut totals = Day {
         date: "total".to_owned(),
         ..Day::default()

@@ -23,6 +23,8 @@ pub mod assets;
 mod charts;
 pub mod csrf;
 mod format;
+#[cfg(feature = "loadtest")]
+pub mod loadtest;
 mod home;
 mod overview;
 pub mod page;

@@ -1,7 +1,7 @@
 //! `GET /console/overview`: the vendor's figures as server-rendered SVG
 //! charts: messages per day in and out, delivery and read rates and the
 //! results of the latest campaigns, AI usage per day. The figures are the
-//! analytics API's (`analytics::build_overview`, `analytics::rates`) and
+//! analytics API's (`analytics::traffic`, `analytics::rates`) and
 //! the campaigns' own counts.
 
 use askama::Template;
@@ -90,7 +90,7 @@ pub(super) async fn overview(
         top: Some(5),
         format: None,
     };
-    let o = analytics::build_overview(&state, &c.member.tenant_id, &q).await?;
+    let o = analytics::traffic(&state, &c.member.tenant_id, &q).await?;
     let dates: Vec<String> = o
         .days
         .iter()
