@@ -2,7 +2,12 @@
 //! charts: messages per day in and out, delivery and read rates and the
 //! results of the latest campaigns, AI usage per day. The figures are the
 //! analytics API's (`analytics::traffic`, `analytics::rates`) and
-//! the campaigns' own counts.
+//! the campaigns' own counts. The daily traffic is reused for a few
+//! seconds per vendor (see [`TRAFFIC_TTL`]).
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -13,13 +18,59 @@ use super::charts::{self, Chart, Row, Series};
 use super::page::{Chrome, PageResult, render};
 use super::session::Console;
 use crate::AppState;
-use crate::analytics::{self, OverviewQuery};
+use crate::analytics::{self, Overview, OverviewQuery};
 use crate::auth::Role;
 use crate::campaigns::Counts;
+use crate::http::AppError;
 use crate::http::i18n::Lang;
 
 /// How many of the latest campaigns the overview shows.
 const CAMPAIGNS: i64 = 6;
+
+/// How long a vendor's daily traffic figures are reused: counting a busy
+/// month of messages costs milliseconds of database time, and a chart of
+/// days does not need to be younger than this.
+const TRAFFIC_TTL: Duration = Duration::from_secs(15);
+
+/// Most vendors whose figures are kept; past it, expired ones are dropped
+/// first and then the map is cleared.
+const TRAFFIC_KEPT: usize = 10_000;
+
+type TrafficKey = (String, i64);
+
+/// The daily traffic figures computed lately, per vendor and period.
+static TRAFFIC: LazyLock<Mutex<HashMap<TrafficKey, (Instant, Arc<Overview>)>>> =
+    LazyLock::new(Mutex::default);
+
+/// The vendor's traffic over `days`, computed at most every
+/// [`TRAFFIC_TTL`] per vendor and period.
+async fn traffic(state: &AppState, tenant: &str, days: i64) -> Result<Arc<Overview>, AppError> {
+    let key = (tenant.to_owned(), days);
+    let now = Instant::now();
+    if let Ok(map) = TRAFFIC.lock()
+        && let Some((at, o)) = map.get(&key)
+        && now.duration_since(*at) < TRAFFIC_TTL
+    {
+        return Ok(Arc::clone(o));
+    }
+    let q = OverviewQuery {
+        days: Some(days),
+        time_zone: None,
+        top: Some(1),
+        format: None,
+    };
+    let o = Arc::new(analytics::traffic(state, tenant, &q).await?);
+    if let Ok(mut map) = TRAFFIC.lock() {
+        if map.len() >= TRAFFIC_KEPT {
+            map.retain(|_, (at, _)| now.duration_since(*at) < TRAFFIC_TTL);
+            if map.len() >= TRAFFIC_KEPT {
+                map.clear();
+            }
+        }
+        map.insert(key, (now, Arc::clone(&o)));
+    }
+    Ok(o)
+}
 
 /// A figure of the period, with its label.
 struct Stat {
@@ -84,13 +135,7 @@ pub(super) async fn overview(
     c.member.require(Role::Agent)?;
     let lang = c.chrome.lang;
     let days = p.days.filter(|d| PERIODS.contains(d)).unwrap_or(30);
-    let q = OverviewQuery {
-        days: Some(days),
-        time_zone: None,
-        top: Some(5),
-        format: None,
-    };
-    let o = analytics::traffic(&state, &c.member.tenant_id, &q).await?;
+    let o = traffic(&state, &c.member.tenant_id, days).await?;
     let dates: Vec<String> = o
         .days
         .iter()
