@@ -151,7 +151,9 @@ async fn get_subscription(
     State(state): State<AppState>,
     member: CurrentMember,
 ) -> ApiResult<SubscriptionStatus> {
-    Ok(ok(subscription_status(&state.pool, &member.tenant_id).await?))
+    Ok(ok(
+        subscription_status(&state.pool, &member.tenant_id).await?
+    ))
 }
 
 /// A vendor's current subscription and this month's usage.

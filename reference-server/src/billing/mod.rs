@@ -24,8 +24,8 @@ pub mod receipt;
 pub mod store;
 pub mod webhook;
 
-pub use model::{OrderStatus, OrderView, Plan, SubscriptionState, SubscriptionView};
 pub use http::subscription_status;
+pub use model::{OrderStatus, OrderView, Plan, SubscriptionState, SubscriptionView};
 pub use store::subscriptions;
 
 use utoipa_axum::router::OpenApiRouter;

@@ -101,10 +101,8 @@ fn main() -> Result<(), BoxError> {
     if args.paths.is_empty() {
         args.paths.push("/console/overview".to_owned());
     }
-    let dir = std::env::temp_dir().join(format!(
-        "loadgen-pages-{}",
-        reference_server::db::new_id()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("loadgen-pages-{}", reference_server::db::new_id()));
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.server_threads)
         .enable_all()
@@ -114,8 +112,12 @@ fn main() -> Result<(), BoxError> {
         .worker_threads(1)
         .enable_all()
         .build()?;
-    let urls: Arc<Vec<String>> =
-        Arc::new(args.paths.iter().map(|p| format!("{}{p}", setup.base)).collect());
+    let urls: Arc<Vec<String>> = Arc::new(
+        args.paths
+            .iter()
+            .map(|p| format!("{}{p}", setup.base))
+            .collect(),
+    );
     let cookie = Arc::new(format!("wa_session={}", setup.session));
     let started = Instant::now();
     let result = client_rt.block_on(drive(&args, urls, cookie));

@@ -169,11 +169,7 @@ pub fn check_text(field: &str, src: &str, known_fields: &[String]) -> Result<Tem
 }
 
 /// [`check_text`], with the position of the mistake.
-pub fn check_text_at(
-    field: &str,
-    src: &str,
-    known_fields: &[String],
-) -> Result<Template, Refused> {
+pub fn check_text_at(field: &str, src: &str, known_fields: &[String]) -> Result<Template, Refused> {
     let at = |line: u32, column: u32| {
         Some(ErrorAt {
             field: field.to_owned(),

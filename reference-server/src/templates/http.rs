@@ -4,8 +4,8 @@ use axum::extract::{Path, State};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::model::{self, Preview, PreviewRequest, TemplateInput, TemplateView};
 use super::compile::{Parts, Refused};
+use super::model::{self, Preview, PreviewRequest, TemplateInput, TemplateView};
 use super::{Compiled, compile_stored, foreign, store};
 use crate::AppState;
 use crate::auth::{CurrentMember, Role};
@@ -96,7 +96,9 @@ async fn create_template(
     member: CurrentMember,
     ApiJson(req): ApiJson<TemplateInput>,
 ) -> Created<TemplateView> {
-    Ok(created(create(&state, &member, &req).await.map_err(|r| r.error)?))
+    Ok(created(
+        create(&state, &member, &req).await.map_err(|r| r.error)?,
+    ))
 }
 
 /// Checks and stores a new template (admin): the rules of
@@ -162,7 +164,9 @@ async fn update_template(
     Path(id): Path<TemplateId>,
     ApiJson(req): ApiJson<TemplateInput>,
 ) -> ApiResult<TemplateView> {
-    Ok(ok(update(&state, &member, &id, &req).await.map_err(|r| r.error)?))
+    Ok(ok(update(&state, &member, &id, &req)
+        .await
+        .map_err(|r| r.error)?))
 }
 
 /// Checks and replaces a template (admin): the rules of

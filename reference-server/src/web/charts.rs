@@ -259,8 +259,7 @@ mod tests {
         assert!(!c.empty);
         assert_eq!(c.bars.len(), 4, "zeros draw nothing");
         let h = |title: &str| {
-            f(&c
-                .bars
+            f(&c.bars
                 .iter()
                 .find(|b| b.title == title)
                 .unwrap_or_else(|| panic!("no bar {title}: {:?}", c.bars))
@@ -270,7 +269,10 @@ mod tests {
         assert!((h("01: in 10") - 2.0 * h("03: in 5")).abs() < 0.2);
         // Bars stand on the axis: y + h is the same for all.
         let base: Vec<f64> = c.bars.iter().map(|b| f(&b.y) + f(&b.h)).collect();
-        assert!(base.windows(2).all(|w| (w[0] - w[1]).abs() < 0.2), "{base:?}");
+        assert!(
+            base.windows(2).all(|w| (w[0] - w[1]).abs() < 0.2),
+            "{base:?}"
+        );
         assert_eq!(c.legend.len(), 2);
         assert_ne!(c.legend[0].class, c.legend[1].class);
     }

@@ -3,7 +3,10 @@
 /// Unix milliseconds as `YYYY-MM-DD HH:MM` UTC, or `-`.
 pub(crate) fn when(ms: Option<i64>) -> String {
     ms.and_then(chrono::DateTime::from_timestamp_millis)
-        .map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .map_or_else(
+            || "-".to_owned(),
+            |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        )
 }
 
 /// Rupiah with dots between thousands (`Rp 150.000`).

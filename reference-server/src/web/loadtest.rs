@@ -47,7 +47,10 @@ pub async fn start(data_dir: &Path, messages: usize) -> Result<Setup, StartError
     )
     .await?;
     let outbox = crate::simulator::list(&state.pool, None, None, Some(&whatsapp), 1).await?;
-    let text = outbox.first().map(|m| m.message.to_string()).unwrap_or_default();
+    let text = outbox
+        .first()
+        .map(|m| m.message.to_string())
+        .unwrap_or_default();
     let code = text
         .split(|c: char| !c.is_ascii_digit())
         .find(|run| run.len() == 6)
@@ -80,7 +83,11 @@ async fn seed_messages(state: &crate::AppState, tenant: &str, n: usize) -> Resul
     let span = 30 * 86_400_000_i64;
     for i in 0..n {
         let at = now - span + span * i as i64 / n.max(1) as i64;
-        let (direction, sender) = if i % 2 == 0 { ("in", "contact") } else { ("out", "bot") };
+        let (direction, sender) = if i % 2 == 0 {
+            ("in", "contact")
+        } else {
+            ("out", "bot")
+        };
         sqlx::query(
             "INSERT INTO messages (id, tenant_id, conversation_id, device_id, direction, sender, \
              provider_message_id, kind, body, payload, status, error, created_at, updated_at) \

@@ -165,8 +165,8 @@ pub(super) async fn overview(
         every,
     );
 
-    let rows = crate::campaigns::store::list(&state.pool, c.member.tenant(), None, CAMPAIGNS, 0)
-        .await?;
+    let rows =
+        crate::campaigns::store::list(&state.pool, c.member.tenant(), None, CAMPAIGNS, 0).await?;
     let mut results = Vec::with_capacity(rows.len());
     let mut sum = Counts::default();
     for row in rows {

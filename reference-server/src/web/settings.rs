@@ -89,7 +89,11 @@ async fn show(
 }
 
 /// `POST /console/settings`.
-async fn save(State(state): State<AppState>, c: Console, WebForm(form): WebForm<SettingsForm>) -> PageResult {
+async fn save(
+    State(state): State<AppState>,
+    c: Console,
+    WebForm(form): WebForm<SettingsForm>,
+) -> PageResult {
     let mut errors = FormErrors::new();
     errors.check("name", validate_name(&form.name))?;
     errors.check("time_zone", validate_time_zone(&form.time_zone))?;

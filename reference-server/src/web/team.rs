@@ -110,7 +110,11 @@ async fn team(State(state): State<AppState>, c: Console) -> PageResult {
 
 /// `POST /console/team`: a new member; every field is checked with the
 /// API's validators so all mistakes show at once.
-async fn add(State(state): State<AppState>, c: Console, WebForm(form): WebForm<AddForm>) -> PageResult {
+async fn add(
+    State(state): State<AppState>,
+    c: Console,
+    WebForm(form): WebForm<AddForm>,
+) -> PageResult {
     let mut errors = FormErrors::new();
     errors.check("name", validate_name(&form.name))?;
     errors.check("email", normalize_email(&form.email))?;
@@ -122,7 +126,10 @@ async fn add(State(state): State<AppState>, c: Console, WebForm(form): WebForm<A
     if role.is_none() {
         errors.add(
             "role",
-            &Text::new("pilih peran agen atau admin", "choose the agent or admin role"),
+            &Text::new(
+                "pilih peran agen atau admin",
+                "choose the agent or admin role",
+            ),
         );
     }
     if let (Some(role), true) = (role, errors.is_empty()) {
@@ -212,7 +219,11 @@ async fn change(
     let current = crate::tenants::load_member(&state, c.member.tenant(), &id).await?;
     let mut errors = FormErrors::new();
     errors.check("name", validate_name(&form.name))?;
-    let role = form.role.as_deref().filter(|r| !r.is_empty()).map(Role::parse);
+    let role = form
+        .role
+        .as_deref()
+        .filter(|r| !r.is_empty())
+        .map(Role::parse);
     if role == Some(None) {
         errors.add("role", &Text::new("peran tidak dikenal", "unknown role"));
     }
@@ -224,7 +235,10 @@ async fn change(
         };
         match crate::tenants::change_member(&state, &c.member, &id, req).await {
             Ok(_) => return see_other("/console/team"),
-            Err(e) => errors.absorb(e, &[("invalid_role", "role"), ("insufficient_role", "role")])?,
+            Err(e) => errors.absorb(
+                e,
+                &[("invalid_role", "role"), ("insufficient_role", "role")],
+            )?,
         }
     }
     invalid(&member_page(c, current, form.name, errors))
@@ -281,7 +295,10 @@ async fn keys_page(
 
 /// `GET /console/api-keys`.
 async fn keys(State(state): State<AppState>, c: Console) -> PageResult {
-    Ok(render(&keys_page(&state, c, String::new(), FormErrors::new(), None).await?)?.into_response())
+    Ok(
+        render(&keys_page(&state, c, String::new(), FormErrors::new(), None).await?)?
+            .into_response(),
+    )
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -292,9 +309,21 @@ pub(super) struct KeyForm {
 
 /// `POST /console/api-keys`: a new key, shown once in this answer (the
 /// console's answers are never cached).
-async fn create_key(State(state): State<AppState>, c: Console, WebForm(form): WebForm<KeyForm>) -> PageResult {
+async fn create_key(
+    State(state): State<AppState>,
+    c: Console,
+    WebForm(form): WebForm<KeyForm>,
+) -> PageResult {
     let mut errors = FormErrors::new();
-    match crate::tenants::api_keys::create(&state, &c.member, NewApiKey { name: form.name.clone() }).await {
+    match crate::tenants::api_keys::create(
+        &state,
+        &c.member,
+        NewApiKey {
+            name: form.name.clone(),
+        },
+    )
+    .await
+    {
         Ok(created) => {
             let page = keys_page(&state, c, String::new(), errors, Some(created.key)).await?;
             Ok(render(&page)?.into_response())
@@ -307,7 +336,11 @@ async fn create_key(State(state): State<AppState>, c: Console, WebForm(form): We
 }
 
 /// `POST /console/api-keys/{id}/revoke`: another vendor's key is a 404.
-async fn revoke_key(State(state): State<AppState>, c: Console, Path(id): Path<ApiKeyId>) -> PageResult {
+async fn revoke_key(
+    State(state): State<AppState>,
+    c: Console,
+    Path(id): Path<ApiKeyId>,
+) -> PageResult {
     crate::tenants::api_keys::revoke(&state, &c.member, &id).await?;
     see_other("/console/api-keys")
 }

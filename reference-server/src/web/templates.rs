@@ -20,7 +20,9 @@ use crate::auth::Role;
 use crate::domain::{ContactId, TemplateId};
 use crate::http::AppError;
 use crate::http::i18n::{self, Lang};
-use crate::templates::{CloudTemplateMapping, ErrorAt, Refused, TemplateInput, TemplateMedia, TemplateView};
+use crate::templates::{
+    CloudTemplateMapping, ErrorAt, Refused, TemplateInput, TemplateMedia, TemplateView,
+};
 
 /// The template pages' routes.
 pub(super) fn routes() -> Router<AppState> {
@@ -127,15 +129,22 @@ pub(super) struct Mark {
 
 /// The line of `src` that `at` points into, cut at its column.
 fn mark(src: &str, line: u32, column: u32) -> Option<Mark> {
-    let text = src.lines().nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let text = src
+        .lines()
+        .nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
     let col = usize::try_from(column).ok()?.saturating_sub(1);
     let chars: Vec<char> = text.chars().collect();
     let col = col.min(chars.len());
     Some(Mark {
         line,
         before: chars[..col].iter().collect(),
-        at: chars.get(col).map_or_else(|| " ".to_owned(), char::to_string),
-        after: chars.get(col + 1..).map(|r| r.iter().collect()).unwrap_or_default(),
+        at: chars
+            .get(col)
+            .map_or_else(|| " ".to_owned(), char::to_string),
+        after: chars
+            .get(col + 1..)
+            .map(|r| r.iter().collect())
+            .unwrap_or_default(),
     })
 }
 
@@ -225,23 +234,35 @@ struct PreviewPart {
     mark: Option<Mark>,
 }
 
-async fn preview_of(state: &AppState, c: &Console, form: &EditorForm) -> Result<PreviewPart, AppError> {
+async fn preview_of(
+    state: &AppState,
+    c: &Console,
+    form: &EditorForm,
+) -> Result<PreviewPart, AppError> {
     let seed = form.seed();
     let input = form.input();
-    let contact = Some(ContactId::from(form.contact_id.as_str())).filter(|k| !k.as_str().is_empty());
+    let contact =
+        Some(ContactId::from(form.contact_id.as_str())).filter(|k| !k.as_str().is_empty());
     let lang = c.chrome.lang;
-    let (text, error, mark) =
-        match crate::templates::preview_draft(state, &c.member, &input.parts(), contact.as_ref(), seed).await {
-            Ok(text) => (Some(text), None, None),
-            Err(Refused { error, at }) => {
-                // Another vendor's contact is a 404 like any of its items.
-                if !error.status().is_client_error() || matches!(error, AppError::NotFound(_)) {
-                    return Err(error);
-                }
-                let mark = at.as_ref().and_then(|a| mark_of(form, a)).map(|(_, m)| m);
-                (None, Some(error.message(lang)), mark)
+    let (text, error, mark) = match crate::templates::preview_draft(
+        state,
+        &c.member,
+        &input.parts(),
+        contact.as_ref(),
+        seed,
+    )
+    .await
+    {
+        Ok(text) => (Some(text), None, None),
+        Err(Refused { error, at }) => {
+            // Another vendor's contact is a 404 like any of its items.
+            if !error.status().is_client_error() || matches!(error, AppError::NotFound(_)) {
+                return Err(error);
             }
-        };
+            let mark = at.as_ref().and_then(|a| mark_of(form, a)).map(|(_, m)| m);
+            (None, Some(error.message(lang)), mark)
+        }
+    };
     Ok(PreviewPart {
         seed,
         text,
@@ -251,7 +272,11 @@ async fn preview_of(state: &AppState, c: &Console, form: &EditorForm) -> Result<
 }
 
 /// `POST /console/templates/preview` (htmx): the preview part alone.
-async fn preview(State(state): State<AppState>, c: Console, WebForm(form): WebForm<EditorForm>) -> PageResult {
+async fn preview(
+    State(state): State<AppState>,
+    c: Console,
+    WebForm(form): WebForm<EditorForm>,
+) -> PageResult {
     c.member.require(Role::Agent)?;
     let part = preview_of(&state, &c, &form).await?;
     let mut res = render(&part)?.into_response();
@@ -283,7 +308,10 @@ impl EditPage {
     }
 
     fn mark_for(&self, field: &str) -> Option<&Mark> {
-        self.mark.as_ref().filter(|(f, _)| *f == field).map(|(_, m)| m)
+        self.mark
+            .as_ref()
+            .filter(|(f, _)| *f == field)
+            .map(|(_, m)| m)
     }
 }
 
@@ -333,7 +361,13 @@ async fn edit(State(state): State<AppState>, c: Console, Path(id): Path<Template
 }
 
 /// A refused save: the editor again with the error next to its field.
-async fn refused(state: &AppState, c: Console, id: Option<TemplateId>, form: EditorForm, r: Refused) -> PageResult {
+async fn refused(
+    state: &AppState,
+    c: Console,
+    id: Option<TemplateId>,
+    form: EditorForm,
+    r: Refused,
+) -> PageResult {
     let lang = i18n::current();
     let field = field_of(&r.error, r.at.as_ref(), lang);
     let mark = r.at.as_ref().and_then(|a| mark_of(&form, a));
@@ -344,7 +378,11 @@ async fn refused(state: &AppState, c: Console, id: Option<TemplateId>, form: Edi
 }
 
 /// `POST /console/templates`: a new template.
-async fn create(State(state): State<AppState>, c: Console, WebForm(form): WebForm<EditorForm>) -> PageResult {
+async fn create(
+    State(state): State<AppState>,
+    c: Console,
+    WebForm(form): WebForm<EditorForm>,
+) -> PageResult {
     match crate::templates::create(&state, &c.member, &form.input()).await {
         Ok(_) => see_other("/console/templates"),
         Err(r) => refused(&state, c, None, form, r).await,
@@ -365,7 +403,11 @@ async fn update(
 }
 
 /// `POST /console/templates/{id}/delete`.
-async fn delete(State(state): State<AppState>, c: Console, Path(id): Path<TemplateId>) -> PageResult {
+async fn delete(
+    State(state): State<AppState>,
+    c: Console,
+    Path(id): Path<TemplateId>,
+) -> PageResult {
     crate::templates::delete(&state, &c.member, &id).await?;
     see_other("/console/templates")
 }
@@ -407,7 +449,10 @@ mod tests {
         };
         let (field, m) = mark_of(&form, &at).unwrap_or_else(|| panic!("no mark"));
         assert_eq!(field, "cloud_params");
-        assert_eq!((m.line, m.at.as_str(), m.after.as_str()), (2, "{", "kota|x"));
+        assert_eq!(
+            (m.line, m.at.as_str(), m.after.as_str()),
+            (2, "{", "kota|x")
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@
 
 #[macro_use]
 mod common;
-mod browser;
 mod bots_support;
+mod browser;
 mod campaigns_support;
 
 mod accounts;

@@ -6,7 +6,9 @@
 //! refused. Screenshots of the main pages land in `target/screenshots/`.
 
 use crate::browser::Browser;
-use crate::common::{DbKind, TestApp, data, spawn_app_with, unique_whatsapp};
+use crate::common::{
+    DbKind, TestApp, VendorSession, data, fixtures, spawn_app_with, unique_whatsapp,
+};
 
 use serde_json::{Value, json};
 
@@ -71,10 +73,14 @@ async fn admin_and_vendor_pages_in_the_browser() {
     assert_eq!(admin.path().await, "/admin/login");
     admin.fill("#f-email", &app.admin_email).await;
     admin.fill("#f-password", "salah-sekali").await;
-    admin.click("form[action='/admin/login'] button[type=submit]").await;
+    admin
+        .click("form[action='/admin/login'] button[type=submit]")
+        .await;
     admin.wait_text("email atau kata sandi salah").await;
     admin.fill("#f-password", &app.admin_password).await;
-    admin.click("form[action='/admin/login'] button[type=submit]").await;
+    admin
+        .click("form[action='/admin/login'] button[type=submit]")
+        .await;
     assert_eq!(admin.path().await, "/admin/vendors");
     admin.wait_text("2 menunggu persetujuan").await;
     admin.shot("admin-vendors").await;
@@ -94,11 +100,42 @@ async fn admin_and_vendor_pages_in_the_browser() {
     }
     assert!(!admin.body().await.contains("menunggu persetujuan"));
 
-    // Vendor A signs in and walks its pages.
+    // Vendor A signs in and walks its pages; a few customer messages on a
+    // simulator device give its overview something to draw.
+    let a_token = log_in_api(&app, &a.email, &a.password).await;
+    let a_session = VendorSession {
+        token: a_token.clone(),
+        tenant_id: a.tenant_id.clone(),
+        member_id: String::new(),
+        email: a.email.clone(),
+        password: a.password.clone(),
+        whatsapp: String::new(),
+    };
+    let dev = fixtures::device(&app, &a_session).await;
+    for (i, text) in ["halo", "harga?", "ada stok?", "ok terima kasih"]
+        .iter()
+        .enumerate()
+    {
+        data(
+            app.post(
+                &format!("/api/v1/simulator/{dev}/inbound"),
+                &a_token,
+                json!({"from": format!("+62812987654{i:02}"), "text": text}),
+            )
+            .await,
+            200,
+        )
+        .await;
+    }
     log_in(&vendor, &a.email, &a.password).await;
     assert_eq!(vendor.path().await, "/console");
     vendor.click("a[href='/console/overview']").await;
     vendor.wait_text("Pesan per hari").await;
+    let drawn = vendor.find("#chart-messages svg rect title").await;
+    assert!(
+        drawn.html(true).await.unwrap().ends_with(": masuk 4"),
+        "today's column counts the four messages"
+    );
     vendor.shot("console-overview").await;
 
     // A template with an unknown variable: refused, marked where it is.
@@ -115,8 +152,12 @@ async fn admin_and_vendor_pages_in_the_browser() {
     assert_eq!(vendor.text("#body-mark mark").await, "{");
     assert!(vendor.text("#body-mark").await.contains("alamat}"));
     vendor.shot("console-template-error").await;
-    vendor.fill("#f-body", "{Halo|Hai} {name}, diskon 20% minggu ini").await;
-    vendor.wait_text("Budi Santoso, diskon 20% minggu ini").await;
+    vendor
+        .fill("#f-body", "{Halo|Hai} {name}, diskon 20% minggu ini")
+        .await;
+    vendor
+        .wait_text("Budi Santoso, diskon 20% minggu ini")
+        .await;
     vendor.shot("console-template-editor").await;
     vendor.click("#save-template").await;
     assert_eq!(vendor.path().await, "/console/templates");
@@ -130,7 +171,13 @@ async fn admin_and_vendor_pages_in_the_browser() {
     vendor.click("#add-member button[type=submit]").await;
     assert!(!vendor.text("#e-email").await.is_empty());
     assert_eq!(
-        vendor.find("#f-name").await.prop("value").await.unwrap().as_deref(),
+        vendor
+            .find("#f-name")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("Rina")
     );
     vendor.fill("#f-email", "rina@toko-awan.test").await;
@@ -235,7 +282,10 @@ async fn admin_and_vendor_pages_in_the_browser() {
         vendor.goto(&url).await;
         vendor.wait_text("Page not found").await;
         let body = vendor.body().await;
-        assert!(!body.contains("Rahasia B") && !body.contains("Agen B"), "{url}: {body}");
+        assert!(
+            !body.contains("Rahasia B") && !body.contains("Agen B"),
+            "{url}: {body}"
+        );
     }
     vendor.shot("console-not-found").await;
 
@@ -249,7 +299,11 @@ async fn admin_and_vendor_pages_in_the_browser() {
     assert!(admin.body().await.contains("spam"));
     admin.shot("admin-vendor").await;
     vendor.goto("/console/overview").await;
-    assert_eq!(vendor.path().await, "/login", "the banned vendor's session ended");
+    assert_eq!(
+        vendor.path().await,
+        "/login",
+        "the banned vendor's session ended"
+    );
     log_in(&vendor, &a.email, &a.password).await;
     vendor.wait_text("banned").await;
     let refused = app
@@ -277,7 +331,13 @@ async fn admin_and_vendor_pages_in_the_browser() {
     admin.click("#new-plan button[type=submit]").await;
     assert_eq!(admin.text("#e-price_idr").await, "isi dengan angka bulat");
     assert_eq!(
-        admin.find("#f-code").await.prop("value").await.unwrap().as_deref(),
+        admin
+            .find("#f-code")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("grosir")
     );
     admin.fill("#new-plan #f-price_idr", "1000000").await;

@@ -120,7 +120,10 @@ async fn admin_client(app: &TestApp) -> WebClient<'_> {
         .submit(
             "/admin/login",
             "/admin/login",
-            &[("email", &app.admin_email), ("password", &app.admin_password)],
+            &[
+                ("email", &app.admin_email),
+                ("password", &app.admin_password),
+            ],
         )
         .await;
     assert_eq!(res.status(), 303);
@@ -163,7 +166,10 @@ async fn admin_pages(kind: DbKind) {
         .page(&format!("/admin/vendors/{}", v.tenant_id), 200)
         .await;
     assert!(detail.contains("Pemakaian terhadap batas paket"));
-    assert!(detail.contains("<meter"), "usage against the trial's limits");
+    assert!(
+        detail.contains("<meter"),
+        "usage against the trial's limits"
+    );
     admin.page("/admin/vendors/t_nobody", 404).await;
 
     // The exports are the API's workbooks.
@@ -203,7 +209,12 @@ async fn admin_pages(kind: DbKind) {
         )
         .await;
     assert_eq!(res.status(), 409);
-    assert!(res.text().await.unwrap().contains("banned tidak bisa menjadi active"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("banned tidak bisa menjadi active")
+    );
     let view = data(
         app.get(
             &format!("/api/v1/admin/vendors/{}", v.tenant_id),
@@ -322,8 +333,12 @@ async fn vendor_pages(kind: DbKind) {
     assert!(part.contains("<mark>{</mark>Kak|Bu, promo"), "{part}");
     // Another vendor's contact is not found.
     let b_contact = data(
-        app.post("/api/v1/contacts", &b.token, json!({"phone": "081211112222", "name": "Rahasia"}))
-            .await,
+        app.post(
+            "/api/v1/contacts",
+            &b.token,
+            json!({"phone": "081211112222", "name": "Rahasia"}),
+        )
+        .await,
         201,
     )
     .await;
@@ -331,7 +346,10 @@ async fn vendor_pages(kind: DbKind) {
         .post(
             "/console/templates/preview",
             Some(&t),
-            &[("body", "Halo {name}"), ("contact_id", b_contact["id"].as_str().unwrap())],
+            &[
+                ("body", "Halo {name}"),
+                ("contact_id", b_contact["id"].as_str().unwrap()),
+            ],
         )
         .await;
     assert_eq!(res.status(), 404);
@@ -350,30 +368,47 @@ async fn vendor_pages(kind: DbKind) {
     assert!(body.contains("id=\"e-body\""), "{body}");
     assert!(body.contains("baris 1, kolom 13"), "{body}");
     assert!(body.contains("<mark>{</mark>alamat}"), "{body}");
-    assert!(body.contains("Hai {name}, {alamat}</textarea>"), "typed text kept");
+    assert!(
+        body.contains("Hai {name}, {alamat}</textarea>"),
+        "typed text kept"
+    );
     let listed = data(app.get("/api/v1/templates", &a.token).await, 200).await;
     assert_eq!(listed.as_array().unwrap().len(), 0);
     let res = web
         .post(
             "/console/templates",
             Some(&t),
-            &[("name", "Promo"), ("body", "Hai {name} di {kota}"), ("media_kind", "")],
+            &[
+                ("name", "Promo"),
+                ("body", "Hai {name} di {kota}"),
+                ("media_kind", ""),
+            ],
         )
         .await;
     assert_eq!(res.status(), 303);
     let listed = data(app.get("/api/v1/templates", &a.token).await, 200).await;
     let id = listed[0]["id"].as_str().unwrap().to_owned();
-    assert!(web.page(&format!("/console/templates/{id}"), 200).await.contains("Hai {name} di {kota}"));
+    assert!(
+        web.page(&format!("/console/templates/{id}"), 200)
+            .await
+            .contains("Hai {name} di {kota}")
+    );
 
     // Tenant isolation: B's template, member and API key from A's session.
     let b_template = data(
-        app.post("/api/v1/templates", &b.token, json!({"name": "B", "body": "Rahasia B"}))
-            .await,
+        app.post(
+            "/api/v1/templates",
+            &b.token,
+            json!({"name": "B", "body": "Rahasia B"}),
+        )
+        .await,
         201,
     )
     .await;
     let b_template = b_template["id"].as_str().unwrap();
-    let page = web.page(&format!("/console/templates/{b_template}"), 404).await;
+    let page = web
+        .page(&format!("/console/templates/{b_template}"), 404)
+        .await;
     assert!(!page.contains("Rahasia B"));
     let res = web
         .post(
@@ -384,21 +419,39 @@ async fn vendor_pages(kind: DbKind) {
         .await;
     assert_eq!(res.status(), 404);
     let res = web
-        .post(&format!("/console/templates/{b_template}/delete"), Some(&t), &[])
+        .post(
+            &format!("/console/templates/{b_template}/delete"),
+            Some(&t),
+            &[],
+        )
         .await;
     assert_eq!(res.status(), 404);
-    let still = data(app.get(&format!("/api/v1/templates/{b_template}"), &b.token).await, 200).await;
+    let still = data(
+        app.get(&format!("/api/v1/templates/{b_template}"), &b.token)
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(still["body"], "Rahasia B");
-    web.page(&format!("/console/team/{}", b.member_id), 404).await;
+    web.page(&format!("/console/team/{}", b.member_id), 404)
+        .await;
     let res = web
-        .post(&format!("/console/team/{}/remove", b.member_id), Some(&t), &[])
+        .post(
+            &format!("/console/team/{}/remove", b.member_id),
+            Some(&t),
+            &[],
+        )
         .await;
     assert_eq!(res.status(), 404);
     let b_key = app.api_key(&b).await;
     let b_keys = data(app.get("/api/v1/api-keys", &b.token).await, 200).await;
     let b_key_id = b_keys[0]["id"].as_str().unwrap();
     let res = web
-        .post(&format!("/console/api-keys/{b_key_id}/revoke"), Some(&t), &[])
+        .post(
+            &format!("/console/api-keys/{b_key_id}/revoke"),
+            Some(&t),
+            &[],
+        )
         .await;
     assert_eq!(res.status(), 404);
     let res = app
@@ -424,7 +477,11 @@ async fn vendor_pages(kind: DbKind) {
 
     // API keys: shown once, revoked from the page.
     let res = web
-        .submit("/console/api-keys", "/console/api-keys", &[("name", "Kasir")])
+        .submit(
+            "/console/api-keys",
+            "/console/api-keys",
+            &[("name", "Kasir")],
+        )
         .await;
     assert_eq!(res.status(), 200);
     let body = res.text().await.unwrap();
@@ -435,7 +492,11 @@ async fn vendor_pages(kind: DbKind) {
     let keys = data(app.get("/api/v1/api-keys", &a.token).await, 200).await;
     let key_id = keys[0]["id"].as_str().unwrap();
     let res = web
-        .submit("/console/api-keys", &format!("/console/api-keys/{key_id}/revoke"), &[])
+        .submit(
+            "/console/api-keys",
+            &format!("/console/api-keys/{key_id}/revoke"),
+            &[],
+        )
         .await;
     assert_eq!(res.status(), 303);
     let res = app
@@ -477,24 +538,44 @@ async fn vendor_pages(kind: DbKind) {
         )
         .await;
     assert_eq!(res.status(), 303);
-    let rina = data(app.get(&format!("/api/v1/members/{rina_id}"), &a.token).await, 200).await;
-    assert_eq!((rina["name"].as_str(), rina["role"].as_str()), (Some("Rina Kasir"), Some("admin")));
+    let rina = data(
+        app.get(&format!("/api/v1/members/{rina_id}"), &a.token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (rina["name"].as_str(), rina["role"].as_str()),
+        (Some("Rina Kasir"), Some("admin"))
+    );
     let res = web
         .submit(
             "/console/team",
             "/console/team",
-            &[("name", "Dua"), ("email", "rina@awan.test"), ("password", "rahasia-456"), ("role", "agent")],
+            &[
+                ("name", "Dua"),
+                ("email", "rina@awan.test"),
+                ("password", "rahasia-456"),
+                ("role", "agent"),
+            ],
         )
         .await;
     assert_eq!(res.status(), 422);
-    assert!(res.text().await.unwrap().contains("id=\"e-email\""), "email taken, next to the field");
+    assert!(
+        res.text().await.unwrap().contains("id=\"e-email\""),
+        "email taken, next to the field"
+    );
 
     // Settings: a time zone that does not exist is refused next to it.
     let res = web
         .submit(
             "/console/settings",
             "/console/settings",
-            &[("name", "Toko Awan"), ("time_zone", "Asia/Atlantis"), ("locale", "id")],
+            &[
+                ("name", "Toko Awan"),
+                ("time_zone", "Asia/Atlantis"),
+                ("locale", "id"),
+            ],
         )
         .await;
     assert_eq!(res.status(), 422);
@@ -503,14 +584,22 @@ async fn vendor_pages(kind: DbKind) {
         .submit(
             "/console/settings",
             "/console/settings",
-            &[("name", "Toko Awan Jaya"), ("time_zone", "Asia/Jayapura"), ("locale", "en")],
+            &[
+                ("name", "Toko Awan Jaya"),
+                ("time_zone", "Asia/Jayapura"),
+                ("locale", "en"),
+            ],
         )
         .await;
     assert_eq!(res.status(), 303);
     assert_eq!(web.cookies.get("wa_lang").map(String::as_str), Some("en"));
     let tenant = data(app.get("/api/v1/tenant", &a.token).await, 200).await;
     assert_eq!(
-        (tenant["name"].as_str(), tenant["time_zone"].as_str(), tenant["locale"].as_str()),
+        (
+            tenant["name"].as_str(),
+            tenant["time_zone"].as_str(),
+            tenant["locale"].as_str()
+        ),
         (Some("Toko Awan Jaya"), Some("Asia/Jayapura"), Some("en"))
     );
 

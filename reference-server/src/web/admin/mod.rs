@@ -42,7 +42,10 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/admin/vendors/{tenant_id}/ban", post(vendors::ban))
         .route("/admin/vendors/{tenant_id}/unban", post(vendors::unban))
         .route("/admin/plans", get(plans::list).post(plans::create))
-        .route("/admin/plans/{plan_id}", get(plans::edit).post(plans::update))
+        .route(
+            "/admin/plans/{plan_id}",
+            get(plans::edit).post(plans::update),
+        )
         .route("/admin/orders", get(records::orders))
         .route("/admin/exports", get(records::exports))
         .route("/admin/exports/{file}", get(records::download))
@@ -184,7 +187,13 @@ mod tests {
     #[test]
     fn only_local_admin_paths_are_followed() {
         assert_eq!(safe_next(Some("/admin/plans")), "/admin/plans");
-        for bad in ["//evil.test", "/admin//evil", "https://evil.test", "/console", "/admin\\x"] {
+        for bad in [
+            "//evil.test",
+            "/admin//evil",
+            "https://evil.test",
+            "/console",
+            "/admin\\x",
+        ] {
             assert_eq!(safe_next(Some(bad)), "/admin/vendors", "{bad}");
         }
         assert_eq!(safe_next(None), "/admin/vendors");

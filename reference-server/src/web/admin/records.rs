@@ -207,7 +207,11 @@ pub(super) async fn health(State(state): State<AppState>, a: AdminConsole) -> Pa
             TenantStatus::Banned,
         ] {
             let (label, class) = super::vendors::status_badge(status, lang);
-            vendors.push((label, class, all.iter().filter(|v| v.status == status).count()));
+            vendors.push((
+                label,
+                class,
+                all.iter().filter(|v| v.status == status).count(),
+            ));
         }
     }
     let provider = state.services.platform_sender.provider();

@@ -15,10 +15,16 @@ use crate::tenants::TenantStatus;
 use crate::web::page::{Chrome, PageResult, WebForm, render, see_other};
 
 /// A vendor's status as a badge: its words and its colour class.
-pub(super) fn status_badge(status: TenantStatus, lang: crate::http::i18n::Lang) -> (&'static str, &'static str) {
+pub(super) fn status_badge(
+    status: TenantStatus,
+    lang: crate::http::i18n::Lang,
+) -> (&'static str, &'static str) {
     match status {
         TenantStatus::Active => (lang.t("aktif", "active"), "ok"),
-        TenantStatus::PendingApproval => (lang.t("menunggu persetujuan", "waiting for approval"), "warn"),
+        TenantStatus::PendingApproval => (
+            lang.t("menunggu persetujuan", "waiting for approval"),
+            "warn",
+        ),
         TenantStatus::PendingVerification => (lang.t("belum verifikasi", "not verified"), ""),
         TenantStatus::Banned => (lang.t("diblokir", "banned"), "bad"),
     }
@@ -132,7 +138,9 @@ pub(super) async fn show(
             max: plan.as_ref().map(|p| p.max_ai_requests_per_month),
         },
     ];
-    let members = crate::tenants::store::members(&state.pool, &tenant).await?.len();
+    let members = crate::tenants::store::members(&state.pool, &tenant)
+        .await?
+        .len();
     Ok(render(&VendorPage {
         chrome: a.chrome.at("admin-vendors"),
         status: status_badge(v.status, lang),
