@@ -142,16 +142,24 @@ pub(crate) fn columns(labels: &[String], series: &[Series], label_every: usize) 
         });
         tick += step;
     }
+    // Every `every`-th category, and the last one flush with the right
+    // edge; a regular label too close to the last is left out.
     let every = label_every.max(1);
+    let last = labels.len().saturating_sub(1);
     for (i, day) in labels.iter().enumerate() {
-        if i % every == 0 || i + 1 == labels.len() {
-            labels_out.push(Label {
-                x: n(AXIS + (i as f64 + 0.5) * group_w),
-                y: n(height - 2.0),
-                text: day.clone(),
-                anchor: "middle",
-            });
-        }
+        let (x, anchor) = if i == last {
+            (WIDTH, "end")
+        } else if i % every == 0 && last - i > every / 2 {
+            (AXIS + (i as f64 + 0.5) * group_w, "middle")
+        } else {
+            continue;
+        };
+        labels_out.push(Label {
+            x: n(x),
+            y: n(height - 2.0),
+            text: day.clone(),
+            anchor,
+        });
     }
     Chart {
         view_box: format!("0 0 {WIDTH} {height}"),
@@ -275,6 +283,28 @@ mod tests {
         );
         assert_eq!(c.legend.len(), 2);
         assert_ne!(c.legend[0].class, c.legend[1].class);
+    }
+
+    #[test]
+    fn date_labels_stay_inside_and_apart() {
+        let days: Vec<String> = (1..=30).map(|d| format!("11-{d:02}")).collect();
+        let c = columns(
+            &days,
+            &[Series {
+                name: "in".into(),
+                values: vec![1; 30],
+            }],
+            5,
+        );
+        let dates: Vec<&Label> = c.labels.iter().filter(|l| l.text.contains('-')).collect();
+        let last = dates.last().unwrap_or_else(|| panic!("no date labels"));
+        assert_eq!(
+            (last.text.as_str(), last.anchor, f(&last.x)),
+            ("11-30", "end", WIDTH)
+        );
+        let xs: Vec<f64> = dates.iter().map(|l| f(&l.x)).collect();
+        assert!(xs.windows(2).all(|w| w[1] - w[0] > 50.0), "{xs:?}");
+        assert_eq!(dates.len(), 7, "every fifth day and the last");
     }
 
     #[test]

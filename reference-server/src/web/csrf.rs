@@ -47,10 +47,7 @@ pub fn token(state: &AppState, ctx: &WebContext) -> String {
 
 fn matches(state: &AppState, ctx: &WebContext, presented: &str) -> bool {
     let expected = token(state, ctx);
-    expected
-        .as_bytes()
-        .ct_eq(presented.trim().as_bytes())
-        .into()
+    expected.as_bytes().ct_eq(presented.trim().as_bytes()).into()
 }
 
 /// Lets `req` through when it carries this session's token (header, or the

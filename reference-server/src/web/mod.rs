@@ -46,10 +46,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/", get(public::landing))
         .route("/login", get(public::login_page).post(public::login_submit))
         .route("/logout", post(public::logout))
-        .route(
-            "/signup",
-            get(public::signup_page).post(public::signup_submit),
-        )
+        .route("/signup", get(public::signup_page).post(public::signup_submit))
         .route(
             "/signup/verify",
             get(public::verify_page).post(public::verify_submit),
@@ -64,10 +61,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(templates::routes())
         .merge(team::routes())
         .merge(settings::routes())
-        .layer(axum::middleware::from_fn_with_state(
-            state,
-            session::context,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state, session::context))
 }
 
 /// Whether a request comes from a browser page rather than an API client:

@@ -132,11 +132,7 @@ fn error_page(status: StatusCode, title: &'static str, message: String) -> Respo
         // The error page itself failed: a plain sentence, still no detail.
         Err(e) => {
             tracing::error!(error = %e, "rendering the error page");
-            (
-                status,
-                lang.t("Terjadi kesalahan.", "Something went wrong."),
-            )
-                .into_response()
+            (status, lang.t("Terjadi kesalahan.", "Something went wrong.")).into_response()
         }
     }
 }
@@ -185,10 +181,7 @@ impl IntoResponse for PageError {
                 } else if status == StatusCode::FORBIDDEN {
                     lang.t("Akses ditolak", "Access denied")
                 } else {
-                    lang.t(
-                        "Permintaan tidak dapat diproses",
-                        "The request cannot be processed",
-                    )
+                    lang.t("Permintaan tidak dapat diproses", "The request cannot be processed")
                 };
                 let mut res = error_page(status, title, e.message(lang));
                 if let AppError::RateLimited { retry_after_secs } = e
@@ -240,8 +233,7 @@ impl FormErrors {
     /// Records `message` for `field` (the first one per field is kept).
     pub fn add(&mut self, field: &'static str, message: &Text) {
         if self.field(field).is_none() {
-            self.fields
-                .push((field, message.get(i18n::current()).to_owned()));
+            self.fields.push((field, message.get(i18n::current()).to_owned()));
         }
     }
 
@@ -268,11 +260,7 @@ impl FormErrors {
     /// Takes a client error of a shared rule into the form: next to the
     /// field its code names in `fields` (`[("email_taken", "email")]`),
     /// else above the form. Server errors, 401 and 404 stay page errors.
-    pub fn absorb(
-        &mut self,
-        e: AppError,
-        fields: &[(&str, &'static str)],
-    ) -> Result<(), PageError> {
+    pub fn absorb(&mut self, e: AppError, fields: &[(&str, &'static str)]) -> Result<(), PageError> {
         if !e.status().is_client_error()
             || matches!(e, AppError::Unauthorized | AppError::NotFound(_))
         {

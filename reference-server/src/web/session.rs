@@ -96,8 +96,7 @@ pub fn secure(state: &AppState) -> bool {
 fn token_like(v: &str) -> bool {
     !v.is_empty()
         && v.len() <= 128
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
@@ -132,32 +131,17 @@ pub(super) async fn context(State(state): State<AppState>, req: Request, next: N
     };
     let mut res = i18n::scope(lang, run).await;
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    h.insert(
-        header::CONTENT_LANGUAGE,
-        HeaderValue::from_static(lang.tag()),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.tag()));
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if fresh_browser {
         // A year: the id only binds the CSRF token of signed-out forms.
-        res = with_cookie(
-            res,
-            set_cookie(BROWSER_COOKIE, &browser, Some(31_536_000), secure),
-        );
+        res = with_cookie(res, set_cookie(BROWSER_COOKIE, &browser, Some(31_536_000), secure));
     }
     res
 }
