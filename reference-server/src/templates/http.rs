@@ -113,7 +113,7 @@ pub(crate) async fn create(
     let name = model::validate_name(&req.name)?;
     let known = contacts::field_names(&state.pool, tenant.as_str()).await?;
     let compiled = Compiled::compile_at(&req.parts(), &known)?;
-    let cloud = cloud_json(&req)?;
+    let cloud = cloud_json(req)?;
     let id = TemplateId::new();
     store::insert(
         &state.pool,

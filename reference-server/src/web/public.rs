@@ -414,7 +414,7 @@ pub(super) async fn outbox(
             messages.push((m.created_at, m));
         }
     }
-    messages.sort_by(|a, b| b.0.cmp(&a.0));
+    messages.sort_by_key(|b| std::cmp::Reverse(b.0));
     let messages = messages
         .into_iter()
         .map(|(_, m)| OutboxRow {
