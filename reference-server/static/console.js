@@ -28,6 +28,15 @@
     }
   });
 
+  // A field's error from the last submit no longer describes what is being
+  // typed: it is dimmed and its mark hidden until the next submit.
+  document.addEventListener("input", function (event) {
+    var field = event.target.closest(".field.invalid");
+    if (!field) return;
+    field.classList.remove("invalid");
+    field.classList.add("edited");
+  });
+
   // <form data-confirm="question"> asks before submitting.
   document.addEventListener("submit", function (event) {
     var question = event.target.getAttribute("data-confirm");

@@ -95,6 +95,16 @@ async fn admin_login(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<Credentials>,
 ) -> ApiResult<AdminSession> {
+    Ok(ok(log_in(&state, ip, req).await?))
+}
+
+/// Checks an admin's email and password and opens a session: the rules
+/// of `POST /api/v1/admin/login`, rate limits included.
+pub(crate) async fn log_in(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    req: Credentials,
+) -> Result<AdminSession, AppError> {
     state.services.rate_limits.check(ip, Some(&req.email))?;
     let email = req.email.trim().to_lowercase();
     let admin = store::admin_credentials(&state.pool, &email).await?;
@@ -112,11 +122,11 @@ async fn admin_login(
     }
     let admin = admin.ok_or_else(AppError::wrong_credentials)?;
     let s = session::for_admin(&state.pool, &admin.id, state.config.session_ttl_hours).await?;
-    Ok(ok(AdminSession {
+    Ok(AdminSession {
         token: s.token,
         expires_at: s.expires_at,
         admin_id: admin.id,
-    }))
+    })
 }
 
 /// Log out the admin session.

@@ -93,7 +93,12 @@ async fn export_vendors(
     State(state): State<AppState>,
     _admin: AdminUser,
 ) -> Result<Response, AppError> {
-    let vendors = all_vendors(&state, None).await?;
+    vendors_workbook(&state).await
+}
+
+/// Every vendor as an XLSX download.
+pub(crate) async fn vendors_workbook(state: &AppState) -> Result<Response, AppError> {
+    let vendors = all_vendors(state, None).await?;
     export::download(ExportFormat::Xlsx, "vendors", vec![vendors_table(vendors)]).await
 }
 
@@ -106,6 +111,11 @@ async fn export_subscriptions(
     State(state): State<AppState>,
     _admin: AdminUser,
 ) -> Result<Response, AppError> {
+    subscriptions_workbook(&state).await
+}
+
+/// Every subscription as an XLSX download.
+pub(crate) async fn subscriptions_workbook(state: &AppState) -> Result<Response, AppError> {
     let names = crate::tenants::store::names(&state.pool).await?;
     let mut rows = crate::billing::store::subscriptions::export_rows(&state.pool).await?;
     for row in &mut rows {

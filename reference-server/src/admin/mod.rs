@@ -16,8 +16,10 @@ mod http;
 pub mod model;
 mod vendors;
 
+pub(crate) use accounts::log_in;
 pub use accounts::{SEED_ADMIN_EMAIL, create_admin, reset_password, seed_if_empty};
 pub use model::{PaymentView, SeededAdmin, VendorView};
+pub(crate) use vendors::{all_vendors, approve, ban, load as vendor, unban};
 
 use utoipa_axum::router::OpenApiRouter;
 

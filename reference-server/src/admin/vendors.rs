@@ -46,7 +46,8 @@ pub(crate) async fn all_vendors(
         .collect())
 }
 
-async fn load(state: &AppState, tenant: &TenantId) -> Result<VendorView, AppError> {
+/// One vendor with its subscription (404 when there is none).
+pub(crate) async fn load(state: &AppState, tenant: &TenantId) -> Result<VendorView, AppError> {
     let vendor = crate::tenants::store::vendor(&state.pool, tenant)
         .await?
         .ok_or(AppError::NotFound("vendor"))?;
@@ -144,14 +145,20 @@ async fn approve_vendor(
     _admin: AdminUser,
     Path(tenant_id): Path<TenantId>,
 ) -> ApiResult<VendorView> {
-    Ok(ok(transition(
-        &state,
-        &tenant_id,
+    Ok(ok(approve(&state, &tenant_id).await?))
+}
+
+/// Activates a vendor waiting for approval (409 `invalid_transition`
+/// from any other status but active).
+pub(crate) async fn approve(state: &AppState, tenant: &TenantId) -> Result<VendorView, AppError> {
+    transition(
+        state,
+        tenant,
         &[TenantStatus::PendingApproval],
         TenantStatus::Active,
         None,
     )
-    .await?))
+    .await
 }
 
 /// Ban a vendor: its members cannot log in, its sessions and API keys stop
@@ -169,20 +176,32 @@ async fn ban_vendor(
     Path(tenant_id): Path<TenantId>,
     ApiJson(req): ApiJson<BanRequest>,
 ) -> ApiResult<VendorView> {
+    Ok(ok(ban(&state, &tenant_id, req.reason).await?))
+}
+
+/// Bans a vendor and ends every session of its members (its API keys stop
+/// working through the status check).
+pub(crate) async fn ban(
+    state: &AppState,
+    tenant: &TenantId,
+    reason: Option<String>,
+) -> Result<VendorView, AppError> {
     let view = transition(
-        &state,
-        &tenant_id,
+        state,
+        tenant,
         &[
             TenantStatus::Active,
             TenantStatus::PendingApproval,
             TenantStatus::PendingVerification,
         ],
         TenantStatus::Banned,
-        req.reason.map(|r| r.chars().take(500).collect()),
+        reason
+            .map(|r| r.trim().chars().take(500).collect::<String>())
+            .filter(|r| !r.is_empty()),
     )
     .await?;
-    crate::auth::store::revoke_tenant_sessions(&state.pool, &tenant_id).await?;
-    Ok(ok(view))
+    crate::auth::store::revoke_tenant_sessions(&state.pool, tenant).await?;
+    Ok(view)
 }
 
 /// Lift a ban; the vendor is active again (API keys work again, sessions
@@ -198,12 +217,17 @@ async fn unban_vendor(
     _admin: AdminUser,
     Path(tenant_id): Path<TenantId>,
 ) -> ApiResult<VendorView> {
-    Ok(ok(transition(
-        &state,
-        &tenant_id,
+    Ok(ok(unban(&state, &tenant_id).await?))
+}
+
+/// Lifts a ban (409 `invalid_transition` unless banned or already active).
+pub(crate) async fn unban(state: &AppState, tenant: &TenantId) -> Result<VendorView, AppError> {
+    transition(
+        state,
+        tenant,
         &[TenantStatus::Banned],
         TenantStatus::Active,
         None,
     )
-    .await?))
+    .await
 }

@@ -170,6 +170,26 @@ async fn build_overview(
     tenant: &TenantId,
     q: &OverviewQuery,
 ) -> Result<Overview, AppError> {
+    overview_of(state, tenant, q, true).await
+}
+
+/// The vendor's traffic per day over the period of `q` and its totals, as
+/// in `GET /api/v1/analytics/overview`, without the top keywords and
+/// texts (left empty): what the console's overview draws.
+pub(crate) async fn traffic(
+    state: &AppState,
+    tenant: &TenantId,
+    q: &OverviewQuery,
+) -> Result<Overview, AppError> {
+    overview_of(state, tenant, q, false).await
+}
+
+async fn overview_of(
+    state: &AppState,
+    tenant: &TenantId,
+    q: &OverviewQuery,
+    tops: bool,
+) -> Result<Overview, AppError> {
     let (days, top_n) = period(q)?;
     let tz_name = match &q.time_zone {
         Some(t) => t.clone(),
@@ -227,28 +247,33 @@ async fn build_overview(
             day.ai_tokens += u.tokens;
         }
     }
-    let top_inbound_texts = crate::inbox::store::top_inbound_texts(&state.pool, tenant, since, 10)
+    let (top_inbound_texts, top_keywords) = if tops {
+        let texts = crate::inbox::store::top_inbound_texts(&state.pool, tenant, since, 10)
+            .await?
+            .into_iter()
+            .map(|t| TextCount {
+                text: t.text,
+                count: t.n,
+            })
+            .collect();
+        let keywords = crate::bots::store::top_keywords(
+            &state.pool,
+            tenant,
+            &day_label(first_day),
+            &day_label(today),
+            top_n,
+        )
         .await?
         .into_iter()
-        .map(|t| TextCount {
-            text: t.text,
-            count: t.n,
+        .map(|k| KeywordCount {
+            keyword: k.keyword,
+            hits: k.n,
         })
         .collect();
-    let top_keywords = crate::bots::store::top_keywords(
-        &state.pool,
-        tenant,
-        &day_label(first_day),
-        &day_label(today),
-        top_n,
-    )
-    .await?
-    .into_iter()
-    .map(|k| KeywordCount {
-        keyword: k.keyword,
-        hits: k.n,
-    })
-    .collect();
+        (texts, keywords)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let mut totals = Day {
         date: "total".to_owned(),
         ..Day::default()

@@ -10,6 +10,8 @@
 //! matched rule id) and `tenants` (the vendor's time zone).
 
 mod http;
+
+pub(crate) use http::traffic;
 pub mod model;
 
 use utoipa_axum::router::OpenApiRouter;

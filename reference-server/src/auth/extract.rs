@@ -26,12 +26,19 @@ impl FromRequestParts<AppState> for AdminUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let token = bearer(parts).ok_or(AppError::Unauthorized)?;
-        let row = store::live_admin_session(&state.pool, &token::hash(token), now_ms())
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        Ok(Self {
-            admin_id: row.admin_id,
-            session_id: row.id,
-        })
+        admin_of_session(state, token).await
     }
+}
+
+/// The platform admin behind a session token (from the `Authorization`
+/// header or the web console's cookie): 401 when unknown, expired or
+/// revoked.
+pub(crate) async fn admin_of_session(state: &AppState, token: &str) -> Result<AdminUser, AppError> {
+    let row = store::live_admin_session(&state.pool, &token::hash(token), now_ms())
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    Ok(AdminUser {
+        admin_id: row.admin_id,
+        session_id: row.id,
+    })
 }

@@ -31,7 +31,7 @@ pub mod store;
 pub mod token;
 
 pub use self::http::router;
-pub(crate) use extract::bearer;
+pub(crate) use extract::{admin_of_session, bearer};
 pub use model::{
     AdminUser, AuthMethod, Credentials, CurrentMember, NewSession, Role, SubjectKind,
     normalize_email,

@@ -13,7 +13,7 @@ use super::store;
 use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::db::now_ms;
-use crate::domain::OrderId;
+use crate::domain::{OrderId, TenantId};
 use crate::http::i18n::Text;
 use crate::http::{ApiJson, ApiResult, AppError, Created, created, ok};
 
@@ -163,16 +163,16 @@ async fn get_subscription(
     State(state): State<AppState>,
     member: CurrentMember,
 ) -> ApiResult<SubscriptionStatus> {
-    Ok(ok(subscription(&state, &member).await?))
+    Ok(ok(subscription(&state, &member.tenant_id).await?))
 }
 
-/// The vendor's subscription and its usage against the plan's limits.
-pub(crate) async fn subscription(
+/// A vendor's subscription and its usage against the plan's limits.
+pub async fn subscription(
     state: &AppState,
-    member: &CurrentMember,
+    tenant: &TenantId,
 ) -> Result<SubscriptionStatus, AppError> {
-    let subscription = store::subscriptions::current(&state.pool, &member.tenant_id).await?;
-    let (pool, t) = (&state.pool, &member.tenant_id);
+    let subscription = store::subscriptions::current(&state.pool, tenant).await?;
+    let (pool, t) = (&state.pool, tenant);
     Ok(SubscriptionStatus {
         subscription,
         usage: UsageView {

@@ -23,6 +23,7 @@ pub mod receipt;
 pub mod store;
 pub mod webhook;
 
+pub use http::subscription;
 pub use model::{OrderStatus, OrderView, Plan, SubscriptionState, SubscriptionView};
 pub use store::subscriptions;
 

@@ -143,6 +143,12 @@ async fn admin_create_plan(
     _admin: AdminUser,
     ApiJson(input): ApiJson<PlanInput>,
 ) -> Created<Plan> {
+    Ok(created(create(&state, input).await?))
+}
+
+/// Creates a plan from a complete input: the rules of
+/// `POST /api/v1/admin/plans`.
+pub(crate) async fn create(state: &AppState, input: PlanInput) -> Result<Plan, AppError> {
     validate(&input)?;
     let plan = NewPlan {
         code: input.code.ok_or_else(|| missing("code"))?,
@@ -168,11 +174,9 @@ async fn admin_create_plan(
     store::plans::insert(&state.pool, &id, &plan, now_ms())
         .await
         .on_unique("code_taken", code_taken())?;
-    Ok(created(
-        store::plans::get(&state.pool, &id)
-            .await?
-            .ok_or(AppError::NotFound("plan"))?,
-    ))
+    store::plans::get(&state.pool, &id)
+        .await?
+        .ok_or(AppError::NotFound("plan"))
 }
 
 /// One plan.
@@ -207,16 +211,26 @@ async fn admin_update_plan(
     Path(plan_id): Path<PlanId>,
     ApiJson(input): ApiJson<PlanInput>,
 ) -> ApiResult<Plan> {
+    Ok(ok(update(&state, &plan_id, input).await?))
+}
+
+/// Changes the given fields of a plan: the rules of
+/// `PATCH /api/v1/admin/plans/{id}`.
+pub(crate) async fn update(
+    state: &AppState,
+    plan_id: &PlanId,
+    input: PlanInput,
+) -> Result<Plan, AppError> {
     validate(&input)?;
-    let found = store::plans::update(&state.pool, &plan_id, input, now_ms())
+    let found = store::plans::update(&state.pool, plan_id, input, now_ms())
         .await
         .on_unique("code_taken", code_taken())?;
     if !found {
         return Err(AppError::NotFound("plan"));
     }
-    Ok(ok(store::plans::get(&state.pool, &plan_id)
+    store::plans::get(&state.pool, plan_id)
         .await?
-        .ok_or(AppError::NotFound("plan"))?))
+        .ok_or(AppError::NotFound("plan"))
 }
 
 /// Delete a plan that was never ordered; a plan with orders can only be

@@ -43,6 +43,7 @@ pub use model::{
     PageQuery, QueueState, RecipientEvent, RecipientQuery, RecipientRow, RecipientStage,
     RecipientStatus, RecipientView,
 };
+pub(crate) use store::list;
 pub use store::{event_timeline, recipient_report, sent_per_day, unfinished_using_template};
 pub use worker::Engine;
 

@@ -8,7 +8,7 @@
 mod error;
 pub mod export;
 pub mod extract;
-mod health;
+pub(crate) mod health;
 pub mod i18n;
 pub mod metrics;
 

@@ -127,13 +127,62 @@ fn locate_variable(src: &str, name: &str) -> (u32, u32) {
     (1, 1)
 }
 
+/// Where a mistake in a template text is: the text's field (`body`,
+/// `cloud_template.body_params[0]`, ...) and the 1-based line and column
+/// (in characters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorAt {
+    /// The field holding the text.
+    pub field: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, in characters.
+    pub column: u32,
+}
+
+/// A refused template: the API's error, and where the mistake is when it
+/// is inside a text (broken spintax, an unknown variable), so an editor
+/// can point at it.
+#[derive(Debug)]
+pub struct Refused {
+    /// The error the API answers.
+    pub error: AppError,
+    /// The position of the mistake, if it has one.
+    pub at: Option<ErrorAt>,
+}
+
+impl From<AppError> for Refused {
+    fn from(error: AppError) -> Self {
+        Self { error, at: None }
+    }
+}
+
+impl From<sqlx::Error> for Refused {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::from(e).into()
+    }
+}
+
 /// Parses one template text and rejects unknown variables.
 pub fn check_text(field: &str, src: &str, known_fields: &[String]) -> Result<Template, AppError> {
+    check_text_at(field, src, known_fields).map_err(|r| r.error)
+}
+
+/// [`check_text`], with the position of the mistake.
+pub fn check_text_at(field: &str, src: &str, known_fields: &[String]) -> Result<Template, Refused> {
+    let at = |line: u32, column: u32| {
+        Some(ErrorAt {
+            field: field.to_owned(),
+            line,
+            column,
+        })
+    };
     if src.trim().is_empty() {
         return Err(AppError::bad_request(
             "invalid_template",
             tr!("{field}: teks kosong", "{field}: the text is empty"),
-        ));
+        )
+        .into());
     }
     if src.chars().count() > MAX_BODY_CHARS {
         return Err(AppError::bad_request(
@@ -142,10 +191,13 @@ pub fn check_text(field: &str, src: &str, known_fields: &[String]) -> Result<Tem
                 "{field}: lebih dari {MAX_BODY_CHARS} karakter",
                 "{field}: longer than {MAX_BODY_CHARS} characters"
             ),
-        ));
+        )
+        .into());
     }
-    let t = Template::parse(src)
-        .map_err(|e| AppError::bad_request("invalid_template", describe(field, &e)))?;
+    let t = Template::parse(src).map_err(|e| Refused {
+        error: AppError::bad_request("invalid_template", describe(field, &e)),
+        at: at(e.position.line, e.position.column),
+    })?;
     for v in t.variables() {
         if !BUILTIN_VARIABLES.contains(&v) && !known_fields.iter().any(|k| k == v) {
             let (line, column) = locate_variable(src, v);
@@ -155,15 +207,18 @@ pub fn check_text(field: &str, src: &str, known_fields: &[String]) -> Result<Tem
                 .chain(known_fields.iter().map(String::as_str))
                 .collect::<Vec<_>>()
                 .join(", ");
-            return Err(AppError::bad_request(
-                "unknown_variable",
-                tr!(
-                    "{field}: kesalahan template di baris {line}, kolom {column}: variabel `{{{v}}}` \
-                     tidak dikenal (yang dikenal: {known})",
-                    "{field}: template error at line {line}, column {column}: unknown variable `{{{v}}}` \
-                     (known: {known})"
+            return Err(Refused {
+                error: AppError::bad_request(
+                    "unknown_variable",
+                    tr!(
+                        "{field}: kesalahan template di baris {line}, kolom {column}: variabel `{{{v}}}` \
+                         tidak dikenal (yang dikenal: {known})",
+                        "{field}: template error at line {line}, column {column}: unknown variable `{{{v}}}` \
+                         (known: {known})"
+                    ),
                 ),
-            ));
+                at: at(line, column),
+            });
         }
     }
     Ok(t)
@@ -200,7 +255,12 @@ pub fn media_kind(kind: &str) -> Option<MediaKind> {
 impl Compiled {
     /// Checks a template's parts against the vendor's known custom fields.
     pub fn compile(parts: &Parts<'_>, known_fields: &[String]) -> Result<Self, AppError> {
-        let body_t = check_text("body", parts.body, known_fields)?;
+        Self::compile_at(parts, known_fields).map_err(|r| r.error)
+    }
+
+    /// [`Compiled::compile`], with the position of a mistake in a text.
+    pub fn compile_at(parts: &Parts<'_>, known_fields: &[String]) -> Result<Self, Refused> {
+        let body_t = check_text_at("body", parts.body, known_fields)?;
         let name_fallback = parts.name_fallback.map(check_name_fallback).transpose()?;
         let media = match parts.media {
             None => None,
@@ -239,14 +299,15 @@ impl Compiled {
                             "cloud_template: name dan language wajib diisi",
                             "cloud_template: name and language are required",
                         ),
-                    ));
+                    )
+                    .into());
                 }
                 let params = c
                     .body_params
                     .iter()
                     .enumerate()
                     .map(|(i, p)| {
-                        check_text(&format!("cloud_template.body_params[{i}]"), p, known_fields)
+                        check_text_at(&format!("cloud_template.body_params[{i}]"), p, known_fields)
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 Some((c.clone(), params))

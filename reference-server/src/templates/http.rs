@@ -4,13 +4,14 @@ use axum::extract::{Path, State};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::compile::{Parts, Refused};
 use super::model::{self, Preview, PreviewRequest, TemplateInput, TemplateView};
 use super::{Compiled, compile_stored, store};
 use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::contacts::store as contacts;
 use crate::db::now_ms;
-use crate::domain::{TemplateId, TenantId};
+use crate::domain::{ContactId, TemplateId, TenantId};
 use crate::http::i18n::Text;
 use crate::http::{
     ApiJson, ApiResult, AppError, ConstraintExt, Created, Data, ErrorBody, ResultExt, created, ok,
@@ -30,7 +31,7 @@ fn tenant_of(member: &CurrentMember) -> TenantId {
 }
 
 /// Loads one of the tenant's templates (404 when it is not the tenant's).
-pub(super) async fn load(
+pub(crate) async fn load(
     pool: &sqlx::AnyPool,
     tenant_id: &TenantId,
     id: &TemplateId,
@@ -66,11 +67,19 @@ async fn list_templates(
     State(state): State<AppState>,
     member: CurrentMember,
 ) -> ApiResult<Vec<TemplateView>> {
-    let rows = store::list(&state.pool, &tenant_of(&member)).await?;
-    Ok(ok(rows
+    Ok(ok(list(&state.pool, &tenant_of(&member)).await?))
+}
+
+/// The vendor's templates.
+pub(crate) async fn list(
+    pool: &sqlx::AnyPool,
+    tenant: &TenantId,
+) -> Result<Vec<TemplateView>, AppError> {
+    store::list(pool, tenant)
+        .await?
         .into_iter()
         .map(TemplateView::try_from)
-        .collect::<Result<Vec<_>, _>>()?))
+        .collect()
 }
 
 /// Create a template (admin). Broken spintax and unknown variables are
@@ -87,12 +96,24 @@ async fn create_template(
     member: CurrentMember,
     ApiJson(req): ApiJson<TemplateInput>,
 ) -> Created<TemplateView> {
+    Ok(created(
+        create(&state, &member, &req).await.map_err(|r| r.error)?,
+    ))
+}
+
+/// Checks and stores a new template (admin): the rules of
+/// `POST /api/v1/templates`. A mistake in a text comes with its position.
+pub(crate) async fn create(
+    state: &AppState,
+    member: &CurrentMember,
+    req: &TemplateInput,
+) -> Result<TemplateView, Refused> {
     member.require(Role::Admin)?;
-    let tenant = tenant_of(&member);
+    let tenant = tenant_of(member);
     let name = model::validate_name(&req.name)?;
     let known = contacts::field_names(&state.pool, tenant.as_str()).await?;
-    let compiled = Compiled::compile(&req.parts(), &known)?;
-    let cloud = cloud_json(&req)?;
+    let compiled = Compiled::compile_at(&req.parts(), &known)?;
+    let cloud = cloud_json(req)?;
     let id = TemplateId::new();
     store::insert(
         &state.pool,
@@ -100,7 +121,7 @@ async fn create_template(
         &id,
         store::Fields {
             name: &name,
-            input: &req,
+            input: req,
             cloud_template: cloud.as_deref(),
             name_fallback: compiled.stored_name_fallback(),
         },
@@ -108,7 +129,7 @@ async fn create_template(
     )
     .await
     .on_unique("template_exists", name_taken())?;
-    Ok(created(load(&state.pool, &tenant, &id).await?))
+    Ok(load(&state.pool, &tenant, &id).await?)
 }
 
 /// One template.
@@ -143,19 +164,33 @@ async fn update_template(
     Path(id): Path<TemplateId>,
     ApiJson(req): ApiJson<TemplateInput>,
 ) -> ApiResult<TemplateView> {
+    Ok(ok(update(&state, &member, &id, &req)
+        .await
+        .map_err(|r| r.error)?))
+}
+
+/// Checks and replaces a template (admin): the rules of
+/// `PUT /api/v1/templates/{id}`. A mistake in a text comes with its
+/// position.
+pub(crate) async fn update(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &TemplateId,
+    req: &TemplateInput,
+) -> Result<TemplateView, Refused> {
     member.require(Role::Admin)?;
-    let tenant = tenant_of(&member);
+    let tenant = tenant_of(member);
     let name = model::validate_name(&req.name)?;
     let known = contacts::field_names(&state.pool, tenant.as_str()).await?;
-    let compiled = Compiled::compile(&req.parts(), &known)?;
-    let cloud = cloud_json(&req)?;
+    let compiled = Compiled::compile_at(&req.parts(), &known)?;
+    let cloud = cloud_json(req)?;
     let found = store::update(
         &state.pool,
         &tenant,
-        &id,
+        id,
         store::Fields {
             name: &name,
-            input: &req,
+            input: req,
             cloud_template: cloud.as_deref(),
             name_fallback: compiled.stored_name_fallback(),
         },
@@ -164,9 +199,9 @@ async fn update_template(
     .await
     .on_unique("template_exists", name_taken())?;
     if !found {
-        return Err(AppError::NotFound("template"));
+        return Err(AppError::NotFound("template").into());
     }
-    Ok(ok(load(&state.pool, &tenant, &id).await?))
+    Ok(load(&state.pool, &tenant, id).await?)
 }
 
 /// Delete a template (admin); refused while a campaign that is not
@@ -183,9 +218,20 @@ async fn delete_template(
     member: CurrentMember,
     Path(id): Path<TemplateId>,
 ) -> ApiResult<serde_json::Value> {
+    delete(&state, &member, &id).await?;
+    Ok(ok(serde_json::json!({ "deleted": true })))
+}
+
+/// Deletes a template (admin) unless a campaign that has not finished
+/// uses it: the rules of `DELETE /api/v1/templates/{id}`.
+pub(crate) async fn delete(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &TemplateId,
+) -> Result<(), AppError> {
     member.require(Role::Admin)?;
-    let tenant = tenant_of(&member);
-    if (state.services.hooks.template_uses)(&state.pool, &tenant, &id).await? > 0 {
+    let tenant = tenant_of(member);
+    if (state.services.hooks.template_uses)(&state.pool, &tenant, id).await? > 0 {
         return Err(AppError::conflict(
             "template_in_use",
             Text::new(
@@ -194,10 +240,10 @@ async fn delete_template(
             ),
         ));
     }
-    if !store::delete(&state.pool, &tenant, &id).await? {
+    if !store::delete(&state.pool, &tenant, id).await? {
         return Err(AppError::NotFound("template"));
     }
-    Ok(ok(serde_json::json!({ "deleted": true })))
+    Ok(())
 }
 
 /// Preview a template for one contact.
@@ -249,10 +295,34 @@ async fn validate_template(
     member: CurrentMember,
     ApiJson(req): ApiJson<TemplateInput>,
 ) -> ApiResult<serde_json::Value> {
-    let known = contacts::field_names(&state.pool, member.tenant_id.as_str()).await?;
-    let c = Compiled::compile(&req.parts(), &known)?;
-    let sample = c.contact_vars("Budi Santoso", "+6281234567890", &Default::default());
-    Ok(ok(
-        serde_json::json!({ "valid": true, "sample": c.render_text(&sample, 1)? }),
-    ))
+    let sample = preview_draft(&state, &member, &req.parts(), None, 1)
+        .await
+        .map_err(|r| r.error)?;
+    Ok(ok(serde_json::json!({ "valid": true, "sample": sample })))
+}
+
+/// The text a template that is not saved yet renders for one of the
+/// vendor's contacts (404 when it is not the vendor's), or for a sample
+/// contact (Budi Santoso, no custom fields) when none is chosen. A mistake
+/// in a text comes with its position.
+pub(crate) async fn preview_draft(
+    state: &AppState,
+    member: &CurrentMember,
+    parts: &Parts<'_>,
+    contact: Option<&ContactId>,
+    seed: u64,
+) -> Result<String, Refused> {
+    let tenant = tenant_of(member);
+    let known = contacts::field_names(&state.pool, tenant.as_str()).await?;
+    let c = Compiled::compile_at(parts, &known)?;
+    let vars = match contact {
+        None => c.contact_vars("Budi Santoso", "+6281234567890", &Default::default()),
+        Some(id) => {
+            let contact = contacts::get(&state.pool, tenant.as_str(), id.as_str())
+                .await?
+                .ok_or(AppError::NotFound("contact"))?;
+            c.contact_vars(&contact.name, &contact.phone, &contact.fields)
+        }
+    };
+    Ok(c.render_text(&vars, seed)?)
 }

@@ -23,9 +23,10 @@ use crate::domain::{TemplateId, TenantId};
 use crate::http::AppError;
 
 pub use compile::{
-    BUILTIN_VARIABLES, Compiled, MAX_BODY_CHARS, MAX_NAME_FALLBACK_CHARS, NAME_FALLBACK, Parts,
-    check_text, contact_vars, media_kind, seed_for,
+    BUILTIN_VARIABLES, Compiled, ErrorAt, MAX_BODY_CHARS, MAX_NAME_FALLBACK_CHARS, NAME_FALLBACK,
+    Parts, Refused, check_text, check_text_at, contact_vars, media_kind, seed_for,
 };
+pub(crate) use http::{create, delete, list, load, preview_draft, update};
 pub use model::{
     CloudTemplateMapping, Preview, PreviewRequest, TemplateInput, TemplateMedia, TemplateView,
 };

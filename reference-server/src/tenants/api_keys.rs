@@ -36,9 +36,7 @@ async fn list_keys(
     State(state): State<AppState>,
     member: CurrentMember,
 ) -> ApiResult<Vec<ApiKeyView>> {
-    member.require_session()?;
-    member.require(Role::Admin)?;
-    Ok(ok(store::api_keys(&state.pool, member.tenant()).await?))
+    Ok(ok(list(&state, &member).await?))
 }
 
 /// Create an API key (owner or admin, logged in).
@@ -53,6 +51,27 @@ async fn create_key(
     member: CurrentMember,
     ApiJson(req): ApiJson<NewApiKey>,
 ) -> Created<CreatedApiKey> {
+    Ok(created(create(&state, &member, req).await?))
+}
+
+/// The vendor's API keys (a logged-in admin or owner): the rules of
+/// `GET /api/v1/api-keys`.
+pub(crate) async fn list(
+    state: &AppState,
+    member: &CurrentMember,
+) -> Result<Vec<ApiKeyView>, AppError> {
+    member.require_session()?;
+    member.require(Role::Admin)?;
+    Ok(store::api_keys(&state.pool, member.tenant()).await?)
+}
+
+/// Creates an API key (a logged-in admin or owner); the key is in the
+/// answer and nowhere else: the rules of `POST /api/v1/api-keys`.
+pub(crate) async fn create(
+    state: &AppState,
+    member: &CurrentMember,
+    req: NewApiKey,
+) -> Result<CreatedApiKey, AppError> {
     member.require_session()?;
     member.require(Role::Admin)?;
     let name = validate_name(&req.name)?;
@@ -72,10 +91,10 @@ async fn create_key(
         },
     )
     .await?;
-    Ok(created(CreatedApiKey {
+    Ok(CreatedApiKey {
         key,
-        api_key: load(&state, member.tenant(), &id).await?,
-    }))
+        api_key: load(state, member.tenant(), &id).await?,
+    })
 }
 
 /// One API key of the vendor.
@@ -107,9 +126,19 @@ async fn revoke_key(
     member: CurrentMember,
     Path(api_key_id): Path<ApiKeyId>,
 ) -> ApiResult<ApiKeyView> {
+    Ok(ok(revoke(&state, &member, &api_key_id).await?))
+}
+
+/// Revokes one of the vendor's API keys (a logged-in admin or owner):
+/// the rules of `DELETE /api/v1/api-keys/{id}`.
+pub(crate) async fn revoke(
+    state: &AppState,
+    member: &CurrentMember,
+    api_key_id: &ApiKeyId,
+) -> Result<ApiKeyView, AppError> {
     member.require_session()?;
     member.require(Role::Admin)?;
     // Revoking twice keeps the first time; another vendor's key is a 404.
-    store::revoke_api_key(&state.pool, member.tenant(), &api_key_id, now_ms()).await?;
-    Ok(ok(load(&state, member.tenant(), &api_key_id).await?))
+    store::revoke_api_key(&state.pool, member.tenant(), api_key_id, now_ms()).await?;
+    load(state, member.tenant(), api_key_id).await
 }

@@ -51,6 +51,16 @@ async fn update_tenant(
     member: CurrentMember,
     ApiJson(req): ApiJson<UpdateTenant>,
 ) -> ApiResult<TenantView> {
+    Ok(ok(update_profile(&state, &member, req).await?))
+}
+
+/// Changes the caller's vendor profile (admin or owner): the rules of
+/// `PATCH /api/v1/tenant`.
+pub(crate) async fn update_profile(
+    state: &AppState,
+    member: &CurrentMember,
+    req: UpdateTenant,
+) -> Result<TenantView, AppError> {
     member.require(Role::Admin)?;
     let name = req.name.map(|n| validate_name(&n)).transpose()?;
     let locale = req.locale.map(|l| validate_locale(&l)).transpose()?;
@@ -64,10 +74,11 @@ async fn update_tenant(
         now_ms(),
     )
     .await?;
-    Ok(ok(load(&state, member.tenant()).await?))
+    load(state, member.tenant()).await
 }
 
-async fn load_member(
+/// One member of the vendor, 404 when it is not the vendor's.
+pub(crate) async fn load_member(
     state: &AppState,
     tenant: &TenantId,
     member: &MemberId,
@@ -101,6 +112,16 @@ async fn add_member(
     member: CurrentMember,
     ApiJson(req): ApiJson<NewMember>,
 ) -> Created<MemberView> {
+    Ok(created(add(&state, &member, req).await?))
+}
+
+/// Adds a member (a logged-in admin adds agents, the owner also admins):
+/// the rules of `POST /api/v1/members`.
+pub(crate) async fn add(
+    state: &AppState,
+    member: &CurrentMember,
+    req: NewMember,
+) -> Result<MemberView, AppError> {
     member.require_session()?;
     member.require(Role::Admin)?;
     match req.role {
@@ -145,7 +166,7 @@ async fn add_member(
     )
     .await
     .on_unique("email_taken", email_taken())?;
-    Ok(created(load_member(&state, member.tenant(), &id).await?))
+    load_member(state, member.tenant(), &id).await
 }
 
 /// 409 `email_taken`.
@@ -185,8 +206,19 @@ async fn update_member(
     Path(member_id): Path<MemberId>,
     ApiJson(req): ApiJson<UpdateMember>,
 ) -> ApiResult<MemberView> {
+    Ok(ok(change(&state, &member, &member_id, req).await?))
+}
+
+/// Changes a member's name (self or an admin) or role (the owner only;
+/// never to or from owner): the rules of `PATCH /api/v1/members/{id}`.
+pub(crate) async fn change(
+    state: &AppState,
+    member: &CurrentMember,
+    member_id: &MemberId,
+    req: UpdateMember,
+) -> Result<MemberView, AppError> {
     member.require_session()?;
-    let target = load_member(&state, member.tenant(), &member_id).await?;
+    let target = load_member(state, member.tenant(), member_id).await?;
     if &target.id != member.member() {
         member.require(Role::Admin)?;
     }
@@ -206,13 +238,13 @@ async fn update_member(
     store::update_member(
         &state.pool,
         member.tenant(),
-        &member_id,
+        member_id,
         name.as_deref(),
         req.role,
         now_ms(),
     )
     .await?;
-    Ok(ok(load_member(&state, member.tenant(), &member_id).await?))
+    load_member(state, member.tenant(), member_id).await
 }
 
 /// Remove a member (not the owner); their sessions end.
@@ -227,8 +259,19 @@ async fn remove_member(
     member: CurrentMember,
     Path(member_id): Path<MemberId>,
 ) -> ApiResult<MemberView> {
+    Ok(ok(remove(&state, &member, &member_id).await?))
+}
+
+/// Removes a member (an admin removes agents, the owner also admins;
+/// never the owner) and ends its sessions: the rules of
+/// `DELETE /api/v1/members/{id}`.
+pub(crate) async fn remove(
+    state: &AppState,
+    member: &CurrentMember,
+    member_id: &MemberId,
+) -> Result<MemberView, AppError> {
     member.require_session()?;
-    let target = load_member(&state, member.tenant(), &member_id).await?;
+    let target = load_member(state, member.tenant(), member_id).await?;
     member.require(Role::Admin)?;
     if target.role == Role::Owner {
         return Err(AppError::bad_request(
@@ -244,8 +287,8 @@ async fn remove_member(
     }
     let mut tx = state.begin_write().await?;
     // The member's API keys are revoked with it, and its sessions end now.
-    store::remove_member(&mut tx, member.tenant(), &member_id, now_ms()).await?;
-    crate::auth::store::delete_member_sessions(&mut *tx, member.tenant(), &member_id).await?;
+    store::remove_member(&mut tx, member.tenant(), member_id, now_ms()).await?;
+    crate::auth::store::delete_member_sessions(&mut *tx, member.tenant(), member_id).await?;
     tx.commit().await?;
-    Ok(ok(target))
+    Ok(target)
 }

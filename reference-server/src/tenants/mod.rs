@@ -15,10 +15,14 @@
 //! extracts [`crate::auth::CurrentMember`] for every handler (see
 //! `extract.rs`). The account URLs stay under `/api/v1/auth/`.
 
-mod api_keys;
+pub(crate) mod api_keys;
 mod extract;
 pub(crate) use extract::member_of_session;
 mod http;
+pub(crate) use http::{
+    add as add_member, change as change_member, load_member, remove as remove_member,
+    update_profile,
+};
 pub(crate) mod login;
 pub mod model;
 pub mod signup;

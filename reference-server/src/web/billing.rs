@@ -62,7 +62,7 @@ async fn page(
     just_ordered: &str,
     errors: FormErrors,
 ) -> Result<BillingPage, PageError> {
-    let status = crate::billing::http::subscription(state, &c.member).await?;
+    let status = crate::billing::subscription(state, &c.member.tenant_id).await?;
     let all_plans = crate::billing::store::plans::list(&state.pool, true).await?;
     let names: std::collections::HashMap<_, _> = all_plans
         .iter()

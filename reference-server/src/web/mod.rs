@@ -18,19 +18,28 @@
 //!
 //! `docs/src/console.md` says how to add a page.
 
+mod admin;
 pub mod assets;
 mod billing;
 mod bot;
+mod charts;
 mod contacts;
 pub mod csrf;
 mod devices;
+mod format;
 mod home;
 mod inbox;
 mod live;
+#[cfg(feature = "loadtest")]
+pub mod loadtest;
+mod overview;
 pub mod page;
 mod progress;
 mod public;
 pub mod session;
+mod settings;
+mod team;
+mod templates;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -74,6 +83,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/inbox/{id}/handback", post(inbox::hand_back))
         .route("/console/inbox/{id}/reply", post(inbox::reply))
         .route("/static/{name}", get(assets::serve))
+        .route("/console/overview", get(overview::overview))
+        .merge(admin::routes())
+        .merge(templates::routes())
+        .merge(team::routes())
+        .merge(settings::routes())
         .layer(axum::middleware::from_fn_with_state(
             state,
             session::context,

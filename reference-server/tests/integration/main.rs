@@ -6,6 +6,7 @@
 #[macro_use]
 mod common;
 mod bots_support;
+mod browser;
 mod campaigns_support;
 
 mod accounts;
@@ -30,4 +31,6 @@ mod inbox_handoff;
 mod otp_enumeration;
 mod platform_whatsapp;
 mod tenant_isolation;
+mod web_admin;
 mod web_console;
+mod web_pages;

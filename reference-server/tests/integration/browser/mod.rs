@@ -1,0 +1,212 @@
+//! A headless Chromium driven through chromedriver (WebDriver) by
+//! `fantoccini`, for the browser tests of the console: start it against a
+//! running app, walk pages, fill and click, save screenshots at a phone
+//! and a desktop size under `target/screenshots/`.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`scripts/setup.sh`
+//! installs them).
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// A chromedriver process and a Chromium session with a fresh profile.
+pub struct Browser {
+    pub client: Client,
+    pub base: String,
+    shots: PathBuf,
+    _driver: Driver,
+    _profile: tempfile::TempDir,
+}
+
+/// The chromedriver process, stopped when the test ends (also on panic).
+struct Driver(std::process::Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+impl Browser {
+    pub async fn start(base: &str) -> Self {
+        let driver_path = which("chromedriver").unwrap_or_else(|| {
+            panic!(
+                "chromedriver is not installed: run scripts/setup.sh (it installs Debian's \
+                 chromium and chromium-driver)"
+            )
+        });
+        let chromium = ["chromium", "chromium-browser", "google-chrome"]
+            .into_iter()
+            .find_map(which)
+            .unwrap_or_else(|| panic!("chromium is not installed: run scripts/setup.sh"));
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let driver = Driver(
+            std::process::Command::new(driver_path)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let profile = tempfile::tempdir().unwrap();
+        let caps = json!({
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--window-size=390,844",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }
+        });
+        let caps = caps.as_object().unwrap().clone();
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last = None;
+        let mut client = None;
+        // chromedriver takes a moment to listen.
+        for _ in 0..100 {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(c) => {
+                    client = Some(c);
+                    break;
+                }
+                Err(e) => {
+                    last = Some(e);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        let client = client.unwrap_or_else(|| panic!("cannot start Chromium: {last:?}"));
+        let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("target")
+            .join("screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        Self {
+            client,
+            base: base.to_owned(),
+            shots,
+            _driver: driver,
+            _profile: profile,
+        }
+    }
+
+    pub async fn goto(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
+    }
+
+    pub async fn path(&self) -> String {
+        self.client.current_url().await.unwrap().path().to_owned()
+    }
+
+    pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css} on {}: {e}", self.base))
+    }
+
+    pub async fn fill(&self, css: &str, value: &str) {
+        let el = self.find(css).await;
+        el.clear().await.unwrap();
+        el.send_keys(value).await.unwrap();
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.find(css).await.click().await.unwrap();
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap()
+    }
+
+    /// The page's visible text (read again when the page was replaced
+    /// while reading it).
+    pub async fn body(&self) -> String {
+        let mut last = None;
+        for _ in 0..50 {
+            match self.find("body").await.text().await {
+                Ok(t) => return t,
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("cannot read the page: {last:?}")
+    }
+
+    /// Waits until the page body contains `needle` (live updates).
+    pub async fn wait_text(&self, needle: &str) {
+        for _ in 0..150 {
+            if self.body().await.contains(needle) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the page {} never showed {needle:?}; it shows:\n{}",
+            self.path().await,
+            self.body().await
+        );
+    }
+
+    /// Saves the page at a phone size and at a desktop size.
+    pub async fn shot(&self, name: &str) {
+        for (size, w, h) in [("phone", 390, 844), ("desktop", 1280, 860)] {
+            self.client.set_window_size(w, h).await.unwrap();
+            let png = self.client.screenshot().await.unwrap();
+            std::fs::write(self.shots.join(format!("{name}-{size}.png")), png).unwrap();
+        }
+        self.client.set_window_size(390, 844).await.unwrap();
+    }
+}
+
+impl Browser {
+    /// Accepts the page's `confirm()` question (forms with `data-confirm`).
+    pub async fn accept_confirm(&self) {
+        for _ in 0..50 {
+            if self.client.accept_alert().await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no confirmation was asked on {}", self.path().await);
+    }
+
+    /// Whether an element matches `css` now (no waiting).
+    pub async fn has(&self, css: &str) -> bool {
+        self.client.find(Locator::Css(css)).await.is_ok()
+    }
+
+    /// Ends the browser session.
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
