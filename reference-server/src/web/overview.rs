@@ -37,11 +37,14 @@ const TRAFFIC_TTL: Duration = Duration::from_secs(15);
 /// first and then the map is cleared.
 const TRAFFIC_KEPT: usize = 10_000;
 
+/// A vendor and a number of days.
 type TrafficKey = (String, i64);
 
+/// Figures and when they were computed.
+type Computed = (Instant, Arc<Overview>);
+
 /// The daily traffic figures computed lately, per vendor and period.
-static TRAFFIC: LazyLock<Mutex<HashMap<TrafficKey, (Instant, Arc<Overview>)>>> =
-    LazyLock::new(Mutex::default);
+static TRAFFIC: LazyLock<Mutex<HashMap<TrafficKey, Computed>>> = LazyLock::new(Mutex::default);
 
 /// The vendor's traffic over `days`, computed at most every
 /// [`TRAFFIC_TTL`] per vendor and period.
