@@ -135,8 +135,8 @@ impl Event {
     /// ```
     pub fn into_message(self) -> Option<InboundMessage<Recipient>> {
         match self {
-            Self::Message(m) => Some(m.map_from(Recipient::Phone)),
-            Self::UserIdMessage(m) => Some(m.map_from(Recipient::UserId)),
+            Self::Message(m) => Some(m.into()),
+            Self::UserIdMessage(m) => Some(m.into()),
             _ => None,
         }
     }
@@ -272,6 +272,18 @@ impl<S> InboundMessage<S> {
         S: Clone + Into<Sender>,
     {
         self.from.clone().into()
+    }
+}
+
+impl From<InboundMessage<PhoneNumber>> for InboundMessage<Recipient> {
+    fn from(m: InboundMessage<PhoneNumber>) -> Self {
+        m.map_from(Recipient::Phone)
+    }
+}
+
+impl From<InboundMessage<UserId>> for InboundMessage<Recipient> {
+    fn from(m: InboundMessage<UserId>) -> Self {
+        m.map_from(Recipient::UserId)
     }
 }
 
