@@ -347,11 +347,7 @@ async fn context<C: Conversations + ?Sized>(
         tenant: turn.tenant.to_owned(),
         contact: Contact {
             phone: message.from.phone().cloned(),
-            user_id: message
-                .from
-                .user_id()
-                .or(message.user_id.as_ref())
-                .cloned(),
+            user_id: message.from.user_id().or(message.user_id.as_ref()).cloned(),
             name: conversation
                 .name
                 .clone()

@@ -170,11 +170,7 @@ pub struct EventReport {
 }
 
 impl EventReport {
-    fn new(
-        tenant: &str,
-        message: Option<&InboundMessage<Recipient>>,
-        outcome: Outcome,
-    ) -> Self {
+    fn new(tenant: &str, message: Option<&InboundMessage<Recipient>>, outcome: Outcome) -> Self {
         Self {
             tenant: tenant.to_owned(),
             message_id: message.map(|m| m.id.clone()),
@@ -386,10 +382,16 @@ impl Runtime {
             history_limit: self.history_limit,
             clock: &*self.clock,
         };
+        // Replies go to the conversation's number when it has one (Meta
+        // prefers numbers), else to the sender's user id.
+        let to = match Recipient::parse(&conversation.contact) {
+            Ok(phone @ Recipient::Phone(_)) => phone,
+            _ => msg.from.clone(),
+        };
         let mut performer = Performer {
             runtime: self,
             cfg: &cfg,
-            msg,
+            to,
             contact: &conversation.contact,
             report: EventReport::new(tenant, Some(msg), Outcome::Handled),
         };
@@ -409,7 +411,8 @@ impl Runtime {
 struct Performer<'a> {
     runtime: &'a Runtime,
     cfg: &'a TenantConfig,
-    msg: &'a InboundMessage<Recipient>,
+    /// Where replies go.
+    to: Recipient,
     /// The store's key of the conversation.
     contact: &'a str,
     report: EventReport,
@@ -426,7 +429,7 @@ impl Perform for Performer<'_> {
         for action in actions {
             match action {
                 Action::Reply { message, matched } => {
-                    let sent = self.cfg.provider.send_to(&self.msg.from, message).await;
+                    let sent = self.cfg.provider.send_to(&self.to, message).await;
                     let (id, error) = match sent {
                         Ok(r) => (r.message_id, None),
                         Err(e) => {

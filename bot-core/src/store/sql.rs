@@ -225,12 +225,13 @@ impl ConversationStore for SqlStore {
             return Ok(found.map_or_else(|| u.to_owned(), |(c,)| c));
         };
         let mut tx = self.pool.begin().await?;
-        let has_phone = sqlx::query("SELECT 1 FROM bot_conversations WHERE tenant = $1 AND phone = $2")
-            .bind(tenant)
-            .bind(p)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
+        let has_phone =
+            sqlx::query("SELECT 1 FROM bot_conversations WHERE tenant = $1 AND phone = $2")
+                .bind(tenant)
+                .bind(p)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
         if !has_phone {
             // A conversation begun under the user id alone continues under
             // the number, with its tags, fields and history.
