@@ -176,8 +176,18 @@ impl Recipient {
     /// Parses a phone number in any common format (Indonesia by default,
     /// see [`PhoneNumber::parse`]) or a business-scoped user id: input
     /// that starts with two letters and a period is read as a user id.
+    /// The text form of a number (`+` and digits only, as
+    /// [`fmt::Display`] writes it) is read like a WhatsApp id
+    /// ([`PhoneNumber::from_wa_id`]), so every number a webhook gave
+    /// round-trips through its text form.
     pub fn parse(input: &str) -> Result<Self, RecipientError> {
         let t = input.trim();
+        if let Some(digits) = t.strip_prefix('+')
+            && !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Ok(Self::Phone(PhoneNumber::from_wa_id(t)?));
+        }
         let looks_like_user_id = t.as_bytes().get(2) == Some(&b'.')
             && t.as_bytes()
                 .get(..2)
@@ -328,7 +338,14 @@ mod tests {
 
     #[test]
     fn recipient_text_form_round_trips() {
-        for s in ["+6281234567890", "ID.1502576394655843", "US.ENT.118"] {
+        // +972 98 765 4321 is not in libphonenumber's ranges, but WhatsApp
+        // sends such ids; its text form still reads back.
+        for s in [
+            "+6281234567890",
+            "+972987654321",
+            "ID.1502576394655843",
+            "US.ENT.118",
+        ] {
             let r = Recipient::parse(s).unwrap();
             assert_eq!(r.to_string(), s);
             assert_eq!(Recipient::parse(&r.to_string()).unwrap(), r);

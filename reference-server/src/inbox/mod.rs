@@ -10,7 +10,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use whatsapp_client::{OutgoingMessage, PhoneNumber};
+use whatsapp_client::{OutgoingMessage, Recipient};
 
 use crate::AppState;
 use crate::auth::CurrentMember;
@@ -258,8 +258,18 @@ async fn reply(
         .await?
         .ok_or(AppError::NotFound("conversation"))?;
     let (rt, _) = registry::get_for_tenant(&state, &member.tenant_id, &conv.device_id).await?;
-    let to = PhoneNumber::parse(&conv.contact_number)
-        .map_err(|e| AppError::internal(format!("stored contact number unusable: {e}")))?;
+    // The number when known, else the business-scoped user id (only a
+    // Cloud API or simulator device can send to it; another device's
+    // refusal is stored as a failed message).
+    let stored_contact = conv
+        .contact_number
+        .as_ref()
+        .or(conv.contact_user_id.as_ref());
+    let to = stored_contact
+        .map(|c| Recipient::parse(c))
+        .transpose()
+        .map_err(|e| AppError::internal(format!("stored contact unusable: {e}")))?
+        .ok_or_else(|| AppError::internal("conversation without a contact"))?;
     if conv.owner != store::OWNER_AGENT {
         store::set_owner(
             &state.pool,

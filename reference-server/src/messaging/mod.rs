@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use whatsapp_client::webhook::{InboundMessage, MessageContent};
-use whatsapp_client::{OutgoingMessage, PhoneNumber};
+use whatsapp_client::{OutgoingMessage, PhoneNumber, Recipient};
 
 use crate::AppState;
 use crate::auth::CurrentMember;
@@ -85,7 +85,8 @@ async fn send_message(
     let conv =
         inbox::upsert_conversation(&mut tx, &rt.tenant_id, &rt.id, to.as_ref(), now_ms()).await?;
     tx.commit().await?;
-    let stored = engine::send_and_store(&state, &rt, &conv.id, &to, &msg, "api").await?;
+    let stored =
+        engine::send_and_store(&state, &rt, &conv.id, &Recipient::from(&to), &msg, "api").await?;
     let message = inbox::get_message(&state.pool, &member.tenant_id, &stored.message_id)
         .await?
         .ok_or_else(|| AppError::internal("stored message vanished"))?;
@@ -190,7 +191,7 @@ async fn simulator_inbound(
     if let Some(name) = body.name {
         m = m.with_from_name(name);
     }
-    let outcome = engine::handle_message(&state, &found, m).await?;
+    let outcome = engine::handle_message(&state, &found, m.into()).await?;
     let (duplicate, replies) = match outcome {
         Outcome::Duplicate => (true, 0),
         Outcome::Handled { replies } => (false, replies),
