@@ -171,7 +171,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "" => continue,
             "/keluar" | "/quit" => break,
             "/balik" | "/back" => {
-                runtime.hand_back(TENANT, &me).await?;
+                runtime.hand_back(TENANT, &me.clone().into()).await?;
                 println!("[the bot answers again]");
                 continue;
             }
