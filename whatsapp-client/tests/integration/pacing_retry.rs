@@ -167,7 +167,7 @@ async fn pair_limit_and_retries_apply_to_user_id_recipients() {
     // The number is another recipient: not held up by the user id's limit.
     provider.send_to(&phone, &text()).await.unwrap();
     assert_eq!(rec.sent_to(user.user_id().unwrap().clone()).len(), 2);
-    assert_eq!(rec.sent_to(&number(1)).len(), 1);
+    assert_eq!(rec.sent_to(number(1)).len(), 1);
     assert_eq!(rec.attempts(), 4);
     assert!(Instant::now() - start >= Duration::from_secs(6));
     assert_eq!(rec.sent()[0].to, user);
