@@ -18,8 +18,8 @@ use futures::StreamExt;
 use keyword_rules::{Input, Rules};
 use plugin_sdk::text::seed_from;
 use whatsapp_client::PhoneNumber;
-use whatsapp_client::testing::RecordingProvider;
 use whatsapp_client::Recipient;
+use whatsapp_client::testing::RecordingProvider;
 use whatsapp_client::webhook::{Event, InboundMessage, MessageContent};
 
 /// The allocator the reference server runs bot-core with (its `main.rs`):
