@@ -99,6 +99,7 @@ fn bench(c: &mut Criterion) {
                 body: "ada promo apa minggu ini?".to_owned(),
             },
         )
+        .into()
     };
 
     // Sanity: one message, one model call, one reply.

@@ -18,6 +18,7 @@ use futures::StreamExt;
 use keyword_rules::{Input, Rules};
 use plugin_sdk::text::seed_from;
 use whatsapp_client::PhoneNumber;
+use whatsapp_client::Recipient;
 use whatsapp_client::testing::RecordingProvider;
 use whatsapp_client::webhook::{Event, InboundMessage, MessageContent};
 
@@ -65,7 +66,7 @@ impl Handler for NativePerEvent {
 
     async fn handle(
         &self,
-        m: &InboundMessage,
+        m: &InboundMessage<Recipient>,
         ctx: &HandlerContext,
     ) -> Result<Vec<Action>, HandlerError> {
         let rules =
@@ -82,7 +83,7 @@ impl Handler for NativeRules {
 
     async fn handle(
         &self,
-        m: &InboundMessage,
+        m: &InboundMessage<Recipient>,
         ctx: &HandlerContext,
     ) -> Result<Vec<Action>, HandlerError> {
         decide(&self.0, m, ctx)
@@ -91,7 +92,7 @@ impl Handler for NativeRules {
 
 fn decide(
     rules: &Rules,
-    m: &InboundMessage,
+    m: &InboundMessage<Recipient>,
     ctx: &HandlerContext,
 ) -> Result<Vec<Action>, HandlerError> {
     let Some(text) = m.text() else {
@@ -107,7 +108,8 @@ fn decide(
         "name".into(),
         ctx.contact.name.clone().unwrap_or_else(|| "Kak".into()),
     ));
-    vars.push(("phone".into(), ctx.contact.phone.e164().to_owned()));
+    let phone = ctx.contact.phone.as_ref().map_or("", PhoneNumber::e164);
+    vars.push(("phone".into(), phone.to_owned()));
     let date = ctx.local_date();
     let d = rules
         .decide(&Input {
@@ -118,7 +120,7 @@ fn decide(
             weekday: ctx.weekday(),
             minute_of_day: ctx.minute_of_day(),
             date: &date,
-            fallback_seed: seed_from(&[&m.id, ctx.contact.phone.e164()]),
+            fallback_seed: seed_from(&[&m.id, phone]),
             out_of_hours_sent_today: false,
         })
         .map_err(|e| HandlerError::Failed(e.to_string()))?;
@@ -136,7 +138,7 @@ fn decide(
     Ok(actions)
 }
 
-fn message(id: u64, from: &PhoneNumber) -> InboundMessage {
+fn phone_message(id: u64, from: &PhoneNumber) -> InboundMessage {
     InboundMessage::new(
         "cloud_api",
         format!("wamid.{id}"),
@@ -146,11 +148,16 @@ fn message(id: u64, from: &PhoneNumber) -> InboundMessage {
     .with_from_name("Budi")
 }
 
+fn message(id: u64, from: &PhoneNumber) -> InboundMessage<Recipient> {
+    phone_message(id, from).into()
+}
+
 fn ctx(from: &PhoneNumber) -> HandlerContext {
     HandlerContext {
         tenant: "toko".into(),
         contact: Contact {
-            phone: from.clone(),
+            phone: Some(from.clone()),
+            user_id: None,
             name: Some("Budi".into()),
             tags: vec![],
             fields: Default::default(),
@@ -300,7 +307,7 @@ fn benches(c: &mut Criterion) {
                             let runtime = runtime.clone();
                             let id = ids.fetch_add(1, Ordering::Relaxed);
                             let from = &froms[(i % 500) as usize];
-                            let ev = Event::Message(message(id, from));
+                            let ev = Event::Message(phone_message(id, from));
                             async move {
                                 tokio::spawn(async move {
                                     runtime.handle_event(name, &ev).await.unwrap()

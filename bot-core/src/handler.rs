@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use whatsapp_client::Recipient;
 use whatsapp_client::webhook::InboundMessage;
 
 use crate::model::{Action, EventKind, HandlerContext};
@@ -58,10 +59,13 @@ pub trait Handler: Send + Sync {
         None
     }
 
-    /// Handles one inbound message.
+    /// Handles one inbound message. Its sender (`message.from`) is a phone
+    /// number, or a business-scoped user id for a customer whose number
+    /// WhatsApp does not share; [`HandlerContext::contact`] has both when
+    /// known.
     async fn handle(
         &self,
-        message: &InboundMessage,
+        message: &InboundMessage<Recipient>,
         ctx: &HandlerContext,
     ) -> Result<Vec<Action>, HandlerError>;
 }

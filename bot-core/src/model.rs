@@ -6,7 +6,7 @@ use chrono::{DateTime, Datelike, Timelike};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use whatsapp_client::webhook::{InboundMessage, MessageContent};
-use whatsapp_client::{OutgoingMessage, PhoneNumber};
+use whatsapp_client::{OutgoingMessage, PhoneNumber, UserId};
 
 /// Kinds of inbound events a handler can ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -27,7 +27,7 @@ pub enum EventKind {
 impl EventKind {
     /// The kind of an inbound message.
     #[must_use]
-    pub fn of(message: &InboundMessage) -> Self {
+    pub fn of<S>(message: &InboundMessage<S>) -> Self {
         match &message.content {
             MessageContent::Text { .. } => Self::Text,
             MessageContent::Media(_) => Self::Media,
@@ -130,12 +130,19 @@ pub struct HistoryEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conversation {
     /// The store's key for the conversation: the app's conversation id, or
-    /// the phone number in [`crate::MemoryStore`] and [`crate::SqlStore`].
+    /// [`Conversation::contact`] in [`crate::MemoryStore`] and
+    /// [`crate::SqlStore`].
     pub id: String,
     /// The tenant (vendor).
     pub tenant: String,
-    /// The contact's number, E.164.
-    pub phone: String,
+    /// Who the conversation is with: the contact's number in E.164
+    /// (`+6281234567890`), or their business-scoped user id
+    /// (`US.13491208655302741918`) while no number is known. Parse it with
+    /// [`whatsapp_client::Recipient::parse`] to reply.
+    pub contact: String,
+    /// The contact's business-scoped user id, when known (also for a
+    /// contact with a number).
+    pub user_id: Option<String>,
     /// The contact's name, if known.
     pub name: Option<String>,
     /// Who answers.
@@ -157,13 +164,15 @@ pub struct Conversation {
 }
 
 impl Conversation {
-    /// A new bot-owned conversation.
+    /// A new bot-owned conversation with `contact` (an E.164 number or a
+    /// business-scoped user id).
     #[must_use]
-    pub fn new(tenant: &str, phone: &str, at_ms: i64) -> Self {
+    pub fn new(tenant: &str, contact: &str, at_ms: i64) -> Self {
         Self {
-            id: phone.to_owned(),
+            id: contact.to_owned(),
             tenant: tenant.to_owned(),
-            phone: phone.to_owned(),
+            contact: contact.to_owned(),
+            user_id: None,
             name: None,
             owner: Owner::Bot,
             owner_since_ms: None,
@@ -176,11 +185,15 @@ impl Conversation {
     }
 }
 
-/// The contact a handler is talking to.
+/// The contact a handler is talking to. At least one of `phone` and
+/// `user_id` is set: a customer who hides their number behind a WhatsApp
+/// username is known only by a business-scoped user id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contact {
-    /// The number.
-    pub phone: PhoneNumber,
+    /// The number, when WhatsApp shares it.
+    pub phone: Option<PhoneNumber>,
+    /// The business-scoped user id, when the provider gives one.
+    pub user_id: Option<UserId>,
     /// The name, if known.
     pub name: Option<String>,
     /// Tags.

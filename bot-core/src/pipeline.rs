@@ -26,6 +26,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono_tz::Tz;
 use serde::Serialize;
+use whatsapp_client::Recipient;
 use whatsapp_client::webhook::InboundMessage;
 
 use crate::clock::Clock;
@@ -48,7 +49,7 @@ pub trait Conversations: Send + Sync {
     async fn receive(
         &self,
         tenant: &str,
-        message: &InboundMessage,
+        message: &InboundMessage<Recipient>,
         at_ms: i64,
     ) -> Result<Option<Conversation>, StoreError>;
 
@@ -193,7 +194,7 @@ pub async fn answer<C: Conversations + ?Sized, P: Perform>(
     conversations: &C,
     turn: &Turn<'_>,
     conversation: &Conversation,
-    message: &InboundMessage,
+    message: &InboundMessage<Recipient>,
     perform: &mut P,
 ) -> Result<Answer, P::Error> {
     let tenant = turn.tenant;
@@ -322,7 +323,7 @@ async fn context<C: Conversations + ?Sized>(
     conversations: &C,
     turn: &Turn<'_>,
     conversation: &Conversation,
-    message: &InboundMessage,
+    message: &InboundMessage<Recipient>,
     seen: &Seen<'_>,
     depth: u32,
 ) -> Result<HandlerContext, StoreError> {
@@ -345,7 +346,8 @@ async fn context<C: Conversations + ?Sized>(
     Ok(HandlerContext {
         tenant: turn.tenant.to_owned(),
         contact: Contact {
-            phone: message.from.clone(),
+            phone: message.from.phone().cloned(),
+            user_id: message.from.user_id().or(message.user_id.as_ref()).cloned(),
             name: conversation
                 .name
                 .clone()

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use serde::Serialize;
 use whatsapp_client::webhook::{Event, InboundMessage};
-use whatsapp_client::{OutgoingMessage, PhoneNumber, Provider, SendReceipt};
+use whatsapp_client::{OutgoingMessage, Provider, Recipient, SendReceipt};
 
 use async_trait::async_trait;
 
@@ -21,7 +21,7 @@ use crate::llm::LlmService;
 use crate::model::{Action, Author, Conversation, HistoryEntry, Owner};
 use crate::pipeline::{self, Conversations, Perform, Turn};
 pub use crate::pipeline::{Outcome, PluginRun, RunStatus};
-use crate::store::{ConversationStore, StoreError};
+use crate::store::{ConversationStore, StoreError, key_of};
 
 /// A tenant's pipeline and settings.
 #[derive(Clone)]
@@ -149,7 +149,7 @@ pub struct EventReport {
     pub tenant: String,
     /// The provider message id.
     pub message_id: Option<String>,
-    /// The contact, E.164.
+    /// The sender: an E.164 number, or a business-scoped user id.
     pub contact: Option<String>,
     /// What happened.
     pub outcome: Outcome,
@@ -170,11 +170,11 @@ pub struct EventReport {
 }
 
 impl EventReport {
-    fn new(tenant: &str, message: Option<&InboundMessage>, outcome: Outcome) -> Self {
+    fn new(tenant: &str, message: Option<&InboundMessage<Recipient>>, outcome: Outcome) -> Self {
         Self {
             tenant: tenant.to_owned(),
             message_id: message.map(|m| m.id.clone()),
-            contact: message.map(|m| m.from.e164().to_owned()),
+            contact: message.map(|m| m.from.to_string()),
             outcome,
             runs: Vec::new(),
             replies: Vec::new(),
@@ -341,23 +341,30 @@ impl Runtime {
     /// by provider message id, stores it, runs the pipeline unless a human
     /// owns the conversation, performs the actions and reports what happened.
     ///
+    /// Senders with a phone number ([`Event::Message`]) and senders known
+    /// only by a business-scoped user id ([`Event::UserIdMessage`]) are
+    /// handled alike and answered through the tenant's provider
+    /// ([`Provider::send_to`]; a provider that cannot address user ids
+    /// reports the refused reply in [`SentReply::error`]).
+    ///
     /// Handlers with a debounce window make this call wait for the window.
     pub async fn handle_event(
         &self,
         tenant: &str,
         event: &Event,
     ) -> Result<EventReport, RuntimeError> {
-        match event {
-            Event::Message(m) => self.handle_message(tenant, m).await,
-            _ => Ok(EventReport::new(tenant, None, Outcome::NotAMessage)),
+        match event.clone().into_message() {
+            Some(m) => self.handle_message(tenant, &m).await,
+            None => Ok(EventReport::new(tenant, None, Outcome::NotAMessage)),
         }
     }
 
-    /// [`Runtime::handle_event`] for a message.
+    /// [`Runtime::handle_event`] for a message (convert a phone-number
+    /// message with `.into()`).
     pub async fn handle_message(
         &self,
         tenant: &str,
-        msg: &InboundMessage,
+        msg: &InboundMessage<Recipient>,
     ) -> Result<EventReport, RuntimeError> {
         let cfg = self.tenant(tenant)?;
         let conversations: &dyn ConversationStore = &*self.store;
@@ -375,10 +382,17 @@ impl Runtime {
             history_limit: self.history_limit,
             clock: &*self.clock,
         };
+        // Replies go to the conversation's number when it has one (Meta
+        // prefers numbers), else to the sender's user id.
+        let to = match Recipient::parse(&conversation.contact) {
+            Ok(phone @ Recipient::Phone(_)) => phone,
+            _ => msg.from.clone(),
+        };
         let mut performer = Performer {
             runtime: self,
             cfg: &cfg,
-            msg,
+            to,
+            contact: &conversation.contact,
             report: EventReport::new(tenant, Some(msg), Outcome::Handled),
         };
         let answer =
@@ -397,7 +411,10 @@ impl Runtime {
 struct Performer<'a> {
     runtime: &'a Runtime,
     cfg: &'a TenantConfig,
-    msg: &'a InboundMessage,
+    /// Where replies go.
+    to: Recipient,
+    /// The store's key of the conversation.
+    contact: &'a str,
     report: EventReport,
 }
 
@@ -408,11 +425,11 @@ impl Perform for Performer<'_> {
     async fn perform(&mut self, plugin: &str, actions: &[Action]) -> Result<(), RuntimeError> {
         let (store, clock) = (&self.runtime.store, &self.runtime.clock);
         let tenant = self.report.tenant.as_str();
-        let phone = self.msg.from.e164();
+        let phone = self.contact;
         for action in actions {
             match action {
                 Action::Reply { message, matched } => {
-                    let sent = self.cfg.provider.send(&self.msg.from, message).await;
+                    let sent = self.cfg.provider.send_to(&self.to, message).await;
                     let (id, error) = match sent {
                         Ok(r) => (r.message_id, None),
                         Err(e) => {
@@ -475,30 +492,35 @@ impl Perform for Performer<'_> {
 }
 
 impl Runtime {
+    /// The store's key of `contact`'s conversation: a number, or a user id
+    /// the store knows as another contact's (see
+    /// [`ConversationStore::contact_key`]).
+    async fn key(&self, tenant: &str, contact: &Recipient) -> Result<String, RuntimeError> {
+        Ok(key_of(&*self.store, tenant, contact, None, self.clock.now_ms()).await?)
+    }
+
     /// A human agent takes the conversation over: no plugin runs for this
     /// contact until [`Runtime::hand_back`] or the tenant's handoff timeout.
+    /// `contact` is a phone number or a business-scoped user id (`&phone`
+    /// and `&user_id` convert with `.into()`).
     pub async fn take_over(
         &self,
         tenant: &str,
-        phone: &PhoneNumber,
+        contact: &Recipient,
         note: Option<&str>,
     ) -> Result<(), RuntimeError> {
+        let key = self.key(tenant, contact).await?;
         self.store
-            .set_owner(
-                tenant,
-                phone.e164(),
-                Owner::Human,
-                note,
-                self.clock.now_ms(),
-            )
+            .set_owner(tenant, &key, Owner::Human, note, self.clock.now_ms())
             .await?;
         Ok(())
     }
 
     /// Gives the conversation back to the bot.
-    pub async fn hand_back(&self, tenant: &str, phone: &PhoneNumber) -> Result<(), RuntimeError> {
+    pub async fn hand_back(&self, tenant: &str, contact: &Recipient) -> Result<(), RuntimeError> {
+        let key = self.key(tenant, contact).await?;
         self.store
-            .set_owner(tenant, phone.e164(), Owner::Bot, None, self.clock.now_ms())
+            .set_owner(tenant, &key, Owner::Bot, None, self.clock.now_ms())
             .await?;
         Ok(())
     }
@@ -512,23 +534,25 @@ impl Runtime {
         Ok(self.store.conversations(tenant, limit).await?)
     }
 
-    /// One conversation.
+    /// One conversation, by the contact's number or user id.
     pub async fn conversation(
         &self,
         tenant: &str,
-        phone: &PhoneNumber,
+        contact: &Recipient,
     ) -> Result<Option<Conversation>, RuntimeError> {
-        Ok(self.store.conversation(tenant, phone.e164()).await?)
+        let key = self.key(tenant, contact).await?;
+        Ok(self.store.conversation(tenant, &key).await?)
     }
 
     /// The last `limit` messages of a conversation, oldest first.
     pub async fn history(
         &self,
         tenant: &str,
-        phone: &PhoneNumber,
+        contact: &Recipient,
         limit: u32,
     ) -> Result<Vec<HistoryEntry>, RuntimeError> {
-        Ok(self.store.history(tenant, phone.e164(), limit).await?)
+        let key = self.key(tenant, contact).await?;
+        Ok(self.store.history(tenant, &key, limit).await?)
     }
 
     /// Records a message a human agent sent (through any channel) in the
@@ -536,16 +560,28 @@ impl Runtime {
     pub async fn record_agent_message(
         &self,
         tenant: &str,
-        phone: &PhoneNumber,
+        contact: &Recipient,
+        text: &str,
+        provider_message_id: Option<&str>,
+    ) -> Result<(), RuntimeError> {
+        let key = self.key(tenant, contact).await?;
+        self.append_agent(tenant, &key, text, provider_message_id)
+            .await
+    }
+
+    async fn append_agent(
+        &self,
+        tenant: &str,
+        key: &str,
         text: &str,
         provider_message_id: Option<&str>,
     ) -> Result<(), RuntimeError> {
         let now = self.clock.now_ms();
-        self.store.touch(tenant, phone.e164(), None, now).await?;
+        self.store.touch(tenant, key, None, now).await?;
         self.store
             .append(
                 tenant,
-                phone.e164(),
+                key,
                 &HistoryEntry {
                     author: Author::Agent,
                     text: text.to_owned(),
@@ -558,21 +594,24 @@ impl Runtime {
     }
 
     /// Sends a message as a human agent through the tenant's provider and
-    /// records it in the history.
+    /// records it in the history. A contact given by user id whose
+    /// conversation has since learnt their number is sent to by number.
     pub async fn send_as_agent(
         &self,
         tenant: &str,
-        phone: &PhoneNumber,
+        contact: &Recipient,
         message: &OutgoingMessage,
     ) -> Result<SendReceipt, RuntimeError> {
         let cfg = self.tenant(tenant)?;
         message
             .validate()
             .map_err(|e| RuntimeError::InvalidMessage(e.to_string()))?;
-        let receipt = cfg.provider.send(phone, message).await?;
-        self.record_agent_message(
+        let key = self.key(tenant, contact).await?;
+        let to = Recipient::parse(&key).unwrap_or_else(|_| contact.clone());
+        let receipt = cfg.provider.send_to(&to, message).await?;
+        self.append_agent(
             tenant,
-            phone,
+            &key,
             &outgoing_text(message),
             receipt.message_id.as_deref(),
         )

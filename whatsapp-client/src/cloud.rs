@@ -18,7 +18,7 @@ use crate::message::{
 };
 use crate::phone::PhoneNumber;
 use crate::provider::{Provider, SendReceipt};
-use crate::webhook::UserId;
+use crate::recipient::{Recipient, UserId};
 
 /// The default Graph API host.
 pub const DEFAULT_BASE_URL: &str = "https://graph.facebook.com";
@@ -593,5 +593,18 @@ impl Provider for CloudApi {
         message: &OutgoingMessage,
     ) -> Result<SendReceipt, Error> {
         self.send_message(to, message).await
+    }
+
+    /// Sends to a phone number in `to`, or to a business-scoped user id in
+    /// `recipient`.
+    async fn send_to(
+        &self,
+        to: &Recipient,
+        message: &OutgoingMessage,
+    ) -> Result<SendReceipt, Error> {
+        match to {
+            Recipient::Phone(phone) => self.post_message(To::Phone(phone), message).await,
+            Recipient::UserId(user) => self.post_message(To::UserId(user), message).await,
+        }
     }
 }

@@ -22,6 +22,16 @@ pub enum Error {
         /// The message kind, e.g. `template` (see [`crate::OutgoingMessage::kind`]).
         kind: &'static str,
     },
+    /// The provider cannot address this kind of recipient: Fonnte and
+    /// generic gateways send to phone numbers only, not to a
+    /// business-scoped user id. Nothing was sent.
+    #[error("provider {provider} cannot send to a {recipient} recipient")]
+    UnsupportedRecipient {
+        /// The provider kind, e.g. `fonnte`.
+        provider: &'static str,
+        /// The recipient kind, e.g. `user_id` (see [`crate::Recipient::kind`]).
+        recipient: &'static str,
+    },
     /// The provider answered with an error.
     #[error(transparent)]
     Api(ApiError),

@@ -9,6 +9,7 @@ pub mod message;
 pub mod pacing;
 pub mod phone;
 pub mod provider;
+pub mod recipient;
 pub mod retry;
 pub mod testing;
 pub mod webhook;
@@ -23,4 +24,5 @@ pub use message::{
 pub use pacing::{Paced, PacingConfig};
 pub use phone::{PhoneError, PhoneNumber, Region};
 pub use provider::{Provider, SendReceipt};
+pub use recipient::{Recipient, RecipientError, UserId, UserIdError};
 pub use retry::{RetryPolicy, Retrying};

@@ -34,6 +34,7 @@ use crate::error::Error;
 use crate::message::OutgoingMessage;
 use crate::phone::PhoneNumber;
 use crate::provider::{Provider, SendReceipt};
+use crate::recipient::Recipient;
 
 /// Cloud API default sender throughput: 80 messages per second.
 pub const CLOUD_DEFAULT_PER_SECOND: u32 = 80;
@@ -213,7 +214,7 @@ impl Default for PacingConfig {
 
 type DirectLimiter = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<Duration>>;
 type KeyedLimiter =
-    RateLimiter<PhoneNumber, DashMapStateStore<PhoneNumber>, TokioClock, NoOpMiddleware<Duration>>;
+    RateLimiter<Recipient, DashMapStateStore<Recipient>, TokioClock, NoOpMiddleware<Duration>>;
 
 /// A provider wrapper that waits as needed to stay inside rate limits.
 ///
@@ -287,7 +288,7 @@ impl<P> Paced<P> {
         &self.inner
     }
 
-    async fn wait_pair(&self, to: &PhoneNumber) {
+    async fn wait_pair(&self, to: &Recipient) {
         let Some(pair) = &self.pair else { return };
         loop {
             match pair.check_key(to) {
@@ -342,6 +343,27 @@ impl<P: Provider> Provider for Paced<P> {
         to: &PhoneNumber,
         message: &OutgoingMessage,
     ) -> Result<SendReceipt, Error> {
+        self.paced(&Recipient::from(to), || self.inner.send(to, message))
+            .await
+    }
+
+    async fn send_to(
+        &self,
+        to: &Recipient,
+        message: &OutgoingMessage,
+    ) -> Result<SendReceipt, Error> {
+        self.paced(to, || self.inner.send_to(to, message)).await
+    }
+}
+
+impl<P: Provider> Paced<P> {
+    /// Waits for `to`'s pair limit and the sender rate, then sends with
+    /// `send`, pausing and trying again after a throughput refusal.
+    async fn paced<F, Fut>(&self, to: &Recipient, send: F) -> Result<SendReceipt, Error>
+    where
+        F: Fn() -> Fut + Send + Sync,
+        Fut: Future<Output = Result<SendReceipt, Error>> + Send,
+    {
         self.wait_pair(to).await;
         self.wait_sender().await;
         // Drop state of recipients whose limit has fully replenished, now
@@ -354,7 +376,7 @@ impl<P: Provider> Provider for Paced<P> {
         }
         let mut retries = 0;
         loop {
-            let result = self.inner.send(to, message).await;
+            let result = send().await;
             let Some(pause) = throughput_pause(&result) else {
                 return result;
             };

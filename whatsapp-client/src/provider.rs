@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::message::OutgoingMessage;
 use crate::phone::PhoneNumber;
+use crate::recipient::Recipient;
 
 /// Something that can send a WhatsApp message: the Cloud API, Fonnte, a
 /// generic HTTP gateway, a test double, or a wrapper such as
@@ -21,6 +22,33 @@ pub trait Provider: Send + Sync {
     /// fails with [`Error::Unsupported`] before any request is made.
     async fn send(&self, to: &PhoneNumber, message: &OutgoingMessage)
     -> Result<SendReceipt, Error>;
+
+    /// Sends `message` to a phone number or a business-scoped user id
+    /// (the sender of an inbound message, [`crate::webhook::Sender`]).
+    ///
+    /// The default sends to a phone number with [`Provider::send`] and
+    /// refuses a user id with [`Error::UnsupportedRecipient`] before any
+    /// request is made: right for providers that address phone numbers
+    /// only (Fonnte, generic gateways). Providers that can address user
+    /// ids ([`crate::cloud::CloudApi`]) and wrappers override it.
+    async fn send_to(
+        &self,
+        to: &Recipient,
+        message: &OutgoingMessage,
+    ) -> Result<SendReceipt, Error> {
+        match to {
+            Recipient::Phone(phone) => self.send(phone, message).await,
+            Recipient::UserId(_) => Err(unsupported_recipient(self.kind(), to)),
+        }
+    }
+}
+
+/// The [`Error::UnsupportedRecipient`] a phone-only provider answers for `to`.
+pub(crate) fn unsupported_recipient(provider: &'static str, to: &Recipient) -> Error {
+    Error::UnsupportedRecipient {
+        provider,
+        recipient: to.kind(),
+    }
 }
 
 /// What a provider returns for an accepted message.
@@ -52,6 +80,14 @@ impl<P: Provider + ?Sized> Provider for Arc<P> {
     ) -> Result<SendReceipt, Error> {
         (**self).send(to, message).await
     }
+
+    async fn send_to(
+        &self,
+        to: &Recipient,
+        message: &OutgoingMessage,
+    ) -> Result<SendReceipt, Error> {
+        (**self).send_to(to, message).await
+    }
 }
 
 #[async_trait::async_trait]
@@ -67,6 +103,14 @@ impl<P: Provider + ?Sized> Provider for Box<P> {
     ) -> Result<SendReceipt, Error> {
         (**self).send(to, message).await
     }
+
+    async fn send_to(
+        &self,
+        to: &Recipient,
+        message: &OutgoingMessage,
+    ) -> Result<SendReceipt, Error> {
+        (**self).send_to(to, message).await
+    }
 }
 
 #[async_trait::async_trait]
@@ -81,5 +125,13 @@ impl<P: Provider + ?Sized> Provider for &P {
         message: &OutgoingMessage,
     ) -> Result<SendReceipt, Error> {
         (**self).send(to, message).await
+    }
+
+    async fn send_to(
+        &self,
+        to: &Recipient,
+        message: &OutgoingMessage,
+    ) -> Result<SendReceipt, Error> {
+        (**self).send_to(to, message).await
     }
 }

@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::message::OutgoingMessage;
 use crate::phone::PhoneNumber;
 use crate::provider::{Provider, SendReceipt};
+use crate::recipient::Recipient;
 
 /// How [`Retrying`] retries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,9 +130,29 @@ impl<P: Provider> Provider for Retrying<P> {
         to: &PhoneNumber,
         message: &OutgoingMessage,
     ) -> Result<SendReceipt, Error> {
+        self.retried(|| self.inner.send(to, message)).await
+    }
+
+    async fn send_to(
+        &self,
+        to: &Recipient,
+        message: &OutgoingMessage,
+    ) -> Result<SendReceipt, Error> {
+        self.retried(|| self.inner.send_to(to, message)).await
+    }
+}
+
+impl<P: Provider> Retrying<P> {
+    /// Calls `send` until it succeeds, fails terminally or the retries are
+    /// used up.
+    async fn retried<F, Fut>(&self, send: F) -> Result<SendReceipt, Error>
+    where
+        F: Fn() -> Fut + Send + Sync,
+        Fut: Future<Output = Result<SendReceipt, Error>> + Send,
+    {
         let mut retry = 0;
         loop {
-            match self.inner.send(to, message).await {
+            match send().await {
                 Ok(r) => return Ok(r),
                 Err(e) if e.is_retryable() && retry < self.policy.max_retries => {
                     let Some(delay) = self.policy.delay_for(retry, &e) else {

@@ -7,13 +7,15 @@ use crate::error::Error;
 use crate::message::OutgoingMessage;
 use crate::phone::PhoneNumber;
 use crate::provider::{Provider, SendReceipt};
+use crate::recipient::Recipient;
 
 /// One message a [`RecordingProvider`] accepted.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Sent {
-    /// The recipient.
-    pub to: PhoneNumber,
+    /// The recipient: a phone number, or a business-scoped user id (sent
+    /// with [`Provider::send_to`]).
+    pub to: Recipient,
     /// The message.
     pub message: OutgoingMessage,
     /// The id it was given (`rec-1`, `rec-2`, ...).
@@ -101,12 +103,14 @@ impl RecordingProvider {
         self.state().sent.last().cloned()
     }
 
-    /// Messages sent to one recipient.
-    pub fn sent_to(&self, to: &PhoneNumber) -> Vec<OutgoingMessage> {
+    /// Messages sent to one recipient (a [`PhoneNumber`], a
+    /// [`crate::UserId`] or a [`Recipient`]).
+    pub fn sent_to(&self, to: impl Into<Recipient>) -> Vec<OutgoingMessage> {
+        let to = to.into();
         self.state()
             .sent
             .iter()
-            .filter(|s| &s.to == to)
+            .filter(|s| s.to == to)
             .map(|s| s.message.clone())
             .collect()
     }
@@ -133,6 +137,21 @@ impl Provider for RecordingProvider {
         to: &PhoneNumber,
         message: &OutgoingMessage,
     ) -> Result<SendReceipt, Error> {
+        self.record(Recipient::from(to), message)
+    }
+
+    /// Records sends to phone numbers and business-scoped user ids alike.
+    async fn send_to(
+        &self,
+        to: &Recipient,
+        message: &OutgoingMessage,
+    ) -> Result<SendReceipt, Error> {
+        self.record(to.clone(), message)
+    }
+}
+
+impl RecordingProvider {
+    fn record(&self, to: Recipient, message: &OutgoingMessage) -> Result<SendReceipt, Error> {
         let mut st = self.state();
         st.attempts += 1;
         if let Some(err) = st.failures.pop_front() {
@@ -142,7 +161,7 @@ impl Provider for RecordingProvider {
         st.next_id += 1;
         let message_id = format!("rec-{}", st.next_id);
         st.sent.push(Sent {
-            to: to.clone(),
+            to,
             message: message.clone(),
             message_id: message_id.clone(),
         });

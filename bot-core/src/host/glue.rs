@@ -46,6 +46,7 @@ macro_rules! contract_glue {
             }
         }
         use chrono::{Datelike, Offset, Timelike};
+        use whatsapp_client::Recipient;
         use whatsapp_client::webhook::{InboundMessage, MessageContent as WaContent};
         use whatsapp_client::{
             ListRow as WaRow, ListSection as WaSection, MediaKind as WaMediaKind, MediaSource,
@@ -136,7 +137,7 @@ macro_rules! contract_glue {
                 &self,
                 host: &std::sync::Arc<PluginHost>,
                 plugin: &str,
-                message: &InboundMessage,
+                message: &InboundMessage<Recipient>,
                 ctx: &HandlerContext,
                 config: &str,
                 prepared: &[u8],
@@ -378,7 +379,7 @@ macro_rules! contract_glue {
             }
         }
 
-        pub(crate) fn event_to_wit(m: &InboundMessage) -> types::Event {
+        pub(crate) fn event_to_wit(m: &InboundMessage<Recipient>) -> types::Event {
             let content = match &m.content {
                 WaContent::Text { body } => types::MessageContent::Text(body.clone()),
                 WaContent::Media(media) => types::MessageContent::Media(types::InboundMedia {
@@ -431,7 +432,14 @@ macro_rules! contract_glue {
             types::Context {
                 tenant: ctx.tenant.clone(),
                 contact: types::Contact {
-                    phone: ctx.contact.phone.e164().to_owned(),
+                    // Every contract version names the contact by one
+                    // string: the E.164 number, or the business-scoped
+                    // user id of a contact without one.
+                    phone: match (&ctx.contact.phone, &ctx.contact.user_id) {
+                        (Some(p), _) => p.e164().to_owned(),
+                        (None, Some(u)) => u.as_str().to_owned(),
+                        (None, None) => String::new(),
+                    },
                     name: ctx.contact.name.clone(),
                     tags: ctx.contact.tags.clone(),
                     fields: ctx

@@ -21,6 +21,7 @@ use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, PoolConcurrencyLimitError,
     PoolingAllocationConfig, Store, UpdateDeadline,
 };
+use whatsapp_client::Recipient;
 use whatsapp_client::webhook::InboundMessage;
 
 use crate::handler::{Handler, HandlerError};
@@ -911,7 +912,7 @@ impl Handler for WasmHandler {
 
     async fn handle(
         &self,
-        message: &InboundMessage,
+        message: &InboundMessage<Recipient>,
         ctx: &HandlerContext,
     ) -> Result<Vec<Action>, HandlerError> {
         let c = &self.component;

@@ -15,6 +15,8 @@ struct Inner {
     /// The same claims in claim order, for pruning from the front.
     inbound_order: VecDeque<(i64, Key)>,
     conversations: HashMap<Key, Conversation>,
+    /// (tenant, business-scoped user id) -> the conversation's contact.
+    user_ids: HashMap<Key, String>,
     history: HashMap<Key, Vec<HistoryEntry>>,
     kv: HashMap<(String, String, String), Vec<u8>>,
 }
@@ -133,6 +135,51 @@ impl ConversationStore for MemoryStore {
         Ok(prune(&mut self.lock(), before_ms))
     }
 
+    async fn contact_key(
+        &self,
+        tenant: &str,
+        phone: Option<&str>,
+        user_id: Option<&str>,
+        at_ms: i64,
+    ) -> Result<String, StoreError> {
+        let mut g = self.lock();
+        let (Some(u), tenant) = (user_id, tenant.to_owned()) else {
+            return Ok(phone.unwrap_or_default().to_owned());
+        };
+        let uk = (tenant.clone(), u.to_owned());
+        let Some(p) = phone else {
+            return Ok(g.user_ids.get(&uk).cloned().unwrap_or_else(|| u.to_owned()));
+        };
+        let pk = (tenant.clone(), p.to_owned());
+        if !g.conversations.contains_key(&pk) {
+            // A conversation begun under the user id alone continues under
+            // the number.
+            match g.conversations.remove(&uk) {
+                Some(mut c) => {
+                    c.id = p.to_owned();
+                    c.contact = p.to_owned();
+                    g.conversations.insert(pk.clone(), c);
+                    if let Some(h) = g.history.remove(&uk) {
+                        g.history.insert(pk.clone(), h);
+                    }
+                }
+                None => {
+                    g.conversations
+                        .insert(pk.clone(), Conversation::new(&tenant, p, at_ms));
+                }
+            }
+        }
+        // Remember the user id, unless another conversation already does.
+        if !g.user_ids.contains_key(&uk)
+            && let Some(c) = g.conversations.get_mut(&pk)
+            && c.user_id.is_none()
+        {
+            c.user_id = Some(u.to_owned());
+            g.user_ids.insert(uk, p.to_owned());
+        }
+        Ok(p.to_owned())
+    }
+
     async fn touch(
         &self,
         tenant: &str,
@@ -176,7 +223,7 @@ impl ConversationStore for MemoryStore {
         all.sort_by(|a, b| {
             b.updated_ms
                 .cmp(&a.updated_ms)
-                .then_with(|| a.phone.cmp(&b.phone))
+                .then_with(|| a.contact.cmp(&b.contact))
         });
         all.truncate(limit as usize);
         Ok(all)

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 pub use memory::{DEFAULT_DEDUPE_WINDOW, MemoryStore};
 pub use sql::{SqlStore, conversations_migrator, kv_migrator};
 
+use whatsapp_client::Recipient;
 use whatsapp_client::webhook::InboundMessage;
 
 use crate::model::{Author, Conversation, HistoryEntry, Owner, describe};
@@ -37,6 +38,10 @@ pub enum StoreError {
 /// Where the runtime keeps conversations.
 ///
 /// Every method is scoped by tenant; a tenant never sees another's data.
+/// A conversation is keyed by its contact (the `contact` argument): the
+/// E.164 number (`+6281234567890`), or the business-scoped user id
+/// (`US.13491208655302741918`) of a customer whose number WhatsApp does
+/// not share. [`ConversationStore::contact_key`] finds the key of a sender.
 #[async_trait]
 pub trait ConversationStore: Send + Sync {
     /// Records an inbound provider message id. Returns `true` the first
@@ -54,6 +59,28 @@ pub trait ConversationStore: Send + Sync {
     /// (Meta: up to 7 days), so claims older than that only take space;
     /// [`crate::Runtime::forget_inbound_older_than`] calls this.
     async fn forget_inbound_before(&self, before_ms: i64) -> Result<u64, StoreError>;
+
+    /// The key of the conversation with a customer known by `phone` (E.164),
+    /// `user_id` (business-scoped user id) or both; at least one is given.
+    ///
+    /// The rule: a customer with a number is keyed by the number, one
+    /// without by the user id; when both arrive together they name the
+    /// same customer, so a conversation begun under the user id alone
+    /// continues under the number (it is re-keyed, history included), and
+    /// the number's conversation remembers the user id, so that a later
+    /// message with only the user id finds it. The default implementation
+    /// only applies the first part (no memory of user ids); [`MemoryStore`]
+    /// and [`SqlStore`] implement all of it.
+    async fn contact_key(
+        &self,
+        tenant: &str,
+        phone: Option<&str>,
+        user_id: Option<&str>,
+        at_ms: i64,
+    ) -> Result<String, StoreError> {
+        let _ = (tenant, at_ms);
+        Ok(phone.or(user_id).unwrap_or_default().to_owned())
+    }
 
     /// Creates the conversation if needed, records the contact's name when
     /// given, bumps `updated_ms` and returns the conversation.
@@ -153,26 +180,41 @@ pub trait ConversationStore: Send + Sync {
 /// inbound message (replies sent during a debounce window are few).
 const NEWEST_SCAN: u32 = 32;
 
-/// A [`ConversationStore`] keeps conversations by tenant and phone number,
-/// so it is the pipeline's [`Conversations`] as it is.
+/// The key of `sender`'s conversation ([`ConversationStore::contact_key`]);
+/// `user_id` is the sender's user id when the message also names one.
+pub(crate) async fn key_of(
+    store: &dyn ConversationStore,
+    tenant: &str,
+    sender: &Recipient,
+    user_id: Option<&str>,
+    at_ms: i64,
+) -> Result<String, StoreError> {
+    let phone = sender.phone().map(|p| p.e164());
+    let user_id = sender.user_id().map(|u| u.as_str()).or(user_id);
+    store.contact_key(tenant, phone, user_id, at_ms).await
+}
+
+/// A [`ConversationStore`] keeps conversations by tenant and contact, so
+/// it is the pipeline's [`Conversations`] as it is.
 #[async_trait]
 impl Conversations for dyn ConversationStore {
     async fn receive(
         &self,
         tenant: &str,
-        message: &InboundMessage,
+        message: &InboundMessage<Recipient>,
         at_ms: i64,
     ) -> Result<Option<Conversation>, StoreError> {
         if !self.claim_inbound(tenant, &message.id, at_ms).await? {
             return Ok(None);
         }
-        let phone = message.from.e164();
+        let user_id = message.user_id.as_ref().map(|u| u.as_str());
+        let key = key_of(self, tenant, &message.from, user_id, at_ms).await?;
         let conversation = self
-            .touch(tenant, phone, message.from_name.as_deref(), at_ms)
+            .touch(tenant, &key, message.from_name.as_deref(), at_ms)
             .await?;
         self.append(
             tenant,
-            phone,
+            &key,
             &HistoryEntry {
                 author: Author::Customer,
                 text: describe(&message.content),
@@ -189,11 +231,11 @@ impl Conversations for dyn ConversationStore {
         conversation: &Conversation,
         limit: u32,
     ) -> Result<Vec<HistoryEntry>, StoreError> {
-        ConversationStore::history(self, &conversation.tenant, &conversation.phone, limit).await
+        ConversationStore::history(self, &conversation.tenant, &conversation.contact, limit).await
     }
 
     async fn newest(&self, conversation: &Conversation) -> Result<Newest, StoreError> {
-        let (tenant, phone) = (&conversation.tenant, &conversation.phone);
+        let (tenant, phone) = (&conversation.tenant, &conversation.contact);
         let owner = self
             .conversation(tenant, phone)
             .await?
@@ -210,7 +252,7 @@ impl Conversations for dyn ConversationStore {
     async fn hand_back(&self, conversation: &Conversation, at_ms: i64) -> Result<(), StoreError> {
         self.set_owner(
             &conversation.tenant,
-            &conversation.phone,
+            &conversation.contact,
             Owner::Bot,
             None,
             at_ms,

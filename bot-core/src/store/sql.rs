@@ -105,7 +105,7 @@ impl SqlStore {
 
     async fn load(&self, tenant: &str, phone: &str) -> Result<Option<Conversation>, StoreError> {
         let row = sqlx::query(
-            "SELECT name, owner, owner_since_ms, handoff_reason, state, updated_ms
+            "SELECT name, user_id, owner, owner_since_ms, handoff_reason, state, updated_ms
              FROM bot_conversations WHERE tenant = $1 AND phone = $2",
         )
         .bind(tenant)
@@ -128,7 +128,8 @@ impl SqlStore {
         Ok(Conversation {
             id: phone.to_owned(),
             tenant: tenant.to_owned(),
-            phone: phone.to_owned(),
+            contact: phone.to_owned(),
+            user_id: row.try_get("user_id")?,
             name: row.try_get("name")?,
             owner: Owner::parse(&owner).ok_or(StoreError::Corrupt {
                 what: "bot_conversations.owner",
@@ -147,7 +148,7 @@ impl SqlStore {
         let tags =
             sqlx::query("SELECT tag FROM bot_tags WHERE tenant = $1 AND phone = $2 ORDER BY tag")
                 .bind(&c.tenant)
-                .bind(&c.phone)
+                .bind(&c.contact)
                 .fetch_all(&self.pool)
                 .await?;
         c.tags = tags
@@ -157,7 +158,7 @@ impl SqlStore {
         let fields =
             sqlx::query("SELECT key, value FROM bot_fields WHERE tenant = $1 AND phone = $2")
                 .bind(&c.tenant)
-                .bind(&c.phone)
+                .bind(&c.contact)
                 .fetch_all(&self.pool)
                 .await?;
         c.fields = fields
@@ -201,6 +202,86 @@ impl ConversationStore for SqlStore {
         Ok(r.rows_affected())
     }
 
+    async fn contact_key(
+        &self,
+        tenant: &str,
+        phone: Option<&str>,
+        user_id: Option<&str>,
+        at_ms: i64,
+    ) -> Result<String, StoreError> {
+        let Some(u) = user_id else {
+            return Ok(phone.unwrap_or_default().to_owned());
+        };
+        let Some(p) = phone else {
+            // The conversation that remembers the user id, else the one
+            // under it.
+            let found: Option<(String,)> = sqlx::query_as(
+                "SELECT phone FROM bot_conversations WHERE tenant = $1 AND user_id = $2",
+            )
+            .bind(tenant)
+            .bind(u)
+            .fetch_optional(&self.pool)
+            .await?;
+            return Ok(found.map_or_else(|| u.to_owned(), |(c,)| c));
+        };
+        let mut tx = self.pool.begin().await?;
+        let has_phone =
+            sqlx::query("SELECT 1 FROM bot_conversations WHERE tenant = $1 AND phone = $2")
+                .bind(tenant)
+                .bind(p)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+        if !has_phone {
+            // A conversation begun under the user id alone continues under
+            // the number, with its tags, fields and history.
+            let moved = sqlx::query(
+                "UPDATE bot_conversations SET phone = $2 WHERE tenant = $1 AND phone = $3",
+            )
+            .bind(tenant)
+            .bind(p)
+            .bind(u)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if moved > 0 {
+                for table in ["bot_tags", "bot_fields", "bot_messages"] {
+                    sqlx::query(&format!(
+                        "UPDATE {table} SET phone = $2 WHERE tenant = $1 AND phone = $3"
+                    ))
+                    .bind(tenant)
+                    .bind(p)
+                    .bind(u)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            } else {
+                sqlx::query(
+                    "INSERT INTO bot_conversations (tenant, phone, owner, updated_ms)
+                     VALUES ($1, $2, 'bot', $3) ON CONFLICT DO NOTHING",
+                )
+                .bind(tenant)
+                .bind(p)
+                .bind(at_ms)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        // Remember the user id, unless another conversation already does.
+        sqlx::query(
+            "UPDATE bot_conversations SET user_id = $3
+             WHERE tenant = $1 AND phone = $2 AND user_id IS NULL
+             AND NOT EXISTS (SELECT 1 FROM bot_conversations o WHERE o.tenant = $1 AND o.user_id = $3)",
+        )
+        .bind(tenant)
+        .bind(p)
+        .bind(u)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(p.to_owned())
+    }
+
     async fn touch(
         &self,
         tenant: &str,
@@ -241,7 +322,7 @@ impl ConversationStore for SqlStore {
         limit: u32,
     ) -> Result<Vec<Conversation>, StoreError> {
         let rows = sqlx::query(
-            "SELECT phone, name, owner, owner_since_ms, handoff_reason, state, updated_ms
+            "SELECT phone, name, user_id, owner, owner_since_ms, handoff_reason, state, updated_ms
              FROM bot_conversations WHERE tenant = $1 ORDER BY updated_ms DESC, phone LIMIT $2",
         )
         .bind(tenant)

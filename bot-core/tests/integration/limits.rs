@@ -95,7 +95,7 @@ async fn malformed_output_is_refused_and_nothing_is_performed() {
         "{e:?}"
     );
     let conv = rt
-        .conversation("flood", &phone("081200000001"))
+        .conversation("flood", &phone("081200000001").into())
         .await
         .unwrap()
         .unwrap();

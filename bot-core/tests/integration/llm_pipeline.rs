@@ -164,7 +164,7 @@ async fn keyword_rules_answer_first_and_ai_answers_the_rest() {
     // A keyword question: keyword-rules answers and stops the pipeline.
     let report = bot
         .runtime
-        .handle_message(TENANT, &text("m1", "berapa HARGA kopi?"))
+        .handle_message(TENANT, &text("m1", "berapa HARGA kopi?").into())
         .await
         .unwrap();
     assert_eq!(report.stopped_by.as_deref(), Some("keyword-rules"));
@@ -177,7 +177,7 @@ async fn keyword_rules_answer_first_and_ai_answers_the_rest() {
     // Anything else goes to the AI.
     let report = bot
         .runtime
-        .handle_message(TENANT, &text("m2", "ada promo apa minggu ini?"))
+        .handle_message(TENANT, &text("m2", "ada promo apa minggu ini?").into())
         .await
         .unwrap();
     assert_eq!(report.matched().collect::<Vec<_>>(), ["ai-reply:question"]);
@@ -233,7 +233,7 @@ async fn escalation_keyword_hands_off_and_the_bot_then_stays_silent() {
 
     let report = bot
         .runtime
-        .handle_message(TENANT, &text("m1", "saya mau bicara sama admin"))
+        .handle_message(TENANT, &text("m1", "saya mau bicara sama admin").into())
         .await
         .unwrap();
     assert_eq!(report.matched().collect::<Vec<_>>(), ["ai-reply:handoff"]);
@@ -242,7 +242,7 @@ async fn escalation_keyword_hands_off_and_the_bot_then_stays_silent() {
     assert_eq!(sent_texts(&bot.sender), [OutgoingMessage::text(HANDOFF)]);
     let conversation = bot
         .runtime
-        .conversation(TENANT, &customer())
+        .conversation(TENANT, &customer().into())
         .await
         .unwrap()
         .unwrap();
@@ -251,7 +251,7 @@ async fn escalation_keyword_hands_off_and_the_bot_then_stays_silent() {
     // While the human owns the chat, no plugin runs: nothing is sent, no model call.
     let report = bot
         .runtime
-        .handle_message(TENANT, &text("m2", "halo? berapa harga kopi?"))
+        .handle_message(TENANT, &text("m2", "halo? berapa harga kopi?").into())
         .await
         .unwrap();
     assert_eq!(report.outcome, Outcome::HumanOwned);
@@ -277,14 +277,14 @@ async fn a_complaint_classified_by_the_model_hands_off() {
     .await;
     let report = bot
         .runtime
-        .handle_message(TENANT, &text("m1", "kopinya tumpah semua di jalan"))
+        .handle_message(TENANT, &text("m1", "kopinya tumpah semua di jalan").into())
         .await
         .unwrap();
     assert_eq!(report.matched().collect::<Vec<_>>(), ["ai-reply:handoff"]);
     assert!(report.handoff.is_some());
     assert_eq!(
         bot.runtime
-            .conversation(TENANT, &customer())
+            .conversation(TENANT, &customer().into())
             .await
             .unwrap()
             .unwrap()
@@ -309,12 +309,12 @@ async fn over_the_limit_the_customer_gets_the_fallback_text() {
     let bot = bot(vec![openai(&server, "mock-openai")], usage).await;
 
     bot.runtime
-        .handle_message(TENANT, &text("m1", "halo"))
+        .handle_message(TENANT, &text("m1", "halo").into())
         .await
         .unwrap();
     let report = bot
         .runtime
-        .handle_message(TENANT, &text("m2", "masih buka?"))
+        .handle_message(TENANT, &text("m2", "masih buka?").into())
         .await
         .unwrap();
     assert_eq!(report.matched().collect::<Vec<_>>(), ["ai-reply:fallback"]);
@@ -364,7 +364,7 @@ async fn failing_primary_falls_back_to_anthropic_inside_the_pipeline() {
     )
     .await;
     bot.runtime
-        .handle_message(TENANT, &text("m1", "jam berapa buka?"))
+        .handle_message(TENANT, &text("m1", "jam berapa buka?").into())
         .await
         .unwrap();
     assert_eq!(
@@ -398,15 +398,17 @@ async fn a_burst_of_messages_gets_one_answer_with_the_burst_in_the_history() {
     )
     .await;
     let rt = &bot.runtime;
-    let b1 = text("b1", "kak");
+    let b1 = text("b1", "kak").into();
     let first = rt.handle_message(TENANT, &b1);
     let second = async {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        rt.handle_message(TENANT, &text("b2", "mau pesan")).await
+        rt.handle_message(TENANT, &text("b2", "mau pesan").into())
+            .await
     };
     let third = async {
         tokio::time::sleep(Duration::from_millis(400)).await;
-        rt.handle_message(TENANT, &text("b3", "2 kopi susu")).await
+        rt.handle_message(TENANT, &text("b3", "2 kopi susu").into())
+            .await
     };
     let (first, second, third) = tokio::join!(first, second, third);
     let status = |r: &bot_core::EventReport| r.runs.last().map(|run| run.status.clone());

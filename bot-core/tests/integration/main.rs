@@ -16,3 +16,4 @@ mod llm_timeouts;
 mod plugins;
 mod runtime;
 mod store;
+mod user_ids;

@@ -12,6 +12,7 @@ use bot_core::{
 };
 use common::*;
 use serde_json::json;
+use whatsapp_client::Recipient;
 use whatsapp_client::testing::RecordingProvider;
 use whatsapp_client::webhook::InboundMessage;
 
@@ -137,7 +138,7 @@ async fn keyword_rules_end_to_end() {
     assert_eq!(r.stopped_by, None);
 
     // History holds both directions, oldest first.
-    let h = rt.history("toko", &from, 100).await.unwrap();
+    let h = rt.history("toko", &from.into(), 100).await.unwrap();
     assert_eq!(h.len(), 10);
     assert_eq!(h[0].text, "Berapa HARGA-nya kak?");
     assert_eq!(h[1].text, reply);
@@ -267,12 +268,15 @@ impl Handler for Greeter {
 
     async fn handle(
         &self,
-        m: &InboundMessage,
+        m: &InboundMessage<Recipient>,
         ctx: &HandlerContext,
     ) -> Result<Vec<Action>, HandlerError> {
         if m.text() == Some("hi") {
             return Ok(vec![
-                Action::reply_text(format!("hello {}", ctx.contact.phone.e164())),
+                Action::reply_text(format!(
+                    "hello {}",
+                    ctx.contact.phone.as_ref().map_or("", |p| p.e164())
+                )),
                 Action::Stop,
             ]);
         }

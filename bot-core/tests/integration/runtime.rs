@@ -13,6 +13,7 @@ use bot_core::{
 };
 use common::*;
 use serde_json::json;
+use whatsapp_client::Recipient;
 use whatsapp_client::testing::RecordingProvider;
 use whatsapp_client::webhook::InboundMessage;
 
@@ -41,7 +42,7 @@ impl Handler for Probe {
 
     async fn handle(
         &self,
-        m: &InboundMessage,
+        m: &InboundMessage<Recipient>,
         ctx: &HandlerContext,
     ) -> Result<Vec<Action>, HandlerError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
@@ -198,7 +199,7 @@ async fn handoff_action_silences_the_bot_until_handed_back() {
             .handler(rules)
             .handoff_timeout(Some(Duration::from_secs(600))),
     );
-    let who = phone("081200000001");
+    let who = Recipient::from(phone("081200000001"));
     let r = rt
         .handle_event("t", &text("1", "081200000001", "mau ke admin"))
         .await
@@ -264,7 +265,7 @@ async fn take_over_and_handoff_timeout() {
             .handler(Probe::default())
             .handoff_timeout(Some(Duration::from_secs(600))),
     );
-    let who = phone("081200000001");
+    let who = Recipient::from(phone("081200000001"));
     rt.take_over("t", &who, Some("agent Rina")).await.unwrap();
     clock.advance_ms(599_000);
     assert_eq!(
@@ -291,7 +292,7 @@ async fn take_over_and_handoff_timeout() {
 
     let list = rt.conversations("t", 10).await.unwrap();
     assert_eq!(list.len(), 1);
-    assert_eq!(list[0].phone, "+6281200000001");
+    assert_eq!(list[0].contact, "+6281200000001");
     assert!(rt.conversations("other", 10).await.unwrap().is_empty());
 }
 
@@ -328,7 +329,10 @@ async fn failed_sends_are_reported_and_not_stored_as_sent() {
         .unwrap();
     assert!(r.replies[0].error.as_deref().unwrap().contains("boom"));
     assert_eq!(r.replies[0].provider_message_id, None);
-    let h = rt.history("t", &phone("081200000001"), 10).await.unwrap();
+    let h = rt
+        .history("t", &phone("081200000001").into(), 10)
+        .await
+        .unwrap();
     assert_eq!(h.len(), 1);
 }
 

@@ -133,7 +133,7 @@ async fn conformance(s: Arc<dyn ConversationStore>) {
     // Listing: most recent first, per tenant.
     let list = s.conversations("t1", 10).await.unwrap();
     assert_eq!(
-        list.iter().map(|c| c.phone.as_str()).collect::<Vec<_>>(),
+        list.iter().map(|c| c.contact.as_str()).collect::<Vec<_>>(),
         ["+622", "+621"]
     );
     assert_eq!(s.conversations("t1", 1).await.unwrap().len(), 1);
@@ -330,7 +330,7 @@ impl bot_core::Handler for Debounced {
 
     async fn handle(
         &self,
-        m: &whatsapp_client::webhook::InboundMessage,
+        m: &whatsapp_client::webhook::InboundMessage<whatsapp_client::Recipient>,
         ctx: &bot_core::HandlerContext,
     ) -> Result<Vec<bot_core::Action>, bot_core::HandlerError> {
         let earlier: Vec<&str> = ctx.history.iter().map(|h| h.text.as_str()).collect();

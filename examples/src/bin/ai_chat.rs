@@ -29,7 +29,7 @@ use bot_core::{MemoryStore, Outcome, Runtime, TenantConfig};
 use serde_json::json;
 use whatsapp_client::testing::RecordingProvider;
 use whatsapp_client::webhook::{Event, InboundMessage, MessageContent};
-use whatsapp_client::{OutgoingMessage, PhoneNumber};
+use whatsapp_client::{OutgoingMessage, PhoneNumber, Recipient};
 
 const TENANT: &str = "kopi-senja";
 
@@ -171,7 +171,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "" => continue,
             "/keluar" | "/quit" => break,
             "/balik" | "/back" => {
-                runtime.hand_back(TENANT, &me).await?;
+                runtime.hand_back(TENANT, &Recipient::from(&me)).await?;
                 println!("[the bot answers again]");
                 continue;
             }

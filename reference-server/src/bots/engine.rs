@@ -2,6 +2,12 @@
 //! simulator injection) to the bot's replies, through `bot-core`'s
 //! pipeline (the same code a library user runs with `bot_core::Runtime`).
 //!
+//! The customer is a phone number or, for a customer WhatsApp names only
+//! by a business-scoped user id, that id: such a message is stored and
+//! answered the same way (to the id, through a provider that can address
+//! it), except for what needs a number (campaign replies, opt-outs, contact
+//! tags), which is skipped until the number is known.
+//!
 //! 1. When the vendor is active and the device's bots are on, the device's
 //!    plugin pipeline is taken from the cache or built first, so a build
 //!    that fails fails the webhook before anything is stored. Then the
@@ -34,7 +40,7 @@ use bot_core::{
 };
 use serde_json::json;
 use whatsapp_client::webhook::{DeliveryStatus, InboundMessage, StatusUpdate};
-use whatsapp_client::{OutgoingMessage, PhoneNumber};
+use whatsapp_client::{OutgoingMessage, Recipient};
 
 use crate::AppState;
 use crate::db::now_ms;
@@ -86,12 +92,13 @@ pub(crate) fn describe_outgoing(m: &OutgoingMessage) -> (String, Option<String>)
 pub async fn handle_message(
     state: &AppState,
     found: &Lookup,
-    m: InboundMessage,
+    m: InboundMessage<Recipient>,
 ) -> Result<Outcome, AppError> {
     let rt: &Arc<DeviceRuntime> = &found.device;
     let tenant = rt.tenant_id.as_str();
-    let contact = m.from.e164();
-    let opt_out = m.text().is_some_and(crate::contacts::is_opt_out_keyword);
+    // Opt-outs concern broadcasts, which need a number.
+    let opt_out =
+        m.from.phone().is_some() && m.text().is_some_and(crate::contacts::is_opt_out_keyword);
     // Built before the message is stored: when it cannot be built the
     // webhook fails with nothing stored, so the provider's retry is a new
     // message and gets its reply (after the store it would be a duplicate).
@@ -106,25 +113,34 @@ pub async fn handle_message(
         .await
         .map_err(store_error)?;
     let Some(mut conv) = received else {
-        if opt_out {
+        if let (true, Some(phone)) = (opt_out, m.from.phone()) {
             // The first delivery may have been stored by a process that
             // stopped before recording the opt-out; the provider's retry
             // records it (idempotent).
-            crate::contacts::mark_opted_out(state, &rt.tenant_id.as_str().into(), contact).await?;
+            crate::contacts::mark_opted_out(state, &rt.tenant_id.as_str().into(), phone.e164())
+                .await?;
         }
         return Ok(Outcome::Duplicate);
     };
+    // The conversation's contact: the number when known (also for a
+    // message that named only the user id of a customer whose number the
+    // conversation learnt before), else the user id. Replies go there.
+    let to = match Recipient::parse(&conv.contact) {
+        Ok(phone @ Recipient::Phone(_)) => phone,
+        _ => m.from.clone(),
+    };
+    let contact = conv.contact.clone();
     // Any message from the number counts as a reply to the vendor's recent
     // campaign messages (and stops its queued follow-ups). Only a number
     // with campaign messages can change anything there; checking that with
     // a read keeps SQLite's write lock free in the common case.
-    let stored = pipeline::contact_snapshot(&state.pool, tenant, contact).await?;
+    let stored = pipeline::contact_snapshot(&state.pool, tenant, &contact).await?;
     if stored.in_campaigns {
-        crate::campaigns::on_reply(&state.pool, tenant, contact).await?;
+        crate::campaigns::on_reply(&state.pool, tenant, &contact).await?;
     }
     if opt_out {
         // Also cancels the contact's queued campaign messages.
-        crate::contacts::mark_opted_out(state, &rt.tenant_id.as_str().into(), contact).await?;
+        crate::contacts::mark_opted_out(state, &rt.tenant_id.as_str().into(), &contact).await?;
     }
 
     if !found.tenant_active {
@@ -138,7 +154,7 @@ pub async fn handle_message(
             state,
             rt,
             &conv.id,
-            &m.from,
+            &to,
             &OutgoingMessage::text(text),
             "system",
         )
@@ -179,7 +195,7 @@ pub async fn handle_message(
     let mut performer = ServerTurn {
         state,
         rt,
-        to: &m.from,
+        to: &to,
         sent: Vec::new(),
         matched: Vec::new(),
         new_state: None,
@@ -218,7 +234,7 @@ pub async fn handle_message(
         tenant_id: rt.tenant_id.clone(),
         device_id: rt.id.clone(),
         conversation_id: conv.id.clone(),
-        to: contact.to_owned(),
+        to: to.to_string(),
         outgoing,
         day: chrono::Utc::now()
             .with_timezone(&found.time_zone)
@@ -250,7 +266,7 @@ fn store_error(e: StoreError) -> AppError {
 struct ServerTurn<'a> {
     state: &'a AppState,
     rt: &'a DeviceRuntime,
-    to: &'a PhoneNumber,
+    to: &'a Recipient,
     sent: Vec<(OutgoingMessage, Option<SendResult>)>,
     matched: Vec<String>,
     new_state: Option<Option<String>>,
@@ -274,7 +290,7 @@ impl Perform for ServerTurn<'_> {
                     let result = if self.rt.kind == DeviceKind::Simulator {
                         None
                     } else {
-                        Some(self.rt.provider.send(self.to, message).await)
+                        Some(self.rt.provider.send_to(self.to, message).await)
                     };
                     self.sent.push((message.clone(), result));
                 }
@@ -283,12 +299,21 @@ impl Perform for ServerTurn<'_> {
                     tracing::info!(tenant, device = %self.rt.id, plugin, reason = reason.as_deref().unwrap_or(""), "bot handed the conversation to a human");
                     self.handoff = true;
                 }
-                Action::Tag(tag) => {
-                    pipeline::apply_tag(self.state, tenant, self.to.e164(), tag, true).await;
-                }
-                Action::Untag(tag) => {
-                    pipeline::apply_tag(self.state, tenant, self.to.e164(), tag, false).await;
-                }
+                // Contacts are kept by number; a customer known only by a
+                // user id gets no tags until the number is known.
+                Action::Tag(tag) | Action::Untag(tag) => match self.to.phone() {
+                    Some(phone) => {
+                        let add = matches!(action, Action::Tag(_));
+                        pipeline::apply_tag(self.state, tenant, phone.e164(), tag, add).await;
+                    }
+                    None => {
+                        tracing::debug!(
+                            tenant,
+                            plugin,
+                            "no number for the contact: tag action skipped"
+                        );
+                    }
+                },
                 Action::Stop => {}
                 other => {
                     tracing::debug!(action = ?other, "action not supported by the server; ignored");
@@ -308,23 +333,25 @@ pub(crate) struct Stored {
     pub(crate) accepted: bool,
 }
 
-/// Sends `msg` to `to` through the device and stores it in the
-/// conversation (`sent` with the provider id, or `failed` with the error).
+/// Sends `msg` to `to` (a number, or a business-scoped user id, which only
+/// Cloud API and simulator devices can address) through the device and
+/// stores it in the conversation (`sent` with the provider id, or `failed`
+/// with the error).
 pub(crate) async fn send_and_store(
     state: &AppState,
     rt: &DeviceRuntime,
     conversation_id: &str,
-    to: &PhoneNumber,
+    to: &Recipient,
     msg: &OutgoingMessage,
     sender: &str,
 ) -> Result<Stored, AppError> {
-    let result = rt.provider.send(to, msg).await;
+    let result = rt.provider.send_to(to, msg).await;
     let accepted = result.is_ok();
     let record = Arc::new(TurnRecord {
         tenant_id: rt.tenant_id.clone(),
         device_id: rt.id.clone(),
         conversation_id: conversation_id.to_owned(),
-        to: to.e164().to_owned(),
+        to: to.to_string(),
         outgoing: vec![Outgoing::new(msg, Some(result), sender)],
         day: String::new(),
         matched: Vec::new(),
@@ -385,7 +412,7 @@ struct TurnRecord {
     tenant_id: String,
     device_id: String,
     conversation_id: String,
-    /// The customer, E.164.
+    /// The customer: E.164, or a business-scoped user id.
     to: String,
     outgoing: Vec<Outgoing>,
     /// Today in the vendor's time zone (keyword hits).

@@ -373,7 +373,7 @@ pub(crate) async fn dry_run(
     let m = InboundMessage::new(
         "dry-run",
         format!("dry-run.{}", new_id()),
-        from.clone(),
+        whatsapp_client::Recipient::from(&from),
         MessageContent::text_body(text.to_owned()),
     );
     let mut conv = bot_core::Conversations::receive(store, &member.tenant_id, &m, now_ms())

@@ -23,6 +23,7 @@ use bot_core::{
 };
 use sqlx::{AnyPool, Row};
 use tokio::sync::OnceCell;
+use whatsapp_client::Recipient;
 use whatsapp_client::webhook::InboundMessage;
 
 use super::PluginInfo;
@@ -96,7 +97,7 @@ impl Handler for Configured {
 
     async fn handle(
         &self,
-        message: &InboundMessage,
+        message: &InboundMessage<Recipient>,
         ctx: &HandlerContext,
     ) -> Result<Vec<Action>, HandlerError> {
         self.handler.handle(message, ctx).await

@@ -17,7 +17,9 @@ use std::time::Duration;
 
 use sqlx::AnyPool;
 use whatsapp_client::pacing::{DEFAULT_RATE_LIMIT_RETRIES, send_spacing, throughput_pause};
-use whatsapp_client::{Error as SendError, OutgoingMessage, PhoneNumber, Provider, SendReceipt};
+use whatsapp_client::{
+    Error as SendError, OutgoingMessage, PhoneNumber, Provider, Recipient, SendReceipt,
+};
 
 /// A sender whose slots are reserved in the database.
 pub(crate) struct SharedSlots {
@@ -115,10 +117,18 @@ impl Provider for SharedSlots {
         to: &PhoneNumber,
         message: &OutgoingMessage,
     ) -> Result<SendReceipt, SendError> {
+        self.send_to(&Recipient::from(to), message).await
+    }
+
+    async fn send_to(
+        &self,
+        to: &Recipient,
+        message: &OutgoingMessage,
+    ) -> Result<SendReceipt, SendError> {
         let mut retries = 0;
         loop {
             self.wait_turn().await;
-            let result = self.inner.send(to, message).await;
+            let result = self.inner.send_to(to, message).await;
             let Some(pause) = throughput_pause(&result) else {
                 return result;
             };

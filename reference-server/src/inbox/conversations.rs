@@ -6,7 +6,9 @@
 //! [`BatchJob`]: on SQLite the messages arriving together share its
 //! statements): find or create the conversation and insert the message
 //! keyed by (device, direction, provider message id), which is the
-//! de-duplication of provider retries.
+//! de-duplication of provider retries. A customer is kept under their
+//! number, or under their business-scoped user id while WhatsApp does not
+//! share the number (see [`store::contact_of_user`] for how the two meet).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,6 +16,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bot_core::{Author, Conversation, Conversations, HistoryEntry, Newest, Owner, StoreError};
 use serde_json::json;
+use whatsapp_client::Recipient;
 use whatsapp_client::webhook::{InboundMessage, MessageContent};
 
 use super::store::{self, ConversationKey, NewMessage, OWNER_AGENT, Touch};
@@ -32,15 +35,16 @@ impl Conversations for DeviceInbox<'_> {
     async fn receive(
         &self,
         tenant: &str,
-        message: &InboundMessage,
+        message: &InboundMessage<Recipient>,
         at_ms: i64,
     ) -> Result<Option<Conversation>, StoreError> {
         let (kind, body, payload) = describe_inbound(message);
-        let contact = message.from.e164();
+        let user_id = message.from.user_id().or(message.user_id.as_ref());
         let ingest = Arc::new(Ingest {
             tenant_id: tenant.to_owned(),
             device_id: self.device.id.clone(),
-            contact: contact.to_owned(),
+            phone: message.from.phone().map(|p| p.e164().to_owned()),
+            user_id: user_id.map(|u| u.as_str().to_owned()),
             provider_message_id: message.id.clone(),
             kind,
             body,
@@ -68,7 +72,8 @@ impl Conversations for DeviceInbox<'_> {
         Ok(Some(Conversation {
             id: conv.id,
             tenant: tenant.to_owned(),
-            phone: contact.to_owned(),
+            contact: conv.contact,
+            user_id: user_id.map(|u| u.as_str().to_owned()),
             name: None,
             owner,
             owner_since_ms,
@@ -140,7 +145,7 @@ impl Conversations for DeviceInbox<'_> {
 }
 
 /// Kind, text body and JSON payload of an inbound message, for storage.
-fn describe_inbound(m: &InboundMessage) -> (String, Option<String>, serde_json::Value) {
+fn describe_inbound(m: &InboundMessage<Recipient>) -> (String, Option<String>, serde_json::Value) {
     let kind = m.content.kind().to_owned();
     let body = m.text().map(str::to_owned);
     let content = match &m.content {
@@ -182,6 +187,7 @@ fn describe_inbound(m: &InboundMessage) -> (String, Option<String>, serde_json::
     };
     let payload = json!({
         "from": m.from.to_string(),
+        "from_user_id": m.user_id.as_ref().map(|u| u.as_str()),
         "from_name": m.from_name,
         "provider": m.provider,
         "reply_to": m.reply_to,
@@ -195,7 +201,10 @@ fn describe_inbound(m: &InboundMessage) -> (String, Option<String>, serde_json::
 struct Ingest {
     tenant_id: String,
     device_id: String,
-    contact: String,
+    /// The sender's number, E.164, when WhatsApp shares it.
+    phone: Option<String>,
+    /// The sender's business-scoped user id, when given.
+    user_id: Option<String>,
     provider_message_id: String,
     kind: String,
     body: Option<String>,
@@ -217,16 +226,42 @@ impl BatchJob for Ingest {
         items: &'c [Arc<Self>],
     ) -> JobFuture<'c, Vec<Self::Output>> {
         Box::pin(async move {
+            let mut contacts: Vec<String> = Vec::with_capacity(items.len());
+            for i in items {
+                contacts.push(match (&i.phone, &i.user_id) {
+                    (phone, Some(u)) => {
+                        store::contact_of_user(
+                            &mut *c,
+                            &i.tenant_id,
+                            &i.device_id,
+                            phone.as_deref(),
+                            u,
+                        )
+                        .await?
+                    }
+                    (Some(phone), None) => phone.clone(),
+                    (None, None) => return Err(sqlx::Error::RowNotFound),
+                });
+            }
             let keys: Vec<ConversationKey<'_>> = items
                 .iter()
-                .map(|i| ConversationKey {
+                .zip(&contacts)
+                .map(|(i, contact)| ConversationKey {
                     tenant_id: &i.tenant_id,
                     device_id: &i.device_id,
-                    contact: &i.contact,
+                    contact,
                 })
                 .collect();
             let first = items.iter().map(|i| i.now).min().unwrap_or_else(now_ms);
-            let convs = store::upsert_conversations(&mut *c, &keys, first).await?;
+            let mut convs = store::upsert_conversations(&mut *c, &keys, first).await?;
+            drop(keys);
+            for ((i, conv), contact) in items.iter().zip(&mut convs).zip(contacts) {
+                if let Some(u) = &i.user_id {
+                    store::remember_user_id(&mut *c, &i.tenant_id, &i.device_id, &conv.id, u)
+                        .await?;
+                }
+                conv.contact = contact;
+            }
             let ids: Vec<String> = items.iter().map(|_| crate::db::new_id()).collect();
             let rows: Vec<(&str, NewMessage<'_>, i64)> = items
                 .iter()

@@ -11,8 +11,13 @@ pub struct ConversationView {
     pub id: String,
     /// The device (vendor number) it runs on.
     pub device_id: String,
-    /// The customer's number, E.164.
-    pub contact_number: String,
+    /// The customer's number, E.164; `null` for a customer WhatsApp names
+    /// only by a business-scoped user id (a WhatsApp username hides the
+    /// number).
+    pub contact_number: Option<String>,
+    /// The customer's business-scoped user id (`US.13491208655302741918`),
+    /// when WhatsApp gave one.
+    pub contact_user_id: Option<String>,
     /// The customer's WhatsApp profile name, if known.
     pub contact_name: Option<String>,
     /// `bot` or `agent`.
@@ -25,6 +30,16 @@ pub struct ConversationView {
     pub last_message_preview: Option<String>,
     /// Created, unix milliseconds.
     pub created_at: i64,
+}
+
+impl ConversationView {
+    /// Who the customer is, for people: the number, else the user id.
+    pub fn contact(&self) -> &str {
+        self.contact_number
+            .as_deref()
+            .or(self.contact_user_id.as_deref())
+            .unwrap_or_default()
+    }
 }
 
 /// One stored message.

@@ -17,14 +17,24 @@ pub(crate) const OWNER_BOT: &str = "bot";
 /// A human agent owns it; the bot stays quiet.
 pub(crate) const OWNER_AGENT: &str = "agent";
 
-pub(crate) const CONVERSATION_COLUMNS: &str = "id, device_id, contact_number, contact_name, owner, \
-     agent_member_id, last_message_at, last_message_preview, created_at";
+pub(crate) const CONVERSATION_COLUMNS: &str = "id, device_id, contact_number, contact_user_id, \
+     contact_name, owner, agent_member_id, last_message_at, last_message_preview, created_at";
 
 pub(crate) fn conversation_from_row(row: &AnyRow) -> Result<ConversationView, sqlx::Error> {
+    // The stored contact is a number (E.164, `+...`) or, while no number is
+    // known, the user id.
+    let contact: String = row.try_get("contact_number")?;
+    let user_id: Option<String> = row.try_get("contact_user_id")?;
+    let (contact_number, contact_user_id) = if contact.starts_with('+') {
+        (Some(contact), user_id)
+    } else {
+        (None, user_id.or(Some(contact)))
+    };
     Ok(ConversationView {
         id: row.try_get("id")?,
         device_id: row.try_get("device_id")?,
-        contact_number: row.try_get("contact_number")?,
+        contact_number,
+        contact_user_id,
         contact_name: row.try_get("contact_name")?,
         owner: row.try_get("owner")?,
         agent_member_id: row.try_get("agent_member_id")?,
@@ -58,6 +68,8 @@ fn message_from_row(row: &AnyRow) -> Result<MessageView, sqlx::Error> {
 #[derive(Debug, Clone)]
 pub(crate) struct ConversationRef {
     pub(crate) id: String,
+    /// The contact it is kept under: a number (E.164) or a user id.
+    pub(crate) contact: String,
     pub(crate) owner: String,
     pub(crate) owner_changed_at: Option<i64>,
     pub(crate) bot_state: Option<String>,
@@ -145,6 +157,7 @@ pub(crate) async fn upsert_conversations(
             let key = (row.try_get("device_id")?, row.try_get("contact_number")?);
             let conv = ConversationRef {
                 id: row.try_get("id")?,
+                contact: row.try_get("contact_number")?,
                 owner: row.try_get("owner")?,
                 owner_changed_at: row.try_get("owner_changed_at")?,
                 bot_state: row.try_get("bot_state")?,
@@ -163,6 +176,76 @@ pub(crate) async fn upsert_conversations(
             }
         })
         .collect()
+}
+
+/// The contact (the `contact_number` key) of the conversation with a
+/// customer who named a business-scoped user id on `device`, with or
+/// without a number; call it before [`upsert_conversations`], then
+/// [`remember_user_id`] after.
+///
+/// The rule: a customer with a number is kept under the number, one
+/// without under the user id. When both arrive together they are one
+/// customer: a conversation begun under the user id alone moves to the
+/// number (same conversation id, so its messages stay with it), unless the
+/// number has a conversation of its own already (then the two stay apart
+/// and the number's is used). A message with only the user id goes to the
+/// conversation that remembers it.
+pub(crate) async fn contact_of_user(
+    tx: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    device_id: &str,
+    phone: Option<&str>,
+    user_id: &str,
+) -> Result<String, sqlx::Error> {
+    let Some(phone) = phone else {
+        let found: Option<(String,)> = sqlx::query_as(
+            "SELECT contact_number FROM conversations \
+             WHERE tenant_id = $1 AND device_id = $2 AND contact_user_id = $3",
+        )
+        .bind(tenant_id)
+        .bind(device_id)
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        return Ok(found.map_or_else(|| user_id.to_owned(), |(c,)| c));
+    };
+    sqlx::query(
+        "UPDATE conversations SET contact_number = $3 \
+         WHERE tenant_id = $1 AND device_id = $2 AND contact_number = $4 \
+         AND NOT EXISTS (SELECT 1 FROM conversations o \
+           WHERE o.device_id = $2 AND o.contact_number = $3)",
+    )
+    .bind(tenant_id)
+    .bind(device_id)
+    .bind(phone)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(phone.to_owned())
+}
+
+/// Records `user_id` on the conversation `conversation_id` unless it has
+/// one or another conversation of the device holds this one.
+pub(crate) async fn remember_user_id(
+    tx: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    device_id: &str,
+    conversation_id: &str,
+    user_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE conversations SET contact_user_id = $4 \
+         WHERE tenant_id = $1 AND device_id = $2 AND id = $3 AND contact_user_id IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM conversations o \
+           WHERE o.device_id = $2 AND o.contact_user_id = $4)",
+    )
+    .bind(tenant_id)
+    .bind(device_id)
+    .bind(conversation_id)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// A message to store.

@@ -2,8 +2,8 @@
 //! simulator.
 
 use axum::extract::{Path, Query, State};
-use whatsapp_client::PhoneNumber;
 use whatsapp_client::webhook::{InboundMessage, MessageContent};
+use whatsapp_client::{PhoneNumber, Recipient};
 
 use super::model::{
     AgentReply, OutboxQuery, SendMessage, SentMessage, SimulatedInbound, SimulatedResult,
@@ -50,7 +50,8 @@ pub(super) async fn send_message(
     let conv =
         inbox::upsert_conversation(&mut tx, &rt.tenant_id, &rt.id, to.as_ref(), now_ms()).await?;
     tx.commit().await?;
-    let stored = engine::send_and_store(&state, &rt, &conv.id, &to, &msg, "api").await?;
+    let stored =
+        engine::send_and_store(&state, &rt, &conv.id, &Recipient::from(&to), &msg, "api").await?;
     let message = inbox::get_message(&state.pool, &member.tenant_id, &stored.message_id)
         .await?
         .ok_or_else(|| AppError::internal("stored message vanished"))?;
@@ -103,8 +104,16 @@ pub(crate) async fn send_reply(
         .await?
         .ok_or(AppError::NotFound("conversation"))?;
     let (rt, _) = registry::get_for_tenant(state, &member.tenant_id, &conv.device_id).await?;
-    let to = PhoneNumber::parse(&conv.contact_number)
-        .map_err(|e| AppError::internal(format!("stored contact number unusable: {e}")))?;
+    // The number when known, else the business-scoped user id (only a
+    // Cloud API or simulator device can send to it; another device's
+    // refusal is stored as a failed message).
+    let to = conv
+        .contact_number
+        .as_ref()
+        .or(conv.contact_user_id.as_ref())
+        .ok_or_else(|| AppError::internal("conversation without a contact"))?;
+    let to =
+        Recipient::parse(to).map_err(|e| AppError::internal_from("stored contact unusable", e))?;
     if conv.owner != inbox::OWNER_AGENT {
         inbox::set_owner(
             &state.pool,
@@ -194,7 +203,7 @@ pub(crate) async fn simulate_inbound(
     if let Some(name) = body.name {
         m = m.with_from_name(name);
     }
-    let outcome = engine::handle_message(state, &found, m).await?;
+    let outcome = engine::handle_message(state, &found, m.into()).await?;
     let (duplicate, replies) = match outcome {
         Outcome::Duplicate => (true, 0),
         Outcome::Handled { replies } => (false, replies),

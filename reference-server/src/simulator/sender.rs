@@ -40,6 +40,18 @@ impl whatsapp_client::Provider for SimSender {
         to: &whatsapp_client::PhoneNumber,
         message: &whatsapp_client::OutgoingMessage,
     ) -> Result<whatsapp_client::SendReceipt, whatsapp_client::Error> {
+        self.send_to(&whatsapp_client::Recipient::from(to), message)
+            .await
+    }
+
+    /// Like the Cloud API it stands in for, the simulator sends to numbers
+    /// and business-scoped user ids alike (`to` in the outbox is the
+    /// number or the id).
+    async fn send_to(
+        &self,
+        to: &whatsapp_client::Recipient,
+        message: &whatsapp_client::OutgoingMessage,
+    ) -> Result<whatsapp_client::SendReceipt, whatsapp_client::Error> {
         message.validate()?;
         let json = Arc::new(serde_json::to_value(message).map_err(|e| {
             whatsapp_client::Error::InvalidInput(format!("message not serializable: {e}"))
@@ -47,7 +59,7 @@ impl whatsapp_client::Provider for SimSender {
         let (tenant, device, to) = (
             self.tenant_id.clone(),
             self.device_id.clone(),
-            Arc::<str>::from(to.e164()),
+            Arc::<str>::from(to.to_string()),
         );
         let recorded = self
             .writer

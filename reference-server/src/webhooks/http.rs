@@ -149,13 +149,20 @@ pub(super) async fn receive_webhook(
     let mut summary = WebhookSummary::default();
     for event in events {
         match event {
-            Event::Message(m) => match engine::handle_message(&state, &found, m).await? {
-                Outcome::Duplicate => summary.duplicates += 1,
-                Outcome::Handled { replies } => {
-                    summary.messages += 1;
-                    summary.replies += replies;
+            // A sender with a number and one WhatsApp names only by a
+            // business-scoped user id take the same path.
+            Event::Message(_) | Event::UserIdMessage(_) => {
+                let Some(m) = event.into_message() else {
+                    continue;
+                };
+                match engine::handle_message(&state, &found, m).await? {
+                    Outcome::Duplicate => summary.duplicates += 1,
+                    Outcome::Handled { replies } => {
+                        summary.messages += 1;
+                        summary.replies += replies;
+                    }
                 }
-            },
+            }
             Event::Status(s) => {
                 if engine::handle_status(&state, rt, &s).await? {
                     summary.statuses += 1;

@@ -16,11 +16,11 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const PNID: &str = "106540352242922";
-const SECRET: &str = "meta-app-secret-42";
+pub(crate) const PNID: &str = "106540352242922";
+pub(crate) const SECRET: &str = "meta-app-secret-42";
 const CUSTOMER: &str = "6281298765432";
 
-async fn post_webhook(
+pub(crate) async fn post_webhook(
     app: &common::TestApp,
     device: &str,
     body: &str,
@@ -36,7 +36,7 @@ async fn post_webhook(
         .unwrap()
 }
 
-async fn messages(app: &common::TestApp, token: &str) -> Vec<Value> {
+pub(crate) async fn messages(app: &common::TestApp, token: &str) -> Vec<Value> {
     let convs = data(app.get("/api/v1/conversations", token).await, 200).await;
     let Some(c) = convs.as_array().unwrap().first() else {
         return Vec::new();
@@ -54,7 +54,11 @@ async fn messages(app: &common::TestApp, token: &str) -> Vec<Value> {
 }
 
 /// A Cloud API device sending to `meta_uri`, answering with keyword rules.
-async fn cloud_device_with_rules(app: &common::TestApp, token: &str, meta_uri: &str) -> String {
+pub(crate) async fn cloud_device_with_rules(
+    app: &common::TestApp,
+    token: &str,
+    meta_uri: &str,
+) -> String {
     let d = data(
         app.post(
             "/api/v1/devices",

@@ -151,12 +151,12 @@ fn parse_message(
     };
     let contacts: &[Value] = contacts.map_or(&[], Vec::as_slice);
     let from_raw = str_of(msg, "from").filter(|s| !s.trim().is_empty());
-    let from_user_id = str_of(msg, "from_user_id").and_then(UserId::new);
+    let from_user_raw = str_of(msg, "from_user_id").filter(|s| !s.trim().is_empty());
     // The contact entry that describes this sender: the one whose `wa_id`
     // is the sender's number, or whose `user_id` is the sender's user id.
     // A message that names its sender in neither field (BSUID-only
     // webhooks) can only belong to the payload's single contact.
-    let contact = if from_raw.is_none() && from_user_id.is_none() {
+    let contact = if from_raw.is_none() && from_user_raw.is_none() {
         match contacts {
             [only] => Some(only),
             _ => None,
@@ -164,22 +164,23 @@ fn parse_message(
     } else {
         contacts.iter().find(|c| {
             from_raw.is_some_and(|f| str_of(c, "wa_id") == Some(f))
-                || from_user_id
-                    .as_ref()
-                    .is_some_and(|u| str_of(c, "user_id") == Some(u.as_str()))
+                || from_user_raw.is_some_and(|u| str_of(c, "user_id") == Some(u))
         })
     };
     let from_raw = from_raw.or_else(|| {
-        from_user_id
+        from_user_raw
             .is_none()
             .then(|| contact.and_then(|c| str_of(c, "wa_id")))
             .flatten()
     });
-    let user_id = from_user_id.or_else(|| {
+    let user_raw = from_user_raw.or_else(|| {
         contact
             .and_then(|c| str_of(c, "user_id"))
-            .and_then(UserId::new)
+            .filter(|s| !s.trim().is_empty())
     });
+    // A user id that does not have the documented shape is dropped; the
+    // message still counts when it has a phone number.
+    let user_id = user_raw.and_then(|u| UserId::parse(u).ok());
     let from_name = contact
         .and_then(|c| c.get("profile"))
         .and_then(|p| string_of(p, "name"));
@@ -204,13 +205,14 @@ fn parse_message(
         m.forwarded = forwarded;
         m.with_sender(from)
     };
-    match (from_raw, &user_id) {
-        (Some(raw), _) => match wa_id_to_phone(raw) {
+    match (from_raw, user_raw, &user_id) {
+        (Some(raw), _, _) => match wa_id_to_phone(raw) {
             Some(from) => fill(Sender::Phone(from)),
             None => other("message_with_unparseable_sender", msg),
         },
-        (None, Some(u)) => fill(Sender::UserId(u.clone())),
-        (None, None) => other("message_without_sender", msg),
+        (None, _, Some(u)) => fill(Sender::UserId(u.clone())),
+        (None, Some(_), None) => other("message_with_unparseable_sender", msg),
+        (None, None, _) => other("message_without_sender", msg),
     }
 }
 

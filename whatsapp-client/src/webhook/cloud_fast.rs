@@ -275,16 +275,19 @@ fn message(
     // take the lenient path.
     let from_raw = m.from.filter(|s| !s.trim().is_empty())?;
     let from = wa_id_to_phone(&from_raw)?;
-    let from_user_id = m.from_user_id.as_deref().and_then(UserId::new);
+    let from_user_raw = m.from_user_id.as_deref().filter(|s| !s.trim().is_empty());
     // Only the contact entry that names this sender (see `cloud.rs`).
     let contact = contacts.iter().find(|c| {
         c.wa_id.as_deref() == Some(&*from_raw)
-            || from_user_id
-                .as_ref()
-                .is_some_and(|u| c.user_id.as_deref() == Some(u.as_str()))
+            || from_user_raw.is_some_and(|u| c.user_id.as_deref() == Some(u))
     });
-    let user_id =
-        from_user_id.or_else(|| contact.and_then(|c| c.user_id.as_deref().and_then(UserId::new)));
+    let user_id = from_user_raw
+        .or_else(|| {
+            contact
+                .and_then(|c| c.user_id.as_deref())
+                .filter(|s| !s.trim().is_empty())
+        })
+        .and_then(|u| UserId::parse(u).ok());
     let from_name = contact
         .and_then(|c| c.profile.as_ref())
         .and_then(|p| p.name.clone())

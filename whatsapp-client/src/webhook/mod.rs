@@ -31,14 +31,13 @@
 //! - Device status events ([`Event::DeviceStatus`]) have no key: they are
 //!   idempotent state changes; keep the newest by timestamp.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::message::{Contact, MediaKind};
 use crate::phone::PhoneNumber;
+pub use crate::recipient::{Recipient, UserId};
 
 mod cloud;
 mod cloud_fast;
@@ -58,7 +57,9 @@ pub enum Event {
     Message(InboundMessage),
     /// A customer WhatsApp identifies only by a business-scoped user id
     /// (no phone number; Meta's usernames rollout) sent a message. Reply
-    /// with [`crate::cloud::CloudApi::send_message_to_user_id`].
+    /// with [`crate::Provider::send_to`] (or
+    /// [`crate::cloud::CloudApi::send_message_to_user_id`]); only the Cloud
+    /// API can address a user id.
     UserIdMessage(InboundMessage<UserId>),
     /// A message we sent changed state (sent, delivered, read, failed).
     Status(StatusUpdate),
@@ -116,89 +117,36 @@ impl Event {
             _ => None,
         }
     }
-}
 
-/// A business-scoped user id (BSUID, e.g. `US.13491208655302741918`):
-/// how the Cloud API names a WhatsApp user to one business, with or
-/// without a phone number. Opaque; compare and store it as given.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct UserId(String);
-
-impl UserId {
-    /// Wraps an id as the provider gave it; `None` if it is empty or
-    /// only whitespace.
-    pub fn new(id: impl Into<String>) -> Option<Self> {
-        let id = id.into();
-        if id.trim().is_empty() {
-            None
-        } else {
-            Some(Self(id))
+    /// The customer message of an [`Event::Message`] or
+    /// [`Event::UserIdMessage`] with its sender as a [`Recipient`], so one
+    /// code path handles both (a bot, an inbox); `None` for other events.
+    ///
+    /// ```
+    /// use whatsapp_client::webhook::{parse_cloud, Event};
+    ///
+    /// let body = br#"{"entry":[{"changes":[{"field":"messages","value":{
+    ///   "contacts":[{"profile":{"name":"Budi"},"user_id":"ID.1502576394655843"}],
+    ///   "messages":[{"from_user_id":"ID.1502576394655843","id":"wamid.B1","type":"text","text":{"body":"halo"}}]}}]}]}"#;
+    /// let event = parse_cloud(body).unwrap().remove(0);
+    /// let m = event.into_message().unwrap();
+    /// assert_eq!(m.from.to_string(), "ID.1502576394655843");
+    /// assert_eq!(m.from.phone(), None);
+    /// ```
+    pub fn into_message(self) -> Option<InboundMessage<Recipient>> {
+        match self {
+            Self::Message(m) => Some(m.into()),
+            Self::UserIdMessage(m) => Some(m.into()),
+            _ => None,
         }
-    }
-
-    /// The id as the provider gave it.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
 /// Who sent an inbound message: a phone number, or only a business-scoped
-/// user id when WhatsApp does not share the number.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Sender {
-    /// The sender's phone number.
-    Phone(PhoneNumber),
-    /// The sender's business-scoped user id (no phone number given).
-    UserId(UserId),
-}
-
-impl Sender {
-    /// The phone number, if the sender has one.
-    pub fn phone(&self) -> Option<&PhoneNumber> {
-        match self {
-            Self::Phone(p) => Some(p),
-            Self::UserId(_) => None,
-        }
-    }
-
-    /// The business-scoped user id, if the sender is known only by one.
-    pub fn user_id(&self) -> Option<&UserId> {
-        match self {
-            Self::UserId(u) => Some(u),
-            Self::Phone(_) => None,
-        }
-    }
-}
-
-impl fmt::Display for Sender {
-    /// E.164 for a phone number (`+6281234567890`), the id as given for a
-    /// user id.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Phone(p) => fmt::Display::fmt(p, f),
-            Self::UserId(u) => fmt::Display::fmt(u, f),
-        }
-    }
-}
-
-impl From<PhoneNumber> for Sender {
-    fn from(p: PhoneNumber) -> Self {
-        Self::Phone(p)
-    }
-}
-
-impl From<UserId> for Sender {
-    fn from(u: UserId) -> Self {
-        Self::UserId(u)
-    }
-}
+/// user id when WhatsApp does not share the number. The sender of a
+/// message is whom the reply goes to, so this is [`Recipient`]: pass it to
+/// [`crate::Provider::send_to`].
+pub type Sender = Recipient;
 
 /// An inbound customer message.
 ///
@@ -273,6 +221,13 @@ impl<S> InboundMessage<S> {
         self
     }
 
+    /// Sets the sender's business-scoped user id.
+    #[must_use]
+    pub fn with_user_id(mut self, user_id: UserId) -> Self {
+        self.user_id = Some(user_id);
+        self
+    }
+
     /// Sets the timestamp.
     #[must_use]
     pub fn with_timestamp(mut self, at: DateTime<Utc>) -> Self {
@@ -317,6 +272,18 @@ impl<S> InboundMessage<S> {
         S: Clone + Into<Sender>,
     {
         self.from.clone().into()
+    }
+}
+
+impl From<InboundMessage<PhoneNumber>> for InboundMessage<Recipient> {
+    fn from(m: InboundMessage<PhoneNumber>) -> Self {
+        m.map_from(Recipient::Phone)
+    }
+}
+
+impl From<InboundMessage<UserId>> for InboundMessage<Recipient> {
+    fn from(m: InboundMessage<UserId>) -> Self {
+        m.map_from(Recipient::UserId)
     }
 }
 

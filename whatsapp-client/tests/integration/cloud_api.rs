@@ -4,8 +4,8 @@ use serde_json::{Value, json};
 use whatsapp_client::cloud::CloudApi;
 use whatsapp_client::{
     ApiErrorKind, Contact, Error, InvalidMessage, ListRow, ListSection, MediaSource,
-    OutgoingMessage, PhoneNumber, Provider, ReplyButton, TemplateComponent, TemplateMessage,
-    TemplateParameter, TextMessage,
+    OutgoingMessage, PhoneNumber, Provider, Recipient, ReplyButton, TemplateComponent,
+    TemplateMessage, TemplateParameter, TextMessage,
 };
 use wiremock::matchers::{any, body_json, body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -534,12 +534,55 @@ async fn sends_to_a_business_scoped_user_id_in_recipient() {
         "wamid.OUT-BSUID",
     )
     .await;
-    let user = whatsapp_client::webhook::UserId::new("US.13491208655302741918").unwrap();
+    let user = whatsapp_client::UserId::parse("US.13491208655302741918").unwrap();
     let receipt = client(&server)
         .send_message_to_user_id(&user, &OutgoingMessage::text("Halo"))
         .await
         .unwrap();
     assert_eq!(receipt.message_id.as_deref(), Some("wamid.OUT-BSUID"));
+}
+
+#[tokio::test]
+async fn send_to_names_a_user_id_in_recipient_and_a_number_in_to() {
+    let server = strict_server().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v23.0/{PNID}/messages")))
+        .and(body_partial_json(
+            json!({ "recipient": "ID.1502576394655843" }),
+        ))
+        .respond_with(sent_ok("wamid.U"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v23.0/{PNID}/messages")))
+        .and(body_partial_json(json!({ "to": "6281234567890" })))
+        .respond_with(sent_ok("wamid.P"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let api = client(&server);
+    // Through the provider trait, as a bot replies to whoever wrote.
+    let provider: &dyn Provider = &api;
+    let user = Recipient::parse("ID.1502576394655843").unwrap();
+    let sent = provider
+        .send_to(&user, &OutgoingMessage::text("Halo"))
+        .await
+        .unwrap();
+    assert_eq!(sent.message_id.as_deref(), Some("wamid.U"));
+    let phone = Recipient::from(to());
+    let sent = provider
+        .send_to(&phone, &OutgoingMessage::text("Halo"))
+        .await
+        .unwrap();
+    assert_eq!(sent.message_id.as_deref(), Some("wamid.P"));
+    // A user-id send never carries `to` (Meta prefers `to` when both are
+    // present, which would address someone else).
+    let requests = server.received_requests().await.unwrap();
+    let first: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert!(first.get("to").is_none(), "{first}");
+    let second: Value = serde_json::from_slice(&requests[1].body).unwrap();
+    assert!(second.get("recipient").is_none(), "{second}");
 }
 
 #[tokio::test]

@@ -8,10 +8,10 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use whatsapp_client::MediaKind;
 use whatsapp_client::webhook::{
     Event, InboundMessage, MessageContent, Sender, parse_cloud, parse_fonnte,
 };
+use whatsapp_client::{MediaKind, PhoneNumber, UserId};
 
 /// The corpus folder for one provider; fails loudly when the shared
 /// folder is missing, so a checkout without it cannot pass silently.
@@ -116,7 +116,12 @@ fn every_cloud_api_payload_parses_and_keeps_every_message() {
                 messages_seen += 1;
                 let id = str_of(&raw, "id").unwrap();
                 let from = str_of(&raw, "from");
-                if from.is_some_and(|f| !f.bytes().all(|b| b.is_ascii_digit())) {
+                let placeholder_user_id = from.is_none()
+                    && contacts.len() == 1
+                    && str_of(&contacts[0], "user_id").is_some_and(|u| UserId::parse(u).is_err());
+                if from.is_some_and(|f| !f.bytes().all(|b| b.is_ascii_digit()))
+                    || placeholder_user_id
+                {
                     placeholders += 1;
                     assert!(
                         events.iter().any(|e| matches!(e, Event::Other(o)
@@ -191,20 +196,67 @@ fn check_content<S>(name: &str, raw: &Value, m: &InboundMessage<S>) {
     assert_eq!(m.content.kind(), expected, "{name}: {:?}", m.content);
 }
 
+/// The corpus's BSUID-only body (netflie), with its placeholder ids
+/// replaced by `user_id` / `phone_number_id`.
+fn bsuid_only_body(user_id: &str, phone_number_id: &str) -> Vec<u8> {
+    let path = corpus_dir("whatsapp")
+        .join("netflie/can_build_a_notification_with_bsuid_only_and_no_from.json");
+    std::fs::read_to_string(path)
+        .unwrap()
+        .replace("BSUID_123", user_id)
+        .replace("PHONE_NUMBER_ID", phone_number_id)
+        .into_bytes()
+}
+
 #[test]
 fn a_sender_known_only_by_user_id_is_a_message_with_an_id() {
+    // The sample's own id is a placeholder without the documented shape:
+    // like a placeholder phone number, it names no sender.
     let path = corpus_dir("whatsapp")
         .join("netflie/can_build_a_notification_with_bsuid_only_and_no_from.json");
     let events = parse_cloud(&std::fs::read(path).unwrap()).unwrap();
+    assert!(
+        matches!(events.as_slice(), [Event::Other(o)] if o.kind == "message_with_unparseable_sender"),
+        "{events:?}"
+    );
+    // With a real-shaped id (the one of the pywa samples) it is a message.
+    let events = parse_cloud(&bsuid_only_body("US.13491208655302741918", "1065")).unwrap();
     let [Event::UserIdMessage(m)] = events.as_slice() else {
         panic!("{events:?}")
     };
     assert_eq!(m.id, "wamid.ID");
-    assert_eq!(m.from.as_str(), "BSUID_123");
+    assert_eq!(m.from.as_str(), "US.13491208655302741918");
     assert_eq!(m.from_name.as_deref(), Some("NAME"));
+    assert_eq!(m.recipient.as_deref(), Some("1065"));
     assert_eq!(m.text(), Some("MESSAGE_BODY"));
     assert_eq!(events[0].dedup_key().as_deref(), Some("msg:wamid.ID"));
-    assert!(matches!(events[0].sender(), Some(Sender::UserId(u)) if u.as_str() == "BSUID_123"));
+    assert!(
+        matches!(events[0].sender(), Some(Sender::UserId(u)) if u.as_str() == "US.13491208655302741918")
+    );
+    let m = events[0].clone().into_message().unwrap();
+    assert_eq!(m.from.to_string(), "US.13491208655302741918");
+}
+
+#[test]
+fn a_sender_with_number_and_user_id_keeps_both() {
+    // pywa's text sample: `from` plus the contact's `user_id`.
+    let path = corpus_dir("whatsapp").join("pywa/message.json");
+    let all: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let body = serde_json::to_vec(&all["text"]).unwrap();
+    let events = parse_cloud(&body).unwrap();
+    let [Event::Message(m)] = events.as_slice() else {
+        panic!("{events:?}")
+    };
+    assert_eq!(m.from.digits(), "972987654321");
+    assert_eq!(
+        m.user_id.as_ref().map(UserId::as_str),
+        Some("US.13491208655302741918")
+    );
+    let m = events[0].clone().into_message().unwrap();
+    assert_eq!(
+        m.from.phone().map(PhoneNumber::digits),
+        Some("972987654321")
+    );
 }
 
 #[test]
@@ -223,6 +275,7 @@ fn profile_name_only_from_the_matching_contact() {
         "contacts":[{"profile":{"name":"Other"},"wa_id":"6289999999999"},
                     {"profile":{"name":"Budi"},"user_id":"ID.1"}],
         "messages":[{"from_user_id":"ID.1","id":"w2","type":"text","text":{"body":"a"}}]}}]}]}"#;
+    // (`ID.1` has the documented shape: country, period, alphanumerics.)
     let events = parse_cloud(body).unwrap();
     let Event::UserIdMessage(m) = &events[0] else {
         panic!("{events:?}")

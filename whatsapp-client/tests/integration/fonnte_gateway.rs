@@ -6,7 +6,8 @@ use serde_json::json;
 use whatsapp_client::fonnte::{Fonnte, SendOptions};
 use whatsapp_client::gateway::{Gateway, NumberFormat};
 use whatsapp_client::{
-    ApiErrorKind, Error, MediaSource, OutgoingMessage, PhoneNumber, Provider, ReplyButton,
+    ApiErrorKind, Error, MediaSource, OutgoingMessage, Paced, PacingConfig, PhoneNumber, Provider,
+    Recipient, ReplyButton, RetryPolicy, Retrying,
 };
 use wiremock::matchers::{any, body_json, header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -162,6 +163,55 @@ async fn fonnte_refuses_what_it_cannot_send() {
             "{kind}: {err:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn phone_only_providers_refuse_a_user_id_recipient_before_any_request() {
+    let server = strict_server().await; // any request fails the test
+    Mock::given(method("POST"))
+        .and(path("/send"))
+        .respond_with(fonnte_ok())
+        .expect(1)
+        .mount(&server)
+        .await;
+    let user = Recipient::parse("ID.1502576394655843").unwrap();
+    let text = OutgoingMessage::text("Halo");
+    let gateway = Gateway::new(
+        &format!("{}/api/send-message", server.uri()),
+        "x-api-key",
+        "gw-secret",
+    )
+    .unwrap();
+    // Wrapped as a server wraps a device's provider: the refusal passes
+    // through pacing and is not retried.
+    let providers: [(&str, Box<dyn Provider>); 3] = [
+        ("fonnte", Box::new(fonnte(&server))),
+        ("gateway", Box::new(gateway)),
+        (
+            "fonnte",
+            Box::new(Retrying::new(
+                Paced::new(fonnte(&server), &PacingConfig::cloud_api()),
+                RetryPolicy::default(),
+            )),
+        ),
+    ];
+    for (kind, p) in &providers {
+        let err = p.send_to(&user, &text).await.unwrap_err();
+        assert!(
+            matches!(err, Error::UnsupportedRecipient { provider, recipient: "user_id" } if provider == *kind),
+            "{kind}: {err:?}"
+        );
+        assert!(!err.is_retryable());
+        assert_eq!(
+            err.to_string(),
+            format!("provider {kind} cannot send to a user_id recipient")
+        );
+    }
+    // A phone number still goes out through `send_to`.
+    fonnte(&server)
+        .send_to(&Recipient::from(to()), &text)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -172,7 +172,7 @@ fn check_event(event: &Event) -> Result<(), TestCaseError> {
         }
         Event::UserIdMessage(m) => {
             prop_assert!(!m.id.is_empty());
-            prop_assert!(!m.from.as_str().trim().is_empty());
+            prop_assert!(whatsapp_client::UserId::parse(m.from.as_str()).is_ok());
             prop_assert_eq!(event.dedup_key(), Some(format!("msg:{}", m.id)));
         }
         Event::Status(s) => {

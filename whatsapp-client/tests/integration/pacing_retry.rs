@@ -6,8 +6,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 use whatsapp_client::testing::RecordingProvider;
 use whatsapp_client::{
-    ApiError, Error, OutgoingMessage, Paced, PacingConfig, PhoneNumber, Provider, RetryPolicy,
-    Retrying, TransportError,
+    ApiError, Error, OutgoingMessage, Paced, PacingConfig, PhoneNumber, Provider, Recipient,
+    RetryPolicy, Retrying, TransportError,
 };
 
 fn number(i: u32) -> PhoneNumber {
@@ -145,6 +145,32 @@ async fn pair_limit_only_delays_that_recipient() {
     assert_eq!(other_done, Duration::ZERO);
     assert_eq!(chatty_done, Duration::from_secs(6));
     assert_eq!(rec.sent_to(&busy).len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn pair_limit_and_retries_apply_to_user_id_recipients() {
+    let rec = RecordingProvider::new();
+    let cfg = PacingConfig::unlimited().pair_limit(Duration::from_secs(6), 1);
+    let provider = Retrying::new(
+        Paced::new(rec.clone(), &cfg),
+        RetryPolicy::default().jitter(false),
+    );
+    let user = Recipient::parse("ID.1502576394655843").unwrap();
+    let phone = Recipient::from(number(1));
+    rec.fail_next(
+        1,
+        Error::Transport(TransportError::new("refused", true, false)),
+    );
+    let start = Instant::now();
+    provider.send_to(&user, &text()).await.unwrap();
+    provider.send_to(&user, &text()).await.unwrap();
+    // The number is another recipient: not held up by the user id's limit.
+    provider.send_to(&phone, &text()).await.unwrap();
+    assert_eq!(rec.sent_to(user.user_id().unwrap().clone()).len(), 2);
+    assert_eq!(rec.sent_to(number(1)).len(), 1);
+    assert_eq!(rec.attempts(), 4);
+    assert!(Instant::now() - start >= Duration::from_secs(6));
+    assert_eq!(rec.sent()[0].to, user);
 }
 
 #[tokio::test(start_paused = true)]
