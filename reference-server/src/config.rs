@@ -279,6 +279,8 @@ pub struct Config {
     pub campaigns: CampaignConfig,
     /// The platform's own WhatsApp number (OTP codes, receipts).
     pub platform_whatsapp: PlatformWhatsAppConfig,
+    /// The marketplace (`[marketplace]`).
+    pub marketplace: crate::marketplace::MarketplaceConfig,
 }
 
 impl Default for Config {
@@ -449,6 +451,7 @@ impl Config {
             otp_max_sends_per_ip_per_hour: 20,
             campaigns: CampaignConfig::default(),
             platform_whatsapp: PlatformWhatsAppConfig::default(),
+            marketplace: crate::marketplace::MarketplaceConfig::default(),
         }
     }
 

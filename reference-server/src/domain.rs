@@ -240,6 +240,24 @@ id_type! {
     OrderId;
 }
 
+// The marketplace's rows.
+id_type! {
+    /// A marketplace buyer (identified by a WhatsApp number).
+    BuyerId;
+    /// A buyer's shipping address.
+    AddressId;
+    /// A product of a vendor's catalog.
+    ProductId;
+    /// A sellable variant of a product (its own SKU, price and stock).
+    VariantId;
+    /// An image of a product.
+    ImageId;
+    /// One checkout: one payment for the orders of several vendors.
+    OrderGroupId;
+    /// One vendor's part of an order group.
+    VendorOrderId;
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, unreachable_pub)]

@@ -22,6 +22,7 @@ pub mod devices;
 pub mod domain;
 pub mod http;
 pub mod inbox;
+pub mod marketplace;
 pub mod messaging;
 pub mod phone;
 pub mod platform;
@@ -67,6 +68,7 @@ pub enum StartError {
 pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     let (pool, kind) = db::connect(&config.effective_database_url()).await?;
     db::migrate(&pool).await?;
+    marketplace::prepare(&pool, kind).await?;
     let crypto = crypto::Crypto::from_config_or_file(config.secret_key.as_ref(), &config.data_dir)?;
     let (shutdown, _) = watch::channel(false);
     let writer = db::Writer::new(pool.clone(), kind);
@@ -106,6 +108,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         rate_limits: auth::ratelimit::RateLimiters::new(&config.rate_limits),
         shutdown,
         bots: bots::BotsRuntime::default(),
+        payment_routes: vec![marketplace::payment_route()],
     };
     http::metrics::install();
     Ok(AppState {
@@ -144,6 +147,7 @@ pub fn spawn_background_jobs(state: &AppState) -> Vec<JoinHandle<()>> {
     ));
     // feature jobs
     jobs.extend(campaigns::spawn_jobs(state));
+    jobs.extend(marketplace::spawn_jobs(state));
     jobs.shrink_to_fit();
     jobs
 }

@@ -57,6 +57,9 @@ pub struct Services {
     pub shutdown: tokio::sync::watch::Sender<bool>,
     /// Long-lived state of the bots feature (device and pipeline caches).
     pub bots: crate::bots::BotsRuntime,
+    /// Other features' payments on the Midtrans notification URL (see
+    /// [`crate::billing::webhook::PaymentRoute`]).
+    pub payment_routes: Vec<Arc<dyn crate::billing::webhook::PaymentRoute>>,
 }
 
 impl AppState {

@@ -1,6 +1,7 @@
 //! Reads of other features' tables that billing needs, kept in one place.
 //!
-//! The row counts belong to `devices::store` and `contacts::store`, but
+//! The row counts belong to `devices::store`, `contacts::store` and
+//! `marketplace::catalog::store`, but
 //! those features check billing's limits before they insert, so billing
 //! calling them would make an import circle; the counts stay here, as the
 //! one documented exception. The vendor's contact details belong to
@@ -20,6 +21,7 @@ pub(crate) async fn count_rows(
     let sql = match limit {
         Limit::Devices => "SELECT COUNT(*) FROM devices WHERE tenant_id = $1",
         Limit::Contacts => "SELECT COUNT(*) FROM contacts WHERE tenant_id = $1",
+        Limit::Products => "SELECT COUNT(*) FROM mkt_products WHERE tenant_id = $1",
         Limit::MessagesPerMonth | Limit::AiRequestsPerMonth => return Ok(0),
     };
     sqlx::query_scalar(sql)

@@ -44,6 +44,8 @@ pub enum Limit {
     MessagesPerMonth,
     /// LLM requests per calendar month (UTC).
     AiRequestsPerMonth,
+    /// Products in the vendor's marketplace catalog.
+    Products,
 }
 
 impl Limit {
@@ -53,6 +55,7 @@ impl Limit {
             Self::Contacts => "max_contacts",
             Self::MessagesPerMonth => "max_messages_per_month",
             Self::AiRequestsPerMonth => "max_ai_requests_per_month",
+            Self::Products => "max_products",
         }
     }
 
@@ -61,7 +64,7 @@ impl Limit {
         match self {
             Self::MessagesPerMonth => Some("messages"),
             Self::AiRequestsPerMonth => Some("ai_requests"),
-            Self::Devices | Self::Contacts => None,
+            Self::Devices | Self::Contacts | Self::Products => None,
         }
     }
 
@@ -71,6 +74,7 @@ impl Limit {
             Self::Contacts => "kontak",
             Self::MessagesPerMonth => "pesan bulan ini",
             Self::AiRequestsPerMonth => "permintaan AI bulan ini",
+            Self::Products => "produk",
         }
     }
 
@@ -80,6 +84,7 @@ impl Limit {
             Self::Contacts => "contacts",
             Self::MessagesPerMonth => "messages this month",
             Self::AiRequestsPerMonth => "AI requests this month",
+            Self::Products => "products",
         }
     }
 }
