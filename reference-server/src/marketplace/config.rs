@@ -24,7 +24,7 @@ pub struct MarketplaceConfig {
 
 /// The upper bound of [`MarketplaceConfig::image_max_bytes`]: the image
 /// upload route's body limit.
-pub const IMAGE_MAX_BYTES_CAP: usize = 8 * 1024 * 1024;
+pub(super) const IMAGE_MAX_BYTES_CAP: usize = 8 * 1024 * 1024;
 
 impl Default for MarketplaceConfig {
     fn default() -> Self {

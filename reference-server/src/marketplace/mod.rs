@@ -27,7 +27,7 @@ pub mod cart;
 pub mod catalog;
 mod config;
 pub(crate) mod notify;
-// pub mod orders;
+pub mod orders;
 
 use std::sync::Arc;
 
@@ -44,6 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     buyers::router()
         .merge(catalog::router())
         .merge(cart::router())
+        .merge(orders::router())
 }
 
 /// Creates what the migrations cannot express portably (the search index
@@ -55,11 +56,11 @@ pub async fn prepare(pool: &sqlx::AnyPool, kind: DbKind) -> Result<(), AppError>
 
 /// The marketplace's payments on the Midtrans notification URL.
 pub fn payment_route() -> Arc<dyn crate::billing::webhook::PaymentRoute> {
-    todo!()
+    Arc::new(orders::payment::MarketplacePayments)
 }
 
 /// The marketplace's background jobs (expiry of unpaid groups, automatic
 /// delivery, refund retries).
 pub fn spawn_jobs(state: &AppState) -> Vec<JoinHandle<()>> {
-    let _ = state; vec![]
+    orders::spawn_jobs(state)
 }

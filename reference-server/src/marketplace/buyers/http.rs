@@ -182,7 +182,10 @@ async fn verify_code(
     security(("buyer_session" = [])),
     responses((status = 204, description = "Signed out"),
         (status = 401, description = "Not signed in", body = crate::http::ErrorBody)))]
-async fn logout(State(state): State<AppState>, buyer: CurrentBuyer) -> Result<StatusCode, AppError> {
+async fn logout(
+    State(state): State<AppState>,
+    buyer: CurrentBuyer,
+) -> Result<StatusCode, AppError> {
     store::revoke_session(&state.pool, &buyer.session_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -219,7 +222,13 @@ async fn update_me(
         .map(|n| text_field("name", n, 100))
         .transpose()?;
     let lang = req.locale.as_deref().map(locale).transpose()?;
-    store::update(&state.pool, &buyer.buyer_id, name.as_deref(), lang.as_deref()).await?;
+    store::update(
+        &state.pool,
+        &buyer.buyer_id,
+        name.as_deref(),
+        lang.as_deref(),
+    )
+    .await?;
     Ok(ok(load(&state, &buyer.buyer_id).await?))
 }
 

@@ -113,11 +113,13 @@ pub(crate) async fn live_session(
 
 /// Revokes one session.
 pub(crate) async fn revoke_session(pool: &AnyPool, session_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE mkt_buyer_sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(now_ms())
-        .bind(session_id)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "UPDATE mkt_buyer_sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(session_id)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 

@@ -97,7 +97,10 @@ async fn get_cart(State(state): State<AppState>, buyer: CurrentBuyer) -> ApiResu
 #[utoipa::path(delete, path = "/api/v1/marketplace/cart", tag = "marketplace",
     security(("buyer_session" = [])),
     responses((status = 204, description = "Emptied")))]
-async fn clear_cart(State(state): State<AppState>, buyer: CurrentBuyer) -> Result<StatusCode, AppError> {
+async fn clear_cart(
+    State(state): State<AppState>,
+    buyer: CurrentBuyer,
+) -> Result<StatusCode, AppError> {
     store::clear(&state.pool, &buyer.buyer_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -150,7 +153,14 @@ async fn set_item(
             ),
         ));
     }
-    store::upsert(&state.pool, &buyer.buyer_id, &variant_id, req.quantity, sale.price_idr).await?;
+    store::upsert(
+        &state.pool,
+        &buyer.buyer_id,
+        &variant_id,
+        req.quantity,
+        sale.price_idr,
+    )
+    .await?;
     Ok(ok(view(&state, &buyer).await?))
 }
 

@@ -48,7 +48,11 @@ fn sku_taken() -> Text {
     )
 }
 
-async fn load_one(state: &AppState, tenant: &TenantId, id: &ProductId) -> Result<Product, AppError> {
+async fn load_one(
+    state: &AppState,
+    tenant: &TenantId,
+    id: &ProductId,
+) -> Result<Product, AppError> {
     let row = store::product(&state.pool, tenant, id)
         .await?
         .ok_or(AppError::NotFound("product"))?;
@@ -68,9 +72,18 @@ async fn insert_variant(
     actor: &Actor,
 ) -> Result<(), AppError> {
     let id = VariantId::new();
-    store::insert_variant(conn, &id, product, tenant, &NewVariant { stock: 0, ..v.clone() })
-        .await
-        .on_unique("sku_taken", sku_taken())?;
+    store::insert_variant(
+        conn,
+        &id,
+        product,
+        tenant,
+        &NewVariant {
+            stock: 0,
+            ..v.clone()
+        },
+    )
+    .await
+    .on_unique("sku_taken", sku_taken())?;
     if v.stock > 0 {
         stock::apply(
             conn,
@@ -173,14 +186,21 @@ async fn update_product(
     ApiJson(req): ApiJson<UpdateProduct>,
 ) -> ApiResult<Product> {
     member.require(Role::Admin)?;
-    let name = req.name.as_deref().map(|n| text_field("name", n, 200)).transpose()?;
+    let name = req
+        .name
+        .as_deref()
+        .map(|n| text_field("name", n, 200))
+        .transpose()?;
     let desc = req.description.as_deref().map(description).transpose()?;
     let cat = req.category.as_deref().map(category).transpose()?;
     let lines = req.specs.as_deref().map(specs).transpose()?;
     let limit = if req.reset_low_stock_threshold {
         Some(None)
     } else {
-        req.low_stock_threshold.map(threshold).transpose()?.map(Some)
+        req.low_stock_threshold
+            .map(threshold)
+            .transpose()?
+            .map(Some)
     };
     let tenant = member.tenant();
     let mut tx = state.begin_write().await?;
@@ -287,7 +307,15 @@ async fn add_variant(
             tr!("paling banyak {max} varian", "at most {max} variants"),
         ));
     }
-    insert_variant(&mut tx, &state, &product_id, tenant, &variant, &member_actor(&member)).await?;
+    insert_variant(
+        &mut tx,
+        &state,
+        &product_id,
+        tenant,
+        &variant,
+        &member_actor(&member),
+    )
+    .await?;
     store::refresh_min_price(&mut tx, &product_id).await?;
     tx.commit().await?;
     Ok(created(load_one(&state, tenant, &product_id).await?))
@@ -319,8 +347,15 @@ async fn update_variant(
     let existing = store::variant(&mut *tx, tenant, &variant_id)
         .await?
         .ok_or(AppError::NotFound("variant"))?;
-    store::update_variant(&mut tx, tenant, &variant_id, name.as_deref(), new_price, req.active)
-        .await?;
+    store::update_variant(
+        &mut tx,
+        tenant,
+        &variant_id,
+        name.as_deref(),
+        new_price,
+        req.active,
+    )
+    .await?;
     store::refresh_min_price(&mut tx, &existing.product_id).await?;
     let updated = store::variant(&mut *tx, tenant, &variant_id)
         .await?
@@ -416,5 +451,7 @@ async fn stock_ledger(
     store::variant(&state.pool, tenant, &variant_id)
         .await?
         .ok_or(AppError::NotFound("variant"))?;
-    Ok(ok(store::ledger(&state.pool, tenant, &variant_id, 500).await?))
+    Ok(ok(
+        store::ledger(&state.pool, tenant, &variant_id, 500).await?
+    ))
 }

@@ -188,8 +188,16 @@ pub(super) async fn upload_image(
         .await
         .map_err(|e| AppError::internal_from("storing an image", e))?;
     let size = i64::try_from(body.len()).unwrap_or(i64::MAX);
-    if let Err(e) =
-        store::insert_image(&state.pool, &id, &product_id, tenant, &key, content_type, size).await
+    if let Err(e) = store::insert_image(
+        &state.pool,
+        &id,
+        &product_id,
+        tenant,
+        &key,
+        content_type,
+        size,
+    )
+    .await
     {
         let _ = files.delete(&key).await;
         return Err(e.into());
@@ -224,7 +232,11 @@ pub(super) async fn delete_image(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn serve(state: &AppState, id: &ImageId, vendor: Option<&TenantId>) -> Result<Response, AppError> {
+async fn serve(
+    state: &AppState,
+    id: &ImageId,
+    vendor: Option<&TenantId>,
+) -> Result<Response, AppError> {
     let found = store::image_for(&state.pool, id, vendor)
         .await?
         .ok_or(AppError::NotFound("image"))?;

@@ -58,7 +58,10 @@ pub(crate) async fn load_products(
         if public && v.active == 0 {
             continue;
         }
-        variants.entry(v.product_id.clone()).or_default().push(v.into());
+        variants
+            .entry(v.product_id.clone())
+            .or_default()
+            .push(v.into());
     }
     let mut images: HashMap<ProductId, Vec<Image>> = HashMap::new();
     for (product, mut image) in store::images_of(pool, &ids).await? {

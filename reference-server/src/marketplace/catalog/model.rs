@@ -265,7 +265,6 @@ pub struct Variant {
 pub struct VariantRow {
     pub(crate) id: VariantId,
     pub(crate) product_id: ProductId,
-    pub(crate) tenant_id: TenantId,
     pub(crate) sku: String,
     pub(crate) name: String,
     pub(crate) options: String,
@@ -428,10 +427,7 @@ pub fn specs(lines: &[Spec]) -> Result<Vec<Spec>, AppError> {
     if lines.len() > 50 {
         return Err(bad(
             "invalid_specs",
-            tr!(
-                "specs: paling banyak 50 baris",
-                "specs: at most 50 lines"
-            ),
+            tr!("specs: paling banyak 50 baris", "specs: at most 50 lines"),
         ));
     }
     lines
@@ -466,10 +462,7 @@ impl NewVariant {
         if self.options.len() > 10 {
             return Err(bad(
                 "invalid_options",
-                tr!(
-                    "options: paling banyak 10",
-                    "options: at most 10"
-                ),
+                tr!("options: paling banyak 10", "options: at most 10"),
             ));
         }
         let options = self

@@ -225,7 +225,12 @@ pub async fn search(pool: &AnyPool, kind: DbKind, q: &SearchQuery) -> Result<Sea
         };
         push(clause, Arg::Text(match_expr(kind, &words)), &mut args);
     }
-    if let Some(c) = q.category.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+    if let Some(c) = q
+        .category
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
         push("p.category = $?", Arg::Text(c.to_lowercase()), &mut args);
     }
     if let Some(v) = &q.vendor {
@@ -301,10 +306,23 @@ mod tests {
 
     #[test]
     fn tokens_keep_only_words() {
-        assert_eq!(tokens("Kaos  \"Merah\"* OR -x"), ["kaos", "merah", "or", "x"]);
-        assert_eq!(match_expr(DbKind::Sqlite, &tokens("kaos merah")), "\"kaos\"* \"merah\"*");
-        assert_eq!(match_expr(DbKind::Postgres, &tokens("kaos merah")), "kaos:* & merah:*");
-        assert!(tokens("'; DROP TABLE x; --").iter().all(|t| t.chars().all(char::is_alphanumeric)));
+        assert_eq!(
+            tokens("Kaos  \"Merah\"* OR -x"),
+            ["kaos", "merah", "or", "x"]
+        );
+        assert_eq!(
+            match_expr(DbKind::Sqlite, &tokens("kaos merah")),
+            "\"kaos\"* \"merah\"*"
+        );
+        assert_eq!(
+            match_expr(DbKind::Postgres, &tokens("kaos merah")),
+            "kaos:* & merah:*"
+        );
+        assert!(
+            tokens("'; DROP TABLE x; --")
+                .iter()
+                .all(|t| t.chars().all(char::is_alphanumeric))
+        );
     }
 
     #[test]

@@ -212,7 +212,10 @@ where
 }
 
 /// The variants of products, in creation order.
-pub async fn variants_of<'e, E>(exec: E, products: &[ProductId]) -> Result<Vec<VariantRow>, sqlx::Error>
+pub async fn variants_of<'e, E>(
+    exec: E,
+    products: &[ProductId],
+) -> Result<Vec<VariantRow>, sqlx::Error>
 where
     E: Executor<'e, Database = Any>,
 {
