@@ -8,7 +8,7 @@ use midtrans_client::{Idr, RefundRequest};
 use sqlx::AnyConnection;
 
 use super::lifecycle;
-use super::model::{GroupRow, GroupStatus, OrderRow, OrderStatus};
+use super::model::{GroupRow, GroupStatus, OrderRow, VendorOrderStatus};
 use super::store::{self, MoveDetails, PendingRefund};
 use super::texts;
 use crate::AppState;
@@ -118,7 +118,11 @@ pub(crate) async fn expire_group(
         return Ok(false);
     }
     for order in store::orders_of_group(&mut *tx, group).await? {
-        lifecycle::check(order.status, OrderStatus::Cancelled, ActorKind::System)?;
+        lifecycle::check(
+            order.status,
+            VendorOrderStatus::Cancelled,
+            ActorKind::System,
+        )?;
         let details = MoveDetails {
             cancel_reason: Some(why),
             ..MoveDetails::default()
@@ -127,7 +131,7 @@ pub(crate) async fn expire_group(
             &mut tx,
             &order.id,
             order.status,
-            OrderStatus::Cancelled,
+            VendorOrderStatus::Cancelled,
             &system,
             &details,
         )
@@ -170,12 +174,16 @@ pub(super) async fn mark_paid(
     let orders = store::orders_of_group(&mut *conn, &group.id).await?;
     let ids: Vec<VendorOrderId> = orders.iter().map(|o| o.id.clone()).collect();
     for order in &orders {
-        lifecycle::check(order.status, OrderStatus::Processing, ActorKind::System)?;
+        lifecycle::check(
+            order.status,
+            VendorOrderStatus::Processing,
+            ActorKind::System,
+        )?;
         if !store::move_order(
             conn,
             &order.id,
             order.status,
-            OrderStatus::Processing,
+            VendorOrderStatus::Processing,
             &system,
             &MoveDetails::default(),
         )
@@ -222,7 +230,7 @@ pub(super) async fn announce_paid(state: &AppState, orders: &[OrderRow]) {
 pub(super) async fn transition(
     state: &AppState,
     order: &OrderRow,
-    to: OrderStatus,
+    to: VendorOrderStatus,
     actor: &Actor,
     details: &MoveDetails<'_>,
 ) -> Result<OrderRow, AppError> {
@@ -231,7 +239,8 @@ pub(super) async fn transition(
     if !store::move_order(&mut tx, &order.id, order.status, to, actor, details).await? {
         return Err(changed_meanwhile());
     }
-    let refund = to == OrderStatus::Cancelled && order.status == OrderStatus::Processing;
+    let refund =
+        to == VendorOrderStatus::Cancelled && order.status == VendorOrderStatus::Processing;
     if refund {
         restock(&mut tx, state, order, StockReason::CancelRestock, actor).await?;
         store::insert_refund(&mut tx, order, &format!("rf-{}", order.id)).await?;
@@ -252,7 +261,7 @@ pub(super) async fn transition(
         }
     }
     tell_buyer(state, &moved).await;
-    if to == OrderStatus::Cancelled && actor.kind == ActorKind::Buyer {
+    if to == VendorOrderStatus::Cancelled && actor.kind == ActorKind::Buyer {
         tell_vendor(state, &moved.tenant_id, &texts::vendor_cancelled(&moved)).await;
     }
     Ok(store::order(&state.pool, &moved.id).await?.unwrap_or(moved))
@@ -303,7 +312,7 @@ pub(crate) async fn deliver_due(state: &AppState) -> Result<usize, AppError> {
         match transition(
             state,
             &order,
-            OrderStatus::Delivered,
+            VendorOrderStatus::Delivered,
             &Actor::system(),
             &MoveDetails::default(),
         )

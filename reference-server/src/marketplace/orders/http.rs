@@ -8,7 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::flow;
-use super::model::{Cancel, Order, OrderGroup, OrderRow, OrderStatus, Ship};
+use super::model::{Cancel, Order, OrderGroup, OrderRow, Ship, VendorOrderStatus};
 use super::store::{self, MoveDetails};
 use super::{checkout, group_view, order_views};
 use crate::AppState;
@@ -149,7 +149,7 @@ async fn buyer_cancel(
     let moved = flow::transition(
         &state,
         &row,
-        OrderStatus::Cancelled,
+        VendorOrderStatus::Cancelled,
         &buyer_actor(&buyer),
         &details,
     )
@@ -173,7 +173,7 @@ async fn confirm_delivery(
     let moved = flow::transition(
         &state,
         &row,
-        OrderStatus::Delivered,
+        VendorOrderStatus::Delivered,
         &buyer_actor(&buyer),
         &MoveDetails::default(),
     )
@@ -186,7 +186,7 @@ async fn confirm_delivery(
 #[into_params(parameter_in = Query)]
 struct OrdersQuery {
     /// Only orders in this status.
-    status: Option<OrderStatus>,
+    status: Option<VendorOrderStatus>,
 }
 
 /// The vendor's orders, newest first (up to 200).
@@ -245,7 +245,7 @@ async fn ship(
     let moved = flow::transition(
         &state,
         &row,
-        OrderStatus::Shipped,
+        VendorOrderStatus::Shipped,
         &member_actor(&member),
         &details,
     )
@@ -278,7 +278,7 @@ async fn vendor_cancel(
     let moved = flow::transition(
         &state,
         &row,
-        OrderStatus::Cancelled,
+        VendorOrderStatus::Cancelled,
         &member_actor(&member),
         &details,
     )

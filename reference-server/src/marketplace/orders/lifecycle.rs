@@ -13,16 +13,16 @@
 //! Anything else answers 409 `illegal_transition` naming the status and
 //! who asked.
 
-use super::model::OrderStatus;
+use super::model::VendorOrderStatus;
 use crate::http::AppError;
 use crate::http::i18n::tr;
 use crate::marketplace::catalog::model::ActorKind;
 
 use ActorKind::{Buyer, Member, System};
-use OrderStatus::{Cancelled, Delivered, Pending, Processing, Shipped};
+use VendorOrderStatus::{Cancelled, Delivered, Pending, Processing, Shipped};
 
 /// Every allowed move and who may make it.
-pub const TRANSITIONS: &[(OrderStatus, OrderStatus, &[ActorKind])] = &[
+pub const TRANSITIONS: &[(VendorOrderStatus, VendorOrderStatus, &[ActorKind])] = &[
     (Pending, Processing, &[System]),
     (Pending, Cancelled, &[System]),
     (Processing, Shipped, &[Member]),
@@ -38,7 +38,7 @@ fn who(actor: ActorKind) -> (&'static str, &'static str) {
     }
 }
 
-fn status_id(s: OrderStatus) -> &'static str {
+fn status_id(s: VendorOrderStatus) -> &'static str {
     match s {
         Pending => "menunggu pembayaran",
         Processing => "diproses",
@@ -49,7 +49,11 @@ fn status_id(s: OrderStatus) -> &'static str {
 }
 
 /// `Ok` when `actor` may move an order from `from` to `to`.
-pub fn check(from: OrderStatus, to: OrderStatus, actor: ActorKind) -> Result<(), AppError> {
+pub fn check(
+    from: VendorOrderStatus,
+    to: VendorOrderStatus,
+    actor: ActorKind,
+) -> Result<(), AppError> {
     let allowed = TRANSITIONS
         .iter()
         .any(|(f, t, who)| *f == from && *t == to && who.contains(&actor));
@@ -73,8 +77,8 @@ mod tests {
 
     #[test]
     fn the_table_is_the_only_way() {
-        for from in OrderStatus::ALL {
-            for to in OrderStatus::ALL {
+        for from in VendorOrderStatus::ALL {
+            for to in VendorOrderStatus::ALL {
                 for actor in ActorKind::ALL {
                     let listed = TRANSITIONS
                         .iter()

@@ -22,7 +22,7 @@ crate::text_enum! {
 
 crate::text_enum! {
     /// Where one vendor's order is (`mkt_orders.status`).
-    pub enum OrderStatus {
+    pub enum VendorOrderStatus {
         /// Waiting for the group's payment.
         Pending = "pending",
         /// Paid; the vendor is preparing it.
@@ -97,9 +97,9 @@ pub struct OrderItem {
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct OrderEvent {
     /// Before.
-    pub from_status: OrderStatus,
+    pub from_status: VendorOrderStatus,
     /// After.
-    pub to_status: OrderStatus,
+    pub to_status: VendorOrderStatus,
     /// Who.
     pub actor_kind: ActorKind,
     /// The member or buyer.
@@ -117,7 +117,7 @@ pub struct OrderRow {
     pub(crate) group_id: OrderGroupId,
     pub(crate) tenant_id: TenantId,
     pub(crate) buyer_id: BuyerId,
-    pub(crate) status: OrderStatus,
+    pub(crate) status: VendorOrderStatus,
     pub(crate) subtotal_idr: i64,
     pub(crate) refunded_idr: i64,
     pub(crate) courier: Option<String>,
@@ -142,7 +142,7 @@ pub struct Order {
     /// The buyer.
     pub buyer_id: BuyerId,
     /// Status.
-    pub status: OrderStatus,
+    pub status: VendorOrderStatus,
     /// Sum of the lines.
     pub subtotal_idr: i64,
     /// Refunded to the buyer.

@@ -5,7 +5,7 @@
 use sqlx::{Any, AnyConnection, Executor};
 
 use super::model::{
-    GroupRow, GroupStatus, OrderEvent, OrderItem, OrderRow, OrderStatus, RefundStatus,
+    GroupRow, GroupStatus, OrderEvent, OrderItem, OrderRow, RefundStatus, VendorOrderStatus,
 };
 use crate::db::{new_id, now_ms};
 use crate::domain::{BuyerId, OrderGroupId, TenantId, VendorOrderId};
@@ -232,7 +232,7 @@ pub(crate) async fn insert_order(
     .bind(group)
     .bind(tenant)
     .bind(buyer)
-    .bind(OrderStatus::Pending)
+    .bind(VendorOrderStatus::Pending)
     .bind(subtotal)
     .bind(now)
     .execute(conn)
@@ -332,7 +332,7 @@ where
 pub async fn vendor_orders<'e, E>(
     exec: E,
     tenant: &TenantId,
-    status: Option<OrderStatus>,
+    status: Option<VendorOrderStatus>,
     limit: i64,
 ) -> Result<Vec<OrderRow>, sqlx::Error>
 where
@@ -373,7 +373,7 @@ where
     sqlx::query_scalar(
         "SELECT id FROM mkt_orders WHERE status = $1 AND shipped_at < $2 ORDER BY shipped_at LIMIT $3",
     )
-    .bind(OrderStatus::Shipped)
+    .bind(VendorOrderStatus::Shipped)
     .bind(before)
     .bind(limit)
     .fetch_all(exec)
@@ -463,18 +463,18 @@ pub(crate) struct MoveDetails<'a> {
 pub(crate) async fn move_order(
     conn: &mut AnyConnection,
     id: &VendorOrderId,
-    from: OrderStatus,
-    to: OrderStatus,
+    from: VendorOrderStatus,
+    to: VendorOrderStatus,
     actor: &Actor,
     details: &MoveDetails<'_>,
 ) -> Result<bool, sqlx::Error> {
     let now = now_ms();
     let stamp = match to {
-        OrderStatus::Processing => "paid_at",
-        OrderStatus::Shipped => "shipped_at",
-        OrderStatus::Delivered => "delivered_at",
-        OrderStatus::Cancelled => "cancelled_at",
-        OrderStatus::Pending => "updated_at",
+        VendorOrderStatus::Processing => "paid_at",
+        VendorOrderStatus::Shipped => "shipped_at",
+        VendorOrderStatus::Delivered => "delivered_at",
+        VendorOrderStatus::Cancelled => "cancelled_at",
+        VendorOrderStatus::Pending => "updated_at",
     };
     let done = sqlx::query(&format!(
         "UPDATE mkt_orders SET status = $1, updated_at = $2, {stamp} = $2, \

@@ -1,6 +1,6 @@
 //! The WhatsApp texts of orders, Indonesian and English.
 
-use super::model::{GroupRow, OrderRow, OrderStatus};
+use super::model::{GroupRow, OrderRow, VendorOrderStatus};
 use crate::http::i18n::{Text, tr};
 use crate::marketplace::notify::rupiah;
 
@@ -34,11 +34,11 @@ pub(super) fn expired(group: &GroupRow) -> Text {
 pub(super) fn buyer_update(order: &OrderRow, vendor: &str) -> Option<Text> {
     let (id, total) = (short(order.id.as_str()), rupiah(order.subtotal_idr));
     Some(match order.status {
-        OrderStatus::Processing => tr!(
+        VendorOrderStatus::Processing => tr!(
             "Pembayaran diterima. Pesanan {id} dari {vendor} ({total}) sedang diproses.",
             "Payment received. Order {id} from {vendor} ({total}) is being prepared."
         ),
-        OrderStatus::Shipped => {
+        VendorOrderStatus::Shipped => {
             let courier = order.courier.as_deref().unwrap_or_default();
             let tracking = order.tracking_number.as_deref().unwrap_or_default();
             tr!(
@@ -46,11 +46,11 @@ pub(super) fn buyer_update(order: &OrderRow, vendor: &str) -> Option<Text> {
                 "Order {id} from {vendor} was shipped with {courier}, tracking number {tracking}."
             )
         }
-        OrderStatus::Delivered => tr!(
+        VendorOrderStatus::Delivered => tr!(
             "Pesanan {id} dari {vendor} telah diterima. Terima kasih telah berbelanja!",
             "Order {id} from {vendor} was delivered. Thank you for shopping!"
         ),
-        OrderStatus::Cancelled => {
+        VendorOrderStatus::Cancelled => {
             let reason = order.cancel_reason.as_deref().unwrap_or("-");
             if order.paid_at.is_some() {
                 tr!(
@@ -64,7 +64,7 @@ pub(super) fn buyer_update(order: &OrderRow, vendor: &str) -> Option<Text> {
                 )
             }
         }
-        OrderStatus::Pending => return None,
+        VendorOrderStatus::Pending => return None,
     })
 }
 
