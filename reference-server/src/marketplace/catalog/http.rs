@@ -56,10 +56,10 @@ async fn load_one(
     let row = store::product(&state.pool, tenant, id)
         .await?
         .ok_or(AppError::NotFound("product"))?;
-    Ok(load_products(&state.pool, vec![row], false)
+    load_products(&state.pool, vec![row], false)
         .await?
         .pop()
-        .ok_or(AppError::NotFound("product"))?)
+        .ok_or(AppError::NotFound("product"))
 }
 
 /// Inserts a variant with its initial stock in the ledger.
