@@ -256,6 +256,10 @@ id_type! {
     OrderGroupId;
     /// One vendor's part of an order group.
     VendorOrderId;
+    /// A buyer's review of a product.
+    ReviewId;
+    /// A payout to a vendor (one Iris transfer).
+    PayoutId;
 }
 
 #[cfg(test)]

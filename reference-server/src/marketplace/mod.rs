@@ -19,6 +19,12 @@
 //!   order lifecycle, refunds and the background sweeps. Tables
 //!   `mkt_order_groups`, `mkt_payment_events`, `mkt_orders`,
 //!   `mkt_order_items`, `mkt_order_events`, `mkt_refunds`.
+//! * [`reviews`]: a product's reviews by buyers with a delivered order
+//!   (reads orders, keeps the catalog's rating figures). Table
+//!   `mkt_reviews`.
+//! * [`sales`]: a vendor's sales figures in its time zone, their CSV /
+//!   XLSX export and the weekly WhatsApp summary (reads orders and
+//!   catalog). Table `mkt_weekly_reports`.
 //! * [`notify`]: WhatsApp texts to buyers and vendors (shared by the
 //!   sub-features; reads no table of its own).
 
@@ -28,6 +34,8 @@ pub mod catalog;
 mod config;
 pub(crate) mod notify;
 pub mod orders;
+pub mod reviews;
+pub mod sales;
 
 use std::sync::Arc;
 
@@ -45,6 +53,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(catalog::router())
         .merge(cart::router())
         .merge(orders::router())
+        .merge(reviews::router())
+        .merge(sales::router())
 }
 
 /// Creates what the migrations cannot express portably (the search index
@@ -60,7 +70,19 @@ pub fn payment_route() -> Arc<dyn crate::billing::webhook::PaymentRoute> {
 }
 
 /// The marketplace's background jobs (expiry of unpaid groups, automatic
-/// delivery, refund retries).
+/// delivery, refund retries, the weekly sales summaries).
 pub fn spawn_jobs(state: &AppState) -> Vec<JoinHandle<()>> {
-    orders::spawn_jobs(state)
+    let mut jobs = orders::spawn_jobs(state);
+    jobs.push(crate::spawn_periodic(
+        state,
+        "marketplace-weekly-report",
+        std::time::Duration::from_secs(state.config.marketplace.sweep_interval_secs.max(1)),
+        |state| async move {
+            if let Err(e) = sales::weekly::run(&state, crate::db::now_ms()).await {
+                tracing::warn!(error = %e.chain(), "weekly sales summaries failed");
+            }
+            Ok(())
+        },
+    ));
+    jobs
 }

@@ -5,6 +5,9 @@
 
 use crate::common;
 
+mod reviews;
+mod support;
+
 use common::{DbKind, TestApp, data, error_code, spawn_app_with, unique_whatsapp};
 use midtrans_client::testing::signed_notification;
 use serde_json::{Value, json};

@@ -424,6 +424,24 @@ pub(crate) async fn add_sold(
     Ok(())
 }
 
+/// Counts one more review of `rating` in the product's rating figures.
+pub(crate) async fn add_rating(
+    conn: &mut AnyConnection,
+    product: &ProductId,
+    rating: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE mkt_products SET rating_count = rating_count + 1, \
+         rating_sum = rating_sum + $1, \
+         rating_avg_x100 = ((rating_sum + $1) * 100) / (rating_count + 1) WHERE id = $2",
+    )
+    .bind(rating)
+    .bind(product)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Stores an image's row.
 pub(crate) async fn insert_image<'e, E>(
     exec: E,

@@ -8,7 +8,7 @@ use super::model::{
     GroupRow, GroupStatus, OrderEvent, OrderItem, OrderRow, RefundStatus, VendorOrderStatus,
 };
 use crate::db::{new_id, now_ms};
-use crate::domain::{BuyerId, OrderGroupId, TenantId, VendorOrderId};
+use crate::domain::{BuyerId, OrderGroupId, ProductId, TenantId, VendorOrderId};
 use crate::marketplace::catalog::model::{Actor, VariantForSale};
 
 const GROUP: &str = "SELECT id, buyer_id, status, total_idr, payment_order_id, snap_token, \
@@ -620,4 +620,27 @@ where
     .execute(exec)
     .await?;
     Ok(())
+}
+
+/// The buyer's delivered order containing `product` (the first one), with
+/// its vendor.
+pub async fn delivered_order_with<'e, E>(
+    exec: E,
+    buyer: &BuyerId,
+    product: &ProductId,
+) -> Result<Option<(VendorOrderId, TenantId)>, sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    sqlx::query_as(
+        "SELECT o.id, o.tenant_id FROM mkt_orders o \
+         JOIN mkt_order_items i ON i.order_id = o.id \
+         WHERE o.buyer_id = $1 AND i.product_id = $2 AND o.status = $3 \
+         ORDER BY o.delivered_at, o.id LIMIT 1",
+    )
+    .bind(buyer)
+    .bind(product)
+    .bind(VendorOrderStatus::Delivered)
+    .fetch_optional(exec)
+    .await
 }
