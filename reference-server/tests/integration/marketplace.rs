@@ -6,6 +6,7 @@
 use crate::common;
 
 mod reviews;
+mod sales;
 mod support;
 
 use common::{DbKind, TestApp, data, error_code, spawn_app_with, unique_whatsapp};
