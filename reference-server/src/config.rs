@@ -350,6 +350,9 @@ pub const ENV: &[(&str, Setter)] = &[
     ("MIDTRANS_SNAP_BASE_URL", |c, v| {
         text(&mut c.midtrans.snap_base_url, v)
     }),
+    ("MIDTRANS_IRIS_API_KEY", |c, v| {
+        secret(&mut c.marketplace.iris_api_key, v)
+    }),
     ("CAMPAIGN_POLL_MS", |c, v| {
         parse(&mut c.campaigns.poll_ms, v)
     }),

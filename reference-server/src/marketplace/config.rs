@@ -1,6 +1,7 @@
 //! Settings of the marketplace (`[marketplace]` in the configuration file).
 
-use serde::Deserialize;
+use secrecy::SecretString;
+use serde::{Deserialize, Deserializer};
 
 /// Marketplace settings.
 #[derive(Debug, Clone, Deserialize)]
@@ -20,6 +21,19 @@ pub struct MarketplaceConfig {
     /// How often the sweeps (expiry, delivery, refund retries) run, in
     /// seconds (default 30).
     pub sweep_interval_secs: u64,
+    /// Midtrans Iris API key with the creator role (payouts to vendors);
+    /// without it payouts answer 503 `not_configured`. Environment
+    /// variable `MIDTRANS_IRIS_API_KEY`.
+    #[serde(deserialize_with = "opt_secret")]
+    pub iris_api_key: Option<SecretString>,
+    /// Override of the Iris base URL (tests point it at a mock server).
+    pub iris_base_url: Option<String>,
+}
+
+fn opt_secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?
+        .filter(|s| !s.trim().is_empty())
+        .map(SecretString::from))
 }
 
 /// The upper bound of [`MarketplaceConfig::image_max_bytes`]: the image
@@ -34,6 +48,8 @@ impl Default for MarketplaceConfig {
             low_stock_threshold: 10,
             image_max_bytes: 2 * 1024 * 1024,
             sweep_interval_secs: 30,
+            iris_api_key: None,
+            iris_base_url: None,
         }
     }
 }

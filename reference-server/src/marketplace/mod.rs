@@ -25,6 +25,10 @@
 //! * [`sales`]: a vendor's sales figures in its time zone, their CSV /
 //!   XLSX export and the weekly WhatsApp summary (reads orders and
 //!   catalog). Table `mkt_weekly_reports`.
+//! * [`payouts`]: commission per plan, the ledger of what the platform
+//!   owes each vendor for delivered orders, payouts through Midtrans
+//!   Iris. Tables `mkt_payout_accounts`, `mkt_payouts`,
+//!   `mkt_payout_entries`.
 //! * [`notify`]: WhatsApp texts to buyers and vendors (shared by the
 //!   sub-features; reads no table of its own).
 
@@ -34,6 +38,7 @@ pub mod catalog;
 mod config;
 pub(crate) mod notify;
 pub mod orders;
+pub mod payouts;
 pub mod reviews;
 pub mod sales;
 
@@ -55,6 +60,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(orders::router())
         .merge(reviews::router())
         .merge(sales::router())
+        .merge(payouts::router())
 }
 
 /// Creates what the migrations cannot express portably (the search index
