@@ -26,7 +26,8 @@ async fn app(kind: DbKind) -> (TestApp, MockServer) {
         c.midtrans.api_base_url = Some(uri.clone());
         c.midtrans.snap_base_url = Some(format!("{uri}/snap/v1"));
         c.marketplace.sweep_interval_secs = 3600;
-        c.marketplace.iris_api_key = Some(secrecy::SecretString::from("IRIS-creator-key".to_owned()));
+        c.marketplace.iris_api_key =
+            Some(secrecy::SecretString::from("IRIS-creator-key".to_owned()));
         c.marketplace.iris_base_url = Some(format!("{uri}/iris"));
     })
     .await;

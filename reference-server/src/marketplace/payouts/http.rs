@@ -70,10 +70,7 @@ fn checked(a: &PayoutAccount) -> Result<PayoutAccount, AppError> {
     if !(5..=30).contains(&account.len()) || !account.chars().all(|c| c.is_ascii_digit()) {
         return Err(AppError::bad_request(
             "invalid_account",
-            Text::new(
-                "account: 5 sampai 30 angka",
-                "account: 5 to 30 digits",
-            ),
+            Text::new("account: 5 sampai 30 angka", "account: 5 to 30 digits"),
         ));
     }
     Ok(PayoutAccount {
@@ -123,6 +120,10 @@ async fn admin_payout(
         .await?
         .ok_or(AppError::NotFound("vendor"))?;
     let (payout, created) = pay_out(&state, &tenant_id, &key, admin.admin_id.as_str()).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, ok(payout)))
 }

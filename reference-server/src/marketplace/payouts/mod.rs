@@ -78,9 +78,10 @@ fn iris(state: &AppState) -> Result<IrisClient, AppError> {
     };
     let mut client = IrisClient::new(key.expose_secret(), env);
     if let Some(base) = &cfg.iris_base_url {
-        client = client.with_base_url(base.parse().map_err(|e| {
-            AppError::internal_from("marketplace.iris_base_url is not a URL", e)
-        })?);
+        client =
+            client.with_base_url(base.parse().map_err(|e| {
+                AppError::internal_from("marketplace.iris_base_url is not a URL", e)
+            })?);
     }
     Ok(client)
 }

@@ -255,7 +255,10 @@ where
 }
 
 /// The vendor's payout account.
-pub async fn account<'e, E>(exec: E, tenant: &TenantId) -> Result<Option<PayoutAccount>, sqlx::Error>
+pub async fn account<'e, E>(
+    exec: E,
+    tenant: &TenantId,
+) -> Result<Option<PayoutAccount>, sqlx::Error>
 where
     E: Executor<'e, Database = Any>,
 {

@@ -20,7 +20,11 @@ async fn iris_requests(mock: &MockServer) -> Vec<wiremock::Request> {
 }
 
 async fn ledger(app: &TestApp, token: &str) -> Value {
-    data(app.get("/api/v1/marketplace/vendor/payouts", token).await, 200).await
+    data(
+        app.get("/api/v1/marketplace/vendor/payouts", token).await,
+        200,
+    )
+    .await
 }
 
 async fn payouts_pay_once(kind: DbKind) {
@@ -85,7 +89,10 @@ async fn payouts_pay_once(kind: DbKind) {
             .await
         }
     };
-    assert_eq!(error_code(pay("p1").await, 409).await, "payout_account_missing");
+    assert_eq!(
+        error_code(pay("p1").await, 409).await,
+        "payout_account_missing"
+    );
     let put_account = |body: Value| {
         app.request(
             reqwest::Method::PUT,
@@ -96,7 +103,10 @@ async fn payouts_pay_once(kind: DbKind) {
     };
     assert_eq!(
         error_code(
-            put_account(json!({"bank": "bca!", "account": "1234567890", "holder_name": "Toko Bayar"})).await,
+            put_account(
+                json!({"bank": "bca!", "account": "1234567890", "holder_name": "Toko Bayar"})
+            )
+            .await,
             400
         )
         .await,
@@ -104,14 +114,16 @@ async fn payouts_pay_once(kind: DbKind) {
     );
     assert_eq!(
         error_code(
-            put_account(json!({"bank": "bca", "account": "12-34", "holder_name": "Toko Bayar"})).await,
+            put_account(json!({"bank": "bca", "account": "12-34", "holder_name": "Toko Bayar"}))
+                .await,
             400
         )
         .await,
         "invalid_account"
     );
     data(
-        put_account(json!({"bank": "BCA", "account": "1234567890", "holder_name": "Toko Bayar"})).await,
+        put_account(json!({"bank": "BCA", "account": "1234567890", "holder_name": "Toko Bayar"}))
+            .await,
         200,
     )
     .await;
@@ -122,7 +134,13 @@ async fn payouts_pay_once(kind: DbKind) {
     assert_eq!(l["owed_idr"], 0);
     assert_eq!(l["payouts"][0]["status"], "pending");
     assert_eq!(l["payouts"][0]["amount_idr"], 117_000);
-    assert!(l["entries"].as_array().unwrap().iter().all(|e| e["status"] == "in_payout"));
+    assert!(
+        l["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["status"] == "in_payout")
+    );
     assert_eq!(error_code(pay("p2").await, 409).await, "nothing_owed");
 
     // Iris is back; a double click retries p1 once more.
@@ -157,7 +175,13 @@ async fn payouts_pay_once(kind: DbKind) {
     assert_eq!(repeat["status"], "sent");
     assert_eq!(iris_requests(&mock).await.len(), seen);
     let l = ledger(&app, &shop.token).await;
-    assert!(l["entries"].as_array().unwrap().iter().all(|e| e["status"] == "paid"));
+    assert!(
+        l["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["status"] == "paid")
+    );
     assert_eq!(l["payouts"].as_array().unwrap().len(), 1);
 
     // C delivered later: owed again, paid by a new key.
@@ -178,7 +202,10 @@ async fn payouts_pay_once(kind: DbKind) {
     // Others: a vendor token opens no admin route; another vendor owes nothing.
     assert_eq!(
         app.post(
-            &format!("/api/v1/admin/marketplace/vendors/{}/payouts", shop.tenant_id),
+            &format!(
+                "/api/v1/admin/marketplace/vendors/{}/payouts",
+                shop.tenant_id
+            ),
             &other.token,
             json!({"idempotency_key": "x"}),
         )
