@@ -279,6 +279,8 @@ pub struct Config {
     pub campaigns: CampaignConfig,
     /// The platform's own WhatsApp number (OTP codes, receipts).
     pub platform_whatsapp: PlatformWhatsAppConfig,
+    /// The marketplace (`[marketplace]`).
+    pub marketplace: crate::marketplace::MarketplaceConfig,
 }
 
 impl Default for Config {
@@ -347,6 +349,9 @@ pub const ENV: &[(&str, Setter)] = &[
     }),
     ("MIDTRANS_SNAP_BASE_URL", |c, v| {
         text(&mut c.midtrans.snap_base_url, v)
+    }),
+    ("MIDTRANS_IRIS_API_KEY", |c, v| {
+        secret(&mut c.marketplace.iris_api_key, v)
     }),
     ("CAMPAIGN_POLL_MS", |c, v| {
         parse(&mut c.campaigns.poll_ms, v)
@@ -449,6 +454,7 @@ impl Config {
             otp_max_sends_per_ip_per_hour: 20,
             campaigns: CampaignConfig::default(),
             platform_whatsapp: PlatformWhatsAppConfig::default(),
+            marketplace: crate::marketplace::MarketplaceConfig::default(),
         }
     }
 

@@ -20,6 +20,7 @@ pub mod domain;
 mod feature_order;
 pub mod http;
 pub mod inbox;
+pub mod marketplace;
 pub mod messaging;
 pub mod phone;
 pub mod platform;
@@ -66,6 +67,7 @@ pub enum StartError {
 pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     let (pool, kind) = db::connect(&config.effective_database_url()).await?;
     db::migrate(&pool).await?;
+    marketplace::prepare(&pool, kind).await?;
     let crypto = crypto::Crypto::from_config_or_file(config.secret_key.as_ref(), &config.data_dir)?;
     let (shutdown, _) = watch::channel(false);
     let writer = db::Writer::new(pool.clone(), kind);
@@ -107,6 +109,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         bots: bots::BotsRuntime::default(),
         devices: devices::registry::DevicesRuntime::default(),
         hooks: hooks(),
+        payment_routes: vec![marketplace::payment_route()],
     };
     http::metrics::install();
     Ok(AppState {
@@ -164,6 +167,7 @@ pub fn spawn_background_jobs(state: &AppState) -> Vec<JoinHandle<()>> {
     ));
     // feature jobs
     jobs.extend(campaigns::spawn_jobs(state));
+    jobs.extend(marketplace::spawn_jobs(state));
     jobs.shrink_to_fit();
     jobs
 }

@@ -28,6 +28,7 @@ mod devices_api;
 mod health;
 mod http_conventions;
 mod inbox_handoff;
+mod marketplace;
 mod otp_enumeration;
 mod platform_whatsapp;
 mod tenant_isolation;
