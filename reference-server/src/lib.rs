@@ -67,7 +67,7 @@ pub enum StartError {
 pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     let (pool, kind) = db::connect(&config.effective_database_url()).await?;
     db::migrate(&pool).await?;
-    let crypto = crypto::Crypto::from_config_or_file(config.secret_key.as_ref(), &config.data_dir)?;
+    let crypto = crypto::Crypto::from_config(&config)?;
     let (shutdown, _) = watch::channel(false);
     let writer = db::Writer::new(pool.clone(), kind);
     let platform_sender = platform::sender(
