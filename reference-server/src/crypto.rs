@@ -253,6 +253,50 @@ fn open(key: &Key, body: &str, aad: &str) -> Option<SecretString> {
     String::from_utf8(plain).ok().map(SecretString::from)
 }
 
+/// One encrypted value as stored, for a pass over a table's secrets (key
+/// rotation, configuration checks). `Debug` leaves the ciphertext out.
+#[derive(Clone)]
+pub struct StoredSecret {
+    /// The row's id.
+    pub id: String,
+    /// The associated data the value is bound to.
+    pub aad: String,
+    /// The stored value.
+    pub ciphertext: String,
+}
+
+impl std::fmt::Debug for StoredSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredSecret")
+            .field("id", &self.id)
+            .field("key_id", &Crypto::stored_key_id(&self.ciphertext))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The columns a feature reads for [`StoredSecret`]: the row's id, its
+/// tenant and the encrypted value (selected `AS secret`).
+#[derive(sqlx::FromRow)]
+pub struct SecretRecord {
+    /// The row's id.
+    pub id: String,
+    /// The owning tenant.
+    pub tenant_id: String,
+    /// The stored value.
+    pub secret: String,
+}
+
+impl SecretRecord {
+    /// The record with the associated data `aad` computes from tenant and id.
+    pub fn into_stored(self, aad: impl Fn(&str, &str) -> String) -> StoredSecret {
+        StoredSecret {
+            aad: aad(&self.tenant_id, &self.id),
+            id: self.id,
+            ciphertext: self.secret,
+        }
+    }
+}
+
 /// The generated key's file in the data folder.
 pub fn key_file(data_dir: &Path) -> std::path::PathBuf {
     data_dir.join("secret.key")

@@ -23,6 +23,7 @@ pub mod domain;
 pub mod http;
 pub mod inbox;
 pub mod messaging;
+pub mod ops;
 pub mod phone;
 pub mod platform;
 pub mod simulator;
@@ -61,6 +62,9 @@ pub enum StartError {
     /// A setup step failed.
     #[error("{0}")]
     Setup(#[from] AppError),
+    /// An operator command failed.
+    #[error(transparent)]
+    Ops(#[from] ops::OpsError),
 }
 
 /// Connects the database, applies the migrations and builds the state.
