@@ -120,10 +120,18 @@ async fn check_database(config: &Config, r: &mut Report) -> Option<AnyPool> {
             return None;
         }
     };
-    let label = match kind {
-        DbKind::Sqlite => "SQLite",
-        DbKind::Postgres => "PostgreSQL",
+    let (label, probe) = match kind {
+        DbKind::Sqlite => ("SQLite", "SELECT COUNT(*) FROM sqlite_master"),
+        DbKind::Postgres => ("PostgreSQL", "SELECT COUNT(*) FROM pg_catalog.pg_tables"),
     };
+    if let Err(e) = sqlx::query_scalar::<_, i64>(probe).fetch_one(&pool).await {
+        r.add(
+            Level::Problem,
+            "database",
+            format!("{label} does not answer: {e}"),
+        );
+        return None;
+    }
     let applied: Result<Vec<i64>, sqlx::Error> =
         sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
             .fetch_all(&pool)

@@ -26,6 +26,7 @@ mod devices_api;
 mod health;
 mod http_conventions;
 mod inbox_handoff;
+mod ops_commands;
 mod otp_enumeration;
 mod platform_whatsapp;
 mod tenant_isolation;
