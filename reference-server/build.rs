@@ -48,7 +48,11 @@ fn main() {
          pub(crate) static EMBEDDED_PLUGINS: &[(&str, &[u8])] = &[\n",
     );
     for (name, path) in &embedded {
-        let _ = writeln!(code, "    ({name:?}, include_bytes!({:?})),", path.display());
+        let _ = writeln!(
+            code,
+            "    ({name:?}, include_bytes!({:?})),",
+            path.display()
+        );
     }
     code.push_str("];\n");
     let generated = out_dir.join("embedded_plugins.rs");
@@ -138,6 +142,9 @@ fn ensure_built(dir: &Path) {
     }
 }
 
+/// Stops the build with `message`: a build script reports failure through
+/// its exit status, and a panic would bury the message in a backtrace.
+#[allow(clippy::exit)]
 fn fail(message: &str) -> ! {
     eprintln!("error: reference-server build: {message}");
     std::process::exit(1);

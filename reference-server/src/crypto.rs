@@ -384,7 +384,10 @@ mod tests {
         let only_new = Crypto::from_base64_key(&new).unwrap();
         assert!(only_new.decrypt(&sealed, "device:a").is_err());
         assert_eq!(
-            only_new.decrypt(&moved, "device:a").unwrap().expose_secret(),
+            only_new
+                .decrypt(&moved, "device:a")
+                .unwrap()
+                .expose_secret(),
             "token-1"
         );
     }
@@ -402,7 +405,11 @@ mod tests {
             .unwrap()
             .with_previous(&[old.clone(), new.clone()])
             .unwrap();
-        assert_eq!(after.previous_key_ids().count(), 1, "the current key is not listed twice");
+        assert_eq!(
+            after.previous_key_ids().count(),
+            1,
+            "the current key is not listed twice"
+        );
         assert_eq!(after.decrypt(bare, "llm:t:1").unwrap().expose_secret(), "k");
         assert!(after.reencrypt(bare, "llm:t:1").unwrap().is_some());
     }

@@ -203,13 +203,12 @@ pub(crate) async fn replace_api_key(
     old: &str,
     new: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done =
-        sqlx::query("UPDATE llm_providers SET api_key = $1 WHERE id = $2 AND api_key = $3")
-            .bind(new)
-            .bind(id)
-            .bind(old)
-            .execute(pool)
-            .await?;
+    let done = sqlx::query("UPDATE llm_providers SET api_key = $1 WHERE id = $2 AND api_key = $3")
+        .bind(new)
+        .bind(id)
+        .bind(old)
+        .execute(pool)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 

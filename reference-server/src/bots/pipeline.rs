@@ -227,7 +227,8 @@ impl Plugins {
                     // Only the plugins' key-value table is used (applied by
                     // the server's migration step); conversations live in
                     // the inbox.
-                    let store: Arc<dyn ConversationStore> = Arc::new(SqlStore::new(self.pool.clone()));
+                    let store: Arc<dyn ConversationStore> =
+                        Arc::new(SqlStore::new(self.pool.clone()));
                     let config = HostConfig::default().cache_dir(self.cache_dir.clone());
                     let host = Arc::new(
                         PluginHost::new(config, store, Some(Arc::clone(&self.llm)))
@@ -235,8 +236,8 @@ impl Plugins {
                     );
                     let components = load_components(&host, self.plugins_dir.as_deref())
                         .await
-                        .into_iter()
-                        .filter_map(|(_, c)| c.ok())
+                        .into_values()
+                        .filter_map(Result::ok)
                         .map(|c| (c.manifest().name.clone(), c))
                         .collect();
                     Ok::<_, String>(Loaded { components })

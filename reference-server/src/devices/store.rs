@@ -291,7 +291,10 @@ pub(crate) async fn secrets_page(
     .bind(limit)
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|r| r.into_stored(super::secrets_aad)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| r.into_stored(super::secrets_aad))
+        .collect())
 }
 
 /// Replaces a device's encrypted secrets if they are still `old` (the

@@ -70,7 +70,10 @@ pub fn restore(url: &SecretString, file: &Path) -> Result<(), OpsError> {
         ));
     }
     if !file.is_file() {
-        return Err(OpsError::Refused(format!("{} is not a file", file.display())));
+        return Err(OpsError::Refused(format!(
+            "{} is not a file",
+            file.display()
+        )));
     }
     let source = rusqlite::Connection::open_with_flags(
         file,
@@ -83,12 +86,11 @@ pub fn restore(url: &SecretString, file: &Path) -> Result<(), OpsError> {
             file.display()
         )));
     }
-    let migrated: i64 = source
-        .query_row(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-            [],
-            |r| r.get(0),
-        )?;
+    let migrated: i64 = source.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        [],
+        |r| r.get(0),
+    )?;
     if migrated == 0 {
         return Err(OpsError::Refused(format!(
             "{} is an SQLite database but not one of this server (no _sqlx_migrations table)",
@@ -109,12 +111,13 @@ pub fn restore(url: &SecretString, file: &Path) -> Result<(), OpsError> {
     // connection's lifetime, and only if no other connection has it open.
     dest.busy_timeout(std::time::Duration::ZERO)?;
     dest.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
-    dest.execute_batch("BEGIN EXCLUSIVE; COMMIT;").map_err(|_| {
-        OpsError::Refused(format!(
-            "{} is in use; stop the server before restoring",
-            target.display()
-        ))
-    })?;
+    dest.execute_batch("BEGIN EXCLUSIVE; COMMIT;")
+        .map_err(|_| {
+            OpsError::Refused(format!(
+                "{} is in use; stop the server before restoring",
+                target.display()
+            ))
+        })?;
     copy_all(&rusqlite::backup::Backup::new(&source, &mut dest)?)
 }
 
@@ -220,7 +223,11 @@ pub fn split_password(url: &SecretString) -> Result<(String, Option<SecretString
     let mut parsed = url::Url::parse(url.expose_secret())
         .map_err(|_| OpsError::Refused("DATABASE_URL is not a valid URL".to_owned()))?;
     let password = parsed.password().map(|p| {
-        SecretString::from(percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned())
+        SecretString::from(
+            percent_encoding::percent_decode_str(p)
+                .decode_utf8_lossy()
+                .into_owned(),
+        )
     });
     if password.is_some() {
         let _ = parsed.set_password(None);

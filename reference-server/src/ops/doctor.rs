@@ -116,7 +116,11 @@ async fn check_database(config: &Config, r: &mut Report) -> Option<AnyPool> {
     let pool = match crate::db::connect(&url).await {
         Ok((pool, _)) => pool,
         Err(e) => {
-            r.add(Level::Problem, "database", format!("{e}; check DATABASE_URL and that the server is reachable"));
+            r.add(
+                Level::Problem,
+                "database",
+                format!("{e}; check DATABASE_URL and that the server is reachable"),
+            );
             return None;
         }
     };
@@ -277,7 +281,11 @@ async fn check_keys(
             let total: u64 = columns.iter().map(|c| c.total).sum();
             let unreadable: Vec<String> = columns
                 .iter()
-                .flat_map(|c| c.unreadable.iter().map(move |id| format!("{} {id}", c.name)))
+                .flat_map(|c| {
+                    c.unreadable
+                        .iter()
+                        .map(move |id| format!("{} {id}", c.name))
+                })
                 .collect();
             let stale: u64 = columns
                 .iter()
@@ -332,9 +340,17 @@ fn not_public(host: &url::Host<&str>) -> Option<&'static str> {
                 return Some("it is this machine");
             }
             if !name.contains('.')
-                || [".local", ".internal", ".lan", ".home.arpa", ".test", ".example", ".invalid"]
-                    .iter()
-                    .any(|s| name.ends_with(s))
+                || [
+                    ".local",
+                    ".internal",
+                    ".lan",
+                    ".home.arpa",
+                    ".test",
+                    ".example",
+                    ".invalid",
+                ]
+                .iter()
+                .any(|s| name.ends_with(s))
             {
                 return Some("it is not a public domain name");
             }
@@ -362,13 +378,27 @@ fn not_public(host: &url::Host<&str>) -> Option<&'static str> {
 }
 
 /// Checks a URL providers must reach; `what` names the setting.
-fn check_reachable_url(what: &str, value: &str, strict: Level, area: &'static str, r: &mut Report) -> bool {
+fn check_reachable_url(
+    what: &str,
+    value: &str,
+    strict: Level,
+    area: &'static str,
+    r: &mut Report,
+) -> bool {
     let Ok(url) = url::Url::parse(value) else {
-        r.add(Level::Problem, area, format!("{what} `{value}` is not a URL"));
+        r.add(
+            Level::Problem,
+            area,
+            format!("{what} `{value}` is not a URL"),
+        );
         return false;
     };
     let Some(host) = url.host() else {
-        r.add(Level::Problem, area, format!("{what} `{value}` has no host"));
+        r.add(
+            Level::Problem,
+            area,
+            format!("{what} `{value}` has no host"),
+        );
         return false;
     };
     if let Some(why) = not_public(&host) {
@@ -391,7 +421,13 @@ fn check_reachable_url(what: &str, value: &str, strict: Level, area: &'static st
 }
 
 fn check_public_url(config: &Config, strict: Level, r: &mut Report) {
-    if check_reachable_url("PUBLIC_BASE_URL", &config.public_base_url, strict, "public URL", r) {
+    if check_reachable_url(
+        "PUBLIC_BASE_URL",
+        &config.public_base_url,
+        strict,
+        "public URL",
+        r,
+    ) {
         r.add(
             Level::Ok,
             "public URL",
@@ -440,7 +476,9 @@ fn check_platform_whatsapp(config: &Config, strict: Level, r: &mut Report) {
             r.add(
                 strict,
                 "platform WhatsApp",
-                format!("{what} {value} points at a non-public host ({why}); is it a test stand-in?"),
+                format!(
+                    "{what} {value} points at a non-public host ({why}); is it a test stand-in?"
+                ),
             );
             return;
         }
@@ -456,7 +494,11 @@ fn check_midtrans(config: &Config, production: bool, r: &mut Report) {
     let m = &config.midtrans;
     let Some(key) = &m.server_key else {
         r.add(
-            if production { Level::Problem } else { Level::Warning },
+            if production {
+                Level::Problem
+            } else {
+                Level::Warning
+            },
             "Midtrans",
             "MIDTRANS_SERVER_KEY is unset: vendors cannot buy plans",
         );
@@ -487,7 +529,11 @@ fn check_midtrans(config: &Config, production: bool, r: &mut Report) {
             "Midtrans",
             format!(
                 "{} server key set",
-                if m.production { "production" } else { "sandbox" }
+                if m.production {
+                    "production"
+                } else {
+                    "sandbox"
+                }
             ),
         );
     }

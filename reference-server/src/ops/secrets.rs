@@ -37,7 +37,9 @@ pub struct Column {
 pub const COLUMNS: &[Column] = &[
     Column {
         name: "devices.secrets",
-        page: |pool, after, limit| Box::pin(crate::devices::store::secrets_page(pool, after, limit)),
+        page: |pool, after, limit| {
+            Box::pin(crate::devices::store::secrets_page(pool, after, limit))
+        },
         replace: |pool, id, old, new| {
             Box::pin(crate::devices::store::replace_secrets(pool, id, old, new))
         },
@@ -45,7 +47,9 @@ pub const COLUMNS: &[Column] = &[
     Column {
         name: "llm_providers.api_key",
         page: |pool, after, limit| Box::pin(crate::bots::llm::api_keys_page(pool, after, limit)),
-        replace: |pool, id, old, new| Box::pin(crate::bots::llm::replace_api_key(pool, id, old, new)),
+        replace: |pool, id, old, new| {
+            Box::pin(crate::bots::llm::replace_api_key(pool, id, old, new))
+        },
     },
 ];
 

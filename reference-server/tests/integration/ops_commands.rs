@@ -162,7 +162,10 @@ async fn meta_mock() -> MockServer {
 
 /// A Cloud API device (secrets: access token, app secret) answering with
 /// keyword rules, and an LLM provider with an API key.
-async fn vendor_with_secrets(app: &common::TestApp, meta_uri: &str) -> (common::VendorSession, String) {
+async fn vendor_with_secrets(
+    app: &common::TestApp,
+    meta_uri: &str,
+) -> (common::VendorSession, String) {
     let v = app.signup_vendor("Toko Ops").await;
     let d = data(
         app.post(
@@ -319,8 +322,14 @@ async fn copied_binary_runs_bots_from_embedded_plugins() {
     while let Ok(line) = lines_rx.try_recv() {
         if line["fields"]["message"] == "plugin loaded" {
             sources.push((
-                line["fields"]["plugin"].as_str().unwrap_or_default().to_owned(),
-                line["fields"]["source"].as_str().unwrap_or_default().to_owned(),
+                line["fields"]["plugin"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                line["fields"]["source"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
             ));
         }
     }
@@ -358,8 +367,12 @@ async fn backup_and_restore(kind: DbKind) {
     assert!(!again.status.success());
     // A contact made after the backup.
     data(
-        app.post("/api/v1/contacts", &v.token, json!({"phone": "+6281277778888"}))
-            .await,
+        app.post(
+            "/api/v1/contacts",
+            &v.token,
+            json!({"phone": "+6281277778888"}),
+        )
+        .await,
         201,
     )
     .await;
@@ -379,23 +392,34 @@ async fn backup_and_restore(kind: DbKind) {
             // the new place.
             let busy = cli(
                 &["restore", file.to_str().unwrap()],
-                &[("DATABASE_URL", app.state.config.effective_database_url().expose_secret())],
+                &[(
+                    "DATABASE_URL",
+                    app.state.config.effective_database_url().expose_secret(),
+                )],
             );
             assert!(!busy.status.success());
             assert!(text(&busy).contains("stop the server"), "{}", text(&busy));
-            let out = cli(&["restore", file.to_str().unwrap()], &[("DATABASE_URL", &url)]);
+            let out = cli(
+                &["restore", file.to_str().unwrap()],
+                &[("DATABASE_URL", &url)],
+            );
             assert!(out.status.success(), "{}", text(&out));
             url
         }
         DbKind::Postgres => {
             let url = pg_harness::fresh_database().await;
-            let out = cli(&["restore", file.to_str().unwrap()], &[("DATABASE_URL", &url)]);
+            let out = cli(
+                &["restore", file.to_str().unwrap()],
+                &[("DATABASE_URL", &url)],
+            );
             assert!(!out.status.success());
             assert!(text(&out).contains("pg_restore"), "{}", text(&out));
             // The documented restore.
-            let (mut cmd, bare) =
-                reference_server::ops::backup::pg_command("pg_restore", &SecretString::from(url.clone()))
-                    .unwrap();
+            let (mut cmd, bare) = reference_server::ops::backup::pg_command(
+                "pg_restore",
+                &SecretString::from(url.clone()),
+            )
+            .unwrap();
             cmd.arg("--no-owner").arg("--dbname").arg(&bare).arg(&file);
             reference_server::ops::backup::run(cmd, "pg_restore").unwrap();
             url
@@ -489,7 +513,10 @@ async fn rotate_key(kind: DbKind) {
     let out = cli(&["rotate-key"], &env);
     let shown = text(&out);
     assert!(out.status.success(), "{shown}");
-    assert!(shown.contains("devices.secrets: 1 stored, 1 re-encrypted, 0 unreadable"), "{shown}");
+    assert!(
+        shown.contains("devices.secrets: 1 stored, 1 re-encrypted, 0 unreadable"),
+        "{shown}"
+    );
     assert!(
         shown.contains("llm_providers.api_key: 1 stored, 1 re-encrypted, 0 unreadable"),
         "{shown}"
@@ -504,7 +531,11 @@ async fn rotate_key(kind: DbKind) {
     assert_bot_answers(&server, &meta, &dev, "wamid.DURING").await;
     // A second run has nothing left to do.
     let out = cli(&["rotate-key"], &env);
-    assert!(text(&out).contains("devices.secrets: 1 stored, 0 re-encrypted"), "{}", text(&out));
+    assert!(
+        text(&out).contains("devices.secrets: 1 stored, 0 re-encrypted"),
+        "{}",
+        text(&out)
+    );
     server.stop().await;
 
     // The old key can go.
@@ -573,7 +604,8 @@ async fn doctor_checks(kind: DbKind) {
 
     let not_a_database = dir.path().join("garbage.db");
     std::fs::write(&not_a_database, vec![7u8; 8192]).unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Config)>)> = vec![
+    type Breaks = Box<dyn Fn(&mut Config)>;
+    let cases: Vec<(&str, Breaks)> = vec![
         (
             "database",
             Box::new(move |c| {
@@ -606,7 +638,8 @@ async fn doctor_checks(kind: DbKind) {
         (
             "platform WhatsApp",
             Box::new(|c| {
-                c.platform_whatsapp.provider = reference_server::config::PlatformProvider::Simulator;
+                c.platform_whatsapp.provider =
+                    reference_server::config::PlatformProvider::Simulator;
             }),
         ),
         (
