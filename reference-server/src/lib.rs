@@ -22,6 +22,7 @@ pub mod http;
 pub mod inbox;
 pub mod marketplace;
 pub mod messaging;
+pub mod ops;
 pub mod phone;
 pub mod platform;
 pub mod simulator;
@@ -61,6 +62,9 @@ pub enum StartError {
     /// A setup step failed.
     #[error("{0}")]
     Setup(#[from] AppError),
+    /// An operator command failed.
+    #[error(transparent)]
+    Ops(#[from] ops::OpsError),
 }
 
 /// Connects the database, applies the migrations and builds the state.
@@ -68,7 +72,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     let (pool, kind) = db::connect(&config.effective_database_url()).await?;
     db::migrate(&pool).await?;
     marketplace::prepare(&pool, kind).await?;
-    let crypto = crypto::Crypto::from_config_or_file(config.secret_key.as_ref(), &config.data_dir)?;
+    let crypto = crypto::Crypto::from_config(&config)?;
     let (shutdown, _) = watch::channel(false);
     let writer = db::Writer::new(pool.clone(), kind);
     let platform_sender = platform::sender(

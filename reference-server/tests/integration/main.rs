@@ -29,6 +29,7 @@ mod health;
 mod http_conventions;
 mod inbox_handoff;
 mod marketplace;
+mod ops_commands;
 mod otp_enumeration;
 mod platform_whatsapp;
 mod tenant_isolation;
