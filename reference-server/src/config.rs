@@ -251,6 +251,16 @@ pub struct Config {
     /// key is generated once into `<data_dir>/secret.key`.
     #[serde(deserialize_with = "opt_secret")]
     pub secret_key: Option<SecretString>,
+    /// Further keys (base64) that decrypt but never encrypt: the previous
+    /// keys during a key rotation (see `reference-server rotate-key`).
+    /// Environment: comma-separated.
+    #[serde(deserialize_with = "secret_list")]
+    pub previous_secret_keys: Vec<SecretString>,
+    /// Folder of plugin components (`<name>.wasm`) that replace the ones
+    /// embedded in the binary, plugin by plugin.
+    pub plugins_dir: Option<PathBuf>,
+    /// Where compiled plugins are cached (default `<data_dir>/plugin-cache`).
+    pub plugin_cache_dir: Option<PathBuf>,
     /// Lifetime of a login session, in hours.
     pub session_ttl_hours: i64,
     /// New vendors wait for a platform admin's approval after OTP verification.
@@ -279,6 +289,8 @@ pub struct Config {
     pub campaigns: CampaignConfig,
     /// The platform's own WhatsApp number (OTP codes, receipts).
     pub platform_whatsapp: PlatformWhatsAppConfig,
+    /// The marketplace (`[marketplace]`).
+    pub marketplace: crate::marketplace::MarketplaceConfig,
 }
 
 impl Default for Config {
@@ -310,6 +322,23 @@ pub const ENV: &[(&str, Setter)] = &[
         Ok(())
     }),
     ("SECRET_KEY", |c, v| secret(&mut c.secret_key, v)),
+    ("SECRET_KEYS_PREVIOUS", |c, v| {
+        c.previous_secret_keys = v
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(|k| SecretString::from(k.to_owned()))
+            .collect();
+        Ok(())
+    }),
+    ("PLUGINS_DIR", |c, v| {
+        c.plugins_dir = Some(PathBuf::from(v));
+        Ok(())
+    }),
+    ("PLUGIN_CACHE_DIR", |c, v| {
+        c.plugin_cache_dir = Some(PathBuf::from(v));
+        Ok(())
+    }),
     ("SESSION_TTL_HOURS", |c, v| {
         parse(&mut c.session_ttl_hours, v)
     }),
@@ -347,6 +376,9 @@ pub const ENV: &[(&str, Setter)] = &[
     }),
     ("MIDTRANS_SNAP_BASE_URL", |c, v| {
         text(&mut c.midtrans.snap_base_url, v)
+    }),
+    ("MIDTRANS_IRIS_API_KEY", |c, v| {
+        secret(&mut c.marketplace.iris_api_key, v)
     }),
     ("CAMPAIGN_POLL_MS", |c, v| {
         parse(&mut c.campaigns.poll_ms, v)
@@ -416,6 +448,16 @@ fn secret(slot: &mut Option<SecretString>, v: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A list of secrets in the file; empty strings are left out.
+fn secret_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SecretString>, D::Error> {
+    let keys: Vec<String> = Deserialize::deserialize(d)?;
+    Ok(keys
+        .into_iter()
+        .filter(|k| !k.trim().is_empty())
+        .map(SecretString::from)
+        .collect())
+}
+
 /// An optional text setting of the file; an empty string leaves it unset.
 fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(Option::<String>::deserialize(d)?.filter(|v| !v.trim().is_empty()))
@@ -437,6 +479,9 @@ impl Config {
             shutdown_grace_secs: 30,
             public_base_url: "http://127.0.0.1:8080".to_owned(),
             secret_key: None,
+            previous_secret_keys: Vec::new(),
+            plugins_dir: None,
+            plugin_cache_dir: None,
             session_ttl_hours: 24 * 30,
             require_approval: false,
             expiry_job_interval_secs: 60,
@@ -449,6 +494,7 @@ impl Config {
             otp_max_sends_per_ip_per_hour: 20,
             campaigns: CampaignConfig::default(),
             platform_whatsapp: PlatformWhatsAppConfig::default(),
+            marketplace: crate::marketplace::MarketplaceConfig::default(),
         }
     }
 
@@ -501,6 +547,13 @@ impl Config {
                 SecretString::from(format!("sqlite://{}?mode=rwc", file.display()))
             }
         }
+    }
+
+    /// Where compiled plugins are cached.
+    pub fn effective_plugin_cache_dir(&self) -> PathBuf {
+        self.plugin_cache_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("plugin-cache"))
     }
 
     /// "postgres" or "sqlite", for logs.

@@ -240,6 +240,28 @@ id_type! {
     OrderId;
 }
 
+// The marketplace's rows.
+id_type! {
+    /// A marketplace buyer (identified by a WhatsApp number).
+    BuyerId;
+    /// A buyer's shipping address.
+    AddressId;
+    /// A product of a vendor's catalog.
+    ProductId;
+    /// A sellable variant of a product (its own SKU, price and stock).
+    VariantId;
+    /// An image of a product.
+    ImageId;
+    /// One checkout: one payment for the orders of several vendors.
+    OrderGroupId;
+    /// One vendor's part of an order group.
+    VendorOrderId;
+    /// A buyer's review of a product.
+    ReviewId;
+    /// A payout to a vendor (one Iris transfer).
+    PayoutId;
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, unreachable_pub)]

@@ -20,7 +20,9 @@ pub mod domain;
 mod feature_order;
 pub mod http;
 pub mod inbox;
+pub mod marketplace;
 pub mod messaging;
+pub mod ops;
 pub mod phone;
 pub mod platform;
 pub mod simulator;
@@ -60,13 +62,17 @@ pub enum StartError {
     /// A setup step failed.
     #[error("{0}")]
     Setup(#[from] AppError),
+    /// An operator command failed.
+    #[error(transparent)]
+    Ops(#[from] ops::OpsError),
 }
 
 /// Connects the database, applies the migrations and builds the state.
 pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     let (pool, kind) = db::connect(&config.effective_database_url()).await?;
     db::migrate(&pool).await?;
-    let crypto = crypto::Crypto::from_config_or_file(config.secret_key.as_ref(), &config.data_dir)?;
+    marketplace::prepare(&pool, kind).await?;
+    let crypto = crypto::Crypto::from_config(&config)?;
     let (shutdown, _) = watch::channel(false);
     let writer = db::Writer::new(pool.clone(), kind);
     let platform_sender = platform::sender(
@@ -107,6 +113,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         bots: bots::BotsRuntime::default(),
         devices: devices::registry::DevicesRuntime::default(),
         hooks: hooks(),
+        payment_routes: vec![marketplace::payment_route()],
     };
     http::metrics::install();
     Ok(AppState {
@@ -164,6 +171,7 @@ pub fn spawn_background_jobs(state: &AppState) -> Vec<JoinHandle<()>> {
     ));
     // feature jobs
     jobs.extend(campaigns::spawn_jobs(state));
+    jobs.extend(marketplace::spawn_jobs(state));
     jobs.shrink_to_fit();
     jobs
 }

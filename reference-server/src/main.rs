@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tracing_subscriber::EnvFilter;
 
 use reference_server::http::i18n::{self, Lang};
+use reference_server::ops::{self, doctor::Level};
 use reference_server::{Config, admin, auth::password};
 
 /// mimalloc instead of the system allocator: the request path allocates
@@ -64,6 +65,43 @@ enum Command {
     /// Vendors' contacts (bulk import with a progress bar).
     #[command(subcommand)]
     Contacts(reference_server::contacts::cli::ContactsCommand),
+    /// Back the database up into FILE while the server may run.
+    ///
+    /// SQLite: a consistent copy through SQLite's online backup API.
+    /// PostgreSQL: `pg_dump --format=custom` (restore with `pg_restore`).
+    /// Back up the at-rest key (SECRET_KEY or DATA_DIR/secret.key) too:
+    /// without it the stored provider tokens cannot be decrypted.
+    Backup {
+        /// The backup file to write (must not exist).
+        file: PathBuf,
+    },
+    /// Replace the SQLite database with a backup made by `backup`.
+    ///
+    /// Stop the server first. The backup is checked (integrity, that it is
+    /// this server's database) before anything is replaced; the next start
+    /// applies newer migrations. PostgreSQL: use `pg_restore` (see the
+    /// deploying guide).
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+    },
+    /// Check the configuration and say what to fix (exit status 1 on problems).
+    ///
+    /// Database reachable and migrated, at-rest keys well-formed and every
+    /// stored secret readable, public URL reachable from the internet,
+    /// the platform's WhatsApp sender, Midtrans keys, plugins. Reads only.
+    Doctor {
+        /// Apply the production rules (HTTPS public URL, no simulator,
+        /// SECRET_KEY on PostgreSQL); implied by MIDTRANS_PRODUCTION.
+        #[arg(long)]
+        production: bool,
+    },
+    /// Encrypt every stored secret again with the current SECRET_KEY.
+    ///
+    /// Values made with a key in SECRET_KEYS_PREVIOUS (or from before key
+    /// ids were stored) are re-encrypted; the server may keep running.
+    /// Exit status 1 when a value decrypts with none of the keys.
+    RotateKey,
 }
 
 #[derive(Args, Default)]
@@ -204,6 +242,52 @@ async fn run(command: Command, mut config: Config) -> Result<(), reference_serve
             cmd.run(&state, &mut std::io::stdout()).await?;
             Ok(())
         }
+        Command::Backup { file } => {
+            let url = config.effective_database_url();
+            let report = tokio::task::spawn_blocking(move || ops::backup::backup(&url, &file))
+                .await
+                .map_err(|e| ops::OpsError::Refused(format!("backup task: {e}")))??;
+            println!(
+                "backup written: {} ({} bytes, {})",
+                report.file.display(),
+                report.bytes,
+                config.database_kind_label()
+            );
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let url = config.effective_database_url();
+            let shown = file.display().to_string();
+            tokio::task::spawn_blocking(move || ops::backup::restore(&url, &file))
+                .await
+                .map_err(|e| ops::OpsError::Refused(format!("restore task: {e}")))??;
+            println!("restored from {shown}; start the server (it applies newer migrations)");
+            Ok(())
+        }
+        Command::Doctor { production } => {
+            let report = ops::doctor::check(&config, production).await;
+            for f in &report.findings {
+                let label = match f.level {
+                    Level::Ok => "ok     ",
+                    Level::Warning => "warning",
+                    Level::Problem => "PROBLEM",
+                };
+                println!("{label}  {:<18} {}", f.area, f.text);
+            }
+            let problems = report.count(Level::Problem);
+            println!(
+                "\n{problems} problem(s), {} warning(s)",
+                report.count(Level::Warning)
+            );
+            if problems > 0 {
+                return Err(ops::OpsError::Refused(format!(
+                    "the configuration has {problems} problem(s); see above"
+                ))
+                .into());
+            }
+            Ok(())
+        }
+        Command::RotateKey => rotate_key(&config).await,
         Command::Serve(args) => {
             if let Some(bind) = args.bind {
                 config.bind = bind;
@@ -229,6 +313,52 @@ async fn run(command: Command, mut config: Config) -> Result<(), reference_serve
             Ok(())
         }
     }
+}
+
+/// `rotate-key`: passes until no value changed under the pass (a server
+/// writing the same row meanwhile), then a report per column.
+#[allow(clippy::print_stdout)]
+async fn rotate_key(config: &Config) -> Result<(), reference_server::StartError> {
+    let crypto = ops::existing_crypto(config)?;
+    let (pool, _) = reference_server::db::connect(&config.effective_database_url()).await?;
+    println!("current key id: {}", crypto.key_id());
+    let mut unreadable = 0;
+    for round in 1..=5 {
+        let reports = ops::secrets::sweep(&pool, &crypto, true)
+            .await
+            .map_err(ops::OpsError::from)?;
+        let mut changed = 0;
+        unreadable = 0;
+        for c in &reports {
+            println!(
+                "{}: {} stored, {} re-encrypted, {} unreadable{}",
+                c.name,
+                c.total,
+                c.rewritten,
+                c.unreadable.len(),
+                if c.unreadable.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (ids: {})", c.unreadable.join(", "))
+                }
+            );
+            changed += c.changed_meanwhile;
+            unreadable += c.unreadable.len();
+        }
+        if changed == 0 {
+            break;
+        }
+        println!("{changed} value(s) changed by the server during pass {round}; checking again");
+    }
+    pool.close().await;
+    if unreadable > 0 {
+        return Err(ops::OpsError::Refused(format!(
+            "{unreadable} stored secret(s) decrypt with none of the configured keys; \
+             add the key they were made with to SECRET_KEYS_PREVIOUS and run again"
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

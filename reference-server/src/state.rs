@@ -62,6 +62,9 @@ pub struct Services {
     pub devices: crate::devices::registry::DevicesRuntime,
     /// Calls of a feature into one above it in the dependency order.
     pub hooks: Hooks,
+    /// Other features' payments on the Midtrans notification URL (see
+    /// [`crate::billing::webhook::PaymentRoute`]).
+    pub payment_routes: Vec<Arc<dyn crate::billing::webhook::PaymentRoute>>,
 }
 
 /// The future a hook returns.

@@ -45,6 +45,8 @@ pub enum Limit {
     MessagesPerMonth,
     /// LLM requests per calendar month (UTC).
     AiRequestsPerMonth,
+    /// Products in the vendor's marketplace catalog.
+    Products,
 }
 
 impl Limit {
@@ -54,6 +56,7 @@ impl Limit {
             Self::Contacts => "max_contacts",
             Self::MessagesPerMonth => "max_messages_per_month",
             Self::AiRequestsPerMonth => "max_ai_requests_per_month",
+            Self::Products => "max_products",
         }
     }
 
@@ -62,7 +65,7 @@ impl Limit {
         match self {
             Self::MessagesPerMonth => Some("messages"),
             Self::AiRequestsPerMonth => Some("ai_requests"),
-            Self::Devices | Self::Contacts => None,
+            Self::Devices | Self::Contacts | Self::Products => None,
         }
     }
 
@@ -72,6 +75,7 @@ impl Limit {
             Self::Contacts => "kontak",
             Self::MessagesPerMonth => "pesan bulan ini",
             Self::AiRequestsPerMonth => "permintaan AI bulan ini",
+            Self::Products => "produk",
         }
     }
 
@@ -81,6 +85,7 @@ impl Limit {
             Self::Contacts => "contacts",
             Self::MessagesPerMonth => "messages this month",
             Self::AiRequestsPerMonth => "AI requests this month",
+            Self::Products => "products",
         }
     }
 }

@@ -15,6 +15,11 @@
 //!    `subscription_periods`), from the current expiry when still active.
 //! 4. After commit, a WhatsApp receipt goes to the vendor (Indonesian, or
 //!    English for vendors with locale `en`).
+//!
+//! Payments of other features (the marketplace's order groups) share this
+//! URL: after step 1, an order id that a [`PaymentRoute`] in
+//! `Services::payment_routes` claims is confirmed with Midtrans (step 2)
+//! and handed to that route, which applies it to its own tables.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -30,6 +35,24 @@ use crate::AppState;
 use crate::db::now_ms;
 use crate::http::i18n::{Text, tr};
 use crate::http::{ApiResult, AppError, ok};
+
+/// Another feature's payments that arrive at `POST /webhooks/midtrans`.
+/// Billing knows them only through this trait, so the feature may depend
+/// on billing (plan limits) without an import circle.
+#[async_trait::async_trait]
+pub trait PaymentRoute: Send + Sync + std::fmt::Debug {
+    /// Whether `order_id` (the Midtrans order id) is one of its payments.
+    fn owns(&self, order_id: &str) -> bool;
+
+    /// Applies a notification whose signature was verified and whose
+    /// status Midtrans confirmed, idempotently: a repeated or stale
+    /// notification changes nothing.
+    async fn apply(
+        &self,
+        state: &AppState,
+        payment: midtrans_client::ConfirmedNotification,
+    ) -> Result<NotificationResult, AppError>;
+}
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(midtrans_notification))
@@ -89,23 +112,27 @@ async fn midtrans_notification(
             ),
         });
     }
+    if let Some(route) = state
+        .services
+        .payment_routes
+        .iter()
+        .find(|r| r.owns(&notification.order_id))
+    {
+        let result = route
+            .apply(&state, confirm(client, &notification).await?)
+            .await?;
+        count(if result.changed {
+            "applied"
+        } else {
+            "unchanged"
+        });
+        return Ok(ok(result));
+    }
     let Some(order) = store::orders::payable(&state.pool, &notification.order_id).await? else {
         count("unknown_order");
         return Err(AppError::NotFound("order"));
     };
-    let confirmed = client.confirm(&notification).await.map_err(|e| {
-        count("confirm_failed");
-        match e {
-            midtrans_client::Error::ConfirmationMismatch(m) => AppError::bad_request(
-                "confirmation_mismatch",
-                tr!(
-                    "konfirmasi Midtrans tidak cocok dengan notifikasi: {m}",
-                    "{m}"
-                ),
-            ),
-            other => AppError::Upstream(format!("midtrans status: {other}")),
-        }
-    })?;
+    let confirmed = confirm(client, &notification).await?;
     if confirmed
         .status
         .gross_amount_idr()
@@ -205,4 +232,24 @@ async fn midtrans_notification(
         changed,
         subscription_expires_at: extended,
     }))
+}
+
+/// Step 2: Midtrans' own status for the notification.
+async fn confirm(
+    client: &midtrans_client::MidtransClient,
+    notification: &Notification,
+) -> Result<midtrans_client::ConfirmedNotification, AppError> {
+    client.confirm(notification).await.map_err(|e| {
+        count("confirm_failed");
+        match e {
+            midtrans_client::Error::ConfirmationMismatch(m) => AppError::bad_request(
+                "confirmation_mismatch",
+                tr!(
+                    "konfirmasi Midtrans tidak cocok dengan notifikasi: {m}",
+                    "{m}"
+                ),
+            ),
+            other => AppError::Upstream(format!("midtrans status: {other}")),
+        }
+    })
 }

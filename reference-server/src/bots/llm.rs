@@ -178,6 +178,40 @@ fn key_aad(tenant_id: &str, id: &str) -> String {
     format!("llm:{tenant_id}:{id}")
 }
 
+/// Up to `limit` providers' encrypted API keys with ids after `after`, in
+/// id order (for key rotation; every tenant's rows).
+pub(crate) async fn api_keys_page(
+    pool: &AnyPool,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<crate::crypto::StoredSecret>, sqlx::Error> {
+    let rows = sqlx::query_as::<_, crate::crypto::SecretRecord>(
+        "SELECT id, tenant_id, api_key AS secret FROM llm_providers WHERE id > $1 ORDER BY id LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.into_stored(key_aad)).collect())
+}
+
+/// Replaces a provider's encrypted API key if it is still `old`; whether
+/// it did.
+pub(crate) async fn replace_api_key(
+    pool: &AnyPool,
+    id: &str,
+    old: &str,
+    new: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE llm_providers SET api_key = $1 WHERE id = $2 AND api_key = $3")
+        .bind(new)
+        .bind(id)
+        .bind(old)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 fn row_view(r: &ProviderRow) -> LlmProviderView {
     LlmProviderView {
         id: r.id.clone(),

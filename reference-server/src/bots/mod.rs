@@ -2,9 +2,10 @@
 //! with which configuration), the vendor's LLM providers, and the inbound
 //! engine that runs them.
 //!
-//! Plugins are WebAssembly components loaded by `bot-core` from the
-//! plugins directory (`target/plugins/*.wasm` by default, built by
-//! `scripts/build-plugins.sh`; override with `PLUGINS_DIR`). A plugin's
+//! Plugins are WebAssembly components loaded by `bot-core`: the ones
+//! embedded in the binary at build time (built by
+//! `scripts/build-plugins.sh`), each replaceable by a `<name>.wasm` in
+//! `PLUGINS_DIR`. A plugin's
 //! configuration is validated against the JSON Schema its manifest
 //! declares before it is stored.
 //!
@@ -70,7 +71,7 @@ pub(crate) fn runtime(state: &AppState) -> &Inner {
             plugins: pipeline::Plugins::new(
                 state.pool.clone(),
                 Arc::clone(&llm) as Arc<dyn bot_core::llm::LlmService>,
-                &state.config.data_dir,
+                &state.config,
             ),
             llm,
         }

@@ -7,9 +7,10 @@
 //! pipeline is its configured plugins, in order, built once per device
 //! version and cached.
 //!
-//! Plugins directory: `PLUGINS_DIR` if set, else the workspace's
-//! `target/plugins` (where `scripts/build-plugins.sh` puts them), else
-//! `./target/plugins`. Only the plugins in [`AVAILABLE_PLUGINS`] are offered.
+//! The components are embedded in the binary at build time (see the
+//! crate's `build.rs`), so a copied binary runs bots; a `<name>.wasm` in
+//! the configured plugins folder (`PLUGINS_DIR`) replaces the embedded one
+//! of that name. Only the plugins in [`AVAILABLE_PLUGINS`] are offered.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -108,6 +109,7 @@ impl Handler for Configured {
 pub(crate) struct Plugins {
     pool: AnyPool,
     llm: Arc<dyn LlmService>,
+    plugins_dir: Option<PathBuf>,
     cache_dir: PathBuf,
     loaded: OnceCell<Result<Loaded, String>>,
     pipelines: RwLock<HashMap<String, (i64, Pipeline)>>,
@@ -115,39 +117,106 @@ pub(crate) struct Plugins {
     building: tokio::sync::Mutex<()>,
 }
 
-/// The workspace's `target/plugins`, where `scripts/build-plugins.sh` puts
-/// the components when the server runs from a source checkout.
-fn workspace_plugins() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/plugins")
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_plugins.rs"));
 }
 
-/// The folder plugin components are loaded from.
-pub fn plugins_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PLUGINS_DIR") {
-        return PathBuf::from(dir);
-    }
-    let workspace = workspace_plugins();
-    if workspace.is_dir() {
-        return workspace;
-    }
-    PathBuf::from("target/plugins")
+/// Where a plugin's component comes from.
+#[derive(Clone)]
+pub enum PluginSource {
+    /// A file in the configured plugins folder.
+    File(PathBuf),
+    /// The copy embedded in the binary at build time.
+    Embedded(&'static [u8]),
+    /// Neither: the plugin is not offered.
+    Missing,
 }
 
-/// Where compiled plugins are cached: next to the workspace's plugins in a
-/// source checkout (shared by every test server), else in the data folder.
-fn cache_dir(data_dir: &std::path::Path) -> PathBuf {
-    if std::env::var_os("PLUGINS_DIR").is_none() && workspace_plugins().is_dir() {
-        return PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/plugin-cache");
+impl PluginSource {
+    /// The component's bytes.
+    pub async fn read(&self) -> Result<std::borrow::Cow<'static, [u8]>, String> {
+        match self {
+            Self::File(path) => tokio::fs::read(path)
+                .await
+                .map(std::borrow::Cow::Owned)
+                .map_err(|e| format!("cannot read {}: {e}", path.display())),
+            Self::Embedded(bytes) => Ok(std::borrow::Cow::Borrowed(bytes)),
+            Self::Missing => Err("not found".to_owned()),
+        }
     }
-    data_dir.join("plugin-cache")
+}
+
+impl std::fmt::Debug for PluginSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::fmt::Display for PluginSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::File(path) => write!(f, "{}", path.display()),
+            Self::Embedded(_) => f.write_str("embedded"),
+            Self::Missing => f.write_str("missing"),
+        }
+    }
+}
+
+/// Each offered plugin and where its component comes from: the plugins
+/// folder when it holds `<name>.wasm`, else the embedded copy.
+pub fn plugin_sources(plugins_dir: Option<&std::path::Path>) -> Vec<(&'static str, PluginSource)> {
+    AVAILABLE_PLUGINS
+        .into_iter()
+        .map(|name| {
+            let file = plugins_dir
+                .map(|dir| dir.join(format!("{name}.wasm")))
+                .filter(|path| path.is_file());
+            let source = match file {
+                Some(path) => PluginSource::File(path),
+                None => embedded::EMBEDDED_PLUGINS
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map_or(PluginSource::Missing, |(_, bytes)| {
+                        PluginSource::Embedded(bytes)
+                    }),
+            };
+            (name, source)
+        })
+        .collect()
+}
+
+/// Loads every offered plugin into `host`; a plugin that is missing or
+/// fails to load is logged and left out.
+pub async fn load_components(
+    host: &Arc<PluginHost>,
+    plugins_dir: Option<&std::path::Path>,
+) -> BTreeMap<String, Result<Arc<PluginComponent>, String>> {
+    let mut out = BTreeMap::new();
+    for (name, source) in plugin_sources(plugins_dir) {
+        let loaded = match source.read().await {
+            Ok(bytes) => host.load_bytes(&bytes).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        match &loaded {
+            Ok(c) => {
+                tracing::info!(plugin = name, version = %c.manifest().version, source = %source, "plugin loaded");
+            }
+            Err(e) => {
+                tracing::warn!(plugin = name, source = %source, error = %e, "plugin not available");
+            }
+        }
+        out.insert(name.to_owned(), loaded);
+    }
+    out
 }
 
 impl Plugins {
-    pub(crate) fn new(pool: AnyPool, llm: Arc<dyn LlmService>, data_dir: &std::path::Path) -> Self {
+    pub(crate) fn new(pool: AnyPool, llm: Arc<dyn LlmService>, config: &crate::Config) -> Self {
         Self {
             pool,
             llm,
-            cache_dir: cache_dir(data_dir),
+            plugins_dir: config.plugins_dir.clone(),
+            cache_dir: config.effective_plugin_cache_dir(),
             loaded: OnceCell::new(),
             pipelines: RwLock::default(),
             building: tokio::sync::Mutex::new(()),
@@ -162,28 +231,19 @@ impl Plugins {
                     // Only the plugins' key-value table is used (applied by
                     // the server's migration step); conversations live in
                     // the inbox.
-                    let store: Arc<dyn ConversationStore> = Arc::new(SqlStore::new(self.pool.clone()));
+                    let store: Arc<dyn ConversationStore> =
+                        Arc::new(SqlStore::new(self.pool.clone()));
                     let config = HostConfig::default().cache_dir(self.cache_dir.clone());
                     let host = Arc::new(
                         PluginHost::new(config, store, Some(Arc::clone(&self.llm)))
                             .map_err(|e| format!("plugin host: {e}"))?,
                     );
-                    let dir = plugins_dir();
-                    let mut components = BTreeMap::new();
-                    for name in AVAILABLE_PLUGINS {
-                        let path = dir.join(format!("{name}.wasm"));
-                        if !path.is_file() {
-                            tracing::warn!(plugin = name, dir = %dir.display(), "plugin component not found; run scripts/build-plugins.sh");
-                            continue;
-                        }
-                        match host.load_file(&path).await {
-                            Ok(c) => {
-                                tracing::info!(plugin = name, version = %c.manifest().version, "plugin loaded");
-                                components.insert(c.manifest().name.clone(), c);
-                            }
-                            Err(e) => tracing::error!(plugin = name, error = %e, "plugin failed to load"),
-                        }
-                    }
+                    let components = load_components(&host, self.plugins_dir.as_deref())
+                        .await
+                        .into_values()
+                        .filter_map(Result::ok)
+                        .map(|c| (c.manifest().name.clone(), c))
+                        .collect();
                     Ok::<_, String>(Loaded { components })
                 };
                 load.await

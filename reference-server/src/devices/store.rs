@@ -336,6 +336,43 @@ pub(crate) async fn set_connection(
     Ok((done.rows_affected() == 1).then_some(previous))
 }
 
+/// Up to `limit` devices' encrypted secrets with ids after `after`, in id
+/// order (for key rotation; every tenant's rows).
+pub(crate) async fn secrets_page(
+    pool: &AnyPool,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<crate::crypto::StoredSecret>, sqlx::Error> {
+    let rows = sqlx::query_as::<_, crate::crypto::SecretRecord>(
+        "SELECT id, tenant_id, secrets AS secret FROM devices WHERE id > $1 ORDER BY id LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| r.into_stored(super::secrets_aad))
+        .collect())
+}
+
+/// Replaces a device's encrypted secrets if they are still `old` (the
+/// server may have changed them meanwhile); whether it did.
+pub(crate) async fn replace_secrets(
+    pool: &AnyPool,
+    id: &str,
+    old: &str,
+    new: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE devices SET secrets = $1 WHERE id = $2 AND secrets = $3")
+        .bind(new)
+        .bind(id)
+        .bind(old)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 fn settings_json(s: &DeviceSettings) -> Result<String, sqlx::Error> {
     serde_json::to_string(s).map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }

@@ -129,6 +129,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::inbox::router())
         .merge(crate::messaging::router())
         .merge(crate::webhooks::router())
+        .merge(crate::marketplace::router())
         .split_for_parts()
 }
 

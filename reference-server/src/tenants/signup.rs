@@ -44,7 +44,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm_reset))
 }
 
-fn otp_error(e: otp::OtpError) -> AppError {
+pub(crate) fn otp_error(e: otp::OtpError) -> AppError {
     match e.http_status() {
         429 => AppError::RateLimited {
             retry_after_secs: e.retry_after().map_or(60, |d| d.as_secs().max(1)),
@@ -61,7 +61,7 @@ fn otp_error(e: otp::OtpError) -> AppError {
     }
 }
 
-fn otp_outcome_error(outcome: &otp::VerifyOutcome) -> AppError {
+pub(crate) fn otp_outcome_error(outcome: &otp::VerifyOutcome) -> AppError {
     let code = match outcome {
         otp::VerifyOutcome::WrongCode { .. } => "otp_wrong_code",
         otp::VerifyOutcome::Expired => "otp_expired",
@@ -78,7 +78,7 @@ fn otp_outcome_error(outcome: &otp::VerifyOutcome) -> AppError {
     }
 }
 
-fn locale_of(tag: &str) -> otp::Locale {
+pub(crate) fn locale_of(tag: &str) -> otp::Locale {
     otp::Locale::from_tag(tag).unwrap_or_default()
 }
 

@@ -29,6 +29,8 @@ mod health;
 mod http_conventions;
 mod inbox_handoff;
 mod inbox_user_ids;
+mod marketplace;
+mod ops_commands;
 mod otp_enumeration;
 mod platform_whatsapp;
 mod tenant_isolation;

@@ -75,6 +75,11 @@ pub async fn spawn_app(kind: DbKind) -> TestApp {
 pub async fn spawn_app_with(kind: DbKind, configure: impl FnOnce(&mut Config)) -> TestApp {
     let data_dir = tempfile::tempdir().unwrap();
     let mut config = Config::with_data_dir(data_dir.path());
+    // One compile cache for every test server of the run.
+    config.plugin_cache_dir = Some(std::path::PathBuf::from(concat!(
+        env!("CARGO_TARGET_TMPDIR"),
+        "/plugin-cache"
+    )));
     config.database_url = Some(SecretString::from(match kind {
         DbKind::Sqlite => format!(
             "sqlite://{}?mode=rwc",

@@ -1,0 +1,458 @@
+//! The vendor's catalog (`/api/v1/marketplace/vendor/...`): products,
+//! variants, publishing and stock. Members with the admin role or higher
+//! change the catalog; every member may read it.
+
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::model::{
+    Actor, ActorKind, LedgerEntry, NewProduct, NewVariant, Product, ProductStatus, StockAdjustment,
+    StockReason, UpdateProduct, UpdateVariant, Variant, category, description, price, specs,
+    threshold,
+};
+use super::stock::{self, Move};
+use super::{load_products, store};
+use crate::AppState;
+use crate::auth::{CurrentMember, Role};
+use crate::billing::limits::{self, Limit};
+use crate::domain::{ProductId, TenantId, VariantId};
+use crate::http::i18n::{Text, tr};
+use crate::http::{ApiJson, ApiResult, AppError, ConstraintExt, Created, created, ok};
+use crate::marketplace::buyers::model::text_field;
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_product, list_products))
+        .routes(routes!(get_product, update_product))
+        .routes(routes!(publish))
+        .routes(routes!(unpublish))
+        .routes(routes!(add_variant))
+        .routes(routes!(update_variant))
+        .routes(routes!(adjust_stock, stock_ledger))
+}
+
+fn member_actor(member: &CurrentMember) -> Actor {
+    Actor {
+        kind: ActorKind::Member,
+        id: Some(member.member_id.clone()),
+    }
+}
+
+fn sku_taken() -> Text {
+    Text::new(
+        "SKU ini sudah dipakai produk lain milik Anda",
+        "this SKU is already used by another of your products",
+    )
+}
+
+async fn load_one(
+    state: &AppState,
+    tenant: &TenantId,
+    id: &ProductId,
+) -> Result<Product, AppError> {
+    let row = store::product(&state.pool, tenant, id)
+        .await?
+        .ok_or(AppError::NotFound("product"))?;
+    load_products(&state.pool, vec![row], false)
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound("product"))
+}
+
+/// Inserts a variant with its initial stock in the ledger.
+async fn insert_variant(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    product: &ProductId,
+    tenant: &TenantId,
+    v: &NewVariant,
+    actor: &Actor,
+) -> Result<(), AppError> {
+    let id = VariantId::new();
+    store::insert_variant(
+        conn,
+        &id,
+        product,
+        tenant,
+        &NewVariant {
+            stock: 0,
+            ..v.clone()
+        },
+    )
+    .await
+    .on_unique("sku_taken", sku_taken())?;
+    if v.stock > 0 {
+        stock::apply(
+            conn,
+            state.config.marketplace.low_stock_threshold,
+            &Move {
+                variant: &id,
+                tenant,
+                delta: v.stock,
+                reason: StockReason::Initial,
+                actor,
+                note: None,
+                order_id: None,
+            },
+        )
+        .await?;
+    } else {
+        store::sync_low_stock_flag(conn, &id, state.config.marketplace.low_stock_threshold).await?;
+    }
+    Ok(())
+}
+
+/// Create a product (as a draft) with its variants.
+#[utoipa::path(post, path = "/api/v1/marketplace/vendor/products", tag = "marketplace",
+    security(("session" = []), ("api_key" = [])),
+    request_body = NewProduct,
+    responses(
+        (status = 201, description = "Created", body = inline(crate::http::Data<Product>)),
+        (status = 400, description = "Invalid field", body = crate::http::ErrorBody),
+        (status = 402, description = "Plan limit on products", body = crate::http::ErrorBody),
+        (status = 409, description = "SKU taken", body = crate::http::ErrorBody)))]
+async fn create_product(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    ApiJson(req): ApiJson<NewProduct>,
+) -> Created<Product> {
+    member.require(Role::Admin)?;
+    let (product, variants) = req.validate()?;
+    let tenant = member.tenant();
+    let stored = store::count_products(&state.pool, tenant).await?;
+    limits::check_with_current(&state.pool, tenant, Limit::Products, stored, 1).await?;
+    let id = ProductId::new();
+    let actor = member_actor(&member);
+    let mut tx = state.begin_write().await?;
+    store::insert_product(&mut tx, &id, tenant, &product).await?;
+    for v in &variants {
+        insert_variant(&mut tx, &state, &id, tenant, v, &actor).await?;
+    }
+    store::refresh_min_price(&mut tx, &id).await?;
+    tx.commit().await?;
+    Ok(created(load_one(&state, tenant, &id).await?))
+}
+
+/// Filter of the vendor's product list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    /// Only products in this status.
+    status: Option<ProductStatus>,
+}
+
+/// The vendor's products, newest first (up to 500).
+#[utoipa::path(get, path = "/api/v1/marketplace/vendor/products", tag = "marketplace",
+    security(("session" = []), ("api_key" = [])),
+    params(ListQuery),
+    responses((status = 200, description = "Products", body = inline(crate::http::Data<Vec<Product>>))))]
+async fn list_products(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Vec<Product>> {
+    let rows = store::vendor_products(&state.pool, member.tenant(), q.status, 500).await?;
+    Ok(ok(load_products(&state.pool, rows, false).await?))
+}
+
+/// One of the vendor's products.
+#[utoipa::path(get, path = "/api/v1/marketplace/vendor/products/{product_id}", tag = "marketplace",
+    security(("session" = []), ("api_key" = [])),
+    params(("product_id" = String, Path, description = "Product id")),
+    responses((status = 200, description = "The product", body = inline(crate::http::Data<Product>)),
+        (status = 404, description = "No such product of this vendor", body = crate::http::ErrorBody)))]
+async fn get_product(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(product_id): Path<ProductId>,
+) -> ApiResult<Product> {
+    Ok(ok(load_one(&state, member.tenant(), &product_id).await?))
+}
+
+/// Change a product's texts, specifications or low-stock threshold.
+#[utoipa::path(patch, path = "/api/v1/marketplace/vendor/products/{product_id}", tag = "marketplace",
+    security(("session" = []), ("api_key" = [])),
+    params(("product_id" = String, Path, description = "Product id")),
+    request_body = UpdateProduct,
+    responses((status = 200, description = "Updated", body = inline(crate::http::Data<Product>)),
+        (status = 400, description = "Invalid field", body = crate::http::ErrorBody),
+        (status = 404, description = "No such product of this vendor", body = crate::http::ErrorBody)))]
+async fn update_product(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(product_id): Path<ProductId>,
+    ApiJson(req): ApiJson<UpdateProduct>,
+) -> ApiResult<Product> {
+    member.require(Role::Admin)?;
+    let name = req
+        .name
+        .as_deref()
+        .map(|n| text_field("name", n, 200))
+        .transpose()?;
+    let desc = req.description.as_deref().map(description).transpose()?;
+    let cat = req.category.as_deref().map(category).transpose()?;
+    let lines = req.specs.as_deref().map(specs).transpose()?;
+    let limit = if req.reset_low_stock_threshold {
+        Some(None)
+    } else {
+        req.low_stock_threshold
+            .map(threshold)
+            .transpose()?
+            .map(Some)
+    };
+    let tenant = member.tenant();
+    let mut tx = state.begin_write().await?;
+    let found = store::update_product(
+        &mut tx,
+        tenant,
+        &product_id,
+        name.as_deref(),
+        desc.as_deref(),
+        cat.as_deref(),
+        lines.as_deref(),
+        limit,
+    )
+    .await?;
+    if !found {
+        return Err(AppError::NotFound("product"));
+    }
+    tx.commit().await?;
+    Ok(ok(load_one(&state, tenant, &product_id).await?))
+}
+
+async fn set_status(
+    state: &AppState,
+    member: &CurrentMember,
+    product_id: &ProductId,
+    status: ProductStatus,
+) -> ApiResult<Product> {
+    member.require(Role::Admin)?;
+    let tenant = member.tenant();
+    if status == ProductStatus::Published {
+        let product = load_one(state, tenant, product_id).await?;
+        if !product.variants.iter().any(|v| v.active) {
+            return Err(AppError::conflict(
+                "no_active_variant",
+                Text::new(
+                    "produk perlu setidaknya satu varian aktif sebelum ditayangkan",
+                    "a product needs an active variant before it is published",
+                ),
+            ));
+        }
+    }
+    if !store::set_status(&state.pool, tenant, product_id, status).await? {
+        return Err(AppError::NotFound("product"));
+    }
+    Ok(ok(load_one(state, tenant, product_id).await?))
+}
+
+/// Publish a product: buyers can find and buy it.
+#[utoipa::path(post, path = "/api/v1/marketplace/vendor/products/{product_id}/publish", tag = "marketplace",
+    security(("session" = []), ("api_key" = [])),
+    params(("product_id" = String, Path, description = "Product id")),
+    responses((status = 200, description = "Published", body = inline(crate::http::Data<Product>)),
+        (status = 404, description = "No such product of this vendor", body = crate::http::ErrorBody),
+        (status = 409, description = "No active variant", body = crate::http::ErrorBody)))]
+async fn publish(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(product_id): Path<ProductId>,
+) -> ApiResult<Product> {
+    set_status(&state, &member, &product_id, ProductStatus::Published).await
+}
+
+/// Unpublish a product: it leaves the catalog; carts holding it cannot
+/// check it out.
+#[utoipa::path(post, path = "/api/v1/marketplace/vendor/products/{product_id}/unpublish", tag = "marketplace",
+    security(("session" = []), ("api_key" = [])),
+    params(("product_id" = String, Path, description = "Product id")),
+    responses((status = 200, description = "Unpublished", body = inline(crate::http::Data<Product>)),
+        (status = 404, description = "No such product of this vendor", body = crate::http::ErrorBody)))]
+async fn unpublish(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(product_id): Path<ProductId>,
+) -> ApiResult<Product> {
+    set_status(&state, &member, &product_id, ProductStatus::Draft).await
+}
+
+/// Add a variant to a product.
+#[utoipa::path(post, path = "/api/v1/marketplace/vendor/products/{product_id}/variants", tag = "marketplace",
+    security(("session" = []), ("api_key" = [])),
+    params(("product_id" = String, Path, description = "Product id")),
+    request_body = NewVariant,
+    responses((status = 201, description = "Added; the product", body = inline(crate::http::Data<Product>)),
+        (status = 400, description = "Invalid field", body = crate::http::ErrorBody),
+        (status = 404, description = "No such product of this vendor", body = crate::http::ErrorBody),
+        (status = 409, description = "SKU taken or too many variants", body = crate::http::ErrorBody)))]
+async fn add_variant(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(product_id): Path<ProductId>,
+    ApiJson(req): ApiJson<NewVariant>,
+) -> Created<Product> {
+    member.require(Role::Admin)?;
+    let variant = req.validate()?;
+    let tenant = member.tenant();
+    let mut tx = state.begin_write().await?;
+    store::product(&mut *tx, tenant, &product_id)
+        .await?
+        .ok_or(AppError::NotFound("product"))?;
+    let max = super::model::MAX_VARIANTS;
+    if store::variant_count(&mut tx, &product_id).await? >= i64::try_from(max).unwrap_or(i64::MAX) {
+        return Err(AppError::conflict(
+            "too_many_variants",
+            tr!("paling banyak {max} varian", "at most {max} variants"),
+        ));
+    }
+    insert_variant(
+        &mut tx,
+        &state,
+        &product_id,
+        tenant,
+        &variant,
+        &member_actor(&member),
+    )
+    .await?;
+    store::refresh_min_price(&mut tx, &product_id).await?;
+    tx.commit().await?;
+    Ok(created(load_one(&state, tenant, &product_id).await?))
+}
+
+/// Change a variant's name, price or whether it is sold.
+#[utoipa::path(patch, path = "/api/v1/marketplace/vendor/variants/{variant_id}", tag = "marketplace",
+    security(("session" = []), ("api_key" = [])),
+    params(("variant_id" = String, Path, description = "Variant id")),
+    request_body = UpdateVariant,
+    responses((status = 200, description = "Updated", body = inline(crate::http::Data<Variant>)),
+        (status = 400, description = "Invalid field", body = crate::http::ErrorBody),
+        (status = 404, description = "No such variant of this vendor", body = crate::http::ErrorBody)))]
+async fn update_variant(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(variant_id): Path<VariantId>,
+    ApiJson(req): ApiJson<UpdateVariant>,
+) -> ApiResult<Variant> {
+    member.require(Role::Admin)?;
+    let name = req
+        .name
+        .as_deref()
+        .map(|n| text_field("name", n, 120))
+        .transpose()?;
+    let new_price = req.price_idr.map(price).transpose()?;
+    let tenant = member.tenant();
+    let mut tx = state.begin_write().await?;
+    let existing = store::variant(&mut *tx, tenant, &variant_id)
+        .await?
+        .ok_or(AppError::NotFound("variant"))?;
+    store::update_variant(
+        &mut tx,
+        tenant,
+        &variant_id,
+        name.as_deref(),
+        new_price,
+        req.active,
+    )
+    .await?;
+    store::refresh_min_price(&mut tx, &existing.product_id).await?;
+    let updated = store::variant(&mut *tx, tenant, &variant_id)
+        .await?
+        .ok_or(AppError::NotFound("variant"))?;
+    tx.commit().await?;
+    Ok(ok(updated.into()))
+}
+
+/// Add or remove stock by hand; the change and its reason go in the
+/// ledger. Stock never falls below zero.
+#[utoipa::path(post, path = "/api/v1/marketplace/vendor/variants/{variant_id}/stock", tag = "marketplace",
+    security(("session" = []), ("api_key" = [])),
+    params(("variant_id" = String, Path, description = "Variant id")),
+    request_body = StockAdjustment,
+    responses((status = 200, description = "Adjusted", body = inline(crate::http::Data<Variant>)),
+        (status = 400, description = "Invalid field", body = crate::http::ErrorBody),
+        (status = 404, description = "No such variant of this vendor", body = crate::http::ErrorBody),
+        (status = 409, description = "Stock would fall below zero", body = crate::http::ErrorBody)))]
+async fn adjust_stock(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(variant_id): Path<VariantId>,
+    ApiJson(req): ApiJson<StockAdjustment>,
+) -> ApiResult<Variant> {
+    member.require(Role::Admin)?;
+    let reason = text_field("reason", &req.reason, 200)?;
+    let max = super::model::MAX_STOCK;
+    if req.delta == 0 || req.delta.abs() > max {
+        return Err(AppError::bad_request(
+            "invalid_delta",
+            tr!(
+                "delta: bukan 0, paling besar {max} (plus atau minus)",
+                "delta: not 0, at most {max} either way"
+            ),
+        ));
+    }
+    let tenant = member.tenant();
+    let actor = member_actor(&member);
+    let mut tx = state.begin_write().await?;
+    let existing = store::variant(&mut *tx, tenant, &variant_id)
+        .await?
+        .ok_or(AppError::NotFound("variant"))?;
+    if existing.stock + req.delta > max {
+        return Err(AppError::bad_request(
+            "invalid_delta",
+            tr!("stok paling banyak {max}", "stock may be at most {max}"),
+        ));
+    }
+    let moved = stock::apply(
+        &mut tx,
+        state.config.marketplace.low_stock_threshold,
+        &Move {
+            variant: &variant_id,
+            tenant,
+            delta: req.delta,
+            reason: StockReason::Adjustment,
+            actor: &actor,
+            note: Some(&reason),
+            order_id: None,
+        },
+    )
+    .await?;
+    let Some(moved) = moved else {
+        let have = existing.stock;
+        return Err(AppError::conflict(
+            "stock_below_zero",
+            tr!(
+                "stok tidak boleh di bawah nol (sekarang {have})",
+                "stock may not fall below zero (now {have})"
+            ),
+        ));
+    };
+    let updated = store::variant(&mut *tx, tenant, &variant_id)
+        .await?
+        .ok_or(AppError::NotFound("variant"))?;
+    tx.commit().await?;
+    stock::send_alerts(&state, moved.alert.as_slice()).await;
+    Ok(ok(updated.into()))
+}
+
+/// The stock ledger of a variant, newest first (up to 500 lines).
+#[utoipa::path(get, path = "/api/v1/marketplace/vendor/variants/{variant_id}/stock", tag = "marketplace",
+    security(("session" = []), ("api_key" = [])),
+    params(("variant_id" = String, Path, description = "Variant id")),
+    responses((status = 200, description = "Ledger", body = inline(crate::http::Data<Vec<LedgerEntry>>)),
+        (status = 404, description = "No such variant of this vendor", body = crate::http::ErrorBody)))]
+async fn stock_ledger(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(variant_id): Path<VariantId>,
+) -> ApiResult<Vec<LedgerEntry>> {
+    let tenant = member.tenant();
+    store::variant(&state.pool, tenant, &variant_id)
+        .await?
+        .ok_or(AppError::NotFound("variant"))?;
+    Ok(ok(
+        store::ledger(&state.pool, tenant, &variant_id, 500).await?
+    ))
+}
