@@ -556,7 +556,9 @@ mod tests {
         let store: Arc<dyn ConversationStore> = Arc::new(bot_core::MemoryStore::new());
         let config = HostConfig::default()
             .cpu_deadline(Duration::from_millis(30))
-            .cache_dir(workspace_plugins().join("../plugin-cache"));
+            .cache_dir(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugin-cache"),
+            );
         let host = Arc::new(PluginHost::new(config, store, None).unwrap());
         let c = host
             .load_file(bot_core::testing::plugin_path("hostile"))

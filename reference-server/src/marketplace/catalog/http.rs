@@ -37,7 +37,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 fn member_actor(member: &CurrentMember) -> Actor {
     Actor {
         kind: ActorKind::Member,
-        id: Some(member.member_id.clone()),
+        id: Some(member.member_id.to_string()),
     }
 }
 

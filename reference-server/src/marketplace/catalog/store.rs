@@ -250,7 +250,10 @@ where
 }
 
 /// How many products the vendor stores (the plan's product limit).
-pub(crate) async fn count_products(pool: &sqlx::AnyPool, tenant: &TenantId) -> Result<i64, sqlx::Error> {
+pub(crate) async fn count_products(
+    pool: &sqlx::AnyPool,
+    tenant: &TenantId,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM mkt_products WHERE tenant_id = $1")
         .bind(tenant.as_str())
         .fetch_one(pool)

@@ -43,7 +43,7 @@ fn buyer_actor(buyer: &CurrentBuyer) -> Actor {
 fn member_actor(member: &CurrentMember) -> Actor {
     Actor {
         kind: ActorKind::Member,
-        id: Some(member.member_id.clone()),
+        id: Some(member.member_id.to_string()),
     }
 }
 
