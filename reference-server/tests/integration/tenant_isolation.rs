@@ -32,6 +32,13 @@ fn params_of(path: &str) -> Vec<String> {
         .collect()
 }
 
+/// The marketplace's routes have their own matrix of vendors A/B and
+/// buyers X/Y (`marketplace::isolation_and_bad_input`): an order there
+/// exists only after a buyer paid, which this matrix's fixtures do not do.
+fn is_marketplace(path: &str) -> bool {
+    path.starts_with("/api/v1/marketplace/")
+}
+
 /// The fixture key of a parameter: its name, or `<collection>:id` for a
 /// plain `{id}` (several collections use that name).
 fn fixture_key(path: &str, param: &str) -> String {
@@ -137,7 +144,7 @@ async fn matrix(kind: DbKind) {
     // A owns one of everything before B tries anything.
     let mut ids: BTreeMap<String, Option<String>> = BTreeMap::new();
     for p in paths.keys() {
-        if !p.starts_with("/api/v1/") || p.starts_with("/api/v1/admin") {
+        if !p.starts_with("/api/v1/") || p.starts_with("/api/v1/admin") || is_marketplace(p) {
             continue;
         }
         for param in params_of(p) {
@@ -156,6 +163,7 @@ async fn matrix(kind: DbKind) {
         if !p.starts_with("/api/v1/")
             || p.starts_with("/api/v1/admin")
             || p.starts_with("/api/v1/auth")
+            || is_marketplace(p)
         {
             continue;
         }
