@@ -87,8 +87,10 @@ fn recipient_status(lang: Lang, s: RecipientStatus) -> (&'static str, &'static s
     }
 }
 
-/// How far a campaign's first messages are: finished (sent, failed,
-/// skipped or cancelled) of those enqueued at start.
+/// How far a campaign's first messages are: those no longer waiting or
+/// being sent, of those enqueued at start. (`sent` counts every message
+/// the provider accepted, including ones it reported failed later, so it
+/// does not add up with `failed`.)
 pub(super) struct Progress {
     pub(super) done: i64,
     pub(super) total: i64,
@@ -101,7 +103,7 @@ pub(super) struct Progress {
 impl Progress {
     fn of(c: &CampaignView) -> Self {
         let k = &c.counts;
-        let done = k.sent + k.failed + k.skipped + k.cancelled;
+        let done = (c.total - k.queued - k.sending).max(0);
         let percent = if c.total > 0 {
             (done * 100 / c.total).clamp(0, 100)
         } else {
@@ -148,6 +150,8 @@ fn list_row(lang: Lang, c: &CampaignView) -> ListRow {
 struct RowsFragment {
     chrome: Chrome,
     rows: Vec<ListRow>,
+    /// Only campaigns of one status are listed.
+    filtered: bool,
 }
 
 #[derive(Template)]
@@ -157,7 +161,6 @@ struct ListPage {
     filter: &'static str,
     filters: Vec<(&'static str, &'static str)>,
     rows_html: String,
-    empty: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -172,17 +175,15 @@ async fn rows_html(
     member: &CurrentMember,
     chrome: &Chrome,
     status: Option<CampaignStatus>,
-) -> Result<(String, bool), AppError> {
+) -> Result<String, AppError> {
     let views = crate::campaigns::list_views(state, member, status, LIST, 0).await?;
-    let rows: Vec<ListRow> = views.iter().map(|c| list_row(chrome.lang, c)).collect();
-    let empty = rows.is_empty();
-    let html = RowsFragment {
+    RowsFragment {
         chrome: chrome.clone(),
-        rows,
+        rows: views.iter().map(|c| list_row(chrome.lang, c)).collect(),
+        filtered: status.is_some(),
     }
     .render()
-    .map_err(|e| AppError::internal_from("rendering the campaign list", e))?;
-    Ok((html, empty))
+    .map_err(|e| AppError::internal_from("rendering the campaign list", e))
 }
 
 /// The status filter of the list (an unknown one shows every campaign).
@@ -198,7 +199,7 @@ async fn list(State(state): State<AppState>, c: Console, Query(q): Query<ListQue
     c.member.require(Role::Agent)?;
     let chrome = c.chrome.at("campaigns");
     let (status, filter) = filter_of(&q);
-    let (rows_html, empty) = rows_html(&state, &c.member, &chrome, status).await?;
+    let rows_html = rows_html(&state, &c.member, &chrome, status).await?;
     let lang = chrome.lang;
     let filters = std::iter::once(("", lang.t("Semua", "All")))
         .chain(
@@ -212,7 +213,6 @@ async fn list(State(state): State<AppState>, c: Console, Query(q): Query<ListQue
         filter,
         filters,
         rows_html,
-        empty,
     })?
     .into_response())
 }
@@ -228,7 +228,7 @@ async fn list_events(
     let s = state.clone();
     let stream = super::live::stream(&state, "rows", move || {
         let (s, member, chrome) = (s.clone(), c.member.clone(), c.chrome.clone());
-        async move { Ok(rows_html(&s, &member, &chrome, status).await?.0) }
+        async move { rows_html(&s, &member, &chrome, status).await }
     });
     Ok(stream.into_response())
 }
