@@ -37,6 +37,15 @@
     field.classList.add("edited");
   });
 
+  // On a phone the menu is a row that scrolls sideways: show the current
+  // page's entry rather than the first ones.
+  var current = document.querySelector('.menu [aria-current="page"]');
+  var menu = current && current.parentElement;
+  if (menu && menu.scrollWidth > menu.clientWidth) {
+    var left = current.getBoundingClientRect().left - menu.getBoundingClientRect().left;
+    menu.scrollLeft += left - (menu.clientWidth - current.offsetWidth) / 2;
+  }
+
   // <form data-confirm="question"> asks before submitting.
   document.addEventListener("submit", function (event) {
     var question = event.target.getAttribute("data-confirm");

@@ -97,9 +97,21 @@ pub(super) async fn campaign_report(
     Path(id): Path<CampaignId>,
     Query(q): Query<FormatQuery>,
 ) -> Result<Response, AppError> {
-    let format = ExportFormat::from_query(q.format.as_deref())?;
-    let _ = crate::campaigns::load(&state, &member.tenant_id, &id).await?;
-    let rows = crate::campaigns::recipient_report(&state.pool, &member.tenant_id, &id).await?;
+    report_file(&state, &member, &id, q.format.as_deref()).await
+}
+
+/// The per-recipient report of one of the vendor's campaigns as a file
+/// download, `format` `csv` (default) or `xlsx`: the rules of
+/// `GET /api/v1/campaigns/{id}/report`.
+pub(crate) async fn report_file(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &CampaignId,
+    format: Option<&str>,
+) -> Result<Response, AppError> {
+    let format = ExportFormat::from_query(format)?;
+    let _ = crate::campaigns::load(state, &member.tenant_id, id).await?;
+    let rows = crate::campaigns::recipient_report(&state.pool, &member.tenant_id, id).await?;
     let header = texts(&[
         "phone",
         "stage",

@@ -11,7 +11,7 @@
 
 mod http;
 
-pub(crate) use http::traffic;
+pub(crate) use http::{report_file, traffic};
 pub mod model;
 
 use utoipa_axum::router::OpenApiRouter;

@@ -130,13 +130,24 @@ async fn create_campaign(
     member: CurrentMember,
     ApiJson(req): ApiJson<CreateCampaign>,
 ) -> Created<CampaignView> {
+    Ok(created(create(&state, &member, &req).await?))
+}
+
+/// Checks and stores a new campaign as a draft (admin): the rules of
+/// `POST /api/v1/campaigns` (name, audience, devices and pacing, time
+/// zone, schedule, templates, contacts).
+pub(crate) async fn create(
+    state: &AppState,
+    member: &CurrentMember,
+    req: &CreateCampaign,
+) -> Result<CampaignView, AppError> {
     member.require(Role::Admin)?;
-    let tenant = tenant_of(&member);
+    let tenant = tenant_of(member);
     let name = model::validate_name(&req.name)?;
     req.audience.validate()?;
     model::validate_devices(&req.devices)?;
-    let tz_name = match req.time_zone {
-        Some(t) => t,
+    let tz_name = match &req.time_zone {
+        Some(t) => t.clone(),
         None => crate::tenants::store::time_zone_of(&state.pool, &tenant)
             .await?
             .unwrap_or_else(|| "Asia/Jakarta".to_owned()),
@@ -162,12 +173,12 @@ async fn create_campaign(
             )
         })?),
     };
-    template_usable(&state, &tenant, &req.template_id).await?;
+    template_usable(state, &tenant, &req.template_id).await?;
     let followup = match &req.followup {
         None => None,
         Some(f) => {
             let after_ms = model::validate_followup_delay(f.after_minutes)?;
-            template_usable(&state, &tenant, &f.template_id).await?;
+            template_usable(state, &tenant, &f.template_id).await?;
             Some((&f.template_id, after_ms))
         }
     };
@@ -219,7 +230,7 @@ async fn create_campaign(
     )
     .await?;
     tx.commit().await?;
-    Ok(created(load(&state, &tenant, &id).await?))
+    load(state, &tenant, &id).await
 }
 
 /// Campaign history, newest first.
@@ -232,7 +243,6 @@ async fn list_campaigns(
     member: CurrentMember,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Vec<CampaignView>> {
-    let tenant = tenant_of(&member);
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let offset = q.offset.unwrap_or(0).max(0);
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
@@ -243,12 +253,25 @@ async fn list_campaigns(
             None => return Ok(ok(Vec::new())),
         },
     };
+    Ok(ok(list_views(&state, &member, status, limit, offset).await?))
+}
+
+/// A page of the vendor's campaigns (newest first, `status` `None`: all)
+/// with their devices and counts: the rules of `GET /api/v1/campaigns`.
+pub(crate) async fn list_views(
+    state: &AppState,
+    member: &CurrentMember,
+    status: Option<CampaignStatus>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<CampaignView>, AppError> {
+    let tenant = tenant_of(member);
     let rows = store::list(&state.pool, &tenant, status, limit, offset).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        out.push(view(&state, &tenant, r).await?);
+        out.push(view(state, &tenant, r).await?);
     }
-    Ok(ok(out))
+    Ok(out)
 }
 
 /// One campaign with its status counts.
@@ -263,7 +286,17 @@ async fn get_campaign(
     member: CurrentMember,
     Path(id): Path<CampaignId>,
 ) -> ApiResult<CampaignView> {
-    Ok(ok(load(&state, &tenant_of(&member), &id).await?))
+    Ok(ok(get(&state, &member, &id).await?))
+}
+
+/// One of the vendor's campaigns with its counts (404 when it is not the
+/// vendor's): the rules of `GET /api/v1/campaigns/{id}`.
+pub(crate) async fn get(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &CampaignId,
+) -> Result<CampaignView, AppError> {
+    load(state, &tenant_of(member), id).await
 }
 
 /// Delete a draft campaign (admin).
@@ -279,9 +312,20 @@ async fn delete_campaign(
     member: CurrentMember,
     Path(id): Path<CampaignId>,
 ) -> ApiResult<serde_json::Value> {
+    delete_draft(&state, &member, &id).await?;
+    Ok(ok(serde_json::json!({ "deleted": true })))
+}
+
+/// Deletes a draft campaign (admin; 409 once it was started): the rules
+/// of `DELETE /api/v1/campaigns/{id}`.
+pub(crate) async fn delete_draft(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &CampaignId,
+) -> Result<(), AppError> {
     member.require(Role::Admin)?;
-    let tenant = tenant_of(&member);
-    let c = load(&state, &tenant, &id).await?;
+    let tenant = tenant_of(member);
+    let c = load(state, &tenant, id).await?;
     if c.status != CampaignStatus::Draft {
         return Err(AppError::conflict(
             "campaign_not_draft",
@@ -292,7 +336,7 @@ async fn delete_campaign(
         ));
     }
     let mut tx = state.begin_write().await?;
-    store::delete_draft(&mut tx, &tenant, &id).await?;
+    store::delete_draft(&mut tx, &tenant, id).await?;
     tx.commit().await?;
-    Ok(ok(serde_json::json!({ "deleted": true })))
+    Ok(())
 }

@@ -46,9 +46,20 @@ async fn start_campaign(
     member: CurrentMember,
     Path(id): Path<CampaignId>,
 ) -> ApiResult<CampaignView> {
+    Ok(ok(start(&state, &member, &id).await?))
+}
+
+/// Starts a draft campaign (admin): the rules of
+/// `POST /api/v1/campaigns/{id}/start` (template still valid, audience
+/// not empty, the plan's monthly quota for all of it, enqueued at once).
+pub(crate) async fn start(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &CampaignId,
+) -> Result<CampaignView, AppError> {
     member.require(Role::Admin)?;
-    let tenant = tenant_of(&member);
-    let c = load(&state, &tenant, &id).await?;
+    let tenant = tenant_of(member);
+    let c = load(state, &tenant, id).await?;
     if c.status != CampaignStatus::Draft {
         let status = c.status;
         return Err(AppError::conflict(
@@ -60,7 +71,7 @@ async fn start_campaign(
         ));
     }
     // The template may have been edited since the draft was made.
-    template_usable(&state, &tenant, &c.template_id).await?;
+    template_usable(state, &tenant, &c.template_id).await?;
     let n = crate::contacts::store::audience_count(&state.pool, &tenant, &c.audience).await?;
     if n == 0 {
         return Err(AppError::bad_request(
@@ -72,7 +83,7 @@ async fn start_campaign(
         ));
     }
     limits::consume(&state.pool, &tenant, Limit::MessagesPerMonth, n).await?;
-    let now = engine_now(&state);
+    let now = engine_now(state);
     let start_at = c.scheduled_at.filter(|t| *t > now);
     let devices: Vec<(String, i64)> = c
         .devices
@@ -84,7 +95,7 @@ async fn start_campaign(
         let enqueued = store::enqueue(
             &mut tx,
             &tenant,
-            &id,
+            id,
             &c.audience,
             &devices,
             start_at.unwrap_or(now),
@@ -97,7 +108,7 @@ async fn start_campaign(
             CampaignStatus::Running
         };
         let total = i64::try_from(enqueued).unwrap_or(i64::MAX);
-        if !store::mark_started(&mut tx, &tenant, &id, status, total, now).await? {
+        if !store::mark_started(&mut tx, &tenant, id, status, total, now).await? {
             return Ok::<_, sqlx::Error>(None);
         }
         tx.commit().await?;
@@ -127,13 +138,15 @@ async fn start_campaign(
     if diff != 0 {
         limits::record(&state.pool, &tenant, Limit::MessagesPerMonth, diff).await?;
     }
-    Ok(ok(load(&state, &tenant, &id).await?))
+    load(state, &tenant, id).await
 }
 
-/// Moves a campaign from one of `from` to `to` (admin). Resuming a
+/// Moves a campaign to `to` (admin): `Paused` (pause), `Running`
+/// (resume) or `Cancelled` (cancel), from the statuses
+/// [`CampaignStatus::reached_from`] names, else 409. Resuming a
 /// campaign whose schedule time is still ahead makes it `scheduled`;
 /// cancelling drops its queued rows and gives their quota back.
-async fn transition(
+pub(crate) async fn transition(
     state: &AppState,
     member: &CurrentMember,
     id: &CampaignId,

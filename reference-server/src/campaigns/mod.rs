@@ -10,6 +10,10 @@
 //! guarantee (at-least-once for the sends in flight at a crash, exactly
 //! once for everything else).
 //!
+//! The rules of the JSON API are functions the web console calls too:
+//! [`create`], [`list_views`], [`get`], [`delete_draft`], [`start`],
+//! [`transition`] (pause, resume, cancel) and [`recipients`].
+//!
 //! For the WhatsApp webhook handler: [`on_device_status`] for delivery
 //! statuses (including the Cloud API's late 24-hour-window failures) and
 //! [`on_reply`] for inbound messages from a number. For contacts:
@@ -38,11 +42,14 @@ pub use clock::Clock;
 pub use events::{
     REPLY_WINDOW_MS, cancel_queued_for_contact, on_device_status, on_reply, on_status,
 };
+pub(crate) use http::{create, delete_draft, get, list_views};
+pub(crate) use lifecycle::{start, transition};
 pub use model::{
     Audience, CampaignStatus, CampaignView, Counts, CreateCampaign, DeviceAssignment, Followup,
     PageQuery, QueueState, RecipientEvent, RecipientQuery, RecipientRow, RecipientStage,
     RecipientStatus, RecipientView,
 };
+pub(crate) use recipients::recipients;
 pub(crate) use store::list;
 pub use store::{event_timeline, recipient_report, sent_per_day, unfinished_using_template};
 pub use worker::Engine;

@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::bots::{DevicePlugin, DryRun, PutDevicePlugins};
 use crate::devices::DeviceView;
-use crate::http::i18n::Text;
+use crate::http::i18n::{Lang, Text};
 
 /// The plugin the rules form edits.
 const KEYWORD_RULES: &str = "keyword-rules";
@@ -25,8 +25,41 @@ const KEYWORD_RULES: &str = "keyword-rules";
 pub(super) struct RuleRow {
     pub(super) id: String,
     pub(super) keywords: String,
+    /// How the keywords are matched, in the page's language.
     pub(super) match_kind: String,
     pub(super) reply: String,
+}
+
+/// The keyword-rules plugin's match modes (its `MatchKind`, kebab-case)
+/// with what each means in Indonesian and English: the form's choices and
+/// the rule list's labels.
+const MATCH_KINDS: [(&str, &str, &str); 5] = [
+    ("contains", "mengandung kata kunci", "contains the keyword"),
+    (
+        "whole-word",
+        "mengandung kata utuh",
+        "contains the whole word",
+    ),
+    (
+        "starts-with",
+        "diawali kata kunci",
+        "starts with the keyword",
+    ),
+    ("exact", "sama persis", "is exactly the keyword"),
+    (
+        "regex",
+        "cocok dengan pola (regex)",
+        "matches the pattern (regex)",
+    ),
+];
+
+/// A match mode in the page's language (a mode this console does not
+/// know yet is shown as stored).
+fn match_text(lang: Lang, kind: &str) -> String {
+    MATCH_KINDS
+        .iter()
+        .find(|(k, _, _)| *k == kind)
+        .map_or_else(|| kind.to_owned(), |(_, id, en)| lang.t(id, en).to_owned())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -45,6 +78,8 @@ pub(super) struct RuleForm {
 #[template(path = "web/bot.html")]
 struct BotPage {
     chrome: Chrome,
+    /// The match modes as (value, label) for the form's choice.
+    match_kinds: Vec<(&'static str, &'static str)>,
     devices: Vec<DeviceView>,
     device: Option<DeviceView>,
     rules: Vec<RuleRow>,
@@ -52,7 +87,7 @@ struct BotPage {
     errors: FormErrors,
 }
 
-fn rules_of(plugins: &[DevicePlugin]) -> Vec<RuleRow> {
+fn rules_of(lang: Lang, plugins: &[DevicePlugin]) -> Vec<RuleRow> {
     plugins
         .iter()
         .filter(|p| p.plugin == KEYWORD_RULES)
@@ -79,11 +114,10 @@ fn rules_of(plugins: &[DevicePlugin]) -> Vec<RuleRow> {
                         .join(", ")
                 })
                 .unwrap_or_default(),
-            match_kind: r
-                .get("match")
-                .and_then(Value::as_str)
-                .unwrap_or("contains")
-                .to_owned(),
+            match_kind: match_text(
+                lang,
+                r.get("match").and_then(Value::as_str).unwrap_or("contains"),
+            ),
             reply: r
                 .get("reply")
                 .and_then(Value::as_str)
@@ -113,10 +147,17 @@ async fn page(
         )
     };
     let rules = match &chosen {
-        Some(d) => rules_of(&crate::bots::device_plugins(state, &c.member, d.id.as_str()).await?),
+        Some(d) => rules_of(
+            c.chrome.lang,
+            &crate::bots::device_plugins(state, &c.member, d.id.as_str()).await?,
+        ),
         None => Vec::new(),
     };
     Ok(BotPage {
+        match_kinds: MATCH_KINDS
+            .iter()
+            .map(|(k, id, en)| (*k, c.chrome.lang.t(id, en)))
+            .collect(),
         chrome: c.chrome.at("bot"),
         devices,
         device: chosen,

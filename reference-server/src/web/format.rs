@@ -9,6 +9,19 @@ pub(crate) fn when(ms: Option<i64>) -> String {
         )
 }
 
+/// Unix milliseconds as `YYYY-MM-DD HH:MM` in the IANA time zone `tz`
+/// followed by the zone's name (UTC when the zone is unknown), or `-`.
+pub(crate) fn when_in(ms: Option<i64>, tz: &str) -> String {
+    let Ok(zone) = tz.parse::<chrono_tz::Tz>() else {
+        return when(ms);
+    };
+    ms.and_then(chrono::DateTime::from_timestamp_millis)
+        .map_or_else(
+            || "-".to_owned(),
+            |t| format!("{} {tz}", t.with_timezone(&zone).format("%Y-%m-%d %H:%M")),
+        )
+}
+
 /// Rupiah with dots between thousands (`Rp 150.000`).
 pub(crate) fn rupiah(amount: i64) -> String {
     let digits = amount.unsigned_abs().to_string();
@@ -43,5 +56,15 @@ mod tests {
     fn times_are_utc_minutes() {
         assert_eq!(when(Some(0)), "1970-01-01 00:00 UTC");
         assert_eq!(when(None), "-");
+    }
+
+    #[test]
+    fn times_in_a_zone_name_it() {
+        assert_eq!(
+            when_in(Some(0), "Asia/Jakarta"),
+            "1970-01-01 07:00 Asia/Jakarta"
+        );
+        assert_eq!(when_in(Some(0), "Nowhere/Else"), "1970-01-01 00:00 UTC");
+        assert_eq!(when_in(None, "Asia/Jakarta"), "-");
     }
 }

@@ -58,6 +58,14 @@ pub(super) async fn home(State(state): State<AppState>, c: Console) -> PageResul
             label: lang.t("Impor kontak", "Import contacts"),
         },
         Step {
+            done: progress.campaigns,
+            href: "/console/campaigns",
+            label: lang.t(
+                "Kirim kampanye ke kontak Anda",
+                "Send a campaign to your contacts",
+            ),
+        },
+        Step {
             done: progress.paid,
             href: "/console/billing",
             label: lang.t("Pilih paket dan bayar", "Choose a plan and pay"),

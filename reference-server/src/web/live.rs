@@ -4,6 +4,7 @@
 //! when it changed, so every process of a deployment serves it from the
 //! shared database; it ends when the server shuts down.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::time::Duration;
@@ -28,22 +29,45 @@ where
     F: Fn() -> Fut + Send + 'static,
     Fut: Future<Output = Result<String, AppError>> + Send,
 {
+    stream_parts(state, move || {
+        let html = render();
+        async move { Ok(vec![(event, html.await?)]) }
+    })
+}
+
+/// An SSE answer for a page with several live regions read together:
+/// `render()` gives each region's event name and HTML, and each region is
+/// sent now and whenever its own HTML changes (a region whose HTML stays
+/// the same is not sent again, so a form in it is not replaced while
+/// being used).
+pub(super) fn stream_parts<F, Fut>(
+    state: &AppState,
+    render: F,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<F, Fut>>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Vec<(&'static str, String)>, AppError>> + Send,
+{
     let mut stop = state.services.shutdown.subscribe();
     let s = async_stream(move |tx| async move {
-        let mut last: Option<String> = None;
+        let mut last: HashMap<&'static str, String> = HashMap::new();
         loop {
             match render().await {
-                Ok(html) if last.as_deref() != Some(html.as_str()) => {
-                    if tx
-                        .send(Event::default().event(event).data(html.clone()))
-                        .await
-                        .is_err()
-                    {
-                        return;
+                Ok(parts) => {
+                    for (event, html) in parts {
+                        if last.get(event) == Some(&html) {
+                            continue;
+                        }
+                        if tx
+                            .send(Event::default().event(event).data(html.clone()))
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                        last.insert(event, html);
                     }
-                    last = Some(html);
                 }
-                Ok(_) => {}
                 Err(e) => {
                     e.log();
                     return;

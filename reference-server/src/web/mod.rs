@@ -22,6 +22,8 @@ mod admin;
 pub mod assets;
 mod billing;
 mod bot;
+mod campaign_new;
+mod campaigns;
 mod charts;
 mod contacts;
 pub mod csrf;
@@ -85,6 +87,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/static/{name}", get(assets::serve))
         .route("/console/overview", get(overview::overview))
         .merge(admin::routes())
+        .merge(campaigns::routes())
         .merge(templates::routes())
         .merge(team::routes())
         .merge(settings::routes())

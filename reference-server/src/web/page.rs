@@ -328,3 +328,43 @@ where
         }
     }
 }
+
+/// An urlencoded form body read as its name-value pairs, for forms whose
+/// fields repeat (a group of checkboxes), which [`WebForm`]'s structs
+/// cannot hold.
+#[derive(Debug, Clone, Default)]
+pub struct FormFields(Vec<(String, String)>);
+
+impl FormFields {
+    /// The first value of `name`, or `""`.
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in order.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for FormFields {
+    type Rejection = PageError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, PageError> {
+        let body = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| PageError::App(AppError::PayloadTooLarge))?;
+        Ok(Self(
+            url::form_urlencoded::parse(&body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        ))
+    }
+}

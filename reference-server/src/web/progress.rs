@@ -12,6 +12,7 @@ pub(super) struct Progress {
     pub(super) bot_rules: bool,
     pub(super) conversations: usize,
     pub(super) contacts: i64,
+    pub(super) campaigns: bool,
     pub(super) paid: bool,
 }
 
@@ -43,6 +44,9 @@ pub(super) async fn of(state: &AppState, member: &CurrentMember) -> Result<Progr
         0,
     )
     .await?;
+    let campaigns = !crate::campaigns::list(pool, tenant, None, 1, 0)
+        .await?
+        .is_empty();
     let paid = crate::billing::store::orders::list(pool, Some(tenant.as_str()), 50)
         .await?
         .iter()
@@ -52,6 +56,7 @@ pub(super) async fn of(state: &AppState, member: &CurrentMember) -> Result<Progr
         bot_rules,
         conversations,
         contacts,
+        campaigns,
         paid,
     })
 }

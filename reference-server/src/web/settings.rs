@@ -23,7 +23,7 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 /// The zones of Indonesia first, as most vendors pick one of them.
-const ZONES: [(&str, &str); 3] = [
+pub(super) const ZONES: [(&str, &str); 3] = [
     ("Asia/Jakarta", "WIB (Asia/Jakarta)"),
     ("Asia/Makassar", "WITA (Asia/Makassar)"),
     ("Asia/Jayapura", "WIT (Asia/Jayapura)"),

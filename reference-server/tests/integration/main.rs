@@ -35,5 +35,7 @@ mod otp_enumeration;
 mod platform_whatsapp;
 mod tenant_isolation;
 mod web_admin;
+mod web_campaigns;
+mod web_campaigns_browser;
 mod web_console;
 mod web_pages;

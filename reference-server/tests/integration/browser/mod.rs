@@ -19,6 +19,7 @@ pub struct Browser {
     pub client: Client,
     pub base: String,
     shots: PathBuf,
+    downloads: tempfile::TempDir,
     _driver: Driver,
     _profile: tempfile::TempDir,
 }
@@ -66,9 +67,14 @@ impl Browser {
                 .unwrap(),
         );
         let profile = tempfile::tempdir().unwrap();
+        let downloads = tempfile::tempdir().unwrap();
         let caps = json!({
             "goog:chromeOptions": {
                 "binary": chromium,
+                "prefs": {
+                    "download.default_directory": downloads.path(),
+                    "download.prompt_for_download": false,
+                },
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                     "--no-first-run", "--disable-background-networking",
@@ -109,6 +115,7 @@ impl Browser {
             client,
             base: base.to_owned(),
             shots,
+            downloads,
             _driver: driver,
             _profile: profile,
         }
@@ -140,12 +147,31 @@ impl Browser {
         el.send_keys(value).await.unwrap();
     }
 
+    /// Clicks `css`, finding it again when a live update or the previous
+    /// step's navigation replaced it (a stale element).
     pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.unwrap();
+        let mut last = None;
+        for _ in 0..50 {
+            match self.find(css).await.click().await {
+                Ok(()) => return,
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("cannot click {css}: {last:?}")
     }
 
+    /// The text of `css`, read again when a live update replaced it.
     pub async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.unwrap()
+        let mut last = None;
+        for _ in 0..50 {
+            match self.find(css).await.text().await {
+                Ok(t) => return t,
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("cannot read {css}: {last:?}")
     }
 
     /// The page's visible text (read again when the page was replaced
@@ -179,8 +205,15 @@ impl Browser {
 
     /// Saves the page at a phone size and at a desktop size.
     pub async fn shot(&self, name: &str) {
-        for (size, w, h) in [("phone", 390, 844), ("desktop", 1280, 860)] {
-            self.client.set_window_size(w, h).await.unwrap();
+        self.shot_sizes(name, &[("phone", 390, 844), ("desktop", 1280, 860)])
+            .await;
+    }
+
+    /// Saves the page at each `(suffix, width, height)` as
+    /// `<name>-<suffix>.png`, then goes back to the phone size.
+    pub async fn shot_sizes(&self, name: &str, sizes: &[(&str, u32, u32)]) {
+        for (size, w, h) in sizes {
+            self.client.set_window_size(*w, *h).await.unwrap();
             let png = self.client.screenshot().await.unwrap();
             std::fs::write(self.shots.join(format!("{name}-{size}.png")), png).unwrap();
         }
@@ -203,6 +236,74 @@ impl Browser {
     /// Whether an element matches `css` now (no waiting).
     pub async fn has(&self, css: &str) -> bool {
         self.client.find(Locator::Css(css)).await.is_ok()
+    }
+
+    /// The elements that reach past the right edge of the window (the
+    /// page scrolls sideways), as `tag#id.class` with their right edge;
+    /// empty when the page fits. Content inside a sideways-scrolling box
+    /// (`.table-wrap`, the menu) does not count.
+    pub async fn overflowing(&self) -> Vec<String> {
+        let found = self
+            .client
+            .execute(
+                r#"
+                const width = document.documentElement.clientWidth;
+                const inScroller = (el) => {
+                  for (let p = el.parentElement; p; p = p.parentElement) {
+                    const o = getComputedStyle(p).overflowX;
+                    if (o === 'auto' || o === 'scroll' || o === 'hidden') return true;
+                  }
+                  return false;
+                };
+                const out = [];
+                for (const el of document.body.querySelectorAll('*')) {
+                  const r = el.getBoundingClientRect();
+                  if (r.width > 0 && r.right > width + 1 && !inScroller(el)) {
+                    out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+                      (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '') +
+                      ' right=' + Math.round(r.right));
+                  }
+                }
+                if (document.documentElement.scrollWidth > width + 1) {
+                  out.push('page scrollWidth=' + document.documentElement.scrollWidth);
+                }
+                return out;
+                "#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        serde_json::from_value(found).unwrap()
+    }
+
+    /// Sets the window to `width` x `height`.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.client.set_window_size(width, height).await.unwrap();
+    }
+
+    /// Waits for a finished download whose name starts with `prefix` and
+    /// ends with `ext`, and returns its bytes.
+    pub async fn downloaded(&self, prefix: &str, ext: &str) -> Vec<u8> {
+        for _ in 0..100 {
+            let done = std::fs::read_dir(self.downloads.path())
+                .unwrap()
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| {
+                    let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                    name.starts_with(prefix) && name.ends_with(ext)
+                });
+            if let Some(p) = done {
+                return std::fs::read(p).unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let seen: Vec<_> = std::fs::read_dir(self.downloads.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.file_name())
+            .collect();
+        panic!("no download {prefix}*{ext}; the folder holds {seen:?}");
     }
 
     /// Ends the browser session.
