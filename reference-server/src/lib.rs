@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod analytics;
+pub mod audit;
 pub mod auth;
 pub mod billing;
 pub mod bots;
@@ -60,6 +61,9 @@ pub enum StartError {
     /// A setup step failed.
     #[error("{0}")]
     Setup(#[from] AppError),
+    /// `verify-audit` found a broken link in the audit trail.
+    #[error("the audit trail is broken (see the line above)")]
+    AuditBroken,
 }
 
 /// Connects the database, applies the migrations and builds the state.
@@ -163,6 +167,7 @@ pub fn spawn_background_jobs(state: &AppState) -> Vec<JoinHandle<()>> {
         |state| billing::subscriptions::expiry_job(state.pool),
     ));
     // feature jobs
+    jobs.extend(audit::spawn_jobs(state));
     jobs.extend(campaigns::spawn_jobs(state));
     jobs.shrink_to_fit();
     jobs
