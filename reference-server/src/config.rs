@@ -267,6 +267,8 @@ pub struct Config {
     pub require_approval: bool,
     /// How often the subscription-expiry job runs, in seconds.
     pub expiry_job_interval_secs: u64,
+    /// Days an audit entry is kept (default 365); 0 keeps them forever.
+    pub audit_retention_days: u32,
     /// Rate limits of the account endpoints.
     pub rate_limits: RateLimitConfig,
     /// Trust the first address of `X-Forwarded-For` as the client IP (only
@@ -345,6 +347,9 @@ pub const ENV: &[(&str, Setter)] = &[
     ("REQUIRE_APPROVAL", |c, v| flag(&mut c.require_approval, v)),
     ("EXPIRY_JOB_INTERVAL_SECS", |c, v| {
         parse(&mut c.expiry_job_interval_secs, v)
+    }),
+    ("AUDIT_RETENTION_DAYS", |c, v| {
+        parse(&mut c.audit_retention_days, v)
     }),
     ("TRUST_FORWARDED_FOR", |c, v| {
         flag(&mut c.trust_forwarded_for, v)
@@ -485,6 +490,7 @@ impl Config {
             session_ttl_hours: 24 * 30,
             require_approval: false,
             expiry_job_interval_secs: 60,
+            audit_retention_days: 365,
             rate_limits: RateLimitConfig::default(),
             trust_forwarded_for: false,
             midtrans: MidtransConfig::default(),

@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod analytics;
+pub mod audit;
 pub mod auth;
 pub mod billing;
 pub mod bots;
@@ -65,6 +66,9 @@ pub enum StartError {
     /// An operator command failed.
     #[error(transparent)]
     Ops(#[from] ops::OpsError),
+    /// `verify-audit` found a broken link in the audit trail.
+    #[error("the audit trail is broken (see the line above)")]
+    AuditBroken,
 }
 
 /// Connects the database, applies the migrations and builds the state.
@@ -170,6 +174,7 @@ pub fn spawn_background_jobs(state: &AppState) -> Vec<JoinHandle<()>> {
         |state| billing::subscriptions::expiry_job(state.pool),
     ));
     // feature jobs
+    jobs.extend(audit::spawn_jobs(state));
     jobs.extend(campaigns::spawn_jobs(state));
     jobs.extend(marketplace::spawn_jobs(state));
     jobs.shrink_to_fit();

@@ -36,7 +36,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
         reference-server serve --bind 0.0.0.0:8080 --config /etc/wa/server.toml\n  \
         reference-server admin create --email ops@example.com   (prints a generated password)\n  \
         reference-server admin reset-password             (new password for admin@localhost)\n  \
-        reference-server generate-secret-key              (value for SECRET_KEY)\n\n\
+        reference-server generate-secret-key              (value for SECRET_KEY)\n  \
+        reference-server verify-audit                     (check the audit trail's hash chains)\n\n\
         API documentation: GET /openapi.json on the running server."
 )]
 struct Cli {
@@ -62,6 +63,9 @@ enum Command {
     Admin(AdminCommand),
     /// Print a new random key for SECRET_KEY (encryption of secrets at rest).
     GenerateSecretKey,
+    /// Check the audit trail's hash chains; prints OK with the number of
+    /// entries, or the first broken link and exits non-zero.
+    VerifyAudit,
     /// Vendors' contacts (bulk import with a progress bar).
     #[command(subcommand)]
     Contacts(reference_server::contacts::cli::ContactsCommand),
@@ -236,6 +240,16 @@ async fn run(command: Command, mut config: Config) -> Result<(), reference_serve
                 println!("done: {email}");
             }
             Ok(())
+        }
+        Command::VerifyAudit => {
+            let (pool, _) = reference_server::db::connect(&config.effective_database_url()).await?;
+            reference_server::db::migrate(&pool).await?;
+            let report =
+                reference_server::audit::cli::verify_command(&pool, &mut std::io::stdout()).await?;
+            match report.broken {
+                None => Ok(()),
+                Some(_) => Err(reference_server::StartError::AuditBroken),
+            }
         }
         Command::Contacts(cmd) => {
             let state = reference_server::build_state(config).await?;

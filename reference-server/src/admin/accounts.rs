@@ -9,6 +9,7 @@ use utoipa_axum::routes;
 
 use super::model::{AdminSession, LoggedOut, SeededAdmin};
 use crate::AppState;
+use crate::audit::{self, Action, Actor, Entry, TargetKind};
 use crate::auth::{AdminUser, Credentials, normalize_email, password, session, store};
 use crate::db::now_ms;
 use crate::http::extract::ClientIp;
@@ -108,6 +109,10 @@ pub(crate) async fn log_in(
     state.services.rate_limits.check(ip, Some(&req.email))?;
     let email = req.email.trim().to_lowercase();
     let admin = store::admin_credentials(&state.pool, &email).await?;
+    let mut failed = Entry::new(Action::AdminLoginFailed, Actor::Anonymous(email.clone()));
+    if let Some(a) = &admin {
+        failed = failed.target(TargetKind::Admin, &a.id);
+    }
     // An unknown email is checked against a dummy hash, so both misses
     // take the same time.
     let stored = admin.as_ref().map(|a| a.password_hash.clone());
@@ -118,10 +123,18 @@ pub(crate) async fn log_in(
     )
     .await?
     {
-        return Err(AppError::wrong_credentials());
+        return Err(audit::refuse(state, failed, AppError::wrong_credentials()).await);
     }
-    let admin = admin.ok_or_else(AppError::wrong_credentials)?;
+    let Some(admin) = admin else {
+        return Err(audit::refuse(state, failed, AppError::wrong_credentials()).await);
+    };
     let s = session::for_admin(&state.pool, &admin.id, state.config.session_ttl_hours).await?;
+    audit::record(
+        state,
+        Entry::new(Action::AdminLogin, Actor::Admin(admin.id.clone()))
+            .target(TargetKind::Admin, &admin.id),
+    )
+    .await?;
     Ok(AdminSession {
         token: s.token,
         expires_at: s.expires_at,

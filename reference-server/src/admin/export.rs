@@ -8,6 +8,7 @@ use utoipa_axum::routes;
 use super::model::{SubscriptionRow, VendorView};
 use super::vendors::all_vendors;
 use crate::AppState;
+use crate::audit::{self, Action, Entry};
 use crate::auth::AdminUser;
 use crate::http::AppError;
 use crate::http::export::{self, ExportFormat, Table};
@@ -91,15 +92,24 @@ fn subscriptions_table(rows: Vec<SubscriptionRow>) -> Table {
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 async fn export_vendors(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    admin: AdminUser,
 ) -> Result<Response, AppError> {
-    vendors_workbook(&state).await
+    vendors_workbook(&state, &admin).await
 }
 
 /// Every vendor as an XLSX download.
-pub(crate) async fn vendors_workbook(state: &AppState) -> Result<Response, AppError> {
+pub(crate) async fn vendors_workbook(
+    state: &AppState,
+    admin: &AdminUser,
+) -> Result<Response, AppError> {
     let vendors = all_vendors(state, None).await?;
-    export::download(ExportFormat::Xlsx, "vendors", vec![vendors_table(vendors)]).await
+    let count = vendors.len();
+    let file =
+        export::download(ExportFormat::Xlsx, "vendors", vec![vendors_table(vendors)]).await?;
+    let entry =
+        Entry::new(Action::ExportDownloaded, admin).export("vendors", ExportFormat::Xlsx, count);
+    audit::record(state, entry).await?;
+    Ok(file)
 }
 
 /// Download every subscription as an XLSX sheet.
@@ -109,13 +119,16 @@ pub(crate) async fn vendors_workbook(state: &AppState) -> Result<Response, AppEr
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 async fn export_subscriptions(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    admin: AdminUser,
 ) -> Result<Response, AppError> {
-    subscriptions_workbook(&state).await
+    subscriptions_workbook(&state, &admin).await
 }
 
 /// Every subscription as an XLSX download.
-pub(crate) async fn subscriptions_workbook(state: &AppState) -> Result<Response, AppError> {
+pub(crate) async fn subscriptions_workbook(
+    state: &AppState,
+    admin: &AdminUser,
+) -> Result<Response, AppError> {
     let names = crate::tenants::store::names(&state.pool).await?;
     let mut rows = crate::billing::store::subscriptions::export_rows(&state.pool).await?;
     for row in &mut rows {
@@ -123,10 +136,18 @@ pub(crate) async fn subscriptions_workbook(state: &AppState) -> Result<Response,
     }
     // By vendor name, then id.
     rows.sort_by(|a, b| (&a.vendor, &a.tenant_id).cmp(&(&b.vendor, &b.tenant_id)));
-    export::download(
+    let count = rows.len();
+    let file = export::download(
         ExportFormat::Xlsx,
         "subscriptions",
         vec![subscriptions_table(rows)],
     )
-    .await
+    .await?;
+    let entry = Entry::new(Action::ExportDownloaded, admin).export(
+        "subscriptions",
+        ExportFormat::Xlsx,
+        count,
+    );
+    audit::record(state, entry).await?;
+    Ok(file)
 }

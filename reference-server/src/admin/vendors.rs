@@ -8,6 +8,7 @@ use utoipa_axum::routes;
 
 use super::model::{BanRequest, VendorFilter, VendorSubscription, VendorView};
 use crate::AppState;
+use crate::audit::{self, Action, Entry, TargetKind};
 use crate::auth::AdminUser;
 use crate::db::now_ms;
 use crate::domain::TenantId;
@@ -94,6 +95,8 @@ async fn get_vendor(
 /// already there); 409 `invalid_transition` otherwise.
 async fn transition(
     state: &AppState,
+    admin: &AdminUser,
+    action: Action,
     tenant: &TenantId,
     from: &[TenantStatus],
     to: TenantStatus,
@@ -121,6 +124,17 @@ async fn transition(
         now_ms(),
     )
     .await?;
+    if moved {
+        audit::record(
+            state,
+            Entry::new(action, admin)
+                .tenant(tenant)
+                .target(TargetKind::Vendor, tenant)
+                .before(serde_json::json!({ "status": current.status }))
+                .after(serde_json::json!({ "status": to, "reason": reason })),
+        )
+        .await?;
+    }
     if !moved {
         return Err(AppError::conflict(
             "concurrent_change",
@@ -142,17 +156,23 @@ async fn transition(
         (status = 409, description = "Not pending approval", body = crate::http::ErrorBody)))]
 async fn approve_vendor(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    admin: AdminUser,
     Path(tenant_id): Path<TenantId>,
 ) -> ApiResult<VendorView> {
-    Ok(ok(approve(&state, &tenant_id).await?))
+    Ok(ok(approve(&state, &admin, &tenant_id).await?))
 }
 
 /// Activates a vendor waiting for approval (409 `invalid_transition`
 /// from any other status but active).
-pub(crate) async fn approve(state: &AppState, tenant: &TenantId) -> Result<VendorView, AppError> {
+pub(crate) async fn approve(
+    state: &AppState,
+    admin: &AdminUser,
+    tenant: &TenantId,
+) -> Result<VendorView, AppError> {
     transition(
         state,
+        admin,
+        Action::VendorApproved,
         tenant,
         &[TenantStatus::PendingApproval],
         TenantStatus::Active,
@@ -172,22 +192,25 @@ pub(crate) async fn approve(state: &AppState, tenant: &TenantId) -> Result<Vendo
         (status = 404, description = "No such vendor", body = crate::http::ErrorBody)))]
 async fn ban_vendor(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    admin: AdminUser,
     Path(tenant_id): Path<TenantId>,
     ApiJson(req): ApiJson<BanRequest>,
 ) -> ApiResult<VendorView> {
-    Ok(ok(ban(&state, &tenant_id, req.reason).await?))
+    Ok(ok(ban(&state, &admin, &tenant_id, req.reason).await?))
 }
 
 /// Bans a vendor and ends every session of its members (its API keys stop
 /// working through the status check).
 pub(crate) async fn ban(
     state: &AppState,
+    admin: &AdminUser,
     tenant: &TenantId,
     reason: Option<String>,
 ) -> Result<VendorView, AppError> {
     let view = transition(
         state,
+        admin,
+        Action::VendorBanned,
         tenant,
         &[
             TenantStatus::Active,
@@ -214,16 +237,22 @@ pub(crate) async fn ban(
         (status = 409, description = "Not banned", body = crate::http::ErrorBody)))]
 async fn unban_vendor(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    admin: AdminUser,
     Path(tenant_id): Path<TenantId>,
 ) -> ApiResult<VendorView> {
-    Ok(ok(unban(&state, &tenant_id).await?))
+    Ok(ok(unban(&state, &admin, &tenant_id).await?))
 }
 
 /// Lifts a ban (409 `invalid_transition` unless banned or already active).
-pub(crate) async fn unban(state: &AppState, tenant: &TenantId) -> Result<VendorView, AppError> {
+pub(crate) async fn unban(
+    state: &AppState,
+    admin: &AdminUser,
+    tenant: &TenantId,
+) -> Result<VendorView, AppError> {
     transition(
         state,
+        admin,
+        Action::VendorUnbanned,
         tenant,
         &[TenantStatus::Banned],
         TenantStatus::Active,

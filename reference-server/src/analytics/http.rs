@@ -11,6 +11,7 @@ use super::model::{
     TextCount, TimelineQuery, day_label, ms_text, rates,
 };
 use crate::AppState;
+use crate::audit::{self, Action, Entry};
 use crate::auth::CurrentMember;
 use crate::campaigns::RecipientEvent;
 use crate::db::now_ms;
@@ -126,7 +127,7 @@ pub(crate) async fn report_file(
         "failed_at",
         "error",
     ]);
-    let table = rows
+    let table: Vec<Vec<String>> = rows
         .into_iter()
         .map(|r| {
             let v = crate::campaigns::RecipientView::from(r);
@@ -146,12 +147,20 @@ pub(crate) async fn report_file(
             ]
         })
         .collect();
-    export::download(
+    let count = table.len();
+    let file = export::download(
         format,
         &format!("campaign-{id}"),
         vec![Table::new("Laporan", header, table)],
     )
-    .await
+    .await?;
+    let entry = Entry::by_member(Action::ExportDownloaded, &member).export(
+        "campaign_report",
+        format,
+        count,
+    );
+    audit::record(&state, entry).await?;
+    Ok(file)
 }
 
 fn texts(names: &[&str]) -> Vec<String> {
@@ -369,7 +378,8 @@ pub(super) async fn overview_export(
         .iter()
         .map(|k| vec![k.keyword.clone(), k.hits.to_string()])
         .collect();
-    export::download(
+    let count = rows.len() + kw_rows.len();
+    let file = export::download(
         format,
         "overview",
         vec![
@@ -377,5 +387,9 @@ pub(super) async fn overview_export(
             Table::new("Kata kunci", kw_header, kw_rows),
         ],
     )
-    .await
+    .await?;
+    let entry =
+        Entry::by_member(Action::ExportDownloaded, &member).export("overview", format, count);
+    audit::record(&state, entry).await?;
+    Ok(file)
 }

@@ -11,6 +11,7 @@ use super::limits::{self, Limit};
 use super::model::{NewOrder, OrderView, SubscriptionStatus, UsageView};
 use super::store;
 use crate::AppState;
+use crate::audit::{self, Action, Entry, TargetKind};
 use crate::auth::{CurrentMember, Role};
 use crate::db::now_ms;
 use crate::domain::{OrderId, TenantId};
@@ -86,6 +87,12 @@ pub(crate) async fn place_order(
         now_ms(),
     )
     .await?;
+    let entry = Entry::by_member(Action::OrderCreated, member)
+        .target(TargetKind::Order, &order_id)
+        .after(serde_json::json!({
+            "plan_id": plan.id, "plan": plan.code, "amount_idr": plan.price_idr,
+        }));
+    audit::record(state, entry).await?;
 
     let mid_order = midtrans_client::OrderId::new(order_id.to_string())
         .map_err(|e| AppError::internal_from("order id for Midtrans", e))?;

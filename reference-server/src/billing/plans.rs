@@ -9,11 +9,12 @@ pub use super::model::{Plan, PlanInput};
 use super::store;
 use super::store::plans::NewPlan;
 use crate::AppState;
+use crate::audit::{self, Action, Entry, TargetKind};
 use crate::auth::AdminUser;
 use crate::db::now_ms;
 use crate::domain::PlanId;
 use crate::http::i18n::{Text, tr};
-use crate::http::{ApiJson, ApiResult, AppError, ConstraintExt, Created, created, ok};
+use crate::http::{ApiJson, ApiResult, AppError, ConstraintExt, Created, ResultExt, created, ok};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -140,15 +141,19 @@ fn code_taken() -> Text {
         (status = 409, description = "Code taken", body = crate::http::ErrorBody)))]
 async fn admin_create_plan(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    admin: AdminUser,
     ApiJson(input): ApiJson<PlanInput>,
 ) -> Created<Plan> {
-    Ok(created(create(&state, input).await?))
+    Ok(created(create(&state, &admin, input).await?))
 }
 
 /// Creates a plan from a complete input: the rules of
 /// `POST /api/v1/admin/plans`.
-pub(crate) async fn create(state: &AppState, input: PlanInput) -> Result<Plan, AppError> {
+pub(crate) async fn create(
+    state: &AppState,
+    admin: &AdminUser,
+    input: PlanInput,
+) -> Result<Plan, AppError> {
     validate(&input)?;
     let plan = NewPlan {
         code: input.code.ok_or_else(|| missing("code"))?,
@@ -174,9 +179,14 @@ pub(crate) async fn create(state: &AppState, input: PlanInput) -> Result<Plan, A
     store::plans::insert(&state.pool, &id, &plan, now_ms())
         .await
         .on_unique("code_taken", code_taken())?;
-    store::plans::get(&state.pool, &id)
+    let created = store::plans::get(&state.pool, &id)
         .await?
-        .ok_or(AppError::NotFound("plan"))
+        .ok_or(AppError::NotFound("plan"))?;
+    let entry = Entry::new(Action::PlanCreated, admin)
+        .target(TargetKind::Plan, &id)
+        .after(serde_json::to_value(&created).context("plan as JSON")?);
+    audit::record(state, entry).await?;
+    Ok(created)
 }
 
 /// One plan.
@@ -207,30 +217,38 @@ async fn admin_get_plan(
         (status = 404, description = "No such plan", body = crate::http::ErrorBody)))]
 async fn admin_update_plan(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    admin: AdminUser,
     Path(plan_id): Path<PlanId>,
     ApiJson(input): ApiJson<PlanInput>,
 ) -> ApiResult<Plan> {
-    Ok(ok(update(&state, &plan_id, input).await?))
+    Ok(ok(update(&state, &admin, &plan_id, input).await?))
 }
 
 /// Changes the given fields of a plan: the rules of
 /// `PATCH /api/v1/admin/plans/{id}`.
 pub(crate) async fn update(
     state: &AppState,
+    admin: &AdminUser,
     plan_id: &PlanId,
     input: PlanInput,
 ) -> Result<Plan, AppError> {
     validate(&input)?;
+    let before = store::plans::get(&state.pool, plan_id).await?;
     let found = store::plans::update(&state.pool, plan_id, input, now_ms())
         .await
         .on_unique("code_taken", code_taken())?;
     if !found {
         return Err(AppError::NotFound("plan"));
     }
-    store::plans::get(&state.pool, plan_id)
+    let after = store::plans::get(&state.pool, plan_id)
         .await?
-        .ok_or(AppError::NotFound("plan"))
+        .ok_or(AppError::NotFound("plan"))?;
+    let entry = Entry::new(Action::PlanUpdated, admin)
+        .target(TargetKind::Plan, plan_id)
+        .before(serde_json::to_value(&before).context("plan as JSON")?)
+        .after(serde_json::to_value(&after).context("plan as JSON")?);
+    audit::record(state, entry).await?;
+    Ok(after)
 }
 
 /// Delete a plan that was never ordered; a plan with orders can only be
@@ -244,7 +262,7 @@ pub(crate) async fn update(
         (status = 409, description = "The plan has orders or subscriptions", body = crate::http::ErrorBody)))]
 async fn admin_delete_plan(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    admin: AdminUser,
     Path(plan_id): Path<PlanId>,
 ) -> ApiResult<Plan> {
     let plan = store::plans::get(&state.pool, &plan_id)
@@ -259,5 +277,9 @@ async fn admin_delete_plan(
             ),
         ));
     }
+    let entry = Entry::new(Action::PlanDeleted, &admin)
+        .target(TargetKind::Plan, &plan_id)
+        .before(serde_json::to_value(&plan).context("plan as JSON")?);
+    audit::record(&state, entry).await?;
     Ok(ok(plan))
 }

@@ -32,6 +32,7 @@ use utoipa_axum::routes;
 use super::store;
 use super::store::orders::PaymentEvent;
 use crate::AppState;
+use crate::audit::{Action, Actor, Entry, TargetKind};
 use crate::db::now_ms;
 use crate::http::i18n::{Text, tr};
 use crate::http::{ApiResult, AppError, ok};
@@ -184,6 +185,12 @@ async fn midtrans_notification(
         observed_status: order.status.clone(),
         now: now_ms(),
     });
+    // Built here, where the request's source is known; recorded with the
+    // change, in the writer's transaction.
+    let entry = Entry::new(Action::OrderStatusChanged, Actor::System)
+        .tenant(&order.tenant_id)
+        .target(TargetKind::Order, &notification.order_id)
+        .before(serde_json::json!({ "status": order.status }));
     // One job of the group-committing writer: on SQLite it shares its
     // transaction with the other writes waiting at that moment.
     let applied = state
@@ -191,7 +198,27 @@ async fn midtrans_notification(
         .writer
         .run(move |c| {
             let event = std::sync::Arc::clone(&event);
-            Box::pin(async move { store::orders::apply_payment(c, &event).await })
+            let entry = entry.clone();
+            Box::pin(async move {
+                let applied = store::orders::apply_payment(c, &event).await?;
+                if applied.changed {
+                    let paid = applied.status == "paid";
+                    let entry = entry
+                        .action(if paid {
+                            Action::OrderPaid
+                        } else {
+                            Action::OrderStatusChanged
+                        })
+                        .after(serde_json::json!({
+                            "status": applied.status,
+                            "transaction_status": event.transaction_status,
+                            "payment_type": event.payment_type,
+                            "gross_amount": event.gross_amount,
+                        }));
+                    crate::audit::record_in(c, entry).await?;
+                }
+                Ok(applied)
+            })
         })
         .await?;
     let (changed, current, extended) = (applied.changed, applied.status, applied.extended);

@@ -270,6 +270,16 @@ pub(crate) async fn set_device_plugins(
     crate::devices::store::replace_plugins(&mut tx, &member.tenant_id, id, &stored, now).await?;
     // A new device version makes every server process rebuild the pipeline.
     crate::devices::store::touch(&mut *tx, &member.tenant_id, id, now).await?;
+    // Plugin settings may hold credentials: the entry names the plugins only.
+    let pipeline: Vec<_> = body
+        .plugins
+        .iter()
+        .map(|p| serde_json::json!({ "plugin": p.plugin, "enabled": p.enabled }))
+        .collect();
+    let entry = crate::audit::Entry::by_member(crate::audit::Action::BotPluginsConfigured, member)
+        .target(crate::audit::TargetKind::Device, id)
+        .after(serde_json::json!({ "plugins": pipeline }));
+    crate::audit::record_in(&mut tx, entry).await?;
     tx.commit().await?;
     crate::devices::registry::forget(state, id);
     Ok(body.plugins)

@@ -19,6 +19,7 @@ use super::model::{
 };
 use super::store::{self, ListFilter};
 use crate::AppState;
+use crate::audit::{self, Action, Entry};
 use crate::auth::{CurrentMember, Role};
 use crate::billing::limits::{self, Limit};
 use crate::db::now_ms;
@@ -376,7 +377,13 @@ async fn export_contacts(
             r
         })
         .collect();
-    export::download(format, "contacts", vec![Table::new("Kontak", header, rows)]).await
+    let count = rows.len();
+    let file =
+        export::download(format, "contacts", vec![Table::new("Kontak", header, rows)]).await?;
+    let entry =
+        Entry::by_member(Action::ExportDownloaded, &member).export("contacts", format, count);
+    audit::record(&state, entry).await?;
+    Ok(file)
 }
 
 /// Custom field names in use (the variables templates may use besides

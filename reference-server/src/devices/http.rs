@@ -10,6 +10,7 @@ use super::model::{
 use super::store::{self, DeviceRow};
 use super::{decrypt_secrets, encrypt_secrets, registry, webhook_url};
 use crate::AppState;
+use crate::audit::{self, Action, Entry, TargetKind};
 use crate::auth::{CurrentMember, Role};
 use crate::db::now_ms;
 use crate::domain::{DeviceId, TenantId};
@@ -184,6 +185,12 @@ pub(crate) async fn create(
         connection: None,
     };
     store::insert(&state.pool, &row).await?;
+    let entry = Entry::by_member(Action::DeviceCreated, member)
+        .target(TargetKind::Device, &row.id)
+        .after(serde_json::json!({
+            "name": row.name, "kind": kind, "secrets": row.secret_names,
+        }));
+    audit::record(state, entry).await?;
     tracing::info!(tenant = %row.tenant_id, device = %row.id, kind = kind.as_str(), "device created");
     Ok(view(state, &row))
 }
@@ -238,6 +245,7 @@ pub(super) async fn update_device(
     ApiJson(body): ApiJson<UpdateDevice>,
 ) -> ApiResult<DeviceView> {
     member.require(Role::Admin)?;
+    let mut secrets_changed = Vec::new();
     let mut row = store::get(&state.pool, &tenant_of(&member), &id)
         .await?
         .ok_or(AppError::NotFound("device"))?;
@@ -261,10 +269,12 @@ pub(super) async fn update_device(
             }));
         }
         let mut secrets = decrypt_secrets(&state, &row)?;
+        let old = secrets.clone();
         let mut settings = row.settings.clone();
         provider
             .apply(&mut settings, &mut secrets)
             .map_err(field_error)?;
+        secrets_changed = changed_secrets(&old, &secrets);
         row.settings = settings;
         row.secret_names = secrets.names().into_iter().map(str::to_owned).collect();
         row.secrets_ciphertext = encrypt_secrets(&state, &row.tenant_id, &row.id, &secrets);
@@ -275,6 +285,12 @@ pub(super) async fn update_device(
     row.updated_at = now_ms().max(row.updated_at + 1);
     if !store::update(&state.pool, &row).await? {
         return Err(AppError::NotFound("device"));
+    }
+    if !secrets_changed.is_empty() {
+        let entry = Entry::by_member(Action::DeviceSecretChanged, &member)
+            .target(TargetKind::Device, &row.id)
+            .after(serde_json::json!({ "secrets": secrets_changed }));
+        audit::record(&state, entry).await?;
     }
     registry::forget(&state, &row.id);
     Ok(ok(view(&state, &row)))
@@ -299,8 +315,30 @@ pub(super) async fn delete_device(
     if !store::delete(&state.pool, &tenant_of(&member), &id).await? {
         return Err(AppError::NotFound("device"));
     }
+    let entry = Entry::by_member(Action::DeviceDeleted, &member).target(TargetKind::Device, &id);
+    audit::record(&state, entry).await?;
     registry::forget(&state, &id);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The names of the secrets whose value differs between `old` and `new`
+/// (for the audit trail, which never holds the values).
+fn changed_secrets(old: &DeviceSecrets, new: &DeviceSecrets) -> Vec<&'static str> {
+    use secrecy::ExposeSecret;
+    let same = |a: &Option<secrecy::SecretString>, b: &Option<secrecy::SecretString>| match (a, b) {
+        (Some(a), Some(b)) => a.expose_secret() == b.expose_secret(),
+        (a, b) => a.is_none() && b.is_none(),
+    };
+    [
+        ("access_token", &old.access_token, &new.access_token),
+        ("app_secret", &old.app_secret, &new.app_secret),
+        ("verify_token", &old.verify_token, &new.verify_token),
+        ("token", &old.token, &new.token),
+    ]
+    .into_iter()
+    .filter(|(_, a, b)| !same(a, b))
+    .map(|(name, _, _)| name)
+    .collect()
 }
 
 /// The member's vendor as a typed id.

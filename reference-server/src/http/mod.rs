@@ -118,6 +118,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::auth::router())
         .merge(crate::tenants::router())
         .merge(crate::admin::router())
+        .merge(crate::audit::router())
         .merge(crate::billing::router())
         // feature routers
         .merge(crate::contacts::router())
@@ -159,6 +160,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::from_fn(envelope_guard))
         .layer(axum::middleware::from_fn(i18n::negotiate))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::audit::source_scope,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

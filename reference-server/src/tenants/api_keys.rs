@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 use super::model::{ApiKeyView, CreatedApiKey, NewApiKey, NewApiKeyRow, validate_name};
 use super::store;
 use crate::AppState;
+use crate::audit::{self, Action, Entry, TargetKind};
 use crate::auth::{CurrentMember, Role, token};
 use crate::db::now_ms;
 use crate::domain::{ApiKeyId, TenantId};
@@ -91,6 +92,10 @@ pub(crate) async fn create(
         },
     )
     .await?;
+    let entry = Entry::by_member(Action::ApiKeyCreated, member)
+        .target(TargetKind::ApiKey, &id)
+        .after(serde_json::json!({ "name": name, "prefix": prefix }));
+    audit::record(state, entry).await?;
     Ok(CreatedApiKey {
         key,
         api_key: load(state, member.tenant(), &id).await?,
@@ -139,6 +144,13 @@ pub(crate) async fn revoke(
     member.require_session()?;
     member.require(Role::Admin)?;
     // Revoking twice keeps the first time; another vendor's key is a 404.
+    let before = load(state, member.tenant(), api_key_id).await?;
     store::revoke_api_key(&state.pool, member.tenant(), api_key_id, now_ms()).await?;
+    if before.revoked_at.is_none() {
+        let entry = Entry::by_member(Action::ApiKeyRevoked, member)
+            .target(TargetKind::ApiKey, api_key_id)
+            .before(serde_json::json!({ "name": before.name, "prefix": before.prefix }));
+        audit::record(state, entry).await?;
+    }
     load(state, member.tenant(), api_key_id).await
 }

@@ -11,6 +11,7 @@ use super::model::{
 };
 use super::store;
 use crate::AppState;
+use crate::audit::{self, Action, Entry, TargetKind};
 use crate::auth::{CurrentMember, Role, password};
 use crate::db::now_ms;
 use crate::domain::{MemberId, TenantId};
@@ -151,8 +152,9 @@ pub(crate) async fn add(
     )
     .await?;
     let id = MemberId::new();
+    let mut tx = state.begin_write().await?;
     store::insert_member(
-        &state.pool,
+        &mut *tx,
         &NewMemberRow {
             id: &id,
             tenant_id: member.tenant(),
@@ -166,6 +168,11 @@ pub(crate) async fn add(
     )
     .await
     .on_unique("email_taken", email_taken())?;
+    let entry = Entry::by_member(Action::MemberAdded, member)
+        .target(TargetKind::Member, &id)
+        .after(serde_json::json!({ "email": email, "name": name, "role": req.role }));
+    audit::record_in(&mut tx, entry).await?;
+    tx.commit().await?;
     load_member(state, member.tenant(), &id).await
 }
 
@@ -244,6 +251,13 @@ pub(crate) async fn change(
         now_ms(),
     )
     .await?;
+    if let Some(role) = req.role.filter(|r| *r != target.role) {
+        let entry = Entry::by_member(Action::MemberRoleChanged, member)
+            .target(TargetKind::Member, member_id)
+            .before(serde_json::json!({ "role": target.role }))
+            .after(serde_json::json!({ "role": role }));
+        audit::record(state, entry).await?;
+    }
     load_member(state, member.tenant(), member_id).await
 }
 
@@ -289,6 +303,10 @@ pub(crate) async fn remove(
     // The member's API keys are revoked with it, and its sessions end now.
     store::remove_member(&mut tx, member.tenant(), member_id, now_ms()).await?;
     crate::auth::store::delete_member_sessions(&mut *tx, member.tenant(), member_id).await?;
+    let entry = Entry::by_member(Action::MemberRemoved, member)
+        .target(TargetKind::Member, member_id)
+        .before(serde_json::json!({ "email": target.email, "role": target.role }));
+    audit::record_in(&mut tx, entry).await?;
     tx.commit().await?;
     Ok(target)
 }

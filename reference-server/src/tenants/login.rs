@@ -10,6 +10,7 @@ use utoipa_axum::routes;
 use super::model::{Me, SessionResponse, TenantStatus};
 use super::store;
 use crate::AppState;
+use crate::audit::{self, Action, Actor, Entry, TargetKind};
 use crate::auth::{AuthMethod, CurrentMember, normalize_email, password, session};
 use crate::http::extract::ClientIp;
 use crate::http::i18n::Text;
@@ -74,11 +75,23 @@ pub(crate) async fn log_in(
     req: crate::auth::Credentials,
 ) -> Result<SessionResponse, AppError> {
     state.services.rate_limits.check(ip, Some(&req.email))?;
-    let email = normalize_email(&req.email).map_err(|_| AppError::wrong_credentials())?;
+    let failed = |reason: &str| {
+        Entry::new(Action::LoginFailed, Actor::Anonymous(req.email.clone()))
+            .after(serde_json::json!({ "reason": reason }))
+    };
+    let Ok(email) = normalize_email(&req.email) else {
+        let entry = failed("unknown_email");
+        return Err(audit::refuse(state, entry, AppError::wrong_credentials()).await);
+    };
     let row = store::login_of(&state.pool, &email).await?;
     // An unknown email is checked against a dummy hash, so both misses
     // take the same time.
     let stored = row.as_ref().map(|r| r.password_hash.clone());
+    let entry = failed(if row.is_some() {
+        "wrong_password"
+    } else {
+        "unknown_email"
+    });
     if !password::verify(
         SecretString::from(req.password),
         stored,
@@ -86,15 +99,35 @@ pub(crate) async fn log_in(
     )
     .await?
     {
-        return Err(AppError::wrong_credentials());
+        let entry = match &row {
+            Some(r) => entry
+                .tenant(&r.tenant_id)
+                .target(TargetKind::Member, &r.member_id),
+            None => entry,
+        };
+        return Err(audit::refuse(state, entry, AppError::wrong_credentials()).await);
     }
-    let row = row.ok_or_else(AppError::wrong_credentials)?;
-    login_gate(row.status)?;
+    let Some(row) = row else {
+        return Err(audit::refuse(state, entry, AppError::wrong_credentials()).await);
+    };
+    if let Err(e) = login_gate(row.status) {
+        let entry = failed(&format!("vendor_{}", row.status))
+            .tenant(&row.tenant_id)
+            .target(TargetKind::Member, &row.member_id);
+        return Err(audit::refuse(state, entry, e).await);
+    }
     let s = session::for_member(
         &state.pool,
         &row.member_id,
         &row.tenant_id,
         state.config.session_ttl_hours,
+    )
+    .await?;
+    audit::record(
+        state,
+        Entry::new(Action::Login, Actor::Member(row.member_id.clone()))
+            .tenant(&row.tenant_id)
+            .target(TargetKind::Member, &row.member_id),
     )
     .await?;
     Ok(SessionResponse {

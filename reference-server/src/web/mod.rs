@@ -20,6 +20,7 @@
 
 mod admin;
 pub mod assets;
+mod audit;
 mod billing;
 mod bot;
 mod campaign_new;
@@ -91,6 +92,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(templates::routes())
         .merge(team::routes())
         .merge(settings::routes())
+        .merge(audit::routes())
         .layer(axum::middleware::from_fn_with_state(
             state,
             session::context,

@@ -11,6 +11,7 @@ mod campaigns_support;
 
 mod accounts;
 mod admin;
+mod audit;
 mod billing;
 mod bots_ai_reply;
 mod bots_plan_limits;

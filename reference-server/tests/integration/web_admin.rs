@@ -70,7 +70,7 @@ async fn admin_and_vendor_pages_in_the_browser() {
     // The admin signs in: an unknown session goes to the admin sign-in.
     let admin = Browser::start(&app.base).await;
     admin.goto("/admin/vendors").await;
-    assert_eq!(admin.path().await, "/admin/login");
+    admin.wait_path("/admin/login").await;
     admin.fill("#f-email", &app.admin_email).await;
     admin.fill("#f-password", "salah-sekali").await;
     admin
@@ -81,7 +81,7 @@ async fn admin_and_vendor_pages_in_the_browser() {
     admin
         .click("form[action='/admin/login'] button[type=submit]")
         .await;
-    assert_eq!(admin.path().await, "/admin/vendors");
+    admin.wait_path("/admin/vendors").await;
     admin.wait_text("2 menunggu persetujuan").await;
     admin.shot("admin-vendors").await;
 
@@ -96,7 +96,7 @@ async fn admin_and_vendor_pages_in_the_browser() {
         admin
             .click(&format!("li[data-vendor='{t}'] button.approve"))
             .await;
-        assert_eq!(admin.path().await, "/admin/vendors");
+        admin.wait_path("/admin/vendors").await;
     }
     assert!(!admin.body().await.contains("menunggu persetujuan"));
 
@@ -128,7 +128,7 @@ async fn admin_and_vendor_pages_in_the_browser() {
         .await;
     }
     log_in(&vendor, &a.email, &a.password).await;
-    assert_eq!(vendor.path().await, "/console");
+    vendor.wait_path("/console").await;
     vendor.click("a[href='/console/overview']").await;
     vendor.wait_text("Pesan per hari").await;
     let drawn = vendor.find("#chart-messages svg rect title").await;
@@ -160,7 +160,7 @@ async fn admin_and_vendor_pages_in_the_browser() {
         .await;
     vendor.shot("console-template-editor").await;
     vendor.click("#save-template").await;
-    assert_eq!(vendor.path().await, "/console/templates");
+    vendor.wait_path("/console/templates").await;
     vendor.wait_text("Promo akhir pekan").await;
 
     // Team: an agent is added; a bad email is shown next to its field.
@@ -183,7 +183,7 @@ async fn admin_and_vendor_pages_in_the_browser() {
     vendor.fill("#f-email", "rina@toko-awan.test").await;
     vendor.fill("#f-password", "rahasia-456").await;
     vendor.click("#add-member button[type=submit]").await;
-    assert_eq!(vendor.path().await, "/console/team");
+    vendor.wait_path("/console/team").await;
     vendor.wait_text("rina@toko-awan.test").await;
     vendor.shot("console-team").await;
 
@@ -342,7 +342,7 @@ async fn admin_and_vendor_pages_in_the_browser() {
     );
     admin.fill("#new-plan #f-price_idr", "1000000").await;
     admin.click("#new-plan button[type=submit]").await;
-    assert_eq!(admin.path().await, "/admin/plans");
+    admin.wait_path("/admin/plans").await;
     admin.wait_text("Rp 1.000.000").await;
     admin.shot("admin-plans").await;
 
@@ -359,7 +359,7 @@ async fn admin_and_vendor_pages_in_the_browser() {
 
     admin.click("#admin-logout").await;
     admin.goto("/admin/vendors").await;
-    assert_eq!(admin.path().await, "/admin/login");
+    admin.wait_path("/admin/login").await;
 
     vendor.close().await;
     admin.close().await;

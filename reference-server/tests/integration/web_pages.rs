@@ -630,3 +630,79 @@ async fn vendor_pages_sqlite() {
 async fn vendor_pages_postgres() {
     vendor_pages(DbKind::Postgres).await;
 }
+
+/// The audit pages: the vendor's own trail (owner and admins only) with
+/// its filter and download, the admin's page of every vendor.
+async fn audit_pages(kind: DbKind) {
+    let app = spawn_app(kind).await;
+    let v = app.signup_vendor("Toko Jejak").await;
+    let other = app.signup_vendor("Toko Sebelah").await;
+    let mut w = vendor_client(&app, &v).await;
+    let _ = vendor_client(&app, &other).await;
+
+    let body = w.page("/console/audit", 200).await;
+    assert!(body.contains("href=\"/console/audit\""), "menu entry");
+    assert!(body.contains("class=\"badge\">auth.login<"), "{body}");
+    assert!(!body.contains(&other.tenant_id));
+    let filtered = w.page("/console/audit?action=auth.login_failed", 200).await;
+    assert!(filtered.contains("id=\"audit-empty\""), "{filtered}");
+    let res = w
+        .get("/console/audit/export?action=auth.login&format=csv")
+        .await;
+    assert_eq!(res.status(), 200);
+    let csv = res.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 2, "header and the sign-in: {csv}");
+    let after = w.page("/console/audit", 200).await;
+    assert!(
+        after.contains("class=\"badge\">export.downloaded<"),
+        "the download is recorded"
+    );
+
+    // An agent has no audit page.
+    data(
+        app.post(
+            "/api/v1/members",
+            &v.token,
+            json!({"email": "agen@jejak.test", "name": "Agen", "password": "rahasia-123", "role": "agent"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let mut agent = WebClient::new(&app);
+    let res = agent
+        .submit(
+            "/login",
+            "/login",
+            &[("email", "agen@jejak.test"), ("password", "rahasia-123")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let page = agent.page("/console", 200).await;
+    assert!(!page.contains("href=\"/console/audit\""));
+    agent.page("/console/audit", 403).await;
+
+    let mut admin = admin_client(&app).await;
+    let all = admin.page("/admin/audit", 200).await;
+    for tenant in [&v.tenant_id, &other.tenant_id] {
+        assert!(all.contains(tenant.as_str()), "{tenant} on the admin page");
+    }
+    assert!(all.contains("class=\"badge\">auth.admin_login<"));
+    let one = admin
+        .page(&format!("/admin/audit?tenant_id={}", other.tenant_id), 200)
+        .await;
+    assert!(!one.contains(v.tenant_id.as_str()));
+    let res = admin.get("/admin/audit/export?format=csv").await;
+    assert_eq!(res.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn audit_pages_sqlite() {
+    audit_pages(DbKind::Sqlite).await;
+}
+
+#[tokio::test]
+async fn audit_pages_postgres() {
+    audit_pages(DbKind::Postgres).await;
+}

@@ -9,6 +9,7 @@
 //! [`AdminConsole`] (the API's `AdminUser`, from the cookie) and call the
 //! functions the JSON handlers call.
 
+mod audit;
 mod plans;
 mod records;
 mod vendors;
@@ -51,6 +52,8 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/admin/exports/{file}", get(records::download))
         .route("/admin/outbox", get(records::outbox))
         .route("/admin/health", get(records::health))
+        .route("/admin/audit", get(audit::list))
+        .route("/admin/audit/export", get(audit::export))
 }
 
 /// A signed-in platform admin: the JSON API's [`AdminUser`], read from the

@@ -156,7 +156,7 @@ pub(super) async fn create(
     let mut errors = FormErrors::new();
     let input = form.input(&mut errors)?;
     if errors.is_empty() {
-        match crate::billing::plans::create(&state, input).await {
+        match crate::billing::plans::create(&state, &a.admin, input).await {
             Ok(_) => return see_other("/admin/plans"),
             Err(e) => errors.absorb(e, FIELDS)?,
         }
@@ -202,7 +202,7 @@ pub(super) async fn update(
     let mut errors = FormErrors::new();
     let input = form.input(&mut errors)?;
     if errors.is_empty() {
-        match crate::billing::plans::update(&state, &id, input).await {
+        match crate::billing::plans::update(&state, &a.admin, &id, input).await {
             Ok(_) => return see_other("/admin/plans"),
             Err(e) => errors.absorb(e, FIELDS)?,
         }

@@ -132,12 +132,14 @@ pub(super) async fn exports(a: AdminConsole) -> PageResult {
 /// `/api/v1/admin/exports/...`.
 pub(super) async fn download(
     State(state): State<AppState>,
-    _a: AdminConsole,
+    a: AdminConsole,
     Path(file): Path<String>,
 ) -> PageResult {
     match file.as_str() {
-        "vendors.xlsx" => Ok(crate::admin::export::vendors_workbook(&state).await?),
-        "subscriptions.xlsx" => Ok(crate::admin::export::subscriptions_workbook(&state).await?),
+        "vendors.xlsx" => Ok(crate::admin::export::vendors_workbook(&state, &a.admin).await?),
+        "subscriptions.xlsx" => {
+            Ok(crate::admin::export::subscriptions_workbook(&state, &a.admin).await?)
+        }
         _ => Err(AppError::NotFound("export").into()),
     }
 }

@@ -173,33 +173,33 @@ fn back_to(form: &ActionForm, tenant: &TenantId) -> String {
 /// `POST /admin/vendors/{id}/approve`.
 pub(super) async fn approve(
     State(state): State<AppState>,
-    _a: AdminConsole,
+    a: AdminConsole,
     Path(tenant): Path<TenantId>,
     WebForm(form): WebForm<ActionForm>,
 ) -> PageResult {
-    crate::admin::approve(&state, &tenant).await?;
+    crate::admin::approve(&state, &a.admin, &tenant).await?;
     see_other(&back_to(&form, &tenant))
 }
 
 /// `POST /admin/vendors/{id}/ban`: the vendor's sessions end at once.
 pub(super) async fn ban(
     State(state): State<AppState>,
-    _a: AdminConsole,
+    a: AdminConsole,
     Path(tenant): Path<TenantId>,
     WebForm(form): WebForm<ActionForm>,
 ) -> PageResult {
     let reason = Some(form.reason.clone());
-    crate::admin::ban(&state, &tenant, reason).await?;
+    crate::admin::ban(&state, &a.admin, &tenant, reason).await?;
     see_other(&back_to(&form, &tenant))
 }
 
 /// `POST /admin/vendors/{id}/unban`.
 pub(super) async fn unban(
     State(state): State<AppState>,
-    _a: AdminConsole,
+    a: AdminConsole,
     Path(tenant): Path<TenantId>,
     WebForm(form): WebForm<ActionForm>,
 ) -> PageResult {
-    crate::admin::unban(&state, &tenant).await?;
+    crate::admin::unban(&state, &a.admin, &tenant).await?;
     see_other(&back_to(&form, &tenant))
 }

@@ -132,6 +132,18 @@ impl Browser {
         self.client.current_url().await.unwrap().path().to_owned()
     }
 
+    /// Waits (up to 15 s) until the browser is at `path`: a form post
+    /// navigates after `click` returns.
+    pub async fn wait_path(&self, path: &str) {
+        for _ in 0..150 {
+            if self.path().await == path {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(self.path().await, path, "the browser never reached {path}");
+    }
+
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
         self.client
             .wait()
