@@ -154,12 +154,12 @@ pub(crate) async fn report_file(
         vec![Table::new("Laporan", header, table)],
     )
     .await?;
-    let entry = Entry::by_member(Action::ExportDownloaded, &member).export(
+    let entry = Entry::by_member(Action::ExportDownloaded, member).export(
         "campaign_report",
         format,
         count,
     );
-    audit::record(&state, entry).await?;
+    audit::record(state, entry).await?;
     Ok(file)
 }
 
