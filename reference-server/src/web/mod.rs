@@ -32,10 +32,13 @@ mod inbox;
 mod live;
 #[cfg(feature = "loadtest")]
 pub mod loadtest;
+mod orders;
 mod overview;
 pub mod page;
 mod progress;
+mod products;
 mod public;
+mod sales;
 pub mod session;
 mod settings;
 mod team;
@@ -88,6 +91,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(templates::routes())
         .merge(team::routes())
         .merge(settings::routes())
+        .merge(products::routes())
+        .merge(orders::routes())
+        .merge(sales::routes())
         .layer(axum::middleware::from_fn_with_state(
             state,
             session::context,

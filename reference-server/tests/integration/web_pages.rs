@@ -13,20 +13,20 @@ use reqwest::Response;
 use serde_json::json;
 
 /// A browser without a browser: keeps the cookies the server sets.
-struct WebClient<'a> {
-    app: &'a TestApp,
+pub(crate) struct WebClient<'a> {
+    pub(crate) app: &'a TestApp,
     cookies: HashMap<String, String>,
 }
 
 impl<'a> WebClient<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         Self {
             app,
             cookies: HashMap::new(),
         }
     }
 
-    fn cookie_header(&self) -> String {
+    pub(crate) fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -34,7 +34,7 @@ impl<'a> WebClient<'a> {
             .join("; ")
     }
 
-    fn keep(&mut self, res: &Response) {
+    pub(crate) fn keep(&mut self, res: &Response) {
         for v in res.headers().get_all("set-cookie") {
             let v = v.to_str().unwrap();
             let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
@@ -47,7 +47,7 @@ impl<'a> WebClient<'a> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Response {
+    pub(crate) async fn get(&mut self, path: &str) -> Response {
         let res = self
             .app
             .client
@@ -62,7 +62,7 @@ impl<'a> WebClient<'a> {
     }
 
     /// The page's text, asserting its status.
-    async fn page(&mut self, path: &str, status: u16) -> String {
+    pub(crate) async fn page(&mut self, path: &str, status: u16) -> String {
         let res = self.get(path).await;
         let got = res.status().as_u16();
         let body = res.text().await.unwrap();
@@ -71,7 +71,7 @@ impl<'a> WebClient<'a> {
     }
 
     /// The CSRF token of the page at `path`.
-    async fn token(&mut self, path: &str) -> String {
+    pub(crate) async fn token(&mut self, path: &str) -> String {
         let body = self.page(path, 200).await;
         let at = body
             .find("name=\"_csrf\" value=\"")
@@ -81,7 +81,12 @@ impl<'a> WebClient<'a> {
     }
 
     /// Posts a form (with `_csrf` if given).
-    async fn post(&mut self, path: &str, csrf: Option<&str>, fields: &[(&str, &str)]) -> Response {
+    pub(crate) async fn post(
+        &mut self,
+        path: &str,
+        csrf: Option<&str>,
+        fields: &[(&str, &str)],
+    ) -> Response {
         let mut form: Vec<(&str, &str)> = fields.to_vec();
         if let Some(t) = csrf {
             form.insert(0, ("_csrf", t));
@@ -101,20 +106,25 @@ impl<'a> WebClient<'a> {
     }
 
     /// Posts a form with the token of the page at `from`.
-    async fn submit(&mut self, from: &str, path: &str, fields: &[(&str, &str)]) -> Response {
+    pub(crate) async fn submit(
+        &mut self,
+        from: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
         let t = self.token(from).await;
         self.post(path, Some(&t), fields).await
     }
 }
 
-fn location(res: &Response) -> String {
+pub(crate) fn location(res: &Response) -> String {
     res.headers()
         .get("location")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default()
 }
 
-async fn admin_client(app: &TestApp) -> WebClient<'_> {
+pub(crate) async fn admin_client(app: &TestApp) -> WebClient<'_> {
     let mut w = WebClient::new(app);
     let res = w
         .submit(
@@ -131,7 +141,7 @@ async fn admin_client(app: &TestApp) -> WebClient<'_> {
     w
 }
 
-async fn vendor_client<'a>(app: &'a TestApp, v: &VendorSession) -> WebClient<'a> {
+pub(crate) async fn vendor_client<'a>(app: &'a TestApp, v: &VendorSession) -> WebClient<'a> {
     let mut w = WebClient::new(app);
     let res = w
         .submit(
