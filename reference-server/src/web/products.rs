@@ -48,7 +48,10 @@ pub(super) fn routes() -> Router<AppState> {
             post(delete_image),
         )
         .route("/console/variants/{variant_id}", post(change_variant))
-        .route("/console/variants/{variant_id}/stock", get(stock).post(adjust))
+        .route(
+            "/console/variants/{variant_id}/stock",
+            get(stock).post(adjust),
+        )
         .route("/console/images/{image_id}", get(image))
 }
 
@@ -157,7 +160,10 @@ impl TextsForm {
         use crate::marketplace::buyers::model::text_field;
         errors.check("name", text_field("name", &self.name, 200))?;
         errors.check("category", catalog::model::category(&self.category))?;
-        errors.check("description", catalog::model::description(&self.description))?;
+        errors.check(
+            "description",
+            catalog::model::description(&self.description),
+        )?;
         let specs = errors.check(
             "specs",
             spec_lines(&self.specs).and_then(|s| catalog::model::specs(&s)),
@@ -167,8 +173,7 @@ impl TextsForm {
         } else {
             errors.check(
                 "threshold",
-                number("low_stock_threshold", &self.threshold)
-                    .and_then(catalog::model::threshold),
+                number("low_stock_threshold", &self.threshold).and_then(catalog::model::threshold),
             )?
         };
         Ok((specs.unwrap_or_default(), threshold))
@@ -408,10 +413,7 @@ pub(super) async fn create(
         };
         match catalog::create(&state, &c.member, &req).await {
             Ok(p) => return see_other(&format!("/console/products/{}", p.id)),
-            Err(e) => errors.absorb(
-                e,
-                &[("sku_taken", SKU[0]), ("duplicate_sku", SKU[0])],
-            )?,
+            Err(e) => errors.absorb(e, &[("sku_taken", SKU[0]), ("duplicate_sku", SKU[0])])?,
         }
     }
     invalid(&NewPage {
@@ -712,7 +714,10 @@ pub(super) async fn change_variant(
         };
         match catalog::change_variant(&state, &c.member, &id, &req).await {
             Ok(v) => return see_other(&format!("/console/products/{}#variants", v.product_id)),
-            Err(e) => errors.absorb(e, &[("invalid_price", "change"), ("invalid_field", "change")])?,
+            Err(e) => errors.absorb(
+                e,
+                &[("invalid_price", "change"), ("invalid_field", "change")],
+            )?,
         }
     }
     let error = errors
@@ -925,9 +930,16 @@ mod tests {
     fn specifications_are_one_name_and_value_per_line() {
         let specs = spec_lines("Bahan: Katun\n\n Berat : 200 g: kira-kira \n").unwrap();
         assert_eq!(specs.len(), 2);
-        assert_eq!((specs[1].key.as_str(), specs[1].value.as_str()), ("Berat", "200 g: kira-kira"));
+        assert_eq!(
+            (specs[1].key.as_str(), specs[1].value.as_str()),
+            ("Berat", "200 g: kira-kira")
+        );
         let e = spec_lines("Bahan: Katun\nTanpa titik dua").unwrap_err();
-        assert!(e.message(Lang::En).contains("line 2"), "{}", e.message(Lang::En));
+        assert!(
+            e.message(Lang::En).contains("line 2"),
+            "{}",
+            e.message(Lang::En)
+        );
         assert_eq!(spec_text(&specs), "Bahan: Katun\nBerat: 200 g: kira-kira");
     }
 }

@@ -304,9 +304,13 @@ async fn publish(
     member: CurrentMember,
     Path(product_id): Path<ProductId>,
 ) -> ApiResult<Product> {
-    Ok(ok(
-        set_status(&state, &member, &product_id, ProductStatus::Published).await?,
-    ))
+    Ok(ok(set_status(
+        &state,
+        &member,
+        &product_id,
+        ProductStatus::Published,
+    )
+    .await?))
 }
 
 /// Unpublish a product: it leaves the catalog; carts holding it cannot
@@ -321,9 +325,13 @@ async fn unpublish(
     member: CurrentMember,
     Path(product_id): Path<ProductId>,
 ) -> ApiResult<Product> {
-    Ok(ok(
-        set_status(&state, &member, &product_id, ProductStatus::Draft).await?,
-    ))
+    Ok(ok(set_status(
+        &state,
+        &member,
+        &product_id,
+        ProductStatus::Draft,
+    )
+    .await?))
 }
 
 /// Add a variant to a product.

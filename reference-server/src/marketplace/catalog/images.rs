@@ -139,7 +139,9 @@ pub(super) async fn upload_image(
     Path(product_id): Path<ProductId>,
     body: Bytes,
 ) -> Created<Image> {
-    Ok(created(add_image(&state, &member, &product_id, &body).await?))
+    Ok(created(
+        add_image(&state, &member, &product_id, &body).await?,
+    ))
 }
 
 /// Stores an image of one of the vendor's products (admin role): the

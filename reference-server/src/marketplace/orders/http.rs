@@ -299,7 +299,9 @@ async fn vendor_cancel(
     Path(order_id): Path<VendorOrderId>,
     ApiJson(req): ApiJson<Cancel>,
 ) -> ApiResult<Order> {
-    Ok(ok(vendor_cancel_order(&state, &member, &order_id, &req).await?))
+    Ok(ok(
+        vendor_cancel_order(&state, &member, &order_id, &req).await?
+    ))
 }
 
 /// Cancels one of the vendor's orders before it ships (admin role); a

@@ -18,7 +18,9 @@ use crate::domain::TenantId;
 use crate::http::AppError;
 use crate::marketplace::payouts::model::{EntryStatus, NewPayout, PayoutAccount, PayoutStatus};
 use crate::marketplace::payouts::{self, store};
-use crate::web::page::{Chrome, FormErrors, PageError, PageResult, WebForm, invalid, render, see_other};
+use crate::web::page::{
+    Chrome, FormErrors, PageError, PageResult, WebForm, invalid, render, see_other,
+};
 
 /// A ledger entry as shown.
 struct EntryLine {

@@ -85,8 +85,11 @@ async fn vendor_sells_in_the_browser() {
     b.shot("product").await;
     let pid = page.trim_start_matches("/console/products/").to_owned();
     let p = data(
-        app.get(&format!("/api/v1/marketplace/vendor/products/{pid}"), &a.token)
-            .await,
+        app.get(
+            &format!("/api/v1/marketplace/vendor/products/{pid}"),
+            &a.token,
+        )
+        .await,
         200,
     )
     .await;
@@ -112,8 +115,11 @@ async fn vendor_sells_in_the_browser() {
     b.wait_text("JNE-BATIK-1").await;
     assert!(b.text("#order-status").await.contains("dikirim"));
     let o = data(
-        app.get(&format!("/api/v1/marketplace/vendor/orders/{order}"), &a.token)
-            .await,
+        app.get(
+            &format!("/api/v1/marketplace/vendor/orders/{order}"),
+            &a.token,
+        )
+        .await,
         200,
     )
     .await;

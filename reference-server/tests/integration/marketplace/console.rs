@@ -91,8 +91,16 @@ async fn console_pages(kind: DbKind) {
     assert!(body.contains("id=\"e-price1\""), "{body}");
     assert!(body.contains("value=\"Kaos Polos\""), "typed name kept");
     assert!(body.contains("value=\"murah\""), "typed price kept");
-    assert!(!body.contains("id=\"e-price0\""), "the good row has no error");
-    let mine = data(app.get("/api/v1/marketplace/vendor/products", &a.token).await, 200).await;
+    assert!(
+        !body.contains("id=\"e-price0\""),
+        "the good row has no error"
+    );
+    let mine = data(
+        app.get("/api/v1/marketplace/vendor/products", &a.token)
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(mine.as_array().unwrap().len(), 0);
     // The same SKU twice is the catalog's refusal, shown on the form.
     let res = web
@@ -116,8 +124,11 @@ async fn console_pages(kind: DbKind) {
     let page = location(&res);
     let id = page.trim_start_matches("/console/products/").to_owned();
     let p = data(
-        app.get(&format!("/api/v1/marketplace/vendor/products/{id}"), &a.token)
-            .await,
+        app.get(
+            &format!("/api/v1/marketplace/vendor/products/{id}"),
+            &a.token,
+        )
+        .await,
         200,
     )
     .await;
@@ -128,10 +139,7 @@ async fn console_pages(kind: DbKind) {
     let variants = p["variants"].as_array().unwrap();
     assert_eq!(variants.len(), 2);
     assert_eq!(variants[0]["price_idr"], 75_000);
-    let v_m = variants
-        .iter()
-        .find(|v| v["sku"] == "POLOS-M")
-        .unwrap()["id"]
+    let v_m = variants.iter().find(|v| v["sku"] == "POLOS-M").unwrap()["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -152,8 +160,11 @@ async fn console_pages(kind: DbKind) {
     let res = upload(&mut web, &page, &format!("{page}/images"), PNG, "kaos.png").await;
     assert_eq!(res.status(), 303);
     let p = data(
-        app.get(&format!("/api/v1/marketplace/vendor/products/{id}"), &a.token)
-            .await,
+        app.get(
+            &format!("/api/v1/marketplace/vendor/products/{id}"),
+            &a.token,
+        )
+        .await,
         200,
     )
     .await;
@@ -179,7 +190,11 @@ async fn console_pages(kind: DbKind) {
     assert!(body.contains("id=\"e-delta\""), "{body}");
     assert!(body.contains("value=\"rusak\""));
     let res = web
-        .submit(&stock, &stock, &[("delta", "+5"), ("reason", "barang datang")])
+        .submit(
+            &stock,
+            &stock,
+            &[("delta", "+5"), ("reason", "barang datang")],
+        )
         .await;
     assert_eq!(res.status(), 303);
     let ledger = web.page(&stock, 200).await;
@@ -220,7 +235,10 @@ async fn console_pages(kind: DbKind) {
     assert_eq!(res.status(), 303);
     let body = web.page(&order_page, 200).await;
     assert!(body.contains("JNE123") && !body.contains("id=\"ship-form\""));
-    assert!(!body.contains("id=\"cancel-form\""), "a shipped order is not cancelled");
+    assert!(
+        !body.contains("id=\"cancel-form\""),
+        "a shipped order is not cancelled"
+    );
     let o = data(
         app.get(&format!("/api/v1/marketplace/vendor/orders/{o1}"), &a.token)
             .await,
@@ -232,7 +250,11 @@ async fn console_pages(kind: DbKind) {
     // Cancel with refund from the other order's page.
     let other = format!("/console/orders/{o2}");
     let res = web
-        .submit(&other, &format!("{other}/cancel"), &[("reason", "stok habis")])
+        .submit(
+            &other,
+            &format!("{other}/cancel"),
+            &[("reason", "stok habis")],
+        )
         .await;
     assert_eq!(res.status(), 303);
     let o = data(
@@ -277,18 +299,36 @@ async fn console_pages(kind: DbKind) {
     )
     .await;
     let body = web.page(&page, 200).await;
-    assert!(body.contains("Bahannya adem") && body.contains("★★★★☆"), "{body}");
+    assert!(
+        body.contains("Bahannya adem") && body.contains("★★★★☆"),
+        "{body}"
+    );
 
     // Sales: the paid order counts (the cancelled one does not).
     let sales = web.page("/console/sales", 200).await;
-    assert!(sales.contains("id=\"sales-revenue\">Rp 150.000<"), "{sales}");
+    assert!(
+        sales.contains("id=\"sales-revenue\">Rp 150.000<"),
+        "{sales}"
+    );
     assert!(sales.contains("id=\"sales-orders\">1<"));
     assert!(sales.contains("<svg"), "charts drawn");
     let res = web.get("/console/sales/export?format=csv").await;
     assert_eq!(res.status(), 200);
-    assert!(res.headers()["content-type"].to_str().unwrap().contains("text/csv"));
-    assert!(res.text().await.unwrap().contains("start,orders,revenue_idr"));
-    let res = web.get("/console/sales/export?format=xlsx&period=week").await;
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("text/csv")
+    );
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("start,orders,revenue_idr")
+    );
+    let res = web
+        .get("/console/sales/export?format=xlsx&period=week")
+        .await;
     assert!(res.bytes().await.unwrap().starts_with(b"PK"));
     let res = web.get("/console/sales?from=2026-13-40").await;
     assert_eq!(res.status(), 422);
@@ -337,9 +377,7 @@ async fn console_pages(kind: DbKind) {
     assert_eq!(b_order["status"], "processing", "nothing changed");
     let b_image = data(
         app.client
-            .post(app.url(&format!(
-                "/api/v1/marketplace/vendor/products/{bp}/images"
-            )))
+            .post(app.url(&format!("/api/v1/marketplace/vendor/products/{bp}/images")))
             .bearer_auth(&b.token)
             .body(PNG.to_vec())
             .send()
