@@ -154,11 +154,8 @@ pub(crate) async fn report_file(
         vec![Table::new("Laporan", header, table)],
     )
     .await?;
-    let entry = Entry::by_member(Action::ExportDownloaded, member).export(
-        "campaign_report",
-        format,
-        count,
-    );
+    let entry =
+        Entry::by_member(Action::ExportDownloaded, member).export("campaign_report", format, count);
     audit::record(state, entry).await?;
     Ok(file)
 }

@@ -38,7 +38,7 @@ fn opt_secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D
 
 /// The upper bound of [`MarketplaceConfig::image_max_bytes`]: the image
 /// upload route's body limit.
-pub(super) const IMAGE_MAX_BYTES_CAP: usize = 8 * 1024 * 1024;
+pub const IMAGE_MAX_BYTES_CAP: usize = 8 * 1024 * 1024;
 
 impl Default for MarketplaceConfig {
     fn default() -> Self {

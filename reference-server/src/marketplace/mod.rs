@@ -47,7 +47,7 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 use utoipa_axum::router::OpenApiRouter;
 
-pub use config::MarketplaceConfig;
+pub use config::{IMAGE_MAX_BYTES_CAP, MarketplaceConfig};
 
 use crate::http::AppError;
 use crate::{AppState, DbKind};

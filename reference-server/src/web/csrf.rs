@@ -75,7 +75,17 @@ pub(super) async fn guard(
         .unwrap_or("")
         .to_owned();
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, state.config.body_limit_bytes)
+    // A multipart form may carry a product image, which may be larger
+    // than the body limit; its route still applies its own limit.
+    let limit = if content_type.starts_with("multipart/form-data") {
+        state
+            .config
+            .body_limit_bytes
+            .max(super::products::image_form_cap())
+    } else {
+        state.config.body_limit_bytes
+    };
+    let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| PageError::App(crate::http::AppError::PayloadTooLarge))?;
     let presented = if content_type.starts_with("application/x-www-form-urlencoded") {

@@ -35,10 +35,13 @@ mod inbox;
 mod live;
 #[cfg(feature = "loadtest")]
 pub mod loadtest;
+mod orders;
 mod overview;
 pub mod page;
+mod products;
 mod progress;
 mod public;
+mod sales;
 pub mod session;
 mod settings;
 mod team;
@@ -93,6 +96,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(team::routes())
         .merge(settings::routes())
         .merge(audit::routes())
+        .merge(products::routes())
+        .merge(orders::routes())
+        .merge(sales::routes())
         .layer(axum::middleware::from_fn_with_state(
             state,
             session::context,

@@ -1,6 +1,7 @@
 //! `GET /console/overview`: the vendor's figures as server-rendered SVG
-//! charts: messages per day in and out, delivery and read rates and the
-//! results of the latest campaigns, AI usage per day. The figures are the
+//! charts: marketplace sales per day (the sales report of
+//! `marketplace::sales`), messages per day in and out, delivery and read
+//! rates and the results of the latest campaigns, AI usage per day. The figures are the
 //! analytics API's (`analytics::traffic`, `analytics::rates`) and
 //! the campaigns' own counts. The daily traffic is reused for a few
 //! seconds per vendor (see [`TRAFFIC_TTL`]).
@@ -98,6 +99,29 @@ struct OverviewPage {
     ai: Chart,
     ai_tokens: i64,
     ai_requests: i64,
+    sales: super::sales::SalesCharts,
+    sales_total: String,
+    sales_orders: i64,
+}
+
+/// The vendor's marketplace sales per day over the last `days` days of
+/// its calendar.
+async fn sales(
+    state: &AppState,
+    c: &Console,
+    days: i64,
+) -> Result<crate::marketplace::sales::model::SalesReport, AppError> {
+    use crate::marketplace::sales;
+    let tz = sales::time_zone(&state.pool, c.member.tenant()).await?;
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let from = today - chrono::Days::new(u64::try_from(days - 1).unwrap_or(0));
+    let q = sales::model::SalesQuery {
+        period: Some("day".to_owned()),
+        from: Some(from.to_string()),
+        to: Some(today.to_string()),
+        format: None,
+    };
+    sales::vendor_report(state, &c.member, &q).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,6 +168,7 @@ pub(super) async fn overview(
     let lang = c.chrome.lang;
     let days = p.days.filter(|d| PERIODS.contains(d)).unwrap_or(30);
     let o = traffic(&state, &c.member.tenant_id, days).await?;
+    let sold = sales(&state, &c, days).await?;
     let dates: Vec<String> = o
         .days
         .iter()
@@ -230,6 +255,9 @@ pub(super) async fn overview(
         },
     ];
     Ok(render(&OverviewPage {
+        sales: super::sales::sales_charts(&sold.buckets, lang),
+        sales_total: super::format::rupiah(sold.total_revenue_idr),
+        sales_orders: sold.total_orders,
         chrome: c.chrome.at("overview"),
         days,
         stats,

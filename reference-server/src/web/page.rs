@@ -245,6 +245,11 @@ impl FormErrors {
         }
     }
 
+    /// Records a message about the whole form (shown above it).
+    pub fn note(&mut self, message: String) {
+        self.general.push(message);
+    }
+
     /// The value of a validation, or its error recorded for `field`.
     /// Errors that are not about input (a 5xx) are returned.
     pub fn check<T>(

@@ -5,6 +5,8 @@
 
 use crate::common;
 
+mod browser;
+mod console;
 mod payouts;
 mod reviews;
 mod sales;

@@ -124,7 +124,7 @@ pub(crate) fn location(res: &Response) -> String {
         .unwrap_or_default()
 }
 
-async fn admin_client(app: &TestApp) -> WebClient<'_> {
+pub(crate) async fn admin_client(app: &TestApp) -> WebClient<'_> {
     let mut w = WebClient::new(app);
     let res = w
         .submit(

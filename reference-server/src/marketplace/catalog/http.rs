@@ -119,21 +119,32 @@ async fn create_product(
     member: CurrentMember,
     ApiJson(req): ApiJson<NewProduct>,
 ) -> Created<Product> {
+    Ok(created(create(&state, &member, &req).await?))
+}
+
+/// Creates a product (as a draft) with its variants: the rules of
+/// `POST /vendor/products` (admin role, the plan's product limit, SKUs
+/// unique in the shop), shared by the console.
+pub(crate) async fn create(
+    state: &AppState,
+    member: &CurrentMember,
+    req: &NewProduct,
+) -> Result<Product, AppError> {
     member.require(Role::Admin)?;
     let (product, variants) = req.validate()?;
     let tenant = member.tenant();
     let stored = store::count_products(&state.pool, tenant).await?;
     limits::check_with_current(&state.pool, tenant, Limit::Products, stored, 1).await?;
     let id = ProductId::new();
-    let actor = member_actor(&member);
+    let actor = member_actor(member);
     let mut tx = state.begin_write().await?;
     store::insert_product(&mut tx, &id, tenant, &product).await?;
     for v in &variants {
-        insert_variant(&mut tx, &state, &id, tenant, v, &actor).await?;
+        insert_variant(&mut tx, state, &id, tenant, v, &actor).await?;
     }
     store::refresh_min_price(&mut tx, &id).await?;
     tx.commit().await?;
-    Ok(created(load_one(&state, tenant, &id).await?))
+    load_one(state, tenant, &id).await
 }
 
 /// Filter of the vendor's product list.
@@ -154,8 +165,27 @@ async fn list_products(
     member: CurrentMember,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Vec<Product>> {
-    let rows = store::vendor_products(&state.pool, member.tenant(), q.status, 500).await?;
-    Ok(ok(load_products(&state.pool, rows, false).await?))
+    Ok(ok(list(&state, &member, q.status).await?))
+}
+
+/// The vendor's products, newest first (up to 500), optionally in one
+/// status.
+pub(crate) async fn list(
+    state: &AppState,
+    member: &CurrentMember,
+    status: Option<ProductStatus>,
+) -> Result<Vec<Product>, AppError> {
+    let rows = store::vendor_products(&state.pool, member.tenant(), status, 500).await?;
+    Ok(load_products(&state.pool, rows, false).await?)
+}
+
+/// One of the vendor's products (404 for another vendor's).
+pub(crate) async fn one(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &ProductId,
+) -> Result<Product, AppError> {
+    load_one(state, member.tenant(), id).await
 }
 
 /// One of the vendor's products.
@@ -186,6 +216,17 @@ async fn update_product(
     Path(product_id): Path<ProductId>,
     ApiJson(req): ApiJson<UpdateProduct>,
 ) -> ApiResult<Product> {
+    Ok(ok(update(&state, &member, &product_id, &req).await?))
+}
+
+/// Changes a product's texts, specifications or low-stock threshold
+/// (admin role).
+pub(crate) async fn update(
+    state: &AppState,
+    member: &CurrentMember,
+    product_id: &ProductId,
+    req: &UpdateProduct,
+) -> Result<Product, AppError> {
     member.require(Role::Admin)?;
     let name = req
         .name
@@ -208,7 +249,7 @@ async fn update_product(
     let found = store::update_product(
         &mut tx,
         tenant,
-        &product_id,
+        product_id,
         name.as_deref(),
         desc.as_deref(),
         cat.as_deref(),
@@ -220,15 +261,17 @@ async fn update_product(
         return Err(AppError::NotFound("product"));
     }
     tx.commit().await?;
-    Ok(ok(load_one(&state, tenant, &product_id).await?))
+    load_one(state, tenant, product_id).await
 }
 
-async fn set_status(
+/// Publishes (`Published`) or unpublishes (`Draft`) a product (admin
+/// role; publishing needs an active variant).
+pub(crate) async fn set_status(
     state: &AppState,
     member: &CurrentMember,
     product_id: &ProductId,
     status: ProductStatus,
-) -> ApiResult<Product> {
+) -> Result<Product, AppError> {
     member.require(Role::Admin)?;
     let tenant = member.tenant();
     if status == ProductStatus::Published {
@@ -246,7 +289,7 @@ async fn set_status(
     if !store::set_status(&state.pool, tenant, product_id, status).await? {
         return Err(AppError::NotFound("product"));
     }
-    Ok(ok(load_one(state, tenant, product_id).await?))
+    load_one(state, tenant, product_id).await
 }
 
 /// Publish a product: buyers can find and buy it.
@@ -261,7 +304,13 @@ async fn publish(
     member: CurrentMember,
     Path(product_id): Path<ProductId>,
 ) -> ApiResult<Product> {
-    set_status(&state, &member, &product_id, ProductStatus::Published).await
+    Ok(ok(set_status(
+        &state,
+        &member,
+        &product_id,
+        ProductStatus::Published,
+    )
+    .await?))
 }
 
 /// Unpublish a product: it leaves the catalog; carts holding it cannot
@@ -276,7 +325,13 @@ async fn unpublish(
     member: CurrentMember,
     Path(product_id): Path<ProductId>,
 ) -> ApiResult<Product> {
-    set_status(&state, &member, &product_id, ProductStatus::Draft).await
+    Ok(ok(set_status(
+        &state,
+        &member,
+        &product_id,
+        ProductStatus::Draft,
+    )
+    .await?))
 }
 
 /// Add a variant to a product.
@@ -294,15 +349,26 @@ async fn add_variant(
     Path(product_id): Path<ProductId>,
     ApiJson(req): ApiJson<NewVariant>,
 ) -> Created<Product> {
+    Ok(created(add(&state, &member, &product_id, &req).await?))
+}
+
+/// Adds a variant to a product (admin role; SKU unique in the shop, at
+/// most [`super::model::MAX_VARIANTS`]).
+pub(crate) async fn add(
+    state: &AppState,
+    member: &CurrentMember,
+    product_id: &ProductId,
+    req: &NewVariant,
+) -> Result<Product, AppError> {
     member.require(Role::Admin)?;
     let variant = req.validate()?;
     let tenant = member.tenant();
     let mut tx = state.begin_write().await?;
-    store::product(&mut *tx, tenant, &product_id)
+    store::product(&mut *tx, tenant, product_id)
         .await?
         .ok_or(AppError::NotFound("product"))?;
     let max = super::model::MAX_VARIANTS;
-    if store::variant_count(&mut tx, &product_id).await? >= i64::try_from(max).unwrap_or(i64::MAX) {
+    if store::variant_count(&mut tx, product_id).await? >= i64::try_from(max).unwrap_or(i64::MAX) {
         return Err(AppError::conflict(
             "too_many_variants",
             tr!("paling banyak {max} varian", "at most {max} variants"),
@@ -310,16 +376,16 @@ async fn add_variant(
     }
     insert_variant(
         &mut tx,
-        &state,
-        &product_id,
+        state,
+        product_id,
         tenant,
         &variant,
-        &member_actor(&member),
+        &member_actor(member),
     )
     .await?;
-    store::refresh_min_price(&mut tx, &product_id).await?;
+    store::refresh_min_price(&mut tx, product_id).await?;
     tx.commit().await?;
-    Ok(created(load_one(&state, tenant, &product_id).await?))
+    load_one(state, tenant, product_id).await
 }
 
 /// Change a variant's name, price or whether it is sold.
@@ -336,6 +402,16 @@ async fn update_variant(
     Path(variant_id): Path<VariantId>,
     ApiJson(req): ApiJson<UpdateVariant>,
 ) -> ApiResult<Variant> {
+    Ok(ok(change_variant(&state, &member, &variant_id, &req).await?))
+}
+
+/// Changes a variant's name, price or whether it is sold (admin role).
+pub(crate) async fn change_variant(
+    state: &AppState,
+    member: &CurrentMember,
+    variant_id: &VariantId,
+    req: &UpdateVariant,
+) -> Result<Variant, AppError> {
     member.require(Role::Admin)?;
     let name = req
         .name
@@ -345,24 +421,24 @@ async fn update_variant(
     let new_price = req.price_idr.map(price).transpose()?;
     let tenant = member.tenant();
     let mut tx = state.begin_write().await?;
-    let existing = store::variant(&mut *tx, tenant, &variant_id)
+    let existing = store::variant(&mut *tx, tenant, variant_id)
         .await?
         .ok_or(AppError::NotFound("variant"))?;
     store::update_variant(
         &mut tx,
         tenant,
-        &variant_id,
+        variant_id,
         name.as_deref(),
         new_price,
         req.active,
     )
     .await?;
     store::refresh_min_price(&mut tx, &existing.product_id).await?;
-    let updated = store::variant(&mut *tx, tenant, &variant_id)
+    let updated = store::variant(&mut *tx, tenant, variant_id)
         .await?
         .ok_or(AppError::NotFound("variant"))?;
     tx.commit().await?;
-    Ok(ok(updated.into()))
+    Ok(updated.into())
 }
 
 /// Add or remove stock by hand; the change and its reason go in the
@@ -381,6 +457,18 @@ async fn adjust_stock(
     Path(variant_id): Path<VariantId>,
     ApiJson(req): ApiJson<StockAdjustment>,
 ) -> ApiResult<Variant> {
+    Ok(ok(adjust(&state, &member, &variant_id, &req).await?))
+}
+
+/// Adds or removes stock by hand with a reason, into the ledger (admin
+/// role; never below zero), and sends a low-stock alert when it falls to
+/// the threshold.
+pub(crate) async fn adjust(
+    state: &AppState,
+    member: &CurrentMember,
+    variant_id: &VariantId,
+    req: &StockAdjustment,
+) -> Result<Variant, AppError> {
     member.require(Role::Admin)?;
     let reason = text_field("reason", &req.reason, 200)?;
     let max = super::model::MAX_STOCK;
@@ -394,9 +482,9 @@ async fn adjust_stock(
         ));
     }
     let tenant = member.tenant();
-    let actor = member_actor(&member);
+    let actor = member_actor(member);
     let mut tx = state.begin_write().await?;
-    let existing = store::variant(&mut *tx, tenant, &variant_id)
+    let existing = store::variant(&mut *tx, tenant, variant_id)
         .await?
         .ok_or(AppError::NotFound("variant"))?;
     if existing.stock + req.delta > max {
@@ -409,7 +497,7 @@ async fn adjust_stock(
         &mut tx,
         state.config.marketplace.low_stock_threshold,
         &Move {
-            variant: &variant_id,
+            variant: variant_id,
             tenant,
             delta: req.delta,
             reason: StockReason::Adjustment,
@@ -429,12 +517,12 @@ async fn adjust_stock(
             ),
         ));
     };
-    let updated = store::variant(&mut *tx, tenant, &variant_id)
+    let updated = store::variant(&mut *tx, tenant, variant_id)
         .await?
         .ok_or(AppError::NotFound("variant"))?;
     tx.commit().await?;
-    stock::send_alerts(&state, moved.alert.as_slice()).await;
-    Ok(ok(updated.into()))
+    stock::send_alerts(state, moved.alert.as_slice()).await;
+    Ok(updated.into())
 }
 
 /// The stock ledger of a variant, newest first (up to 500 lines).
@@ -448,11 +536,20 @@ async fn stock_ledger(
     member: CurrentMember,
     Path(variant_id): Path<VariantId>,
 ) -> ApiResult<Vec<LedgerEntry>> {
+    Ok(ok(ledger(&state, &member, &variant_id).await?.1))
+}
+
+/// A variant of the vendor with its stock ledger, newest first (up to
+/// 500 lines).
+pub(crate) async fn ledger(
+    state: &AppState,
+    member: &CurrentMember,
+    variant_id: &VariantId,
+) -> Result<(Variant, Vec<LedgerEntry>), AppError> {
     let tenant = member.tenant();
-    store::variant(&state.pool, tenant, &variant_id)
+    let variant = store::variant(&state.pool, tenant, variant_id)
         .await?
         .ok_or(AppError::NotFound("variant"))?;
-    Ok(ok(
-        store::ledger(&state.pool, tenant, &variant_id, 500).await?
-    ))
+    let lines = store::ledger(&state.pool, tenant, variant_id, 500).await?;
+    Ok((variant.into(), lines))
 }

@@ -139,9 +139,22 @@ pub(super) async fn upload_image(
     Path(product_id): Path<ProductId>,
     body: Bytes,
 ) -> Created<Image> {
+    Ok(created(
+        add_image(&state, &member, &product_id, &body).await?,
+    ))
+}
+
+/// Stores an image of one of the vendor's products (admin role): the
+/// type judged by the bytes, the size limit, at most [`MAX_IMAGES`].
+pub(crate) async fn add_image(
+    state: &AppState,
+    member: &CurrentMember,
+    product_id: &ProductId,
+    body: &[u8],
+) -> Result<Image, AppError> {
     member.require(Role::Admin)?;
     let tenant = member.tenant();
-    store::product(&state.pool, tenant, &product_id)
+    store::product(&state.pool, tenant, product_id)
         .await?
         .ok_or(AppError::NotFound("product"))?;
     let limit = state.config.marketplace.image_limit();
@@ -161,7 +174,7 @@ pub(super) async fn upload_image(
             ),
         });
     }
-    let Some((content_type, ext)) = sniff(&body) else {
+    let Some((content_type, ext)) = sniff(body) else {
         return Err(AppError::Status {
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
             code: "unsupported_image",
@@ -171,7 +184,7 @@ pub(super) async fn upload_image(
             ),
         });
     };
-    if store::image_count(&state.pool, &product_id).await? >= MAX_IMAGES {
+    if store::image_count(&state.pool, product_id).await? >= MAX_IMAGES {
         return Err(AppError::conflict(
             "too_many_images",
             tr!(
@@ -182,16 +195,16 @@ pub(super) async fn upload_image(
     }
     let id = ImageId::new();
     let key = format!("{tenant}/{id}.{ext}");
-    let files = storage(&state);
+    let files = storage(state);
     files
-        .put(&key, &body)
+        .put(&key, body)
         .await
         .map_err(|e| AppError::internal_from("storing an image", e))?;
     let size = i64::try_from(body.len()).unwrap_or(i64::MAX);
     if let Err(e) = store::insert_image(
         &state.pool,
         &id,
-        &product_id,
+        product_id,
         tenant,
         &key,
         content_type,
@@ -202,12 +215,12 @@ pub(super) async fn upload_image(
         let _ = files.delete(&key).await;
         return Err(e.into());
     }
-    Ok(created(Image {
+    Ok(Image {
         url: url(&id),
         id,
         content_type: content_type.to_owned(),
         size_bytes: size,
-    }))
+    })
 }
 
 /// Delete a product image.
@@ -222,17 +235,30 @@ pub(super) async fn delete_image(
     member: CurrentMember,
     Path((product_id, image_id)): Path<(ProductId, ImageId)>,
 ) -> Result<StatusCode, AppError> {
-    member.require(Role::Admin)?;
-    let key = store::delete_image(&state.pool, member.tenant(), &product_id, &image_id)
-        .await?
-        .ok_or(AppError::NotFound("image"))?;
-    if let Err(e) = storage(&state).delete(&key).await {
-        tracing::warn!(error = %e, "image file not removed");
-    }
+    remove_image(&state, &member, &product_id, &image_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn serve(
+/// Deletes an image of one of the vendor's products (admin role).
+pub(crate) async fn remove_image(
+    state: &AppState,
+    member: &CurrentMember,
+    product_id: &ProductId,
+    image_id: &ImageId,
+) -> Result<(), AppError> {
+    member.require(Role::Admin)?;
+    let key = store::delete_image(&state.pool, member.tenant(), product_id, image_id)
+        .await?
+        .ok_or(AppError::NotFound("image"))?;
+    if let Err(e) = storage(state).delete(&key).await {
+        tracing::warn!(error = %e, "image file not removed");
+    }
+    Ok(())
+}
+
+/// The image's bytes as an answer: any published product's when `vendor`
+/// is `None`, else only the vendor's own (drafts too).
+pub(crate) async fn serve(
     state: &AppState,
     id: &ImageId,
     vendor: Option<&TenantId>,

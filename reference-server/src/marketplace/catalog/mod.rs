@@ -25,6 +25,9 @@ use sqlx::AnyPool;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub(crate) use self::http::{
+    add, adjust, change_variant, create, ledger, list, one, set_status, update,
+};
 use self::model::{Image, Product, ProductRow, Variant};
 use crate::AppState;
 use crate::domain::ProductId;

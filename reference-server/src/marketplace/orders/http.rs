@@ -199,8 +199,29 @@ async fn vendor_orders(
     member: CurrentMember,
     Query(q): Query<OrdersQuery>,
 ) -> ApiResult<Vec<Order>> {
-    let rows = store::vendor_orders(&state.pool, member.tenant(), q.status, 200).await?;
-    Ok(ok(order_views(&state.pool, rows).await?))
+    Ok(ok(vendor_list(&state, &member, q.status).await?))
+}
+
+/// The vendor's orders, newest first (up to 200), optionally in one
+/// status.
+pub(crate) async fn vendor_list(
+    state: &AppState,
+    member: &CurrentMember,
+    status: Option<VendorOrderStatus>,
+) -> Result<Vec<Order>, AppError> {
+    let rows = store::vendor_orders(&state.pool, member.tenant(), status, 200).await?;
+    order_views(&state.pool, rows).await
+}
+
+/// One of the vendor's orders with its lines and history (404 for
+/// another vendor's).
+pub(crate) async fn vendor_one(
+    state: &AppState,
+    member: &CurrentMember,
+    order_id: &VendorOrderId,
+) -> Result<Order, AppError> {
+    let row = vendors_order(state, member, order_id).await?;
+    one(state, row).await
 }
 
 /// One of the vendor's orders.
@@ -214,8 +235,7 @@ async fn vendor_order(
     member: CurrentMember,
     Path(order_id): Path<VendorOrderId>,
 ) -> ApiResult<Order> {
-    let row = vendors_order(&state, &member, &order_id).await?;
-    Ok(ok(one(&state, row).await?))
+    Ok(ok(vendor_one(&state, &member, &order_id).await?))
 }
 
 /// Mark a paid order shipped with its courier and tracking number.
@@ -233,24 +253,35 @@ async fn ship(
     Path(order_id): Path<VendorOrderId>,
     ApiJson(req): ApiJson<Ship>,
 ) -> ApiResult<Order> {
+    Ok(ok(vendor_ship(&state, &member, &order_id, &req).await?))
+}
+
+/// Marks one of the vendor's paid orders shipped (agent role) with its
+/// courier and tracking number.
+pub(crate) async fn vendor_ship(
+    state: &AppState,
+    member: &CurrentMember,
+    order_id: &VendorOrderId,
+    req: &Ship,
+) -> Result<Order, AppError> {
     member.require(Role::Agent)?;
     let courier = text_field("courier", &req.courier, 60)?;
     let tracking = text_field("tracking_number", &req.tracking_number, 100)?;
-    let row = vendors_order(&state, &member, &order_id).await?;
+    let row = vendors_order(state, member, order_id).await?;
     let details = MoveDetails {
         courier: Some(&courier),
         tracking_number: Some(&tracking),
         cancel_reason: None,
     };
     let moved = flow::transition(
-        &state,
+        state,
         &row,
         VendorOrderStatus::Shipped,
-        &member_actor(&member),
+        &member_actor(member),
         &details,
     )
     .await?;
-    Ok(ok(one(&state, moved).await?))
+    one(state, moved).await
 }
 
 /// Cancel an order as the vendor (before shipping); a paid order is
@@ -268,20 +299,33 @@ async fn vendor_cancel(
     Path(order_id): Path<VendorOrderId>,
     ApiJson(req): ApiJson<Cancel>,
 ) -> ApiResult<Order> {
+    Ok(ok(
+        vendor_cancel_order(&state, &member, &order_id, &req).await?
+    ))
+}
+
+/// Cancels one of the vendor's orders before it ships (admin role); a
+/// paid order is refunded and its stock put back.
+pub(crate) async fn vendor_cancel_order(
+    state: &AppState,
+    member: &CurrentMember,
+    order_id: &VendorOrderId,
+    req: &Cancel,
+) -> Result<Order, AppError> {
     member.require(Role::Admin)?;
-    let why = reason(&req)?;
-    let row = vendors_order(&state, &member, &order_id).await?;
+    let why = reason(req)?;
+    let row = vendors_order(state, member, order_id).await?;
     let details = MoveDetails {
         cancel_reason: Some(&why),
         ..MoveDetails::default()
     };
     let moved = flow::transition(
-        &state,
+        state,
         &row,
         VendorOrderStatus::Cancelled,
-        &member_actor(&member),
+        &member_actor(member),
         &details,
     )
     .await?;
-    Ok(ok(one(&state, moved).await?))
+    one(state, moved).await
 }

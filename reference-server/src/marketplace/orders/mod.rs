@@ -25,6 +25,7 @@ pub mod store;
 mod texts;
 
 pub use checkout::PAYMENT_PREFIX;
+pub(crate) use http::{vendor_cancel_order, vendor_list, vendor_one, vendor_ship};
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -29,13 +29,18 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     security(("session" = []), ("api_key" = [])),
     responses((status = 200, description = "The ledger", body = inline(crate::http::Data<Ledger>))))]
 async fn ledger(State(state): State<AppState>, member: CurrentMember) -> ApiResult<Ledger> {
-    let tenant = member.tenant();
-    accrue(&state, tenant).await?;
-    Ok(ok(Ledger {
+    Ok(ok(ledger_of(&state, member.tenant()).await?))
+}
+
+/// The vendor's ledger: what is owed, the entries per delivered order and
+/// the payouts (accrued first).
+pub(crate) async fn ledger_of(state: &AppState, tenant: &TenantId) -> Result<Ledger, AppError> {
+    accrue(state, tenant).await?;
+    Ok(Ledger {
         owed_idr: store::owed(&state.pool, tenant).await?,
         entries: store::entries(&state.pool, tenant).await?,
         payouts: store::payouts(&state.pool, tenant).await?,
-    }))
+    })
 }
 
 /// The vendor's payout account.
@@ -115,15 +120,26 @@ async fn admin_payout(
     Path(tenant_id): Path<TenantId>,
     ApiJson(req): ApiJson<NewPayout>,
 ) -> Result<(StatusCode, axum::Json<Data<Payout>>), AppError> {
-    let key = text_field("idempotency_key", &req.idempotency_key, 100)?;
-    crate::tenants::store::get(&state.pool, &tenant_id)
-        .await?
-        .ok_or(AppError::NotFound("vendor"))?;
-    let (payout, created) = pay_out(&state, &tenant_id, &key, admin.admin_id.as_str()).await?;
+    let (payout, created) = admin_pay_out(&state, &admin, &tenant_id, &req).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
     Ok((status, ok(payout)))
+}
+
+/// A platform admin pays an existing vendor everything it is owed, once
+/// per idempotency key; answers the payout and whether this call made it.
+pub(crate) async fn admin_pay_out(
+    state: &AppState,
+    admin: &AdminUser,
+    tenant_id: &TenantId,
+    req: &NewPayout,
+) -> Result<(Payout, bool), AppError> {
+    let key = text_field("idempotency_key", &req.idempotency_key, 100)?;
+    crate::tenants::store::get(&state.pool, tenant_id)
+        .await?
+        .ok_or(AppError::NotFound("vendor"))?;
+    pay_out(state, tenant_id, &key, admin.admin_id.as_str()).await
 }

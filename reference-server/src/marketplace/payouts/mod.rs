@@ -23,6 +23,7 @@ use midtrans_client::{Idr, IrisClient, RequestOptions};
 use secrecy::ExposeSecret;
 use utoipa_axum::router::OpenApiRouter;
 
+pub(crate) use self::http::{admin_pay_out, ledger_of};
 use self::model::{Payout, PayoutStatus};
 use crate::AppState;
 use crate::domain::{PayoutId, TenantId};

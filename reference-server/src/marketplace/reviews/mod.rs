@@ -14,9 +14,26 @@ pub mod store;
 
 use utoipa_axum::router::OpenApiRouter;
 
+use self::model::Review;
 use crate::AppState;
+use crate::domain::ProductId;
+use crate::http::AppError;
 
 /// The review routes (buyer and public).
 pub fn router() -> OpenApiRouter<AppState> {
     http::router()
+}
+
+/// The reviews of one of the vendor's products (drafts too), newest
+/// first, up to `limit`; another vendor's product is not found.
+pub(crate) async fn of_vendor_product(
+    state: &AppState,
+    tenant: &crate::domain::TenantId,
+    product: &ProductId,
+    limit: i64,
+) -> Result<Vec<Review>, AppError> {
+    crate::marketplace::catalog::store::product(&state.pool, tenant, product)
+        .await?
+        .ok_or(AppError::NotFound("product"))?;
+    Ok(store::of_product(&state.pool, product, None, limit).await?)
 }

@@ -23,7 +23,9 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sales_export))
 }
 
-async fn build(
+/// The vendor's sales report for `q` (the rules of
+/// `GET /vendor/sales`, shared by the console).
+pub(crate) async fn build(
     state: &AppState,
     member: &CurrentMember,
     q: &SalesQuery,
@@ -81,8 +83,17 @@ async fn sales_export(
     member: CurrentMember,
     Query(q): Query<SalesQuery>,
 ) -> Result<Response, AppError> {
+    export(&state, &member, &q).await
+}
+
+/// The sales report of `q` as a CSV or XLSX download (`q.format`).
+pub(crate) async fn export(
+    state: &AppState,
+    member: &CurrentMember,
+    q: &SalesQuery,
+) -> Result<Response, AppError> {
     let format = ExportFormat::from_query(q.format.as_deref())?;
-    let r = build(&state, &member, &q).await?;
+    let r = build(state, member, q).await?;
     let head = ["start", "orders", "revenue_idr"];
     let mut rows = bucket_rows(&r.buckets);
     rows.push(vec![

@@ -18,6 +18,7 @@ use chrono_tz::Tz;
 use sqlx::AnyPool;
 use utoipa_axum::router::OpenApiRouter;
 
+pub(crate) use self::http::{build as vendor_report, export};
 use self::model::{LowStock, SalesQuery, SalesReport, TopProduct};
 use crate::AppState;
 use crate::domain::TenantId;

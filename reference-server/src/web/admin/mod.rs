@@ -10,6 +10,7 @@
 //! functions the JSON handlers call.
 
 mod audit;
+mod payouts;
 mod plans;
 mod records;
 mod vendors;
@@ -42,6 +43,10 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/admin/vendors/{tenant_id}/approve", post(vendors::approve))
         .route("/admin/vendors/{tenant_id}/ban", post(vendors::ban))
         .route("/admin/vendors/{tenant_id}/unban", post(vendors::unban))
+        .route(
+            "/admin/vendors/{tenant_id}/payouts",
+            get(payouts::show).post(payouts::pay),
+        )
         .route("/admin/plans", get(plans::list).post(plans::create))
         .route(
             "/admin/plans/{plan_id}",
