@@ -351,11 +351,18 @@ async fn admin_and_vendor_pages_in_the_browser() {
         ("/admin/exports", "admin-exports", "vendors.xlsx"),
         ("/admin/outbox", "admin-outbox", "Outbox simulator"),
         ("/admin/health", "admin-health", "menjawab"),
+        ("/admin/audit", "admin-audit", "Jejak audit"),
     ] {
         admin.goto(path).await;
         admin.wait_text(text).await;
         admin.shot(shot).await;
     }
+
+    admin
+        .goto(&format!("/admin/vendors/{}/payouts", a.tenant_id))
+        .await;
+    admin.wait_text("Komisi dan pembayaran").await;
+    admin.shot("admin-payouts").await;
 
     admin.click("#admin-logout").await;
     admin.goto("/admin/vendors").await;
