@@ -13,11 +13,22 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-cargo publish --dry-run --locked \
-  -p whatsapp-client \
-  -p midtrans-client \
-  -p wa-commerce-otp \
-  -p wa-commerce-bot-core \
-  -p wa-commerce-plugin-sdk \
-  -p pesan-template \
-  "$@"
+crates=(whatsapp-client midtrans-client wa-commerce-otp wa-commerce-bot-core
+  wa-commerce-plugin-sdk pesan-template)
+
+# Cargo verifies each package against a temporary local registry that holds
+# the others, and unpacks that registry's crates under
+# $CARGO_HOME/registry/src. An unpacked copy from an earlier run (a CI cache,
+# a developer's machine) is reused as is when the version number has not
+# changed, so the check would build against stale sources. None of these
+# crates is on crates.io yet, so every unpacked copy of them is such a
+# leftover: remove them, and the packaging directory, first.
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+for name in "${crates[@]}"; do
+  rm -rf "$cargo_home"/registry/src/*/"$name"-[0-9]*
+done
+rm -rf "${CARGO_TARGET_DIR:-target}/package"
+
+args=()
+for name in "${crates[@]}"; do args+=(-p "$name"); done
+cargo publish --dry-run --locked "${args[@]}" "$@"
