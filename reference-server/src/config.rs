@@ -269,6 +269,9 @@ pub struct Config {
     pub expiry_job_interval_secs: u64,
     /// Days an audit entry is kept (default 365); 0 keeps them forever.
     pub audit_retention_days: u32,
+    /// Days between a vendor's request to delete its account and the
+    /// deletion of its data (the owner may cancel meanwhile).
+    pub account_deletion_days: u32,
     /// Rate limits of the account endpoints.
     pub rate_limits: RateLimitConfig,
     /// Trust the first address of `X-Forwarded-For` as the client IP (only
@@ -347,6 +350,9 @@ pub const ENV: &[(&str, Setter)] = &[
     ("REQUIRE_APPROVAL", |c, v| flag(&mut c.require_approval, v)),
     ("EXPIRY_JOB_INTERVAL_SECS", |c, v| {
         parse(&mut c.expiry_job_interval_secs, v)
+    }),
+    ("ACCOUNT_DELETION_DAYS", |c, v| {
+        parse(&mut c.account_deletion_days, v)
     }),
     ("AUDIT_RETENTION_DAYS", |c, v| {
         parse(&mut c.audit_retention_days, v)
@@ -491,6 +497,7 @@ impl Config {
             require_approval: false,
             expiry_job_interval_secs: 60,
             audit_retention_days: 365,
+            account_deletion_days: 14,
             rate_limits: RateLimitConfig::default(),
             trust_forwarded_for: false,
             midtrans: MidtransConfig::default(),

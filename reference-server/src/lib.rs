@@ -26,6 +26,7 @@ pub mod messaging;
 pub mod ops;
 pub mod phone;
 pub mod platform;
+pub mod privacy;
 pub mod simulator;
 mod state;
 pub mod templates;
@@ -177,6 +178,7 @@ pub fn spawn_background_jobs(state: &AppState) -> Vec<JoinHandle<()>> {
     jobs.extend(audit::spawn_jobs(state));
     jobs.extend(campaigns::spawn_jobs(state));
     jobs.extend(marketplace::spawn_jobs(state));
+    jobs.extend(privacy::spawn_jobs(state));
     jobs.shrink_to_fit();
     jobs
 }

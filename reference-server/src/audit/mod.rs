@@ -78,6 +78,15 @@ pub async fn record_in(conn: &mut AnyConnection, entry: Entry) -> Result<(), sql
     chain::append(conn, entry).await
 }
 
+/// Deletes a vendor's whole chain (its account is being deleted); the
+/// caller records the deletion in the platform chain.
+pub async fn erase_vendor_chain(
+    conn: &mut AnyConnection,
+    tenant: &crate::domain::TenantId,
+) -> Result<(), sqlx::Error> {
+    store::erase_chain(conn, tenant.as_str()).await
+}
+
 /// The vendor's routes (`/api/v1/audit`) and the admin's
 /// (`/api/v1/admin/audit`).
 pub fn router() -> OpenApiRouter<AppState> {

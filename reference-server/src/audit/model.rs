@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{AdminUser, AuthMethod, CurrentMember};
-use crate::domain::{AdminId, ApiKeyId, MemberId, TenantId};
+use crate::domain::{AdminId, ApiKeyId, BuyerId, MemberId, TenantId};
 
 crate::text_enum! {
     /// What happened. The stored names are stable: exports, filters and
@@ -51,8 +51,16 @@ crate::text_enum! {
         /// A file was exported (contacts, a report, an admin workbook, the
         /// audit trail itself).
         ExportDownloaded = "export.downloaded",
-        /// A vendor's personal data was erased.
+        /// Personal data was erased: a vendor's contact, a buyer's account.
         DataErased = "data.erased",
+        /// The owner asked for the vendor account's deletion.
+        AccountDeletionRequested = "account.deletion_requested",
+        /// The owner cancelled the account's deletion in the cooling-off
+        /// period.
+        AccountDeletionCancelled = "account.deletion_cancelled",
+        /// A vendor account's data was deleted after the cooling-off period
+        /// (recorded in the platform chain: the vendor's own is gone).
+        AccountDeleted = "account.deleted",
         /// An admin approved a vendor.
         VendorApproved = "admin.vendor_approved",
         /// An admin banned a vendor.
@@ -78,6 +86,8 @@ crate::text_enum! {
         ApiKey = "api_key",
         /// A platform admin.
         Admin = "admin",
+        /// A marketplace buyer.
+        Buyer = "buyer",
         /// The server itself (a job, a payment notification).
         System = "system",
         /// Nobody known: a failed sign-in (`actor_label` is the email tried).
@@ -102,6 +112,10 @@ crate::text_enum! {
         Vendor = "vendor",
         /// A platform admin.
         Admin = "admin",
+        /// A vendor's contact.
+        Contact = "contact",
+        /// A marketplace buyer.
+        Buyer = "buyer",
         /// An exported file (`target_id` names the export: `contacts`,
         /// `campaign_report`, `overview`, `vendors`, `subscriptions`,
         /// `audit`).
@@ -123,6 +137,8 @@ pub enum Actor {
     },
     /// A platform admin.
     Admin(AdminId),
+    /// A marketplace buyer.
+    Buyer(BuyerId),
     /// The server itself.
     System,
     /// Nobody known; the label says who it claimed to be (the email of a
@@ -144,6 +160,7 @@ impl Actor {
                 Some(member.to_string()),
             ),
             Self::Admin(a) => (ActorKind::Admin, Some(a.to_string()), None),
+            Self::Buyer(b) => (ActorKind::Buyer, Some(b.to_string()), None),
             Self::System => (ActorKind::System, None, None),
             Self::Anonymous(label) => (
                 ActorKind::Anonymous,

@@ -243,3 +243,14 @@ pub(super) async fn chains_with_entries_before(
         .fetch_all(pool)
         .await
 }
+
+/// Deletes a chain with all its entries.
+pub(super) async fn erase_chain(conn: &mut AnyConnection, chain: &str) -> Result<(), sqlx::Error> {
+    for sql in [
+        "DELETE FROM audit_log WHERE chain = $1",
+        "DELETE FROM audit_chains WHERE chain = $1",
+    ] {
+        sqlx::query(sql).bind(chain).execute(&mut *conn).await?;
+    }
+    Ok(())
+}

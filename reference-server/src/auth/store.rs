@@ -206,3 +206,15 @@ pub async fn set_admin_password(
     .fetch_optional(pool)
     .await
 }
+
+/// Deletes every session of a vendor's members.
+pub async fn purge_tenant(
+    conn: &mut sqlx::AnyConnection,
+    tenant: &TenantId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE tenant_id = $1")
+        .bind(tenant)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

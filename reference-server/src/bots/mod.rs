@@ -211,6 +211,7 @@ pub(crate) async fn device_plugins(
         (status = 200, description = "The stored pipeline", body = inline(crate::http::Data<Vec<DevicePlugin>>)),
         (status = 400, description = "Unknown plugin or invalid configuration", body = crate::http::ErrorBody),
         (status = 404, description = "No such device", body = crate::http::ErrorBody),
+        (status = 503, description = "A plugin was too busy to finish checking its configuration (`plugin_busy`); nothing changed, try again", body = crate::http::ErrorBody),
     )
 )]
 async fn put_device_plugins(

@@ -297,10 +297,24 @@ impl Plugins {
                 "unknown plugin `{plugin}` (see GET /api/v1/plugins)"
             )));
         };
-        Ok(c.configure_async(config).await.map(|_| ()).map_err(|e| {
-            let errors = e.errors.join("; ");
-            tr!("konfigurasi tidak valid: {errors}", "{errors}")
-        }))
+        match configure(c, config).await {
+            Ok(_) => Ok(Ok(())),
+            Err(ConfigureError::Unchecked { plugin, error }) if check_may_pass_later(&error) => {
+                tracing::warn!(%plugin, %error, "configuration check did not finish; answered 503");
+                Err(AppError::Status {
+                    status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    code: "plugin_busy",
+                    message: tr!(
+                        "plugin `{plugin}` sedang sibuk dan belum selesai memeriksa konfigurasi; coba lagi sebentar lagi",
+                        "plugin `{plugin}` is busy and did not finish checking the configuration; try again shortly"
+                    ),
+                })
+            }
+            Err(e) => {
+                let errors = ConfigError::from(e).errors.join("; ");
+                Ok(Err(tr!("konfigurasi tidak valid: {errors}", "{errors}")))
+            }
+        }
     }
 
     /// Handlers for a pipeline that is not stored (the console's "try a
@@ -385,6 +399,26 @@ fn check_may_pass_later(error: &HandlerError) -> bool {
     )
 }
 
+/// Configures `c` with `config`, trying a check that stopped for a reason
+/// that may pass ([`check_may_pass_later`]) up to [`CONFIG_CHECK_TRIES`]
+/// times.
+async fn configure(
+    c: &Arc<PluginComponent>,
+    config: &serde_json::Value,
+) -> Result<WasmHandler, ConfigureError> {
+    let mut tries = 1;
+    loop {
+        match c.try_configure_async(config).await {
+            Err(ConfigureError::Unchecked { error, .. })
+                if check_may_pass_later(&error) && tries < CONFIG_CHECK_TRIES =>
+            {
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// A device's handlers from its stored plugin rows. A configuration the
 /// plugin now refuses (or whose check traps) leaves the plugin out; a
 /// check that did not finish is tried again, and if it still does not
@@ -402,18 +436,7 @@ async fn build(
             tracing::warn!(device = %device_id, plugin = %row.plugin, "configured plugin is not available; skipped");
             continue;
         };
-        let mut tries = 1;
-        let outcome = loop {
-            match c.try_configure_async(&row.config).await {
-                Err(ConfigureError::Unchecked { error, .. })
-                    if check_may_pass_later(&error) && tries < CONFIG_CHECK_TRIES =>
-                {
-                    tries += 1;
-                }
-                other => break other,
-            }
-        };
-        let outcome = match outcome {
+        let outcome = match configure(c, &row.config).await {
             // A trap or a memory limit in the check comes back with the
             // same configuration: treated as a refusal.
             Err(ConfigureError::Unchecked { plugin, error }) if !check_may_pass_later(&error) => {

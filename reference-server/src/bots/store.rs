@@ -100,3 +100,74 @@ pub(crate) async fn ai_usage_per_day(
     .fetch_all(pool)
     .await
 }
+
+/// A key the vendor's plugins stored in their key-value store.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub(crate) struct PluginKey {
+    /// The plugin that stored it.
+    pub(crate) plugin: String,
+    /// Its key.
+    pub(crate) key: String,
+}
+
+/// The `LIKE` pattern of keys that contain `text` (`%` and `_` in it
+/// match only themselves).
+fn containing(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// The keys of the tenant's plugin data that contain `text` (a customer's
+/// number: plugins key per-customer data by it).
+pub(crate) async fn plugin_keys_containing(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    text: &str,
+) -> Result<Vec<PluginKey>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT plugin, key FROM bot_kv WHERE tenant = $1 AND key LIKE $2 ESCAPE '\\' \
+         ORDER BY plugin, key",
+    )
+    .bind(tenant_id)
+    .bind(containing(text))
+    .fetch_all(pool)
+    .await
+}
+
+/// Deletes the tenant's plugin data whose keys contain `text`; answers
+/// how many entries went.
+pub(crate) async fn erase_plugin_keys_containing(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &TenantId,
+    text: &str,
+) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM bot_kv WHERE tenant = $1 AND key LIKE $2 ESCAPE '\\'")
+            .bind(tenant_id)
+            .bind(containing(text))
+            .execute(&mut *conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// Deletes every bot table row of a tenant: plugin pipelines and data,
+/// AI providers and their usage, keyword statistics.
+pub(crate) async fn purge_tenant(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &TenantId,
+) -> Result<(), sqlx::Error> {
+    for sql in [
+        "DELETE FROM bot_kv WHERE tenant = $1",
+        "DELETE FROM bot_keyword_hits WHERE tenant_id = $1",
+        "DELETE FROM device_plugins WHERE tenant_id = $1",
+        "DELETE FROM llm_providers WHERE tenant_id = $1",
+        "DELETE FROM llm_usage WHERE tenant_id = $1",
+    ] {
+        sqlx::query(sql).bind(tenant_id).execute(&mut *conn).await?;
+    }
+    Ok(())
+}

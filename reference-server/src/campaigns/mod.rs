@@ -51,6 +51,7 @@ pub use model::{
 };
 pub(crate) use recipients::recipients;
 pub(crate) use store::list;
+pub(crate) use store::{erase_rows_of_contact, purge_tenant, rows_of_contact};
 pub use store::{event_timeline, recipient_report, sent_per_day, unfinished_using_template};
 pub use worker::Engine;
 

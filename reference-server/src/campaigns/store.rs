@@ -646,3 +646,63 @@ pub(crate) async fn replied(
     .await?;
     Ok(matches!(replied, Some(Some(_))))
 }
+
+/// A contact's row in one of the tenant's campaigns.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ContactRecipientRow {
+    /// The campaign.
+    pub(crate) campaign_id: CampaignId,
+    /// The row.
+    #[sqlx(flatten)]
+    pub(crate) row: RecipientRow,
+}
+
+/// A contact's rows in the tenant's campaigns, oldest first.
+pub(crate) async fn rows_of_contact(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    contact_id: &ContactId,
+) -> Result<Vec<ContactRecipientRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT campaign_id, {RECIPIENT} FROM campaign_recipients \
+         WHERE tenant_id = $1 AND contact_id = $2 ORDER BY created_at, id"
+    ))
+    .bind(tenant_id)
+    .bind(contact_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Deletes a contact's rows in the tenant's campaigns; answers how many.
+pub(crate) async fn erase_rows_of_contact(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &TenantId,
+    contact_id: &ContactId,
+) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM campaign_recipients WHERE tenant_id = $1 AND contact_id = $2")
+            .bind(tenant_id)
+            .bind(contact_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// Deletes every campaign of a tenant with its devices, recipients and
+/// the sending leases of its devices.
+pub(crate) async fn purge_tenant(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &TenantId,
+) -> Result<(), sqlx::Error> {
+    for sql in [
+        "DELETE FROM campaign_recipients WHERE tenant_id = $1",
+        "DELETE FROM campaign_device_leases WHERE device_id IN \
+         (SELECT device_id FROM campaign_devices WHERE tenant_id = $1)",
+        "DELETE FROM campaign_devices WHERE tenant_id = $1",
+        "DELETE FROM campaigns WHERE tenant_id = $1",
+    ] {
+        sqlx::query(sql).bind(tenant_id).execute(&mut *conn).await?;
+    }
+    Ok(())
+}

@@ -883,3 +883,47 @@ mod tests {
         );
     }
 }
+
+/// The names of the groups a contact belongs to, sorted.
+pub(crate) async fn group_names_of(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    contact_id: &ContactId,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT g.name FROM contact_group_members m JOIN contact_groups g ON g.id = m.group_id \
+         WHERE m.tenant_id = $1 AND m.contact_id = $2 ORDER BY g.name",
+    )
+    .bind(tenant_id)
+    .bind(contact_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// The tenants that store a contact with `phone` (E.164), with its id.
+pub(crate) async fn holders_of_phone(
+    pool: &AnyPool,
+    phone: &str,
+) -> Result<Vec<(TenantId, ContactId)>, sqlx::Error> {
+    sqlx::query_as("SELECT tenant_id, id FROM contacts WHERE phone = $1 ORDER BY tenant_id")
+        .bind(phone)
+        .fetch_all(pool)
+        .await
+}
+
+/// Deletes every contact, tag, group and known field name of a tenant.
+pub(crate) async fn purge_tenant(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &TenantId,
+) -> Result<(), sqlx::Error> {
+    for sql in [
+        "DELETE FROM contact_tags WHERE tenant_id = $1",
+        "DELETE FROM contact_group_members WHERE tenant_id = $1",
+        "DELETE FROM contact_groups WHERE tenant_id = $1",
+        "DELETE FROM contact_field_names WHERE tenant_id = $1",
+        "DELETE FROM contacts WHERE tenant_id = $1",
+    ] {
+        sqlx::query(sql).bind(tenant_id).execute(&mut *conn).await?;
+    }
+    Ok(())
+}

@@ -380,3 +380,23 @@ fn settings_json(s: &DeviceSettings) -> Result<String, sqlx::Error> {
 fn names_json(n: &[String]) -> Result<String, sqlx::Error> {
     serde_json::to_string(n).map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }
+
+/// Deletes every device of a tenant with its send slots; answers their ids
+/// (for the caller to drop from the process's cache).
+pub(crate) async fn purge_tenant(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &TenantId,
+) -> Result<Vec<DeviceId>, sqlx::Error> {
+    let ids: Vec<DeviceId> = sqlx::query_scalar("SELECT id FROM devices WHERE tenant_id = $1")
+        .bind(tenant_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    for sql in [
+        "DELETE FROM device_send_slots WHERE device_id IN \
+         (SELECT id FROM devices WHERE tenant_id = $1)",
+        "DELETE FROM devices WHERE tenant_id = $1",
+    ] {
+        sqlx::query(sql).bind(tenant_id).execute(&mut *conn).await?;
+    }
+    Ok(ids)
+}

@@ -211,6 +211,7 @@ pub(crate) use tr;
 pub(crate) fn resource_id(name: &str) -> &str {
     match name {
         "api key" => "kunci API",
+        "buyer" => "pembeli",
         "campaign" => "kampanye",
         "contact" => "kontak",
         "conversation" => "percakapan",

@@ -131,6 +131,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::messaging::router())
         .merge(crate::webhooks::router())
         .merge(crate::marketplace::router())
+        .merge(crate::privacy::router())
         .split_for_parts()
 }
 

@@ -791,3 +791,92 @@ pub(crate) async fn owner_and_newest_inbound(
     .fetch_optional(pool)
     .await
 }
+
+/// The tenant's conversations with the customer `number` (E.164) on any
+/// of its devices, oldest first.
+pub(crate) async fn conversations_with(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    number: &str,
+) -> Result<Vec<ConversationView>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations \
+         WHERE tenant_id = $1 AND contact_number = $2 ORDER BY created_at, id"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(number)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(conversation_from_row).collect()
+}
+
+/// Deletes the tenant's conversations with the customer `number` and
+/// their messages; answers how many of each.
+pub(crate) async fn erase_number(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &TenantId,
+    number: &str,
+) -> Result<(u64, u64), sqlx::Error> {
+    let messages = sqlx::query(
+        "DELETE FROM messages WHERE tenant_id = $1 AND conversation_id IN \
+         (SELECT id FROM conversations WHERE tenant_id = $1 AND contact_number = $2)",
+    )
+    .bind(tenant_id)
+    .bind(number)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let conversations =
+        sqlx::query("DELETE FROM conversations WHERE tenant_id = $1 AND contact_number = $2")
+            .bind(tenant_id)
+            .bind(number)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    Ok((conversations, messages))
+}
+
+/// Deletes up to `limit` of the tenant's oldest messages created before
+/// `cutoff` (unix ms), and the previews of conversations quiet since
+/// then; answers how many messages went.
+pub(crate) async fn delete_messages_before(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &TenantId,
+    cutoff: i64,
+    limit: i64,
+) -> Result<u64, sqlx::Error> {
+    let deleted = sqlx::query(
+        "DELETE FROM messages WHERE id IN (SELECT id FROM messages \
+         WHERE tenant_id = $1 AND created_at < $2 ORDER BY created_at LIMIT $3)",
+    )
+    .bind(tenant_id)
+    .bind(cutoff)
+    .bind(limit)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "UPDATE conversations SET last_message_preview = NULL \
+         WHERE tenant_id = $1 AND last_message_at < $2 AND last_message_preview IS NOT NULL",
+    )
+    .bind(tenant_id)
+    .bind(cutoff)
+    .execute(&mut *conn)
+    .await?;
+    Ok(deleted)
+}
+
+/// Deletes every conversation and message of a tenant.
+pub(crate) async fn purge_tenant(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &TenantId,
+) -> Result<(), sqlx::Error> {
+    for sql in [
+        "DELETE FROM messages WHERE tenant_id = $1",
+        "DELETE FROM conversations WHERE tenant_id = $1",
+    ] {
+        sqlx::query(sql).bind(tenant_id).execute(&mut *conn).await?;
+    }
+    Ok(())
+}

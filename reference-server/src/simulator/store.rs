@@ -97,3 +97,15 @@ pub async fn list(
     .await?;
     Ok(rows.into_iter().map(SimMessage::from).collect())
 }
+
+/// Deletes the simulated sends of a vendor.
+pub(crate) async fn purge_tenant(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &crate::domain::TenantId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sim_outbox WHERE tenant_id = $1")
+        .bind(tenant_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

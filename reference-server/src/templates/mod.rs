@@ -15,6 +15,8 @@ mod http;
 mod model;
 mod store;
 
+pub(crate) use store::purge_tenant;
+
 use sqlx::AnyPool;
 use utoipa_axum::router::OpenApiRouter;
 

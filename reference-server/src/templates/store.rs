@@ -118,3 +118,15 @@ pub(crate) async fn delete(
         .rows_affected();
     Ok(n > 0)
 }
+
+/// Deletes every message template of a tenant.
+pub(crate) async fn purge_tenant(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &TenantId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM message_templates WHERE tenant_id = $1")
+        .bind(tenant_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

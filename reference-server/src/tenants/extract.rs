@@ -18,6 +18,13 @@ use crate::http::i18n::Text;
 fn tenant_gate(status: TenantStatus) -> Result<(), AppError> {
     match status {
         TenantStatus::Active => Ok(()),
+        TenantStatus::Deleted => Err(AppError::forbidden(
+            "tenant_deleted",
+            Text::new(
+                "akun vendor ini sudah dihapus",
+                "this vendor account was deleted",
+            ),
+        )),
         TenantStatus::Banned => Err(AppError::forbidden(
             "tenant_banned",
             Text::new(

@@ -26,6 +26,13 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 fn login_gate(status: TenantStatus) -> Result<(), AppError> {
     let (code, message) = match status {
         TenantStatus::Active => return Ok(()),
+        TenantStatus::Deleted => (
+            "tenant_deleted",
+            Text::new(
+                "akun vendor ini sudah dihapus",
+                "this vendor account was deleted",
+            ),
+        ),
         TenantStatus::Banned => (
             "tenant_banned",
             Text::new(

@@ -21,6 +21,9 @@ crate::text_enum! {
         /// Stopped by a platform admin: no login, API keys rejected, bots
         /// stopped; the data stays.
         Banned = "banned",
+        /// The vendor's account was deleted at its request (after the
+        /// cooling-off period); only what accounting needs is kept.
+        Deleted = "deleted",
     }
 }
 

@@ -572,3 +572,28 @@ pub(crate) async fn revoke_api_key(
     .await?;
     Ok(())
 }
+
+/// Removes a vendor's members and API keys and the personal fields of its
+/// row, which stays (with status `deleted`) for the records that refer to
+/// it (plan orders and payments, marketplace orders).
+pub async fn purge_tenant(
+    conn: &mut sqlx::AnyConnection,
+    tenant: &TenantId,
+) -> Result<(), sqlx::Error> {
+    for sql in [
+        "DELETE FROM api_keys WHERE tenant_id = $1",
+        "DELETE FROM members WHERE tenant_id = $1",
+    ] {
+        sqlx::query(sql).bind(tenant).execute(&mut *conn).await?;
+    }
+    sqlx::query(
+        "UPDATE tenants SET name = '', whatsapp = 'deleted:' || id, status = $2, \
+         ban_reason = NULL, updated_at = $3 WHERE id = $1",
+    )
+    .bind(tenant)
+    .bind(TenantStatus::Deleted)
+    .bind(crate::db::now_ms())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

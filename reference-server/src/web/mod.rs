@@ -23,7 +23,6 @@ pub mod assets;
 mod audit;
 mod billing;
 mod bot;
-mod campaign_new;
 mod campaigns;
 mod charts;
 mod contacts;

@@ -34,6 +34,7 @@ mod marketplace;
 mod ops_commands;
 mod otp_enumeration;
 mod platform_whatsapp;
+mod privacy;
 mod tenant_isolation;
 mod web_admin;
 mod web_campaigns;

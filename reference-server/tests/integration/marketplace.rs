@@ -8,6 +8,7 @@ use crate::common;
 mod browser;
 mod console;
 mod payouts;
+mod privacy;
 mod reviews;
 mod sales;
 mod support;

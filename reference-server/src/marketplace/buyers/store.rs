@@ -197,3 +197,27 @@ pub(crate) async fn delete_address(
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Erases a buyer's personal data: addresses and sessions are deleted,
+/// the name removed and the number replaced by a marker (the row stays,
+/// as the orders refer to it).
+pub(crate) async fn erase(
+    conn: &mut sqlx::AnyConnection,
+    buyer: &BuyerId,
+) -> Result<(), sqlx::Error> {
+    for sql in [
+        "DELETE FROM mkt_addresses WHERE buyer_id = $1",
+        "DELETE FROM mkt_buyer_sessions WHERE buyer_id = $1",
+    ] {
+        sqlx::query(sql).bind(buyer).execute(&mut *conn).await?;
+    }
+    sqlx::query(
+        "UPDATE mkt_buyers SET whatsapp = 'erased:' || id, name = NULL, updated_at = $2 \
+         WHERE id = $1",
+    )
+    .bind(buyer)
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -104,3 +104,31 @@ where
         .await?;
     Ok(())
 }
+
+/// Takes every variant of a vendor out of all buyers' carts (the vendor's
+/// catalog is going away).
+pub(crate) async fn remove_vendor(
+    conn: &mut AnyConnection,
+    tenant: &crate::domain::TenantId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM mkt_cart_items WHERE variant_id IN \
+         (SELECT id FROM mkt_variants WHERE tenant_id = $1)",
+    )
+    .bind(tenant)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Empties a buyer's cart.
+pub(crate) async fn purge_buyer(
+    conn: &mut AnyConnection,
+    buyer: &BuyerId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM mkt_cart_items WHERE buyer_id = $1")
+        .bind(buyer)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -13,6 +13,7 @@
 mod browse;
 mod http;
 pub mod images;
+mod manage;
 pub mod model;
 pub mod search;
 pub mod stock;
@@ -25,7 +26,7 @@ use sqlx::AnyPool;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub(crate) use self::http::{
+pub(crate) use self::manage::{
     add, adjust, change_variant, create, ledger, list, one, set_status, update,
 };
 use self::model::{Image, Product, ProductRow, Variant};

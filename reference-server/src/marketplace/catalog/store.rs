@@ -584,3 +584,26 @@ where
     .fetch_optional(exec)
     .await
 }
+
+/// Deletes a vendor's products with their variants, stock ledgers and
+/// image rows; answers the storage keys of the images, whose files the
+/// caller removes once the change is committed.
+pub(crate) async fn purge_tenant(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+) -> Result<Vec<String>, sqlx::Error> {
+    let keys: Vec<String> =
+        sqlx::query_scalar("SELECT storage_key FROM mkt_product_images WHERE tenant_id = $1")
+            .bind(tenant)
+            .fetch_all(&mut *conn)
+            .await?;
+    for sql in [
+        "DELETE FROM mkt_stock_ledger WHERE tenant_id = $1",
+        "DELETE FROM mkt_product_images WHERE tenant_id = $1",
+        "DELETE FROM mkt_variants WHERE tenant_id = $1",
+        "DELETE FROM mkt_products WHERE tenant_id = $1",
+    ] {
+        sqlx::query(sql).bind(tenant).execute(&mut *conn).await?;
+    }
+    Ok(keys)
+}

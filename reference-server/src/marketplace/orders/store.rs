@@ -644,3 +644,58 @@ where
     .fetch_optional(exec)
     .await
 }
+
+/// The vendor's orders from one buyer, newest first.
+pub async fn vendor_orders_of_buyer<'e, E>(
+    exec: E,
+    tenant: &TenantId,
+    buyer: &BuyerId,
+) -> Result<Vec<OrderRow>, sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    sqlx::query_as(&format!(
+        "{ORDER} WHERE tenant_id = $1 AND buyer_id = $2 ORDER BY created_at DESC, id DESC"
+    ))
+    .bind(tenant)
+    .bind(buyer)
+    .fetch_all(exec)
+    .await
+}
+
+/// How many of a buyer's orders are still under way (waiting for payment,
+/// being prepared or on their way).
+pub(crate) async fn open_orders_of_buyer<'e, E>(
+    exec: E,
+    buyer: &BuyerId,
+) -> Result<i64, sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM mkt_orders WHERE buyer_id = $1 AND status IN ($2, $3, $4)",
+    )
+    .bind(buyer)
+    .bind(VendorOrderStatus::Pending)
+    .bind(VendorOrderStatus::Processing)
+    .bind(VendorOrderStatus::Shipped)
+    .fetch_one(exec)
+    .await
+}
+
+/// Replaces the shipping copy of every checkout of a buyer with a marker
+/// that it was erased; the orders stay for accounting.
+pub(crate) async fn erase_shipping_of_buyer(
+    conn: &mut AnyConnection,
+    buyer: &BuyerId,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE mkt_order_groups SET shipping = $2, updated_at = $3 WHERE buyer_id = $1",
+    )
+    .bind(buyer)
+    .bind(r#"{"erased":true}"#)
+    .bind(now_ms())
+    .execute(conn)
+    .await?
+    .rows_affected())
+}

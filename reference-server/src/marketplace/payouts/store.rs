@@ -294,3 +294,16 @@ where
     .await?;
     Ok(())
 }
+
+/// Deletes a vendor's payout account (its bank details); the payouts and
+/// the ledger stay as accounting records.
+pub(crate) async fn purge_tenant(
+    conn: &mut AnyConnection,
+    tenant: &crate::domain::TenantId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM mkt_payout_accounts WHERE tenant_id = $1")
+        .bind(tenant)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

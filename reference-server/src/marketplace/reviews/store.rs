@@ -63,3 +63,24 @@ where
     .fetch_all(exec)
     .await
 }
+
+/// Deletes the reviews of a vendor's products.
+pub(crate) async fn purge_tenant(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM mkt_reviews WHERE tenant_id = $1")
+        .bind(tenant)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes a buyer's name from its reviews (the reviews stay, unsigned).
+pub(crate) async fn unsign(conn: &mut AnyConnection, buyer: &BuyerId) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE mkt_reviews SET reviewer_name = '' WHERE buyer_id = $1")
+        .bind(buyer)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

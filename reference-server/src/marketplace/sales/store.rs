@@ -176,3 +176,15 @@ where
     .fetch_all(exec)
     .await
 }
+
+/// Deletes a vendor's weekly report claims.
+pub(crate) async fn purge_tenant(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM mkt_weekly_reports WHERE tenant_id = $1")
+        .bind(tenant)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

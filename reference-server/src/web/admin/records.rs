@@ -207,6 +207,7 @@ pub(super) async fn health(State(state): State<AppState>, a: AdminConsole) -> Pa
             TenantStatus::PendingApproval,
             TenantStatus::PendingVerification,
             TenantStatus::Banned,
+            TenantStatus::Deleted,
         ] {
             let (label, class) = super::vendors::status_badge(status, lang);
             vendors.push((

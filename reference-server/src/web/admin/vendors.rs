@@ -27,6 +27,7 @@ pub(super) fn status_badge(
         ),
         TenantStatus::PendingVerification => (lang.t("belum verifikasi", "not verified"), ""),
         TenantStatus::Banned => (lang.t("diblokir", "banned"), "bad"),
+        TenantStatus::Deleted => (lang.t("dihapus", "deleted"), ""),
     }
 }
 

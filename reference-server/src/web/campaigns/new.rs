@@ -8,8 +8,8 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::IntoResponse;
 
-use super::page::{Chrome, FormErrors, FormFields, PageError, PageResult, invalid, render};
-use super::session::Console;
+use super::super::page::{Chrome, FormErrors, FormFields, PageError, PageResult, invalid, render};
+use super::super::session::Console;
 use crate::AppState;
 use crate::auth::Role;
 use crate::campaigns::{Audience, CreateCampaign, DeviceAssignment, Followup};
@@ -153,7 +153,7 @@ async fn page(
         // The only device is the one that sends.
         form.devices[0].chosen = true;
     }
-    let mut zones: Vec<(String, String)> = super::settings::ZONES
+    let mut zones: Vec<(String, String)> = super::super::settings::ZONES
         .iter()
         .map(|(z, label)| ((*z).to_owned(), (*label).to_owned()))
         .collect();
@@ -330,11 +330,11 @@ pub(super) async fn create(
             Ok(created) => {
                 let to = format!("/console/campaigns/{}", created.id);
                 if fields.get("action") != "start" {
-                    return super::page::see_other(&to);
+                    return super::super::page::see_other(&to);
                 }
                 // A refused start leaves the draft; its page says why.
                 let started = crate::campaigns::start(&state, &c.member, &created.id).await;
-                return super::campaigns::after(&state, c, &created.id, started).await;
+                return super::actions::after(&state, c, &created.id, started).await;
             }
             // Another vendor's template, group or device id in the form.
             Err(AppError::NotFound(what)) => errors.add(
