@@ -851,39 +851,6 @@ pub(crate) async fn remove_from_group(
     Ok(removed)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::contacts::model::Audience;
-    use crate::domain::GroupId;
-
-    #[test]
-    fn condition_numbers_parameters() {
-        let a = Audience {
-            tags: vec!["vip".into(), "baru".into()],
-            groups: vec![GroupId::from("g1")],
-            ..Audience::default()
-        };
-        let (sql, binds) = audience_condition(&a, 3);
-        assert!(sql.contains("tag IN ($3, $4)"), "{sql}");
-        assert!(sql.contains("group_id IN ($5)"), "{sql}");
-        assert_eq!(
-            binds,
-            vec!["vip".to_owned(), "baru".to_owned(), "g1".to_owned()]
-        );
-        let all = Audience {
-            all: true,
-            ..Audience::default()
-        };
-        assert!(audience_condition(&all, 2).1.is_empty());
-        let (rows, _) = audience_rows_sql(&all, 2);
-        assert!(
-            rows.starts_with("SELECT c.id, c.phone, ROW_NUMBER()"),
-            "{rows}"
-        );
-    }
-}
-
 /// The names of the groups a contact belongs to, sorted.
 pub(crate) async fn group_names_of(
     pool: &AnyPool,
@@ -926,4 +893,37 @@ pub(crate) async fn purge_tenant(
         sqlx::query(sql).bind(tenant_id).execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contacts::model::Audience;
+    use crate::domain::GroupId;
+
+    #[test]
+    fn condition_numbers_parameters() {
+        let a = Audience {
+            tags: vec!["vip".into(), "baru".into()],
+            groups: vec![GroupId::from("g1")],
+            ..Audience::default()
+        };
+        let (sql, binds) = audience_condition(&a, 3);
+        assert!(sql.contains("tag IN ($3, $4)"), "{sql}");
+        assert!(sql.contains("group_id IN ($5)"), "{sql}");
+        assert_eq!(
+            binds,
+            vec!["vip".to_owned(), "baru".to_owned(), "g1".to_owned()]
+        );
+        let all = Audience {
+            all: true,
+            ..Audience::default()
+        };
+        assert!(audience_condition(&all, 2).1.is_empty());
+        let (rows, _) = audience_rows_sql(&all, 2);
+        assert!(
+            rows.starts_with("SELECT c.id, c.phone, ROW_NUMBER()"),
+            "{rows}"
+        );
+    }
 }

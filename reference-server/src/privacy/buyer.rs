@@ -6,7 +6,6 @@
 use super::model::BuyerData;
 use crate::AppState;
 use crate::audit::{self, Actor, Entry, TargetKind};
-use crate::db::now_ms;
 use crate::domain::BuyerId;
 use crate::http::AppError;
 use crate::http::i18n::Text;
@@ -30,7 +29,6 @@ pub(crate) async fn export(state: &AppState, buyer: &BuyerId) -> Result<BuyerDat
         buyer: account,
         addresses,
         checkouts,
-        exported_at: now_ms(),
     })
 }
 

@@ -6,7 +6,6 @@ use crate::AppState;
 use crate::audit::{self, Entry, TargetKind};
 use crate::bots::store as bots_store;
 use crate::contacts::{ContactView, store as contacts_store};
-use crate::db::now_ms;
 use crate::domain::{ContactId, TenantId};
 use crate::http::AppError;
 use crate::inbox::store as inbox_store;
@@ -71,7 +70,6 @@ pub(crate) async fn export(
         campaign_messages,
         marketplace_orders,
         plugin_entries,
-        exported_at: now_ms(),
     })
 }
 

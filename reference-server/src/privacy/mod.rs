@@ -27,7 +27,11 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::AppState;
 
 pub use account::sweep as delete_due_accounts;
+pub(crate) use account::{
+    cancel as cancel_deletion, request as request_deletion, status as deletion_status,
+};
 pub use retention::sweep as apply_retention;
+pub(crate) use retention::{save as save_settings, settings};
 
 /// The personal-data routes.
 pub fn router() -> OpenApiRouter<AppState> {

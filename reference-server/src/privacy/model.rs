@@ -47,8 +47,6 @@ pub struct ContactData {
     pub marketplace_orders: Vec<Order>,
     /// Entries the vendor's bot plugins stored under the contact's number.
     pub plugin_entries: Vec<PluginEntry>,
-    /// When the export was made, unix ms.
-    pub exported_at: i64,
 }
 
 /// A contact's row in one campaign.
@@ -83,8 +81,6 @@ pub struct BuyerData {
     pub addresses: Vec<Address>,
     /// Checkouts with their vendor orders.
     pub checkouts: Vec<OrderGroup>,
-    /// When the export was made, unix ms.
-    pub exported_at: i64,
 }
 
 /// A vendor's personal-data settings.

@@ -37,6 +37,7 @@ pub mod loadtest;
 mod orders;
 mod overview;
 pub mod page;
+mod privacy;
 mod products;
 mod progress;
 mod public;
@@ -93,6 +94,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(campaigns::routes())
         .merge(templates::routes())
         .merge(team::routes())
+        .merge(privacy::routes())
         .merge(settings::routes())
         .merge(audit::routes())
         .merge(products::routes())

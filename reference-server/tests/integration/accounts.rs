@@ -484,7 +484,8 @@ fn account_states_list_their_values_in_openapi() {
             "pending_verification",
             "pending_approval",
             "active",
-            "banned"
+            "banned",
+            "deleted"
         ]
     );
     assert_eq!(values("Role"), ["owner", "admin", "agent"]);

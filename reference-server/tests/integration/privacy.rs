@@ -534,3 +534,87 @@ async fn account_deletion(kind: DbKind) {
     app.stop().await;
 }
 both_dbs!(account_deletion);
+
+async fn console_page(kind: DbKind) {
+    use crate::web_pages::{location, vendor_client};
+    let app = spawn_app(kind).await;
+    let v = app.signup_vendor("Toko Konsol").await;
+    let mut w = vendor_client(&app, &v).await;
+    let page = w.page("/console/privacy", 200).await;
+    assert!(page.contains("id=\"retention\""), "{page}");
+    assert!(
+        page.contains("href=\"/console/privacy\""),
+        "the menu links the page"
+    );
+
+    // Bad input keeps what was typed and changes nothing.
+    let res = w
+        .submit("/console/privacy", "/console/privacy", &[("days", "0")])
+        .await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("id=\"e-days\""), "{body}");
+    assert!(body.contains("value=\"0\""), "{body}");
+    let res = w
+        .submit(
+            "/console/privacy",
+            "/console/privacy",
+            &[("days", "tiga puluh")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let s = data(app.get("/api/v1/privacy/settings", &v.token).await, 200).await;
+    assert_eq!(s["message_retention_days"], Value::Null);
+
+    let res = w
+        .submit("/console/privacy", "/console/privacy", &[("days", "90")])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/console/privacy?saved=1");
+    let s = data(app.get("/api/v1/privacy/settings", &v.token).await, 200).await;
+    assert_eq!(s["message_retention_days"], 90);
+
+    // Without the CSRF token nothing is scheduled.
+    let res = w
+        .post(
+            "/console/privacy/deletion",
+            None,
+            &[("confirm_name", "Toko Konsol")],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        app.get("/api/v1/account/deletion", &v.token).await.status(),
+        404
+    );
+    let res = w
+        .submit(
+            "/console/privacy",
+            "/console/privacy/deletion",
+            &[("confirm_name", "Toko")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("id=\"e-confirm_name\""));
+    let res = w
+        .submit(
+            "/console/privacy",
+            "/console/privacy/deletion",
+            &[("confirm_name", "Toko Konsol")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let page = w.page("/console/privacy", 200).await;
+    assert!(page.contains("id=\"deletion-due\""), "{page}");
+    data(app.get("/api/v1/account/deletion", &v.token).await, 200).await;
+    let res = w
+        .submit("/console/privacy", "/console/privacy/deletion/cancel", &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        app.get("/api/v1/account/deletion", &v.token).await.status(),
+        404
+    );
+    app.stop().await;
+}
+both_dbs!(console_page);
