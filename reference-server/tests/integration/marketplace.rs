@@ -7,6 +7,7 @@ use crate::common;
 
 mod browser;
 mod console;
+mod late_payment;
 mod payouts;
 mod privacy;
 mod reviews;

@@ -204,6 +204,107 @@ pub(super) async fn mark_paid(
     Ok(Some(paid))
 }
 
+/// A payment that arrived after its checkout expired (inside the caller's
+/// transaction): when every unit is still in stock the checkout is paid
+/// after all, its orders move from cancelled to processing and the stock
+/// is taken again. `None` when a unit is gone: the caller rolls the
+/// transaction back (undoing the units taken so far) and refunds with
+/// [`refund_late`].
+pub(super) async fn revive(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    group: &GroupRow,
+    transaction_id: Option<&str>,
+    payment_type: Option<&str>,
+) -> Result<Option<Vec<OrderRow>>, AppError> {
+    if !store::move_group(
+        conn,
+        &group.id,
+        GroupStatus::Expired,
+        GroupStatus::Paid,
+        transaction_id,
+        payment_type,
+    )
+    .await?
+    {
+        return Ok(None);
+    }
+    let system = Actor::system();
+    let orders = store::orders_of_group(&mut *conn, &group.id).await?;
+    let ids: Vec<VendorOrderId> = orders.iter().map(|o| o.id.clone()).collect();
+    let items = store::items_of(&mut *conn, &ids).await?;
+    let tenants: HashMap<&VendorOrderId, &TenantId> =
+        orders.iter().map(|o| (&o.id, &o.tenant_id)).collect();
+    for (order, item) in &items {
+        let Some(tenant) = tenants.get(order) else {
+            return Ok(None);
+        };
+        let taken = stock::apply(
+            conn,
+            state.config.marketplace.low_stock_threshold,
+            &Move {
+                variant: &item.variant_id,
+                tenant,
+                delta: -item.quantity,
+                reason: StockReason::Sale,
+                actor: &system,
+                note: Some("late payment"),
+                order_id: Some(order.as_str()),
+            },
+        )
+        .await?;
+        if taken.is_none() {
+            return Ok(None);
+        }
+    }
+    for order in &orders {
+        if order.status != VendorOrderStatus::Cancelled
+            || !store::move_order(
+                conn,
+                &order.id,
+                VendorOrderStatus::Cancelled,
+                VendorOrderStatus::Processing,
+                &system,
+                &MoveDetails::default(),
+            )
+            .await?
+        {
+            return Ok(None);
+        }
+    }
+    for (_, item) in &items {
+        catalog::add_sold(conn, &item.product_id, item.quantity).await?;
+    }
+    let mut paid = Vec::with_capacity(ids.len());
+    for id in &ids {
+        if let Some(o) = store::order(&mut *conn, id).await? {
+            paid.push(o);
+        }
+    }
+    Ok(Some(paid))
+}
+
+/// Records a refund of each order of a late-paid checkout that could not
+/// be revived (inside the caller's transaction); answers them for
+/// [`refund_now`] after the commit. The orders stay cancelled.
+pub(super) async fn refund_late(
+    conn: &mut AnyConnection,
+    group: &GroupRow,
+) -> Result<Vec<PendingRefund>, AppError> {
+    let mut refunds = Vec::new();
+    for order in store::orders_of_group(&mut *conn, &group.id).await? {
+        let key = format!("rf-{}", order.id);
+        store::insert_refund(conn, &order, &key).await?;
+        refunds.push(PendingRefund {
+            order_id: order.id.clone(),
+            group_id: order.group_id.clone(),
+            amount_idr: order.subtotal_idr,
+            refund_key: key,
+        });
+    }
+    Ok(refunds)
+}
+
 /// After a payment committed: the buyer hears once per order, each vendor
 /// of its new order.
 pub(super) async fn announce_paid(state: &AppState, orders: &[OrderRow]) {

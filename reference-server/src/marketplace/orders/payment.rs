@@ -8,7 +8,9 @@
 //! `pending` after `paid` does nothing); the amount must equal the
 //! checkout's total. `paid` moves every order of the checkout to
 //! processing; a failed payment (denied, cancelled, expired) expires the
-//! checkout and releases its stock.
+//! checkout and releases its stock. A payment that arrives after the
+//! checkout expired revives it when every unit is still in stock, and is
+//! refunded otherwise (the buyer hears which).
 
 use midtrans_client::{ConfirmedNotification, PaymentState};
 
@@ -75,18 +77,18 @@ impl PaymentRoute for MarketplacePayments {
             .or(notification.payment_type.as_ref())
             .map(|p| p.as_str().to_owned());
 
+        let event = store::PaymentEvent {
+            group: &group.id,
+            transaction_id: &transaction_id,
+            transaction_status: &transaction_status,
+            fraud_status: fraud.as_deref(),
+            gross_amount: &notification.gross_amount,
+        };
         let mut tx = state.begin_write().await?;
-        let fresh = store::insert_payment_event(
-            &mut tx,
-            &group.id,
-            &transaction_id,
-            &transaction_status,
-            fraud.as_deref(),
-            &notification.gross_amount,
-        )
-        .await?;
+        let fresh = store::insert_payment_event(&mut tx, &event).await?;
         let mut paid = None;
         let mut failed = false;
+        let mut refunds = Vec::new();
         if fresh {
             match confirmed.state {
                 PaymentState::Paid => {
@@ -98,7 +100,23 @@ impl PaymentRoute for MarketplacePayments {
                     )
                     .await?;
                     if paid.is_none() && group.status == GroupStatus::Expired {
-                        tracing::warn!(group = %group.id, "payment arrived after the checkout expired; refund it by hand");
+                        paid = flow::revive(
+                            &mut tx,
+                            state,
+                            &group,
+                            Some(&transaction_id),
+                            payment_type.as_deref(),
+                        )
+                        .await?;
+                        if paid.is_none() {
+                            // A unit was sold meanwhile: undo what the
+                            // revival took and give the money back.
+                            drop(tx);
+                            tx = state.begin_write().await?;
+                            if store::insert_payment_event(&mut tx, &event).await? {
+                                refunds = flow::refund_late(&mut tx, &group).await?;
+                            }
+                        }
                     }
                 }
                 PaymentState::Failed => failed = group.status == GroupStatus::AwaitingPayment,
@@ -106,7 +124,16 @@ impl PaymentRoute for MarketplacePayments {
             }
         }
         tx.commit().await?;
-        let mut changed = paid.is_some();
+        let mut changed = paid.is_some() || !refunds.is_empty();
+        for r in &refunds {
+            if let Err(e) = flow::refund_now(state, r).await {
+                tracing::warn!(order = %r.order_id, error = %e.chain(), "late payment refund failed; the sweep retries it");
+            }
+        }
+        if !refunds.is_empty() {
+            flow::tell_buyer_text(state, &group.buyer_id, &super::texts::late_refunded(&group))
+                .await;
+        }
         if let Some(orders) = &paid {
             flow::announce_paid(state, orders).await;
         }

@@ -168,14 +168,20 @@ pub(crate) async fn move_group(
     Ok(done.rows_affected() == 1)
 }
 
+/// A verified payment notification of a checkout.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PaymentEvent<'a> {
+    pub(crate) group: &'a OrderGroupId,
+    pub(crate) transaction_id: &'a str,
+    pub(crate) transaction_status: &'a str,
+    pub(crate) fraud_status: Option<&'a str>,
+    pub(crate) gross_amount: &'a str,
+}
+
 /// Records a verified notification once; `false` when it was seen before.
 pub(crate) async fn insert_payment_event(
     conn: &mut AnyConnection,
-    group: &OrderGroupId,
-    transaction_id: &str,
-    transaction_status: &str,
-    fraud_status: Option<&str>,
-    gross_amount: &str,
+    e: &PaymentEvent<'_>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO mkt_payment_events (id, group_id, transaction_id, transaction_status, \
@@ -183,11 +189,11 @@ pub(crate) async fn insert_payment_event(
          ON CONFLICT (group_id, transaction_id, transaction_status) DO NOTHING",
     )
     .bind(new_id())
-    .bind(group)
-    .bind(transaction_id)
-    .bind(transaction_status)
-    .bind(fraud_status.map(str::to_owned))
-    .bind(gross_amount)
+    .bind(e.group)
+    .bind(e.transaction_id)
+    .bind(e.transaction_status)
+    .bind(e.fraud_status.map(str::to_owned))
+    .bind(e.gross_amount)
     .bind(now_ms())
     .execute(conn)
     .await?;

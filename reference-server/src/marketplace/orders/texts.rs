@@ -30,6 +30,16 @@ pub(super) fn expired(group: &GroupRow) -> Text {
     )
 }
 
+/// To the buyer when a payment arrived after the checkout expired and the
+/// units were sold meanwhile: the payment goes back.
+pub(super) fn late_refunded(group: &GroupRow) -> Text {
+    let (id, total) = (short(group.id.as_str()), rupiah(group.total_idr));
+    tr!(
+        "Pembayaran pesanan {id} ({total}) diterima setelah batas waktu, dan stoknya sudah habis. Dana dikembalikan ke metode pembayaran Anda.",
+        "The payment of order {id} ({total}) arrived after the deadline and the items are sold out. The money goes back to your payment method."
+    )
+}
+
 /// To the buyer when an order moved to `order.status`.
 pub(super) fn buyer_update(order: &OrderRow, vendor: &str) -> Option<Text> {
     let (id, total) = (short(order.id.as_str()), rupiah(order.subtotal_idr));
