@@ -388,7 +388,10 @@ impl Plugins {
 
 /// The schema's and the plugin's problems with `config`, each split into
 /// the JSON pointer it names and the message (`/` when it names none).
-async fn problems_of(c: &PluginComponent, config: &serde_json::Value) -> Vec<(String, String)> {
+async fn problems_of(
+    c: &Arc<PluginComponent>,
+    config: &serde_json::Value,
+) -> Vec<(String, String)> {
     match c.configure_async(config).await {
         Ok(_) => Vec::new(),
         Err(e) => e
