@@ -321,11 +321,11 @@ impl TenantLlm {
     }
 
     /// Drops the cached provider list of a tenant (after an edit).
-    pub(crate) fn forget(&self, tenant_id: &str) {
+    pub(crate) fn forget(&self, tenant_id: &TenantId) {
         self.loaded
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(tenant_id);
+            .remove(tenant_id.as_str());
         self.router.remove_tenant(tenant_id);
     }
 

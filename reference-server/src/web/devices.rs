@@ -146,34 +146,40 @@ fn row(lang: Lang, device: DeviceView) -> DeviceRow {
 /// The add choices: each provider's kind, name and one line on when to
 /// pick it.
 fn kinds(lang: Lang) -> Vec<(DeviceKind, String, String)> {
-    DeviceKind::ALL
-        .iter()
-        .map(|k| {
-            let hint = match k {
-                DeviceKind::Simulator => Text::new(
-                    "Coba bot tanpa akun WhatsApp: balasan masuk ke outbox simulator.",
-                    "Try the bot without a WhatsApp account: replies go to the simulator outbox.",
-                ),
-                DeviceKind::CloudApi => Text::new(
-                    "API resmi Meta: phone number ID, access token dan app secret dari Meta.",
-                    "Meta's official API: phone number ID, access token and app secret from Meta.",
-                ),
-                DeviceKind::Fonnte => Text::new(
-                    "Gateway Fonnte: cukup token perangkat dari dasbor Fonnte.",
-                    "The Fonnte gateway: just the device token from Fonnte's dashboard.",
-                ),
-                DeviceKind::Gateway => Text::new(
-                    "Gateway HTTP lain yang menerima POST {\"number\",\"message\"}.",
-                    "Another HTTP gateway that takes POST {\"number\",\"message\"}.",
-                ),
-            };
-            (
-                *k,
-                k.label().get(lang).to_owned(),
-                hint.get(lang).to_owned(),
-            )
-        })
-        .collect()
+    // The simulator first: it needs no account, so a newcomer starts there.
+    [
+        DeviceKind::Simulator,
+        DeviceKind::CloudApi,
+        DeviceKind::Fonnte,
+        DeviceKind::Gateway,
+    ]
+    .iter()
+    .map(|k| {
+        let hint = match k {
+            DeviceKind::Simulator => Text::new(
+                "Coba bot tanpa akun WhatsApp: balasan masuk ke outbox simulator.",
+                "Try the bot without a WhatsApp account: replies go to the simulator outbox.",
+            ),
+            DeviceKind::CloudApi => Text::new(
+                "API resmi Meta: phone number ID, access token dan app secret dari Meta.",
+                "Meta's official API: phone number ID, access token and app secret from Meta.",
+            ),
+            DeviceKind::Fonnte => Text::new(
+                "Gateway Fonnte: cukup token perangkat dari dasbor Fonnte.",
+                "The Fonnte gateway: just the device token from Fonnte's dashboard.",
+            ),
+            DeviceKind::Gateway => Text::new(
+                "Gateway HTTP lain yang menerima POST {\"number\",\"message\"}.",
+                "Another HTTP gateway that takes POST {\"number\",\"message\"}.",
+            ),
+        };
+        (
+            *k,
+            k.label().get(lang).to_owned(),
+            hint.get(lang).to_owned(),
+        )
+    })
+    .collect()
 }
 
 #[derive(Template)]

@@ -210,6 +210,13 @@ pub(super) fn fields(
 ) -> Vec<Field> {
     let mut out = Vec::new();
     walk(schema, schema, config, "", lang, words, choices, &mut out);
+    // The page's own order where it gives one; the schema's (by name) after.
+    out.sort_by_key(|f| {
+        words
+            .iter()
+            .position(|w| w.0 == f.path)
+            .unwrap_or(words.len())
+    });
     out
 }
 

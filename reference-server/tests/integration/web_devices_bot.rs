@@ -67,6 +67,11 @@ async fn add_simulator(web: &mut WebClient<'_>, name: &str) -> String {
 
 async fn device_forms(kind: DbKind) {
     let app = spawn_app(kind).await;
+    // Room for a device of each kind on the trial plan.
+    sqlx::query("UPDATE plans SET max_devices = 10 WHERE code = 'trial'")
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
     let a = app.signup_vendor("Toko Awan").await;
     let b = app.signup_vendor("Toko Bintang").await;
     let mut web = vendor_client(&app, &a).await;
@@ -91,7 +96,12 @@ async fn device_forms(kind: DbKind) {
     let suggested = &suggested[..suggested.find('"').unwrap()];
     assert_eq!(suggested.len(), 32, "a random verify token: {suggested}");
     assert!(form.contains("data-copy=\"#f-verify_token\""));
-    for field in ["phone_number_id", "access_token", "app_secret", "api_version"] {
+    for field in [
+        "phone_number_id",
+        "access_token",
+        "app_secret",
+        "api_version",
+    ] {
         assert!(form.contains(&format!("name=\"{field}\"")), "{field}");
     }
     let t = web.token("/console/devices/new/cloud_api").await;
@@ -111,7 +121,10 @@ async fn device_forms(kind: DbKind) {
     assert!(body.contains(&error_of("phone_number_id")), "{body}");
     assert!(body.contains("value=\"CS Meta\""), "the name is kept");
     assert!(body.contains("value=\"12ab\""), "the typed id is kept");
-    assert!(!body.contains("EAAG-rahasia-sekali"), "secrets are not sent back");
+    assert!(
+        !body.contains("EAAG-rahasia-sekali"),
+        "secrets are not sent back"
+    );
     assert!(devices(&app, &a.token).await.is_empty());
     let res = web
         .post("/console/devices", Some(&t), &cloud("1234567890"))
@@ -140,9 +153,15 @@ async fn device_forms(kind: DbKind) {
         .await;
     assert!(page.contains("id=\"created\""));
     assert!(page.contains("WhatsApp Cloud API (Meta)"));
-    assert!(page.contains("Tempel URL ini sebagai callback URL"), "{page}");
+    assert!(
+        page.contains("Tempel URL ini sebagai callback URL"),
+        "{page}"
+    );
     assert!(page.contains("data-copy=\"#webhook-url\""));
-    assert!(!page.contains("verifikasi-123"), "the verify token is not shown");
+    assert!(
+        !page.contains("verifikasi-123"),
+        "the verify token is not shown"
+    );
 
     // Fonnte without its token, a gateway with a bad URL: the field says.
     let t = web.token("/console/devices/new/fonnte").await;
@@ -382,17 +401,29 @@ async fn bot_builder(kind: DbKind) {
         .await;
     assert_eq!(res.status(), 404);
     assert!(pipeline(&app, &b.token, &b_dev).await.is_empty());
-    assert_eq!(names(&pipeline(&app, &a.token, &dev).await), ["ai-reply", "keyword-rules"]);
+    assert_eq!(
+        names(&pipeline(&app, &a.token, &dev).await),
+        ["ai-reply", "keyword-rules"]
+    );
 
     // The AI settings form is generated from the schema.
     let page = web.page(&bot, 200).await;
-    for field in ["max_tokens", "history_window", "language", "persona", "temperature"] {
+    for field in [
+        "max_tokens",
+        "history_window",
+        "language",
+        "persona",
+        "temperature",
+    ] {
         assert!(
             page.contains(&format!("name=\"cfg.{field}\"")),
             "{field} in the AI form"
         );
     }
-    assert!(page.contains("max=\"4096\""), "the schema's bound on max_tokens");
+    assert!(
+        page.contains("max=\"4096\""),
+        "the schema's bound on max_tokens"
+    );
     // Out of range: the plugin's check, next to the field, typed value kept.
     let res = web
         .submit(
@@ -489,13 +520,20 @@ async fn bot_builder(kind: DbKind) {
     assert_eq!(res.status(), 422);
     let body = res.text().await.unwrap();
     assert!(body.contains(&error_of("tue")), "{body}");
-    assert!(body.contains("Kami tutup, {name}.</textarea>"), "typed reply kept");
+    assert!(
+        body.contains("Kami tutup, {name}.</textarea>"),
+        "typed reply kept"
+    );
     let mut empty = hours("");
     empty.push(("device", &dev));
     let res = web.submit(&bot, "/console/bot/hours", &empty).await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains(&error_of("tue")));
-    let kw = |p: Vec<Value>| p.into_iter().find(|p| p["plugin"] == "keyword-rules").unwrap();
+    let kw = |p: Vec<Value>| {
+        p.into_iter()
+            .find(|p| p["plugin"] == "keyword-rules")
+            .unwrap()
+    };
     assert!(kw(pipeline(&app, &a.token, &dev).await)["config"]["business_hours"].is_null());
     let mut good = hours("21:00");
     good.push(("device", &dev));
@@ -516,9 +554,7 @@ async fn bot_builder(kind: DbKind) {
         .await;
     assert_eq!(res.status(), 303);
     assert!(kw(pipeline(&app, &a.token, &dev).await)["config"]["business_hours"].is_null());
-    let res = web
-        .post("/console/bot/hours", None, &good)
-        .await;
+    let res = web.post("/console/bot/hours", None, &good).await;
     assert_eq!(res.status(), 403);
     let mut other = hours("21:00");
     other.push(("device", &b_dev));
@@ -537,6 +573,42 @@ async fn bot_builder_sqlite() {
 #[tokio::test]
 async fn bot_builder_postgres() {
     bot_builder(DbKind::Postgres).await;
+}
+
+/// Clicks the submit button `css` and waits until the answer replaced the
+/// page (a mark set in the old page's JavaScript is gone).
+async fn submit(b: &Browser, css: &str) {
+    b.client
+        .execute("window.beforeSubmit = true;", vec![])
+        .await
+        .unwrap();
+    b.click(css).await;
+    for _ in 0..100 {
+        let same = b
+            .client
+            .execute("return window.beforeSubmit === true;", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true);
+        if !same {
+            b.find("nav.menu").await;
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{css}: the page was not replaced");
+}
+
+/// Sets a time field (typing into one depends on the browser's locale).
+async fn set_time(b: &Browser, css: &str, value: &str) {
+    b.client
+        .execute(
+            "document.querySelector(arguments[0]).value = arguments[1];",
+            vec![json!(css), json!(value)],
+        )
+        .await
+        .unwrap();
 }
 
 /// Phone (360 px) and desktop.
@@ -575,11 +647,11 @@ async fn devices_and_bot_builder_in_the_browser() {
 
     // A bad number first: the error next to the field.
     b.fill("#f-to", "bukan nomor").await;
-    b.click("#test-message button[type=submit]").await;
+    submit(&b, "#test-message button[type=submit]").await;
     assert!(!b.text("#e-to").await.is_empty());
     b.fill("#f-to", "0812 3456 7890").await;
     b.fill("#f-message", "Halo dari browser").await;
-    b.click("#test-message button[type=submit]").await;
+    submit(&b, "#test-message button[type=submit]").await;
     b.find("#test-sent").await;
     b.shot_sizes("device", &SIZES).await;
     let sent = outbox(&app, &v.token, &dev).await;
@@ -588,29 +660,32 @@ async fn devices_and_bot_builder_in_the_browser() {
 
     // The bot: both plugins on, the AI one moved up.
     b.click("a[href^='/console/bot?device=']").await;
-    b.click("li[data-plugin='keyword-rules'] button.toggle").await;
-    b.find("li[data-plugin='keyword-rules'] button.move-down").await;
-    b.click("li[data-plugin='ai-reply'] button.toggle").await;
-    b.find("li[data-plugin='ai-reply'] button.move-up").await;
-    b.click("li[data-plugin='ai-reply'] button.move-up").await;
-    b.find("li[data-plugin='ai-reply'] button.move-up[disabled]").await;
+    b.find("#plugins").await;
+    submit(&b, "li[data-plugin='keyword-rules'] button.toggle").await;
+    submit(&b, "li[data-plugin='ai-reply'] button.toggle").await;
+    submit(&b, "li[data-plugin='ai-reply'] button.move-up").await;
+    b.find("li[data-plugin='ai-reply'] button.move-up[disabled]")
+        .await;
     let names: Vec<String> = pipeline(&app, &v.token, &dev)
         .await
         .iter()
         .map(|p| p["plugin"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(names, ["ai-reply", "keyword-rules"]);
+    b.goto(&format!("/console/bot?device={dev}")).await;
+    b.find("#plugins").await;
+    b.shot_sizes("bot-pipeline", &SIZES).await;
 
     // AI settings.
-    b.fill("#f-cfg-persona", "Asisten Toko Sari yang ramah").await;
+    b.fill("#f-cfg-persona", "Asisten Toko Sari yang ramah")
+        .await;
     b.fill("#f-cfg-max_tokens", "250").await;
     b.find("#f-cfg-language")
         .await
         .select_by_value("en")
         .await
         .unwrap();
-    b.click("#ai-form button[type=submit]").await;
-    b.find("#ai").await;
+    submit(&b, "#ai-form button[type=submit]").await;
     let config = pipeline(&app, &v.token, &dev).await[0]["config"].clone();
     assert_eq!(config["max_tokens"], 250);
     assert_eq!(config["language"], "en");
@@ -618,15 +693,20 @@ async fn devices_and_bot_builder_in_the_browser() {
     // Business hours: on, Saturday mornings too.
     b.click("#f-hours-enabled").await;
     b.click("#f-open_sat").await;
-    b.fill("#f-from_sat", "09:00").await;
-    b.fill("#f-to_sat", "12:00").await;
+    set_time(&b, "#f-from_sat", "09:00").await;
+    set_time(&b, "#f-to_sat", "12:00").await;
     b.fill("#f-out_of_hours_reply", "Kami sedang tutup, {name}.")
         .await;
-    b.click("#hours-form button[type=submit]").await;
-    b.find("#hours").await;
+    submit(&b, "#hours-form button[type=submit]").await;
     let config = pipeline(&app, &v.token, &dev).await[1]["config"].clone();
-    assert_eq!(config["business_hours"]["days"]["sat"], json!(["09:00-12:00"]));
-    assert_eq!(config["business_hours"]["days"]["mon"], json!(["08:00-17:00"]));
+    assert_eq!(
+        config["business_hours"]["days"]["sat"],
+        json!(["09:00-12:00"])
+    );
+    assert_eq!(
+        config["business_hours"]["days"]["mon"],
+        json!(["08:00-17:00"])
+    );
     assert_eq!(
         config["business_hours"]["out_of_hours_reply"],
         "Kami sedang tutup, {name}."
