@@ -53,8 +53,10 @@ pub async fn record(
     // The first report of a connected device is no news to the vendor.
     let worth_telling = new_state == ConnectionState::Disconnected
         || previous == Some(ConnectionState::Disconnected);
-    if worth_telling {
-        if let Err(e) = alert(
+    // The state is stored; a failed alert must not make the provider
+    // redeliver the webhook.
+    if worth_telling
+        && let Err(e) = alert(
             state,
             &device.tenant_id,
             &device.name,
@@ -62,11 +64,8 @@ pub async fn record(
             reason.as_deref(),
         )
         .await
-        {
-            // The state is stored; a failed alert must not make the
-            // provider redeliver the webhook.
-            tracing::warn!(device = %device_id, error = %e.chain(), "device connection alert not sent");
-        }
+    {
+        tracing::warn!(device = %device_id, error = %e.chain(), "device connection alert not sent");
     }
     Ok(Recorded::Changed(new_state))
 }

@@ -128,10 +128,11 @@ fn strip_null<'a>(root: &'a Value, schema: &'a Value) -> (&'a Value, bool) {
     for key in ["anyOf", "oneOf"] {
         if let Some(branches) = schema.get(key).and_then(Value::as_array) {
             let is_null = |b: &Value| b.get("type").and_then(Value::as_str) == Some("null");
-            if branches.len() == 2 && branches.iter().any(is_null) {
-                if let Some(other) = branches.iter().find(|b| !is_null(b)) {
-                    return (resolve(root, other), true);
-                }
+            if branches.len() == 2
+                && branches.iter().any(is_null)
+                && let Some(other) = branches.iter().find(|b| !is_null(b))
+            {
+                return (resolve(root, other), true);
             }
         }
     }

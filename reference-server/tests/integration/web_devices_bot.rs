@@ -715,19 +715,25 @@ async fn devices_and_bot_builder_in_the_browser() {
 
     // Every page of this journey fits a 360 px phone.
     b.resize(360, 740).await;
-    for path in [
-        "/console/devices".to_owned(),
-        "/console/devices/new/cloud_api".to_owned(),
-        "/console/devices/new/gateway".to_owned(),
-        format!("/console/devices/{dev}"),
-        format!("/console/bot?device={dev}"),
+    for (name, path) in [
+        ("devices-list", "/console/devices".to_owned()),
+        (
+            "device-new-cloud",
+            "/console/devices/new/cloud_api".to_owned(),
+        ),
+        (
+            "device-new-gateway",
+            "/console/devices/new/gateway".to_owned(),
+        ),
+        ("device-top", format!("/console/devices/{dev}")),
+        ("bot-top", format!("/console/bot?device={dev}")),
     ] {
         b.goto(&path).await;
         b.find("nav.menu").await;
         let over = b.overflowing().await;
         assert!(over.is_empty(), "{path} overflows at 360 px: {over:?}");
+        b.shot_sizes(name, &SIZES).await;
     }
-    b.shot_sizes("device-new-cloud", &SIZES).await;
     b.close().await;
     app.stop().await;
 }
