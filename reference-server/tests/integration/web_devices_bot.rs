@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use crate::browser::Browser;
-use crate::common::{DbKind, TestApp, data, spawn_app};
+use crate::common::{DbKind, TestApp, data, fixtures, spawn_app};
 use crate::web_pages::{WebClient, location, vendor_client};
 
 /// The field error element of `field` (see `templates/web/macros.html`).
@@ -15,36 +15,25 @@ fn error_of(field: &str) -> String {
     format!("id=\"e-{field}\"")
 }
 
-async fn devices(app: &TestApp, token: &str) -> Vec<Value> {
-    data(app.get("/api/v1/devices", token).await, 200)
+/// The list the API answers at `path`.
+async fn list(app: &TestApp, token: &str, path: &str) -> Vec<Value> {
+    data(app.get(path, token).await, 200)
         .await
         .as_array()
         .unwrap()
         .clone()
 }
 
+async fn devices(app: &TestApp, token: &str) -> Vec<Value> {
+    list(app, token, "/api/v1/devices").await
+}
+
 async fn pipeline(app: &TestApp, token: &str, device: &str) -> Vec<Value> {
-    data(
-        app.get(&format!("/api/v1/devices/{device}/plugins"), token)
-            .await,
-        200,
-    )
-    .await
-    .as_array()
-    .unwrap()
-    .clone()
+    list(app, token, &format!("/api/v1/devices/{device}/plugins")).await
 }
 
 async fn outbox(app: &TestApp, token: &str, device: &str) -> Vec<Value> {
-    data(
-        app.get(&format!("/api/v1/simulator/{device}/outbox"), token)
-            .await,
-        200,
-    )
-    .await
-    .as_array()
-    .unwrap()
-    .clone()
+    list(app, token, &format!("/api/v1/simulator/{device}/outbox")).await
 }
 
 /// Adds a device through the quick simulator form; its id.
@@ -277,19 +266,7 @@ async fn device_forms(kind: DbKind) {
         )
         .await;
     assert_eq!(res.status(), 403);
-    let b_dev = data(
-        app.post(
-            "/api/v1/devices",
-            &b.token,
-            json!({"name": "Rahasia B", "provider": {"kind": "simulator"}}),
-        )
-        .await,
-        201,
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let b_dev = fixtures::device(&app, &b).await;
     let res = web
         .submit(
             &from,
@@ -379,19 +356,7 @@ async fn bot_builder(kind: DbKind) {
         )
         .await;
     assert_eq!(res.status(), 403);
-    let b_dev = data(
-        app.post(
-            "/api/v1/devices",
-            &b.token,
-            json!({"name": "B", "provider": {"kind": "simulator"}}),
-        )
-        .await,
-        201,
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let b_dev = fixtures::device(&app, &b).await;
     let res = web
         .submit(
             &bot,
@@ -622,11 +587,7 @@ async fn devices_and_bot_builder_in_the_browser() {
     let app = spawn_app(DbKind::Sqlite).await;
     let v = app.signup_vendor("Toko Sari").await;
     let b = Browser::start(&app.base).await;
-    b.goto("/login").await;
-    b.fill("#f-email", &v.email).await;
-    b.fill("#f-password", &v.password).await;
-    b.click("form[action='/login'] button[type=submit]").await;
-    b.find("nav.menu").await;
+    b.login(&v.email, &v.password).await;
 
     b.click("nav a[href='/console/devices']").await;
     b.find("#add-choices").await;
