@@ -41,8 +41,8 @@ const DEVICE_FIELDS: [&str; 11] = [
 ];
 
 /// An add-device form, as typed (every provider's fields; the kind picks
-/// which are read).
-#[derive(Debug, Default, Deserialize)]
+/// which are read). `Debug` leaves the secrets out.
+#[derive(Default, Deserialize)]
 pub(super) struct DeviceForm {
     #[serde(default)]
     name: String,
@@ -66,6 +66,16 @@ pub(super) struct DeviceForm {
     url: String,
     #[serde(default)]
     header_name: String,
+}
+
+impl std::fmt::Debug for DeviceForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceForm")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("phone_number", &self.phone_number)
+            .finish_non_exhaustive()
+    }
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -477,4 +487,29 @@ pub(super) async fn simulate(
     )
     .await?;
     invalid(&page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_never_prints_its_secrets() {
+        let form = DeviceForm {
+            name: "CS".to_owned(),
+            kind: "cloud_api".to_owned(),
+            access_token: "EAAG-secret".to_owned(),
+            app_secret: "app-secret".to_owned(),
+            token: "fonnte-secret".to_owned(),
+            ..DeviceForm::default()
+        };
+        let shown = format!("{form:?}");
+        assert!(shown.contains("cloud_api"), "{shown}");
+        for secret in ["EAAG-secret", "app-secret", "fonnte-secret"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        let kept = form.without_secrets();
+        assert!(kept.access_token.is_empty() && kept.token.is_empty());
+        assert_eq!(kept.name, "CS");
+    }
 }
