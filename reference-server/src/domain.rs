@@ -238,6 +238,8 @@ id_type! {
     PlanId;
     /// A plan order (one Midtrans transaction).
     OrderId;
+    /// A vendor's LLM provider (one entry of its AI fallback order).
+    LlmProviderId;
 }
 
 // The marketplace's rows.

@@ -95,7 +95,7 @@ pub async fn handle_message(
     m: InboundMessage<Recipient>,
 ) -> Result<Outcome, AppError> {
     let rt: &Arc<DeviceRuntime> = &found.device;
-    let tenant = rt.tenant_id.as_str();
+    let tenant = &rt.tenant_id;
     // Opt-outs concern broadcasts, which need a number.
     let opt_out =
         m.from.phone().is_some() && m.text().is_some_and(crate::contacts::is_opt_out_keyword);
@@ -144,11 +144,11 @@ pub async fn handle_message(
     }
 
     if !found.tenant_active {
-        tracing::debug!(tenant, device = %rt.id, "vendor not active: message stored, no bot reply");
+        tracing::debug!(%tenant, device = %rt.id, "vendor not active: message stored, no bot reply");
         return Ok(Outcome::Handled { replies: 0 });
     }
     if opt_out {
-        tracing::info!(tenant, device = %rt.id, "contact opted out");
+        tracing::info!(%tenant, device = %rt.id, "contact opted out");
         let text = opt_out_confirmation(m.text().unwrap_or_default());
         let sent = send_and_store(
             state,
@@ -171,7 +171,7 @@ pub async fn handle_message(
         // No active plan, or this month's messages are used up: the message
         // is stored for the inbox, the bot stays quiet.
         tracing::info!(
-            tenant,
+            %tenant,
             device = %rt.id,
             "plan_limit_exceeded: no active plan or no messages left this month; the bot does not answer"
         );
@@ -231,8 +231,8 @@ pub async fn handle_message(
         outgoing.push(Outgoing::new(&message, result, "bot"));
     }
     let record = Arc::new(TurnRecord {
-        tenant_id: rt.tenant_id.clone(),
-        device_id: rt.id.clone(),
+        tenant_id: rt.tenant_id.to_string(),
+        device_id: rt.id.to_string(),
         conversation_id: conv.id.clone(),
         to: to.to_string(),
         outgoing,
@@ -280,7 +280,7 @@ impl Perform for ServerTurn<'_> {
     type Error = StoreError;
 
     async fn perform(&mut self, plugin: &str, actions: &[Action]) -> Result<(), StoreError> {
-        let tenant = self.rt.tenant_id.as_str();
+        let tenant = &self.rt.tenant_id;
         for action in actions {
             match action {
                 Action::Reply { message, matched } => {
@@ -296,7 +296,7 @@ impl Perform for ServerTurn<'_> {
                 }
                 Action::SetState(s) => self.new_state = Some(s.clone()),
                 Action::Handoff(reason) => {
-                    tracing::info!(tenant, device = %self.rt.id, plugin, reason = reason.as_deref().unwrap_or(""), "bot handed the conversation to a human");
+                    tracing::info!(%tenant, device = %self.rt.id, plugin, reason = reason.as_deref().unwrap_or(""), "bot handed the conversation to a human");
                     self.handoff = true;
                 }
                 // Contacts are kept by number; a customer known only by a
@@ -308,7 +308,7 @@ impl Perform for ServerTurn<'_> {
                     }
                     None => {
                         tracing::debug!(
-                            tenant,
+                            %tenant,
                             plugin,
                             "no number for the contact: tag action skipped"
                         );
@@ -348,8 +348,8 @@ pub(crate) async fn send_and_store(
     let result = rt.provider.send_to(to, msg).await;
     let accepted = result.is_ok();
     let record = Arc::new(TurnRecord {
-        tenant_id: rt.tenant_id.clone(),
-        device_id: rt.id.clone(),
+        tenant_id: rt.tenant_id.to_string(),
+        device_id: rt.id.to_string(),
         conversation_id: conversation_id.to_owned(),
         to: to.to_string(),
         outgoing: vec![Outgoing::new(msg, Some(result), sender)],

@@ -16,7 +16,7 @@ use bot_core::llm::{
 };
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -24,6 +24,7 @@ use crate::auth::{CurrentMember, Role};
 use crate::billing::limits::{self, Limit};
 use crate::crypto::Crypto;
 use crate::db::{new_id, now_ms};
+use crate::domain::{LlmProviderId, TenantId};
 use crate::http::i18n::{Text, tr};
 use crate::http::{ApiJson, ApiResult, AppError, Created, created, ok};
 
@@ -36,30 +37,13 @@ pub const ANTHROPIC_DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 /// is asked again (edits on this process take effect at once).
 const ROUTE_TTL: Duration = Duration::from_secs(30);
 
-/// The API family of an LLM provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum LlmKind {
-    /// The OpenAI chat completions API (OpenAI, DeepSeek, Groq, Ollama, ...).
-    Openai,
-    /// Anthropic's Messages API.
-    Anthropic,
-}
-
-impl LlmKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Openai => "openai",
-            Self::Anthropic => "anthropic",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "openai" => Some(Self::Openai),
-            "anthropic" => Some(Self::Anthropic),
-            _ => None,
-        }
+crate::text_enum! {
+    /// The API family of an LLM provider (`llm_providers.kind`).
+    pub enum LlmKind {
+        /// The OpenAI chat completions API (OpenAI, DeepSeek, Groq, Ollama, ...).
+        Openai = "openai",
+        /// Anthropic's Messages API.
+        Anthropic = "anthropic",
     }
 }
 
@@ -127,7 +111,7 @@ impl std::fmt::Debug for UpdateLlmProvider {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LlmProviderView {
     /// Id.
-    pub id: String,
+    pub id: LlmProviderId,
     /// Name.
     pub name: String,
     /// API family.
@@ -161,9 +145,10 @@ pub struct LlmUsageView {
     pub counted_against_plan: i64,
 }
 
-#[derive(Clone)]
+/// An `llm_providers` row (the key still encrypted).
+#[derive(Clone, sqlx::FromRow)]
 struct ProviderRow {
-    id: String,
+    id: LlmProviderId,
     name: String,
     kind: LlmKind,
     base_url: String,
@@ -226,32 +211,14 @@ fn row_view(r: &ProviderRow) -> LlmProviderView {
     }
 }
 
-async fn load_rows(pool: &AnyPool, tenant_id: &str) -> Result<Vec<ProviderRow>, sqlx::Error> {
-    let rows = sqlx::query(
+async fn load_rows(pool: &AnyPool, tenant_id: &TenantId) -> Result<Vec<ProviderRow>, sqlx::Error> {
+    sqlx::query_as(
         "SELECT id, name, kind, base_url, model, api_key, position, created_at, updated_at \
          FROM llm_providers WHERE tenant_id = $1 ORDER BY position, created_at",
     )
     .bind(tenant_id)
     .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let kind: String = r.try_get("kind")?;
-            Ok(ProviderRow {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                kind: LlmKind::parse(&kind).ok_or_else(|| {
-                    sqlx::Error::Decode(format!("unknown LLM kind {kind:?}").into())
-                })?,
-                base_url: r.try_get("base_url")?,
-                model: r.try_get("model")?,
-                api_key: r.try_get("api_key")?,
-                position: r.try_get("position")?,
-                created_at: r.try_get("created_at")?,
-                updated_at: r.try_get("updated_at")?,
-            })
-        })
-        .collect()
+    .await
 }
 
 fn check_text(field: &'static str, v: &str, max: usize) -> Result<String, AppError> {
@@ -293,7 +260,7 @@ fn check_base_url(v: &str) -> Result<String, AppError> {
 /// Builds the `bot-core` provider of one row.
 fn build_provider(
     crypto: &Crypto,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     r: &ProviderRow,
 ) -> Result<Arc<dyn ChatProvider>, String> {
     let key = if r.api_key.is_empty() {
@@ -354,11 +321,11 @@ impl TenantLlm {
     }
 
     /// Drops the cached provider list of a tenant (after an edit).
-    pub(crate) fn forget(&self, tenant_id: &str) {
+    pub(crate) fn forget(&self, tenant_id: &TenantId) {
         self.loaded
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(tenant_id);
+            .remove(tenant_id.as_str());
         self.router.remove_tenant(tenant_id);
     }
 
@@ -372,7 +339,8 @@ impl TenantLlm {
         if fresh {
             return Ok(());
         }
-        let rows = load_rows(&self.pool, tenant_id)
+        let tenant_id = TenantId::from(tenant_id);
+        let rows = load_rows(&self.pool, &tenant_id)
             .await
             .map_err(|e| LlmError::Provider {
                 provider: "database".to_owned(),
@@ -381,18 +349,18 @@ impl TenantLlm {
             })?;
         let mut providers = Vec::with_capacity(rows.len());
         for r in &rows {
-            match build_provider(&self.crypto, tenant_id, r) {
+            match build_provider(&self.crypto, &tenant_id, r) {
                 Ok(p) => providers.push(p),
                 Err(error) => {
-                    tracing::error!(tenant = tenant_id, provider = %r.name, %error, "unusable LLM provider skipped")
+                    tracing::error!(tenant = %tenant_id, provider = %r.name, %error, "unusable LLM provider skipped")
                 }
             }
         }
-        self.router.set_providers(tenant_id, providers);
+        self.router.set_providers(&tenant_id, providers);
         self.loaded
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(tenant_id.to_owned(), Instant::now());
+            .insert(tenant_id.into_string(), Instant::now());
         Ok(())
     }
 }
@@ -455,6 +423,14 @@ fn month_start_ms() -> i64 {
         .unwrap_or_default()
 }
 
+/// The requests and tokens of a tenant's `llm_usage` rows in a period.
+#[derive(sqlx::FromRow)]
+struct UsageTotals {
+    requests: i64,
+    input_tokens: i64,
+    output_tokens: i64,
+}
+
 /// List the vendor's LLM providers in fallback order.
 #[utoipa::path(
     get, path = "/api/v1/llm-providers", tag = "bots",
@@ -501,7 +477,7 @@ pub(crate) async fn create_llm_provider(
             ),
         ));
     }
-    let id = new_id();
+    let id = LlmProviderId::new();
     let now = now_ms();
     let api_key = if key.is_empty() {
         String::new()
@@ -513,13 +489,12 @@ pub(crate) async fn create_llm_provider(
     };
     let position = match body.position {
         Some(p) => p,
-        None => {
-            let row = sqlx::query("SELECT COALESCE(MAX(position), -1) + 1 AS p FROM llm_providers WHERE tenant_id = $1")
-                .bind(&member.tenant_id)
-                .fetch_one(&state.pool)
-                .await?;
-            row.try_get::<i64, _>("p")?
-        }
+        None => sqlx::query_scalar::<_, i64>(
+            "SELECT COALESCE(MAX(position), -1) + 1 AS p FROM llm_providers WHERE tenant_id = $1",
+        )
+        .bind(&member.tenant_id)
+        .fetch_one(&state.pool)
+        .await?,
     };
     sqlx::query(
         "INSERT INTO llm_providers (id, tenant_id, name, kind, base_url, model, api_key, position, \
@@ -528,7 +503,7 @@ pub(crate) async fn create_llm_provider(
     .bind(&id)
     .bind(&member.tenant_id)
     .bind(&name)
-    .bind(body.kind.as_str())
+    .bind(body.kind)
     .bind(&base_url)
     .bind(&model)
     .bind(&api_key)
@@ -565,7 +540,7 @@ pub(crate) async fn create_llm_provider(
 pub(crate) async fn update_llm_provider(
     State(state): State<AppState>,
     member: CurrentMember,
-    Path(id): Path<String>,
+    Path(id): Path<LlmProviderId>,
     ApiJson(body): ApiJson<UpdateLlmProvider>,
 ) -> ApiResult<LlmProviderView> {
     member.require(Role::Admin)?;
@@ -637,7 +612,7 @@ pub(crate) async fn update_llm_provider(
 pub(crate) async fn delete_llm_provider(
     State(state): State<AppState>,
     member: CurrentMember,
-    Path(id): Path<String>,
+    Path(id): Path<LlmProviderId>,
 ) -> Result<StatusCode, AppError> {
     member.require(Role::Admin)?;
     let done = sqlx::query("DELETE FROM llm_providers WHERE tenant_id = $1 AND id = $2")
@@ -663,9 +638,9 @@ pub(crate) async fn get_llm_usage(
     member: CurrentMember,
 ) -> ApiResult<LlmUsageView> {
     let since = month_start_ms();
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT) AS i, \
-         CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT) AS o \
+    let row: UsageTotals = sqlx::query_as(
+        "SELECT COUNT(*) AS requests, CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT) AS input_tokens, \
+         CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT) AS output_tokens \
          FROM llm_usage WHERE tenant_id = $1 AND created_at >= $2",
     )
     .bind(&member.tenant_id)
@@ -673,9 +648,9 @@ pub(crate) async fn get_llm_usage(
     .fetch_one(&state.pool)
     .await?;
     Ok(ok(LlmUsageView {
-        requests: row.try_get("n")?,
-        input_tokens: row.try_get("i")?,
-        output_tokens: row.try_get("o")?,
+        requests: row.requests,
+        input_tokens: row.input_tokens,
+        output_tokens: row.output_tokens,
         since,
         counted_against_plan: limits::usage(
             &state.pool,

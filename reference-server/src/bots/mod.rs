@@ -33,6 +33,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::{CurrentMember, Role};
 use crate::db::{new_id, now_ms};
+use crate::domain::{DeviceId, TenantId};
 use crate::http::i18n::tr;
 use crate::http::{ApiJson, ApiResult, AppError, ok};
 
@@ -143,10 +144,14 @@ async fn list_plugins(
     State(state): State<AppState>,
     _member: CurrentMember,
 ) -> ApiResult<Vec<PluginInfo>> {
-    Ok(ok(runtime(&state).plugins.catalog().await?))
+    Ok(ok(catalog(&state).await?))
 }
 
-async fn device_exists(state: &AppState, tenant_id: &str, device_id: &str) -> Result<(), AppError> {
+async fn device_exists(
+    state: &AppState,
+    tenant_id: &TenantId,
+    device_id: &DeviceId,
+) -> Result<(), AppError> {
     if crate::devices::store::exists(&state.pool, tenant_id, device_id).await? {
         Ok(())
     } else {
@@ -157,8 +162,8 @@ async fn device_exists(state: &AppState, tenant_id: &str, device_id: &str) -> Re
 /// The stored pipeline of a device, in order.
 pub(crate) async fn load_device_plugins(
     pool: &sqlx::AnyPool,
-    tenant_id: &str,
-    device_id: &str,
+    tenant_id: &TenantId,
+    device_id: &DeviceId,
 ) -> Result<Vec<DevicePlugin>, sqlx::Error> {
     let rows = crate::devices::store::plugins(pool, tenant_id, device_id).await?;
     Ok(rows
@@ -184,7 +189,7 @@ pub(crate) async fn load_device_plugins(
 async fn get_device_plugins(
     State(state): State<AppState>,
     member: CurrentMember,
-    Path(id): Path<String>,
+    Path(id): Path<DeviceId>,
 ) -> ApiResult<Vec<DevicePlugin>> {
     Ok(ok(device_plugins(&state, &member, &id).await?))
 }
@@ -193,7 +198,7 @@ async fn get_device_plugins(
 pub(crate) async fn device_plugins(
     state: &AppState,
     member: &CurrentMember,
-    id: &str,
+    id: &DeviceId,
 ) -> Result<Vec<DevicePlugin>, AppError> {
     device_exists(state, &member.tenant_id, id).await?;
     Ok(load_device_plugins(&state.pool, &member.tenant_id, id).await?)
@@ -217,7 +222,7 @@ pub(crate) async fn device_plugins(
 async fn put_device_plugins(
     State(state): State<AppState>,
     member: CurrentMember,
-    Path(id): Path<String>,
+    Path(id): Path<DeviceId>,
     ApiJson(body): ApiJson<PutDevicePlugins>,
 ) -> ApiResult<Vec<DevicePlugin>> {
     Ok(ok(set_device_plugins(&state, &member, &id, body).await?))
@@ -229,7 +234,7 @@ async fn put_device_plugins(
 pub(crate) async fn set_device_plugins(
     state: &AppState,
     member: &CurrentMember,
-    id: &str,
+    id: &DeviceId,
     body: PutDevicePlugins,
 ) -> Result<Vec<DevicePlugin>, AppError> {
     member.require(Role::Admin)?;
@@ -284,6 +289,119 @@ pub(crate) async fn set_device_plugins(
     tx.commit().await?;
     crate::devices::registry::forget(state, id);
     Ok(body.plugins)
+}
+
+/// Where a plugin moves in a device's pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    /// One place earlier (runs before the plugin now above it).
+    Up,
+    /// One place later.
+    Down,
+}
+
+/// Moves one plugin of a device's pipeline one place up or down (owner or
+/// admin); at either end nothing changes. The pipeline is saved by
+/// [`set_device_plugins`], the rules of `PUT /api/v1/devices/{id}/plugins`.
+pub(crate) async fn move_plugin(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &DeviceId,
+    plugin: &str,
+    to: Move,
+) -> Result<Vec<DevicePlugin>, AppError> {
+    member.require(Role::Admin)?;
+    let mut plugins = device_plugins(state, member, id).await?;
+    let at = plugins
+        .iter()
+        .position(|p| p.plugin == plugin)
+        .ok_or_else(|| not_in_pipeline(plugin))?;
+    let other = match to {
+        Move::Up => at.checked_sub(1),
+        Move::Down => Some(at + 1).filter(|i| *i < plugins.len()),
+    };
+    let Some(other) = other else {
+        return Ok(plugins);
+    };
+    plugins.swap(at, other);
+    set_device_plugins(state, member, id, PutDevicePlugins { plugins }).await
+}
+
+/// Turns one plugin of a device's pipeline on or off (owner or admin). A
+/// plugin this server offers that the pipeline does not hold yet is added
+/// at the end with its default configuration (`{}`) when turned on.
+pub(crate) async fn set_plugin_enabled(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &DeviceId,
+    plugin: &str,
+    enabled: bool,
+) -> Result<Vec<DevicePlugin>, AppError> {
+    member.require(Role::Admin)?;
+    let mut plugins = device_plugins(state, member, id).await?;
+    match plugins.iter_mut().find(|p| p.plugin == plugin) {
+        Some(p) => p.enabled = enabled,
+        None if enabled && pipeline::AVAILABLE_PLUGINS.contains(&plugin) => {
+            plugins.push(DevicePlugin {
+                plugin: plugin.to_owned(),
+                enabled: true,
+                config: empty_object(),
+            });
+        }
+        None => return Err(not_in_pipeline(plugin)),
+    }
+    set_device_plugins(state, member, id, PutDevicePlugins { plugins }).await
+}
+
+/// Replaces the configuration of one plugin of a device's pipeline (owner
+/// or admin), adding the plugin at the end (on) when the pipeline does not
+/// hold it yet; checked against the plugin's schema like the whole
+/// pipeline in [`set_device_plugins`].
+pub(crate) async fn set_plugin_config(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &DeviceId,
+    plugin: &str,
+    config: serde_json::Value,
+) -> Result<Vec<DevicePlugin>, AppError> {
+    member.require(Role::Admin)?;
+    let mut plugins = device_plugins(state, member, id).await?;
+    match plugins.iter_mut().find(|p| p.plugin == plugin) {
+        Some(p) => p.config = config,
+        None => plugins.push(DevicePlugin {
+            plugin: plugin.to_owned(),
+            enabled: true,
+            config,
+        }),
+    }
+    set_device_plugins(state, member, id, PutDevicePlugins { plugins }).await
+}
+
+/// The problems of `config` for `plugin`, each as the JSON pointer of the
+/// field at fault (`/max_tokens`, `/` for the whole configuration) and the
+/// plugin's message: the check [`set_device_plugins`] makes, split per
+/// field for a form. Empty when the configuration is accepted.
+pub(crate) async fn config_problems(
+    state: &AppState,
+    plugin: &str,
+    config: &serde_json::Value,
+) -> Result<Vec<(String, String)>, AppError> {
+    runtime(state).plugins.config_problems(plugin, config).await
+}
+
+/// The plugins this server offers vendors, with their schemas.
+pub(crate) async fn catalog(state: &AppState) -> Result<Vec<PluginInfo>, AppError> {
+    runtime(state).plugins.catalog().await
+}
+
+fn not_in_pipeline(plugin: &str) -> AppError {
+    AppError::bad_request(
+        "invalid_plugin_config",
+        tr!(
+            "plugin: `{plugin}` tidak ada di pipeline perangkat ini",
+            "plugin: `{plugin}` is not in this device's pipeline"
+        ),
+    )
 }
 
 /// What a dry run of a pipeline did with one message.
@@ -358,7 +476,7 @@ impl bot_core::Perform for Collect {
 pub(crate) async fn dry_run(
     state: &AppState,
     member: &CurrentMember,
-    device_id: &str,
+    device_id: &DeviceId,
     plugins: &[DevicePlugin],
     from: &str,
     text: &str,

@@ -22,7 +22,7 @@ use bot_core::{
     Action, ConfigError, ConfigureError, ConversationStore, EventKind, Handler, HandlerContext,
     HandlerError, HostConfig, PluginComponent, PluginHost, SqlStore, WasmHandler,
 };
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 use tokio::sync::OnceCell;
 use whatsapp_client::Recipient;
 use whatsapp_client::webhook::InboundMessage;
@@ -30,6 +30,7 @@ use whatsapp_client::webhook::InboundMessage;
 use super::PluginInfo;
 use crate::AppState;
 use crate::devices::registry::DeviceRuntime;
+use crate::domain::{DeviceId, TenantId};
 use crate::http::AppError;
 use crate::http::i18n::{Text, tr};
 
@@ -112,7 +113,7 @@ pub(crate) struct Plugins {
     plugins_dir: Option<PathBuf>,
     cache_dir: PathBuf,
     loaded: OnceCell<Result<Loaded, String>>,
-    pipelines: RwLock<HashMap<String, (i64, Pipeline)>>,
+    pipelines: RwLock<HashMap<DeviceId, (i64, Pipeline)>>,
     /// Held while a pipeline is built ([`Plugins::pipeline`]).
     building: tokio::sync::Mutex<()>,
 }
@@ -317,6 +318,21 @@ impl Plugins {
         }
     }
 
+    /// [`Plugins::validate_config`] split per problem: the JSON pointer of
+    /// the field at fault and the message, for a form that shows each next
+    /// to its field. Empty when the configuration is accepted.
+    pub(crate) async fn config_problems(
+        &self,
+        plugin: &str,
+        config: &serde_json::Value,
+    ) -> Result<Vec<(String, String)>, AppError> {
+        let loaded = self.loaded().await?;
+        let Some(c) = loaded.components.get(plugin) else {
+            return Ok(vec![("/".to_owned(), format!("unknown plugin `{plugin}`"))]);
+        };
+        Ok(problems_of(c, config).await)
+    }
+
     /// Handlers for a pipeline that is not stored (the console's "try a
     /// message"): each enabled plugin configured as given; a configuration
     /// its schema refuses is a 400 naming the plugin.
@@ -384,6 +400,27 @@ impl Plugins {
     }
 }
 
+/// The schema's and the plugin's problems with `config`, each split into
+/// the JSON pointer it names and the message (`/` when it names none).
+async fn problems_of(
+    c: &Arc<PluginComponent>,
+    config: &serde_json::Value,
+) -> Vec<(String, String)> {
+    match c.configure_async(config).await {
+        Ok(_) => Vec::new(),
+        Err(e) => e
+            .errors
+            .iter()
+            .map(|line| match line.split_once(": ") {
+                Some((pointer, message)) if pointer.starts_with('/') => {
+                    (pointer.to_owned(), message.to_owned())
+                }
+                _ => ("/".to_owned(), line.clone()),
+            })
+            .collect(),
+    }
+}
+
 /// Tries of a configuration check that stopped for a reason that may pass
 /// on another try ([`check_may_pass_later`]).
 const CONFIG_CHECK_TRIES: u32 = 3;
@@ -427,7 +464,7 @@ async fn configure(
 /// replies.
 async fn build(
     components: &BTreeMap<String, Arc<PluginComponent>>,
-    device_id: &str,
+    device_id: &DeviceId,
     rows: Vec<super::DevicePlugin>,
 ) -> Result<Pipeline, AppError> {
     let mut handlers: Vec<Arc<dyn Handler>> = Vec::new();
@@ -501,15 +538,15 @@ impl ContactSnapshot {
 /// allowance and usage, in one query.
 pub(crate) async fn contact_snapshot(
     pool: &AnyPool,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     phone: &str,
 ) -> Result<ContactSnapshot, sqlx::Error> {
-    let rows = sqlx::query(
+    let rows: Vec<SnapshotRow> = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM (SELECT 1 AS x FROM campaign_recipients \
            WHERE tenant_id = $1 AND phone = $2 LIMIT 1) r) AS in_campaigns, \
          (SELECT p.max_messages_per_month FROM subscriptions s JOIN plans p ON p.id = s.plan_id \
-           WHERE s.tenant_id = $1 AND s.status = 'active' AND s.expires_at > $3) AS max_messages, \
-         (SELECT u.count FROM usage_counters u WHERE u.tenant_id = $1 AND u.metric = 'messages' \
+           WHERE s.tenant_id = $1 AND s.status = $5 AND s.expires_at > $3) AS max_messages, \
+         (SELECT u.count FROM usage_counters u WHERE u.tenant_id = $1 AND u.metric = $6 \
            AND u.period = $4) AS used_messages, \
          c.name, c.fields, t.tag FROM (SELECT 1 AS one) o \
          LEFT JOIN contacts c ON c.tenant_id = $1 AND c.phone = $2 \
@@ -519,23 +556,23 @@ pub(crate) async fn contact_snapshot(
     .bind(phone)
     .bind(crate::db::now_ms())
     .bind(crate::billing::limits::current_period())
+    .bind(crate::billing::model::SubscriptionState::Active)
+    .bind(crate::billing::limits::Limit::MessagesPerMonth.metric())
     .fetch_all(pool)
     .await?;
     let mut out = ContactSnapshot::default();
-    for (i, r) in rows.iter().enumerate() {
+    for (i, r) in rows.into_iter().enumerate() {
         if i == 0 {
-            let n: i64 = r.try_get("in_campaigns")?;
-            out.in_campaigns = n > 0;
-            out.max_messages = r.try_get("max_messages")?;
-            out.used_messages = r.try_get::<Option<i64>, _>("used_messages")?.unwrap_or(0);
-            let name: Option<String> = r.try_get("name")?;
-            out.name = name.filter(|n| !n.is_empty());
-            let f: Option<String> = r.try_get("fields")?;
-            out.fields = f
+            out.in_campaigns = r.in_campaigns > 0;
+            out.max_messages = r.max_messages;
+            out.used_messages = r.used_messages.unwrap_or(0);
+            out.name = r.name.filter(|n| !n.is_empty());
+            out.fields = r
+                .fields
                 .and_then(|f| serde_json::from_str(&f).ok())
                 .unwrap_or_default();
         }
-        if let Some(tag) = r.try_get::<Option<String>, _>("tag")? {
+        if let Some(tag) = r.tag {
             out.tags.push(tag);
         }
     }
@@ -543,10 +580,28 @@ pub(crate) async fn contact_snapshot(
     Ok(out)
 }
 
+/// One row of [`contact_snapshot`]'s query: the counts and the contact
+/// repeat on every row, one row per tag.
+#[derive(sqlx::FromRow)]
+struct SnapshotRow {
+    in_campaigns: i64,
+    max_messages: Option<i64>,
+    used_messages: Option<i64>,
+    name: Option<String>,
+    fields: Option<String>,
+    tag: Option<String>,
+}
+
 /// Adds or removes a contact tag through the contacts feature (creating
 /// the contact when a tag is added). Failures are logged: a tag is not
 /// worth losing the reply over.
-pub(crate) async fn apply_tag(state: &AppState, tenant: &str, phone: &str, tag: &str, add: bool) {
+pub(crate) async fn apply_tag(
+    state: &AppState,
+    tenant: &TenantId,
+    phone: &str,
+    tag: &str,
+    add: bool,
+) {
     let tag = tag.trim();
     if tag.is_empty() || tag.chars().count() > 64 {
         return;
@@ -564,7 +619,7 @@ pub(crate) async fn apply_tag(state: &AppState, tenant: &str, phone: &str, tag: 
     }
     .await;
     if let Err(error) = result {
-        tracing::warn!(tenant, %error, "could not apply a plugin's tag action");
+        tracing::warn!(%tenant, %error, "could not apply a plugin's tag action");
     }
 }
 
@@ -603,7 +658,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_unfinished_configuration_check_fails_the_build() {
         let components = hostile().await;
-        let built = build(&components, "d1", vec![row("echo"), row("validate-loop")]).await;
+        let d1 = DeviceId::from("d1");
+        let built = build(&components, &d1, vec![row("echo"), row("validate-loop")]).await;
         match built {
             Err(e) => assert!(matches!(e, AppError::Internal { .. }), "{e}"),
             Ok(p) => panic!(
@@ -612,7 +668,7 @@ mod tests {
             ),
         }
         // A refusal leaves the plugin out; the others stay.
-        let p = build(&components, "d1", vec![row("validate-refuse"), row("echo")])
+        let p = build(&components, &d1, vec![row("validate-refuse"), row("echo")])
             .await
             .unwrap();
         assert_eq!(p.len(), 1);

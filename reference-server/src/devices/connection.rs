@@ -15,7 +15,7 @@ use super::registry::DeviceRuntime;
 use super::store;
 use crate::AppState;
 use crate::db::now_ms;
-use crate::domain::{DeviceId, TenantId};
+use crate::domain::TenantId;
 use crate::http::AppError;
 
 /// What a connection report did.
@@ -43,9 +43,9 @@ pub async fn record(
     let at = status
         .timestamp
         .map_or_else(now_ms, |t| t.timestamp_millis());
-    let device_id = DeviceId::from(device.id.as_str());
+    let device_id = &device.id;
     let Some(previous) =
-        store::set_connection(&state.pool, &device_id, new_state, reason.as_deref(), at).await?
+        store::set_connection(&state.pool, device_id, new_state, reason.as_deref(), at).await?
     else {
         return Ok(Recorded::Unchanged);
     };
@@ -53,13 +53,19 @@ pub async fn record(
     // The first report of a connected device is no news to the vendor.
     let worth_telling = new_state == ConnectionState::Disconnected
         || previous == Some(ConnectionState::Disconnected);
-    if worth_telling {
-        let tenant = TenantId::from(device.tenant_id.as_str());
-        if let Err(e) = alert(state, &tenant, &device.name, new_state, reason.as_deref()).await {
-            // The state is stored; a failed alert must not make the
-            // provider redeliver the webhook.
-            tracing::warn!(device = %device_id, error = %e.chain(), "device connection alert not sent");
-        }
+    // The state is stored; a failed alert must not make the provider
+    // redeliver the webhook.
+    if worth_telling
+        && let Err(e) = alert(
+            state,
+            &device.tenant_id,
+            &device.name,
+            new_state,
+            reason.as_deref(),
+        )
+        .await
+    {
+        tracing::warn!(device = %device_id, error = %e.chain(), "device connection alert not sent");
     }
     Ok(Recorded::Changed(new_state))
 }

@@ -4,41 +4,16 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
-use super::model::{
-    self, CreateDevice, DeviceKind, DeviceSecrets, DeviceSettings, DeviceView, UpdateDevice,
-};
+use super::model::{self, CreateDevice, DeviceSecrets, DeviceSettings, DeviceView, UpdateDevice};
 use super::store::{self, DeviceRow};
 use super::{decrypt_secrets, encrypt_secrets, registry, webhook_url};
 use crate::AppState;
 use crate::audit::{self, Action, Entry, TargetKind};
 use crate::auth::{CurrentMember, Role};
 use crate::db::now_ms;
-use crate::domain::{DeviceId, TenantId};
-use crate::http::i18n::{Text, tr};
+use crate::domain::DeviceId;
+use crate::http::i18n::{Lang, Text, tr};
 use crate::http::{ApiJson, ApiResult, AppError, Created, created, ok};
-
-fn webhook_note(kind: DeviceKind) -> &'static str {
-    match kind {
-        DeviceKind::CloudApi => {
-            "Paste this URL as the callback URL in Meta's WhatsApp configuration, with the \
-             verify token you set here; subscribe to the `messages` field."
-        }
-        DeviceKind::Fonnte => {
-            "Paste this URL with `?token=<your Fonnte device token>` appended as the webhook \
-             URL in Fonnte's device settings (Fonnte does not sign webhooks; the token proves \
-             the call is yours)."
-        }
-        DeviceKind::Gateway => {
-            "If your gateway can post inbound messages, point it at this URL and send the \
-             gateway token in the configured header or as `?token=`."
-        }
-        DeviceKind::Simulator => {
-            "Simulator devices need no webhook: inject messages with \
-             POST /api/v1/simulator/{device}/inbound and read replies from \
-             GET /api/v1/simulator/{device}/outbox."
-        }
-    }
-}
 
 pub(crate) fn view(state: &AppState, row: &DeviceRow) -> DeviceView {
     DeviceView {
@@ -50,7 +25,7 @@ pub(crate) fn view(state: &AppState, row: &DeviceRow) -> DeviceView {
         settings: row.settings.clone(),
         secrets_set: row.secret_names.clone(),
         webhook_url: webhook_url(&state.config.public_base_url, &row.id),
-        webhook_note: webhook_note(row.kind).to_owned(),
+        webhook_note: row.kind.webhook_note().get(Lang::En).to_owned(),
         created_at: row.created_at,
         updated_at: row.updated_at,
         connection: row.connection.clone(),
@@ -115,7 +90,7 @@ pub(crate) async fn list(
     state: &AppState,
     member: &CurrentMember,
 ) -> Result<Vec<DeviceView>, AppError> {
-    let rows = store::list(&state.pool, &tenant_of(member)).await?;
+    let rows = store::list(&state.pool, member.tenant()).await?;
     Ok(rows.iter().map(|r| view(state, r)).collect())
 }
 
@@ -158,7 +133,7 @@ pub(crate) async fn create(
         .handoff_timeout_minutes
         .map(check_handoff_timeout)
         .transpose()?;
-    let tenant = tenant_of(member);
+    let tenant = member.tenant_id.clone();
     let used = store::count(&state.pool, &tenant).await?;
     crate::billing::limits::check_with_current(
         &state.pool,
@@ -219,7 +194,7 @@ pub(crate) async fn get(
     member: &CurrentMember,
     id: &DeviceId,
 ) -> Result<DeviceView, AppError> {
-    let row = store::get(&state.pool, &tenant_of(member), id)
+    let row = store::get(&state.pool, member.tenant(), id)
         .await?
         .ok_or(AppError::NotFound("device"))?;
     Ok(view(state, &row))
@@ -246,7 +221,7 @@ pub(super) async fn update_device(
 ) -> ApiResult<DeviceView> {
     member.require(Role::Admin)?;
     let mut secrets_changed = Vec::new();
-    let mut row = store::get(&state.pool, &tenant_of(&member), &id)
+    let mut row = store::get(&state.pool, member.tenant(), &id)
         .await?
         .ok_or(AppError::NotFound("device"))?;
     if let Some(name) = &body.name {
@@ -312,7 +287,7 @@ pub(super) async fn delete_device(
     Path(id): Path<DeviceId>,
 ) -> Result<StatusCode, AppError> {
     member.require(Role::Admin)?;
-    if !store::delete(&state.pool, &tenant_of(&member), &id).await? {
+    if !store::delete(&state.pool, member.tenant(), &id).await? {
         return Err(AppError::NotFound("device"));
     }
     let entry = Entry::by_member(Action::DeviceDeleted, &member).target(TargetKind::Device, &id);
@@ -339,9 +314,4 @@ fn changed_secrets(old: &DeviceSecrets, new: &DeviceSecrets) -> Vec<&'static str
     .filter(|(_, a, b)| !same(a, b))
     .map(|(name, _, _)| name)
     .collect()
-}
-
-/// The member's vendor as a typed id.
-fn tenant_of(member: &CurrentMember) -> TenantId {
-    TenantId::from(member.tenant_id.as_str())
 }

@@ -24,6 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::domain::{DeviceId, TenantId};
 use crate::http::{AppError, ResultExt};
 
 pub use model::{
@@ -70,8 +71,8 @@ pub(crate) fn decrypt_secrets(
 
 pub(crate) fn encrypt_secrets(
     state: &AppState,
-    tenant_id: &str,
-    device_id: &str,
+    tenant_id: &TenantId,
+    device_id: &DeviceId,
     s: &DeviceSecrets,
 ) -> String {
     state
@@ -81,7 +82,7 @@ pub(crate) fn encrypt_secrets(
 }
 
 /// The webhook URL of a device: `{public_base_url}/webhooks/whatsapp/{id}`.
-pub fn webhook_url(public_base_url: &str, device_id: &str) -> String {
+pub fn webhook_url(public_base_url: &str, device_id: &DeviceId) -> String {
     format!(
         "{}/webhooks/whatsapp/{device_id}",
         public_base_url.trim_end_matches('/')

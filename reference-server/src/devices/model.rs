@@ -46,6 +46,51 @@ crate::text_enum! {
 }
 
 impl DeviceKind {
+    /// The kind as the console names it, in both languages.
+    pub fn label(self) -> Text {
+        match self {
+            Self::CloudApi => Text::new("WhatsApp Cloud API (Meta)", "WhatsApp Cloud API (Meta)"),
+            Self::Fonnte => Text::new("Fonnte", "Fonnte"),
+            Self::Gateway => Text::new("Gateway HTTP", "HTTP gateway"),
+            Self::Simulator => Text::new("Simulator", "Simulator"),
+        }
+    }
+
+    /// Where the vendor pastes the webhook URL and what goes with it, in
+    /// both languages.
+    pub fn webhook_note(self) -> Text {
+        match self {
+            Self::CloudApi => Text::new(
+                "Tempel URL ini sebagai callback URL di konfigurasi WhatsApp di Meta, dengan \
+                 verify token yang Anda isi di sini; langganan kolom `messages`.",
+                "Paste this URL as the callback URL in Meta's WhatsApp configuration, with the \
+                 verify token you set here; subscribe to the `messages` field.",
+            ),
+            Self::Fonnte => Text::new(
+                "Tempel URL ini dengan tambahan `?token=<token perangkat Fonnte Anda>` sebagai \
+                 URL webhook di pengaturan perangkat Fonnte (Fonnte tidak menandatangani webhook; \
+                 token itulah bukti bahwa panggilan berasal dari Anda).",
+                "Paste this URL with `?token=<your Fonnte device token>` appended as the webhook \
+                 URL in Fonnte's device settings (Fonnte does not sign webhooks; the token proves \
+                 the call is yours).",
+            ),
+            Self::Gateway => Text::new(
+                "Jika gateway Anda bisa meneruskan pesan masuk, arahkan ke URL ini dan kirim token \
+                 gateway di header yang diatur atau sebagai `?token=`.",
+                "If your gateway can post inbound messages, point it at this URL and send the \
+                 gateway token in the configured header or as `?token=`.",
+            ),
+            Self::Simulator => Text::new(
+                "Perangkat simulator tidak memerlukan webhook: masukkan pesan dengan \
+                 POST /api/v1/simulator/{device}/inbound dan baca balasan dari \
+                 GET /api/v1/simulator/{device}/outbox.",
+                "Simulator devices need no webhook: inject messages with \
+                 POST /api/v1/simulator/{device}/inbound and read replies from \
+                 GET /api/v1/simulator/{device}/outbox.",
+            ),
+        }
+    }
+
     /// The most messages per second the provider takes from one number:
     /// the Cloud API's default throughput (80), and 10 for Fonnte and
     /// gateways, which drive a phone's WhatsApp session where bursts get
@@ -77,6 +122,17 @@ impl DeviceKind {
         match self.max_per_second() {
             Some(n) => whatsapp_client::PacingConfig::cloud_api().per_second(n),
             None => whatsapp_client::PacingConfig::unlimited(),
+        }
+    }
+}
+
+impl ConnectionState {
+    /// The state as the console names it, in both languages.
+    pub fn label(self) -> Text {
+        match self {
+            Self::Connected => Text::new("tersambung", "connected"),
+            Self::Disconnected => Text::new("terputus", "disconnected"),
+            Self::Unknown => Text::new("status tidak dikenal", "unknown state"),
         }
     }
 }

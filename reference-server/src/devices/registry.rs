@@ -10,20 +10,21 @@
 use std::sync::Arc;
 
 use secrecy::ExposeSecret;
-use sqlx::Row;
 use whatsapp_client::Provider;
 
 use super::model::{DeviceKind, DeviceSecrets, DeviceSettings};
 use super::store;
 use crate::AppState;
+use crate::domain::{DeviceId, TenantId};
 use crate::http::AppError;
+use crate::tenants::model::TenantStatus;
 
 /// A device ready to send and receive.
 pub struct DeviceRuntime {
     /// Device id.
-    pub id: String,
+    pub id: DeviceId,
     /// Owning tenant.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// The vendor's name for the device.
     pub name: String,
     /// Provider kind.
@@ -67,7 +68,7 @@ pub struct Lookup {
 /// tenant is active (banned or unapproved tenants: `false`).
 pub async fn get(
     state: &AppState,
-    device_id: &str,
+    device_id: &DeviceId,
 ) -> Result<Option<(Arc<DeviceRuntime>, bool)>, AppError> {
     Ok(lookup(state, device_id)
         .await?
@@ -75,24 +76,15 @@ pub async fn get(
 }
 
 /// [`get`] with the tenant's time zone, in the same single query.
-pub async fn lookup(state: &AppState, device_id: &str) -> Result<Option<Lookup>, AppError> {
-    let row = sqlx::query(
-        "SELECT d.updated_at, t.status, t.time_zone FROM devices d JOIN tenants t ON t.id = d.tenant_id \
-         WHERE d.id = $1",
-    )
-    .bind(device_id)
-    .fetch_optional(&state.pool)
-    .await?;
-    let Some(row) = row else {
+pub async fn lookup(state: &AppState, device_id: &DeviceId) -> Result<Option<Lookup>, AppError> {
+    let Some(current) = store::version_of(&state.pool, device_id).await? else {
         forget(state, device_id);
         return Ok(None);
     };
-    let version: i64 = row.try_get("updated_at")?;
-    let status: String = row.try_get("status")?;
-    let tz_name: String = row.try_get("time_zone")?;
-    let active = status == "active";
-    let time_zone = tz_name.parse().unwrap_or_else(|_| {
-        tracing::warn!(device = device_id, time_zone = %tz_name, "stored time zone unknown; using Asia/Jakarta");
+    let version = current.updated_at;
+    let active = current.tenant_status == TenantStatus::Active;
+    let time_zone = current.time_zone.parse().unwrap_or_else(|_| {
+        tracing::warn!(device = %device_id, time_zone = %current.time_zone, "stored time zone unknown; using Asia/Jakarta");
         chrono_tz::Asia::Jakarta
     });
     let found = |device| {
@@ -121,8 +113,8 @@ pub async fn lookup(state: &AppState, device_id: &str) -> Result<Option<Lookup>,
         &secrets,
     )?;
     let rt = Arc::new(DeviceRuntime {
-        id: row.id.into_string(),
-        tenant_id: row.tenant_id.into_string(),
+        id: row.id,
+        tenant_id: row.tenant_id,
         name: row.name,
         kind: row.kind,
         settings: row.settings,
@@ -131,15 +123,15 @@ pub async fn lookup(state: &AppState, device_id: &str) -> Result<Option<Lookup>,
         version: row.updated_at,
         provider,
     });
-    cache.insert(device_id.to_owned(), Arc::clone(&rt));
+    cache.insert(device_id.clone(), Arc::clone(&rt));
     Ok(found(rt))
 }
 
 /// A tenant's device by id (404 for another tenant's device).
 pub async fn get_for_tenant(
     state: &AppState,
-    tenant_id: &str,
-    device_id: &str,
+    tenant_id: &TenantId,
+    device_id: &DeviceId,
 ) -> Result<(Arc<DeviceRuntime>, bool), AppError> {
     let l = lookup_for_tenant(state, tenant_id, device_id).await?;
     Ok((l.device, l.tenant_active))
@@ -148,17 +140,17 @@ pub async fn get_for_tenant(
 /// [`get_for_tenant`] with the tenant's time zone.
 pub async fn lookup_for_tenant(
     state: &AppState,
-    tenant_id: &str,
-    device_id: &str,
+    tenant_id: &TenantId,
+    device_id: &DeviceId,
 ) -> Result<Lookup, AppError> {
     match lookup(state, device_id).await? {
-        Some(l) if l.device.tenant_id == tenant_id => Ok(l),
+        Some(l) if l.device.tenant_id == *tenant_id => Ok(l),
         _ => Err(AppError::NotFound("device")),
     }
 }
 
 /// Drops a device from this process's cache (after an edit or delete).
-pub fn forget(state: &AppState, device_id: &str) {
+pub fn forget(state: &AppState, device_id: &DeviceId) {
     state.services.devices.remove(device_id);
 }
 
@@ -172,8 +164,8 @@ pub fn forget(state: &AppState, device_id: &str) {
 /// holds the rate.
 fn build_provider(
     state: &AppState,
-    tenant_id: &str,
-    device_id: &str,
+    tenant_id: &TenantId,
+    device_id: &DeviceId,
     kind: DeviceKind,
     settings: &DeviceSettings,
     secrets: &DeviceSecrets,
@@ -194,7 +186,7 @@ fn build_provider(
             (true, Some(per_second)) => Arc::new(super::send_slots::SharedSlots::new(
                 p,
                 state.pool.clone(),
-                device_id.to_owned(),
+                device_id.clone(),
                 per_second,
             )),
             _ => p,
@@ -204,8 +196,8 @@ fn build_provider(
     // stays, so the path is the same as for real devices).
     Ok(Arc::new(Paced::new(
         crate::simulator::SimSender::new(
-            Some(tenant_id),
-            Some(device_id),
+            Some(tenant_id.as_str()),
+            Some(device_id.as_str()),
             state.services.writer.clone(),
         ),
         &whatsapp_client::PacingConfig::unlimited(),
@@ -283,7 +275,7 @@ pub(crate) fn remote_provider(
 /// pool), built on first use.
 #[derive(Default)]
 pub struct DevicesRuntime {
-    cache: std::sync::RwLock<std::collections::HashMap<String, Arc<DeviceRuntime>>>,
+    cache: std::sync::RwLock<std::collections::HashMap<DeviceId, Arc<DeviceRuntime>>>,
     http: std::sync::OnceLock<reqwest::Client>,
 }
 
@@ -294,7 +286,7 @@ impl std::fmt::Debug for DevicesRuntime {
 }
 
 impl DevicesRuntime {
-    fn get(&self, id: &str) -> Option<Arc<DeviceRuntime>> {
+    fn get(&self, id: &DeviceId) -> Option<Arc<DeviceRuntime>> {
         self.cache
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -302,14 +294,14 @@ impl DevicesRuntime {
             .cloned()
     }
 
-    fn insert(&self, id: String, rt: Arc<DeviceRuntime>) {
+    fn insert(&self, id: DeviceId, rt: Arc<DeviceRuntime>) {
         self.cache
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(id, rt);
     }
 
-    fn remove(&self, id: &str) {
+    fn remove(&self, id: &DeviceId) {
         self.cache
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

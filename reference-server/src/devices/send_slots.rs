@@ -21,11 +21,13 @@ use whatsapp_client::{
     Error as SendError, OutgoingMessage, PhoneNumber, Provider, Recipient, SendReceipt,
 };
 
+use crate::domain::DeviceId;
+
 /// A sender whose slots are reserved in the database.
 pub(crate) struct SharedSlots {
     inner: Arc<dyn Provider>,
     pool: AnyPool,
-    device_id: String,
+    device_id: DeviceId,
     spacing_us: i64,
 }
 
@@ -48,7 +50,7 @@ impl SharedSlots {
     pub(crate) fn new(
         inner: Arc<dyn Provider>,
         pool: AnyPool,
-        device_id: String,
+        device_id: DeviceId,
         per_second: u32,
     ) -> Self {
         let spacing = send_spacing(NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN));

@@ -7,6 +7,7 @@ use sqlx::AnyPool;
 
 use super::model::{Connection, ConnectionState, DeviceKind, DeviceSettings, NewPlugin, PluginRow};
 use crate::domain::{DeviceId, TenantId};
+use crate::tenants::model::TenantStatus;
 
 /// A device row as stored (secrets still encrypted).
 #[derive(Clone)]
@@ -141,8 +142,8 @@ pub(crate) async fn update(pool: &AnyPool, d: &DeviceRow) -> Result<bool, sqlx::
 /// process reloads it on the next webhook.
 pub(crate) async fn touch<'e, E>(
     exec: E,
-    tenant_id: &str,
-    id: &str,
+    tenant_id: &TenantId,
+    id: &DeviceId,
     now: i64,
 ) -> Result<(), sqlx::Error>
 where
@@ -202,8 +203,12 @@ pub(crate) async fn count(pool: &AnyPool, tenant_id: &TenantId) -> Result<i64, s
 }
 
 /// Whether the tenant has this device.
-pub(crate) async fn exists(pool: &AnyPool, tenant_id: &str, id: &str) -> Result<bool, sqlx::Error> {
-    let found: Option<String> =
+pub(crate) async fn exists(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    id: &DeviceId,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<DeviceId> =
         sqlx::query_scalar("SELECT id FROM devices WHERE tenant_id = $1 AND id = $2")
             .bind(tenant_id)
             .bind(id)
@@ -215,8 +220,8 @@ pub(crate) async fn exists(pool: &AnyPool, tenant_id: &str, id: &str) -> Result<
 /// A device's plugin pipeline, in order.
 pub(crate) async fn plugins(
     pool: &AnyPool,
-    tenant_id: &str,
-    device_id: &str,
+    tenant_id: &TenantId,
+    device_id: &DeviceId,
 ) -> Result<Vec<PluginRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT plugin, enabled, config FROM device_plugins WHERE tenant_id = $1 AND device_id = $2 \
@@ -231,8 +236,8 @@ pub(crate) async fn plugins(
 /// Replaces a device's plugin pipeline with `plugins`, in order.
 pub(crate) async fn replace_plugins(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    tenant_id: &str,
-    device_id: &str,
+    tenant_id: &TenantId,
+    device_id: &DeviceId,
     plugins: &[NewPlugin<'_>],
     now: i64,
 ) -> Result<(), sqlx::Error> {
@@ -287,7 +292,7 @@ pub(crate) async fn delete(
 /// provider's credentials (signature, token) before trusting the call.
 pub(crate) async fn load_for_webhook(
     pool: &AnyPool,
-    id: &str,
+    id: &DeviceId,
 ) -> Result<Option<DeviceRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM devices WHERE id = $1");
     sqlx::query_as::<_, Record>(&sql)
@@ -296,6 +301,41 @@ pub(crate) async fn load_for_webhook(
         .await?
         .map(DeviceRow::try_from)
         .transpose()
+}
+
+/// What the webhook path checks on every call: the device's version and
+/// its vendor's status and time zone.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct DeviceVersion {
+    /// The device's `updated_at`: a cached runtime of another version is stale.
+    pub(crate) updated_at: i64,
+    /// The vendor's status (only an active vendor's bots answer).
+    pub(crate) tenant_status: TenantStatus,
+    /// The vendor's time zone, as stored.
+    pub(crate) time_zone: String,
+}
+
+/// A device's version with its vendor's status and time zone, by device id
+/// alone (the webhook path), in one indexed query on the hot path of every
+/// inbound message; `None` when the device does not exist.
+pub(crate) async fn version_of(
+    pool: &AnyPool,
+    id: &DeviceId,
+) -> Result<Option<DeviceVersion>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT d.updated_at, t.status AS tenant_status, t.time_zone FROM devices d \
+         JOIN tenants t ON t.id = d.tenant_id WHERE d.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// A device's stored connection state and when it changed.
+#[derive(sqlx::FromRow)]
+struct StoredConnection {
+    connection_state: Option<ConnectionState>,
+    connection_changed_at: Option<i64>,
 }
 
 /// Records the connection state a provider reported at `at` (unix ms).
@@ -310,12 +350,16 @@ pub(crate) async fn set_connection(
     at: i64,
 ) -> Result<Option<Option<ConnectionState>>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let before: Option<(Option<ConnectionState>, Option<i64>)> =
+    let before: Option<StoredConnection> =
         sqlx::query_as("SELECT connection_state, connection_changed_at FROM devices WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
-    let Some((previous, changed_at)) = before else {
+    let Some(StoredConnection {
+        connection_state: previous,
+        connection_changed_at: changed_at,
+    }) = before
+    else {
         return Ok(None);
     };
     if previous == Some(state) || changed_at.is_some_and(|t| t > at) {

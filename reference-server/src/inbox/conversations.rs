@@ -42,7 +42,7 @@ impl Conversations for DeviceInbox<'_> {
         let user_id = message.from.user_id().or(message.user_id.as_ref());
         let ingest = Arc::new(Ingest {
             tenant_id: tenant.to_owned(),
-            device_id: self.device.id.clone(),
+            device_id: self.device.id.to_string(),
             phone: message.from.phone().map(|p| p.e164().to_owned()),
             user_id: user_id.map(|u| u.as_str().to_owned()),
             provider_message_id: message.id.clone(),

@@ -16,6 +16,7 @@ use crate::bots::engine::{self, Outcome};
 use crate::db::{new_id, now_ms};
 use crate::devices::DeviceKind;
 use crate::devices::registry;
+use crate::domain::DeviceId;
 use crate::http::i18n::Text;
 use crate::http::{ApiJson, ApiResult, AppError, ok};
 use crate::inbox::MessageView;
@@ -42,16 +43,27 @@ pub(super) async fn send_message(
     member: CurrentMember,
     ApiJson(body): ApiJson<SendMessage>,
 ) -> ApiResult<SentMessage> {
+    Ok(ok(send(&state, &member, body).await?))
+}
+
+/// Sends a message from one of the vendor's devices through its provider,
+/// stored in the inbox, within the plan's message quota: the rules of
+/// `POST /api/v1/messages`, shared with the console's test message.
+pub(crate) async fn send(
+    state: &AppState,
+    member: &CurrentMember,
+    body: SendMessage,
+) -> Result<SentMessage, AppError> {
     let to = PhoneNumber::parse(&body.to).map_err(|e| crate::phone::invalid("to", &e))?;
     let msg = message_from(body.text, body.message)?;
-    let (rt, _) = registry::get_for_tenant(&state, &member.tenant_id, &body.device_id).await?;
+    let (rt, _) = registry::get_for_tenant(state, &member.tenant_id, &body.device_id).await?;
     limits::consume(&state.pool, &member.tenant_id, Limit::MessagesPerMonth, 1).await?;
     let mut tx = state.begin_write().await?;
     let conv =
         inbox::upsert_conversation(&mut tx, &rt.tenant_id, &rt.id, to.as_ref(), now_ms()).await?;
     tx.commit().await?;
     let stored =
-        engine::send_and_store(&state, &rt, &conv.id, &Recipient::from(&to), &msg, "api").await?;
+        engine::send_and_store(state, &rt, &conv.id, &Recipient::from(&to), &msg, "api").await?;
     let message = inbox::get_message(&state.pool, &member.tenant_id, &stored.message_id)
         .await?
         .ok_or_else(|| AppError::internal("stored message vanished"))?;
@@ -60,10 +72,10 @@ pub(super) async fn send_message(
             message.error.unwrap_or_else(|| "send failed".to_owned()),
         ));
     }
-    Ok(ok(SentMessage {
+    Ok(SentMessage {
         conversation_id: conv.id,
         message,
-    }))
+    })
 }
 
 /// Reply as an agent, through the conversation's device. A conversation
@@ -103,7 +115,8 @@ pub(crate) async fn send_reply(
     let conv = inbox::get_conversation(&state.pool, &member.tenant_id, id)
         .await?
         .ok_or(AppError::NotFound("conversation"))?;
-    let (rt, _) = registry::get_for_tenant(state, &member.tenant_id, &conv.device_id).await?;
+    let device = DeviceId::from(conv.device_id.as_str());
+    let (rt, _) = registry::get_for_tenant(state, &member.tenant_id, &device).await?;
     // The number when known, else the business-scoped user id (only a
     // Cloud API or simulator device can send to it; another device's
     // refusal is stored as a failed message).
@@ -134,7 +147,7 @@ pub(crate) async fn send_reply(
 async fn simulator_device(
     state: &AppState,
     member: &CurrentMember,
-    device: &str,
+    device: &DeviceId,
 ) -> Result<registry::Lookup, AppError> {
     let found = registry::lookup_for_tenant(state, &member.tenant_id, device).await?;
     if found.device.kind != DeviceKind::Simulator {
@@ -166,7 +179,7 @@ async fn simulator_device(
 pub(super) async fn simulator_inbound(
     State(state): State<AppState>,
     member: CurrentMember,
-    Path(device): Path<String>,
+    Path(device): Path<DeviceId>,
     ApiJson(body): ApiJson<SimulatedInbound>,
 ) -> ApiResult<SimulatedResult> {
     Ok(ok(simulate_inbound(&state, &member, &device, body).await?))
@@ -178,7 +191,7 @@ pub(super) async fn simulator_inbound(
 pub(crate) async fn simulate_inbound(
     state: &AppState,
     member: &CurrentMember,
-    device: &str,
+    device: &DeviceId,
     body: SimulatedInbound,
 ) -> Result<SimulatedResult, AppError> {
     let found = simulator_device(state, member, device).await?;
@@ -244,7 +257,7 @@ pub(crate) async fn simulate_inbound(
 pub(super) async fn simulator_outbox(
     State(state): State<AppState>,
     member: CurrentMember,
-    Path(device): Path<String>,
+    Path(device): Path<DeviceId>,
     Query(q): Query<OutboxQuery>,
 ) -> ApiResult<Vec<SimMessage>> {
     let rt = simulator_device(&state, &member, &device).await?.device;

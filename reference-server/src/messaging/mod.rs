@@ -22,7 +22,7 @@ pub use model::{
     AgentReply, OutboxQuery, SendMessage, SentMessage, SimulatedInbound, SimulatedResult,
 };
 
-pub(crate) use http::{send_reply, simulate_inbound};
+pub(crate) use http::{send, send_reply, simulate_inbound};
 
 /// The messaging routes.
 pub fn router() -> OpenApiRouter<AppState> {

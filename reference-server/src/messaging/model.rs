@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use whatsapp_client::OutgoingMessage;
 
+use crate::domain::DeviceId;
 use crate::http::AppError;
 use crate::http::i18n::{Text, tr};
 use crate::inbox::MessageView;
@@ -15,7 +16,7 @@ use crate::simulator::SimMessage;
 #[serde(deny_unknown_fields)]
 pub struct SendMessage {
     /// The device (vendor number) to send from.
-    pub device_id: String,
+    pub device_id: DeviceId,
     /// Recipient, any common format (`0812...`, `+62 812...`).
     pub to: String,
     /// Plain text to send.

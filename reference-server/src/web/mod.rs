@@ -42,6 +42,7 @@ mod products;
 mod progress;
 mod public;
 mod sales;
+mod schema_form;
 pub mod session;
 mod settings;
 mod team;
@@ -71,11 +72,16 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/dev/outbox", get(public::outbox))
         .route("/console", get(home::home))
         .route("/console/devices", get(devices::list).post(devices::create))
+        .route("/console/devices/new/{kind}", get(devices::new))
         .route("/console/devices/{id}", get(devices::show))
+        .route("/console/devices/{id}/test", post(devices::send_test))
         .route("/console/devices/{id}/simulate", post(devices::simulate))
         .route("/console/bot", get(bot::show))
         .route("/console/bot/rules", post(bot::add_rule))
         .route("/console/bot/rules/delete", post(bot::delete_rule))
+        .route("/console/bot/plugins", post(bot::change_plugin))
+        .route("/console/bot/ai", post(bot::save_ai))
+        .route("/console/bot/hours", post(bot::save_hours))
         .route("/console/bot/try", post(bot::try_message))
         .route("/console/contacts", get(contacts::list))
         .route("/console/contacts/import", post(contacts::import))

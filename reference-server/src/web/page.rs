@@ -292,6 +292,26 @@ impl FormErrors {
     }
 }
 
+impl FormErrors {
+    /// Takes a client error of a shared rule into the form: next to the
+    /// field of `fields` its message is about (the shared rules say
+    /// `field: reason`), else above the form. Server errors, 401 and 404
+    /// stay page errors.
+    pub fn absorb_about(&mut self, e: AppError, fields: &[&'static str]) -> Result<(), PageError> {
+        let english = e.message(Lang::En);
+        let about = fields.iter().copied().find(|f| {
+            english
+                .strip_prefix(f)
+                .is_some_and(|rest| rest.starts_with(':'))
+        });
+        let code = e.code();
+        match about {
+            Some(field) => self.absorb(e, &[(code, field)]),
+            None => self.absorb(e, &[]),
+        }
+    }
+}
+
 /// The answer to a form that failed validation: the page again, with the
 /// errors and what the user typed, as 422.
 pub fn invalid(page: &impl Template) -> PageResult {
@@ -347,6 +367,16 @@ impl FormFields {
             .iter()
             .find(|(k, _)| k == name)
             .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// A form of these name-value pairs (as a browser would post them).
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        Self(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
     }
 
     /// Every value of `name`, in order.

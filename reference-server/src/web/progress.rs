@@ -23,7 +23,7 @@ pub(super) async fn of(state: &AppState, member: &CurrentMember) -> Result<Progr
     let devices = crate::devices::store::list(pool, tenant).await?;
     let mut bot_rules = false;
     for d in &devices {
-        let plugins = crate::bots::load_device_plugins(pool, tenant.as_str(), &d.id).await?;
+        let plugins = crate::bots::load_device_plugins(pool, tenant, &d.id).await?;
         bot_rules |= plugins.iter().any(|p| {
             p.enabled
                 && p.config

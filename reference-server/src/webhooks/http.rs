@@ -16,6 +16,7 @@ use crate::AppState;
 use crate::bots::engine::{self, Outcome};
 use crate::devices::DeviceKind;
 use crate::devices::registry::{self, DeviceRuntime};
+use crate::domain::DeviceId;
 use crate::http::i18n::Text;
 use crate::http::{ApiResult, AppError, ok};
 
@@ -43,7 +44,7 @@ fn query_param(query: Option<&str>, name: &str) -> Option<String> {
 )]
 pub(super) async fn verify_webhook(
     State(state): State<AppState>,
-    Path(device): Path<String>,
+    Path(device): Path<DeviceId>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let (rt, _) = registry::get(&state, &device)
@@ -136,7 +137,7 @@ fn authenticate_and_parse(
 )]
 pub(super) async fn receive_webhook(
     State(state): State<AppState>,
-    Path(device): Path<String>,
+    Path(device): Path<DeviceId>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,

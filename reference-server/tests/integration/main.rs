@@ -40,4 +40,5 @@ mod web_admin;
 mod web_campaigns;
 mod web_campaigns_browser;
 mod web_console;
+mod web_devices_bot;
 mod web_pages;

@@ -89,11 +89,7 @@ async fn campaign_journey_in_the_browser() {
     contacts(&app, &v, 5000, 1, "lain").await;
 
     let b = Browser::start(&app.base).await;
-    b.goto("/login").await;
-    b.fill("#f-email", &v.email).await;
-    b.fill("#f-password", &v.password).await;
-    b.click("form[action='/login'] button[type=submit]").await;
-    b.find("nav.menu").await;
+    b.login(&v.email, &v.password).await;
 
     // From the menu to an empty list, then the form.
     b.click("nav a[href='/console/campaigns']").await;

@@ -344,8 +344,7 @@ async fn device_provider(
     device_id: &DeviceId,
 ) -> Result<Option<Arc<dyn Provider>>, AppError> {
     let (rt, active) =
-        crate::devices::registry::get_for_tenant(state, tenant_id.as_str(), device_id.as_str())
-            .await?;
+        crate::devices::registry::get_for_tenant(state, tenant_id, device_id).await?;
     if !active {
         return Ok(None);
     }

@@ -234,6 +234,16 @@ impl Browser {
 }
 
 impl Browser {
+    /// Signs in through the login page and waits for the console.
+    pub async fn login(&self, email: &str, password: &str) {
+        self.goto("/login").await;
+        self.fill("#f-email", email).await;
+        self.fill("#f-password", password).await;
+        self.click("form[action='/login'] button[type=submit]")
+            .await;
+        self.find("nav.menu").await;
+    }
+
     /// Accepts the page's `confirm()` question (forms with `data-confirm`).
     pub async fn accept_confirm(&self) {
         for _ in 0..50 {
