@@ -10,6 +10,7 @@ use super::model::{
     Bucket, CampaignAnalytics, DAY_MS, Day, FormatQuery, KeywordCount, Overview, OverviewQuery,
     TextCount, TimelineQuery, day_label, ms_text, rates,
 };
+use crate::inbox::{Direction, Sender};
 use crate::AppState;
 use crate::audit::{self, Action, Entry};
 use crate::auth::CurrentMember;
@@ -242,13 +243,13 @@ async fn overview_of(
         let Some(day) = map.get_mut(&r.day) else {
             continue;
         };
-        if r.direction == "in" {
+        if r.direction == Direction::In {
             day.messages_in += r.n;
         } else {
             day.messages_out += r.n;
-            match r.sender.as_str() {
-                "bot" => day.bot_replies += r.n,
-                "agent" => day.human_replies += r.n,
+            match r.sender {
+                Sender::Bot => day.bot_replies += r.n,
+                Sender::Agent => day.human_replies += r.n,
                 _ => {}
             }
         }

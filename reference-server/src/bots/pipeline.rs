@@ -28,6 +28,7 @@ use whatsapp_client::Recipient;
 use whatsapp_client::webhook::InboundMessage;
 
 use super::PluginInfo;
+use super::reason::KeywordIndex;
 use crate::AppState;
 use crate::devices::registry::DeviceRuntime;
 use crate::http::AppError;
@@ -71,6 +72,16 @@ struct Loaded {
 /// A device's configured handlers, in order.
 type Pipeline = Arc<[Arc<dyn Handler>]>;
 
+/// A device's pipeline as the inbound path runs it: the handlers and the
+/// keyword rules its replies are explained with.
+#[derive(Clone)]
+pub(crate) struct DevicePipeline {
+    /// The configured handlers, in order.
+    pub(crate) handlers: Pipeline,
+    /// The keyword rules of its keyword-rules plugin.
+    pub(crate) keywords: Arc<KeywordIndex>,
+}
+
 /// A configured plugin with the history it reads
 /// ([`history_depth`]), for `bot-core`'s pipeline.
 struct Configured {
@@ -112,7 +123,7 @@ pub(crate) struct Plugins {
     plugins_dir: Option<PathBuf>,
     cache_dir: PathBuf,
     loaded: OnceCell<Result<Loaded, String>>,
-    pipelines: RwLock<HashMap<String, (i64, Pipeline)>>,
+    pipelines: RwLock<HashMap<String, (i64, DevicePipeline)>>,
     /// Held while a pipeline is built ([`Plugins::pipeline`]).
     building: tokio::sync::Mutex<()>,
 }
@@ -337,7 +348,10 @@ impl Plugins {
     }
 
     /// The pipeline of `device`, built from its stored configuration.
-    pub(crate) async fn pipeline(&self, device: &DeviceRuntime) -> Result<Pipeline, AppError> {
+    pub(crate) async fn pipeline(
+        &self,
+        device: &DeviceRuntime,
+    ) -> Result<DevicePipeline, AppError> {
         if let Some(p) = self.cached(device) {
             return Ok(p);
         }
@@ -360,7 +374,7 @@ impl Plugins {
         Ok(p)
     }
 
-    fn cached(&self, device: &DeviceRuntime) -> Option<Pipeline> {
+    fn cached(&self, device: &DeviceRuntime) -> Option<DevicePipeline> {
         self.pipelines
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -395,8 +409,9 @@ async fn build(
     components: &BTreeMap<String, Arc<PluginComponent>>,
     device_id: &str,
     rows: Vec<super::DevicePlugin>,
-) -> Result<Pipeline, AppError> {
+) -> Result<DevicePipeline, AppError> {
     let mut handlers: Vec<Arc<dyn Handler>> = Vec::new();
+    let mut keywords = KeywordIndex::default();
     for row in rows.into_iter().filter(|r| r.enabled) {
         let Some(c) = components.get(&row.plugin) else {
             tracing::warn!(device = %device_id, plugin = %row.plugin, "configured plugin is not available; skipped");
@@ -426,6 +441,9 @@ async fn build(
         match outcome {
             Ok(handler) => {
                 let history = history_depth(&handler, &row.config);
+                if handler.name() == "keyword-rules" {
+                    keywords = KeywordIndex::from_config(&row.config);
+                }
                 handlers.push(Arc::new(Configured { handler, history }));
             }
             Err(e @ ConfigureError::Unchecked { .. }) => {
@@ -439,7 +457,10 @@ async fn build(
             }
         }
     }
-    Ok(handlers.into())
+    Ok(DevicePipeline {
+        handlers: handlers.into(),
+        keywords: Arc::new(keywords),
+    })
 }
 
 /// What the inbound path knows of the customer before the bot runs, read
@@ -529,13 +550,14 @@ pub(crate) async fn apply_tag(state: &AppState, tenant: &str, phone: &str, tag: 
         return;
     }
     let result = async {
-        let contact_id = crate::contacts::find_or_create(&state.pool, tenant, phone, None)
+        let tenant = crate::domain::TenantId::from(tenant);
+        let contact_id = crate::contacts::find_or_create(&state.pool, &tenant, phone, None)
             .await?
             .id;
         if add {
-            crate::contacts::store::tag(&state.pool, tenant, &contact_id, tag).await?;
+            crate::contacts::store::tag(&state.pool, &tenant, &contact_id, tag).await?;
         } else {
-            crate::contacts::store::untag(&state.pool, tenant, &contact_id, tag).await?;
+            crate::contacts::store::untag(&state.pool, &tenant, &contact_id, tag).await?;
         }
         Ok::<_, sqlx::Error>(())
     }

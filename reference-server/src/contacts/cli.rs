@@ -155,6 +155,8 @@ async fn import(state: &AppState, args: ImportArgs) -> Result<ImportReport, AppE
     ))
     .map_err(AppError::internal)?;
     let progress_bar = bar.clone();
+    let tenant_id = crate::domain::TenantId::from(tenant_id);
+    let group = args.group.map(crate::domain::GroupId::from);
     let result = run_import(
         state,
         &tenant_id,
@@ -163,7 +165,7 @@ async fn import(state: &AppState, args: ImportArgs) -> Result<ImportReport, AppE
         None,
         &args.map.unwrap_or_default(),
         args.tags,
-        args.group.as_deref(),
+        group.as_ref(),
         args.update_existing,
         args.dry_run,
         move |done, total| {
