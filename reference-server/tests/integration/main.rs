@@ -40,3 +40,5 @@ mod web_campaigns;
 mod web_campaigns_browser;
 mod web_console;
 mod web_pages;
+mod web_people;
+mod web_people_browser;
