@@ -10,7 +10,6 @@ use super::model::{
     Bucket, CampaignAnalytics, DAY_MS, Day, FormatQuery, KeywordCount, Overview, OverviewQuery,
     TextCount, TimelineQuery, day_label, ms_text, rates,
 };
-use crate::inbox::{Direction, Sender};
 use crate::AppState;
 use crate::audit::{self, Action, Entry};
 use crate::auth::CurrentMember;
@@ -20,6 +19,7 @@ use crate::domain::{CampaignId, TenantId};
 use crate::http::export::{self, ExportFormat, Table};
 use crate::http::i18n::{Text, tr};
 use crate::http::{ApiResult, AppError, Data, ErrorBody, ok};
+use crate::inbox::{Direction, Sender};
 
 /// The campaign's first messages per bucket of `bucket_ms`, oldest first.
 async fn timeline(

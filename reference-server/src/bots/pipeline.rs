@@ -607,13 +607,13 @@ mod tests {
             Err(e) => assert!(matches!(e, AppError::Internal { .. }), "{e}"),
             Ok(p) => panic!(
                 "built a pipeline of {} handlers without the unchecked plugin",
-                p.len()
+                p.handlers.len()
             ),
         }
         // A refusal leaves the plugin out; the others stay.
         let p = build(&components, "d1", vec![row("validate-refuse"), row("echo")])
             .await
             .unwrap();
-        assert_eq!(p.len(), 1);
+        assert_eq!(p.handlers.len(), 1);
     }
 }

@@ -154,7 +154,13 @@ mod tests {
             r.describe(Lang::Id),
             "Aturan kata kunci \"harga\" cocok: \"harga\" (mengandung)"
         );
-        let re = explain("keyword-rules", Some("resi"), true, Some("resi 1"), &index());
+        let re = explain(
+            "keyword-rules",
+            Some("resi"),
+            true,
+            Some("resi 1"),
+            &index(),
+        );
         assert_eq!(re.keyword.as_deref(), Some("^resi"));
         assert!(re.describe(Lang::En).ends_with("handed to an agent"));
     }
@@ -171,7 +177,10 @@ mod tests {
             kind("keyword-rules", Some("out-of-hours")),
             ReasonKind::OutOfHours
         );
-        assert_eq!(kind("ai-reply", Some("ai-reply:fallback")), ReasonKind::AiFallback);
+        assert_eq!(
+            kind("ai-reply", Some("ai-reply:fallback")),
+            ReasonKind::AiFallback
+        );
         let ai = explain("ai-reply", Some("ai-reply:order"), false, None, &k);
         assert_eq!(
             (ai.kind, ai.rule.as_deref()),

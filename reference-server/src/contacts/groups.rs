@@ -3,9 +3,7 @@
 
 use axum::extract::{Path, State};
 
-use super::model::{
-    CreateGroup, GroupMembers, GroupView, duplicate_group, validate_group_name,
-};
+use super::model::{CreateGroup, GroupMembers, GroupView, duplicate_group, validate_group_name};
 use super::store;
 use crate::AppState;
 use crate::auth::{CurrentMember, Role};

@@ -112,9 +112,7 @@ async fn list_contacts(
 ) -> ApiResult<ContactPage> {
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let offset = q.offset.unwrap_or(0).max(0);
-    Ok(ok(
-        list(&state, &member, &q.filter(), limit, offset).await?
-    ))
+    Ok(ok(list(&state, &member, &q.filter(), limit, offset).await?))
 }
 
 /// A page of the vendor's contacts matching `filter`, oldest first: the
@@ -126,8 +124,7 @@ pub(crate) async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<ContactPage, AppError> {
-    let (items, total) =
-        store::list(&state.pool, &member.tenant_id, filter, limit, offset).await?;
+    let (items, total) = store::list(&state.pool, &member.tenant_id, filter, limit, offset).await?;
     Ok(ContactPage {
         items: items.into_iter().map(ContactView::from).collect(),
         total,

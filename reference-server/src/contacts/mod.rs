@@ -30,8 +30,8 @@ use crate::AppState;
 use crate::db::now_ms;
 use crate::domain::{ContactId, TenantId};
 
-pub(crate) use http::{get, list, update};
 pub use http::{export_file, run_import};
+pub(crate) use http::{get, list, update};
 pub use model::{
     Audience, ContactForSend, ContactPage, ContactView, CreateContact, CreateGroup, ExportQuery,
     GroupMembers, GroupView, ImportReport, ImportRequest, ListQuery, UpdateContact,

@@ -198,7 +198,12 @@ pub async fn list(
     for b in &binds {
         q = q.bind(b);
     }
-    let mut out: Vec<Contact> = q.fetch_all(pool).await?.into_iter().map(Contact::from).collect();
+    let mut out: Vec<Contact> = q
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(Contact::from)
+        .collect();
     attach_tags(pool, tenant_id, &mut out).await?;
     Ok((out, total))
 }
@@ -219,7 +224,12 @@ pub async fn all_matching(
     for b in &binds {
         q = q.bind(b);
     }
-    let mut out: Vec<Contact> = q.fetch_all(pool).await?.into_iter().map(Contact::from).collect();
+    let mut out: Vec<Contact> = q
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(Contact::from)
+        .collect();
     attach_tags(pool, tenant_id, &mut out).await?;
     Ok(out)
 }
@@ -292,10 +302,7 @@ pub async fn remember_fields<'a>(
 }
 
 /// The custom field names the tenant's contacts use, sorted.
-pub async fn field_names(
-    pool: &AnyPool,
-    tenant_id: &TenantId,
-) -> Result<Vec<String>, sqlx::Error> {
+pub async fn field_names(pool: &AnyPool, tenant_id: &TenantId) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT name FROM contact_field_names WHERE tenant_id = $1 ORDER BY name")
         .bind(tenant_id)
         .fetch_all(pool)

@@ -23,8 +23,8 @@ use super::model::{ConversationOwner, Direction, MessageStatus, Sender};
 use super::store::{self, ConversationKey, NewMessage, Touch};
 use crate::AppState;
 use crate::db::{BatchJob, JobFuture, now_ms};
-use crate::domain::{ConversationId, MessageId, TenantId};
 use crate::devices::registry::DeviceRuntime;
+use crate::domain::{ConversationId, MessageId, TenantId};
 
 /// One device's conversations, for one inbound message's turn.
 pub(crate) struct DeviceInbox<'a> {
@@ -90,8 +90,7 @@ impl Conversations for DeviceInbox<'_> {
         limit: u32,
     ) -> Result<Vec<HistoryEntry>, StoreError> {
         let (tenant, id) = ids(conversation);
-        let rows =
-            store::recent_messages(&self.state.pool, &tenant, &id, i64::from(limit)).await?;
+        let rows = store::recent_messages(&self.state.pool, &tenant, &id, i64::from(limit)).await?;
         Ok(rows
             .into_iter()
             .rev()
@@ -120,14 +119,7 @@ impl Conversations for DeviceInbox<'_> {
 
     async fn hand_back(&self, conversation: &Conversation, _at_ms: i64) -> Result<(), StoreError> {
         let (tenant, id) = ids(conversation);
-        store::set_owner(
-            &self.state.pool,
-            &tenant,
-            &id,
-            ConversationOwner::Bot,
-            None,
-        )
-        .await?;
+        store::set_owner(&self.state.pool, &tenant, &id, ConversationOwner::Bot, None).await?;
         Ok(())
     }
 }

@@ -200,6 +200,6 @@ pub(crate) async fn hand_back_conversation(
         ConversationOwner::Bot,
         None,
     )
-        .await?
-        .ok_or(AppError::NotFound("conversation"))
+    .await?
+    .ok_or(AppError::NotFound("conversation"))
 }

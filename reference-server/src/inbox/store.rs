@@ -19,7 +19,7 @@ pub(crate) const CONVERSATION_COLUMNS: &str = "id, device_id, contact_number, co
 
 /// A `conversations` row as [`ConversationView`] reads it.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub(crate) struct ConversationRow {
+struct ConversationRow {
     id: ConversationId,
     device_id: DeviceId,
     /// A number (E.164, `+...`) or, while no number is known, the user id.

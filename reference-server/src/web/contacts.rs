@@ -33,11 +33,20 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/console/contacts/import", post(import))
         .route("/console/contacts/export", get(export))
         .route("/console/contacts/groups", get(groups).post(create_group))
-        .route("/console/contacts/groups/{group_id}/rename", post(rename_group))
-        .route("/console/contacts/groups/{group_id}/delete", post(delete_group))
+        .route(
+            "/console/contacts/groups/{group_id}/rename",
+            post(rename_group),
+        )
+        .route(
+            "/console/contacts/groups/{group_id}/delete",
+            post(delete_group),
+        )
         .route("/console/contacts/{contact_id}", get(show).post(change))
         .route("/console/contacts/{contact_id}/tags", post(add_tag))
-        .route("/console/contacts/{contact_id}/tags/remove", post(remove_tag))
+        .route(
+            "/console/contacts/{contact_id}/tags/remove",
+            post(remove_tag),
+        )
         .route("/console/contacts/{contact_id}/groups", post(set_groups))
         .route("/console/contacts/{contact_id}/opt-out", post(opt_out))
 }
@@ -82,7 +91,11 @@ impl Filters {
     }
 
     fn page(&self) -> i64 {
-        self.page.trim().parse::<i64>().unwrap_or(1).clamp(1, 100_000)
+        self.page
+            .trim()
+            .parse::<i64>()
+            .unwrap_or(1)
+            .clamp(1, 100_000)
     }
 
     /// The address of page `page` of the list with these filters.
@@ -139,14 +152,8 @@ async fn page(
 ) -> Result<ContactsPage, PageError> {
     c.member.require(Role::Agent)?;
     let page = filters.page();
-    let found = crate::contacts::list(
-        state,
-        &c.member,
-        &filters.filter(),
-        PAGE,
-        (page - 1) * PAGE,
-    )
-    .await?;
+    let found =
+        crate::contacts::list(state, &c.member, &filters.filter(), PAGE, (page - 1) * PAGE).await?;
     let groups = crate::contacts::store::groups(&state.pool, &c.member.tenant_id).await?;
     let pages = ((found.total + PAGE - 1) / PAGE).max(1);
     Ok(ContactsPage {
@@ -380,7 +387,7 @@ pub(super) async fn change(
         ..no_change()
     };
     let fields = [
-        ("invalid_phone", "phone"),
+        ("invalid_phone_number", "phone"),
         ("contact_exists", "phone"),
         ("invalid_name", "name"),
     ];
@@ -430,7 +437,11 @@ pub(super) async fn remove_tag(
 ) -> PageResult {
     c.member.require(Role::Admin)?;
     let current = crate::contacts::get(&state, &c.member, &id).await?;
-    let tags = current.tags.into_iter().filter(|t| *t != form.tag).collect();
+    let tags = current
+        .tags
+        .into_iter()
+        .filter(|t| *t != form.tag)
+        .collect();
     let change = UpdateContact {
         tags: Some(tags),
         ..no_change()
@@ -483,7 +494,7 @@ struct GroupsPage {
     chrome: Chrome,
     groups: Vec<GroupView>,
     /// The new group's name as typed.
-    name: String,
+    new_name: String,
     /// The group whose rename was refused, and the name typed for it.
     renaming: Option<(GroupId, String)>,
     errors: FormErrors,
@@ -510,7 +521,7 @@ impl GroupsPage {
 async fn groups_page(
     state: &AppState,
     c: Console,
-    name: String,
+    new_name: String,
     renaming: Option<(GroupId, String)>,
     errors: FormErrors,
 ) -> Result<GroupsPage, PageError> {
@@ -519,7 +530,7 @@ async fn groups_page(
     Ok(GroupsPage {
         chrome: c.chrome.at("contacts"),
         groups,
-        name,
+        new_name,
         renaming,
         errors,
     })

@@ -31,7 +31,11 @@ async fn group(app: &TestApp, v: &VendorSession, name: &str) -> String {
 }
 
 async fn api_contact(app: &TestApp, v: &VendorSession, id: &str) -> Value {
-    data(app.get(&format!("/api/v1/contacts/{id}"), &v.token).await, 200).await
+    data(
+        app.get(&format!("/api/v1/contacts/{id}"), &v.token).await,
+        200,
+    )
+    .await
 }
 
 /// The names in the page's contact table, in order.
@@ -113,7 +117,9 @@ async fn contact_pages(kind: DbKind) {
     assert_eq!(listed(&page), ["Sari"]);
     // The export links carry the filters.
     assert!(
-        page.contains("/console/contacts/export?format=csv&amp;q=a&amp;tag=&amp;group_id=&amp;opted_out=no"),
+        page.contains(
+            "/console/contacts/export?format=csv&#38;q=a&#38;tag=&#38;group_id=&#38;opted_out=no"
+        ),
         "{page}"
     );
 
@@ -143,7 +149,16 @@ async fn contact_pages(kind: DbKind) {
     assert!(second.contains("id=\"page-prev\""));
     assert!(!second.contains("id=\"page-next\""));
     let massal = web.page("/console/contacts?q=massal&page=2", 200).await;
-    assert_eq!(listed(&massal), ["Massal 50", "Massal 51", "Massal 52", "Massal 53", "Massal 54"]);
+    assert_eq!(
+        listed(&massal),
+        [
+            "Massal 50",
+            "Massal 51",
+            "Massal 52",
+            "Massal 53",
+            "Massal 54"
+        ]
+    );
 
     // The contact's page: name and number.
     let path = format!("/console/contacts/{sari}");
@@ -195,12 +210,18 @@ async fn contact_pages(kind: DbKind) {
     assert_eq!(res.status(), 422);
     let body = res.text().await.unwrap();
     assert!(body.contains("id=\"e-tag\""), "{body}");
-    assert!(body.contains(&format!("value=\"{long}\"")), "typed tag kept");
+    assert!(
+        body.contains(&format!("value=\"{long}\"")),
+        "typed tag kept"
+    );
     let res = web
         .submit(&path, &format!("{path}/tags/remove"), &[("tag", "vip")])
         .await;
     assert_eq!(res.status(), 303);
-    assert_eq!(api_contact(&app, &a, &sari).await["tags"], json!(["langganan"]));
+    assert_eq!(
+        api_contact(&app, &a, &sari).await["tags"],
+        json!(["langganan"])
+    );
 
     // Groups: join, then leave.
     let res = web
@@ -240,7 +261,11 @@ async fn contact_pages(kind: DbKind) {
 
     // Without the CSRF token nothing changes.
     let res = web
-        .post(&path, None, &[("name", "Tanpa Token"), ("phone", "081211110009")])
+        .post(
+            &path,
+            None,
+            &[("name", "Tanpa Token"), ("phone", "081211110009")],
+        )
         .await;
     assert_eq!(res.status(), 403);
     let res = web
@@ -248,20 +273,34 @@ async fn contact_pages(kind: DbKind) {
         .await;
     assert_eq!(res.status(), 403);
     let c = api_contact(&app, &a, &sari).await;
-    assert_eq!((c["name"].as_str(), c["opted_out"].as_bool()), (Some("Sari Wulan"), Some(false)));
+    assert_eq!(
+        (c["name"].as_str(), c["opted_out"].as_bool()),
+        (Some("Sari Wulan"), Some(false))
+    );
 
     // Another vendor's contact: not found, on every route, and unchanged.
-    let theirs = contact(&app, &b, json!({"phone": "081299990001", "name": "Rahasia"})).await;
+    let theirs = contact(
+        &app,
+        &b,
+        json!({"phone": "081299990001", "name": "Rahasia"}),
+    )
+    .await;
     let their_path = format!("/console/contacts/{theirs}");
     let page = web.page(&their_path, 404).await;
     assert!(!page.contains("Rahasia"));
     let t = web.token(&path).await;
     for (to, fields) in [
-        (their_path.clone(), vec![("name", "Dicuri"), ("phone", "081299990001")]),
+        (
+            their_path.clone(),
+            vec![("name", "Dicuri"), ("phone", "081299990001")],
+        ),
         (format!("{their_path}/tags"), vec![("tag", "dicuri")]),
         (format!("{their_path}/tags/remove"), vec![("tag", "x")]),
         (format!("{their_path}/opt-out"), vec![("opted_out", "1")]),
-        (format!("{their_path}/groups"), vec![("group", setia.as_str())]),
+        (
+            format!("{their_path}/groups"),
+            vec![("group", setia.as_str())],
+        ),
     ] {
         let res = web.post(&to, Some(&t), &fields).await;
         assert_eq!(res.status(), 404, "POST {to}");
@@ -273,15 +312,24 @@ async fn contact_pages(kind: DbKind) {
     // Their group cannot be joined from our contact either.
     let their_group = group(&app, &b, "Grup B").await;
     let res = web
-        .post(&format!("{path}/groups"), Some(&t), &[("group", &their_group)])
+        .post(
+            &format!("{path}/groups"),
+            Some(&t),
+            &[("group", &their_group)],
+        )
         .await;
     assert_eq!(res.status(), 404);
 
     // The groups page: create, refuse, rename, delete.
     let groups = "/console/contacts/groups";
     let page = web.page(groups, 200).await;
-    assert!(page.contains("Setia") && page.contains("1 anggota"), "{page}");
-    let res = web.submit(groups, groups, &[("name", "Pelanggan Baru")]).await;
+    assert!(
+        page.contains("Setia") && page.contains("1 anggota"),
+        "{page}"
+    );
+    let res = web
+        .submit(groups, groups, &[("name", "Pelanggan Baru")])
+        .await;
     assert_eq!(res.status(), 303);
     let listed_groups = data(app.get("/api/v1/contact-groups", &a.token).await, 200).await;
     let baru = listed_groups
@@ -299,21 +347,42 @@ async fn contact_pages(kind: DbKind) {
     let res = web.submit(groups, groups, &[("name", "Setia")]).await;
     assert_eq!(res.status(), 422);
     let body = res.text().await.unwrap();
-    assert!(body.contains("id=\"e-name\"") && body.contains("value=\"Setia\""), "{body}");
+    assert!(
+        body.contains("id=\"e-name\"") && body.contains("value=\"Setia\""),
+        "{body}"
+    );
     let res = web
-        .submit(groups, &format!("{groups}/{baru}/rename"), &[("name", "Setia")])
+        .submit(
+            groups,
+            &format!("{groups}/{baru}/rename"),
+            &[("name", "Setia")],
+        )
         .await;
     assert_eq!(res.status(), 422);
     let body = res.text().await.unwrap();
     assert!(body.contains("id=\"e-rename\""), "{body}");
     let res = web
-        .submit(groups, &format!("{groups}/{baru}/rename"), &[("name", "Pelanggan Lama")])
+        .submit(
+            groups,
+            &format!("{groups}/{baru}/rename"),
+            &[("name", "Pelanggan Lama")],
+        )
         .await;
     assert_eq!(res.status(), 303);
     let g = data(app.get("/api/v1/contact-groups", &a.token).await, 200).await;
-    assert!(g.as_array().unwrap().iter().any(|g| g["name"] == "Pelanggan Lama"), "{g}");
+    assert!(
+        g.as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["name"] == "Pelanggan Lama"),
+        "{g}"
+    );
     let res = web
-        .submit(groups, &format!("{groups}/{their_group}/rename"), &[("name", "Dicuri")])
+        .submit(
+            groups,
+            &format!("{groups}/{their_group}/rename"),
+            &[("name", "Dicuri")],
+        )
         .await;
     assert_eq!(res.status(), 404);
     let res = web
@@ -326,7 +395,9 @@ async fn contact_pages(kind: DbKind) {
         .post(&format!("{groups}/{baru}/delete"), None, &[])
         .await;
     assert_eq!(res.status(), 403);
-    let res = web.submit(groups, &format!("{groups}/{baru}/delete"), &[]).await;
+    let res = web
+        .submit(groups, &format!("{groups}/{baru}/delete"), &[])
+        .await;
     assert_eq!(res.status(), 303);
     let g = data(app.get("/api/v1/contact-groups", &a.token).await, 200).await;
     assert_eq!(g.as_array().unwrap().len(), 1, "{g}");
@@ -369,9 +440,19 @@ async fn contact_export(kind: DbKind) {
         json!({"phone": "081233330001", "name": "Sari", "tags": ["vip"], "fields": {"kota": "Medan"}}),
     )
     .await;
-    contact(&app, &a, json!({"phone": "081233330002", "name": "Budi", "tags": ["vip"]})).await;
+    contact(
+        &app,
+        &a,
+        json!({"phone": "081233330002", "name": "Budi", "tags": ["vip"]}),
+    )
+    .await;
     let ani = contact(&app, &a, json!({"phone": "081233330003", "name": "Ani"})).await;
-    contact(&app, &b, json!({"phone": "081233330004", "name": "Bukan Milik A", "tags": ["vip"]})).await;
+    contact(
+        &app,
+        &b,
+        json!({"phone": "081233330004", "name": "Bukan Milik A", "tags": ["vip"]}),
+    )
+    .await;
     data(
         app.request(
             Method::PATCH,
@@ -391,15 +472,24 @@ async fn contact_export(kind: DbKind) {
         .await;
     assert_eq!(res.status(), 200);
     assert!(
-        res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"),
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"),
         "{:?}",
         res.headers()
     );
     let text = res.text().await.unwrap();
-    assert_eq!(text.lines().next().unwrap(), "phone,name,tags,opted_out,kota");
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "phone,name,tags,opted_out,kota"
+    );
     assert_eq!(
         csv_rows(&text),
-        ["+6281233330001,Sari,vip,false,Medan", "+6281233330002,Budi,vip,false,"]
+        [
+            "+6281233330001,Sari,vip,false,Medan",
+            "+6281233330002,Budi,vip,false,"
+        ]
     );
     // By name, and opted out only.
     let text = web
@@ -435,16 +525,25 @@ async fn contact_export(kind: DbKind) {
 
     // The API takes the same filters.
     let res = app
-        .get("/api/v1/contacts/export?format=csv&tag=vip&q=sari", &a.token)
+        .get(
+            "/api/v1/contacts/export?format=csv&tag=vip&q=sari",
+            &a.token,
+        )
         .await;
     assert_eq!(
         csv_rows(&res.text().await.unwrap()),
         ["+6281233330001,Sari,vip,false,Medan"]
     );
     let res = app
-        .get("/api/v1/contacts/export?format=csv&opted_out=true", &a.token)
+        .get(
+            "/api/v1/contacts/export?format=csv&opted_out=true",
+            &a.token,
+        )
         .await;
-    assert_eq!(csv_rows(&res.text().await.unwrap()), ["+6281233330003,Ani,,true,"]);
+    assert_eq!(
+        csv_rows(&res.text().await.unwrap()),
+        ["+6281233330003,Ani,,true,"]
+    );
     // Unfiltered: everything of the vendor, nothing of another.
     let res = app.get("/api/v1/contacts/export", &a.token).await;
     let text = res.text().await.unwrap();
@@ -533,12 +632,21 @@ async fn inbox_reasons(kind: DbKind) {
     assert!(page.contains("class=\"why\""), "{page}");
     assert!(
         page.contains("Aturan kata kunci &#34;harga&#34; cocok: &#34;harga&#34; (mengandung)")
-            || page.contains("Aturan kata kunci &quot;harga&quot; cocok: &quot;harga&quot; (mengandung)"),
+            || page.contains(
+                "Aturan kata kunci &quot;harga&quot; cocok: &quot;harga&quot; (mengandung)"
+            ),
         "{page}"
     );
-    assert!(page.contains("Tidak ada aturan yang cocok: balasan bawaan"), "{page}");
+    assert!(
+        page.contains("Tidak ada aturan yang cocok: balasan bawaan"),
+        "{page}"
+    );
     assert!(page.contains("percakapan diserahkan ke agen"), "{page}");
-    assert_eq!(page.matches("class=\"why\"").count(), 3, "only the bot's replies");
+    assert_eq!(
+        page.matches("class=\"why\"").count(),
+        3,
+        "only the bot's replies"
+    );
 
     // The OpenAPI document describes the reason and its kinds.
     let doc: Value = app
@@ -551,11 +659,24 @@ async fn inbox_reasons(kind: DbKind) {
         .await
         .unwrap();
     let schemas = &doc["components"]["schemas"];
-    assert!(schemas["MessageView"]["properties"]["reason"].is_object(), "{}", schemas["MessageView"]);
+    assert!(
+        schemas["MessageView"]["properties"]["reason"].is_object(),
+        "{}",
+        schemas["MessageView"]
+    );
     let kinds = schemas["ReasonKind"]["enum"].as_array().unwrap();
-    assert!(kinds.contains(&json!("keyword_rule")) && kinds.contains(&json!("plan_limit")), "{kinds:?}");
-    assert_eq!(schemas["Sender"]["enum"], json!(["contact", "bot", "agent", "api", "system"]));
-    assert_eq!(schemas["ConversationOwner"]["enum"], json!(["bot", "agent"]));
+    assert!(
+        kinds.contains(&json!("keyword_rule")) && kinds.contains(&json!("plan_limit")),
+        "{kinds:?}"
+    );
+    assert_eq!(
+        schemas["Sender"]["enum"],
+        json!(["contact", "bot", "agent", "api", "system"])
+    );
+    assert_eq!(
+        schemas["ConversationOwner"]["enum"],
+        json!(["bot", "agent"])
+    );
     app.stop().await;
 }
 both_dbs!(inbox_reasons);

@@ -19,7 +19,10 @@ const SIZES: [(&str, u32, u32); 2] = [("phone360", 360, 740), ("desktop", 1280, 
 async fn look(b: &Browser, name: &str) {
     b.resize(360, 740).await;
     let over = b.overflowing().await;
-    assert!(over.is_empty(), "{name} scrolls sideways at 360 px: {over:?}");
+    assert!(
+        over.is_empty(),
+        "{name} scrolls sideways at 360 px: {over:?}"
+    );
     b.shot_sizes(name, &SIZES).await;
 }
 
@@ -45,8 +48,12 @@ async fn contacts_and_inbox_in_the_browser() {
         .await;
     }
     data(
-        app.post("/api/v1/contact-groups", &v.token, json!({"name": "Pelanggan Setia"}))
-            .await,
+        app.post(
+            "/api/v1/contact-groups",
+            &v.token,
+            json!({"name": "Pelanggan Setia"}),
+        )
+        .await,
         201,
     )
     .await;
@@ -98,7 +105,10 @@ async fn contacts_and_inbox_in_the_browser() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let body = b.body().await;
-    assert!(body.contains("Sari Wulandari") && !body.contains("Ani Lestari"), "{body}");
+    assert!(
+        body.contains("Sari Wulandari") && !body.contains("Ani Lestari"),
+        "{body}"
+    );
     look(&b, "contacts-filtered").await;
 
     // The contact's page: add a tag, remove one, opt out and back in.
