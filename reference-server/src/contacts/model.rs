@@ -153,12 +153,7 @@ pub struct ListQuery {
 impl ListQuery {
     /// The filters, without the paging.
     pub fn filter(&self) -> ListFilter {
-        ListFilter {
-            tag: self.tag.clone(),
-            group_id: self.group_id.clone(),
-            q: self.q.clone(),
-            opted_out: self.opted_out,
-        }
+        ListFilter::of(&self.tag, &self.group_id, &self.q, self.opted_out)
     }
 }
 
@@ -240,12 +235,7 @@ pub struct ExportQuery {
 impl ExportQuery {
     /// The filters.
     pub fn filter(&self) -> ListFilter {
-        ListFilter {
-            tag: self.tag.clone(),
-            group_id: self.group_id.clone(),
-            q: self.q.clone(),
-            opted_out: self.opted_out,
-        }
+        ListFilter::of(&self.tag, &self.group_id, &self.q, self.opted_out)
     }
 }
 

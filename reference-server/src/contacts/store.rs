@@ -175,6 +175,23 @@ pub struct ListFilter {
     pub opted_out: Option<bool>,
 }
 
+impl ListFilter {
+    /// The filters of a query's parameters.
+    pub fn of(
+        tag: &Option<String>,
+        group_id: &Option<GroupId>,
+        q: &Option<String>,
+        opted_out: Option<bool>,
+    ) -> Self {
+        Self {
+            tag: tag.clone(),
+            group_id: group_id.clone(),
+            q: q.clone(),
+            opted_out,
+        }
+    }
+}
+
 /// A page of the tenant's contacts, oldest first, and the total matching.
 pub async fn list(
     pool: &AnyPool,
@@ -190,21 +207,8 @@ pub async fn list(
         cq = cq.bind(b);
     }
     let total = cq.fetch_one(pool).await?;
-    let sql = format!(
-        "SELECT {} FROM contacts c WHERE {where_sql} ORDER BY c.created_at, c.id LIMIT {limit} OFFSET {offset}",
-        prefixed_columns()
-    );
-    let mut q = sqlx::query_as::<_, StoredContact>(&sql);
-    for b in &binds {
-        q = q.bind(b);
-    }
-    let mut out: Vec<Contact> = q
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(Contact::from)
-        .collect();
-    attach_tags(pool, tenant_id, &mut out).await?;
+    let page = format!(" LIMIT {limit} OFFSET {offset}");
+    let out = select(pool, tenant_id, &where_sql, &binds, &page).await?;
     Ok((out, total))
 }
 
@@ -216,12 +220,24 @@ pub async fn all_matching(
     filter: &ListFilter,
 ) -> Result<Vec<Contact>, sqlx::Error> {
     let (where_sql, binds) = list_condition(tenant_id, filter);
+    select(pool, tenant_id, &where_sql, &binds, "").await
+}
+
+/// The contacts `where_sql` selects (over `contacts c`, with `binds`),
+/// oldest first, then `page` (a `LIMIT` clause or nothing), with tags.
+async fn select(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    where_sql: &str,
+    binds: &[String],
+    page: &str,
+) -> Result<Vec<Contact>, sqlx::Error> {
     let sql = format!(
-        "SELECT {} FROM contacts c WHERE {where_sql} ORDER BY c.created_at, c.id",
+        "SELECT {} FROM contacts c WHERE {where_sql} ORDER BY c.created_at, c.id{page}",
         prefixed_columns()
     );
     let mut q = sqlx::query_as::<_, StoredContact>(&sql);
-    for b in &binds {
+    for b in binds {
         q = q.bind(b);
     }
     let mut out: Vec<Contact> = q

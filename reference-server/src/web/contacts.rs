@@ -408,24 +408,7 @@ pub(super) async fn add_tag(
     Path(id): Path<ContactId>,
     WebForm(form): WebForm<TagForm>,
 ) -> PageResult {
-    c.member.require(Role::Admin)?;
-    let current = crate::contacts::get(&state, &c.member, &id).await?;
-    let mut tags = current.tags;
-    tags.push(form.tag.clone());
-    let change = UpdateContact {
-        tags: Some(tags),
-        ..no_change()
-    };
-    apply(
-        &state,
-        c,
-        &id,
-        change,
-        &[("invalid_tag", "tag")],
-        None,
-        form.tag,
-    )
-    .await
+    retag(&state, c, &id, form.tag, true).await
 }
 
 /// `POST /console/contacts/{contact_id}/tags/remove`: removes a tag.
@@ -435,18 +418,25 @@ pub(super) async fn remove_tag(
     Path(id): Path<ContactId>,
     WebForm(form): WebForm<TagForm>,
 ) -> PageResult {
+    retag(&state, c, &id, form.tag, false).await
+}
+
+/// Gives the contact `tag` (`add`) or takes it away, through the
+/// contact's new list of tags; a refused tag is kept in its field.
+async fn retag(state: &AppState, c: Console, id: &ContactId, tag: String, add: bool) -> PageResult {
     c.member.require(Role::Admin)?;
-    let current = crate::contacts::get(&state, &c.member, &id).await?;
-    let tags = current
-        .tags
-        .into_iter()
-        .filter(|t| *t != form.tag)
-        .collect();
+    let mut tags = crate::contacts::get(state, &c.member, id).await?.tags;
+    if add {
+        tags.push(tag.clone());
+    } else {
+        tags.retain(|t| *t != tag);
+    }
     let change = UpdateContact {
         tags: Some(tags),
         ..no_change()
     };
-    apply(&state, c, &id, change, &[], None, String::new()).await
+    let typed = if add { tag } else { String::new() };
+    apply(state, c, id, change, &[("invalid_tag", "tag")], None, typed).await
 }
 
 /// `POST /console/contacts/{contact_id}/opt-out` (`opted_out=1` or `0`):

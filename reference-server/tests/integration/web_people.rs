@@ -30,6 +30,21 @@ async fn group(app: &TestApp, v: &VendorSession, name: &str) -> String {
     g["id"].as_str().unwrap().to_owned()
 }
 
+/// Opts the contact out through the API.
+async fn opt_out(app: &TestApp, v: &VendorSession, id: &str) {
+    data(
+        app.request(
+            Method::PATCH,
+            &format!("/api/v1/contacts/{id}"),
+            Some(&v.token),
+            Some(json!({"opted_out": true})),
+        )
+        .await,
+        200,
+    )
+    .await;
+}
+
 async fn api_contact(app: &TestApp, v: &VendorSession, id: &str) -> Value {
     data(
         app.get(&format!("/api/v1/contacts/{id}"), &v.token).await,
@@ -73,17 +88,7 @@ async fn contact_pages(kind: DbKind) {
     )
     .await;
     let ani = contact(&app, &a, json!({"phone": "081211110003", "name": "Ani"})).await;
-    data(
-        app.request(
-            Method::PATCH,
-            &format!("/api/v1/contacts/{ani}"),
-            Some(&a.token),
-            Some(json!({"opted_out": true})),
-        )
-        .await,
-        200,
-    )
-    .await;
+    opt_out(&app, &a, &ani).await;
     let setia = group(&app, &a, "Setia").await;
     data(
         app.post(
@@ -453,17 +458,7 @@ async fn contact_export(kind: DbKind) {
         json!({"phone": "081233330004", "name": "Bukan Milik A", "tags": ["vip"]}),
     )
     .await;
-    data(
-        app.request(
-            Method::PATCH,
-            &format!("/api/v1/contacts/{ani}"),
-            Some(&a.token),
-            Some(json!({"opted_out": true})),
-        )
-        .await,
-        200,
-    )
-    .await;
+    opt_out(&app, &a, &ani).await;
     let mut web = vendor_client(&app, &a).await;
 
     // CSV from the page, filtered by tag.
@@ -560,43 +555,15 @@ async fn inbox_reasons(kind: DbKind) {
     bots_support::ensure_plugins();
     let app = spawn_app(kind).await;
     let v = app.signup_vendor("Toko Alasan").await;
-    let d = data(
-        app.post(
-            "/api/v1/devices",
-            &v.token,
-            json!({"name": "Sim", "provider": {"kind": "simulator"}}),
-        )
-        .await,
-        201,
+    let dev = bots_support::simulator_device(
+        &app,
+        &v.token,
+        json!({}),
+        json!([{"plugin": "keyword-rules", "config": bots_support::keyword_config()}]),
     )
     .await;
-    let dev = d["id"].as_str().unwrap().to_owned();
-    data(
-        app.request(
-            Method::PUT,
-            &format!("/api/v1/devices/{dev}/plugins"),
-            Some(&v.token),
-            Some(json!({"plugins": [{"plugin": "keyword-rules", "config": bots_support::keyword_config()}]})),
-        )
-        .await,
-        200,
-    )
-    .await;
-    let inject = |text: &'static str| {
-        let (app, token, dev) = (&app, v.token.clone(), dev.clone());
-        async move {
-            data(
-                app.post(
-                    &format!("/api/v1/simulator/{dev}/inbound"),
-                    &token,
-                    json!({"from": "081277776666", "name": "Budi", "text": text}),
-                )
-                .await,
-                200,
-            )
-            .await
-        }
-    };
+    let inject =
+        |text: &'static str| bots_support::inject(&app, &v.token, &dev, "081277776666", text);
     assert_eq!(inject("Berapa HARGA-nya kak?").await["replies"], 1);
     assert_eq!(inject("halo").await["replies"], 1);
     assert_eq!(inject("minta admin").await["replies"], 1);

@@ -9,7 +9,6 @@ use crate::bots_support;
 use crate::browser::Browser;
 use crate::common::{DbKind, data, spawn_app};
 
-use reqwest::Method;
 use serde_json::json;
 
 /// Phone (360 px) and desktop.
@@ -57,26 +56,11 @@ async fn contacts_and_inbox_in_the_browser() {
         201,
     )
     .await;
-    let d = data(
-        app.post(
-            "/api/v1/devices",
-            &v.token,
-            json!({"name": "Sim", "provider": {"kind": "simulator"}}),
-        )
-        .await,
-        201,
-    )
-    .await;
-    let dev = d["id"].as_str().unwrap().to_owned();
-    data(
-        app.request(
-            Method::PUT,
-            &format!("/api/v1/devices/{dev}/plugins"),
-            Some(&v.token),
-            Some(json!({"plugins": [{"plugin": "keyword-rules", "config": bots_support::keyword_config()}]})),
-        )
-        .await,
-        200,
+    let dev = bots_support::simulator_device(
+        &app,
+        &v.token,
+        json!({}),
+        json!([{"plugin": "keyword-rules", "config": bots_support::keyword_config()}]),
     )
     .await;
 
@@ -146,16 +130,7 @@ async fn contacts_and_inbox_in_the_browser() {
     look(&b, "contact-groups").await;
 
     // A keyword rule answers; the conversation says why.
-    data(
-        app.post(
-            &format!("/api/v1/simulator/{dev}/inbound"),
-            &v.token,
-            json!({"from": "081255550001", "name": "Sari", "text": "berapa harga paket?"}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    bots_support::inject(&app, &v.token, &dev, "081255550001", "berapa harga paket?").await;
     b.click("nav a[href='/console/inbox']").await;
     b.click("a.conversation-link").await;
     b.find(".message .why").await;
