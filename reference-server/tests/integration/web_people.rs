@@ -10,7 +10,7 @@
 
 use crate::bots_support;
 use crate::common::{DbKind, TestApp, VendorSession, data, spawn_app};
-use crate::web_pages::{location, vendor_client};
+use crate::web_pages::{WebClient, location, vendor_client};
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -28,6 +28,17 @@ async fn group(app: &TestApp, v: &VendorSession, name: &str) -> String {
     )
     .await;
     g["id"].as_str().unwrap().to_owned()
+}
+
+/// Renames a group from the groups page.
+async fn rename(web: &mut WebClient<'_>, group: &str, name: &str) -> reqwest::Response {
+    let groups = "/console/contacts/groups";
+    web.submit(
+        groups,
+        &format!("{groups}/{group}/rename"),
+        &[("name", name)],
+    )
+    .await
 }
 
 /// Opts the contact out through the API.
@@ -356,23 +367,11 @@ async fn contact_pages(kind: DbKind) {
         body.contains("id=\"e-name\"") && body.contains("value=\"Setia\""),
         "{body}"
     );
-    let res = web
-        .submit(
-            groups,
-            &format!("{groups}/{baru}/rename"),
-            &[("name", "Setia")],
-        )
-        .await;
+    let res = rename(&mut web, &baru, "Setia").await;
     assert_eq!(res.status(), 422);
     let body = res.text().await.unwrap();
     assert!(body.contains("id=\"e-rename\""), "{body}");
-    let res = web
-        .submit(
-            groups,
-            &format!("{groups}/{baru}/rename"),
-            &[("name", "Pelanggan Lama")],
-        )
-        .await;
+    let res = rename(&mut web, &baru, "Pelanggan Lama").await;
     assert_eq!(res.status(), 303);
     let g = data(app.get("/api/v1/contact-groups", &a.token).await, 200).await;
     assert!(
@@ -382,13 +381,7 @@ async fn contact_pages(kind: DbKind) {
             .any(|g| g["name"] == "Pelanggan Lama"),
         "{g}"
     );
-    let res = web
-        .submit(
-            groups,
-            &format!("{groups}/{their_group}/rename"),
-            &[("name", "Dicuri")],
-        )
-        .await;
+    let res = rename(&mut web, &their_group, "Dicuri").await;
     assert_eq!(res.status(), 404);
     let res = web
         .submit(groups, &format!("{groups}/{their_group}/delete"), &[])
@@ -616,15 +609,7 @@ async fn inbox_reasons(kind: DbKind) {
     );
 
     // The OpenAPI document describes the reason and its kinds.
-    let doc: Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = crate::http_conventions::openapi(&app).await;
     let schemas = &doc["components"]["schemas"];
     assert!(
         schemas["MessageView"]["properties"]["reason"].is_object(),
