@@ -148,11 +148,11 @@ mod tests {
         assert_eq!(r.match_kind.as_deref(), Some("contains"));
         assert_eq!(
             r.describe(Lang::En),
-            "Keyword rule \"harga\" matched \"harga\" (contains)"
+            "Keyword rule matched \"harga\" (contains) · rule harga"
         );
         assert_eq!(
             r.describe(Lang::Id),
-            "Aturan kata kunci \"harga\" cocok: \"harga\" (mengandung)"
+            "Aturan kata kunci cocok: \"harga\" (mengandung) · aturan harga"
         );
         let re = explain(
             "keyword-rules",
@@ -191,6 +191,6 @@ mod tests {
         assert_eq!(other.describe(Lang::En), "Answered by plugin echo");
         // A rule deleted since the pipeline was built: still the rule id.
         let gone = explain("keyword-rules", Some("old"), false, None, &k);
-        assert_eq!(gone.describe(Lang::En), "Keyword rule \"old\" matched");
+        assert_eq!(gone.describe(Lang::En), "Keyword rule old matched");
     }
 }

@@ -155,12 +155,12 @@ impl BotReason {
                 let how = self.match_kind.as_deref().map(|m| match_kind_text(m, lang));
                 match (&self.keyword, how) {
                     (Some(k), Some(how)) => lang.pick(
-                        &format!("Aturan kata kunci \"{rule}\" cocok: \"{k}\" ({how})"),
-                        &format!("Keyword rule \"{rule}\" matched \"{k}\" ({how})"),
+                        &format!("Aturan kata kunci cocok: \"{k}\" ({how}) · aturan {rule}"),
+                        &format!("Keyword rule matched \"{k}\" ({how}) · rule {rule}"),
                     ),
                     _ => lang.pick(
-                        &format!("Aturan kata kunci \"{rule}\" cocok"),
-                        &format!("Keyword rule \"{rule}\" matched"),
+                        &format!("Aturan kata kunci {rule} cocok"),
+                        &format!("Keyword rule {rule} matched"),
                     ),
                 }
             }

@@ -136,7 +136,7 @@ async fn contacts_and_inbox_in_the_browser() {
     b.find(".message .why").await;
     let why = b.text(".message .why").await;
     assert!(
-        why.contains("Aturan kata kunci \"harga\" cocok: \"harga\" (mengandung)"),
+        why.contains("Aturan kata kunci cocok: \"harga\" (mengandung) · aturan harga"),
         "{why}"
     );
     look(&b, "inbox-why").await;
