@@ -301,6 +301,7 @@ pub struct ConversationQuery {
     #[param(value_type = Option<String>)]
     pub device_id: Option<DeviceId>,
     /// Only `bot` or only `agent` owned conversations.
+    #[param(value_type = Option<ConversationOwner>)]
     pub owner: Option<String>,
     /// Page: conversations whose last message is older than this (ms).
     pub before: Option<i64>,
