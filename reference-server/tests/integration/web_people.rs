@@ -30,6 +30,16 @@ async fn group(app: &TestApp, v: &VendorSession, name: &str) -> String {
     g["id"].as_str().unwrap().to_owned()
 }
 
+/// The group's members, as the API lists them.
+async fn members_of(app: &TestApp, v: &VendorSession, group: &str) -> Value {
+    data(
+        app.get(&format!("/api/v1/contacts?group_id={group}"), &v.token)
+            .await,
+        200,
+    )
+    .await
+}
+
 /// Renames a group from the groups page.
 async fn rename(web: &mut WebClient<'_>, group: &str, name: &str) -> reqwest::Response {
     let groups = "/console/contacts/groups";
@@ -244,21 +254,11 @@ async fn contact_pages(kind: DbKind) {
         .submit(&path, &format!("{path}/groups"), &[("group", &setia)])
         .await;
     assert_eq!(res.status(), 303);
-    let members = data(
-        app.get(&format!("/api/v1/contacts?group_id={setia}"), &a.token)
-            .await,
-        200,
-    )
-    .await;
+    let members = members_of(&app, &a, &setia).await;
     assert_eq!(members["total"], 2);
     let res = web.submit(&path, &format!("{path}/groups"), &[]).await;
     assert_eq!(res.status(), 303);
-    let members = data(
-        app.get(&format!("/api/v1/contacts?group_id={setia}"), &a.token)
-            .await,
-        200,
-    )
-    .await;
+    let members = members_of(&app, &a, &setia).await;
     assert_eq!(members["total"], 1);
     assert_eq!(members["items"][0]["id"], budi.as_str());
 
