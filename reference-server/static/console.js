@@ -46,6 +46,38 @@
     menu.scrollLeft += left - (menu.clientWidth - current.offsetWidth) / 2;
   }
 
+  // <form data-progress="id"> sent by htmx shows how much of the upload
+  // is sent in the element #id (a <progress> and a label saying what
+  // happens), then that the server is working on it.
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-progress]");
+    if (!form) return;
+    var box = document.getElementById(form.getAttribute("data-progress"));
+    if (!box) return;
+    var bar = box.querySelector("progress");
+    var label = box.querySelector("[data-uploading]");
+    box.hidden = false;
+    var done = event.detail.lengthComputable && event.detail.loaded >= event.detail.total;
+    if (event.detail.lengthComputable) {
+      bar.max = event.detail.total;
+      bar.value = event.detail.loaded;
+    }
+    if (done) bar.removeAttribute("value");
+    if (label) label.textContent = label.getAttribute(done ? "data-working" : "data-uploading");
+  });
+
+  // Such a form's refused input (422) is the page again with the errors
+  // next to the fields: show it.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-progress]");
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if ((form || (source && source.hasAttribute && source.hasAttribute("data-progress")))
+        && event.detail.xhr.status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // <form data-confirm="question"> asks before submitting.
   document.addEventListener("submit", function (event) {
     var question = event.target.getAttribute("data-confirm");

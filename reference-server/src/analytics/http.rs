@@ -19,6 +19,7 @@ use crate::domain::{CampaignId, TenantId};
 use crate::http::export::{self, ExportFormat, Table};
 use crate::http::i18n::{Text, tr};
 use crate::http::{ApiResult, AppError, Data, ErrorBody, ok};
+use crate::inbox::{Direction, Sender};
 
 /// The campaign's first messages per bucket of `bucket_ms`, oldest first.
 async fn timeline(
@@ -242,13 +243,13 @@ async fn overview_of(
         let Some(day) = map.get_mut(&r.day) else {
             continue;
         };
-        if r.direction == "in" {
+        if r.direction == Direction::In {
             day.messages_in += r.n;
         } else {
             day.messages_out += r.n;
-            match r.sender.as_str() {
-                "bot" => day.bot_replies += r.n,
-                "agent" => day.human_replies += r.n,
+            match r.sender {
+                Sender::Bot => day.bot_replies += r.n,
+                Sender::Agent => day.human_replies += r.n,
                 _ => {}
             }
         }

@@ -30,8 +30,10 @@
 //!    through the device's (paced) provider, tags go to the contact; then
 //!    one write job stores the replies with their provider message ids and
 //!    statuses (`sent` or `failed`; a simulator device's sends are its
-//!    outbox inserts in that same job), the usage, the keyword hits and the
-//!    conversation state / handoff.
+//!    outbox inserts in that same job) and why each was sent (the plugin
+//!    and what it matched, [`super::reason`]), the usage, the keyword hits
+//!    and the conversation state / handoff. A message the bot leaves
+//!    unanswered for lack of plan messages records that as its reason.
 
 use std::sync::Arc;
 
@@ -47,12 +49,15 @@ use crate::db::now_ms;
 use crate::db::{BatchJob, JobFuture};
 use crate::devices::DeviceKind;
 use crate::devices::registry::{DeviceRuntime, Lookup};
+use crate::domain::{ConversationId, MessageId, TenantId};
 use crate::http::AppError;
 use crate::inbox::conversations::DeviceInbox;
 use crate::inbox::store::{self as inbox, BotOutcome as SavedOutcome, NewMessage, Touch};
+use crate::inbox::{BotReason, Direction, MessageStatus, ReasonKind, Sender};
 use crate::simulator::SimSend;
 
 use super::pipeline;
+use super::reason::{self, KeywordIndex};
 
 /// What happened to one inbound message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,13 +117,13 @@ pub async fn handle_message(
         .receive(tenant, &m, now_ms())
         .await
         .map_err(store_error)?;
+    let tenant_id = tenant.clone();
     let Some(mut conv) = received else {
         if let (true, Some(phone)) = (opt_out, m.from.phone()) {
             // The first delivery may have been stored by a process that
             // stopped before recording the opt-out; the provider's retry
             // records it (idempotent).
-            crate::contacts::mark_opted_out(state, &rt.tenant_id.as_str().into(), phone.e164())
-                .await?;
+            crate::contacts::mark_opted_out(state, &tenant_id, phone.e164()).await?;
         }
         return Ok(Outcome::Duplicate);
     };
@@ -140,7 +145,7 @@ pub async fn handle_message(
     }
     if opt_out {
         // Also cancels the contact's queued campaign messages.
-        crate::contacts::mark_opted_out(state, &rt.tenant_id.as_str().into(), &contact).await?;
+        crate::contacts::mark_opted_out(state, &tenant_id, &contact).await?;
     }
 
     if !found.tenant_active {
@@ -153,10 +158,11 @@ pub async fn handle_message(
         let sent = send_and_store(
             state,
             rt,
-            &conv.id,
+            &ConversationId::from(conv.id.as_str()),
             &to,
             &OutgoingMessage::text(text),
-            "system",
+            Sender::System,
+            Some(BotReason::of(ReasonKind::OptOut)),
         )
         .await?;
         return Ok(Outcome::Handled {
@@ -176,6 +182,8 @@ pub async fn handle_message(
             "plan_limit_exceeded: no active plan or no messages left this month; the bot does not answer"
         );
         metrics::counter!("bot_turns_refused_total", "reason" => "plan_limit").increment(1);
+        let why = BotReason::of(ReasonKind::PlanLimit);
+        inbox::set_inbound_reason(&state.pool, &tenant_id, &rt.id, &m.id, &why).await?;
         return Ok(Outcome::Handled { replies: 0 });
     }
 
@@ -186,7 +194,7 @@ pub async fn handle_message(
     conv.fields = stored.fields;
     let turn = Turn {
         tenant,
-        handlers: &handlers,
+        handlers: &handlers.handlers,
         time_zone: found.time_zone,
         handoff_timeout: rt.settings.handoff_timeout(),
         history_limit: pipeline::DEFAULT_HISTORY,
@@ -196,6 +204,8 @@ pub async fn handle_message(
         state,
         rt,
         to: &to,
+        text: m.text(),
+        keywords: &handlers.keywords,
         sent: Vec::new(),
         matched: Vec::new(),
         new_state: None,
@@ -218,7 +228,7 @@ pub async fn handle_message(
         return Ok(Outcome::Handled { replies: 0 });
     }
     let mut outgoing = Vec::with_capacity(sent.len());
-    for (message, result) in sent {
+    for (message, result, why) in sent {
         // A simulator's "send" is the insert in the job below; what a
         // provider would refuse is refused here.
         let result = match result {
@@ -228,12 +238,12 @@ pub async fn handle_message(
                 Err(e) => Some(Err(e.into())),
             },
         };
-        outgoing.push(Outgoing::new(&message, result, "bot"));
+        outgoing.push(Outgoing::new(&message, result, Sender::Bot, Some(&why)));
     }
     let record = Arc::new(TurnRecord {
-        tenant_id: rt.tenant_id.to_string(),
+        tenant_id: rt.tenant_id.clone(),
         device_id: rt.id.to_string(),
-        conversation_id: conv.id.clone(),
+        conversation_id: ConversationId::from(conv.id.as_str()),
         to: to.to_string(),
         outgoing,
         day: chrono::Utc::now()
@@ -261,13 +271,17 @@ fn store_error(e: StoreError) -> AppError {
 
 /// Performs the plugins' actions of one turn: a reply is sent through the
 /// device's provider at once (a simulator's send waits for the turn's
-/// write job), tags go to the contact at once, and the replies, keyword
-/// matches, state and handoff are kept for the turn's one write job.
+/// write job), tags go to the contact at once, and the replies with why
+/// they were sent, keyword matches, state and handoff are kept for the
+/// turn's one write job.
 struct ServerTurn<'a> {
     state: &'a AppState,
     rt: &'a DeviceRuntime,
     to: &'a Recipient,
-    sent: Vec<(OutgoingMessage, Option<SendResult>)>,
+    /// The customer's text, which a keyword rule matched.
+    text: Option<&'a str>,
+    keywords: &'a KeywordIndex,
+    sent: Vec<(OutgoingMessage, Option<SendResult>, BotReason)>,
     matched: Vec<String>,
     new_state: Option<Option<String>>,
     handoff: bool,
@@ -281,9 +295,17 @@ impl Perform for ServerTurn<'_> {
 
     async fn perform(&mut self, plugin: &str, actions: &[Action]) -> Result<(), StoreError> {
         let tenant = &self.rt.tenant_id;
+        let hands_off = actions.iter().any(|a| matches!(a, Action::Handoff(_)));
         for action in actions {
             match action {
                 Action::Reply { message, matched } => {
+                    let why = reason::explain(
+                        plugin,
+                        matched.as_deref(),
+                        hands_off,
+                        self.text,
+                        self.keywords,
+                    );
                     self.matched.extend(matched.iter().cloned());
                     // A simulator's "send" is an insert: it joins the write
                     // job of the turn instead of taking a turn of its own.
@@ -292,7 +314,7 @@ impl Perform for ServerTurn<'_> {
                     } else {
                         Some(self.rt.provider.send_to(self.to, message).await)
                     };
-                    self.sent.push((message.clone(), result));
+                    self.sent.push((message.clone(), result, why));
                 }
                 Action::SetState(s) => self.new_state = Some(s.clone()),
                 Action::Handoff(reason) => {
@@ -328,7 +350,7 @@ impl Perform for ServerTurn<'_> {
 #[derive(Debug, Clone)]
 pub(crate) struct Stored {
     /// Our message id.
-    pub(crate) message_id: String,
+    pub(crate) message_id: MessageId,
     /// Whether the provider accepted it.
     pub(crate) accepted: bool,
 }
@@ -336,23 +358,24 @@ pub(crate) struct Stored {
 /// Sends `msg` to `to` (a number, or a business-scoped user id, which only
 /// Cloud API and simulator devices can address) through the device and
 /// stores it in the conversation (`sent` with the provider id, or `failed`
-/// with the error).
+/// with the error), with why it was sent when the platform sent it.
 pub(crate) async fn send_and_store(
     state: &AppState,
     rt: &DeviceRuntime,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
     to: &Recipient,
     msg: &OutgoingMessage,
-    sender: &str,
+    sender: Sender,
+    why: Option<BotReason>,
 ) -> Result<Stored, AppError> {
     let result = rt.provider.send_to(to, msg).await;
     let accepted = result.is_ok();
     let record = Arc::new(TurnRecord {
-        tenant_id: rt.tenant_id.to_string(),
+        tenant_id: rt.tenant_id.clone(),
         device_id: rt.id.to_string(),
-        conversation_id: conversation_id.to_owned(),
+        conversation_id: conversation_id.clone(),
         to: to.to_string(),
-        outgoing: vec![Outgoing::new(msg, Some(result), sender)],
+        outgoing: vec![Outgoing::new(msg, Some(result), sender, why.as_ref())],
         day: String::new(),
         matched: Vec::new(),
         count_usage: false,
@@ -378,7 +401,9 @@ struct Outgoing {
     payload: String,
     /// JSON wire form, for the simulator outbox.
     json: serde_json::Value,
-    sender: String,
+    sender: Sender,
+    /// Why the platform sent it ([`BotReason`] as JSON text).
+    reason: Option<String>,
     /// The provider's answer; `None`: a simulator device, whose send is
     /// the outbox insert in the same job.
     result: Option<Result<Option<String>, String>>,
@@ -388,7 +413,8 @@ impl Outgoing {
     fn new(
         msg: &OutgoingMessage,
         result: Option<Result<whatsapp_client::SendReceipt, whatsapp_client::Error>>,
-        sender: &str,
+        sender: Sender,
+        why: Option<&BotReason>,
     ) -> Self {
         let (kind, body) = describe_outgoing(msg);
         let json = serde_json::to_value(msg).unwrap_or_else(|_| json!({}));
@@ -397,7 +423,8 @@ impl Outgoing {
             body,
             payload: json.to_string(),
             json,
-            sender: sender.to_owned(),
+            sender,
+            reason: why.map(BotReason::to_json),
             result: result.map(|r| {
                 r.map(|receipt| receipt.message_id)
                     .map_err(|e| e.to_string())
@@ -409,9 +436,9 @@ impl Outgoing {
 /// What one bot turn (or one agent / API send) stores (a
 /// [`crate::db::BatchJob`]).
 struct TurnRecord {
-    tenant_id: String,
+    tenant_id: TenantId,
     device_id: String,
-    conversation_id: String,
+    conversation_id: ConversationId,
     /// The customer: E.164, or a business-scoped user id.
     to: String,
     outgoing: Vec<Outgoing>,
@@ -440,7 +467,7 @@ impl TurnRecord {
 
 impl BatchJob for TurnRecord {
     /// The stored message ids, in order, and how many replies were sent.
-    type Output = (Vec<String>, u32);
+    type Output = (Vec<MessageId>, u32);
 
     /// Stores the turns: the messages (a simulator device's sends into its
     /// outbox first), each conversation's last message, the usage, the
@@ -458,7 +485,7 @@ impl BatchJob for TurnRecord {
                         .iter()
                         .filter(|o| o.result.is_none())
                         .map(|o| SimSend {
-                            tenant_id: Some(&i.tenant_id),
+                            tenant_id: Some(i.tenant_id.as_str()),
                             device_id: Some(&i.device_id),
                             to: &i.to,
                             message: &o.json,
@@ -486,24 +513,25 @@ impl BatchJob for TurnRecord {
             for (i, item_results) in items.iter().zip(&results) {
                 for (o, result) in i.outgoing.iter().zip(item_results) {
                     let (status, provider_message_id, error) = match result {
-                        Ok(id) => ("sent", id.as_deref(), None),
+                        Ok(id) => (MessageStatus::Sent, id.as_deref(), None),
                         Err(e) => {
                             tracing::warn!(tenant = %i.tenant_id, device = %i.device_id, error = %e, "sending a reply failed");
-                            ("failed", None, Some(e.as_str()))
+                            (MessageStatus::Failed, None, Some(e.as_str()))
                         }
                     };
                     let m = NewMessage {
                         tenant_id: &i.tenant_id,
                         conversation_id: &i.conversation_id,
                         device_id: &i.device_id,
-                        direction: "out",
-                        sender: &o.sender,
+                        direction: Direction::Out,
+                        sender: o.sender,
                         provider_message_id,
                         kind: &o.kind,
                         body: o.body.as_deref(),
                         payload: &o.payload,
                         status,
                         error,
+                        reason: o.reason.as_deref(),
                     };
                     messages.push((m, now));
                 }
@@ -511,7 +539,7 @@ impl BatchJob for TurnRecord {
             let mut ids = inbox::insert_outbound(&mut *c, &messages)
                 .await?
                 .into_iter();
-            let ids: Vec<Vec<String>> = items
+            let ids: Vec<Vec<MessageId>> = items
                 .iter()
                 .map(|i| ids.by_ref().take(i.outgoing.len()).collect())
                 .collect();
@@ -578,10 +606,10 @@ pub async fn handle_status(
     s: &StatusUpdate,
 ) -> Result<bool, AppError> {
     let status = match &s.status {
-        DeliveryStatus::Sent => "sent",
-        DeliveryStatus::Delivered => "delivered",
-        DeliveryStatus::Read => "read",
-        DeliveryStatus::Failed => "failed",
+        DeliveryStatus::Sent => MessageStatus::Sent,
+        DeliveryStatus::Delivered => MessageStatus::Delivered,
+        DeliveryStatus::Read => MessageStatus::Read,
+        DeliveryStatus::Failed => MessageStatus::Failed,
         _ => return Ok(false),
     };
     let error = s.errors.first().map(|e| {
@@ -606,7 +634,7 @@ pub async fn handle_status(
         state,
         &rt.tenant_id,
         &s.message_id,
-        status,
+        status.as_str(),
         error.as_deref(),
         needs_template,
     )

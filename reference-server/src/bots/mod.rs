@@ -20,6 +20,7 @@ pub mod llm;
 #[cfg(feature = "loadtest")]
 pub mod loadtest;
 pub mod pipeline;
+mod reason;
 pub(crate) mod store;
 
 use std::sync::{Arc, OnceLock};

@@ -28,6 +28,7 @@ use whatsapp_client::Recipient;
 use whatsapp_client::webhook::InboundMessage;
 
 use super::PluginInfo;
+use super::reason::KeywordIndex;
 use crate::AppState;
 use crate::devices::registry::DeviceRuntime;
 use crate::domain::{DeviceId, TenantId};
@@ -72,6 +73,16 @@ struct Loaded {
 /// A device's configured handlers, in order.
 type Pipeline = Arc<[Arc<dyn Handler>]>;
 
+/// A device's pipeline as the inbound path runs it: the handlers and the
+/// keyword rules its replies are explained with.
+#[derive(Clone)]
+pub(crate) struct DevicePipeline {
+    /// The configured handlers, in order.
+    pub(crate) handlers: Pipeline,
+    /// The keyword rules of its keyword-rules plugin.
+    pub(crate) keywords: Arc<KeywordIndex>,
+}
+
 /// A configured plugin with the history it reads
 /// ([`history_depth`]), for `bot-core`'s pipeline.
 struct Configured {
@@ -113,7 +124,7 @@ pub(crate) struct Plugins {
     plugins_dir: Option<PathBuf>,
     cache_dir: PathBuf,
     loaded: OnceCell<Result<Loaded, String>>,
-    pipelines: RwLock<HashMap<DeviceId, (i64, Pipeline)>>,
+    pipelines: RwLock<HashMap<DeviceId, (i64, DevicePipeline)>>,
     /// Held while a pipeline is built ([`Plugins::pipeline`]).
     building: tokio::sync::Mutex<()>,
 }
@@ -367,7 +378,10 @@ impl Plugins {
     }
 
     /// The pipeline of `device`, built from its stored configuration.
-    pub(crate) async fn pipeline(&self, device: &DeviceRuntime) -> Result<Pipeline, AppError> {
+    pub(crate) async fn pipeline(
+        &self,
+        device: &DeviceRuntime,
+    ) -> Result<DevicePipeline, AppError> {
         if let Some(p) = self.cached(device) {
             return Ok(p);
         }
@@ -390,7 +404,7 @@ impl Plugins {
         Ok(p)
     }
 
-    fn cached(&self, device: &DeviceRuntime) -> Option<Pipeline> {
+    fn cached(&self, device: &DeviceRuntime) -> Option<DevicePipeline> {
         self.pipelines
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -466,8 +480,9 @@ async fn build(
     components: &BTreeMap<String, Arc<PluginComponent>>,
     device_id: &DeviceId,
     rows: Vec<super::DevicePlugin>,
-) -> Result<Pipeline, AppError> {
+) -> Result<DevicePipeline, AppError> {
     let mut handlers: Vec<Arc<dyn Handler>> = Vec::new();
+    let mut keywords = KeywordIndex::default();
     for row in rows.into_iter().filter(|r| r.enabled) {
         let Some(c) = components.get(&row.plugin) else {
             tracing::warn!(device = %device_id, plugin = %row.plugin, "configured plugin is not available; skipped");
@@ -486,6 +501,9 @@ async fn build(
         match outcome {
             Ok(handler) => {
                 let history = history_depth(&handler, &row.config);
+                if handler.name() == "keyword-rules" {
+                    keywords = KeywordIndex::from_config(&row.config);
+                }
                 handlers.push(Arc::new(Configured { handler, history }));
             }
             Err(e @ ConfigureError::Unchecked { .. }) => {
@@ -499,7 +517,10 @@ async fn build(
             }
         }
     }
-    Ok(handlers.into())
+    Ok(DevicePipeline {
+        handlers: handlers.into(),
+        keywords: Arc::new(keywords),
+    })
 }
 
 /// What the inbound path knows of the customer before the bot runs, read
@@ -607,13 +628,14 @@ pub(crate) async fn apply_tag(
         return;
     }
     let result = async {
-        let contact_id = crate::contacts::find_or_create(&state.pool, tenant, phone, None)
+        let tenant = tenant.clone();
+        let contact_id = crate::contacts::find_or_create(&state.pool, &tenant, phone, None)
             .await?
             .id;
         if add {
-            crate::contacts::store::tag(&state.pool, tenant, &contact_id, tag).await?;
+            crate::contacts::store::tag(&state.pool, &tenant, &contact_id, tag).await?;
         } else {
-            crate::contacts::store::untag(&state.pool, tenant, &contact_id, tag).await?;
+            crate::contacts::store::untag(&state.pool, &tenant, &contact_id, tag).await?;
         }
         Ok::<_, sqlx::Error>(())
     }
@@ -664,13 +686,13 @@ mod tests {
             Err(e) => assert!(matches!(e, AppError::Internal { .. }), "{e}"),
             Ok(p) => panic!(
                 "built a pipeline of {} handlers without the unchecked plugin",
-                p.len()
+                p.handlers.len()
             ),
         }
         // A refusal leaves the plugin out; the others stay.
         let p = build(&components, &d1, vec![row("validate-refuse"), row("echo")])
             .await
             .unwrap();
-        assert_eq!(p.len(), 1);
+        assert_eq!(p.handlers.len(), 1);
     }
 }

@@ -188,12 +188,9 @@ pub(crate) async fn create(
             .ok_or(AppError::NotFound("device"))?;
     }
     if !req.audience.contact_ids.is_empty() {
-        let known = crate::contacts::store::known_ids(
-            &state.pool,
-            tenant.as_str(),
-            &req.audience.contact_ids,
-        )
-        .await?;
+        let known =
+            crate::contacts::store::known_ids(&state.pool, &tenant, &req.audience.contact_ids)
+                .await?;
         if let Some(bad_id) = req
             .audience
             .contact_ids

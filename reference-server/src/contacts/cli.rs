@@ -13,6 +13,7 @@ use super::http::run_import;
 use super::import::ColumnMapping;
 use super::model::ImportReport;
 use crate::AppState;
+use crate::domain::{GroupId, TenantId};
 use crate::http::AppError;
 use crate::http::i18n::{self, Lang, pick, tr};
 
@@ -110,14 +111,12 @@ impl ContactsCommand {
 }
 
 /// Resolves `--tenant`: a vendor id, else a member's login email.
-async fn resolve_tenant(state: &AppState, tenant: &str) -> Result<String, AppError> {
-    let by_id = crate::domain::TenantId::from(tenant);
+async fn resolve_tenant(state: &AppState, tenant: &str) -> Result<TenantId, AppError> {
+    let by_id = TenantId::from(tenant);
     if crate::tenants::store::exists(&state.pool, &by_id).await? {
-        return Ok(by_id.into_string());
+        return Ok(by_id);
     }
-    let by_email = crate::tenants::store::tenant_of_email(&state.pool, tenant.trim())
-        .await?
-        .map(crate::domain::TenantId::into_string);
+    let by_email = crate::tenants::store::tenant_of_email(&state.pool, tenant.trim()).await?;
     by_email.ok_or_else(|| {
         AppError::bad_request(
             "unknown_tenant",
@@ -155,6 +154,7 @@ async fn import(state: &AppState, args: ImportArgs) -> Result<ImportReport, AppE
     ))
     .map_err(AppError::internal)?;
     let progress_bar = bar.clone();
+    let group = args.group.map(GroupId::from);
     let result = run_import(
         state,
         &tenant_id,
@@ -163,7 +163,7 @@ async fn import(state: &AppState, args: ImportArgs) -> Result<ImportReport, AppE
         None,
         &args.map.unwrap_or_default(),
         args.tags,
-        args.group.as_deref(),
+        group.as_ref(),
         args.update_existing,
         args.dry_run,
         move |done, total| {

@@ -23,7 +23,7 @@ use crate::audit::{self, Action, Entry};
 use crate::auth::{CurrentMember, Role};
 use crate::billing::limits::{self, Limit};
 use crate::db::now_ms;
-use crate::domain::ContactId;
+use crate::domain::{ContactId, GroupId, TenantId};
 use crate::http::export::{self, ExportFormat, Table};
 use crate::http::i18n::Text;
 use crate::http::{
@@ -38,14 +38,28 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(export_contacts))
         .routes(routes!(list_fields))
         .routes(routes!(groups::list_groups, groups::create_group))
-        .routes(routes!(groups::delete_group))
+        .routes(routes!(groups::rename_group, groups::delete_group))
         .routes(routes!(
             groups::add_group_members,
             groups::remove_group_members
         ))
 }
 
-async fn load_view(state: &AppState, tenant_id: &str, id: &str) -> Result<ContactView, AppError> {
+/// One of the vendor's contacts; another vendor's is "not found": the
+/// answer of `GET /api/v1/contacts/{contact_id}`.
+pub(crate) async fn get(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &ContactId,
+) -> Result<ContactView, AppError> {
+    load_view(state, &member.tenant_id, id).await
+}
+
+async fn load_view(
+    state: &AppState,
+    tenant_id: &TenantId,
+    id: &ContactId,
+) -> Result<ContactView, AppError> {
     store::get(&state.pool, tenant_id, id)
         .await?
         .map(ContactView::from)
@@ -98,18 +112,23 @@ async fn list_contacts(
 ) -> ApiResult<ContactPage> {
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let offset = q.offset.unwrap_or(0).max(0);
-    let filter = ListFilter {
-        tag: q.tag,
-        group_id: q.group_id,
-        q: q.q,
-        opted_out: q.opted_out,
-    };
-    let (items, total) =
-        store::list(&state.pool, &member.tenant_id, &filter, limit, offset).await?;
-    Ok(ok(ContactPage {
+    Ok(ok(list(&state, &member, &q.filter(), limit, offset).await?))
+}
+
+/// A page of the vendor's contacts matching `filter`, oldest first: the
+/// list of `GET /api/v1/contacts`.
+pub(crate) async fn list(
+    state: &AppState,
+    member: &CurrentMember,
+    filter: &ListFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<ContactPage, AppError> {
+    let (items, total) = store::list(&state.pool, &member.tenant_id, filter, limit, offset).await?;
+    Ok(ContactPage {
         items: items.into_iter().map(ContactView::from).collect(),
         total,
-    }))
+    })
 }
 
 /// One contact.
@@ -124,7 +143,7 @@ async fn get_contact(
     member: CurrentMember,
     Path(id): Path<ContactId>,
 ) -> ApiResult<ContactView> {
-    Ok(ok(load_view(&state, &member.tenant_id, &id).await?))
+    Ok(ok(get(&state, &member, &id).await?))
 }
 
 /// Update a contact (admin).
@@ -143,6 +162,17 @@ async fn update_contact(
     Path(id): Path<ContactId>,
     ApiJson(req): ApiJson<UpdateContact>,
 ) -> ApiResult<ContactView> {
+    Ok(ok(update(&state, &member, &id, req).await?))
+}
+
+/// Changes a contact (admin): the rules of
+/// `PATCH /api/v1/contacts/{contact_id}`, shared with the console.
+pub(crate) async fn update(
+    state: &AppState,
+    member: &CurrentMember,
+    id: &ContactId,
+    req: UpdateContact,
+) -> Result<ContactView, AppError> {
     member.require(Role::Admin)?;
     let phone = req.phone.as_deref().map(normalize_phone).transpose()?;
     let name = req.name.as_deref().map(validate_name).transpose()?;
@@ -151,14 +181,14 @@ async fn update_contact(
     let now = now_ms();
     let tenant = &member.tenant_id;
     let mut tx = state.begin_write().await?;
-    if !store::exists(&mut tx, tenant, &id).await? {
+    if !store::exists(&mut tx, tenant, id).await? {
         return Err(AppError::NotFound("contact"));
     }
     let (code, text) = duplicate_phone();
     store::update(
         &mut tx,
         tenant,
-        &id,
+        id,
         phone.as_deref(),
         name.as_deref(),
         fields.as_ref(),
@@ -167,19 +197,19 @@ async fn update_contact(
     .await
     .on_unique(code, text)?;
     if let Some(o) = req.opted_out {
-        store::set_opted_out(&mut *tx, tenant, &id, o, now).await?;
+        store::set_opted_out(&mut *tx, tenant, id, o, now).await?;
     }
     if let Some(tags) = &tags {
-        store::set_tags(&mut tx, tenant, &id, tags).await?;
+        store::set_tags(&mut tx, tenant, id, tags).await?;
     }
     if let Some(f) = &fields {
         store::remember_fields(&mut tx, tenant, f.keys()).await?;
     }
     tx.commit().await?;
     if req.opted_out == Some(true) {
-        (state.services.hooks.contact_withdrawn)(&state.pool, tenant, &id, "opted_out").await?;
+        (state.services.hooks.contact_withdrawn)(&state.pool, tenant, id, "opted_out").await?;
     }
-    Ok(ok(load_view(&state, tenant, &id).await?))
+    load_view(state, tenant, id).await
 }
 
 /// Delete a contact (admin). Its queued campaign messages are cancelled.
@@ -209,13 +239,13 @@ async fn delete_contact(
 #[allow(clippy::too_many_arguments)]
 pub async fn run_import(
     state: &AppState,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     bytes: &[u8],
     file_name: Option<&str>,
     format: Option<FileFormat>,
     mapping: &ColumnMapping,
     extra_tags: Vec<String>,
-    group_id: Option<&str>,
+    group_id: Option<&GroupId>,
     update_existing: bool,
     dry_run: bool,
     progress: impl FnMut(usize, usize),
@@ -251,11 +281,10 @@ pub async fn run_import(
         });
     }
     if new_count > 0 {
-        let tenant = crate::domain::TenantId::from(tenant_id);
-        let stored = store::count(&state.pool, &tenant).await?;
+        let stored = store::count(&state.pool, tenant_id).await?;
         limits::check_with_current(
             &state.pool,
-            &tenant,
+            tenant_id,
             Limit::Contacts,
             stored,
             i64::try_from(new_count).unwrap_or(i64::MAX),
@@ -323,7 +352,7 @@ async fn import_contacts(
         req.format,
         &req.mapping,
         req.tags,
-        req.group_id.as_deref(),
+        req.group_id.as_ref(),
         req.update_existing,
         req.dry_run,
         |_, _| {},
@@ -332,8 +361,9 @@ async fn import_contacts(
     Ok(ok(report))
 }
 
-/// Export every contact as CSV or XLSX (columns: phone, name, tags,
-/// opted_out, then one per custom field).
+/// Export the contacts as CSV or XLSX (columns: phone, name, tags,
+/// opted_out, then one per custom field): every contact, or those the
+/// list's filters select.
 #[utoipa::path(get, path = "/api/v1/contacts/export", tag = "contacts",
     security(("session" = []), ("api_key" = [])),
     params(ExportQuery),
@@ -345,8 +375,19 @@ async fn export_contacts(
     member: CurrentMember,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, AppError> {
+    export_file(&state, &member, &q).await
+}
+
+/// The vendor's contacts selected by the query's filters as a CSV or XLSX
+/// download, recorded in the audit trail: the rules of
+/// `GET /api/v1/contacts/export`, shared with the console.
+pub async fn export_file(
+    state: &AppState,
+    member: &CurrentMember,
+    q: &ExportQuery,
+) -> Result<Response, AppError> {
     let format = ExportFormat::from_query(q.format.as_deref())?;
-    let contacts = store::all(&state.pool, &member.tenant_id).await?;
+    let contacts = store::all_matching(&state.pool, &member.tenant_id, &q.filter()).await?;
     let mut fields: Vec<String> = store::field_names(&state.pool, &member.tenant_id).await?;
     for c in &contacts {
         for k in c.fields.keys() {
@@ -381,8 +422,8 @@ async fn export_contacts(
     let file =
         export::download(format, "contacts", vec![Table::new("Kontak", header, rows)]).await?;
     let entry =
-        Entry::by_member(Action::ExportDownloaded, &member).export("contacts", format, count);
-    audit::record(&state, entry).await?;
+        Entry::by_member(Action::ExportDownloaded, member).export("contacts", format, count);
+    audit::record(state, entry).await?;
     Ok(file)
 }
 

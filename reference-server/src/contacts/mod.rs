@@ -17,7 +17,7 @@
 //! [`find_or_create`], [`mark_opted_out`], [`is_opt_out_keyword`].
 
 pub mod cli;
-mod groups;
+pub(crate) mod groups;
 mod http;
 pub mod import;
 pub mod model;
@@ -30,7 +30,8 @@ use crate::AppState;
 use crate::db::now_ms;
 use crate::domain::{ContactId, TenantId};
 
-pub use http::run_import;
+pub use http::{export_file, run_import};
+pub(crate) use http::{get, list, update};
 pub use model::{
     Audience, ContactForSend, ContactPage, ContactView, CreateContact, CreateGroup, ExportQuery,
     GroupMembers, GroupView, ImportReport, ImportRequest, ListQuery, UpdateContact,
@@ -45,7 +46,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactRef {
     /// Contact id.
-    pub id: String,
+    pub id: ContactId,
     /// E.164 phone number.
     pub phone: String,
     /// Whether the contact opted out of campaigns.
@@ -74,7 +75,7 @@ pub fn is_opt_out_keyword(text: &str) -> bool {
 /// `name`, or an empty name) when it does not exist.
 pub async fn find_or_create(
     pool: &AnyPool,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     phone_e164: &str,
     name: Option<&str>,
 ) -> Result<ContactRef, sqlx::Error> {
@@ -97,13 +98,7 @@ pub async fn mark_opted_out(
     let pool = &state.pool;
     let c = find_or_create(pool, tenant_id, phone_e164, None).await?;
     let changed = store::set_opted_out(pool, tenant_id, &c.id, true, now_ms()).await?;
-    (state.services.hooks.contact_withdrawn)(
-        pool,
-        tenant_id,
-        &ContactId::from(c.id.as_str()),
-        "opted_out",
-    )
-    .await?;
+    (state.services.hooks.contact_withdrawn)(pool, tenant_id, &c.id, "opted_out").await?;
     Ok(changed)
 }
 

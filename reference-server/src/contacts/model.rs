@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use whatsapp_client::PhoneNumber;
 
 use super::import::{self, ColumnMapping, FileFormat, RowError};
-use super::store::Contact;
+use super::store::{Contact, ListFilter};
 use crate::domain::{ContactId, GroupId};
 use crate::http::AppError;
 use crate::http::i18n::{Text, tr};
@@ -66,7 +66,7 @@ impl Audience {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ContactView {
     /// Id.
-    pub id: String,
+    pub id: ContactId,
     /// WhatsApp number, E.164.
     pub phone: String,
     /// Name (may be empty).
@@ -138,7 +138,8 @@ pub struct ListQuery {
     /// Only contacts with this tag.
     pub tag: Option<String>,
     /// Only members of this group.
-    pub group_id: Option<String>,
+    #[param(value_type = Option<String>)]
+    pub group_id: Option<GroupId>,
     /// Phone or name contains this text.
     pub q: Option<String>,
     /// Only opted-out (`true`) or reachable (`false`) contacts.
@@ -147,6 +148,13 @@ pub struct ListQuery {
     pub limit: Option<i64>,
     /// Rows to skip.
     pub offset: Option<i64>,
+}
+
+impl ListQuery {
+    /// The filters, without the paging.
+    pub fn filter(&self) -> ListFilter {
+        ListFilter::of(&self.tag, &self.group_id, &self.q, self.opted_out)
+    }
 }
 
 /// A page of contacts.
@@ -177,7 +185,8 @@ pub struct ImportRequest {
     pub tags: Vec<String>,
     /// Group every imported contact joins.
     #[serde(default)]
-    pub group_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub group_id: Option<GroupId>,
     /// Merge the file's name and fields into contacts that already exist
     /// (default: leave them unchanged).
     #[serde(default)]
@@ -206,11 +215,28 @@ pub struct ImportReport {
     pub dry_run: bool,
 }
 
-/// Export format.
-#[derive(Debug, Deserialize, IntoParams)]
+/// Export format and the list's filters (every contact when none is
+/// given).
+#[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct ExportQuery {
     /// `csv` (default) or `xlsx`.
     pub format: Option<String>,
+    /// Only contacts with this tag.
+    pub tag: Option<String>,
+    /// Only members of this group.
+    #[param(value_type = Option<String>)]
+    pub group_id: Option<GroupId>,
+    /// Phone or name contains this text.
+    pub q: Option<String>,
+    /// Only opted-out (`true`) or reachable (`false`) contacts.
+    pub opted_out: Option<bool>,
+}
+
+impl ExportQuery {
+    /// The filters.
+    pub fn filter(&self) -> ListFilter {
+        ListFilter::of(&self.tag, &self.group_id, &self.q, self.opted_out)
+    }
 }
 
 /// A contact group.
@@ -226,7 +252,7 @@ pub struct GroupView {
     pub created_at: i64,
 }
 
-/// A new group.
+/// A new group, or a group's new name.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateGroup {
     /// Name (1..=100 characters, unique per vendor).
@@ -237,7 +263,34 @@ pub struct CreateGroup {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct GroupMembers {
     /// Contact ids.
-    pub contact_ids: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub contact_ids: Vec<ContactId>,
+}
+
+/// A group name, trimmed: 1..=100 characters.
+pub(crate) fn validate_group_name(name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::bad_request(
+            "invalid_name",
+            Text::new(
+                "nama harus terdiri dari 1 sampai 100 karakter",
+                "the name must have 1 to 100 characters",
+            ),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// The answer when a group name is already taken.
+pub(crate) fn duplicate_group() -> (&'static str, Text) {
+    (
+        "group_exists",
+        Text::new(
+            "grup kontak dengan nama ini sudah ada",
+            "a group with this name already exists",
+        ),
+    )
 }
 
 /// The answer when a number is already one of the vendor's contacts.

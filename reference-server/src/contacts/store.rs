@@ -3,19 +3,18 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use sqlx::any::AnyRow;
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, AnyPool, Transaction};
 
 use super::import::ContactRow;
 use super::model::{Audience, ContactForSend};
-use crate::db::{DbKind, new_id, now_ms};
-use crate::domain::{ContactId, TenantId};
+use crate::db::{DbKind, now_ms};
+use crate::domain::{ContactId, GroupId, TenantId};
 
 /// A stored contact.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contact {
     /// Id.
-    pub id: String,
+    pub id: ContactId,
     /// E.164.
     pub phone: String,
     /// Name (may be empty).
@@ -57,20 +56,54 @@ pub fn fields_json(fields: &BTreeMap<String, String>) -> String {
     serde_json::to_string(fields).unwrap_or_else(|_| "{}".to_owned())
 }
 
-pub(crate) fn from_row(row: &AnyRow) -> Result<Contact, sqlx::Error> {
-    let fields: String = row.try_get("fields")?;
-    let opted_out: i64 = row.try_get("opted_out")?;
-    Ok(Contact {
-        id: row.try_get("id")?,
-        phone: row.try_get("phone")?,
-        name: row.try_get("name")?,
-        fields: parse_fields(&fields),
-        tags: Vec::new(),
-        opted_out: opted_out != 0,
-        opted_out_at: row.try_get("opted_out_at")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+/// A `contacts` row as stored ([`COLUMNS`]); its tags are read apart.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct StoredContact {
+    id: ContactId,
+    phone: String,
+    name: String,
+    /// JSON object.
+    fields: String,
+    /// 1 when opted out.
+    opted_out: i64,
+    opted_out_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<StoredContact> for Contact {
+    fn from(r: StoredContact) -> Self {
+        Self {
+            id: r.id,
+            phone: r.phone,
+            name: r.name,
+            fields: parse_fields(&r.fields),
+            tags: Vec::new(),
+            opted_out: r.opted_out != 0,
+            opted_out_at: r.opted_out_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A contact's tag ([`attach_tags`]).
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct TagRow {
+    contact_id: ContactId,
+    tag: String,
+}
+
+/// An existing contact met again by an import: its id, name and fields.
+pub type Existing = (ContactId, String, BTreeMap<String, String>);
+
+/// A contact found by its number ([`existing_by_phone`]).
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct PhoneRow {
+    id: ContactId,
+    phone: String,
+    name: String,
+    fields: String,
 }
 
 /// `$start, $start+1, ...` placeholders.
@@ -84,24 +117,24 @@ pub(crate) fn placeholders(start: usize, n: usize) -> String {
 /// Fills in the tags of `contacts` (one query).
 pub async fn attach_tags(
     pool: &AnyPool,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     contacts: &mut [Contact],
 ) -> Result<(), sqlx::Error> {
     if contacts.is_empty() {
         return Ok(());
     }
-    let mut by_id: HashMap<String, Vec<String>> = HashMap::new();
+    let mut by_id: HashMap<ContactId, Vec<String>> = HashMap::new();
     for chunk in contacts.chunks(500) {
         let sql = format!(
             "SELECT contact_id, tag FROM contact_tags WHERE tenant_id = $1 AND contact_id IN ({}) ORDER BY tag",
             placeholders(2, chunk.len())
         );
-        let mut q = sqlx::query_as::<_, (String, String)>(&sql).bind(tenant_id);
+        let mut q = sqlx::query_as::<_, TagRow>(&sql).bind(tenant_id);
         for c in chunk {
             q = q.bind(&c.id);
         }
-        for (id, tag) in q.fetch_all(pool).await? {
-            by_id.entry(id).or_default().push(tag);
+        for t in q.fetch_all(pool).await? {
+            by_id.entry(t.contact_id).or_default().push(t.tag);
         }
     }
     for c in contacts {
@@ -113,10 +146,10 @@ pub async fn attach_tags(
 /// One contact of the tenant.
 pub async fn get(
     pool: &AnyPool,
-    tenant_id: &str,
-    id: &str,
+    tenant_id: &TenantId,
+    id: &ContactId,
 ) -> Result<Option<Contact>, sqlx::Error> {
-    let row = sqlx::query(&format!(
+    let row: Option<StoredContact> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM contacts WHERE tenant_id = $1 AND id = $2"
     ))
     .bind(tenant_id)
@@ -124,7 +157,7 @@ pub async fn get(
     .fetch_optional(pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let mut c = vec![from_row(&row)?];
+    let mut c = vec![Contact::from(row)];
     attach_tags(pool, tenant_id, &mut c).await?;
     Ok(c.pop())
 }
@@ -135,23 +168,102 @@ pub struct ListFilter {
     /// Only contacts with this tag.
     pub tag: Option<String>,
     /// Only members of this group.
-    pub group_id: Option<String>,
+    pub group_id: Option<GroupId>,
     /// Phone or name contains this text.
     pub q: Option<String>,
     /// Only opted-out (true) or only reachable (false) contacts.
     pub opted_out: Option<bool>,
 }
 
+impl ListFilter {
+    /// The filters of a query's parameters.
+    pub fn of(
+        tag: &Option<String>,
+        group_id: &Option<GroupId>,
+        q: &Option<String>,
+        opted_out: Option<bool>,
+    ) -> Self {
+        Self {
+            tag: tag.clone(),
+            group_id: group_id.clone(),
+            q: q.clone(),
+            opted_out,
+        }
+    }
+}
+
 /// A page of the tenant's contacts, oldest first, and the total matching.
 pub async fn list(
     pool: &AnyPool,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     filter: &ListFilter,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Contact>, i64), sqlx::Error> {
+    let (where_sql, binds) = list_condition(tenant_id, filter);
+    let count_sql = format!("SELECT COUNT(*) FROM contacts c WHERE {where_sql}");
+    let mut cq = sqlx::query_scalar::<_, i64>(&count_sql);
+    for b in &binds {
+        cq = cq.bind(b);
+    }
+    let total = cq.fetch_one(pool).await?;
+    let page = format!(" LIMIT {limit} OFFSET {offset}");
+    let out = select(pool, tenant_id, &where_sql, &binds, &page).await?;
+    Ok((out, total))
+}
+
+/// Every contact of the tenant matching `filter` (for export), oldest
+/// first, with tags.
+pub async fn all_matching(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    filter: &ListFilter,
+) -> Result<Vec<Contact>, sqlx::Error> {
+    let (where_sql, binds) = list_condition(tenant_id, filter);
+    select(pool, tenant_id, &where_sql, &binds, "").await
+}
+
+/// The contacts `where_sql` selects (over `contacts c`, with `binds`),
+/// oldest first, then `page` (a `LIMIT` clause or nothing), with tags.
+async fn select(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    where_sql: &str,
+    binds: &[String],
+    page: &str,
+) -> Result<Vec<Contact>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM contacts c WHERE {where_sql} ORDER BY c.created_at, c.id{page}",
+        prefixed_columns()
+    );
+    let mut q = sqlx::query_as::<_, StoredContact>(&sql);
+    for b in binds {
+        q = q.bind(b);
+    }
+    let mut out: Vec<Contact> = q
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(Contact::from)
+        .collect();
+    attach_tags(pool, tenant_id, &mut out).await?;
+    Ok(out)
+}
+
+/// [`COLUMNS`] of `contacts c`.
+fn prefixed_columns() -> String {
+    COLUMNS
+        .split(", ")
+        .map(|c| format!("c.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The `WHERE` condition over `contacts c` of a list filter, with `$1`
+/// the tenant id, and the values to bind in order (the tenant first).
+fn list_condition(tenant_id: &TenantId, filter: &ListFilter) -> (String, Vec<String>) {
     let mut where_sql = String::from("c.tenant_id = $1");
-    let mut binds: Vec<String> = vec![tenant_id.to_owned()];
+    let mut binds: Vec<String> = vec![tenant_id.as_str().to_owned()];
     if let Some(tag) = &filter.tag {
         binds.push(tag.clone());
         where_sql.push_str(&format!(
@@ -160,7 +272,7 @@ pub async fn list(
         ));
     }
     if let Some(g) = &filter.group_id {
-        binds.push(g.clone());
+        binds.push(g.as_str().to_owned());
         where_sql.push_str(&format!(
             " AND c.id IN (SELECT contact_id FROM contact_group_members WHERE tenant_id = $1 AND group_id = ${})",
             binds.len()
@@ -186,34 +298,13 @@ pub async fn list(
             " AND c.opted_out = 0"
         });
     }
-    let count_sql = format!("SELECT COUNT(*) FROM contacts c WHERE {where_sql}");
-    let mut cq = sqlx::query_scalar::<_, i64>(&count_sql);
-    for b in &binds {
-        cq = cq.bind(b);
-    }
-    let total = cq.fetch_one(pool).await?;
-    let sql = format!(
-        "SELECT {} FROM contacts c WHERE {where_sql} ORDER BY c.created_at, c.id LIMIT {limit} OFFSET {offset}",
-        COLUMNS
-            .split(", ")
-            .map(|c| format!("c.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let mut q = sqlx::query(&sql);
-    for b in &binds {
-        q = q.bind(b);
-    }
-    let rows = q.fetch_all(pool).await?;
-    let mut out = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
-    attach_tags(pool, tenant_id, &mut out).await?;
-    Ok((out, total))
+    (where_sql, binds)
 }
 
 /// Records custom field names the tenant uses.
 pub async fn remember_fields<'a>(
     tx: &mut Transaction<'static, Any>,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     names: impl IntoIterator<Item = &'a String>,
 ) -> Result<(), sqlx::Error> {
     for n in names {
@@ -227,7 +318,7 @@ pub async fn remember_fields<'a>(
 }
 
 /// The custom field names the tenant's contacts use, sorted.
-pub async fn field_names(pool: &AnyPool, tenant_id: &str) -> Result<Vec<String>, sqlx::Error> {
+pub async fn field_names(pool: &AnyPool, tenant_id: &TenantId) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT name FROM contact_field_names WHERE tenant_id = $1 ORDER BY name")
         .bind(tenant_id)
         .fetch_all(pool)
@@ -237,8 +328,8 @@ pub async fn field_names(pool: &AnyPool, tenant_id: &str) -> Result<Vec<String>,
 /// Replaces a contact's tags.
 pub async fn set_tags(
     tx: &mut Transaction<'static, Any>,
-    tenant_id: &str,
-    contact_id: &str,
+    tenant_id: &TenantId,
+    contact_id: &ContactId,
     tags: &[String],
 ) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM contact_tags WHERE tenant_id = $1 AND contact_id = $2")
@@ -246,18 +337,18 @@ pub async fn set_tags(
         .bind(contact_id)
         .execute(&mut **tx)
         .await?;
-    add_tags(tx, tenant_id, &[(contact_id.to_owned(), tags.to_vec())]).await
+    add_tags(tx, tenant_id, &[(contact_id.clone(), tags.to_vec())]).await
 }
 
 /// Adds tags to contacts (existing pairs are kept).
 pub async fn add_tags(
     tx: &mut Transaction<'static, Any>,
-    tenant_id: &str,
-    pairs: &[(String, Vec<String>)],
+    tenant_id: &TenantId,
+    pairs: &[(ContactId, Vec<String>)],
 ) -> Result<(), sqlx::Error> {
-    let flat: Vec<(&str, &str)> = pairs
+    let flat: Vec<(&ContactId, &str)> = pairs
         .iter()
-        .flat_map(|(id, tags)| tags.iter().map(move |t| (id.as_str(), t.as_str())))
+        .flat_map(|(id, tags)| tags.iter().map(move |t| (id, t.as_str())))
         .collect();
     for chunk in flat.chunks(300) {
         let values = (0..chunk.len())
@@ -279,9 +370,9 @@ pub async fn add_tags(
 /// Adds contacts to a group (existing members are kept).
 pub async fn add_to_group(
     tx: &mut Transaction<'static, Any>,
-    tenant_id: &str,
-    group_id: &str,
-    contact_ids: &[String],
+    tenant_id: &TenantId,
+    group_id: &GroupId,
+    contact_ids: &[ContactId],
 ) -> Result<(), sqlx::Error> {
     for chunk in contact_ids.chunks(300) {
         let values = (0..chunk.len())
@@ -303,21 +394,21 @@ pub async fn add_to_group(
 /// Existing contacts of the tenant among `phones`: phone -> (id, name, fields).
 pub async fn existing_by_phone(
     pool: &AnyPool,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     phones: &[&str],
-) -> Result<HashMap<String, (String, String, BTreeMap<String, String>)>, sqlx::Error> {
+) -> Result<HashMap<String, Existing>, sqlx::Error> {
     let mut out = HashMap::new();
     for chunk in phones.chunks(500) {
         let sql = format!(
             "SELECT id, phone, name, fields FROM contacts WHERE tenant_id = $1 AND phone IN ({})",
             placeholders(2, chunk.len())
         );
-        let mut q = sqlx::query_as::<_, (String, String, String, String)>(&sql).bind(tenant_id);
+        let mut q = sqlx::query_as::<_, PhoneRow>(&sql).bind(tenant_id);
         for p in chunk {
             q = q.bind(*p);
         }
-        for (id, phone, name, fields) in q.fetch_all(pool).await? {
-            out.insert(phone, (id, name, parse_fields(&fields)));
+        for r in q.fetch_all(pool).await? {
+            out.insert(r.phone, (r.id, r.name, parse_fields(&r.fields)));
         }
     }
     Ok(out)
@@ -343,12 +434,12 @@ pub struct Applied {
 pub async fn apply_import(
     pool: &AnyPool,
     kind: DbKind,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     rows: &[ContactRow],
-    existing: &HashMap<String, (String, String, BTreeMap<String, String>)>,
+    existing: &HashMap<String, Existing>,
     update_existing: bool,
     extra_tags: &[String],
-    group_id: Option<&str>,
+    group_id: Option<&GroupId>,
     field_names: &[String],
     mut progress: impl FnMut(usize),
 ) -> Result<Applied, sqlx::Error> {
@@ -356,11 +447,11 @@ pub async fn apply_import(
     let mut applied = Applied::default();
     let mut tx = crate::db::begin_write(pool, kind).await?;
     remember_fields(&mut tx, tenant_id, field_names).await?;
-    let mut tag_pairs: Vec<(String, Vec<String>)> = Vec::new();
-    let mut member_ids: Vec<String> = Vec::new();
+    let mut tag_pairs: Vec<(ContactId, Vec<String>)> = Vec::new();
+    let mut member_ids: Vec<ContactId> = Vec::new();
     let mut done = 0;
     for chunk in rows.chunks(400) {
-        let mut new_rows: Vec<(String, &ContactRow)> = Vec::new();
+        let mut new_rows: Vec<(ContactId, &ContactRow)> = Vec::new();
         for r in chunk {
             let id = match existing.get(&r.phone) {
                 Some((id, name, fields)) => {
@@ -394,7 +485,7 @@ pub async fn apply_import(
                     id.clone()
                 }
                 None => {
-                    let id = new_id();
+                    let id = ContactId::new();
                     new_rows.push((id.clone(), r));
                     id
                 }
@@ -441,36 +532,11 @@ pub async fn apply_import(
     Ok(applied)
 }
 
-/// Every contact of the tenant (for export), oldest first, with tags.
-pub async fn all(pool: &AnyPool, tenant_id: &str) -> Result<Vec<Contact>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM contacts WHERE tenant_id = $1 ORDER BY created_at, id"
-    ))
-    .bind(tenant_id)
-    .fetch_all(pool)
-    .await?;
-    let mut out = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
-    let tags: Vec<(String, String)> = sqlx::query_as(
-        "SELECT contact_id, tag FROM contact_tags WHERE tenant_id = $1 ORDER BY tag",
-    )
-    .bind(tenant_id)
-    .fetch_all(pool)
-    .await?;
-    let mut by_id: HashMap<String, Vec<String>> = HashMap::new();
-    for (id, t) in tags {
-        by_id.entry(id).or_default().push(t);
-    }
-    for c in &mut out {
-        c.tags = by_id.remove(&c.id).unwrap_or_default();
-    }
-    Ok(out)
-}
-
 /// Inserts a contact without tags (a taken number is a unique violation).
 pub(crate) async fn insert(
     tx: &mut Transaction<'static, Any>,
-    tenant_id: &str,
-    id: &str,
+    tenant_id: &TenantId,
+    id: &ContactId,
     phone: &str,
     name: &str,
     fields: &BTreeMap<String, String>,
@@ -494,10 +560,10 @@ pub(crate) async fn insert(
 /// Whether the tenant has this contact.
 pub(crate) async fn exists(
     tx: &mut Transaction<'static, Any>,
-    tenant_id: &str,
-    id: &str,
+    tenant_id: &TenantId,
+    id: &ContactId,
 ) -> Result<bool, sqlx::Error> {
-    let found: Option<String> =
+    let found: Option<ContactId> =
         sqlx::query_scalar("SELECT id FROM contacts WHERE tenant_id = $1 AND id = $2")
             .bind(tenant_id)
             .bind(id)
@@ -510,8 +576,8 @@ pub(crate) async fn exists(
 /// is a unique violation).
 pub(crate) async fn update(
     tx: &mut Transaction<'static, Any>,
-    tenant_id: &str,
-    id: &str,
+    tenant_id: &TenantId,
+    id: &ContactId,
     phone: Option<&str>,
     name: Option<&str>,
     fields: Option<&BTreeMap<String, String>>,
@@ -536,8 +602,8 @@ pub(crate) async fn update(
 /// back in; returns whether it changed.
 pub(crate) async fn set_opted_out<'e, E>(
     exec: E,
-    tenant_id: &str,
-    id: &str,
+    tenant_id: &TenantId,
+    id: &ContactId,
     opted_out: bool,
     now: i64,
 ) -> Result<bool, sqlx::Error>
@@ -564,8 +630,8 @@ where
 /// it existed.
 pub(crate) async fn delete(
     tx: &mut Transaction<'static, Any>,
-    tenant_id: &str,
-    id: &str,
+    tenant_id: &TenantId,
+    id: &ContactId,
 ) -> Result<bool, sqlx::Error> {
     for sql in [
         "DELETE FROM contact_tags WHERE tenant_id = $1 AND contact_id = $2",
@@ -588,18 +654,18 @@ pub(crate) async fn delete(
 /// Which of `ids` are the tenant's contacts.
 pub async fn known_ids(
     pool: &AnyPool,
-    tenant_id: &str,
-    ids: &[impl AsRef<str>],
-) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    tenant_id: &TenantId,
+    ids: &[ContactId],
+) -> Result<std::collections::HashSet<ContactId>, sqlx::Error> {
     let mut out = std::collections::HashSet::new();
     for chunk in ids.chunks(500) {
         let sql = format!(
             "SELECT id FROM contacts WHERE tenant_id = $1 AND id IN ({})",
             placeholders(2, chunk.len())
         );
-        let mut q = sqlx::query_scalar::<_, String>(&sql).bind(tenant_id);
+        let mut q = sqlx::query_scalar::<_, ContactId>(&sql).bind(tenant_id);
         for id in chunk {
-            q = q.bind(id.as_ref());
+            q = q.bind(id);
         }
         out.extend(q.fetch_all(pool).await?);
     }
@@ -609,8 +675,8 @@ pub async fn known_ids(
 /// Gives a contact a tag (nothing when it has it).
 pub async fn tag(
     pool: &AnyPool,
-    tenant_id: &str,
-    contact_id: &str,
+    tenant_id: &TenantId,
+    contact_id: &ContactId,
     tag: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -628,8 +694,8 @@ pub async fn tag(
 /// Takes a tag from a contact (nothing when it has none).
 pub async fn untag(
     pool: &AnyPool,
-    tenant_id: &str,
-    contact_id: &str,
+    tenant_id: &TenantId,
+    contact_id: &ContactId,
     tag: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM contact_tags WHERE tenant_id = $1 AND contact_id = $2 AND tag = $3")
@@ -734,23 +800,23 @@ pub async fn audience_count(
 /// when there is none: its id and whether it opted out.
 pub(crate) async fn find_or_create(
     pool: &AnyPool,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     phone_e164: &str,
     name: Option<&str>,
-) -> Result<(String, bool), sqlx::Error> {
+) -> Result<(ContactId, bool), sqlx::Error> {
     let now = now_ms();
     sqlx::query(
         "INSERT INTO contacts (id, tenant_id, phone, name, fields, opted_out, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, '{}', 0, $5, $5) ON CONFLICT (tenant_id, phone) DO NOTHING",
     )
-    .bind(new_id())
+    .bind(ContactId::new())
     .bind(tenant_id)
     .bind(phone_e164)
     .bind(name.unwrap_or_default())
     .bind(now)
     .execute(pool)
     .await?;
-    let (id, opted_out): (String, i64) =
+    let (id, opted_out): (ContactId, i64) =
         sqlx::query_as("SELECT id, opted_out FROM contacts WHERE tenant_id = $1 AND phone = $2")
             .bind(tenant_id)
             .bind(phone_e164)
@@ -762,7 +828,7 @@ pub(crate) async fn find_or_create(
 /// The tenant's groups by name, with their member counts.
 pub(crate) async fn groups(
     pool: &AnyPool,
-    tenant_id: &str,
+    tenant_id: &TenantId,
 ) -> Result<Vec<super::model::GroupView>, sqlx::Error> {
     sqlx::query_as(
         "SELECT g.id, g.name, g.created_at, \
@@ -777,8 +843,8 @@ pub(crate) async fn groups(
 /// Inserts a group (a taken name is a unique violation).
 pub(crate) async fn insert_group(
     pool: &AnyPool,
-    tenant_id: &str,
-    id: &str,
+    tenant_id: &TenantId,
+    id: &GroupId,
     name: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
@@ -797,10 +863,10 @@ pub(crate) async fn insert_group(
 /// Whether the tenant has this group.
 pub(crate) async fn group_exists(
     pool: &AnyPool,
-    tenant_id: &str,
-    id: &str,
+    tenant_id: &TenantId,
+    id: &GroupId,
 ) -> Result<bool, sqlx::Error> {
-    let found: Option<String> =
+    let found: Option<GroupId> =
         sqlx::query_scalar("SELECT id FROM contact_groups WHERE tenant_id = $1 AND id = $2")
             .bind(tenant_id)
             .bind(id)
@@ -809,12 +875,61 @@ pub(crate) async fn group_exists(
     Ok(found.is_some())
 }
 
+/// One group of the tenant, with its member count.
+pub(crate) async fn group(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    id: &GroupId,
+) -> Result<Option<super::model::GroupView>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT g.id, g.name, g.created_at, \
+         (SELECT COUNT(*) FROM contact_group_members m WHERE m.tenant_id = $1 AND m.group_id = g.id) AS members \
+         FROM contact_groups g WHERE g.tenant_id = $1 AND g.id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Renames a group (a taken name is a unique violation); returns whether
+/// the tenant has it.
+pub(crate) async fn rename_group(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    id: &GroupId,
+    name: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE contact_groups SET name = $1 WHERE tenant_id = $2 AND id = $3")
+        .bind(name)
+        .bind(tenant_id)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The groups a contact belongs to.
+pub(crate) async fn groups_of(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    contact_id: &ContactId,
+) -> Result<Vec<GroupId>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT group_id FROM contact_group_members WHERE tenant_id = $1 AND contact_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(contact_id)
+    .fetch_all(pool)
+    .await
+}
+
 /// Deletes a group and its memberships (the contacts stay); returns
 /// whether it existed.
 pub(crate) async fn delete_group(
     tx: &mut Transaction<'static, Any>,
-    tenant_id: &str,
-    id: &str,
+    tenant_id: &TenantId,
+    id: &GroupId,
 ) -> Result<bool, sqlx::Error> {
     sqlx::query("DELETE FROM contact_group_members WHERE tenant_id = $1 AND group_id = $2")
         .bind(tenant_id)
@@ -832,9 +947,9 @@ pub(crate) async fn delete_group(
 /// Removes contacts from a group; returns how many were members.
 pub(crate) async fn remove_from_group(
     pool: &AnyPool,
-    tenant_id: &str,
-    group_id: &str,
-    contact_ids: &[String],
+    tenant_id: &TenantId,
+    group_id: &GroupId,
+    contact_ids: &[ContactId],
 ) -> Result<u64, sqlx::Error> {
     let mut removed = 0;
     for cid in contact_ids {

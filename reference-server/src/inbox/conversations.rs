@@ -19,10 +19,12 @@ use serde_json::json;
 use whatsapp_client::Recipient;
 use whatsapp_client::webhook::{InboundMessage, MessageContent};
 
-use super::store::{self, ConversationKey, NewMessage, OWNER_AGENT, Touch};
+use super::model::{ConversationOwner, Direction, MessageStatus, Sender};
+use super::store::{self, ConversationKey, NewMessage, Touch};
 use crate::AppState;
 use crate::db::{BatchJob, JobFuture, now_ms};
 use crate::devices::registry::DeviceRuntime;
+use crate::domain::{ConversationId, MessageId, TenantId};
 
 /// One device's conversations, for one inbound message's turn.
 pub(crate) struct DeviceInbox<'a> {
@@ -40,8 +42,9 @@ impl Conversations for DeviceInbox<'_> {
     ) -> Result<Option<Conversation>, StoreError> {
         let (kind, body, payload) = describe_inbound(message);
         let user_id = message.from.user_id().or(message.user_id.as_ref());
+        let tenant_id = TenantId::from(tenant);
         let ingest = Arc::new(Ingest {
-            tenant_id: tenant.to_owned(),
+            tenant_id: tenant_id.clone(),
             device_id: self.device.id.to_string(),
             phone: message.from.phone().map(|p| p.e164().to_owned()),
             user_id: user_id.map(|u| u.as_str().to_owned()),
@@ -55,22 +58,18 @@ impl Conversations for DeviceInbox<'_> {
         let Some(conv) = self.state.services.writer.run_batched(ingest).await? else {
             return Ok(None);
         };
-        let owner = if conv.owner == OWNER_AGENT {
-            Owner::Human
-        } else {
-            Owner::Bot
-        };
+        let owner = bot_owner(conv.owner);
         // The handoff timeout counts from the takeover or the agent's last
         // reply, whichever is later.
         let owner_since_ms = if owner == Owner::Human {
             let last_agent =
-                store::last_agent_message_at(&self.state.pool, tenant, &conv.id).await?;
+                store::last_agent_message_at(&self.state.pool, &tenant_id, &conv.id).await?;
             conv.owner_changed_at.max(last_agent)
         } else {
             conv.owner_changed_at
         };
         Ok(Some(Conversation {
-            id: conv.id,
+            id: conv.id.into_string(),
             tenant: tenant.to_owned(),
             contact: conv.contact,
             user_id: user_id.map(|u| u.as_str().to_owned()),
@@ -90,20 +89,15 @@ impl Conversations for DeviceInbox<'_> {
         conversation: &Conversation,
         limit: u32,
     ) -> Result<Vec<HistoryEntry>, StoreError> {
-        let rows = store::recent_messages(
-            &self.state.pool,
-            &conversation.tenant,
-            &conversation.id,
-            i64::from(limit),
-        )
-        .await?;
+        let (tenant, id) = ids(conversation);
+        let rows = store::recent_messages(&self.state.pool, &tenant, &id, i64::from(limit)).await?;
         Ok(rows
             .into_iter()
             .rev()
             .map(|r| HistoryEntry {
-                author: match (r.direction.as_str(), r.sender.as_str()) {
-                    ("in", _) => Author::Customer,
-                    (_, "bot") => Author::Bot,
+                author: match (r.direction, r.sender) {
+                    (Direction::In, _) => Author::Customer,
+                    (_, Sender::Bot) => Author::Bot,
                     _ => Author::Agent,
                 },
                 text: r.body.unwrap_or_else(|| format!("[{}]", r.kind)),
@@ -114,33 +108,35 @@ impl Conversations for DeviceInbox<'_> {
     }
 
     async fn newest(&self, conversation: &Conversation) -> Result<Newest, StoreError> {
-        let found = store::owner_and_newest_inbound(
-            &self.state.pool,
-            &conversation.tenant,
-            &conversation.id,
-        )
-        .await?;
-        let (owner, inbound_id) = found.unwrap_or_default();
+        let (tenant, id) = ids(conversation);
+        let found = store::owner_and_newest_inbound(&self.state.pool, &tenant, &id).await?;
+        let (owner, inbound_id) = found.unwrap_or((ConversationOwner::Bot, None));
         Ok(Newest {
-            owner: if owner == OWNER_AGENT {
-                Owner::Human
-            } else {
-                Owner::Bot
-            },
+            owner: bot_owner(owner),
             inbound_id,
         })
     }
 
     async fn hand_back(&self, conversation: &Conversation, _at_ms: i64) -> Result<(), StoreError> {
-        store::set_owner(
-            &self.state.pool,
-            &conversation.tenant,
-            &conversation.id,
-            store::OWNER_BOT,
-            None,
-        )
-        .await?;
+        let (tenant, id) = ids(conversation);
+        store::set_owner(&self.state.pool, &tenant, &id, ConversationOwner::Bot, None).await?;
         Ok(())
+    }
+}
+
+/// The vendor and the id of a `bot-core` conversation, typed.
+fn ids(conversation: &Conversation) -> (TenantId, ConversationId) {
+    (
+        TenantId::from(conversation.tenant.as_str()),
+        ConversationId::from(conversation.id.as_str()),
+    )
+}
+
+/// The owner as `bot-core` names it.
+fn bot_owner(owner: ConversationOwner) -> Owner {
+    match owner {
+        ConversationOwner::Agent => Owner::Human,
+        ConversationOwner::Bot => Owner::Bot,
     }
 }
 
@@ -199,7 +195,7 @@ fn describe_inbound(m: &InboundMessage<Recipient>) -> (String, Option<String>, s
 /// One inbound message to store (a [`BatchJob`]; owned, so the job can
 /// run again).
 struct Ingest {
-    tenant_id: String,
+    tenant_id: TenantId,
     device_id: String,
     /// The sender's number, E.164, when WhatsApp shares it.
     phone: Option<String>,
@@ -262,8 +258,8 @@ impl BatchJob for Ingest {
                 }
                 conv.contact = contact;
             }
-            let ids: Vec<String> = items.iter().map(|_| crate::db::new_id()).collect();
-            let rows: Vec<(&str, NewMessage<'_>, i64)> = items
+            let ids: Vec<MessageId> = items.iter().map(|_| MessageId::new()).collect();
+            let rows: Vec<(&MessageId, NewMessage<'_>, i64)> = items
                 .iter()
                 .zip(&convs)
                 .zip(&ids)
@@ -272,16 +268,17 @@ impl BatchJob for Ingest {
                         tenant_id: &i.tenant_id,
                         conversation_id: &conv.id,
                         device_id: &i.device_id,
-                        direction: "in",
-                        sender: "contact",
+                        direction: Direction::In,
+                        sender: Sender::Contact,
                         provider_message_id: Some(&i.provider_message_id),
                         kind: &i.kind,
                         body: i.body.as_deref(),
                         payload: &i.payload,
-                        status: "received",
+                        status: MessageStatus::Received,
                         error: None,
+                        reason: None,
                     };
-                    (id.as_str(), m, i.now)
+                    (id, m, i.now)
                 })
                 .collect();
             let inserted = store::insert_messages(&mut *c, &rows).await?;

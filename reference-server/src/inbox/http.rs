@@ -3,10 +3,13 @@
 
 use axum::extract::{Path, Query, State};
 
-use super::model::{ConversationQuery, ConversationView, HistoryQuery, MessageView};
+use super::model::{
+    ConversationOwner, ConversationQuery, ConversationView, HistoryQuery, MessageView,
+};
 use super::store;
 use crate::AppState;
 use crate::auth::CurrentMember;
+use crate::domain::ConversationId;
 use crate::http::i18n::Text;
 use crate::http::{ApiResult, AppError, ok};
 
@@ -23,24 +26,24 @@ pub(super) async fn list_conversations(
     member: CurrentMember,
     Query(q): Query<ConversationQuery>,
 ) -> ApiResult<Vec<ConversationView>> {
-    if let Some(o) = &q.owner
-        && o != store::OWNER_BOT
-        && o != store::OWNER_AGENT
-    {
-        return Err(AppError::bad_request(
-            "invalid_query",
-            Text::new(
-                "owner: harus `bot` atau `agent`",
-                "owner: must be `bot` or `agent`",
-            ),
-        ));
-    }
+    let owner = match q.owner.as_deref() {
+        None => None,
+        Some(o) => Some(ConversationOwner::parse(o).ok_or_else(|| {
+            AppError::bad_request(
+                "invalid_query",
+                Text::new(
+                    "owner: harus `bot` atau `agent`",
+                    "owner: must be `bot` or `agent`",
+                ),
+            )
+        })?),
+    };
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let v = store::list_conversations(
         &state.pool,
         &member.tenant_id,
-        q.device_id.as_deref(),
-        q.owner.as_deref(),
+        q.device_id.as_ref(),
+        owner,
         q.before,
         limit,
     )
@@ -61,7 +64,7 @@ pub(super) async fn list_conversations(
 pub(super) async fn get_conversation(
     State(state): State<AppState>,
     member: CurrentMember,
-    Path(id): Path<String>,
+    Path(id): Path<ConversationId>,
 ) -> ApiResult<ConversationView> {
     Ok(ok(conversation(&state, &member, &id).await?))
 }
@@ -81,7 +84,7 @@ pub(super) async fn get_conversation(
 pub(super) async fn list_messages(
     State(state): State<AppState>,
     member: CurrentMember,
-    Path(id): Path<String>,
+    Path(id): Path<ConversationId>,
     Query(q): Query<HistoryQuery>,
 ) -> ApiResult<Vec<MessageView>> {
     Ok(ok(
@@ -102,7 +105,7 @@ pub(super) async fn list_messages(
 pub(super) async fn take_over(
     State(state): State<AppState>,
     member: CurrentMember,
-    Path(id): Path<String>,
+    Path(id): Path<ConversationId>,
 ) -> ApiResult<ConversationView> {
     Ok(ok(take_over_conversation(&state, &member, &id).await?))
 }
@@ -120,7 +123,7 @@ pub(super) async fn take_over(
 pub(super) async fn hand_back(
     State(state): State<AppState>,
     member: CurrentMember,
-    Path(id): Path<String>,
+    Path(id): Path<ConversationId>,
 ) -> ApiResult<ConversationView> {
     Ok(ok(hand_back_conversation(&state, &member, &id).await?))
 }
@@ -131,7 +134,7 @@ pub(super) async fn hand_back(
 pub(crate) async fn conversation(
     state: &AppState,
     member: &CurrentMember,
-    id: &str,
+    id: &ConversationId,
 ) -> Result<ConversationView, AppError> {
     store::get_conversation(&state.pool, &member.tenant_id, id)
         .await?
@@ -143,7 +146,7 @@ pub(crate) async fn conversation(
 pub(crate) async fn messages(
     state: &AppState,
     member: &CurrentMember,
-    id: &str,
+    id: &ConversationId,
     limit: i64,
 ) -> Result<Vec<MessageView>, AppError> {
     conversation(state, member, id).await?;
@@ -171,13 +174,13 @@ pub(crate) async fn conversations(
 pub(crate) async fn take_over_conversation(
     state: &AppState,
     member: &CurrentMember,
-    id: &str,
+    id: &ConversationId,
 ) -> Result<ConversationView, AppError> {
     store::set_owner(
         &state.pool,
         &member.tenant_id,
         id,
-        store::OWNER_AGENT,
+        ConversationOwner::Agent,
         Some(&member.member_id),
     )
     .await?
@@ -188,9 +191,15 @@ pub(crate) async fn take_over_conversation(
 pub(crate) async fn hand_back_conversation(
     state: &AppState,
     member: &CurrentMember,
-    id: &str,
+    id: &ConversationId,
 ) -> Result<ConversationView, AppError> {
-    store::set_owner(&state.pool, &member.tenant_id, id, store::OWNER_BOT, None)
-        .await?
-        .ok_or(AppError::NotFound("conversation"))
+    store::set_owner(
+        &state.pool,
+        &member.tenant_id,
+        id,
+        ConversationOwner::Bot,
+        None,
+    )
+    .await?
+    .ok_or(AppError::NotFound("conversation"))
 }

@@ -20,7 +20,10 @@ use crate::AppState;
 pub(crate) use http::{
     conversation, conversations, hand_back_conversation, messages, take_over_conversation,
 };
-pub use model::{ConversationQuery, ConversationView, HistoryQuery, MessageView};
+pub use model::{
+    BotReason, ConversationOwner, ConversationQuery, ConversationView, Direction, HistoryQuery,
+    MessageStatus, MessageView, ReasonKind, Sender,
+};
 
 /// The inbox routes.
 pub fn router() -> OpenApiRouter<AppState> {

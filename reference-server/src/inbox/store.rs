@@ -4,81 +4,130 @@
 //! update, which is keyed by the device (whose tenant was resolved when the
 //! webhook's device was loaded) and the provider's message id.
 
-use sqlx::{AnyPool, Row, any::AnyRow};
+use sqlx::AnyPool;
 
 use std::collections::{HashMap, HashSet};
 
-use super::model::{ConversationView, MessageView};
-use crate::db::{self, new_id, now_ms};
-use crate::domain::TenantId;
-
-/// Who owns a conversation.
-pub(crate) const OWNER_BOT: &str = "bot";
-/// A human agent owns it; the bot stays quiet.
-pub(crate) const OWNER_AGENT: &str = "agent";
+use super::model::{
+    BotReason, ConversationOwner, ConversationView, Direction, MessageStatus, MessageView, Sender,
+};
+use crate::db::{self, now_ms};
+use crate::domain::{ConversationId, DeviceId, MemberId, MessageId, TenantId};
 
 pub(crate) const CONVERSATION_COLUMNS: &str = "id, device_id, contact_number, contact_user_id, \
      contact_name, owner, agent_member_id, last_message_at, last_message_preview, created_at";
 
-pub(crate) fn conversation_from_row(row: &AnyRow) -> Result<ConversationView, sqlx::Error> {
-    // The stored contact is a number (E.164, `+...`) or, while no number is
-    // known, the user id.
-    let contact: String = row.try_get("contact_number")?;
-    let user_id: Option<String> = row.try_get("contact_user_id")?;
-    let (contact_number, contact_user_id) = if contact.starts_with('+') {
-        (Some(contact), user_id)
-    } else {
-        (None, user_id.or(Some(contact)))
-    };
-    Ok(ConversationView {
-        id: row.try_get("id")?,
-        device_id: row.try_get("device_id")?,
-        contact_number,
-        contact_user_id,
-        contact_name: row.try_get("contact_name")?,
-        owner: row.try_get("owner")?,
-        agent_member_id: row.try_get("agent_member_id")?,
-        last_message_at: row.try_get("last_message_at")?,
-        last_message_preview: row.try_get("last_message_preview")?,
-        created_at: row.try_get("created_at")?,
-    })
+/// A `conversations` row as [`ConversationView`] reads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct ConversationRow {
+    id: ConversationId,
+    device_id: DeviceId,
+    /// A number (E.164, `+...`) or, while no number is known, the user id.
+    contact_number: String,
+    contact_user_id: Option<String>,
+    contact_name: Option<String>,
+    owner: ConversationOwner,
+    agent_member_id: Option<MemberId>,
+    last_message_at: i64,
+    last_message_preview: Option<String>,
+    created_at: i64,
+}
+
+impl From<ConversationRow> for ConversationView {
+    fn from(r: ConversationRow) -> Self {
+        let (contact_number, contact_user_id) = if r.contact_number.starts_with('+') {
+            (Some(r.contact_number), r.contact_user_id)
+        } else {
+            (None, r.contact_user_id.or(Some(r.contact_number)))
+        };
+        Self {
+            id: r.id,
+            device_id: r.device_id,
+            contact_number,
+            contact_user_id,
+            contact_name: r.contact_name,
+            owner: r.owner,
+            agent_member_id: r.agent_member_id,
+            last_message_at: r.last_message_at,
+            last_message_preview: r.last_message_preview,
+            created_at: r.created_at,
+        }
+    }
 }
 
 const MESSAGE_COLUMNS: &str = "id, direction, sender, provider_message_id, kind, body, payload, \
-     status, error, created_at, updated_at";
+     status, error, bot_reason, created_at, updated_at";
 
-fn message_from_row(row: &AnyRow) -> Result<MessageView, sqlx::Error> {
-    let payload: String = row.try_get("payload")?;
-    Ok(MessageView {
-        id: row.try_get("id")?,
-        direction: row.try_get("direction")?,
-        sender: row.try_get("sender")?,
-        provider_message_id: row.try_get("provider_message_id")?,
-        kind: row.try_get("kind")?,
-        body: row.try_get("body")?,
-        payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
-        status: row.try_get("status")?,
-        error: row.try_get("error")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+/// A `messages` row as [`MessageView`] reads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct MessageRow {
+    id: MessageId,
+    direction: Direction,
+    sender: Sender,
+    provider_message_id: Option<String>,
+    kind: String,
+    body: Option<String>,
+    /// JSON text.
+    payload: String,
+    status: MessageStatus,
+    error: Option<String>,
+    /// [`BotReason`] as JSON text.
+    bot_reason: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<MessageRow> for MessageView {
+    fn from(r: MessageRow) -> Self {
+        Self {
+            id: r.id,
+            direction: r.direction,
+            sender: r.sender,
+            provider_message_id: r.provider_message_id,
+            kind: r.kind,
+            body: r.body,
+            payload: serde_json::from_str(&r.payload).unwrap_or(serde_json::Value::Null),
+            status: r.status,
+            error: r.error,
+            // Written by this module from a `BotReason`; a text that no
+            // longer reads as one is shown as no reason.
+            reason: r
+                .bot_reason
+                .as_deref()
+                .and_then(|t| serde_json::from_str::<BotReason>(t).ok()),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
 }
 
 /// The bits of a conversation the inbound path needs.
 #[derive(Debug, Clone)]
 pub(crate) struct ConversationRef {
-    pub(crate) id: String,
+    pub(crate) id: ConversationId,
     /// The contact it is kept under: a number (E.164) or a user id.
     pub(crate) contact: String,
-    pub(crate) owner: String,
+    pub(crate) owner: ConversationOwner,
     pub(crate) owner_changed_at: Option<i64>,
     pub(crate) bot_state: Option<String>,
+}
+
+/// A conversation as [`upsert_conversations`] reads it back.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct UpsertedRow {
+    id: ConversationId,
+    tenant_id: TenantId,
+    device_id: String,
+    contact_number: String,
+    owner: ConversationOwner,
+    owner_changed_at: Option<i64>,
+    bot_state: Option<String>,
 }
 
 /// Finds or creates the conversation of `contact` on `device`.
 pub(crate) async fn upsert_conversation(
     tx: &mut sqlx::AnyConnection,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     device_id: &str,
     contact: &str,
     now: i64,
@@ -98,7 +147,7 @@ pub(crate) async fn upsert_conversation(
 /// finds or creates it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct ConversationKey<'a> {
-    pub(crate) tenant_id: &'a str,
+    pub(crate) tenant_id: &'a TenantId,
     pub(crate) device_id: &'a str,
     pub(crate) contact: &'a str,
 }
@@ -121,7 +170,7 @@ pub(crate) async fn upsert_conversations(
         }
     }
     distinct.sort_by_key(|k| (k.device_id, k.contact));
-    let mut found: HashMap<(String, String), (String, ConversationRef)> =
+    let mut found: HashMap<(String, String), (TenantId, ConversationRef)> =
         HashMap::with_capacity(distinct.len());
     for chunk in db::chunks(&distinct) {
         let sql = format!(
@@ -133,11 +182,11 @@ pub(crate) async fn upsert_conversations(
         let mut q = sqlx::query(&sql);
         for k in chunk {
             q = q
-                .bind(new_id())
+                .bind(ConversationId::new())
                 .bind(k.tenant_id)
                 .bind(k.device_id)
                 .bind(k.contact)
-                .bind(OWNER_BOT)
+                .bind(ConversationOwner::Bot)
                 .bind(now)
                 .bind(now);
         }
@@ -149,20 +198,19 @@ pub(crate) async fn upsert_conversations(
              JOIN v ON c.device_id = v.device_id AND c.contact_number = v.contact_number",
             db::values_placeholders(chunk.len(), 2)
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query_as::<_, UpsertedRow>(&sql);
         for k in chunk {
             q = q.bind(k.device_id).bind(k.contact);
         }
         for row in q.fetch_all(&mut *tx).await? {
-            let key = (row.try_get("device_id")?, row.try_get("contact_number")?);
             let conv = ConversationRef {
-                id: row.try_get("id")?,
-                contact: row.try_get("contact_number")?,
-                owner: row.try_get("owner")?,
-                owner_changed_at: row.try_get("owner_changed_at")?,
-                bot_state: row.try_get("bot_state")?,
+                id: row.id,
+                contact: row.contact_number.clone(),
+                owner: row.owner,
+                owner_changed_at: row.owner_changed_at,
+                bot_state: row.bot_state,
             };
-            found.insert(key, (row.try_get("tenant_id")?, conv));
+            found.insert((row.device_id, row.contact_number), (row.tenant_id, conv));
         }
     }
     keys.iter()
@@ -192,7 +240,7 @@ pub(crate) async fn upsert_conversations(
 /// conversation that remembers it.
 pub(crate) async fn contact_of_user(
     tx: &mut sqlx::AnyConnection,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     device_id: &str,
     phone: Option<&str>,
     user_id: &str,
@@ -228,9 +276,9 @@ pub(crate) async fn contact_of_user(
 /// one or another conversation of the device holds this one.
 pub(crate) async fn remember_user_id(
     tx: &mut sqlx::AnyConnection,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     device_id: &str,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
     user_id: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -251,17 +299,19 @@ pub(crate) async fn remember_user_id(
 /// A message to store.
 #[derive(Debug, Clone)]
 pub(crate) struct NewMessage<'a> {
-    pub(crate) tenant_id: &'a str,
-    pub(crate) conversation_id: &'a str,
+    pub(crate) tenant_id: &'a TenantId,
+    pub(crate) conversation_id: &'a ConversationId,
     pub(crate) device_id: &'a str,
-    pub(crate) direction: &'a str,
-    pub(crate) sender: &'a str,
+    pub(crate) direction: Direction,
+    pub(crate) sender: Sender,
     pub(crate) provider_message_id: Option<&'a str>,
     pub(crate) kind: &'a str,
     pub(crate) body: Option<&'a str>,
     pub(crate) payload: &'a str,
-    pub(crate) status: &'a str,
+    pub(crate) status: MessageStatus,
     pub(crate) error: Option<&'a str>,
+    /// Why the bot sent it ([`BotReason`] as JSON text).
+    pub(crate) reason: Option<&'a str>,
 }
 
 /// Inserts a message; returns its id, or `None` when a message with the
@@ -271,9 +321,9 @@ pub(crate) async fn insert_message(
     tx: &mut sqlx::AnyConnection,
     m: &NewMessage<'_>,
     now: i64,
-) -> Result<Option<String>, sqlx::Error> {
-    let id = new_id();
-    let inserted = insert_messages(tx, &[(id.as_str(), m.clone(), now)]).await?;
+) -> Result<Option<MessageId>, sqlx::Error> {
+    let id = MessageId::new();
+    let inserted = insert_messages(tx, &[(&id, m.clone(), now)]).await?;
     Ok(inserted.contains(&id).then_some(id))
 }
 
@@ -283,22 +333,23 @@ pub(crate) async fn insert_message(
 /// `rows`, is skipped (the de-duplication of provider retries).
 pub(crate) async fn insert_messages(
     tx: &mut sqlx::AnyConnection,
-    rows: &[(&str, NewMessage<'_>, i64)],
-) -> Result<HashSet<String>, sqlx::Error> {
+    rows: &[(&MessageId, NewMessage<'_>, i64)],
+) -> Result<HashSet<MessageId>, sqlx::Error> {
     // In key order, so concurrent writers of the same provider ids wait
     // for each other in one order.
-    let mut rows: Vec<&(&str, NewMessage<'_>, i64)> = rows.iter().collect();
-    rows.sort_by_key(|(_, m, _)| (m.device_id, m.direction, m.provider_message_id));
+    let mut rows: Vec<&(&MessageId, NewMessage<'_>, i64)> = rows.iter().collect();
+    rows.sort_by_key(|(_, m, _)| (m.device_id, m.direction.as_str(), m.provider_message_id));
     let mut inserted = HashSet::with_capacity(rows.len());
     for chunk in db::chunks(&rows) {
         let sql = format!(
             "INSERT INTO messages (id, tenant_id, conversation_id, device_id, direction, sender, \
-             provider_message_id, kind, body, payload, status, error, created_at, updated_at) \
+             provider_message_id, kind, body, payload, status, error, bot_reason, created_at, \
+             updated_at) \
              VALUES {} ON CONFLICT (device_id, direction, provider_message_id) DO NOTHING \
              RETURNING id",
-            db::values_placeholders(chunk.len(), 14)
+            db::values_placeholders(chunk.len(), 15)
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query_scalar::<_, MessageId>(&sql);
         for &&(id, ref m, at) in chunk {
             q = q
                 .bind(id)
@@ -313,12 +364,11 @@ pub(crate) async fn insert_messages(
                 .bind(m.payload)
                 .bind(m.status)
                 .bind(m.error)
+                .bind(m.reason)
                 .bind(at)
                 .bind(at);
         }
-        for row in q.fetch_all(&mut *tx).await? {
-            inserted.insert(row.try_get("id")?);
-        }
+        inserted.extend(q.fetch_all(&mut *tx).await?);
     }
     Ok(inserted)
 }
@@ -337,12 +387,12 @@ pub(crate) async fn insert_messages(
 pub(crate) async fn insert_outbound(
     tx: &mut sqlx::AnyConnection,
     messages: &[(NewMessage<'_>, i64)],
-) -> Result<Vec<String>, sqlx::Error> {
-    let ids: Vec<String> = messages.iter().map(|_| new_id()).collect();
-    let rows: Vec<(&str, NewMessage<'_>, i64)> = ids
+) -> Result<Vec<MessageId>, sqlx::Error> {
+    let ids: Vec<MessageId> = messages.iter().map(|_| MessageId::new()).collect();
+    let rows: Vec<(&MessageId, NewMessage<'_>, i64)> = ids
         .iter()
         .zip(messages)
-        .map(|(id, (m, at))| (id.as_str(), m.clone(), *at))
+        .map(|(id, (m, at))| (id, m.clone(), *at))
         .collect();
     let inserted = insert_messages(&mut *tx, &rows).await?;
     let mut out = Vec::with_capacity(ids.len());
@@ -361,8 +411,8 @@ async fn outbound_with_known_id(
     tx: &mut sqlx::AnyConnection,
     m: &NewMessage<'_>,
     now: i64,
-) -> Result<String, sqlx::Error> {
-    let existing: Option<(String, String, String)> = sqlx::query_as(
+) -> Result<MessageId, sqlx::Error> {
+    let existing: Option<(MessageId, String, String)> = sqlx::query_as(
         "SELECT id, kind, payload FROM messages WHERE device_id = $1 AND direction = $2 \
          AND provider_message_id = $3 AND tenant_id = $4",
     )
@@ -379,7 +429,7 @@ async fn outbound_with_known_id(
         return Ok(id);
     }
     tracing::warn!(
-        tenant = m.tenant_id,
+        tenant = %m.tenant_id,
         device = m.device_id,
         "the provider returned a message id it already gave another message; stored without it"
     );
@@ -395,8 +445,8 @@ async fn outbound_with_known_id(
 /// A conversation's new "last message" ([`touch_conversations`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Touch<'a> {
-    pub(crate) tenant_id: &'a str,
-    pub(crate) conversation_id: &'a str,
+    pub(crate) tenant_id: &'a TenantId,
+    pub(crate) conversation_id: &'a ConversationId,
     /// The message's text (shortened to 120 characters for the preview).
     pub(crate) preview: Option<&'a str>,
     /// The customer's profile name, when the message carried one.
@@ -447,19 +497,6 @@ pub(crate) async fn touch_conversations(
     Ok(())
 }
 
-/// Order of delivery states; a status webhook never moves a message back
-/// (Meta may deliver `delivered` after `read`).
-pub(crate) fn status_rank(status: &str) -> i64 {
-    match status {
-        "pending" => 0,
-        "sent" => 1,
-        "delivered" => 2,
-        "read" => 3,
-        "failed" => 4,
-        _ => -1,
-    }
-}
-
 /// Applies a provider status to the outbound message with that provider
 /// id on `device_id`. Returns whether a row changed. `failed` wins over
 /// everything but `read`; other states only move forward.
@@ -467,37 +504,44 @@ pub(crate) async fn apply_status(
     pool: &AnyPool,
     device_id: &str,
     provider_message_id: &str,
-    status: &str,
+    status: MessageStatus,
     error: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
-    let rank = status_rank(status);
-    if rank < 0 {
+    let Some(rank) = status.rank() else {
         return Ok(false);
-    }
-    let done = sqlx::query(
+    };
+    // The stored status's rank, as `MessageStatus::rank` gives it.
+    let ranks: String = MessageStatus::ALL
+        .iter()
+        .filter_map(|s| s.rank().map(|r| format!("WHEN '{s}' THEN {r} ")))
+        .collect();
+    let sql = format!(
         "UPDATE messages SET status = $1, error = COALESCE($2, error), updated_at = $3 \
-         WHERE device_id = $4 AND direction = 'out' AND provider_message_id = $5 \
-         AND (CASE status WHEN 'pending' THEN 0 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 \
-              WHEN 'read' THEN 3 WHEN 'failed' THEN 4 ELSE -1 END) < $6 \
-         AND NOT (status = 'read' AND $1 = 'failed')",
-    )
-    .bind(status)
-    .bind(error)
-    .bind(now_ms())
-    .bind(device_id)
-    .bind(provider_message_id)
-    .bind(rank)
-    .execute(pool)
-    .await?;
+         WHERE device_id = $4 AND direction = $7 AND provider_message_id = $5 \
+         AND (CASE status {ranks}ELSE -1 END) < $6 \
+         AND NOT (status = $8 AND $1 = $9)"
+    );
+    let done = sqlx::query(&sql)
+        .bind(status)
+        .bind(error)
+        .bind(now_ms())
+        .bind(device_id)
+        .bind(provider_message_id)
+        .bind(rank)
+        .bind(Direction::Out)
+        .bind(MessageStatus::Read)
+        .bind(MessageStatus::Failed)
+        .execute(pool)
+        .await?;
     Ok(done.rows_affected() > 0)
 }
 
 /// Lists a tenant's conversations, most recent first.
 pub(crate) async fn list_conversations(
     pool: &AnyPool,
-    tenant_id: &str,
-    device_id: Option<&str>,
-    owner: Option<&str>,
+    tenant_id: &TenantId,
+    device_id: Option<&DeviceId>,
+    owner: Option<ConversationOwner>,
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<ConversationView>, sqlx::Error> {
@@ -507,7 +551,7 @@ pub(crate) async fn list_conversations(
          AND ($4 IS NULL OR last_message_at < $4) \
          ORDER BY last_message_at DESC, id DESC LIMIT $5"
     );
-    let rows = sqlx::query(&sql)
+    let rows: Vec<ConversationRow> = sqlx::query_as(&sql)
         .bind(tenant_id)
         .bind(device_id)
         .bind(owner)
@@ -515,31 +559,31 @@ pub(crate) async fn list_conversations(
         .bind(limit)
         .fetch_all(pool)
         .await?;
-    rows.iter().map(conversation_from_row).collect()
+    Ok(rows.into_iter().map(ConversationView::from).collect())
 }
 
 /// One conversation of a tenant.
 pub(crate) async fn get_conversation(
     pool: &AnyPool,
-    tenant_id: &str,
-    id: &str,
+    tenant_id: &TenantId,
+    id: &ConversationId,
 ) -> Result<Option<ConversationView>, sqlx::Error> {
     let sql = format!(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2"
     );
-    let row = sqlx::query(&sql)
+    let row: Option<ConversationRow> = sqlx::query_as(&sql)
         .bind(tenant_id)
         .bind(id)
         .fetch_optional(pool)
         .await?;
-    row.as_ref().map(conversation_from_row).transpose()
+    Ok(row.map(ConversationView::from))
 }
 
 /// Messages of one conversation, oldest first, after `after` (ms) if given.
 pub(crate) async fn list_messages(
     pool: &AnyPool,
-    tenant_id: &str,
-    conversation_id: &str,
+    tenant_id: &TenantId,
+    conversation_id: &ConversationId,
     limit: i64,
 ) -> Result<Vec<MessageView>, sqlx::Error> {
     // The newest `limit` messages, returned oldest first.
@@ -547,33 +591,28 @@ pub(crate) async fn list_messages(
         "SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant_id = $1 AND conversation_id = $2 \
          ORDER BY created_at DESC, id DESC LIMIT $3"
     );
-    let rows = sqlx::query(&sql)
+    let rows: Vec<MessageRow> = sqlx::query_as(&sql)
         .bind(tenant_id)
         .bind(conversation_id)
         .bind(limit)
         .fetch_all(pool)
         .await?;
-    let mut v = rows
-        .iter()
-        .map(message_from_row)
-        .collect::<Result<Vec<_>, _>>()?;
-    v.reverse();
-    Ok(v)
+    Ok(rows.into_iter().rev().map(MessageView::from).collect())
 }
 
 /// One message of a tenant by id.
 pub(crate) async fn get_message(
     pool: &AnyPool,
-    tenant_id: &str,
-    id: &str,
+    tenant_id: &TenantId,
+    id: &MessageId,
 ) -> Result<Option<MessageView>, sqlx::Error> {
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant_id = $1 AND id = $2");
-    let row = sqlx::query(&sql)
+    let row: Option<MessageRow> = sqlx::query_as(&sql)
         .bind(tenant_id)
         .bind(id)
         .fetch_optional(pool)
         .await?;
-    row.as_ref().map(message_from_row).transpose()
+    Ok(row.map(MessageView::from))
 }
 
 /// Messages of a vendor since `since` (unix ms) per day number of
@@ -583,10 +622,10 @@ pub(crate) struct DailyTraffic {
     /// The day number.
     #[sqlx(rename = "d")]
     pub(crate) day: i64,
-    /// `in` or `out`.
-    pub(crate) direction: String,
-    /// `contact`, `bot`, `agent`, `api` or `system`.
-    pub(crate) sender: String,
+    /// Which way.
+    pub(crate) direction: Direction,
+    /// Who wrote them.
+    pub(crate) sender: Sender,
     /// Messages.
     pub(crate) n: i64,
 }
@@ -630,12 +669,13 @@ pub(crate) async fn top_inbound_texts(
 ) -> Result<Vec<TextCount>, sqlx::Error> {
     sqlx::query_as(
         "SELECT LOWER(body) AS t, COUNT(*) AS n FROM messages \
-         WHERE tenant_id = $1 AND direction = 'in' AND created_at >= $2 AND body IS NOT NULL AND body <> '' \
+         WHERE tenant_id = $1 AND direction = $4 AND created_at >= $2 AND body IS NOT NULL AND body <> '' \
          GROUP BY LOWER(body) ORDER BY n DESC, t LIMIT $3",
     )
     .bind(tenant_id)
     .bind(since)
     .bind(limit)
+    .bind(Direction::In)
     .fetch_all(pool)
     .await
 }
@@ -643,28 +683,28 @@ pub(crate) async fn top_inbound_texts(
 /// When an agent last wrote in the conversation (unix ms), if ever.
 pub(crate) async fn last_agent_message_at(
     pool: &AnyPool,
-    tenant_id: &str,
-    conversation_id: &str,
+    tenant_id: &TenantId,
+    conversation_id: &ConversationId,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let row: Option<(i64,)> = sqlx::query_as(
+    sqlx::query_scalar(
         "SELECT created_at FROM messages WHERE tenant_id = $1 AND conversation_id = $2 \
-         AND sender = 'agent' ORDER BY created_at DESC LIMIT 1",
+         AND sender = $3 ORDER BY created_at DESC LIMIT 1",
     )
     .bind(tenant_id)
     .bind(conversation_id)
+    .bind(Sender::Agent)
     .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|(t,)| t))
+    .await
 }
 
 /// Sets the owner of a conversation; returns the updated row, or `None`
 /// when the tenant has no such conversation.
 pub(crate) async fn set_owner(
     pool: &AnyPool,
-    tenant_id: &str,
-    id: &str,
-    owner: &str,
-    agent_member_id: Option<&str>,
+    tenant_id: &TenantId,
+    id: &ConversationId,
+    owner: ConversationOwner,
+    agent_member_id: Option<&MemberId>,
 ) -> Result<Option<ConversationView>, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE conversations SET owner = $1, agent_member_id = $2, owner_changed_at = $3 \
@@ -686,8 +726,8 @@ pub(crate) async fn set_owner(
 /// What a bot turn leaves on its conversation ([`save_bot_outcomes`]).
 #[derive(Debug, Clone)]
 pub(crate) struct BotOutcome<'a> {
-    pub(crate) tenant_id: &'a str,
-    pub(crate) conversation_id: &'a str,
+    pub(crate) tenant_id: &'a TenantId,
+    pub(crate) conversation_id: &'a ConversationId,
     /// The new state (JSON text; empty clears it); `None` keeps it.
     pub(crate) state: Option<&'a str>,
     /// The bot asked for a human: the conversation goes to an agent.
@@ -718,6 +758,7 @@ pub(crate) async fn save_bot_outcomes(
     }
     // In id order, so concurrent writers lock shared rows in one order.
     merged.sort_by_key(|o| o.conversation_id);
+    let agent = ConversationOwner::Agent.as_str();
     db::execute_rows(
         tx,
         &merged,
@@ -726,7 +767,7 @@ pub(crate) async fn save_bot_outcomes(
             format!(
                 "WITH v (id, tenant_id, state, handoff, at) AS (VALUES {values}) \
                  UPDATE conversations SET bot_state = COALESCE(v.state, conversations.bot_state), \
-                 owner = CASE WHEN v.handoff = 1 THEN 'agent' ELSE conversations.owner END, \
+                 owner = CASE WHEN v.handoff = 1 THEN '{agent}' ELSE conversations.owner END, \
                  owner_changed_at = CASE WHEN v.handoff = 1 THEN v.at \
                  ELSE conversations.owner_changed_at END \
                  FROM v WHERE conversations.id = v.id AND conversations.tenant_id = v.tenant_id"
@@ -747,8 +788,8 @@ pub(crate) async fn save_bot_outcomes(
 /// One stored message as the bot runtime reads history.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct HistoryRow {
-    pub(crate) direction: String,
-    pub(crate) sender: String,
+    pub(crate) direction: Direction,
+    pub(crate) sender: Sender,
     pub(crate) kind: String,
     pub(crate) body: Option<String>,
     pub(crate) provider_message_id: Option<String>,
@@ -758,8 +799,8 @@ pub(crate) struct HistoryRow {
 /// The `limit` most recent messages of a conversation, newest first.
 pub(crate) async fn recent_messages(
     pool: &AnyPool,
-    tenant_id: &str,
-    conversation_id: &str,
+    tenant_id: &TenantId,
+    conversation_id: &ConversationId,
     limit: i64,
 ) -> Result<Vec<HistoryRow>, sqlx::Error> {
     sqlx::query_as(
@@ -777,17 +818,18 @@ pub(crate) async fn recent_messages(
 /// message (`None` for an unknown conversation).
 pub(crate) async fn owner_and_newest_inbound(
     pool: &AnyPool,
-    tenant_id: &str,
-    conversation_id: &str,
-) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
+    tenant_id: &TenantId,
+    conversation_id: &ConversationId,
+) -> Result<Option<(ConversationOwner, Option<String>)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT c.owner, (SELECT m.provider_message_id FROM messages m \
-           WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.id AND m.direction = 'in' \
+           WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.id AND m.direction = $3 \
            ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS newest \
          FROM conversations c WHERE c.tenant_id = $1 AND c.id = $2",
     )
     .bind(tenant_id)
     .bind(conversation_id)
+    .bind(Direction::In)
     .fetch_optional(pool)
     .await
 }
@@ -803,12 +845,12 @@ pub(crate) async fn conversations_with(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations \
          WHERE tenant_id = $1 AND contact_number = $2 ORDER BY created_at, id"
     );
-    let rows = sqlx::query(&sql)
+    let rows: Vec<ConversationRow> = sqlx::query_as(&sql)
         .bind(tenant_id)
         .bind(number)
         .fetch_all(pool)
         .await?;
-    rows.iter().map(conversation_from_row).collect()
+    Ok(rows.into_iter().map(ConversationView::from).collect())
 }
 
 /// Deletes the tenant's conversations with the customer `number` and
@@ -878,5 +920,28 @@ pub(crate) async fn purge_tenant(
     ] {
         sqlx::query(sql).bind(tenant_id).execute(&mut *conn).await?;
     }
+    Ok(())
+}
+
+/// Records on a customer's message (found by its device and provider id)
+/// why the bot did not answer it.
+pub(crate) async fn set_inbound_reason(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    device_id: &str,
+    provider_message_id: &str,
+    reason: &BotReason,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE messages SET bot_reason = $1 WHERE tenant_id = $2 AND device_id = $3 \
+         AND direction = $4 AND provider_message_id = $5",
+    )
+    .bind(reason.to_json())
+    .bind(tenant_id)
+    .bind(device_id)
+    .bind(Direction::In)
+    .bind(provider_message_id)
+    .execute(pool)
+    .await?;
     Ok(())
 }

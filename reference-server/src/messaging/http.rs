@@ -16,11 +16,11 @@ use crate::bots::engine::{self, Outcome};
 use crate::db::{new_id, now_ms};
 use crate::devices::DeviceKind;
 use crate::devices::registry;
-use crate::domain::DeviceId;
+use crate::domain::{ConversationId, DeviceId};
 use crate::http::i18n::Text;
 use crate::http::{ApiJson, ApiResult, AppError, ok};
-use crate::inbox::MessageView;
 use crate::inbox::store as inbox;
+use crate::inbox::{ConversationOwner, MessageView, Sender};
 use crate::simulator::SimMessage;
 
 /// Send a message from one of the vendor's devices (for the vendor's own
@@ -60,10 +60,19 @@ pub(crate) async fn send(
     limits::consume(&state.pool, &member.tenant_id, Limit::MessagesPerMonth, 1).await?;
     let mut tx = state.begin_write().await?;
     let conv =
-        inbox::upsert_conversation(&mut tx, &rt.tenant_id, &rt.id, to.as_ref(), now_ms()).await?;
+        inbox::upsert_conversation(&mut tx, &member.tenant_id, &rt.id, to.as_ref(), now_ms())
+            .await?;
     tx.commit().await?;
-    let stored =
-        engine::send_and_store(state, &rt, &conv.id, &Recipient::from(&to), &msg, "api").await?;
+    let stored = engine::send_and_store(
+        state,
+        &rt,
+        &conv.id,
+        &Recipient::from(&to),
+        &msg,
+        Sender::Api,
+        None,
+    )
+    .await?;
     let message = inbox::get_message(&state.pool, &member.tenant_id, &stored.message_id)
         .await?
         .ok_or_else(|| AppError::internal("stored message vanished"))?;
@@ -96,7 +105,7 @@ pub(crate) async fn send(
 pub(super) async fn reply(
     State(state): State<AppState>,
     member: CurrentMember,
-    Path(id): Path<String>,
+    Path(id): Path<ConversationId>,
     ApiJson(body): ApiJson<AgentReply>,
 ) -> ApiResult<MessageView> {
     Ok(ok(send_reply(&state, &member, &id, body).await?))
@@ -108,7 +117,7 @@ pub(super) async fn reply(
 pub(crate) async fn send_reply(
     state: &AppState,
     member: &CurrentMember,
-    id: &str,
+    id: &ConversationId,
     body: AgentReply,
 ) -> Result<MessageView, AppError> {
     let msg = message_from(body.text, body.message)?;
@@ -127,18 +136,19 @@ pub(crate) async fn send_reply(
         .ok_or_else(|| AppError::internal("conversation without a contact"))?;
     let to =
         Recipient::parse(to).map_err(|e| AppError::internal_from("stored contact unusable", e))?;
-    if conv.owner != inbox::OWNER_AGENT {
+    if conv.owner != ConversationOwner::Agent {
         inbox::set_owner(
             &state.pool,
             &member.tenant_id,
             id,
-            inbox::OWNER_AGENT,
+            ConversationOwner::Agent,
             Some(&member.member_id),
         )
         .await?;
     }
     limits::consume(&state.pool, &member.tenant_id, Limit::MessagesPerMonth, 1).await?;
-    let stored = engine::send_and_store(state, &rt, &conv.id, &to, &msg, "agent").await?;
+    let stored =
+        engine::send_and_store(state, &rt, &conv.id, &to, &msg, Sender::Agent, None).await?;
     inbox::get_message(&state.pool, &member.tenant_id, &stored.message_id)
         .await?
         .ok_or_else(|| AppError::internal("stored reply vanished"))

@@ -32,7 +32,7 @@ pub struct SendMessage {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SentMessage {
     /// The conversation the message was stored in.
-    pub conversation_id: String,
+    pub conversation_id: crate::domain::ConversationId,
     /// The stored message, with the provider id and status (`sent` or `failed`).
     pub message: MessageView,
 }

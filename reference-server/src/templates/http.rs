@@ -111,7 +111,7 @@ pub(crate) async fn create(
     member.require(Role::Admin)?;
     let tenant = tenant_of(member);
     let name = model::validate_name(&req.name)?;
-    let known = contacts::field_names(&state.pool, tenant.as_str()).await?;
+    let known = contacts::field_names(&state.pool, &tenant).await?;
     let compiled = Compiled::compile_at(&req.parts(), &known)?;
     let cloud = cloud_json(req)?;
     let id = TemplateId::new();
@@ -181,7 +181,7 @@ pub(crate) async fn update(
     member.require(Role::Admin)?;
     let tenant = tenant_of(member);
     let name = model::validate_name(&req.name)?;
-    let known = contacts::field_names(&state.pool, tenant.as_str()).await?;
+    let known = contacts::field_names(&state.pool, &tenant).await?;
     let compiled = Compiled::compile_at(&req.parts(), &known)?;
     let cloud = cloud_json(req)?;
     let found = store::update(
@@ -262,7 +262,7 @@ async fn preview_template(
 ) -> ApiResult<Preview> {
     let tenant = tenant_of(&member);
     let compiled = compile_stored(&state.pool, &tenant, &id).await?;
-    let contact = contacts::get(&state.pool, tenant.as_str(), req.contact_id.as_str())
+    let contact = contacts::get(&state.pool, &tenant, &req.contact_id)
         .await?
         .ok_or(AppError::NotFound("contact"))?;
     let vars = compiled.contact_vars(&contact.name, &contact.phone, &contact.fields);
@@ -313,12 +313,12 @@ pub(crate) async fn preview_draft(
     seed: u64,
 ) -> Result<String, Refused> {
     let tenant = tenant_of(member);
-    let known = contacts::field_names(&state.pool, tenant.as_str()).await?;
+    let known = contacts::field_names(&state.pool, &tenant).await?;
     let c = Compiled::compile_at(parts, &known)?;
     let vars = match contact {
         None => c.contact_vars("Budi Santoso", "+6281234567890", &Default::default()),
         Some(id) => {
-            let contact = contacts::get(&state.pool, tenant.as_str(), id.as_str())
+            let contact = contacts::get(&state.pool, &tenant, id)
                 .await?
                 .ok_or(AppError::NotFound("contact"))?;
             c.contact_vars(&contact.name, &contact.phone, &contact.fields)

@@ -46,7 +46,7 @@ pub(crate) async fn compile_stored(
     id: &TemplateId,
 ) -> Result<Compiled, AppError> {
     let t = http::load(pool, tenant_id, id).await?;
-    let known = crate::contacts::store::field_names(pool, tenant_id.as_str()).await?;
+    let known = crate::contacts::store::field_names(pool, tenant_id).await?;
     let parts = Parts {
         body: &t.body,
         media: t.media.as_ref(),

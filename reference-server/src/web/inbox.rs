@@ -1,6 +1,7 @@
-//! The inbox: conversations (live), one conversation's messages (live),
-//! take over / hand back, and the agent's reply. The rules are the inbox
-//! feature's (`messaging::send_reply`, `inbox::take_over_conversation`, ...).
+//! The inbox: conversations (live), one conversation's messages (live)
+//! with why the bot sent each of its replies, take over / hand back, and
+//! the agent's reply. The rules are the inbox feature's
+//! (`messaging::send_reply`, `inbox::take_over_conversation`, ...).
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -11,7 +12,8 @@ use super::page::{Chrome, FormErrors, PageError, PageResult, WebForm, invalid, r
 use super::session::Console;
 use crate::AppState;
 use crate::auth::Role;
-use crate::inbox::{ConversationView, MessageView};
+use crate::domain::ConversationId;
+use crate::inbox::{ConversationView, Direction, MessageView, Sender};
 use crate::messaging::AgentReply;
 
 /// A message as the conversation page shows it.
@@ -20,7 +22,9 @@ pub(super) struct Line {
     pub(super) who: &'static str,
     pub(super) text: String,
     pub(super) at: String,
-    pub(super) status: String,
+    pub(super) status: &'static str,
+    /// Why the bot sent it, or did not answer it.
+    pub(super) why: Option<String>,
 }
 
 fn lines(chrome: &Chrome, messages: Vec<MessageView>) -> Vec<Line> {
@@ -28,17 +32,18 @@ fn lines(chrome: &Chrome, messages: Vec<MessageView>) -> Vec<Line> {
     messages
         .into_iter()
         .map(|m| Line {
-            inbound: m.direction == "in",
-            who: match m.sender.as_str() {
-                "bot" => lang.t("Bot", "Bot"),
-                "agent" => lang.t("Agen", "Agent"),
-                "contact" => lang.t("Pelanggan", "Customer"),
-                "system" => lang.t("Sistem", "System"),
-                _ => lang.t("API", "API"),
+            inbound: m.direction == Direction::In,
+            who: match m.sender {
+                Sender::Bot => lang.t("Bot", "Bot"),
+                Sender::Agent => lang.t("Agen", "Agent"),
+                Sender::Contact => lang.t("Pelanggan", "Customer"),
+                Sender::System => lang.t("Sistem", "System"),
+                Sender::Api => lang.t("API", "API"),
             },
             text: m.body.unwrap_or_else(|| format!("[{}]", m.kind)),
             at: super::public::time_text(m.created_at),
-            status: m.status,
+            status: m.status.as_str(),
+            why: m.reason.map(|r| r.describe(lang)),
         })
         .collect()
 }
@@ -90,6 +95,7 @@ pub(super) async fn list_events(State(state): State<AppState>, c: Console) -> Pa
 #[derive(Template)]
 #[template(path = "web/conversation_messages.html")]
 struct MessagesFragment {
+    chrome: Chrome,
     lines: Vec<Line>,
 }
 
@@ -106,7 +112,7 @@ struct ConversationPage {
 async fn conversation_page(
     state: &AppState,
     c: Console,
-    id: &str,
+    id: &ConversationId,
     text: String,
     errors: FormErrors,
 ) -> Result<ConversationPage, PageError> {
@@ -127,7 +133,7 @@ async fn conversation_page(
 pub(super) async fn show(
     State(state): State<AppState>,
     c: Console,
-    Path(id): Path<String>,
+    Path(id): Path<ConversationId>,
 ) -> PageResult {
     let page = conversation_page(&state, c, &id, String::new(), FormErrors::new()).await?;
     Ok(render(&page)?.into_response())
@@ -137,7 +143,7 @@ pub(super) async fn show(
 pub(super) async fn show_events(
     State(state): State<AppState>,
     c: Console,
-    Path(id): Path<String>,
+    Path(id): Path<ConversationId>,
 ) -> PageResult {
     c.member.require(Role::Agent)?;
     crate::inbox::conversation(&state, &c.member, &id).await?;
@@ -148,6 +154,7 @@ pub(super) async fn show_events(
             let messages = crate::inbox::messages(&s, &member, &id, 200).await?;
             MessagesFragment {
                 lines: lines(&chrome, messages),
+                chrome,
             }
             .render()
             .map_err(|e| crate::http::AppError::internal_from("rendering a conversation", e))
@@ -160,7 +167,7 @@ pub(super) async fn show_events(
 pub(super) async fn take_over(
     State(state): State<AppState>,
     c: Console,
-    Path(id): Path<String>,
+    Path(id): Path<ConversationId>,
 ) -> PageResult {
     c.member.require(Role::Agent)?;
     crate::inbox::take_over_conversation(&state, &c.member, &id).await?;
@@ -171,7 +178,7 @@ pub(super) async fn take_over(
 pub(super) async fn hand_back(
     State(state): State<AppState>,
     c: Console,
-    Path(id): Path<String>,
+    Path(id): Path<ConversationId>,
 ) -> PageResult {
     c.member.require(Role::Agent)?;
     crate::inbox::hand_back_conversation(&state, &c.member, &id).await?;
@@ -188,7 +195,7 @@ pub(super) struct ReplyForm {
 pub(super) async fn reply(
     State(state): State<AppState>,
     c: Console,
-    Path(id): Path<String>,
+    Path(id): Path<ConversationId>,
     WebForm(form): WebForm<ReplyForm>,
 ) -> PageResult {
     c.member.require(Role::Agent)?;

@@ -32,13 +32,12 @@ pub(super) async fn of(state: &AppState, member: &CurrentMember) -> Result<Progr
                     .is_some_and(|r| !r.is_empty())
         });
     }
-    let conversations =
-        crate::inbox::store::list_conversations(pool, tenant.as_str(), None, None, None, 1)
-            .await?
-            .len();
+    let conversations = crate::inbox::store::list_conversations(pool, tenant, None, None, None, 1)
+        .await?
+        .len();
     let (_, contacts) = crate::contacts::store::list(
         pool,
-        tenant.as_str(),
+        tenant,
         &crate::contacts::store::ListFilter::default(),
         1,
         0,

@@ -201,7 +201,7 @@ async fn contacts(state: &AppState, c: &Console) -> Result<Vec<Pick>, sqlx::Erro
             } else {
                 format!("{} ({})", k.name, k.phone)
             },
-            id: k.id,
+            id: k.id.into_string(),
         })
         .collect())
 }

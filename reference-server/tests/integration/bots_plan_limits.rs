@@ -1,6 +1,7 @@
 //! Bot replies and the vendor's plan: an expired subscription or a month's
 //! messages used up silence the bot (the customer's message is still
-//! stored for the inbox); a renewed plan brings it back.
+//! stored for the inbox, with the reason it went unanswered); a renewed
+//! plan brings it back.
 
 use crate::bots_support;
 use crate::common;
@@ -80,6 +81,38 @@ async fn plan_gates_bot_replies(kind: DbKind) {
     .unwrap();
     assert_eq!(inject(&app, &v.token, &dev, "harga 4?").await["replies"], 0);
     assert_eq!(messages_in(&app, &v.token).await, 4);
+    // The unanswered messages say why; the answered ones say nothing, and
+    // each bot reply names its rule.
+    let convs = data(app.get("/api/v1/conversations", &v.token).await, 200).await;
+    let id = convs[0]["id"].as_str().unwrap();
+    let msgs = data(
+        app.get(&format!("/api/v1/conversations/{id}/messages"), &v.token)
+            .await,
+        200,
+    )
+    .await;
+    let why: Vec<(String, Value)> = msgs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["body"].as_str().unwrap_or_default().to_owned(),
+                m["reason"]["kind"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        why,
+        [
+            ("harga?".to_owned(), Value::Null),
+            ("Harga mulai Rp10.000".to_owned(), json!("keyword_rule")),
+            ("harga lagi?".to_owned(), json!("plan_limit")),
+            ("harga 3?".to_owned(), Value::Null),
+            ("Harga mulai Rp10.000".to_owned(), json!("keyword_rule")),
+            ("harga 4?".to_owned(), json!("plan_limit")),
+        ]
+    );
     assert_eq!(
         limits::usage(pool, &v.tenant_id.as_str().into(), Limit::MessagesPerMonth)
             .await

@@ -335,7 +335,7 @@ async fn limits_and_opt_out(kind: DbKind) {
     assert_eq!(page["items"][0]["phone"], "+6281200000009");
     let c = reference_server::contacts::find_or_create(
         &app.state.pool,
-        &v.tenant_id,
+        &v.tenant_id.as_str().into(),
         "+6281200000009",
         Some("X"),
     )

@@ -17,7 +17,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
-async fn openapi(app: &common::TestApp) -> Value {
+/// The OpenAPI document the server serves.
+pub(crate) async fn openapi(app: &common::TestApp) -> Value {
     app.client
         .get(app.url("/openapi.json"))
         .send()

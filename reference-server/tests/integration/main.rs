@@ -42,3 +42,5 @@ mod web_campaigns_browser;
 mod web_console;
 mod web_devices_bot;
 mod web_pages;
+mod web_people;
+mod web_people_browser;
