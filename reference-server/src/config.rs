@@ -293,6 +293,8 @@ pub struct Config {
     pub platform_whatsapp: PlatformWhatsAppConfig,
     /// The marketplace (`[marketplace]`).
     pub marketplace: crate::marketplace::MarketplaceConfig,
+    /// Invoices, reminders and the grace period (`[billing]`).
+    pub billing: crate::billing::BillingConfig,
 }
 
 impl Default for Config {
@@ -381,6 +383,20 @@ pub const ENV: &[(&str, Setter)] = &[
     }),
     ("MIDTRANS_SNAP_BASE_URL", |c, v| {
         text(&mut c.midtrans.snap_base_url, v)
+    }),
+    ("BILLING_GRACE_DAYS", |c, v| parse(&mut c.billing.grace_days, v)),
+    ("BILLING_REMINDER_INTERVAL_SECS", |c, v| {
+        parse(&mut c.billing.reminder_interval_secs, v)
+    }),
+    ("INVOICE_ISSUER_NAME", |c, v| {
+        c.billing.invoice_issuer_name = v.to_owned();
+        Ok(())
+    }),
+    ("INVOICE_ISSUER_ADDRESS", |c, v| {
+        text(&mut c.billing.invoice_issuer_address, v)
+    }),
+    ("INVOICE_ISSUER_NPWP", |c, v| {
+        text(&mut c.billing.invoice_issuer_npwp, v)
     }),
     ("MIDTRANS_IRIS_API_KEY", |c, v| {
         secret(&mut c.marketplace.iris_api_key, v)
@@ -501,6 +517,7 @@ impl Config {
             campaigns: CampaignConfig::default(),
             platform_whatsapp: PlatformWhatsAppConfig::default(),
             marketplace: crate::marketplace::MarketplaceConfig::default(),
+            billing: crate::billing::BillingConfig::default(),
         }
     }
 

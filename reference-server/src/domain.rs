@@ -238,6 +238,8 @@ id_type! {
     PlanId;
     /// A plan order (one Midtrans transaction).
     OrderId;
+    /// The invoice of a paid plan order.
+    InvoiceId;
 }
 
 // The marketplace's rows.

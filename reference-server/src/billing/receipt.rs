@@ -26,6 +26,7 @@ pub fn text(
     amount_idr: i64,
     order_id: &str,
     expires_at_ms: i64,
+    invoice: Option<&str>,
 ) -> String {
     // Western Indonesia Time (UTC+7), the time most vendors read.
     let wib = FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| unreachable!("valid offset"));
@@ -35,7 +36,8 @@ pub fn text(
         .map(|t| t.format("%d-%m-%Y %H:%M").to_string())
         .unwrap_or_default();
     let amount = format_rupiah(amount_idr);
-    if locale == "en" {
+    let en = locale == "en";
+    let mut text = if en {
         format!(
             "Thank you! We received your payment of {amount} for the {plan} plan (order {order_id}). \
              Your subscription is active until {until} WIB."
@@ -45,7 +47,15 @@ pub fn text(
             "Terima kasih! Pembayaran {amount} untuk paket {plan} telah kami terima (pesanan {order_id}). \
              Langganan Anda aktif hingga {until} WIB."
         )
+    };
+    if let Some(number) = invoice {
+        text.push_str(&if en {
+            format!(" Invoice {number} is in the console under Billing.")
+        } else {
+            format!(" Faktur {number} ada di konsol, menu Tagihan.")
+        });
     }
+    text
 }
 
 /// A receipt to send.
@@ -63,6 +73,8 @@ pub(crate) struct Receipt<'a> {
     pub(crate) amount_idr: i64,
     /// The new subscription expiry, unix milliseconds.
     pub(crate) expires_at_ms: i64,
+    /// The number of the invoice issued for the payment.
+    pub(crate) invoice: Option<&'a str>,
 }
 
 /// Sends the receipt from the platform sender to the vendor's number.
@@ -74,6 +86,7 @@ pub(crate) async fn send_to(state: &AppState, r: &Receipt<'_>) -> Result<(), App
         r.amount_idr,
         r.order_id,
         r.expires_at_ms,
+        r.invoice,
     ));
     state
         .services
@@ -93,12 +106,16 @@ mod tests {
         assert_eq!(format_rupiah(99_000), "Rp99.000");
         assert_eq!(format_rupiah(1_250_000), "Rp1.250.000");
         assert_eq!(format_rupiah(500), "Rp500");
-        let id = text("id", "Basic", 99_000, "o-1", 0);
+        let id = text("id", "Basic", 99_000, "o-1", 0, None);
         assert!(
             id.starts_with("Terima kasih! Pembayaran Rp99.000 untuk paket Basic"),
             "{id}"
         );
         assert!(id.contains("01-01-1970 07:00 WIB"), "{id}");
-        assert!(text("en", "Basic", 99_000, "o-1", 0).contains("for the Basic plan"));
+        assert!(text("en", "Basic", 99_000, "o-1", 0, None).contains("for the Basic plan"));
+        assert!(
+            text("id", "Basic", 99_000, "o-1", 0, Some("INV/2026/000001"))
+                .ends_with("Faktur INV/2026/000001 ada di konsol, menu Tagihan.")
+        );
     }
 }

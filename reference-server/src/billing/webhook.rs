@@ -12,7 +12,8 @@
 //!    compare-and-set UPDATE, so a repeated notification changes nothing
 //!    and a stale `pending` never downgrades `paid`; a move to `paid`
 //!    extends the subscription exactly once (primary key on the order in
-//!    `subscription_periods`), from the current expiry when still active.
+//!    `subscription_periods`), from the current expiry when still active,
+//!    and issues the order's invoice with the year's next number.
 //! 4. After commit, a WhatsApp receipt goes to the vendor (Indonesian, or
 //!    English for vendors with locale `en`).
 //!
@@ -214,6 +215,7 @@ async fn midtrans_notification(
                             "transaction_status": event.transaction_status,
                             "payment_type": event.payment_type,
                             "gross_amount": event.gross_amount,
+                            "invoice": applied.invoice,
                         }));
                     crate::audit::record_in(c, entry).await?;
                 }
@@ -222,6 +224,7 @@ async fn midtrans_notification(
         })
         .await?;
     let (changed, current, extended) = (applied.changed, applied.status, applied.extended);
+    let invoice = applied.invoice;
     count(if changed { "applied" } else { "unchanged" });
     if let Some(expires_at) = extended {
         let state2 = state.clone();
@@ -246,6 +249,7 @@ async fn midtrans_notification(
                 plan: &plan_name,
                 amount_idr,
                 expires_at_ms: expires_at,
+                invoice: invoice.as_deref(),
             };
             if let Err(e) = super::receipt::send_to(&state2, &receipt).await {
                 tracing::warn!(%order_id, error = %e.chain(), "payment receipt not sent");

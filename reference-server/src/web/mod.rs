@@ -95,6 +95,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(templates::routes())
         .merge(team::routes())
         .merge(settings::routes())
+        .merge(billing::routes())
         .merge(audit::routes())
         .merge(products::routes())
         .merge(orders::routes())

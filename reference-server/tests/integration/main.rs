@@ -13,6 +13,7 @@ mod accounts;
 mod admin;
 mod audit;
 mod billing;
+mod billing_invoices;
 mod bots_ai_reply;
 mod bots_plan_limits;
 mod bots_two_processes;

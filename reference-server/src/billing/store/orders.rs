@@ -172,6 +172,8 @@ pub struct Applied {
     pub status: String,
     /// The new subscription expiry when this event extended it.
     pub extended: Option<i64>,
+    /// The number of the invoice this event issued.
+    pub invoice: Option<String>,
 }
 
 /// The stored name of a payment state (`unknown` is never stored on an
@@ -208,7 +210,7 @@ pub(crate) fn protected_statuses(new_state: PaymentState) -> Vec<&'static str> {
 /// status); the order with a compare-and-set UPDATE that only matches a
 /// status the new state supersedes, so a repeat or a stale event changes
 /// nothing even when two race; a move to `paid` extends the subscription
-/// exactly once.
+/// and issues its invoice exactly once.
 pub async fn apply_payment(
     c: &mut sqlx::AnyConnection,
     e: &PaymentEvent,
@@ -239,6 +241,7 @@ pub async fn apply_payment(
             changed: false,
             status: e.observed_status.clone(),
             extended: None,
+            invoice: None,
         });
     }
     let changed = {
@@ -279,6 +282,7 @@ pub async fn apply_payment(
             changed,
             status,
             extended: None,
+            invoice: None,
         });
     }
     let extended = if e.new_state == PaymentState::Paid {
@@ -294,10 +298,17 @@ pub async fn apply_payment(
     } else {
         None
     };
+    // The period was added just now, exactly once per order: its invoice
+    // is issued with it.
+    let invoice = match extended {
+        Some(_) => Some(super::invoices::issue(c, &e.order_id, &e.tenant_id, e.now).await?),
+        None => None,
+    };
     Ok(Applied {
         changed,
         status: state_name(e.new_state).to_owned(),
         extended,
+        invoice,
     })
 }
 
