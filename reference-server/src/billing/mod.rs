@@ -11,6 +11,7 @@
 //! * [`webhook`]: `POST /webhooks/midtrans`, idempotent transitions.
 //! * [`subscriptions`]: trial, extension exactly once, the expiry job.
 //! * [`receipt`]: WhatsApp receipts.
+//! * [`reminders`]: expiry reminders and the grace period.
 //! * [`invoices`]: the invoice issued with each paid order (numbered per
 //!   year without gaps), the vendor's billing details, HTML and PDF.
 //! * `loadtest` (feature `loadtest`): setup of the Midtrans load generator.
@@ -25,6 +26,7 @@ pub mod model;
 mod pdf;
 pub mod plans;
 pub mod receipt;
+pub mod reminders;
 pub mod store;
 pub mod webhook;
 

@@ -130,6 +130,9 @@ pub struct SubscriptionView {
     pub started_at: i64,
     /// Unix milliseconds.
     pub expires_at: i64,
+    /// End of the grace period after `expires_at` during which the plan
+    /// still works (unix milliseconds), when there is one.
+    pub grace_until: Option<i64>,
 }
 
 /// Usage of the plan's limits.

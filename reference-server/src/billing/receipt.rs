@@ -1,4 +1,5 @@
-//! WhatsApp receipts for paid orders, in the vendor's language.
+//! WhatsApp receipts for paid orders, in the vendor's language, and the
+//! platform sender other billing messages go out through.
 
 use chrono::{FixedOffset, TimeZone as _};
 use whatsapp_client::{OutgoingMessage, PhoneNumber, Provider as _};
@@ -19,6 +20,16 @@ pub fn format_rupiah(amount: i64) -> String {
     format!("{}Rp{out}", if amount < 0 { "-" } else { "" })
 }
 
+/// `dd-mm-YYYY HH:MM` in Western Indonesia Time (UTC+7), the time most
+/// vendors read.
+pub fn wib_time(ms: i64) -> String {
+    let wib = FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| unreachable!("valid offset"));
+    wib.timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.format("%d-%m-%Y %H:%M").to_string())
+        .unwrap_or_default()
+}
+
 /// The receipt text in `locale` (`id` default, `en`).
 pub fn text(
     locale: &str,
@@ -28,13 +39,7 @@ pub fn text(
     expires_at_ms: i64,
     invoice: Option<&str>,
 ) -> String {
-    // Western Indonesia Time (UTC+7), the time most vendors read.
-    let wib = FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| unreachable!("valid offset"));
-    let until = wib
-        .timestamp_millis_opt(expires_at_ms)
-        .single()
-        .map(|t| t.format("%d-%m-%Y %H:%M").to_string())
-        .unwrap_or_default();
+    let until = wib_time(expires_at_ms);
     let amount = format_rupiah(amount_idr);
     let en = locale == "en";
     let mut text = if en {
@@ -79,19 +84,28 @@ pub(crate) struct Receipt<'a> {
 
 /// Sends the receipt from the platform sender to the vendor's number.
 pub(crate) async fn send_to(state: &AppState, r: &Receipt<'_>) -> Result<(), AppError> {
-    let to = PhoneNumber::parse(r.whatsapp).map_err(AppError::internal)?;
-    let message = OutgoingMessage::text(text(
+    let body = text(
         r.locale,
         r.plan,
         r.amount_idr,
         r.order_id,
         r.expires_at_ms,
         r.invoice,
-    ));
+    );
+    send_text(state, r.whatsapp, body).await
+}
+
+/// Sends `body` from the platform sender to a vendor's number as stored.
+pub(crate) async fn send_text(
+    state: &AppState,
+    whatsapp: &str,
+    body: String,
+) -> Result<(), AppError> {
+    let to = PhoneNumber::parse(whatsapp).map_err(AppError::internal)?;
     state
         .services
         .platform_sender
-        .send(&to, &message)
+        .send(&to, &OutgoingMessage::text(body))
         .await
         .map_err(|e| AppError::Upstream(e.to_string()))?;
     Ok(())

@@ -177,6 +177,9 @@ async fn midtrans_notification(
         tenant_id: order.tenant_id.to_string(),
         plan_id: order.plan_id.to_string(),
         duration_days: order.duration_days,
+        grace_ms: state.config.billing.grace_ms(),
+        amount_idr: order.amount_idr,
+        refunded_idr: refunded_idr(&confirmed, order.amount_idr),
         transaction_id,
         transaction_status,
         fraud,
@@ -216,6 +219,18 @@ async fn midtrans_notification(
                             "payment_type": event.payment_type,
                             "gross_amount": event.gross_amount,
                             "invoice": applied.invoice,
+                        }));
+                    crate::audit::record_in(c, entry.clone()).await?;
+                }
+                if let Some(t) = applied.taken_back {
+                    let entry = entry
+                        .action(Action::SubscriptionTimeTakenBack)
+                        .before(serde_json::json!({ "expires_at": t.expires_before }))
+                        .after(serde_json::json!({
+                            "expires_at": t.expires_after,
+                            "taken_back_ms": t.ms,
+                            "refunded_idr": t.refunded_idr,
+                            "transaction_status": event.transaction_status,
                         }));
                     crate::audit::record_in(c, entry).await?;
                 }
@@ -263,6 +278,38 @@ async fn midtrans_notification(
         changed,
         subscription_expires_at: extended,
     }))
+}
+
+/// How much of the order Midtrans reports refunded or charged back: the
+/// sum of the confirmed `refunds`, else the confirmed (or notified)
+/// `refund_amount`, else, for a full `refund` or `chargeback`, the whole
+/// amount; 0 for other statuses.
+fn refunded_idr(confirmed: &midtrans_client::ConfirmedNotification, amount_idr: i64) -> i64 {
+    use midtrans_client::TransactionStatus as T;
+    if confirmed.state != midtrans_client::PaymentState::Refunded {
+        return 0;
+    }
+    let listed: i64 = confirmed
+        .status
+        .refunds
+        .iter()
+        .flatten()
+        .filter_map(|r| r.refund_amount.map(|a| a.rupiah()))
+        .sum();
+    if listed > 0 {
+        return listed.min(amount_idr);
+    }
+    if let Some(a) = confirmed
+        .status
+        .refund_amount
+        .or(confirmed.notification.refund_amount)
+    {
+        return a.rupiah().min(amount_idr);
+    }
+    match confirmed.status.transaction_status {
+        Some(T::Refund | T::Chargeback) => amount_idr,
+        _ => 0,
+    }
 }
 
 /// Step 2: Midtrans' own status for the notification.

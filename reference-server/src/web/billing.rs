@@ -83,6 +83,8 @@ struct BillingPage {
     chrome: Chrome,
     status: SubscriptionStatus,
     expires: String,
+    /// The end of the grace period while the plan runs on it.
+    grace: Option<String>,
     plans: Vec<(Plan, String)>,
     orders: Vec<OrderRow>,
     usage: Vec<UsageBar>,
@@ -168,10 +170,19 @@ async fn page(
         .as_ref()
         .map(|s| time_text(s.expires_at))
         .unwrap_or_default();
+    let now = crate::db::now_ms();
+    let grace = status
+        .subscription
+        .as_ref()
+        .filter(|s| s.expires_at <= now)
+        .and_then(|s| s.grace_until)
+        .filter(|g| *g > now)
+        .map(time_text);
     Ok(BillingPage {
         chrome: c.chrome.at("billing"),
         status,
         expires,
+        grace,
         plans: all_plans
             .into_iter()
             .filter(|p| p.price_idr > 0)

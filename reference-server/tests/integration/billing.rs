@@ -332,8 +332,9 @@ async fn expiry_job_and_limits(kind: DbKind) {
         .unwrap_err();
     assert_eq!(err.code(), "plan_limit_exceeded");
 
-    // The expiry job marks past subscriptions expired; limits then refuse.
-    sqlx::query("UPDATE subscriptions SET expires_at = $1 WHERE tenant_id = $2")
+    // The expiry job marks past subscriptions expired once their grace
+    // period is over too; limits then refuse.
+    sqlx::query("UPDATE subscriptions SET expires_at = $1, grace_until = $1 WHERE tenant_id = $2")
         .bind(reference_server::db::now_ms() - 1)
         .bind(&v.tenant_id)
         .execute(pool)

@@ -14,6 +14,8 @@ mod admin;
 mod audit;
 mod billing;
 mod billing_invoices;
+mod billing_refunds;
+mod billing_reminders;
 mod bots_ai_reply;
 mod bots_plan_limits;
 mod bots_two_processes;

@@ -145,6 +145,12 @@ pub struct PaymentEvent {
     pub plan_id: String,
     /// Days the plan adds.
     pub duration_days: i64,
+    /// The grace period after the subscription's expiry, milliseconds.
+    pub grace_ms: i64,
+    /// The order's amount.
+    pub amount_idr: i64,
+    /// Of it, refunded or charged back so far (a refund notification).
+    pub refunded_idr: i64,
     /// Midtrans' transaction id.
     pub transaction_id: String,
     /// Midtrans' transaction status word.
@@ -174,6 +180,8 @@ pub struct Applied {
     pub extended: Option<i64>,
     /// The number of the invoice this event issued.
     pub invoice: Option<String>,
+    /// Subscription time this event took back (a refund or chargeback).
+    pub taken_back: Option<super::subscriptions::TakenBack>,
 }
 
 /// The stored name of a payment state (`unknown` is never stored on an
@@ -210,8 +218,31 @@ pub(crate) fn protected_statuses(new_state: PaymentState) -> Vec<&'static str> {
 /// status); the order with a compare-and-set UPDATE that only matches a
 /// status the new state supersedes, so a repeat or a stale event changes
 /// nothing even when two race; a move to `paid` extends the subscription
-/// and issues its invoice exactly once.
+/// and issues its invoice exactly once. A refund or chargeback of an order
+/// that extended the subscription takes back the time the refunded share
+/// bought (see [`super::subscriptions::take_back`]), also when a later
+/// notification of the refunded order reports more refunded.
 pub async fn apply_payment(
+    c: &mut sqlx::AnyConnection,
+    e: &PaymentEvent,
+) -> Result<Applied, sqlx::Error> {
+    let mut applied = apply_status(c, e).await?;
+    if e.new_state == PaymentState::Refunded && applied.status == "refunded" {
+        applied.taken_back = super::subscriptions::take_back(
+            c,
+            &e.order_id,
+            &e.tenant_id,
+            e.refunded_idr,
+            e.amount_idr,
+            e.grace_ms,
+            e.now,
+        )
+        .await?;
+    }
+    Ok(applied)
+}
+
+async fn apply_status(
     c: &mut sqlx::AnyConnection,
     e: &PaymentEvent,
 ) -> Result<Applied, sqlx::Error> {
@@ -242,6 +273,7 @@ pub async fn apply_payment(
             status: e.observed_status.clone(),
             extended: None,
             invoice: None,
+            taken_back: None,
         });
     }
     let changed = {
@@ -283,6 +315,7 @@ pub async fn apply_payment(
             status,
             extended: None,
             invoice: None,
+            taken_back: None,
         });
     }
     let extended = if e.new_state == PaymentState::Paid {
@@ -292,6 +325,7 @@ pub async fn apply_payment(
             &e.tenant_id,
             &e.plan_id,
             e.duration_days,
+            e.grace_ms,
             e.now,
         )
         .await?
@@ -309,6 +343,7 @@ pub async fn apply_payment(
         status: state_name(e.new_state).to_owned(),
         extended,
         invoice,
+        taken_back: None,
     })
 }
 
