@@ -13,6 +13,7 @@ mod accounts;
 mod admin;
 mod audit;
 mod billing;
+mod billing_browser;
 mod billing_invoices;
 mod billing_refunds;
 mod billing_reminders;
