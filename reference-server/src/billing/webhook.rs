@@ -208,6 +208,7 @@ async fn midtrans_notification(
                 if applied.changed {
                     let paid = applied.status == "paid";
                     let entry = entry
+                        .clone()
                         .action(if paid {
                             Action::OrderPaid
                         } else {
@@ -220,7 +221,7 @@ async fn midtrans_notification(
                             "gross_amount": event.gross_amount,
                             "invoice": applied.invoice,
                         }));
-                    crate::audit::record_in(c, entry.clone()).await?;
+                    crate::audit::record_in(c, entry).await?;
                 }
                 if let Some(t) = applied.taken_back {
                     let entry = entry
