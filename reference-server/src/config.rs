@@ -384,7 +384,9 @@ pub const ENV: &[(&str, Setter)] = &[
     ("MIDTRANS_SNAP_BASE_URL", |c, v| {
         text(&mut c.midtrans.snap_base_url, v)
     }),
-    ("BILLING_GRACE_DAYS", |c, v| parse(&mut c.billing.grace_days, v)),
+    ("BILLING_GRACE_DAYS", |c, v| {
+        parse(&mut c.billing.grace_days, v)
+    }),
     ("BILLING_REMINDER_INTERVAL_SECS", |c, v| {
         parse(&mut c.billing.reminder_interval_secs, v)
     }),

@@ -180,7 +180,7 @@ pub fn spawn_background_jobs(state: &AppState) -> Vec<JoinHandle<()>> {
         state,
         "subscription-reminders",
         Duration::from_secs(state.config.billing.reminder_interval_secs.max(1)),
-        |state| billing::reminders::job(state),
+        billing::reminders::job,
     ));
     // feature jobs
     jobs.extend(audit::spawn_jobs(state));

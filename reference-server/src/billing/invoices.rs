@@ -254,9 +254,12 @@ async fn list_invoices(
     State(state): State<AppState>,
     member: CurrentMember,
 ) -> ApiResult<Vec<InvoiceView>> {
-    Ok(ok(
-        store::invoices::list(&state.pool, &member.tenant_id, 500).await?
-    ))
+    Ok(ok(store::invoices::list(
+        &state.pool,
+        &member.tenant_id,
+        500,
+    )
+    .await?))
 }
 
 /// One invoice of the vendor.
@@ -334,8 +337,17 @@ mod tests {
             Some("3171012345678901")
         );
         assert_eq!(normalize_npwp("  ").unwrap(), None);
-        for bad in ["12345", "01234567890123", "01234567890123456", "01.234.567.8-901.23x"] {
-            assert_eq!(normalize_npwp(bad).unwrap_err().code(), "invalid_npwp", "{bad}");
+        for bad in [
+            "12345",
+            "01234567890123",
+            "01234567890123456",
+            "01.234.567.8-901.23x",
+        ] {
+            assert_eq!(
+                normalize_npwp(bad).unwrap_err().code(),
+                "invalid_npwp",
+                "{bad}"
+            );
         }
         assert_eq!(format_npwp("012345678901234"), "01.234.567.8-901.234");
         assert_eq!(format_npwp("3171012345678901"), "3171 0123 4567 8901");

@@ -110,7 +110,12 @@ pub(crate) fn invoice(inv: &InvoiceView, issuer: &Issuer, lang: Lang) -> Vec<u8>
         OrderStatus::Refunded => t("DIKEMBALIKAN", "REFUNDED"),
         _ => t("LUNAS", "PAID"),
     };
-    w.right(REGULAR, 10.0, y, &format!("{} {}", t("Tanggal", "Date"), date_wib(inv.issued_at)));
+    w.right(
+        REGULAR,
+        10.0,
+        y,
+        &format!("{} {}", t("Tanggal", "Date"), date_wib(inv.issued_at)),
+    );
     w.text(BOLD, 10.0, LEFT, y, status);
     y -= 30.0;
 
@@ -120,7 +125,12 @@ pub(crate) fn invoice(inv: &InvoiceView, issuer: &Issuer, lang: Lang) -> Vec<u8>
     y -= 14.0;
     w.text(BOLD, 11.0, LEFT, y, &issuer.name);
     y -= 13.0;
-    for line in issuer.address.as_deref().map(|a| wrap(a, 45)).unwrap_or_default() {
+    for line in issuer
+        .address
+        .as_deref()
+        .map(|a| wrap(a, 45))
+        .unwrap_or_default()
+    {
         w.text(REGULAR, 10.0, LEFT, y, &line);
         y -= 13.0;
     }
@@ -135,12 +145,23 @@ pub(crate) fn invoice(inv: &InvoiceView, issuer: &Issuer, lang: Lang) -> Vec<u8>
     y -= 14.0;
     w.text(BOLD, 11.0, col, y, &inv.buyer_name);
     y -= 13.0;
-    for line in inv.buyer_address.as_deref().map(|a| wrap(a, 42)).unwrap_or_default() {
+    for line in inv
+        .buyer_address
+        .as_deref()
+        .map(|a| wrap(a, 42))
+        .unwrap_or_default()
+    {
         w.text(REGULAR, 10.0, col, y, &line);
         y -= 13.0;
     }
     if let Some(npwp) = &inv.buyer_npwp {
-        w.text(REGULAR, 10.0, col, y, &format!("NPWP {}", format_npwp(npwp)));
+        w.text(
+            REGULAR,
+            10.0,
+            col,
+            y,
+            &format!("NPWP {}", format_npwp(npwp)),
+        );
         y -= 13.0;
     }
     y = y.min(left_end) - 24.0;

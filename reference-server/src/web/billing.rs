@@ -60,8 +60,15 @@ pub(super) struct UsageBar {
     pub(super) used: i64,
     /// `None` without an active plan.
     pub(super) max: Option<i64>,
+    /// `used / max` as shown, with thousands dots.
+    pub(super) text: String,
     /// At or over the limit.
     pub(super) full: bool,
+}
+
+/// `12345` -> `12.345`.
+fn grouped(n: i64) -> String {
+    rupiah(n).replacen("Rp", "", 1)
 }
 
 /// Rupiah with dots between thousands: `Rp150.000`.
@@ -129,8 +136,16 @@ async fn page(
     for (key, limit, used) in [
         ("devices", Limit::Devices, status.usage.devices),
         ("contacts", Limit::Contacts, status.usage.contacts),
-        ("messages", Limit::MessagesPerMonth, status.usage.messages_this_month),
-        ("ai", Limit::AiRequestsPerMonth, status.usage.ai_requests_this_month),
+        (
+            "messages",
+            Limit::MessagesPerMonth,
+            status.usage.messages_this_month,
+        ),
+        (
+            "ai",
+            Limit::AiRequestsPerMonth,
+            status.usage.ai_requests_this_month,
+        ),
     ] {
         let max = limits::allowance(&state.pool, &c.member.tenant_id, limit).await?;
         usage.push(UsageBar {
@@ -138,6 +153,10 @@ async fn page(
             label: limit.name(lang),
             used,
             max,
+            text: match max {
+                Some(m) => format!("{} / {}", grouped(used), grouped(m)),
+                None => grouped(used),
+            },
             full: max.is_some_and(|m| used >= m),
         });
     }
@@ -332,7 +351,10 @@ async fn save_details(
     WebForm(form): WebForm<DetailsForm>,
 ) -> PageResult {
     let mut errors = FormErrors::new();
-    errors.check("legal_name", invoices::validate_legal_name(&form.legal_name))?;
+    errors.check(
+        "legal_name",
+        invoices::validate_legal_name(&form.legal_name),
+    )?;
     errors.check("address", invoices::validate_address(&form.address))?;
     errors.check("npwp", invoices::normalize_npwp(&form.npwp))?;
     if errors.is_empty() {
@@ -357,5 +379,7 @@ mod tests {
         assert_eq!(super::rupiah(999), "Rp999");
         assert_eq!(super::rupiah(150_000), "Rp150.000");
         assert_eq!(super::rupiah(1_234_567), "Rp1.234.567");
+        assert_eq!(super::grouped(10_000), "10.000");
+        assert_eq!(super::grouped(-1_500), "-1.500");
     }
 }

@@ -33,7 +33,8 @@ async fn billing_and_invoice_in_the_browser() {
     // Billing details: a bad NPWP is shown next to the field, the rest kept.
     b.goto("/console/settings/billing").await;
     b.fill("#f-legal_name", "PT Faktur Cantik Sejahtera").await;
-    b.fill("#f-address", "Jl. Braga No. 12\nBandung 40111").await;
+    b.fill("#f-address", "Jl. Braga No. 12\nBandung 40111")
+        .await;
     b.fill("#f-npwp", "01.234.567").await;
     b.click("#billing-details button[type=submit]").await;
     let error = b.text("#e-npwp").await;
@@ -79,14 +80,21 @@ async fn billing_and_invoice_in_the_browser() {
 
     b.goto("/console/billing").await;
     b.find("#usage progress").await;
-    assert!(b.text("#usage").await.contains("0 / 1"));
+    assert!(
+        b.text("#usage").await.contains("0 / 10.000"),
+        "messages against the basic plan"
+    );
     fits_a_phone(&b, "billing").await;
     b.shot_sizes("billing-invoices", &SIZES).await;
 
     b.click("a.invoice-link").await;
     let number = b.text("#invoice-number").await;
     assert!(number.starts_with("INV/"), "{number}");
-    assert!(b.text("#invoice-buyer").await.contains("01.234.567.8-901.234"));
+    assert!(
+        b.text("#invoice-buyer")
+            .await
+            .contains("01.234.567.8-901.234")
+    );
     fits_a_phone(&b, "invoice").await;
     b.shot_sizes("invoice", &SIZES).await;
     b.close().await;

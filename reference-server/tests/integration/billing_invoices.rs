@@ -146,11 +146,10 @@ async fn numbered_per_year_without_gaps(kind: DbKind) {
     assert_eq!(next_seq(&mut tx, year + 1).await.unwrap(), 2);
     assert_eq!(next_seq(&mut tx, year).await.unwrap(), 4);
     tx.rollback().await.unwrap();
-    let numbers: Vec<String> =
-        sqlx::query_scalar("SELECT number FROM invoices ORDER BY year, seq")
-            .fetch_all(pool)
-            .await
-            .unwrap();
+    let numbers: Vec<String> = sqlx::query_scalar("SELECT number FROM invoices ORDER BY year, seq")
+        .fetch_all(pool)
+        .await
+        .unwrap();
     assert_eq!(
         numbers,
         (1..=3)
@@ -241,7 +240,10 @@ async fn details_are_validated(kind: DbKind) {
             json!({"legal_name": " ", "address": "Jl. A"}),
             "invalid_legal_name",
         ),
-        (json!({"legal_name": "PT A", "address": ""}), "invalid_address"),
+        (
+            json!({"legal_name": "PT A", "address": ""}),
+            "invalid_address",
+        ),
     ] {
         assert_eq!(
             error_code(put_details(&app, &v, body.clone()).await, 400).await,
@@ -378,7 +380,9 @@ async fn html_pdf_and_isolation(kind: DbKind) {
     assert!(html.contains(number) && html.contains("CV Cetak Jaya"));
     assert!(html.contains("01.234.567.8-901.234"));
     assert!(html.contains("Rp99.000"));
-    let res = web.get(&format!("/console/billing/invoices/{id}/pdf")).await;
+    let res = web
+        .get(&format!("/console/billing/invoices/{id}/pdf"))
+        .await;
     assert_eq!(res.status(), 200);
     assert!(res.bytes().await.unwrap().starts_with(b"%PDF-"));
 

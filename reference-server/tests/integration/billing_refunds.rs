@@ -2,7 +2,9 @@
 //! the refunded share bought: once per notification, proportionally for
 //! partial refunds, recorded and audited.
 
-use crate::billing::{DAY_MS, SERVER_KEY, app_with_midtrans, notify, plan_id, status_says, subscription};
+use crate::billing::{
+    DAY_MS, SERVER_KEY, app_with_midtrans, notify, plan_id, status_says, subscription,
+};
 use crate::common;
 
 use common::{DbKind, TestApp, VendorSession, data};
@@ -56,7 +58,11 @@ async fn paid_order(app: &TestApp, mock: &MockServer, v: &VendorSession) -> Stri
     let id = order["id"].as_str().unwrap().to_owned();
     status_says(mock, &id, "settlement", 99_000).await;
     let r = data(
-        notify(app, signed_notification(&id, "settlement", 99_000, SERVER_KEY)).await,
+        notify(
+            app,
+            signed_notification(&id, "settlement", 99_000, SERVER_KEY),
+        )
+        .await,
         200,
     )
     .await;
@@ -134,13 +140,12 @@ async fn refund_takes_back_the_time(kind: DbKind) {
     assert_eq!(expiry(&app, &b).await, trial_b);
 
     // Recorded per order, audited per take-back, and the invoice says so.
-    let (refunded, taken): (i64, i64) = sqlx::query_as(
-        "SELECT refunded_idr, taken_back_ms FROM order_refunds WHERE order_id = $1",
-    )
-    .bind(&order_a)
-    .fetch_one(&app.state.pool)
-    .await
-    .unwrap();
+    let (refunded, taken): (i64, i64) =
+        sqlx::query_as("SELECT refunded_idr, taken_back_ms FROM order_refunds WHERE order_id = $1")
+            .bind(&order_a)
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
     assert_eq!((refunded, taken), (99_000, 30 * DAY_MS));
     let audited: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM audit_log WHERE action = 'billing.subscription_time_taken_back' \

@@ -92,11 +92,12 @@ async fn each_reminder_once(kind: DbKind) {
     assert!(got[3].contains("tetap berjalan sampai"), "{}", got[3]);
     let link = format!("{}/console/billing", app.state.config.public_base_url);
     assert!(got.iter().all(|m| m.contains(&link)), "{got:#?}");
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subscription_reminders WHERE tenant_id = $1")
-        .bind(&v.tenant_id)
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
+    let rows: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM subscription_reminders WHERE tenant_id = $1")
+            .bind(&v.tenant_id)
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
     assert_eq!(rows, 4);
 
     // The English vendor, 7 days before its own expiry.
@@ -151,6 +152,10 @@ async fn grace_keeps_the_plan_working(kind: DbKind) {
     assert_eq!(expire_due(pool, now_ms()).await.unwrap(), 1);
     let sub = data(app.get("/api/v1/billing/subscription", &v.token).await, 200).await;
     assert_eq!(sub["subscription"]["status"], "expired");
-    assert!(!web.page("/console/billing", 200).await.contains("id=\"grace\""));
+    assert!(
+        !web.page("/console/billing", 200)
+            .await
+            .contains("id=\"grace\"")
+    );
 }
 both_dbs!(grace_keeps_the_plan_working);

@@ -347,7 +347,10 @@ mod tests {
         let month = 30 * super::DAY_MS;
         assert_eq!(super::refunded_share(month, 99_000, 99_000), month);
         assert_eq!(super::refunded_share(month, 200_000, 99_000), month);
-        assert_eq!(super::refunded_share(month, 33_000, 99_000), 10 * super::DAY_MS);
+        assert_eq!(
+            super::refunded_share(month, 33_000, 99_000),
+            10 * super::DAY_MS
+        );
         assert_eq!(super::refunded_share(month, 0, 99_000), 0);
         assert_eq!(super::refunded_share(month, 10, 0), 0);
     }
