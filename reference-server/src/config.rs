@@ -398,7 +398,8 @@ pub const ENV: &[(&str, Setter)] = &[
         text(&mut c.billing.invoice_issuer_address, v)
     }),
     ("INVOICE_ISSUER_NPWP", |c, v| {
-        text(&mut c.billing.invoice_issuer_npwp, v)
+        c.billing.invoice_issuer_npwp = crate::billing::config::parse_npwp(v)?;
+        Ok(())
     }),
     ("MIDTRANS_IRIS_API_KEY", |c, v| {
         secret(&mut c.marketplace.iris_api_key, v)
@@ -857,9 +858,15 @@ mod tests {
         let mut seen = std::collections::BTreeMap::new();
         for &(name, set) in ENV {
             let mut c = Config::default();
-            let accepted = ["127.0.0.1:1", "7", "true", "gateway"]
-                .into_iter()
-                .find(|v| set(&mut c, v).is_ok());
+            let accepted = [
+                "127.0.0.1:1",
+                "7",
+                "true",
+                "gateway",
+                "01.234.567.8-901.234",
+            ]
+            .into_iter()
+            .find(|v| set(&mut c, v).is_ok());
             assert!(accepted.is_some(), "{name} accepts none of the samples");
             let shown = format!("{c:?}");
             assert_ne!(shown, default, "{name} changed nothing");

@@ -1,6 +1,6 @@
 //! Settings of billing (`[billing]` in the configuration file).
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 /// Billing settings.
 #[derive(Debug, Clone, Deserialize)]
@@ -19,8 +19,10 @@ pub struct BillingConfig {
     /// The seller's address on invoices. Environment variable
     /// `INVOICE_ISSUER_ADDRESS`.
     pub invoice_issuer_address: Option<String>,
-    /// The seller's NPWP on invoices (15 or 16 digits). Environment
+    /// The seller's NPWP on invoices: 15 or 16 digits (dots, dashes and
+    /// spaces are dropped; anything else stops the start). Environment
     /// variable `INVOICE_ISSUER_NPWP`.
+    #[serde(deserialize_with = "npwp_setting")]
     pub invoice_issuer_npwp: Option<String>,
 }
 
@@ -36,9 +38,46 @@ impl Default for BillingConfig {
     }
 }
 
+/// The digits of a configured NPWP, `None` for an empty value.
+///
+/// # Errors
+/// Unless 15 or 16 digits remain.
+pub fn parse_npwp(value: &str) -> Result<Option<String>, String> {
+    super::invoices::normalize_npwp(value).map_err(|_| "must be 15 or 16 digits".to_owned())
+}
+
+fn npwp_setting<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        Some(v) => parse_npwp(&v).map_err(serde::de::Error::custom),
+        None => Ok(None),
+    }
+}
+
 impl BillingConfig {
     /// The grace period in milliseconds (never negative).
     pub fn grace_ms(&self) -> i64 {
         self.grace_days.clamp(0, 365) * 86_400_000
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn issuer_npwp_is_checked() {
+        assert_eq!(
+            super::parse_npwp("01.234.567.8-901.234")
+                .unwrap()
+                .as_deref(),
+            Some("012345678901234")
+        );
+        assert_eq!(super::parse_npwp(" ").unwrap(), None);
+        assert!(super::parse_npwp("1234").is_err());
+        let file: super::BillingConfig =
+            toml::from_str("invoice_issuer_npwp = \"3171 0123 4567 8901\"").unwrap();
+        assert_eq!(
+            file.invoice_issuer_npwp.as_deref(),
+            Some("3171012345678901")
+        );
+        assert!(toml::from_str::<super::BillingConfig>("invoice_issuer_npwp = \"12\"").is_err());
     }
 }

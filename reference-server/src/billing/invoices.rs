@@ -47,11 +47,7 @@ impl Issuer {
         Self {
             name: c.invoice_issuer_name.clone(),
             address: c.invoice_issuer_address.clone(),
-            npwp: c
-                .invoice_issuer_npwp
-                .as_deref()
-                .and_then(|n| normalize_npwp(n).ok().flatten())
-                .map(|n| format_npwp(&n)),
+            npwp: c.invoice_issuer_npwp.as_deref().map(format_npwp),
         }
     }
 }
