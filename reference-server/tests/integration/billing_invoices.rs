@@ -371,7 +371,7 @@ async fn html_pdf_and_isolation(kind: DbKind) {
         "{billing}"
     );
     assert!(
-        billing.contains("<progress value=\"0\" max=\"1\">"),
+        billing.contains("<progress value=\"0\" max=\"1\" aria-label=\"perangkat\">"),
         "the basic plan's device limit as a bar: {billing}"
     );
     let html = web
