@@ -116,9 +116,15 @@ pub async fn remind_due(state: &AppState, now: i64) -> Result<usize, AppError> {
     Ok(sent)
 }
 
+/// How long the record of a sent reminder is kept after the expiry it was
+/// about; far longer than any grace period, so no sweep meets it again.
+const KEEP_SENT_MS: i64 = 400 * DAY_MS;
+
 /// The job body for `crate::spawn_periodic`.
 pub(crate) async fn job(state: AppState) -> Result<(), sqlx::Error> {
-    match remind_due(&state, now_ms()).await {
+    let now = now_ms();
+    subscriptions::prune_reminders(&state.pool, now - KEEP_SENT_MS).await?;
+    match remind_due(&state, now).await {
         Ok(_) => Ok(()),
         Err(AppError::Database(e)) => Err(e),
         Err(e) => {

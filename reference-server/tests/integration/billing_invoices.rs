@@ -380,6 +380,15 @@ async fn html_pdf_and_isolation(kind: DbKind) {
     assert!(html.contains(number) && html.contains("CV Cetak Jaya"));
     assert!(html.contains("01.234.567.8-901.234"));
     assert!(html.contains("Rp99.000"));
+    web.cookies.insert("wa_lang".to_owned(), "en".to_owned());
+    let html_en = web
+        .page(&format!("/console/billing/invoices/{id}"), 200)
+        .await;
+    assert!(
+        html_en.contains("Billed to") && html_en.contains("Download PDF"),
+        "{html_en}"
+    );
+    web.cookies.remove("wa_lang");
     let res = web
         .get(&format!("/console/billing/invoices/{id}/pdf"))
         .await;

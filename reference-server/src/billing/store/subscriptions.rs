@@ -193,6 +193,16 @@ pub async fn claim_reminder(
     Ok(done.rows_affected() == 1)
 }
 
+/// Deletes the records of reminders about expiries before `before`: no
+/// sweep looks at those expiries again, so they can never be sent twice.
+pub async fn prune_reminders(pool: &AnyPool, before: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM subscription_reminders WHERE expires_at < $1")
+        .bind(before)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// Gives a claimed reminder back (its sending failed), so a later sweep
 /// sends it.
 pub async fn release_reminder(
