@@ -422,3 +422,28 @@ async fn html_pdf_and_isolation(kind: DbKind) {
     );
 }
 both_dbs!(html_pdf_and_isolation);
+
+/// The year's counter row is locked by the transaction that took a number
+/// until it ends: another process's transaction waits for it and then
+/// takes the next number (a `MAX(seq) + 1` would hand out the same one).
+async fn a_number_waits_for_the_transaction_before_it(kind: DbKind) {
+    let app = common::spawn_app(kind).await;
+    let second = reference_server::build_state((*app.state.config).clone())
+        .await
+        .unwrap();
+    let year = 2099;
+    let mut first = app.state.pool.begin().await.unwrap();
+    assert_eq!(next_seq(&mut first, year).await.unwrap(), 1);
+    let waiting = tokio::spawn(async move {
+        let mut tx = second.pool.begin().await.unwrap();
+        let n = next_seq(&mut tx, year).await.unwrap();
+        tx.commit().await.unwrap();
+        n
+    });
+    // Still waiting while the first transaction is open.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "the second number did not wait");
+    first.commit().await.unwrap();
+    assert_eq!(waiting.await.unwrap(), 2);
+}
+both_dbs!(a_number_waits_for_the_transaction_before_it);
