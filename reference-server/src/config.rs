@@ -296,6 +296,8 @@ pub struct Config {
     pub platform_whatsapp: PlatformWhatsAppConfig,
     /// The marketplace (`[marketplace]`).
     pub marketplace: crate::marketplace::MarketplaceConfig,
+    /// Invoices, reminders and the grace period (`[billing]`).
+    pub billing: crate::billing::BillingConfig,
 }
 
 impl Default for Config {
@@ -387,6 +389,23 @@ pub const ENV: &[(&str, Setter)] = &[
     }),
     ("MIDTRANS_SNAP_BASE_URL", |c, v| {
         text(&mut c.midtrans.snap_base_url, v)
+    }),
+    ("BILLING_GRACE_DAYS", |c, v| {
+        parse(&mut c.billing.grace_days, v)
+    }),
+    ("BILLING_REMINDER_INTERVAL_SECS", |c, v| {
+        parse(&mut c.billing.reminder_interval_secs, v)
+    }),
+    ("INVOICE_ISSUER_NAME", |c, v| {
+        c.billing.invoice_issuer_name = v.to_owned();
+        Ok(())
+    }),
+    ("INVOICE_ISSUER_ADDRESS", |c, v| {
+        text(&mut c.billing.invoice_issuer_address, v)
+    }),
+    ("INVOICE_ISSUER_NPWP", |c, v| {
+        c.billing.invoice_issuer_npwp = crate::billing::config::parse_npwp(v)?;
+        Ok(())
     }),
     ("MIDTRANS_IRIS_API_KEY", |c, v| {
         secret(&mut c.marketplace.iris_api_key, v)
@@ -508,6 +527,7 @@ impl Config {
             campaigns: CampaignConfig::default(),
             platform_whatsapp: PlatformWhatsAppConfig::default(),
             marketplace: crate::marketplace::MarketplaceConfig::default(),
+            billing: crate::billing::BillingConfig::default(),
         }
     }
 
@@ -845,9 +865,15 @@ mod tests {
         let mut seen = std::collections::BTreeMap::new();
         for &(name, set) in ENV {
             let mut c = Config::default();
-            let accepted = ["127.0.0.1:1", "7", "true", "gateway"]
-                .into_iter()
-                .find(|v| set(&mut c, v).is_ok());
+            let accepted = [
+                "127.0.0.1:1",
+                "7",
+                "true",
+                "gateway",
+                "01.234.567.8-901.234",
+            ]
+            .into_iter()
+            .find(|v| set(&mut c, v).is_ok());
             assert!(accepted.is_some(), "{name} accepts none of the samples");
             let shown = format!("{c:?}");
             assert_ne!(shown, default, "{name} changed nothing");

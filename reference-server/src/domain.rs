@@ -240,6 +240,8 @@ id_type! {
     OrderId;
     /// A vendor's LLM provider (one entry of its AI fallback order).
     LlmProviderId;
+    /// The invoice of a paid plan order.
+    InvoiceId;
 }
 
 // The marketplace's rows.

@@ -172,7 +172,16 @@ pub fn spawn_background_jobs(state: &AppState) -> Vec<JoinHandle<()>> {
         state,
         "subscription-expiry",
         Duration::from_secs(state.config.expiry_job_interval_secs.max(1)),
-        |state| billing::subscriptions::expiry_job(state.pool),
+        |state| {
+            let grace_ms = state.config.billing.grace_ms();
+            billing::subscriptions::expiry_job(state.pool, grace_ms)
+        },
+    ));
+    jobs.push(spawn_periodic(
+        state,
+        "subscription-reminders",
+        Duration::from_secs(state.config.billing.reminder_interval_secs.max(1)),
+        billing::reminders::job,
     ));
     // feature jobs
     jobs.extend(audit::spawn_jobs(state));

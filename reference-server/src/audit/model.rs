@@ -48,6 +48,11 @@ crate::text_enum! {
         /// An order moved to another state than paid (failed, challenge,
         /// refunded).
         OrderStatusChanged = "billing.order_status_changed",
+        /// A refund or chargeback of a plan order took back the
+        /// subscription time it had bought.
+        SubscriptionTimeTakenBack = "billing.subscription_time_taken_back",
+        /// A vendor saved the billing details its invoices carry.
+        BillingDetailsUpdated = "billing.details_updated",
         /// A file was exported (contacts, a report, an admin workbook, the
         /// audit trail itself).
         ExportDownloaded = "export.downloaded",

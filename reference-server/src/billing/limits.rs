@@ -69,6 +69,11 @@ impl Limit {
         }
     }
 
+    /// The limit's name in `lang`, as its errors say it.
+    pub fn name(self, lang: crate::http::i18n::Lang) -> &'static str {
+        lang.t(self.label_id(), self.label())
+    }
+
     fn label_id(self) -> &'static str {
         match self {
             Self::Devices => "perangkat",
@@ -110,6 +115,18 @@ async fn active_limit(
                 "this vendor has no active plan; buy or renew a plan first",
             ),
         })
+}
+
+/// The value of `limit` in the tenant's active plan, `None` without one:
+/// what [`check`] and [`check_with_current`] compare usage with.
+pub async fn allowance(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    limit: Limit,
+) -> Result<Option<i64>, sqlx::Error> {
+    Ok(store::usage::active_limit(pool, tenant_id, limit.column())
+        .await?
+        .map(|(max, _)| max))
 }
 
 /// This month's counter of a monthly limit. Devices and contacts are

@@ -11,18 +11,26 @@
 //! * [`webhook`]: `POST /webhooks/midtrans`, idempotent transitions.
 //! * [`subscriptions`]: trial, extension exactly once, the expiry job.
 //! * [`receipt`]: WhatsApp receipts.
+//! * [`reminders`]: expiry reminders and the grace period.
+//! * [`invoices`]: the invoice issued with each paid order (numbered per
+//!   year without gaps), the vendor's billing details, HTML and PDF.
 //! * `loadtest` (feature `loadtest`): setup of the Midtrans load generator.
 
+pub mod config;
 pub mod http;
+pub mod invoices;
 pub mod limits;
 #[cfg(feature = "loadtest")]
 pub mod loadtest;
 pub mod model;
+mod pdf;
 pub mod plans;
 pub mod receipt;
+pub mod reminders;
 pub mod store;
 pub mod webhook;
 
+pub use config::BillingConfig;
 pub use http::subscription;
 pub use model::{OrderStatus, OrderView, Plan, SubscriptionState, SubscriptionView};
 pub use store::subscriptions;
@@ -36,6 +44,7 @@ use crate::config::MidtransConfig;
 pub fn router() -> OpenApiRouter<AppState> {
     plans::router()
         .merge(http::router())
+        .merge(invoices::router())
         .merge(webhook::router())
 }
 

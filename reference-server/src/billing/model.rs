@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::{OrderId, PlanId, TenantId};
+use crate::domain::{InvoiceId, OrderId, PlanId, TenantId};
 
 /// A plan.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -130,6 +130,9 @@ pub struct SubscriptionView {
     pub started_at: i64,
     /// Unix milliseconds.
     pub expires_at: i64,
+    /// End of the grace period after `expires_at` during which the plan
+    /// still works (unix milliseconds), when there is one.
+    pub grace_until: Option<i64>,
 }
 
 /// Usage of the plan's limits.
@@ -206,4 +209,65 @@ pub struct PaymentView {
     pub gross_amount: String,
     /// Unix milliseconds.
     pub received_at: i64,
+}
+
+/// A vendor's billing details, copied onto each invoice when it is issued.
+#[derive(Debug, Clone, Default, Serialize, ToSchema, sqlx::FromRow)]
+pub struct BillingDetails {
+    /// The legal name invoices are made out to.
+    pub legal_name: String,
+    /// The postal address.
+    pub address: String,
+    /// Tax number (NPWP): its 15 or 16 digits, without punctuation.
+    pub npwp: Option<String>,
+}
+
+/// The billing details to save (all fields are replaced).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct BillingDetailsInput {
+    /// Legal name, 1-200 characters.
+    #[serde(default)]
+    pub legal_name: String,
+    /// Postal address, 1-500 characters.
+    #[serde(default)]
+    pub address: String,
+    /// NPWP, 15 or 16 digits; dots, dashes and spaces are ignored; empty
+    /// or absent for none.
+    #[serde(default)]
+    pub npwp: Option<String>,
+}
+
+/// An invoice of a paid plan order.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct InvoiceView {
+    /// Id.
+    pub id: InvoiceId,
+    /// `INV/<year>/<000001>`, sequential per calendar year (Asia/Jakarta).
+    pub number: String,
+    /// The order it bills.
+    pub order_id: OrderId,
+    /// The vendor billed.
+    pub tenant_id: TenantId,
+    /// The plan's name at issue time.
+    pub plan_name: String,
+    /// Days the order bought.
+    pub duration_days: i64,
+    /// Amount in rupiah.
+    pub amount_idr: i64,
+    /// Payment method, e.g. `bank_transfer`.
+    pub payment_type: Option<String>,
+    /// Start of the subscription period paid for, unix milliseconds.
+    pub period_start: i64,
+    /// End of that period, unix milliseconds.
+    pub period_end: i64,
+    /// The buyer's legal name (the business name without billing details).
+    pub buyer_name: String,
+    /// The buyer's address, when given.
+    pub buyer_address: Option<String>,
+    /// The buyer's NPWP digits, when given.
+    pub buyer_npwp: Option<String>,
+    /// Unix milliseconds.
+    pub issued_at: i64,
+    /// The order's status now (`refunded` after a refund).
+    pub order_status: OrderStatus,
 }

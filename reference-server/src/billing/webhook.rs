@@ -12,7 +12,8 @@
 //!    compare-and-set UPDATE, so a repeated notification changes nothing
 //!    and a stale `pending` never downgrades `paid`; a move to `paid`
 //!    extends the subscription exactly once (primary key on the order in
-//!    `subscription_periods`), from the current expiry when still active.
+//!    `subscription_periods`), from the current expiry when still active,
+//!    and issues the order's invoice with the year's next number.
 //! 4. After commit, a WhatsApp receipt goes to the vendor (Indonesian, or
 //!    English for vendors with locale `en`).
 //!
@@ -176,6 +177,9 @@ async fn midtrans_notification(
         tenant_id: order.tenant_id.to_string(),
         plan_id: order.plan_id.to_string(),
         duration_days: order.duration_days,
+        grace_ms: state.config.billing.grace_ms(),
+        amount_idr: order.amount_idr,
+        refunded_idr: refunded_idr(&confirmed, order.amount_idr),
         transaction_id,
         transaction_status,
         fraud,
@@ -204,6 +208,7 @@ async fn midtrans_notification(
                 if applied.changed {
                     let paid = applied.status == "paid";
                     let entry = entry
+                        .clone()
                         .action(if paid {
                             Action::OrderPaid
                         } else {
@@ -214,6 +219,19 @@ async fn midtrans_notification(
                             "transaction_status": event.transaction_status,
                             "payment_type": event.payment_type,
                             "gross_amount": event.gross_amount,
+                            "invoice": applied.invoice,
+                        }));
+                    crate::audit::record_in(c, entry).await?;
+                }
+                if let Some(t) = applied.taken_back {
+                    let entry = entry
+                        .action(Action::SubscriptionTimeTakenBack)
+                        .before(serde_json::json!({ "expires_at": t.expires_before }))
+                        .after(serde_json::json!({
+                            "expires_at": t.expires_after,
+                            "taken_back_ms": t.ms,
+                            "refunded_idr": t.refunded_idr,
+                            "transaction_status": event.transaction_status,
                         }));
                     crate::audit::record_in(c, entry).await?;
                 }
@@ -222,6 +240,7 @@ async fn midtrans_notification(
         })
         .await?;
     let (changed, current, extended) = (applied.changed, applied.status, applied.extended);
+    let invoice = applied.invoice;
     count(if changed { "applied" } else { "unchanged" });
     if let Some(expires_at) = extended {
         let state2 = state.clone();
@@ -246,6 +265,7 @@ async fn midtrans_notification(
                 plan: &plan_name,
                 amount_idr,
                 expires_at_ms: expires_at,
+                invoice: invoice.as_deref(),
             };
             if let Err(e) = super::receipt::send_to(&state2, &receipt).await {
                 tracing::warn!(%order_id, error = %e.chain(), "payment receipt not sent");
@@ -259,6 +279,38 @@ async fn midtrans_notification(
         changed,
         subscription_expires_at: extended,
     }))
+}
+
+/// How much of the order Midtrans reports refunded or charged back: the
+/// sum of the confirmed `refunds`, else the confirmed (or notified)
+/// `refund_amount`, else, for a full `refund` or `chargeback`, the whole
+/// amount; 0 for other statuses.
+fn refunded_idr(confirmed: &midtrans_client::ConfirmedNotification, amount_idr: i64) -> i64 {
+    use midtrans_client::TransactionStatus as T;
+    if confirmed.state != midtrans_client::PaymentState::Refunded {
+        return 0;
+    }
+    let listed: i64 = confirmed
+        .status
+        .refunds
+        .iter()
+        .flatten()
+        .filter_map(|r| r.refund_amount.map(|a| a.rupiah()))
+        .sum();
+    if listed > 0 {
+        return listed.min(amount_idr);
+    }
+    if let Some(a) = confirmed
+        .status
+        .refund_amount
+        .or(confirmed.notification.refund_amount)
+    {
+        return a.rupiah().min(amount_idr);
+    }
+    match confirmed.status.transaction_status {
+        Some(T::Refund | T::Chargeback) => amount_idr,
+        _ => 0,
+    }
 }
 
 /// Step 2: Midtrans' own status for the notification.

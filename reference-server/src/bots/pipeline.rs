@@ -566,7 +566,8 @@ pub(crate) async fn contact_snapshot(
         "SELECT (SELECT COUNT(*) FROM (SELECT 1 AS x FROM campaign_recipients \
            WHERE tenant_id = $1 AND phone = $2 LIMIT 1) r) AS in_campaigns, \
          (SELECT p.max_messages_per_month FROM subscriptions s JOIN plans p ON p.id = s.plan_id \
-           WHERE s.tenant_id = $1 AND s.status = $5 AND s.expires_at > $3) AS max_messages, \
+           WHERE s.tenant_id = $1 AND s.status = $5 \
+           AND (s.expires_at > $3 OR s.grace_until > $3)) AS max_messages, \
          (SELECT u.count FROM usage_counters u WHERE u.tenant_id = $1 AND u.metric = $6 \
            AND u.period = $4) AS used_messages, \
          c.name, c.fields, t.tag FROM (SELECT 1 AS one) o \

@@ -147,6 +147,7 @@ async fn purge(
     payouts::store::purge_tenant(conn, tenant).await?;
     sales::store::purge_tenant(conn, tenant).await?;
     store::purge_tenant(conn, tenant).await?;
+    crate::billing::store::invoices::purge_details(conn, tenant).await?;
     crate::auth::store::purge_tenant(conn, tenant).await?;
     crate::tenants::store::purge_tenant(conn, tenant).await?;
     audit::erase_vendor_chain(conn, tenant).await?;

@@ -101,6 +101,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(team::routes())
         .merge(privacy::routes())
         .merge(settings::routes())
+        .merge(billing::routes())
         .merge(audit::routes())
         .merge(products::routes())
         .merge(orders::routes())

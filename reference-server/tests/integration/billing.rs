@@ -13,10 +13,10 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const SERVER_KEY: &str = "SB-Mid-server-test-key";
-const DAY_MS: i64 = 86_400_000;
+pub(crate) const SERVER_KEY: &str = "SB-Mid-server-test-key";
+pub(crate) const DAY_MS: i64 = 86_400_000;
 
-async fn app_with_midtrans(kind: DbKind) -> (TestApp, MockServer) {
+pub(crate) async fn app_with_midtrans(kind: DbKind) -> (TestApp, MockServer) {
     let mock = MockServer::start().await;
     let uri = mock.uri();
     let app = spawn_app_with(kind, |c| {
@@ -37,7 +37,7 @@ async fn app_with_midtrans(kind: DbKind) -> (TestApp, MockServer) {
 }
 
 /// Makes GET status of `order` answer `status` with `amount`.
-async fn status_says(mock: &MockServer, order: &str, status: &str, amount: i64) {
+pub(crate) async fn status_says(mock: &MockServer, order: &str, status: &str, amount: i64) {
     let body = json!({
         "status_code": if status == "pending" { "201" } else { "200" },
         "status_message": "Success, transaction is found",
@@ -59,7 +59,7 @@ async fn status_says(mock: &MockServer, order: &str, status: &str, amount: i64) 
         .await;
 }
 
-async fn notify(app: &TestApp, body: String) -> reqwest::Response {
+pub(crate) async fn notify(app: &TestApp, body: String) -> reqwest::Response {
     app.client
         .post(app.url("/webhooks/midtrans"))
         .header("content-type", "application/json")
@@ -69,7 +69,7 @@ async fn notify(app: &TestApp, body: String) -> reqwest::Response {
         .unwrap()
 }
 
-async fn plan_id(app: &TestApp, code: &str) -> String {
+pub(crate) async fn plan_id(app: &TestApp, code: &str) -> String {
     let plans = data(
         app.client
             .get(app.url("/api/v1/plans"))
@@ -90,7 +90,7 @@ async fn plan_id(app: &TestApp, code: &str) -> String {
         .to_owned()
 }
 
-async fn subscription(app: &TestApp, token: &str) -> Value {
+pub(crate) async fn subscription(app: &TestApp, token: &str) -> Value {
     data(app.get("/api/v1/billing/subscription", token).await, 200).await["subscription"].clone()
 }
 
@@ -332,8 +332,9 @@ async fn expiry_job_and_limits(kind: DbKind) {
         .unwrap_err();
     assert_eq!(err.code(), "plan_limit_exceeded");
 
-    // The expiry job marks past subscriptions expired; limits then refuse.
-    sqlx::query("UPDATE subscriptions SET expires_at = $1 WHERE tenant_id = $2")
+    // The expiry job marks past subscriptions expired once their grace
+    // period is over too; limits then refuse.
+    sqlx::query("UPDATE subscriptions SET expires_at = $1, grace_until = $1 WHERE tenant_id = $2")
         .bind(reference_server::db::now_ms() - 1)
         .bind(&v.tenant_id)
         .execute(pool)

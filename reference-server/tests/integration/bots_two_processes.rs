@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 /// A second server on `app`'s database and data folder (the same at-rest
 /// key), as a second process would run. Stops when the sender is dropped.
-async fn second_process(app: &TestApp) -> (String, tokio::sync::oneshot::Sender<()>) {
+pub(crate) async fn second_process(app: &TestApp) -> (String, tokio::sync::oneshot::Sender<()>) {
     let mut config = (*app.state.config).clone();
     config.bind = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let state = reference_server::build_state(config).await.unwrap();

@@ -145,6 +145,12 @@ pub struct PaymentEvent {
     pub plan_id: String,
     /// Days the plan adds.
     pub duration_days: i64,
+    /// The grace period after the subscription's expiry, milliseconds.
+    pub grace_ms: i64,
+    /// The order's amount.
+    pub amount_idr: i64,
+    /// Of it, refunded or charged back so far (a refund notification).
+    pub refunded_idr: i64,
     /// Midtrans' transaction id.
     pub transaction_id: String,
     /// Midtrans' transaction status word.
@@ -172,6 +178,10 @@ pub struct Applied {
     pub status: String,
     /// The new subscription expiry when this event extended it.
     pub extended: Option<i64>,
+    /// The number of the invoice this event issued.
+    pub invoice: Option<String>,
+    /// Subscription time this event took back (a refund or chargeback).
+    pub taken_back: Option<super::subscriptions::TakenBack>,
 }
 
 /// The stored name of a payment state (`unknown` is never stored on an
@@ -208,8 +218,31 @@ pub(crate) fn protected_statuses(new_state: PaymentState) -> Vec<&'static str> {
 /// status); the order with a compare-and-set UPDATE that only matches a
 /// status the new state supersedes, so a repeat or a stale event changes
 /// nothing even when two race; a move to `paid` extends the subscription
-/// exactly once.
+/// and issues its invoice exactly once. A refund or chargeback of an order
+/// that extended the subscription takes back the time the refunded share
+/// bought (see [`super::subscriptions::take_back`]), also when a later
+/// notification of the refunded order reports more refunded.
 pub async fn apply_payment(
+    c: &mut sqlx::AnyConnection,
+    e: &PaymentEvent,
+) -> Result<Applied, sqlx::Error> {
+    let mut applied = apply_status(c, e).await?;
+    if e.new_state == PaymentState::Refunded && applied.status == "refunded" {
+        applied.taken_back = super::subscriptions::take_back(
+            c,
+            &e.order_id,
+            &e.tenant_id,
+            e.refunded_idr,
+            e.amount_idr,
+            e.grace_ms,
+            e.now,
+        )
+        .await?;
+    }
+    Ok(applied)
+}
+
+async fn apply_status(
     c: &mut sqlx::AnyConnection,
     e: &PaymentEvent,
 ) -> Result<Applied, sqlx::Error> {
@@ -239,6 +272,8 @@ pub async fn apply_payment(
             changed: false,
             status: e.observed_status.clone(),
             extended: None,
+            invoice: None,
+            taken_back: None,
         });
     }
     let changed = {
@@ -279,6 +314,8 @@ pub async fn apply_payment(
             changed,
             status,
             extended: None,
+            invoice: None,
+            taken_back: None,
         });
     }
     let extended = if e.new_state == PaymentState::Paid {
@@ -288,16 +325,25 @@ pub async fn apply_payment(
             &e.tenant_id,
             &e.plan_id,
             e.duration_days,
+            e.grace_ms,
             e.now,
         )
         .await?
     } else {
         None
     };
+    // The period was added just now, exactly once per order: its invoice
+    // is issued with it.
+    let invoice = match extended {
+        Some(_) => Some(super::invoices::issue(c, &e.order_id, &e.tenant_id, e.now).await?),
+        None => None,
+    };
     Ok(Applied {
         changed,
         status: state_name(e.new_state).to_owned(),
         extended,
+        invoice,
+        taken_back: None,
     })
 }
 

@@ -6,7 +6,8 @@ use crate::db::now_ms;
 use crate::domain::TenantId;
 
 /// The limit value `column` of the tenant's active plan and the plan's
-/// name; `None` without an active subscription. `column` is one of the
+/// name; `None` without an active subscription (one past its expiry counts
+/// as active during its grace period). `column` is one of the
 /// plan's `max_*` columns, named by code, never by input.
 pub async fn active_limit(
     pool: &AnyPool,
@@ -15,7 +16,7 @@ pub async fn active_limit(
 ) -> Result<Option<(i64, String)>, sqlx::Error> {
     let sql = format!(
         "SELECT p.{column}, p.name FROM subscriptions s JOIN plans p ON p.id = s.plan_id \
-         WHERE s.tenant_id = $1 AND s.status = 'active' AND s.expires_at > $2"
+         WHERE s.tenant_id = $1 AND s.status = 'active' AND (s.expires_at > $2 OR s.grace_until > $2)"
     );
     sqlx::query_as(&sql)
         .bind(tenant_id)

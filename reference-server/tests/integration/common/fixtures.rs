@@ -22,6 +22,7 @@ pub async fn create(app: &TestApp, owner: &VendorSession, param: &str) -> Option
         "member_id" => member(app, owner).await,
         "api_key_id" => api_key(app, owner).await,
         "order_id" => order(app, owner).await?,
+        "invoice_id" => invoice(app, owner).await?,
         "contact_id" => contact(app, owner).await,
         "group_id" => contact_group(app, owner).await,
         "template_id" => message_template(app, owner).await,
@@ -86,6 +87,50 @@ async fn order(app: &TestApp, owner: &VendorSession) -> Option<String> {
     )
     .await;
     Some(o["id"].as_str()?.to_owned())
+}
+
+/// The invoice of an order paid through the store's payment path (the
+/// one a confirmed Midtrans notification takes), without a notification.
+async fn invoice(app: &TestApp, owner: &VendorSession) -> Option<String> {
+    use reference_server::billing::store::orders::{PaymentEvent, apply_payment};
+    let order_id = order(app, owner).await?;
+    let (plan_id, duration_days, amount_idr): (String, i64, i64) = sqlx::query_as(
+        "SELECT o.plan_id, p.duration_days, o.amount_idr FROM orders o \
+         JOIN plans p ON p.id = o.plan_id WHERE o.id = $1",
+    )
+    .bind(&order_id)
+    .fetch_one(&app.state.pool)
+    .await
+    .unwrap();
+    let event = PaymentEvent {
+        order_id: order_id.clone(),
+        tenant_id: owner.tenant_id.clone(),
+        plan_id,
+        duration_days,
+        grace_ms: 0,
+        amount_idr,
+        refunded_idr: 0,
+        transaction_id: format!("tx-{order_id}"),
+        transaction_status: "settlement".to_owned(),
+        fraud: None,
+        payment_type: Some("qris".to_owned()),
+        gross_amount: format!("{amount_idr}.00"),
+        new_state: midtrans_client::PaymentState::Paid,
+        observed_status: "pending".to_owned(),
+        now: reference_server::db::now_ms(),
+    };
+    let mut tx = app.state.pool.begin().await.unwrap();
+    let applied = apply_payment(&mut tx, &event).await.unwrap();
+    tx.commit().await.unwrap();
+    let number = applied.invoice?;
+    let invoices = data(app.get("/api/v1/billing/invoices", &owner.token).await, 200).await;
+    let found = invoices
+        .as_array()?
+        .iter()
+        .find(|i| i["number"] == number.as_str())?["id"]
+        .as_str()?
+        .to_owned();
+    Some(found)
 }
 
 // ---- fixtures of other areas below this line ----
