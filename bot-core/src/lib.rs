@@ -13,8 +13,8 @@ pub mod testing;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use handler::{Handler, HandlerError};
 pub use host::{
-    ConfigError, ConfigureError, HostConfig, LoadError, MAX_DEBOUNCE, MAX_HISTORY_DEPTH,
-    PluginComponent, PluginHost, WasmHandler,
+    ADMIN_DEADLINE_FACTOR, ConfigError, ConfigureError, HostConfig, LoadError, MAX_DEBOUNCE,
+    MAX_HISTORY_DEPTH, PluginComponent, PluginHost, WasmHandler,
 };
 pub use model::{
     Action, Author, Contact, Conversation, EventKind, HandlerContext, HistoryEntry, Manifest, Owner,

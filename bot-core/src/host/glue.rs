@@ -96,7 +96,7 @@ macro_rules! contract_glue {
                 &self,
                 host: &std::sync::Arc<PluginHost>,
             ) -> Result<crate::model::Manifest, LoadError> {
-                let mut store = host.new_store("", "manifest");
+                let mut store = host.new_store("", "manifest", super::CallKind::Admin);
                 let outcome = super::glue::guest_call!(self, host, store, |plugin| {
                     plugin.call_manifest(&mut store)
                 });
@@ -124,7 +124,7 @@ macro_rules! contract_glue {
                 if !CHECKS_CONFIG {
                     return Ok(Ok(Vec::new()));
                 }
-                let mut store = host.new_store("", plugin);
+                let mut store = host.new_store("", plugin, super::CallKind::Admin);
                 store.data_mut().validating = true;
                 let outcome = super::glue::guest_call!(self, host, store, |instance| {
                     prepare_call(&instance, &mut store, config)
@@ -144,7 +144,7 @@ macro_rules! contract_glue {
             ) -> Result<Vec<Action>, HandlerError> {
                 let event = event_to_wit(message);
                 let context = context_to_wit(ctx, config);
-                let mut store = host.new_store(&ctx.tenant, plugin);
+                let mut store = host.new_store(&ctx.tenant, plugin, super::CallKind::Event);
                 // Not through the bindings' `instantiate_async`: it
                 // type-checks every export again on every instantiation (a
                 // tenth of an echo message); `Pre::new` checked them once.

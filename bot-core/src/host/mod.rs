@@ -36,7 +36,11 @@ pub(crate) use state::HostState;
 #[non_exhaustive]
 pub struct HostConfig {
     /// CPU time a plugin may use per event (default 50 ms). Time spent
-    /// waiting for host calls (LLM, store) does not count.
+    /// waiting for host calls (LLM, store) does not count. The manifest
+    /// call and configuration checks get [`ADMIN_DEADLINE_FACTOR`] times
+    /// this: they run once per load or configuration change, never per
+    /// message, and a busy machine must not make a valid configuration
+    /// look refused. The deadline is counted in ticks of the wall clock.
     pub cpu_deadline: Duration,
     /// Granularity of the deadline (default 5 ms); a thread ticks at this rate.
     pub epoch_tick: Duration,
@@ -144,10 +148,29 @@ impl HostConfig {
         self
     }
 
-    fn deadline_ticks(&self) -> u64 {
-        let tick = self.epoch_tick.as_micros().max(1);
-        (self.cpu_deadline.as_micros().div_ceil(tick)).max(1) as u64
+    /// The deadline of the manifest call and of configuration checks.
+    #[must_use]
+    pub fn admin_deadline(&self) -> Duration {
+        self.cpu_deadline.saturating_mul(ADMIN_DEADLINE_FACTOR)
     }
+
+    fn ticks_of(&self, deadline: Duration) -> u64 {
+        let tick = self.epoch_tick.as_micros().max(1);
+        (deadline.as_micros().div_ceil(tick)).max(1) as u64
+    }
+}
+
+/// How many times the per-event CPU deadline the manifest call and
+/// configuration checks may run ([`HostConfig::admin_deadline`]).
+pub const ADMIN_DEADLINE_FACTOR: u32 = 20;
+
+/// Which deadline a plugin call runs under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CallKind {
+    /// An event: [`HostConfig::cpu_deadline`].
+    Event,
+    /// The manifest or a configuration check: [`HostConfig::admin_deadline`].
+    Admin,
 }
 
 /// Why a plugin cannot be loaded or configured.
@@ -463,17 +486,22 @@ impl PluginHost {
 
     /// A store for one plugin call, with the memory limiter and the CPU
     /// deadline (time spent awaiting host calls is credited back).
-    fn new_store(&self, tenant: &str, plugin: &str) -> Store<HostState> {
-        let state = HostState::new(
+    fn new_store(&self, tenant: &str, plugin: &str, kind: CallKind) -> Store<HostState> {
+        let deadline = match kind {
+            CallKind::Event => self.config.cpu_deadline,
+            CallKind::Admin => self.config.admin_deadline(),
+        };
+        let mut state = HostState::new(
             tenant,
             plugin,
             &self.config,
             self.services.clone(),
             self.ticks.clone(),
         );
+        state.deadline = deadline;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
-        store.set_epoch_deadline(self.config.deadline_ticks());
+        store.set_epoch_deadline(self.config.ticks_of(deadline));
         store.epoch_deadline_callback(|mut ctx| {
             let s = ctx.data_mut();
             let credit = std::mem::take(&mut s.credit);
@@ -505,7 +533,7 @@ enum CallError {
 fn classify(config: &HostConfig, data: &HostState, e: CallError) -> HandlerError {
     let error = match e {
         CallError::WallTimeout => return HandlerError::Timeout(config.wall_timeout),
-        _ if data.timed_out => return HandlerError::Timeout(config.cpu_deadline),
+        _ if data.timed_out => return HandlerError::Timeout(data.deadline),
         _ if data.limits.hit_memory => return HandlerError::OutOfMemory(data.limits.memory),
         CallError::Instantiate(e) => {
             if e.is::<PoolConcurrencyLimitError>() || e.downcast_ref::<wasmtime::Trap>().is_none() {

@@ -59,6 +59,8 @@ pub(crate) struct HostState {
     pub(crate) credit: u64,
     /// Set when the CPU deadline stopped the guest.
     pub(crate) timed_out: bool,
+    /// The CPU deadline of this call.
+    pub(crate) deadline: std::time::Duration,
     pub(crate) llm_calls: u32,
     pub(crate) max_llm_calls: u32,
     pub(crate) max_kv_key: usize,
@@ -92,6 +94,7 @@ impl HostState {
             ticks,
             credit: 0,
             timed_out: false,
+            deadline: config.cpu_deadline,
             llm_calls: 0,
             max_llm_calls: config.max_llm_calls,
             max_kv_key: config.max_kv_key,

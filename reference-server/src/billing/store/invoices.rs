@@ -180,7 +180,6 @@ pub async fn issue(
     Ok(number)
 }
 
-
 /// Deletes a vendor's billing details (its account is being deleted); the
 /// invoices keep the copy made when each was issued, as accounting needs.
 pub async fn purge_details(
