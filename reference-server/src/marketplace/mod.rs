@@ -36,6 +36,8 @@ pub mod buyers;
 pub mod cart;
 pub mod catalog;
 mod config;
+#[cfg(feature = "loadtest")]
+pub mod loadtest;
 pub(crate) mod notify;
 pub mod orders;
 pub mod payouts;
