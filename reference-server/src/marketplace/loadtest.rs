@@ -486,7 +486,7 @@ impl Market {
         .await?;
         let session = verified.session.ok_or("the vendor is not active")?;
         Ok(Vendor {
-            tenant_id: verified.tenant_id.to_string(),
+            tenant_id: verified.tenant_id.as_str().to_owned(),
             token: session.token,
         })
     }

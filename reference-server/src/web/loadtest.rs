@@ -145,7 +145,7 @@ async fn seed_contacts(
         },
         |q, (id, phone)| {
             q.bind(id)
-                .bind(tenant)
+                .bind(tenant.to_owned())
                 .bind(phone)
                 .bind(format!("Pelanggan {}", &phone[phone.len() - 4..]))
                 .bind(now)
@@ -201,8 +201,8 @@ async fn seed_inbox(
         },
         |q, (id, phone, last)| {
             q.bind(id)
-                .bind(tenant)
-                .bind(device)
+                .bind(tenant.to_owned())
+                .bind(device.to_owned())
                 .bind(*phone)
                 .bind(*last)
                 .bind(now - span)
@@ -229,9 +229,9 @@ async fn seed_inbox(
                 ("out", "bot")
             };
             q.bind(new_id())
-                .bind(tenant)
-                .bind(&conversations[i % count].0)
-                .bind(device)
+                .bind(tenant.to_owned())
+                .bind(conversations[i % count].0.clone())
+                .bind(device.to_owned())
                 .bind(direction)
                 .bind(sender)
                 .bind(*at)
@@ -270,7 +270,7 @@ async fn seed_campaigns(
          VALUES ($1, $2, 'promo', 'Halo {name}, promo akhir tahun!', $3, $3)",
     )
     .bind(&template)
-    .bind(tenant)
+    .bind(tenant.to_owned())
     .bind(now)
     .execute(&mut *tx)
     .await?;
@@ -287,7 +287,7 @@ async fn seed_campaigns(
              VALUES ($1, $2, $3, $4, '{\"all\":true}', $5, 'Asia/Jakarta', $6, $7, $8, $8, $9, $10)",
         )
         .bind(&id)
-        .bind(tenant)
+        .bind(tenant.to_owned())
         .bind(format!("Promo {}", c + 1))
         .bind(&template)
         .bind(status)
@@ -304,8 +304,8 @@ async fn seed_campaigns(
              VALUES ($1, $2, $3, 1, 20, 0, 0, NULL)",
         )
         .bind(&id)
-        .bind(tenant)
-        .bind(device)
+        .bind(tenant.to_owned())
+        .bind(device.to_owned())
         .execute(&mut *tx)
         .await?;
         if !started {
@@ -331,11 +331,11 @@ async fn seed_campaigns(
                 let t = created + *i as i64 * 3_000;
                 let (state_name, sent, delivered, read) = recipient_state(status, *i, t);
                 q.bind(new_id())
-                    .bind(tenant)
-                    .bind(&id)
+                    .bind(tenant.to_owned())
+                    .bind(id.clone())
                     .bind(contact)
                     .bind(phone)
-                    .bind(device)
+                    .bind(device.to_owned())
                     .bind(state_name)
                     .bind(t)
                     .bind(sent)
