@@ -31,6 +31,8 @@
 //!   `mkt_payout_entries`.
 //! * [`notify`]: WhatsApp texts to buyers and vendors (shared by the
 //!   sub-features; reads no table of its own).
+//! * `loadtest` (feature `loadtest`): setup and drivers of the
+//!   marketplace figures (`src/bin/loadgen_marketplace.rs`).
 
 pub mod buyers;
 pub mod cart;
