@@ -385,6 +385,8 @@ impl Market {
             )
             .env("RATE_LIMIT_PER_IP_PER_MINUTE", "1000000")
             .env("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", "1000000")
+            .env("OTP_RESEND_COOLDOWN_SECS", "0")
+            .env("OTP_MAX_SENDS_PER_IP_PER_HOUR", "1000")
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::null())
             .spawn()?;
