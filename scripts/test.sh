@@ -18,5 +18,7 @@ echo "test.sh: PostgreSQL for this run at $TEST_POSTGRES_URL" >&2
 if [ $# -gt 0 ]; then
   cargo test "$@"
 else
-  cargo test --workspace
+  # `loadtest` adds the drivers of the load generators, which the
+  # `marketplace_load` tests run with small numbers.
+  cargo test --workspace --features reference-server/loadtest
 fi

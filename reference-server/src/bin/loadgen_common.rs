@@ -104,12 +104,13 @@ impl Latencies {
         format!(
             "{what}: {} requests, concurrency {concurrency}, {failed} failed\n  \
              throughput: {:.0} requests/s over {:.2} s\n  \
-             latency: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+             latency: p50 {:.2} ms, p90 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
             self.0.len(),
             self.0.len() as f64 / elapsed.as_secs_f64(),
             elapsed.as_secs_f64(),
             self.ms(0.50),
             self.ms(0.90),
+            self.ms(0.95),
             self.ms(0.99),
             self.ms(1.0),
         )

@@ -4,8 +4,9 @@
 //!
 //! It starts the server itself on a fresh SQLite file in a temporary
 //! directory (same binary, separate runtime threads), signs a vendor up
-//! through the sign-up rules, seeds a month of inbox traffic for its
-//! overview and requests the pages with the vendor's session cookie. The
+//! through the sign-up rules, seeds a month of inbox traffic over many
+//! conversations and a few campaigns with their recipients, and requests
+//! the pages with the vendor's session cookie. The
 //! requests are sent on a fixed schedule (open loop: a slow answer does
 //! not delay the next request), round robin over the paths:
 //!
@@ -48,6 +49,16 @@ struct Args {
     /// counts and draws).
     #[arg(long, default_value_t = 20_000)]
     messages: usize,
+    /// Conversations the messages belong to (what the inbox lists).
+    #[arg(long, default_value_t = 500)]
+    conversations: usize,
+    /// Campaigns, in turn completed, running, paused, scheduled, draft and
+    /// cancelled (what the campaign list shows with its counts).
+    #[arg(long, default_value_t = 6)]
+    campaigns: usize,
+    /// Recipients of each campaign that has started.
+    #[arg(long, default_value_t = 5_000)]
+    recipients: usize,
     /// Worker threads of the server's runtime.
     #[arg(long, default_value_t = 2)]
     server_threads: usize,
@@ -107,7 +118,15 @@ fn main() -> Result<(), BoxError> {
         .worker_threads(args.server_threads)
         .enable_all()
         .build()?;
-    let setup = server_rt.block_on(reference_server::web::loadtest::start(&dir, args.messages))?;
+    let setup = server_rt.block_on(reference_server::web::loadtest::start(
+        &dir,
+        reference_server::web::loadtest::Seed {
+            messages: args.messages,
+            conversations: args.conversations,
+            campaigns: args.campaigns,
+            recipients: args.recipients,
+        },
+    ))?;
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -127,8 +146,9 @@ fn main() -> Result<(), BoxError> {
     let _ = std::fs::remove_dir_all(&dir);
     let mut failed = 0;
     println!(
-        "{} requests/s for {} s on SQLite, {} seeded messages",
-        args.rate, args.seconds, args.messages
+        "{} requests/s for {} s on SQLite; seeded {} messages in {} conversations, {} campaigns \
+         ({} recipients each started one)",
+        args.rate, args.seconds, args.messages, args.conversations, args.campaigns, args.recipients
     );
     for (path, (latencies, fails)) in args.paths.iter().zip(result?) {
         failed += fails;

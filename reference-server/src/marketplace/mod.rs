@@ -31,11 +31,15 @@
 //!   `mkt_payout_entries`.
 //! * [`notify`]: WhatsApp texts to buyers and vendors (shared by the
 //!   sub-features; reads no table of its own).
+//! * `loadtest` (feature `loadtest`): setup and drivers of the
+//!   marketplace figures (`src/bin/loadgen_marketplace.rs`).
 
 pub mod buyers;
 pub mod cart;
 pub mod catalog;
 mod config;
+#[cfg(feature = "loadtest")]
+pub mod loadtest;
 pub(crate) mod notify;
 pub mod orders;
 pub mod payouts;

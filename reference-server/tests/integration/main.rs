@@ -35,6 +35,8 @@ mod http_conventions;
 mod inbox_handoff;
 mod inbox_user_ids;
 mod marketplace;
+#[cfg(feature = "loadtest")]
+mod marketplace_load;
 mod ops_commands;
 mod otp_enumeration;
 mod platform_whatsapp;

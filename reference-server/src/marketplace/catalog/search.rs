@@ -236,16 +236,21 @@ pub async fn search(pool: &AnyPool, kind: DbKind, q: &SearchQuery) -> Result<Sea
     if let Some(v) = &q.vendor {
         push("p.tenant_id = $?", Arg::Text(v.to_string()), &mut args);
     }
+    // The price and rating bounds are written `+column` so no engine
+    // answers them from the price or rating index: a bound keeps a large
+    // share of the catalog, and walking that index range then sorting it
+    // costs far more than reading the sort's index (or the search words'
+    // matches) in order and dropping the rows out of bounds.
     if let Some(p) = q.min_price {
-        push("p.min_price_idr >= $?", Arg::Int(p), &mut args);
+        push("+p.min_price_idr >= $?", Arg::Int(p), &mut args);
     }
     if let Some(p) = q.max_price {
-        push("p.min_price_idr <= $?", Arg::Int(p), &mut args);
+        push("+p.min_price_idr <= $?", Arg::Int(p), &mut args);
     }
     if let Some(r) = q.min_rating {
         #[allow(clippy::cast_possible_truncation)]
         let x100 = (r * 100.0).round() as i64;
-        push("p.rating_avg_x100 >= $?", Arg::Int(x100), &mut args);
+        push("+p.rating_avg_x100 >= $?", Arg::Int(x100), &mut args);
     }
     if q.in_stock == Some(true) {
         wheres.push(
