@@ -60,7 +60,7 @@ pub(crate) struct HostState {
     /// Set when the CPU deadline stopped the guest.
     pub(crate) timed_out: bool,
     /// The CPU deadline of this call.
-    pub(crate) deadline: std::time::Duration,
+    pub(crate) deadline: Duration,
     pub(crate) llm_calls: u32,
     pub(crate) max_llm_calls: u32,
     pub(crate) max_kv_key: usize,

@@ -145,12 +145,29 @@ impl Browser {
     }
 
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no element {css} on {}: {e}", self.base))
+        // A look-up that starts while the page is still navigating (after a
+        // form post) is answered "aborted by navigation" at once: ask again
+        // until the deadline instead of failing on it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self
+                .client
+                .wait()
+                .at_most(left)
+                .for_element(Locator::Css(css))
+                .await
+            {
+                Ok(el) => return el,
+                Err(e)
+                    if e.to_string().contains("aborted by navigation")
+                        && std::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("no element {css} on {}: {e}", self.base),
+            }
+        }
     }
 
     pub async fn fill(&self, css: &str, value: &str) {
