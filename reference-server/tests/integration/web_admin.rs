@@ -93,10 +93,10 @@ async fn admin_and_vendor_pages_in_the_browser() {
 
     // Approve both from the list.
     for t in [&a.tenant_id, &other.tenant_id] {
-        admin
-            .click(&format!("li[data-vendor='{t}'] button.approve"))
-            .await;
+        let approve = format!("li[data-vendor='{t}'] button.approve");
+        admin.click(&approve).await;
         admin.wait_path("/admin/vendors").await;
+        admin.wait_gone(&approve).await;
     }
     assert!(!admin.body().await.contains("menunggu persetujuan"));
 

@@ -149,6 +149,48 @@ pub(crate) async fn expire_group(
     Ok(true)
 }
 
+/// Moves a checkout from `from` to paid with the payment's details and
+/// answers its orders; `None` when it was not in `from`.
+async fn pay_group(
+    conn: &mut AnyConnection,
+    group: &GroupRow,
+    from: GroupStatus,
+    transaction_id: Option<&str>,
+    payment_type: Option<&str>,
+) -> Result<Option<Vec<OrderRow>>, AppError> {
+    if !store::move_group(
+        conn,
+        &group.id,
+        from,
+        GroupStatus::Paid,
+        transaction_id,
+        payment_type,
+    )
+    .await?
+    {
+        return Ok(None);
+    }
+    Ok(Some(store::orders_of_group(&mut *conn, &group.id).await?))
+}
+
+/// Counts the units of the orders' lines as sold and answers the orders
+/// as they are now.
+async fn count_sold(
+    conn: &mut AnyConnection,
+    ids: &[VendorOrderId],
+) -> Result<Vec<OrderRow>, AppError> {
+    for (_, item) in store::items_of(&mut *conn, ids).await? {
+        catalog::add_sold(conn, &item.product_id, item.quantity).await?;
+    }
+    let mut paid = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(o) = store::order(&mut *conn, id).await? {
+            paid.push(o);
+        }
+    }
+    Ok(paid)
+}
+
 /// Marks a checkout paid and moves its orders to processing, inside the
 /// caller's transaction. `None` when it was not awaiting payment (a
 /// repeated or late notification).
@@ -158,20 +200,18 @@ pub(super) async fn mark_paid(
     transaction_id: Option<&str>,
     payment_type: Option<&str>,
 ) -> Result<Option<Vec<OrderRow>>, AppError> {
-    if !store::move_group(
+    let Some(orders) = pay_group(
         conn,
-        &group.id,
+        group,
         GroupStatus::AwaitingPayment,
-        GroupStatus::Paid,
         transaction_id,
         payment_type,
     )
     .await?
-    {
+    else {
         return Ok(None);
-    }
+    };
     let system = Actor::system();
-    let orders = store::orders_of_group(&mut *conn, &group.id).await?;
     let ids: Vec<VendorOrderId> = orders.iter().map(|o| o.id.clone()).collect();
     for order in &orders {
         lifecycle::check(
@@ -192,16 +232,7 @@ pub(super) async fn mark_paid(
             return Err(changed_meanwhile());
         }
     }
-    for (_, item) in store::items_of(&mut *conn, &ids).await? {
-        catalog::add_sold(conn, &item.product_id, item.quantity).await?;
-    }
-    let mut paid = Vec::with_capacity(ids.len());
-    for id in &ids {
-        if let Some(o) = store::order(&mut *conn, id).await? {
-            paid.push(o);
-        }
-    }
-    Ok(Some(paid))
+    count_sold(conn, &ids).await.map(Some)
 }
 
 /// A payment that arrived after its checkout expired (inside the caller's
@@ -217,20 +248,18 @@ pub(super) async fn revive(
     transaction_id: Option<&str>,
     payment_type: Option<&str>,
 ) -> Result<Option<Vec<OrderRow>>, AppError> {
-    if !store::move_group(
+    let Some(orders) = pay_group(
         conn,
-        &group.id,
+        group,
         GroupStatus::Expired,
-        GroupStatus::Paid,
         transaction_id,
         payment_type,
     )
     .await?
-    {
+    else {
         return Ok(None);
-    }
+    };
     let system = Actor::system();
-    let orders = store::orders_of_group(&mut *conn, &group.id).await?;
     let ids: Vec<VendorOrderId> = orders.iter().map(|o| o.id.clone()).collect();
     let items = store::items_of(&mut *conn, &ids).await?;
     let tenants: HashMap<&VendorOrderId, &TenantId> =
@@ -272,16 +301,7 @@ pub(super) async fn revive(
             return Ok(None);
         }
     }
-    for (_, item) in &items {
-        catalog::add_sold(conn, &item.product_id, item.quantity).await?;
-    }
-    let mut paid = Vec::with_capacity(ids.len());
-    for id in &ids {
-        if let Some(o) = store::order(&mut *conn, id).await? {
-            paid.push(o);
-        }
-    }
-    Ok(Some(paid))
+    count_sold(conn, &ids).await.map(Some)
 }
 
 /// Records a refund of each order of a late-paid checkout that could not

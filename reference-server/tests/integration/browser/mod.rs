@@ -273,6 +273,19 @@ impl Browser {
     }
 
     /// Whether an element matches `css` now (no waiting).
+    /// Waits until no element matches `css` (a page replaced after a post).
+    pub async fn wait_gone(&self, css: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while self.has(css).await {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{css} is still on {}",
+                self.base
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn has(&self, css: &str) -> bool {
         self.client.find(Locator::Css(css)).await.is_ok()
     }
