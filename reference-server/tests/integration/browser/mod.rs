@@ -147,8 +147,10 @@ impl Browser {
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
         // A look-up that starts while the page is still navigating (after a
         // form post) is answered "aborted by navigation" at once: ask again
-        // until the deadline instead of failing on it.
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        // until the deadline instead of failing on it. The deadline is
+        // generous: the suite runs browsers beside every other test on two
+        // cores.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match self
