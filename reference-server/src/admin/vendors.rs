@@ -52,7 +52,7 @@ pub(crate) async fn load(state: &AppState, tenant: &TenantId) -> Result<VendorVi
     let vendor = crate::tenants::store::vendor(&state.pool, tenant)
         .await?
         .ok_or(AppError::NotFound("vendor"))?;
-    let subscription = crate::billing::subscriptions::current(&state.pool, tenant.as_str())
+    let subscription = crate::billing::subscriptions::current(&state.pool, tenant)
         .await?
         .map(|s| VendorSubscription {
             tenant_id: tenant.clone(),

@@ -25,7 +25,11 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_subscription))
 }
 
-async fn load(pool: &AnyPool, tenant_id: &str, order_id: &str) -> Result<OrderView, AppError> {
+async fn load(
+    pool: &AnyPool,
+    tenant_id: &TenantId,
+    order_id: &OrderId,
+) -> Result<OrderView, AppError> {
     store::orders::get(pool, tenant_id, order_id)
         .await?
         .ok_or(AppError::NotFound("order"))

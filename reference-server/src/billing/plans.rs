@@ -28,7 +28,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 }
 
 /// A plan by id (see [`store::plans::get`]).
-pub async fn get(pool: &sqlx::AnyPool, plan_id: &str) -> Result<Option<Plan>, sqlx::Error> {
+pub async fn get(pool: &sqlx::AnyPool, plan_id: &PlanId) -> Result<Option<Plan>, sqlx::Error> {
     store::plans::get(pool, plan_id).await
 }
 

@@ -35,6 +35,7 @@ use super::store::orders::PaymentEvent;
 use crate::AppState;
 use crate::audit::{Action, Actor, Entry, TargetKind};
 use crate::db::now_ms;
+use crate::domain::OrderId;
 use crate::http::i18n::{Text, tr};
 use crate::http::{ApiResult, AppError, ok};
 
@@ -130,7 +131,8 @@ async fn midtrans_notification(
         });
         return Ok(ok(result));
     }
-    let Some(order) = store::orders::payable(&state.pool, &notification.order_id).await? else {
+    let order_id = OrderId::from(notification.order_id.as_str());
+    let Some(order) = store::orders::payable(&state.pool, &order_id).await? else {
         count("unknown_order");
         return Err(AppError::NotFound("order"));
     };
@@ -173,9 +175,9 @@ async fn midtrans_notification(
         .map(|f| f.as_str().to_owned());
 
     let event = std::sync::Arc::new(PaymentEvent {
-        order_id: notification.order_id.clone(),
-        tenant_id: order.tenant_id.to_string(),
-        plan_id: order.plan_id.to_string(),
+        order_id,
+        tenant_id: order.tenant_id.clone(),
+        plan_id: order.plan_id.clone(),
         duration_days: order.duration_days,
         grace_ms: state.config.billing.grace_ms(),
         amount_idr: order.amount_idr,

@@ -3,7 +3,7 @@
 use sqlx::{AnyConnection, AnyPool};
 
 use crate::billing::model::{BillingDetails, InvoiceView};
-use crate::domain::{InvoiceId, TenantId};
+use crate::domain::{InvoiceId, OrderId, TenantId};
 
 const COLUMNS: &str = "i.id, i.number, i.order_id, i.tenant_id, i.plan_name, i.duration_days, \
     i.amount_idr, i.payment_type, i.period_start, i.period_end, i.buyer_name, i.buyer_address, \
@@ -45,8 +45,8 @@ pub struct Numbered<'a> {
 pub async fn insert_for_order(
     c: &mut AnyConnection,
     n: &Numbered<'_>,
-    order_id: &str,
-    tenant_id: &str,
+    order_id: &OrderId,
+    tenant_id: &TenantId,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     let done = sqlx::query(
@@ -162,8 +162,8 @@ pub fn number(year: i32, seq: i64) -> String {
 /// Returns the number.
 pub async fn issue(
     c: &mut AnyConnection,
-    order_id: &str,
-    tenant_id: &str,
+    order_id: &OrderId,
+    tenant_id: &TenantId,
     now: i64,
 ) -> Result<String, sqlx::Error> {
     let year = jakarta_year(now);

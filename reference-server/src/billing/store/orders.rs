@@ -14,8 +14,8 @@ const COLUMNS: &str = "id, tenant_id, plan_id, amount_idr, status, snap_token, \
 /// One order of a tenant.
 pub async fn get(
     pool: &AnyPool,
-    tenant_id: &str,
-    order_id: &str,
+    tenant_id: &TenantId,
+    order_id: &OrderId,
 ) -> Result<Option<OrderView>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM orders WHERE id = $1 AND tenant_id = $2"
@@ -47,7 +47,7 @@ pub async fn list(
 pub async fn insert_pending(
     pool: &AnyPool,
     id: &OrderId,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     plan_id: &PlanId,
     amount_idr: i64,
     now: i64,
@@ -70,7 +70,7 @@ pub async fn insert_pending(
 pub async fn mark_failed(
     pool: &AnyPool,
     id: &OrderId,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -88,7 +88,7 @@ pub async fn mark_failed(
 pub async fn set_snap(
     pool: &AnyPool,
     id: &OrderId,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     token: &str,
     redirect_url: &str,
     now: i64,
@@ -124,7 +124,10 @@ pub struct PayableOrder {
 }
 
 /// An order by id with its plan, for a payment notification.
-pub async fn payable(pool: &AnyPool, order_id: &str) -> Result<Option<PayableOrder>, sqlx::Error> {
+pub async fn payable(
+    pool: &AnyPool,
+    order_id: &OrderId,
+) -> Result<Option<PayableOrder>, sqlx::Error> {
     sqlx::query_as(
         "SELECT o.tenant_id, o.plan_id, o.status, o.amount_idr, p.name AS plan_name, p.duration_days \
          FROM orders o JOIN plans p ON p.id = o.plan_id WHERE o.id = $1",
@@ -138,11 +141,11 @@ pub async fn payable(pool: &AnyPool, order_id: &str) -> Result<Option<PayableOrd
 #[derive(Debug)]
 pub struct PaymentEvent {
     /// The order.
-    pub order_id: String,
+    pub order_id: OrderId,
     /// Its vendor.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// Its plan.
-    pub plan_id: String,
+    pub plan_id: PlanId,
     /// Days the plan adds.
     pub duration_days: i64,
     /// The grace period after the subscription's expiry, milliseconds.

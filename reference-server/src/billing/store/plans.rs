@@ -41,7 +41,7 @@ const COLUMNS: &str = "id, code, name, price_idr, duration_days, max_devices, ma
     max_messages_per_month, max_ai_requests_per_month, active";
 
 /// A plan by id.
-pub async fn get(pool: &AnyPool, plan_id: &str) -> Result<Option<Plan>, sqlx::Error> {
+pub async fn get(pool: &AnyPool, plan_id: &PlanId) -> Result<Option<Plan>, sqlx::Error> {
     Ok(
         sqlx::query_as::<_, Record>(&format!("SELECT {COLUMNS} FROM plans WHERE id = $1"))
             .bind(plan_id)

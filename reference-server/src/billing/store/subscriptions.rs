@@ -6,7 +6,7 @@ use sqlx::{Any, AnyPool, Transaction};
 
 use crate::billing::model::{SubscriptionRow, SubscriptionView, VendorSubscription};
 use crate::db::now_ms;
-use crate::domain::TenantId;
+use crate::domain::{OrderId, PlanId, TenantId};
 
 /// Milliseconds per day.
 const DAY_MS: i64 = 86_400_000;
@@ -14,7 +14,7 @@ const DAY_MS: i64 = 86_400_000;
 /// The tenant's subscription, if it ever had one.
 pub async fn current(
     pool: &AnyPool,
-    tenant_id: &str,
+    tenant_id: &TenantId,
 ) -> Result<Option<SubscriptionView>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.plan_id, p.code AS plan_code, p.name AS plan_name, s.status, s.started_at, \
@@ -61,9 +61,9 @@ pub async fn grant_trial(
 /// `SELECT ... FROM` without it.)
 pub async fn apply_paid_order(
     c: &mut sqlx::AnyConnection,
-    order_id: &str,
-    tenant_id: &str,
-    plan_id: &str,
+    order_id: &OrderId,
+    tenant_id: &TenantId,
+    plan_id: &PlanId,
     duration_days: i64,
     grace_ms: i64,
     now: i64,
@@ -278,8 +278,8 @@ pub fn refunded_share(period_ms: i64, refunded: i64, amount: i64) -> i64 {
 /// never extended the subscription).
 pub async fn take_back(
     c: &mut sqlx::AnyConnection,
-    order_id: &str,
-    tenant_id: &str,
+    order_id: &OrderId,
+    tenant_id: &TenantId,
     refunded_idr: i64,
     amount_idr: i64,
     grace_ms: i64,

@@ -179,7 +179,7 @@ pub(super) async fn edit(
     a: AdminConsole,
     Path(id): Path<PlanId>,
 ) -> PageResult {
-    let plan = crate::billing::plans::get(&state.pool, id.as_str())
+    let plan = crate::billing::plans::get(&state.pool, &id)
         .await?
         .ok_or(AppError::NotFound("plan"))?;
     Ok(render(&PlanPage {

@@ -103,9 +103,9 @@ async fn invoice(app: &TestApp, owner: &VendorSession) -> Option<String> {
     .await
     .unwrap();
     let event = PaymentEvent {
-        order_id: order_id.clone(),
-        tenant_id: owner.tenant_id.clone(),
-        plan_id,
+        order_id: order_id.clone().into(),
+        tenant_id: owner.tenant_id.clone().into(),
+        plan_id: plan_id.into(),
         duration_days,
         grace_ms: 0,
         amount_idr,
