@@ -30,6 +30,7 @@ pub use account::sweep as delete_due_accounts;
 pub(crate) use account::{
     cancel as cancel_deletion, request as request_deletion, status as deletion_status,
 };
+pub(crate) use contact::{erase as erase_contact, export as export_contact};
 pub use retention::sweep as apply_retention;
 pub(crate) use retention::{save as save_settings, settings};
 

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -14,7 +14,9 @@ use super::format::when_in;
 use super::page::{Chrome, FormErrors, PageError, PageResult, WebForm, invalid, render, see_other};
 use super::session::Console;
 use crate::AppState;
+use crate::audit::{Action, Entry, TargetKind};
 use crate::auth::Role;
+use crate::domain::ContactId;
 use crate::http::AppError;
 use crate::http::i18n::Text;
 use crate::privacy::model::{DeletionRequest, DeletionStatus, PrivacySettings};
@@ -25,6 +27,8 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/console/privacy", get(show).post(save))
         .route("/console/privacy/deletion", post(request_deletion))
         .route("/console/privacy/deletion/cancel", post(cancel_deletion))
+        .route("/console/contacts/{id}/personal-data", get(export_contact))
+        .route("/console/contacts/{id}/erase", post(erase_contact))
 }
 
 /// The retention form as typed: days, or empty to keep messages.
@@ -186,4 +190,48 @@ async fn request_deletion(
 async fn cancel_deletion(State(state): State<AppState>, c: Console) -> PageResult {
     crate::privacy::cancel_deletion(&state, &c.member).await?;
     see_other("/console/privacy")
+}
+
+/// `GET /console/contacts/{id}/personal-data`: everything stored about the
+/// contact, as a JSON download (the rules of the API's export).
+async fn export_contact(
+    State(state): State<AppState>,
+    c: Console,
+    Path(id): Path<ContactId>,
+) -> Result<axum::response::Response, PageError> {
+    c.member.require(Role::Admin)?;
+    let data = crate::privacy::export_contact(&state, c.member.tenant(), &id).await?;
+    crate::audit::record(
+        &state,
+        Entry::by_member(Action::ExportDownloaded, &c.member).target(TargetKind::Contact, &id),
+    )
+    .await?;
+    let body = serde_json::to_vec_pretty(&data)
+        .map_err(|e| AppError::internal_from("personal data", e))?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/json".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"contact-{id}.json\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `POST /console/contacts/{id}/erase`: erases the contact, back to the list.
+async fn erase_contact(
+    State(state): State<AppState>,
+    c: Console,
+    Path(id): Path<ContactId>,
+) -> PageResult {
+    c.member.require(Role::Admin)?;
+    let entry = Entry::by_member(Action::DataErased, &c.member);
+    crate::privacy::erase_contact(&state, c.member.tenant(), &id, entry).await?;
+    see_other("/console/contacts")
 }

@@ -615,6 +615,51 @@ async fn console_page(kind: DbKind) {
         app.get("/api/v1/account/deletion", &v.token).await.status(),
         404
     );
+
+    // One contact's data from its page: a JSON download, and the erasure.
+    let id = contact(&app, &v.token, "0812-6666-0101", "Rina").await;
+    let page = w.page(&format!("/console/contacts/{id}"), 200).await;
+    assert!(page.contains("id=\"erase-contact\""), "{page}");
+    let res = w
+        .get(&format!("/console/contacts/{id}/personal-data"))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(".json")
+    );
+    let export: Value = res.json().await.unwrap();
+    assert_eq!(export["contact"]["phone"], "+6281266660101", "{export}");
+    let other = app.signup_vendor("Toko Asing").await;
+    let mut o = vendor_client(&app, &other).await;
+    assert_eq!(
+        o.get(&format!("/console/contacts/{id}/personal-data"))
+            .await
+            .status(),
+        404
+    );
+    let res = w
+        .post(&format!("/console/contacts/{id}/erase"), None, &[])
+        .await;
+    assert_eq!(res.status(), 403);
+    data(
+        app.get(&format!("/api/v1/contacts/{id}"), &v.token).await,
+        200,
+    )
+    .await;
+    let res = w
+        .submit(
+            &format!("/console/contacts/{id}"),
+            &format!("/console/contacts/{id}/erase"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/console/contacts");
+    let gone = app.get(&format!("/api/v1/contacts/{id}"), &v.token).await;
+    assert_eq!(error_code(gone, 404).await, "not_found");
     app.stop().await;
 }
 both_dbs!(console_page);
